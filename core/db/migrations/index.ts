@@ -1,0 +1,8 @@
+/**
+ * Every schema migration in order; migration N brings the database to schema version N.
+ * Never edit a migration that has shipped: add the next one.
+ */
+import m001 from './001_initial';
+import m002 from './002_oracle';
+
+export const MIGRATIONS: readonly string[] = [m001, m002];

@@ -1,0 +1,203 @@
+/**
+ * Local regtest mode: starts a private `bitcoind -regtest` on free loopback ports, waits for its
+ * RPC, funds a miner wallet, and stops it cleanly. Both the app's playground and the test harness.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BitStableError } from '../errors';
+import { MinerWallet } from './bitcoin-node';
+import { findBitcoind } from './find-bitcoind';
+import { RpcClient } from './rpc';
+
+/** Asks the OS for a free TCP port on loopback. */
+export function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address
+          ? resolvePort(address.port)
+          : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+// Every bitcoind this process started; killed if the process exits without stopping them, so a
+// crashed test run never leaves an orphan behind.
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+/** Chain names as bitcoind's -chain takes them, and where each keeps its cookie. */
+const CHAIN_DIRS = { regtest: 'regtest', main: '', test: 'testnet3', signet: 'signet' } as const;
+export type Chain = keyof typeof CHAIN_DIRS;
+
+export interface RegtestOptions {
+  /**
+   * Chain to run; default regtest. Other chains start offline (no peers), which is only useful
+   * for chain-parameter RPCs such as deriveaddresses.
+   */
+  chain?: Chain;
+  /** Data directory; default: a new temporary directory. */
+  dataDir?: string;
+  /** Path to bitcoind; default: found as SPEC §3 says. */
+  bitcoind?: string;
+  /** Mine this many blocks to the miner at start (101 makes the first coinbase spendable). */
+  initialBlocks?: number;
+  /** How long to wait for the RPC to come up. */
+  startTimeoutMs?: number;
+  /** Progress lines for the UI or logs. */
+  onProgress?: (line: string) => void;
+}
+
+/** A running regtest bitcoind with its RPC client and miner wallet. */
+export class RegtestNode {
+  private stopping: Promise<void> | null = null;
+
+  private constructor(
+    readonly child: ChildProcess,
+    readonly dataDir: string,
+    readonly rpcPort: number,
+    readonly p2pPort: number,
+    readonly rpc: RpcClient,
+    readonly miner: MinerWallet,
+    private readonly stderrTail: () => string,
+  ) {}
+
+  /** Starts bitcoind, waits for RPC, creates and funds the miner wallet. */
+  static async start(options: RegtestOptions = {}): Promise<RegtestNode> {
+    const progress = options.onProgress ?? (() => {});
+    const bitcoind = options.bitcoind ?? findBitcoind();
+    const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'bitstable-regtest-'));
+    mkdirSync(dataDir, { recursive: true });
+    const [rpcPort, p2pPort] = [await freePort(), await freePort()];
+    const chain = options.chain ?? 'regtest';
+    const args = [
+      `-chain=${chain}`,
+      '-connect=0',
+      `-datadir=${dataDir}`,
+      `-rpcport=${rpcPort}`,
+      `-port=${p2pPort}`,
+      '-rpcbind=127.0.0.1',
+      '-rpcallowip=127.0.0.1',
+      '-listen=0',
+      '-dnsseed=0',
+      '-server=1',
+      '-txindex=1',
+      '-fallbackfee=0.0002',
+      '-rpcworkqueue=64',
+      '-printtoconsole=0',
+    ];
+    progress(`Starting bitcoind -chain=${chain} (${bitcoind})`);
+    const child = spawn(bitcoind, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    running.add(child);
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-4000);
+    });
+    const status: { exited: { code: number | null; signal: string | null } | null } = {
+      exited: null,
+    };
+    child.once('exit', (code, signal) => {
+      status.exited = { code, signal };
+      running.delete(child);
+    });
+    child.once('error', () => {
+      status.exited = { code: -1, signal: null };
+      running.delete(child);
+    });
+
+    const rpc = new RpcClient({
+      url: `http://127.0.0.1:${rpcPort}`,
+      auth: { kind: 'cookie', cookieFile: join(dataDir, CHAIN_DIRS[chain], '.cookie') },
+      timeoutMs: 30_000,
+    });
+    const node = new RegtestNode(
+      child,
+      dataDir,
+      rpcPort,
+      p2pPort,
+      rpc,
+      new MinerWallet(rpc),
+      () => stderr,
+    );
+    try {
+      const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
+      for (;;) {
+        const exited = status.exited;
+        if (exited) {
+          throw new BitStableError(
+            'BITCOIND_START_FAILED',
+            `bitcoind exited while starting (code ${exited.code ?? exited.signal}). ${stderr.trim().slice(-500)}`,
+            { bitcoind, dataDir },
+          );
+        }
+        try {
+          await rpc.call('getblockchaininfo', [], { timeoutMs: 2_000 });
+          break;
+        } catch (err) {
+          if (Date.now() > deadline) {
+            throw new BitStableError(
+              'BITCOIND_START_FAILED',
+              'bitcoind did not answer RPC in time.',
+              { bitcoind, dataDir },
+              { cause: err },
+            );
+          }
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+      if (chain !== 'regtest') return node;
+      progress('Creating the miner wallet');
+      await node.miner.ensure();
+      const blocks = options.initialBlocks ?? 101;
+      const height = Number(await rpc.call('getblockcount'));
+      if (blocks > 0 && height < blocks) {
+        progress(`Mining ${blocks - height} blocks`);
+        await node.miner.mine(blocks - height);
+      }
+      return node;
+    } catch (err) {
+      await node.stop();
+      throw err;
+    }
+  }
+
+  /** bitcoind's last stderr lines (for error reports). */
+  get log(): string {
+    return this.stderrTail();
+  }
+
+  /** Stops bitcoind: RPC `stop`, then SIGTERM, then SIGKILL; resolves when it has exited. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      const child = this.child;
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise<void>((r) => child.once('exit', () => r()));
+      const within = (ms: number) =>
+        Promise.race([
+          exited.then(() => true),
+          new Promise<boolean>((r) => setTimeout(() => r(false), ms)),
+        ]);
+      try {
+        await this.rpc.call('stop', [], { timeoutMs: 5_000 });
+      } catch {
+        child.kill('SIGTERM');
+      }
+      if (await within(20_000)) return;
+      child.kill('SIGTERM');
+      if (await within(5_000)) return;
+      child.kill('SIGKILL');
+      await exited;
+    })();
+    return this.stopping;
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * What the rest of the app sees of the oracle: the current price and whether it may be used.
+ * The vault core depends on `PriceFeed`, never on the Oracle class.
+ */
+import { BitStableError } from '../errors';
+import { centsToString, type Cents } from '../money';
+
+/** Why a price may or may not be used right now. */
+export type PriceStatus = 'ok' | 'stale' | 'insufficient-sources' | 'held';
+
+/** The oracle price as of now. */
+export interface PriceState {
+  /** The last accepted price (cents per BTC); null before the first accepted round. */
+  priceCents: Cents | null;
+  /** 'ok' only when priceCents may be used for minting, withdrawals and new liquidations. */
+  status: PriceStatus;
+  /** Time since the last accepted round; null before the first. */
+  ageMs: number | null;
+  /** The sources whose prices made priceCents. */
+  sources: string[];
+  /** The accepted round behind priceCents; null before the first. */
+  roundId: number | null;
+  /** The price the circuit breaker is holding for confirmation, when status is 'held'. */
+  heldPriceCents: Cents | null;
+  /** The most recent round, accepted or not. */
+  lastRoundId: number | null;
+  /** Sources that survived the most recent round, and how many were required. */
+  lastRoundSources: number;
+  threshold: number;
+  /** After this much time without an accepted round the price is stale. */
+  maxAgeMs: number;
+}
+
+/** The price the vault core may act on. */
+export interface PriceFeed {
+  /** The current price and its status; never throws. */
+  current(): PriceState;
+  /** The price when status is 'ok'; otherwise throws PRICE_UNAVAILABLE saying why. */
+  requireFreshPrice(): Cents;
+}
+
+const PAUSED = 'Minting, withdrawals and new liquidations are paused until it recovers.';
+
+/** The plain sentence saying why a price cannot be used; null when it can. */
+export function priceUnavailableMessage(s: PriceState): string | null {
+  switch (s.status) {
+    case 'ok':
+      return null;
+    case 'stale':
+      return s.ageMs === null
+        ? `No BTC price has been accepted yet. ${PAUSED}`
+        : `The BTC price is stale: the last accepted price is ${seconds(s.ageMs)} old, more than the ${seconds(s.maxAgeMs)} allowed. ${PAUSED}`;
+    case 'insufficient-sources':
+      return `Not enough price sources agree on the BTC price (${s.lastRoundSources} of the ${s.threshold} required). ${PAUSED}`;
+    case 'held':
+      return `The circuit breaker is holding a new BTC price of $${s.heldPriceCents === null ? '?' : centsToString(s.heldPriceCents)} that moved too far from the last accepted one; the next round must confirm it. ${PAUSED}`;
+  }
+}
+
+/** Returns the usable price or throws PRICE_UNAVAILABLE with the reason (shared by every feed). */
+export function requireFresh(s: PriceState): Cents {
+  const message = priceUnavailableMessage(s);
+  if (message === null && s.priceCents !== null) return s.priceCents;
+  throw new BitStableError('PRICE_UNAVAILABLE', message ?? 'No BTC price is available.', {
+    status: s.status,
+    ageMs: s.ageMs,
+    priceCents: s.priceCents,
+    heldPriceCents: s.heldPriceCents,
+    sources: s.lastRoundSources,
+    threshold: s.threshold,
+  });
+}
+
+/** A PriceFeed that always answers one fixed, fresh price (for tests of code that needs a price). */
+export function fixedPriceFeed(priceCents: Cents): PriceFeed {
+  const state: PriceState = {
+    priceCents,
+    status: 'ok',
+    ageMs: 0,
+    sources: ['fixed'],
+    roundId: null,
+    heldPriceCents: null,
+    lastRoundId: null,
+    lastRoundSources: 1,
+    threshold: 1,
+    maxAgeMs: Number.MAX_SAFE_INTEGER,
+  };
+  return { current: () => ({ ...state, sources: [...state.sources] }), requireFreshPrice: () => requireFresh(state) };
+}
+
+function seconds(ms: number): string {
+  return `${Math.round(ms / 1000)} s`;
+}

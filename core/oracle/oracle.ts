@@ -1,0 +1,319 @@
+/**
+ * The oracle (SPEC §7): every `intervalMs` it asks all sources at once, aggregates their
+ * answers, passes the result through the circuit breaker, stores the whole round in one
+ * transaction, and announces it. It is the app's PriceFeed.
+ */
+import type { NetworkName } from '../config/networks';
+import { BitStableError, isBitStableError } from '../errors';
+import type { EventBus } from '../events/bus';
+import type { Cents } from '../money';
+import { aggregate, type Answer, type AnswerOutcome } from './aggregate';
+import { decide, type BreakerState, type RoundStatus } from './breaker';
+import { systemClock, type Clock } from './clock';
+import type { OracleConfig } from './config';
+import { requireFresh, type PriceFeed, type PriceState, type PriceStatus } from './feed';
+import { sourceError, sourceErrorReason } from './source-error';
+import { checkBounds } from './sources/price';
+import type { PriceSource, SourceQuote } from './sources/types';
+import type { HistoryPoint, OracleStore, StoredRound } from './store';
+
+/** The store operations the oracle uses (OracleStore, or a stand-in for benches). */
+export type RoundStore = Pick<OracleStore, 'saveRound' | 'lastAccepted' | 'latestRound' | 'history' | 'round'>;
+
+/** The subset of a pino logger the oracle writes to. */
+export interface OracleLogger {
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface OracleOptions {
+  network: NetworkName;
+  config: OracleConfig;
+  sources: readonly PriceSource[];
+  store: RoundStore;
+  clock?: Clock;
+  bus?: EventBus;
+  logger?: OracleLogger;
+}
+
+/** What one round did. */
+export interface RoundResult {
+  roundId: number;
+  ts: number;
+  status: RoundStatus;
+  accepted: boolean;
+  /** The round's aggregated price (held or accepted); null without enough sources. */
+  priceCents: Cents | null;
+  medianCents: Cents | null;
+  moveBps: number | null;
+  survivors: string[];
+  answers: AnswerOutcome[];
+}
+
+interface Accepted {
+  id: number;
+  ts: number;
+  priceCents: Cents;
+  sources: string[];
+}
+
+interface Latest {
+  id: number;
+  ts: number;
+  status: RoundStatus;
+  priceCents: Cents | null;
+  survivors: number;
+}
+
+/** Aggregates BTC/USD from several sources into one price the vault core can trust. */
+export class Oracle implements PriceFeed {
+  readonly network: NetworkName;
+  readonly config: OracleConfig;
+  private readonly sources: readonly PriceSource[];
+  private readonly store: RoundStore;
+  private readonly clock: Clock;
+  private readonly bus: EventBus | undefined;
+  private readonly logger: OracleLogger | undefined;
+
+  private accepted: Accepted | null = null;
+  private latest: Latest | null = null;
+  // The held price is not restored after a restart: the first rounds then simply re-earn it.
+  private breaker: BreakerState = { lastAcceptedCents: null, heldCents: null };
+
+  private chain: Promise<unknown> = Promise.resolve();
+  private running = false;
+  private generation = 0;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(options: OracleOptions) {
+    this.network = options.network;
+    this.config = options.config;
+    this.sources = [...options.sources];
+    this.store = options.store;
+    this.clock = options.clock ?? systemClock;
+    this.bus = options.bus;
+    this.logger = options.logger;
+    checkSources(this.sources, this.config.threshold);
+    this.restore();
+  }
+
+  /** Starts rounds every `intervalMs` (the first at once); does nothing if already running. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    const gen = ++this.generation;
+    this.schedule(gen, 0);
+  }
+
+  /** Stops scheduling rounds and waits for a round in progress to be stored. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.generation++;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.chain;
+  }
+
+  /** Runs one round now (after any round in progress); rejects only if storing fails. */
+  runRound(): Promise<RoundResult> {
+    const run = this.chain.then(() => this.doRound());
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  /** The current oracle price and whether it may be used. */
+  current(): PriceState {
+    const now = this.clock.now();
+    const { accepted, latest } = this;
+    const maxAge = this.config.maxAgeMs;
+    const ageMs = accepted ? Math.max(0, now - accepted.ts) : null;
+    let status: PriceStatus;
+    // A fresh round that failed or was held outranks an older accepted price: minting must
+    // pause the moment sources disagree or vanish, not a minute later.
+    if (latest && now - latest.ts <= maxAge && latest.status !== 'ok') status = latest.status;
+    else if (ageMs === null || ageMs > maxAge) status = 'stale';
+    else status = 'ok';
+    return {
+      priceCents: accepted?.priceCents ?? null,
+      status,
+      ageMs,
+      sources: accepted ? [...accepted.sources] : [],
+      roundId: accepted?.id ?? null,
+      heldPriceCents: status === 'held' ? (latest?.priceCents ?? null) : null,
+      lastRoundId: latest?.id ?? null,
+      lastRoundSources: latest?.survivors ?? 0,
+      threshold: this.config.threshold,
+      maxAgeMs: maxAge,
+    };
+  }
+
+  /** The price when it may be used; otherwise throws PRICE_UNAVAILABLE saying why. */
+  requireFreshPrice(): Cents {
+    return requireFresh(this.current());
+  }
+
+  /** Accepted prices in [fromMs, toMs], downsampled to at most `maxPoints` for charts. */
+  history(fromMs: number, toMs: number, maxPoints: number): HistoryPoint[] {
+    return this.store.history(this.network, fromMs, toMs, maxPoints);
+  }
+
+  /** One stored round with every source's answer. */
+  round(id: number): StoredRound | null {
+    return this.store.round(id);
+  }
+
+  private restore(): void {
+    const acc = this.store.lastAccepted(this.network);
+    if (acc && acc.priceCents !== null) {
+      this.accepted = { id: acc.id, ts: acc.ts, priceCents: acc.priceCents, sources: acc.sourcesUsed };
+      this.breaker = { lastAcceptedCents: acc.priceCents, heldCents: null };
+    }
+    const last = this.store.latestRound(this.network);
+    if (last) {
+      this.latest = { id: last.id, ts: last.ts, status: last.status, priceCents: last.priceCents, survivors: last.sourcesUsed.length };
+    }
+  }
+
+  private schedule(gen: number, delayMs: number): void {
+    this.timer = setTimeout(() => void this.tick(gen), delayMs);
+    // The app's windows and servers keep the process alive; a price timer alone should not.
+    this.timer.unref();
+  }
+
+  private async tick(gen: number): Promise<void> {
+    if (gen !== this.generation) return;
+    const started = performance.now();
+    try {
+      await this.runRound();
+    } catch (err) {
+      this.logger?.error({ err, network: this.network }, 'oracle round failed');
+    }
+    if (gen !== this.generation) return;
+    this.schedule(gen, Math.max(0, this.config.intervalMs - (performance.now() - started)));
+  }
+
+  private async doRound(): Promise<RoundResult> {
+    const answers = await Promise.all(this.sources.map((s) => this.ask(s)));
+    const c = this.config;
+    const ts = this.clock.now();
+    const agg = aggregate(answers, {
+      nowMs: ts,
+      maxAgeMs: c.maxAgeMs,
+      futureSkewMs: c.futureSkewMs,
+      maxDeviationBps: c.maxDeviationBps,
+      threshold: c.threshold,
+    });
+    const d = decide(this.breaker, agg.priceCents, c.circuitBreakerBps);
+    const id = this.store.saveRound({
+      network: this.network,
+      ts,
+      priceCents: agg.priceCents,
+      medianCents: agg.medianCents,
+      status: d.status,
+      accepted: d.accepted,
+      threshold: c.threshold,
+      moveBps: d.moveBps,
+      sourcesUsed: agg.survivors,
+      answers: agg.answers,
+    });
+    // Memory changes only after the commit, so a failed write never leaves a price unrecorded.
+    this.breaker = d.next;
+    this.latest = { id, ts, status: d.status, priceCents: agg.priceCents, survivors: agg.survivors.length };
+    if (d.accepted && agg.priceCents !== null) {
+      this.accepted = { id, ts, priceCents: agg.priceCents, sources: agg.survivors };
+    }
+    this.logOutcome(agg.answers, d.status);
+    this.bus?.emit('price.round', { roundId: id, priceCents: agg.priceCents, status: d.status, accepted: d.accepted });
+    if (d.accepted && agg.priceCents !== null) {
+      this.bus?.emit('price.accepted', { roundId: id, priceCents: agg.priceCents, ts });
+    }
+    return {
+      roundId: id,
+      ts,
+      status: d.status,
+      accepted: d.accepted,
+      priceCents: agg.priceCents,
+      medianCents: agg.medianCents,
+      moveBps: d.moveBps,
+      survivors: agg.survivors,
+      answers: agg.answers,
+    };
+  }
+
+  /** Asks one source under a hard timeout; every failure becomes an error answer, never a throw. */
+  private async ask(source: PriceSource): Promise<Answer> {
+    const { timeoutMs } = this.config;
+    const controller = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    // Racing the timer as well as passing the signal: a source that ignores its signal still
+    // cannot hold the round past the timeout.
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        controller.abort(new DOMException(`no answer within ${timeoutMs} ms`, 'TimeoutError'));
+        reject(sourceError(source.name, 'timeout', `no answer within ${timeoutMs} ms.`));
+      }, timeoutMs);
+    });
+    try {
+      const quote = await Promise.race([Promise.resolve().then(() => source.fetch(controller.signal)), deadline]);
+      return this.checkQuote(source.name, quote);
+    } catch (err) {
+      const timedOut = controller.signal.aborted;
+      return {
+        source: source.name,
+        error: {
+          reason: timedOut ? 'timeout' : sourceErrorReason(err),
+          message: timedOut ? `Price source ${source.name}: no answer within ${timeoutMs} ms.` : describe(source.name, err),
+        },
+      };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Re-checks what a source returned: any PriceSource, not only ours, must pass the bounds. */
+  private checkQuote(name: string, quote: SourceQuote): Answer {
+    const priceCents = checkBounds(name, quote?.priceCents, {
+      minCents: this.config.minPriceCents,
+      maxCents: this.config.maxPriceCents,
+    });
+    const ts = quote.sourceTs;
+    if (ts !== undefined && (!Number.isSafeInteger(ts) || ts <= 0)) {
+      throw sourceError(name, 'bad-timestamp', 'the source gave a timestamp that is not a time.');
+    }
+    return { source: name, priceCents, sourceTs: ts };
+  }
+
+  private logOutcome(answers: AnswerOutcome[], status: RoundStatus): void {
+    const dropped = answers.filter((a) => a.dropped !== null);
+    if (dropped.length === 0 && status === 'ok') return;
+    this.logger?.warn(
+      {
+        network: this.network,
+        status,
+        dropped: dropped.map((a) => ({ source: a.source, why: a.dropped, reason: a.errorReason })),
+      },
+      'oracle round dropped sources',
+    );
+  }
+}
+
+function describe(source: string, err: unknown): string {
+  if (isBitStableError(err)) return err.message;
+  const text = err instanceof Error ? err.message : String(err);
+  return `Price source ${source}: failed unexpectedly (${text.slice(0, 120)}).`;
+}
+
+function checkSources(sources: readonly PriceSource[], threshold: number): void {
+  const names = sources.map((s) => s.name);
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup !== undefined) {
+    throw new BitStableError('INVALID_CONFIG', `Two price sources are both named "${dup}"; each needs its own name.`, { source: dup });
+  }
+  if (sources.length < threshold) {
+    throw new BitStableError(
+      'INVALID_CONFIG',
+      `The oracle needs ${threshold} agreeing sources but only ${sources.length} are configured, so it could never produce a price.`,
+      { threshold, sources: sources.length },
+    );
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * One interface for the three key holders of a vault set (owner, protocol, guardian), whatever
+ * holds the key: a Ledger, a software key, or a guardian who returns signed PSBT files.
+ *
+ * Device interaction is reported as small, stateless prompt messages ({state, level, code,
+ * text}, in the spirit of Caravan's interaction messages) that the UI shows as instructions.
+ */
+import type { KeyOrigin } from '../bitcoin/keys';
+
+/** Which of the vault set's three keys a signer holds. */
+export type SignerRole = 'owner' | 'protocol' | 'guardian';
+
+/** The account keys of a vault set, with origins, in descriptor order owner, protocol, guardian. */
+export type VaultKeyOrigins = Record<SignerRole, KeyOrigin>;
+
+/**
+ * Where an interaction stands: `pending` (get ready: connect, unlock, open the app), `active`
+ * (the device waits for the person), `done` (finished), `failed` (stopped with an error).
+ */
+export type PromptState = 'pending' | 'active' | 'done' | 'failed';
+
+/** How the UI should style a prompt. */
+export type PromptLevel = 'info' | 'warning' | 'error' | 'success';
+
+/** One instruction for the person holding the device. `code` is stable; `text` is shown as is. */
+export interface SignerPrompt {
+  state: PromptState;
+  level: PromptLevel;
+  /** e.g. `ledger.open-app`, `ledger.register`, `ledger.sign`; or an ErrorCode when failed. */
+  code: string;
+  text: string;
+}
+
+/** Receives prompts as the interaction goes; must not throw (errors in it are ignored). */
+export type PromptListener = (prompt: SignerPrompt) => void;
+
+/** What a signer needs to know about the PSBT it is asked to sign. */
+export interface SignContext {
+  /** The vault set the PSBT spends from (a Ledger builds its wallet policy from these). */
+  keys: VaultKeyOrigins;
+  /** What the signature is for, in words (e.g. "Withdraw from vault 3"), for prompts. */
+  purpose?: string;
+}
+
+/** A holder of one key of a vault set. */
+export interface Signer {
+  readonly role: SignerRole;
+  /** What holds the key, so the UI knows whether to expect device prompts. */
+  readonly kind: 'ledger' | 'software' | 'file';
+  /** The master key fingerprint, 8 lowercase hex digits. */
+  fingerprint(): Promise<string>;
+  /** The BIP48 account xpub with its origin. */
+  accountKey(): Promise<KeyOrigin>;
+  /**
+   * Signs every input this key can sign; returns the PSBT (base64) with this key's partial
+   * signatures added, each verified against its input's sighash. Other fields are kept.
+   */
+  signPsbt(psbtBase64: string, context: SignContext): Promise<string>;
+}

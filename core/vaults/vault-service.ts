@@ -1,0 +1,286 @@
+/**
+ * Vault core, first part: key sets, vault creation, and collateral tracking from the chain.
+ *
+ * Every state change is one SQLite transaction that also writes the journal; events go out after
+ * it commits. Collateral is always what the node reports for the vault's address.
+ */
+import type { NetworkInfo, VaultParams } from '../config/networks';
+import type { Sqlite } from '../db/database';
+import { BitStableError } from '../errors';
+import type { EventBus } from '../events/bus';
+import { journal } from '../events/journal';
+import { sats, type Cents, type Sats } from '../money';
+import { keyExpression, parseKey, type ParsedKey } from '../bitcoin/keys';
+import { vaultDescriptor, vaultScript, type VaultKeys } from '../bitcoin/descriptor';
+import type { BitcoinNode, WatchedUtxo } from '../node/bitcoin-node';
+import { thresholdPrice } from './health';
+import { nextState } from './state';
+import { getKeySet, getVault, listVaults, type Vault } from './vault-store';
+
+export interface VaultServiceDeps {
+  db: Sqlite;
+  node: BitcoinNode;
+  network: NetworkInfo;
+  params: VaultParams;
+  bus: EventBus;
+  /** The current fresh oracle price, or null when the oracle is not ok. */
+  freshPrice?: () => Cents | null;
+  clock?: () => number;
+}
+
+export interface CreateVaultInput {
+  keySetId: number;
+  label?: string;
+  /** What the owner plans to deposit, for the deposit QR code. */
+  plannedDepositSats?: number;
+}
+
+export interface SyncResult {
+  /** Vaults whose collateral, incoming amount or state changed. */
+  changed: number[];
+  utxos: number;
+}
+
+/** Derives the threshold prices stored with a vault, so health passes are index range queries. */
+export function storedPrices(collateral: Sats, debt: Cents, params: VaultParams) {
+  return {
+    liquidation: thresholdPrice(collateral, debt, params.liquidationRatioBps),
+    warning: thresholdPrice(collateral, debt, params.warningRatioBps),
+  };
+}
+
+/** Vault creation and deposit tracking for one network. */
+export class VaultService {
+  private readonly db: Sqlite;
+  private readonly keyCache = new Map<number, VaultKeys>();
+  private createQueue: Promise<unknown> = Promise.resolve();
+  private readonly now: () => number;
+
+  constructor(private readonly deps: VaultServiceDeps) {
+    this.db = deps.db;
+    this.now = deps.clock ?? Date.now;
+  }
+
+  /** Stores a key set (owner, protocol, guardian account keys); returns its id. Idempotent. */
+  registerKeySet(input: { owner: unknown; protocol: unknown; guardian: unknown }): number {
+    const net = this.deps.network;
+    const keys: VaultKeys = {
+      owner: parseKey(input.owner, net),
+      protocol: parseKey(input.protocol, net),
+      guardian: parseKey(input.guardian, net),
+    };
+    const xpubs = new Set([keys.owner.xpub, keys.protocol.xpub, keys.guardian.xpub]);
+    if (xpubs.size !== 3) {
+      throw new BitStableError(
+        'INVALID_XPUB',
+        'The owner, protocol and guardian keys must be three different keys.',
+        {},
+      );
+    }
+    const exprs = [keys.owner, keys.protocol, keys.guardian].map(keyExpression);
+    const existing = this.db
+      .prepare(
+        'SELECT id FROM key_sets WHERE network = ? AND owner_key = ? AND protocol_key = ? AND guardian_key = ?',
+      )
+      .pluck()
+      .get(net.name, ...exprs) as number | undefined;
+    if (existing) return existing;
+    const id = this.db.transaction(() => {
+      const info = this.db
+        .prepare(
+          'INSERT INTO key_sets (network, owner_key, protocol_key, guardian_key, created_at) VALUES (?, ?, ?, ?, ?)',
+        )
+        .run(net.name, ...exprs, this.now());
+      const keySetId = Number(info.lastInsertRowid);
+      journal(this.db, 'keyset.registered', null, { keySetId }, this.now());
+      return keySetId;
+    })();
+    this.keyCache.set(id, keys);
+    return id;
+  }
+
+  /** The parsed keys of a key set (cached; parsing xpubs is the slow part). */
+  keySet(keySetId: unknown): VaultKeys {
+    const row = getKeySet(this.db, keySetId);
+    if (row.network !== this.deps.network.name) {
+      throw new BitStableError(
+        'WRONG_NETWORK',
+        `Key set #${row.id} is for ${row.network}, not ${this.deps.network.name}.`,
+        {
+          keySetId: row.id,
+        },
+      );
+    }
+    let keys = this.keyCache.get(row.id);
+    if (!keys) {
+      const p = (k: string): ParsedKey => parseKey(k, this.deps.network);
+      keys = { owner: p(row.ownerKey), protocol: p(row.protocolKey), guardian: p(row.guardianKey) };
+      this.keyCache.set(row.id, keys);
+    }
+    return keys;
+  }
+
+  /**
+   * Creates the next vault of a key set: derives its address, has the node watch it, and stores
+   * it as Pending. Importing first is safe: the import is idempotent and the index is only
+   * consumed when the row commits, so a crash in between reuses the same index and address.
+   */
+  createVault(input: CreateVaultInput): Promise<Vault> {
+    const run = async () => {
+      if (!input || typeof input !== 'object')
+        throw new BitStableError('INVALID_ARGUMENT', 'createVault needs a key set id.', {});
+      const keys = this.keySet(input.keySetId);
+      const planned =
+        input.plannedDepositSats === undefined ? null : sats(input.plannedDepositSats);
+      if (planned === 0)
+        throw new BitStableError(
+          'INVALID_AMOUNT',
+          'A planned deposit must be more than 0 sats.',
+          {},
+        );
+      const label =
+        input.label === undefined ? null : String(input.label).trim().slice(0, 80) || null;
+      const index = getKeySet(this.db, input.keySetId).nextIndex;
+      const { address } = vaultScript(keys, index, this.deps.network);
+      const descriptor = vaultDescriptor(keys, index);
+      await this.deps.node.importDescriptors([
+        { desc: descriptor, label: `bitstable-vault-${index}`, timestamp: 'now' },
+      ]);
+
+      const ts = this.now();
+      const vaultId = this.db.transaction(() => {
+        const info = this.db
+          .prepare(
+            `INSERT INTO vaults (key_set_id, idx, network, address, descriptor, state, planned_deposit_sats, label, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)`,
+          )
+          .run(
+            input.keySetId,
+            index,
+            this.deps.network.name,
+            address,
+            descriptor,
+            planned,
+            label,
+            ts,
+            ts,
+          );
+        const id = Number(info.lastInsertRowid);
+        this.db
+          .prepare('UPDATE key_sets SET next_index = ? WHERE id = ?')
+          .run(index + 1, input.keySetId);
+        this.db
+          .prepare("INSERT INTO ledger_accounts (id, kind, vault_id) VALUES (?, 'vault', ?)")
+          .run(`vault:${id}`, id);
+        journal(this.db, 'vault.created', id, { address, index }, ts);
+        return id;
+      })();
+      this.deps.bus.emit('vault.created', { vaultId, address });
+      return getVault(this.db, vaultId);
+    };
+    // One creation at a time, so two callers never claim the same index.
+    const result = this.createQueue.then(run, run);
+    this.createQueue = result.catch(() => undefined);
+    return result;
+  }
+
+  /** One vault by id (VAULT_NOT_FOUND when there is none). */
+  getVault(id: unknown): Vault {
+    return getVault(this.db, id);
+  }
+
+  /** Every vault on this network, newest first. */
+  listVaults(): Vault[] {
+    return listVaults(this.db, this.deps.network.name);
+  }
+
+  /**
+   * Reads the watched coins from the node and brings every vault's collateral and state in line
+   * with the chain, in one transaction. A deposit counts once it has the network's confirmations;
+   * a reorg that drops it below that takes it out again.
+   */
+  async syncDeposits(): Promise<SyncResult> {
+    const utxos = await this.deps.node.listWatchedUtxos();
+    const { confirmations } = this.deps.params;
+    const price = this.deps.freshPrice?.() ?? null;
+    const ts = this.now();
+    const vaultIdOf = this.db
+      .prepare('SELECT id FROM vaults WHERE address = ? AND network = ?')
+      .pluck();
+
+    const totals = new Map<number, { confirmed: number; incoming: number; coins: WatchedUtxo[] }>();
+    for (const u of utxos) {
+      const vaultId = vaultIdOf.get(u.address, this.deps.network.name) as number | undefined;
+      if (vaultId === undefined) continue;
+      const t = totals.get(vaultId) ?? { confirmed: 0, incoming: 0, coins: [] };
+      if (u.confirmations >= confirmations) t.confirmed += u.amountSats;
+      else t.incoming += u.amountSats;
+      t.coins.push(u);
+      totals.set(vaultId, t);
+    }
+
+    const changed = this.db.transaction(() => {
+      const before = this.db
+        .prepare(
+          'SELECT id FROM vaults WHERE network = ? AND (collateral_sats > 0 OR incoming_sats > 0 OR id IN (SELECT vault_id FROM vault_utxos))',
+        )
+        .pluck()
+        .all(this.deps.network.name) as number[];
+      const touched = new Set([...before, ...totals.keys()]);
+      const deleteCoins = this.db.prepare('DELETE FROM vault_utxos WHERE vault_id = ?');
+      const insertCoin = this.db.prepare(
+        'INSERT INTO vault_utxos (txid, vout, vault_id, amount_sats, confirmations) VALUES (?, ?, ?, ?, ?)',
+      );
+      const update = this.db.prepare(
+        `UPDATE vaults SET collateral_sats = ?, incoming_sats = ?, state = ?, liquidation_price_cents = ?,
+           warning_price_cents = ?, updated_at = ? WHERE id = ?`,
+      );
+      const out: Vault[] = [];
+      for (const vaultId of touched) {
+        const vault = getVault(this.db, vaultId);
+        const t = totals.get(vaultId) ?? { confirmed: 0, incoming: 0, coins: [] };
+        deleteCoins.run(vaultId);
+        for (const c of t.coins)
+          insertCoin.run(c.txid, c.vout, vaultId, c.amountSats, c.confirmations);
+        const collateral = t.confirmed as Sats;
+        const state = nextState(
+          vault.state,
+          { collateralSats: collateral, debtCents: vault.debtCents, freshPriceCents: price },
+          this.deps.params,
+        );
+        if (
+          collateral === vault.collateralSats &&
+          t.incoming === vault.incomingSats &&
+          state === vault.state
+        )
+          continue;
+        const prices = storedPrices(collateral, vault.debtCents, this.deps.params);
+        update.run(collateral, t.incoming, state, prices.liquidation, prices.warning, ts, vaultId);
+        journal(
+          this.db,
+          'vault.collateral',
+          vaultId,
+          {
+            from: vault.collateralSats,
+            to: collateral,
+            incoming: t.incoming,
+            state: { from: vault.state, to: state },
+          },
+          ts,
+        );
+        out.push({ ...vault, collateralSats: collateral, incomingSats: t.incoming as Sats, state });
+      }
+      return out;
+    })();
+
+    for (const v of changed) {
+      this.deps.bus.emit('vault.changed', {
+        vaultId: v.id,
+        state: v.state,
+        collateralSats: v.collateralSats,
+        debtCents: v.debtCents,
+      });
+    }
+    return { changed: changed.map((v) => v.id), utxos: utxos.length };
+  }
+}

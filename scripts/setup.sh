@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Sets up a Debian/Ubuntu machine for BitStable Desktop: system packages, npm dependencies, and a
+# local bitcoind for regtest mode. Safe to run again. Non-interactive (works in CI).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+# Native modules build from source: node-hid (Ledger USB) needs libusb and libudev headers;
+# better-sqlite3 needs a C++ toolchain.
+packages=(build-essential python3 libusb-1.0-0-dev libudev-dev)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup: installing system packages: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# Electron's own binary download reaches outside the npm registry; skip it by default (the app
+# runs headless without it). Set ELECTRON_SKIP_BINARY_DOWNLOAD=0 to try the download.
+export ELECTRON_SKIP_BINARY_DOWNLOAD="${ELECTRON_SKIP_BINARY_DOWNLOAD:-1}"
+echo "setup: installing npm dependencies (native modules build from source, about two minutes)"
+npm ci --no-audit --no-fund
+
+bash scripts/install-bitcoind.sh
+echo "setup: done"

@@ -1,0 +1,86 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openDatabase, migrate, SCHEMA_VERSION, schemaVersion } from '../../core/db/database';
+import type { BitStableError } from '../../core/errors';
+
+const dirs: string[] = [];
+const tempDb = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bitstable-db-'));
+  dirs.push(dir);
+  return join(dir, 'bitstable.sqlite');
+};
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+describe('database', () => {
+  it('opens durable: WAL, synchronous=FULL, foreign keys on, fully migrated', () => {
+    const db = openDatabase(tempDb());
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('synchronous', { simple: true })).toBe(2); // FULL
+    expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+    expect(schemaVersion(db)).toBe(SCHEMA_VERSION);
+    db.close();
+  });
+
+  it('migrates a database from every older schema and keeps its vaults', () => {
+    for (let from = 1; from < SCHEMA_VERSION; from++) {
+      const path = tempDb();
+      const old = openDatabase(path, { targetVersion: from });
+      old
+        .prepare(
+          "INSERT INTO key_sets (network, owner_key, protocol_key, guardian_key, created_at) VALUES ('regtest','o','p','g',1)",
+        )
+        .run();
+      old
+        .prepare(
+          "INSERT INTO vaults (key_set_id, idx, network, address, descriptor, state, collateral_sats, created_at, updated_at) VALUES (1, 0, 'regtest', 'bcrt1qexample', 'wsh(...)', 'active', 12345, 1, 1)",
+        )
+        .run();
+      old.close();
+      const db = openDatabase(path);
+      expect(schemaVersion(db)).toBe(SCHEMA_VERSION);
+      expect(
+        db
+          .prepare('SELECT collateral_sats FROM vaults WHERE address = ?')
+          .pluck()
+          .get('bcrt1qexample'),
+      ).toBe(12345);
+      expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+      db.close();
+    }
+  });
+
+  it('refuses a database written by a newer app and leaves it alone', () => {
+    const path = tempDb();
+    const db = openDatabase(path);
+    db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    let code = '';
+    try {
+      migrate(db);
+    } catch (err) {
+      code = (err as BitStableError).code;
+    }
+    expect(code).toBe('MIGRATION_FAILED');
+    expect(schemaVersion(db)).toBe(SCHEMA_VERSION + 1);
+    db.close();
+  });
+
+  it('enforces money invariants in the schema: no negative collateral, no unknown state', () => {
+    const db = openDatabase(tempDb());
+    db.prepare(
+      "INSERT INTO key_sets (network, owner_key, protocol_key, guardian_key, created_at) VALUES ('regtest','o','p','g',1)",
+    ).run();
+    const insert = (state: string, sats: number) =>
+      db
+        .prepare(
+          "INSERT INTO vaults (key_set_id, idx, network, address, descriptor, state, collateral_sats, created_at, updated_at) VALUES (1, ?, 'regtest', ?, 'd', ?, ?, 1, 1)",
+        )
+        .run(Math.floor(Math.random() * 1e9), `a${Math.random()}`, state, sats);
+    expect(() => insert('active', -1)).toThrow(/CHECK/);
+    expect(() => insert('sleeping', 1)).toThrow(/CHECK/);
+    db.close();
+  });
+});

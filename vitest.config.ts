@@ -1,0 +1,27 @@
+import { defineConfig } from 'vitest/config';
+
+// Separate, named runners: unit (fast, no processes), integration (real regtest bitcoind).
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+          environment: 'node',
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          // Each file starts its own bitcoind; two cores run two at a time at most.
+          maxWorkers: 2,
+        },
+      },
+    ],
+  },
+});
