@@ -9,6 +9,7 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -20,6 +21,7 @@ export default defineConfig({
           hookTimeout: 120_000,
           // Each file starts its own bitcoind; two cores run two at a time at most.
           maxWorkers: 2,
+          sequence: { groupOrder: 1 },
         },
       },
     ],

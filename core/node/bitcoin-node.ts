@@ -45,6 +45,16 @@ export interface BitcoinNode {
    * applied: an output whose block was disconnected reports its new confirmation count.
    */
   listWatchedUtxos(): Promise<WatchedUtxo[]>;
+  /** The raw hex of a transaction that pays or spends a watched address (for PSBTs' full previous tx). */
+  transactionHex(txid: string): Promise<string>;
+  /** Confirmations of a wallet transaction: 0 in the mempool, -1 conflicted or unknown. */
+  confirmations(txid: string): Promise<number>;
+  /** Fee rate for the next blocks in sat per 1000 vbytes (regtest: a fixed fallback). */
+  feeRateSatPerKvB(targetBlocks?: number): Promise<number>;
+  /** Checks a signed transaction against the mempool's rules; throws PSBT_INVALID with the reason. */
+  testMempoolAccept(txHex: string): Promise<void>;
+  /** Broadcasts; idempotent for a transaction the node already has. Returns the txid. */
+  broadcast(txHex: string): Promise<string>;
 }
 
 interface RawUnspent {
@@ -55,11 +65,17 @@ interface RawUnspent {
   confirmations: number;
 }
 
+/** Regtest has no fee market; Core's estimatesmartfee returns nothing there. */
+export const REGTEST_FEE_RATE_SAT_PER_KVB = 2_000;
+/** Floor: Core's default minimum relay fee. */
+const MIN_RELAY_SAT_PER_KVB = 1_000;
+
 /** A `BitcoinNode` backed by Bitcoin Core's JSON-RPC and a watch-only descriptor wallet. */
 export class CoreNode implements BitcoinNode {
   constructor(
     readonly rpc: RpcClient,
     readonly walletName = 'bitstable-watch',
+    private readonly fallbackFeeRate: number | null = null,
   ) {}
 
   async chainInfo(): Promise<ChainInfo> {
@@ -119,7 +135,29 @@ export class CoreNode implements BitcoinNode {
     }
   }
 
+  /**
+   * Waits until the wallet has processed the chain tip. Core applies connected and disconnected
+   * blocks to wallets asynchronously, so right after a block or a reorg `listunspent` can still
+   * describe the previous tip.
+   */
+  async waitForWalletTip(timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const tip = await this.rpc.call<string>('getbestblockhash');
+      const info = await this.rpc.call<{ lastprocessedblock?: { hash: string } }>('getwalletinfo', [], {
+        wallet: this.walletName,
+      });
+      // Nodes older than Core 23 do not report it; nothing to wait for then.
+      if (!info.lastprocessedblock || info.lastprocessedblock.hash === tip) return;
+      if (Date.now() > deadline) {
+        throw new BitStableError('NODE_TIMEOUT', 'The node\'s wallet is still catching up with the chain. Try again shortly.', {});
+      }
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
   async listWatchedUtxos(): Promise<WatchedUtxo[]> {
+    await this.waitForWalletTip();
     // minconf 0 so deposits in the mempool show as incoming; include_unsafe so they appear at all.
     const raw = await this.rpc.call<RawUnspent[]>('listunspent', [0, 9_999_999, [], true], {
       wallet: this.walletName,
@@ -133,6 +171,62 @@ export class CoreNode implements BitcoinNode {
         amountSats: toSats(u.amount),
         confirmations: u.confirmations,
       }));
+  }
+
+  async transactionHex(txid: string): Promise<string> {
+    const tx = await this.rpc.call<{ hex: string }>('gettransaction', [txid, true], { wallet: this.walletName });
+    return tx.hex;
+  }
+
+  async confirmations(txid: string): Promise<number> {
+    try {
+      const tx = await this.rpc.call<{ confirmations: number }>('gettransaction', [txid, true], {
+        wallet: this.walletName,
+      });
+      return tx.confirmations < 0 ? -1 : tx.confirmations;
+    } catch (err) {
+      if (isRpcError(err, RPC.INVALID_ADDRESS_OR_KEY)) return -1;
+      throw err;
+    }
+  }
+
+  async feeRateSatPerKvB(targetBlocks = 6): Promise<number> {
+    if (this.fallbackFeeRate !== null) return this.fallbackFeeRate;
+    const r = await this.rpc.call<{ feerate?: unknown; errors?: string[] }>('estimatesmartfee', [targetBlocks]);
+    if (r.feerate === undefined) {
+      throw new BitStableError(
+        'NODE_RPC_ERROR',
+        'The node cannot estimate a fee yet (it has seen too few blocks). Try again after it syncs.',
+        { method: 'estimatesmartfee', errors: r.errors ?? [] },
+      );
+    }
+    return Math.max(MIN_RELAY_SAT_PER_KVB, toSats(r.feerate));
+  }
+
+  async testMempoolAccept(txHex: string): Promise<void> {
+    const [r] = await this.rpc.call<{ allowed: boolean; 'reject-reason'?: string }[]>('testmempoolaccept', [[txHex]]);
+    if (!r?.allowed) {
+      throw new BitStableError(
+        'PSBT_INVALID',
+        `The node would not accept this transaction: ${r?.['reject-reason'] ?? 'no reason given'}.`,
+        { reason: r?.['reject-reason'] },
+      );
+    }
+  }
+
+  async broadcast(txHex: string): Promise<string> {
+    try {
+      return await this.rpc.call<string>('sendrawtransaction', [txHex]);
+    } catch (err) {
+      // Already in a block: broadcasting again is not an error (crash recovery rebroadcasts).
+      if (isRpcError(err, RPC.VERIFY_ALREADY_IN_CHAIN)) {
+        return this.rpc.call<{ txid: string }>('decoderawtransaction', [txHex]).then((d) => d.txid);
+      }
+      if (isRpcError(err, RPC.VERIFY_REJECTED)) {
+        throw new BitStableError('PSBT_INVALID', `The node rejected the transaction: ${(err as BitStableError).data.nodeMessage}.`, {});
+      }
+      throw err;
+    }
   }
 }
 
@@ -171,7 +265,9 @@ export class MinerWallet {
       );
     }
     const to = address ?? (await this.newAddress());
-    return this.rpc.call<string[]>('generatetoaddress', [count, to], { timeoutMs: 300_000 });
+    const hashes = await this.rpc.call<string[]>('generatetoaddress', [count, to], { timeoutMs: 300_000 });
+    await this.settle();
+    return hashes;
   }
 
   /** Sends `amount` from the miner wallet to `address`; returns the txid. */
@@ -195,6 +291,14 @@ export class MinerWallet {
       }
       throw err;
     }
+  }
+
+  /**
+   * Lets every wallet see what just happened before returning (regtest only: Core's
+   * test-only RPC flushes the queue of block and mempool notifications).
+   */
+  async settle(): Promise<void> {
+    await this.rpc.call('syncwithvalidationinterfacequeue');
   }
 
   /** The miner wallet's spendable balance. */

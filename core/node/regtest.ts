@@ -95,6 +95,10 @@ export class RegtestNode {
       '-fallbackfee=0.0002',
       '-rpcworkqueue=64',
       '-printtoconsole=0',
+      // Bitcoin Knots defaults to legacy addresses and sizes its cache from RAM; be Core-like.
+      '-addresstype=bech32',
+      '-changetype=bech32',
+      '-dbcache=64',
     ];
     progress(`Starting bitcoind -chain=${chain} (${bitcoind})`);
     const child = spawn(bitcoind, args, { stdio: ['ignore', 'ignore', 'pipe'] });

@@ -53,18 +53,33 @@ export interface Aggregate {
 export function aggregate(answers: readonly Answer[], p: AggregateParams): Aggregate {
   const outcomes: AnswerOutcome[] = answers.map((a) => {
     if ('error' in a) {
-      return { source: a.source, priceCents: null, sourceTs: null, error: a.error.message, errorReason: a.error.reason, dropped: 'error' };
+      return {
+        source: a.source,
+        priceCents: null,
+        sourceTs: null,
+        error: a.error.message,
+        errorReason: a.error.reason,
+        dropped: 'error',
+      };
     }
     const ts = a.sourceTs ?? null;
     let dropped: DropReason | null = null;
     if (ts !== null && ts > p.nowMs + p.futureSkewMs) dropped = 'future';
     else if (ts !== null && p.nowMs - ts > p.maxAgeMs) dropped = 'too-old';
-    return { source: a.source, priceCents: a.priceCents, sourceTs: ts, error: null, errorReason: null, dropped };
+    return {
+      source: a.source,
+      priceCents: a.priceCents,
+      sourceTs: ts,
+      error: null,
+      errorReason: null,
+      dropped,
+    };
   });
 
   const timely = outcomes.filter((o) => o.dropped === null);
   const median = medianOf(timely.map((o) => BigInt(o.priceCents!)));
-  if (median === null) return { answers: outcomes, medianCents: null, priceCents: null, survivors: [] };
+  if (median === null)
+    return { answers: outcomes, medianCents: null, priceCents: null, survivors: [] };
 
   const bps = BigInt(p.maxDeviationBps);
   for (const o of timely) {
@@ -74,7 +89,8 @@ export function aggregate(answers: readonly Answer[], p: AggregateParams): Aggre
     if (diff * 10_000n > bps * median) o.dropped = 'outlier';
   }
   const survivors = timely.filter((o) => o.dropped === null);
-  const price = survivors.length >= p.threshold ? medianOf(survivors.map((o) => BigInt(o.priceCents!))) : null;
+  const price =
+    survivors.length >= p.threshold ? medianOf(survivors.map((o) => BigInt(o.priceCents!))) : null;
   return {
     answers: outcomes,
     medianCents: Number(median) as Cents,

@@ -25,10 +25,19 @@ export interface BreakerDecision {
 }
 
 /** Decides whether a round's price (or its absence) is accepted, held or short of sources. */
-export function decide(state: BreakerState, candidate: Cents | null, limitBps: number): BreakerDecision {
+export function decide(
+  state: BreakerState,
+  candidate: Cents | null,
+  limitBps: number,
+): BreakerDecision {
   if (candidate === null) {
     // A round without a price cannot confirm anything, so a held price is forgotten.
-    return { status: 'insufficient-sources', accepted: false, moveBps: null, next: { ...state, heldCents: null } };
+    return {
+      status: 'insufficient-sources',
+      accepted: false,
+      moveBps: null,
+      next: { ...state, heldCents: null },
+    };
   }
   const ref = state.lastAcceptedCents;
   const moveBps = ref === null ? null : moveInBps(ref, candidate);

@@ -48,19 +48,32 @@ const Schema = z
   })
   .superRefine((c, ctx) => {
     const enabled = enabledSourceNames(c).length;
-    if (enabled === 0) ctx.addIssue({ code: 'custom', path: ['sources'], message: 'at least one source must be enabled' });
+    if (enabled === 0)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['sources'],
+        message: 'at least one source must be enabled',
+      });
     else if (c.threshold > enabled) {
       ctx.addIssue({
         code: 'custom',
         path: ['threshold'],
-        message: `is ${c.threshold} but only ${enabled} source(s) are enabled, so no round could ever reach it`,
+        message: `${c.threshold} is more than the ${enabled} enabled source(s), so no round could ever reach it`,
       });
     }
     if (c.timeoutMs >= c.maxAgeMs) {
-      ctx.addIssue({ code: 'custom', path: ['timeoutMs'], message: 'must be shorter than maxAgeMs' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['timeoutMs'],
+        message: 'must be shorter than maxAgeMs',
+      });
     }
     if (c.minPriceCents >= c.maxPriceCents) {
-      ctx.addIssue({ code: 'custom', path: ['minPriceCents'], message: 'must be below maxPriceCents' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['minPriceCents'],
+        message: 'must be below maxPriceCents',
+      });
     }
   });
 
@@ -102,7 +115,10 @@ export function defaultOracleConfig(network: NetworkName): OracleConfig {
   }
   return {
     ...common,
-    sources: { ...structuredClone(exchanges), simulated: { enabled: false, initialPriceCents: null } },
+    sources: {
+      ...structuredClone(exchanges),
+      simulated: { enabled: false, initialPriceCents: null },
+    },
     threshold: 2,
   };
 }
@@ -114,12 +130,18 @@ export function defaultOracleConfig(network: NetworkName): OracleConfig {
  */
 export function resolveOracleConfig(network: NetworkName, overrides: unknown = {}): OracleConfig {
   if (!isPlainObject(overrides)) {
-    throw new BitStableError('INVALID_CONFIG', `The oracle settings for ${network} must be an object.`, { network });
+    throw new BitStableError(
+      'INVALID_CONFIG',
+      `The oracle settings for ${network} must be an object.`,
+      { network },
+    );
   }
   const merged = mergeDeep(defaultOracleConfig(network), overrides);
   const result = Schema.safeParse(merged);
   if (result.success) return result.data;
-  const problems = result.error.issues.map((i) => `${i.path.map(String).join('.') || '(settings)'} ${lower(i.message)}`);
+  const problems = result.error.issues.map(
+    (i) => `${i.path.map(String).join('.') || 'settings'}: ${i.message}`,
+  );
   throw new BitStableError(
     'INVALID_CONFIG',
     `The oracle settings for ${network} are not valid: ${problems.join('; ')}.`,
@@ -132,10 +154,6 @@ export function enabledSourceNames(c: Pick<OracleConfig, 'sources'>): string[] {
   const names: string[] = EXCHANGES.filter((n) => c.sources[n].enabled);
   if (c.sources.simulated.enabled) names.push('simulated');
   return names;
-}
-
-function lower(message: string): string {
-  return /^[A-Z][a-z]/.test(message) ? message[0]!.toLowerCase() + message.slice(1) : message;
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

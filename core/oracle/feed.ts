@@ -85,7 +85,10 @@ export function fixedPriceFeed(priceCents: Cents): PriceFeed {
     threshold: 1,
     maxAgeMs: Number.MAX_SAFE_INTEGER,
   };
-  return { current: () => ({ ...state, sources: [...state.sources] }), requireFreshPrice: () => requireFresh(state) };
+  return {
+    current: () => ({ ...state, sources: [...state.sources] }),
+    requireFreshPrice: () => requireFresh(state),
+  };
 }
 
 function seconds(ms: number): string {

@@ -24,7 +24,10 @@ export interface CreateOracleOptions {
 }
 
 /** Builds the oracle for a network from its settings; `simulated` is set when that source is on. */
-export function createOracle(options: CreateOracleOptions): { oracle: Oracle; simulated: SimulatedSource | null } {
+export function createOracle(options: CreateOracleOptions): {
+  oracle: Oracle;
+  simulated: SimulatedSource | null;
+} {
   const config = resolveOracleConfig(options.network, options.overrides);
   const { sources, simulated } = createSources(config);
   const oracle = new Oracle({
@@ -39,13 +42,46 @@ export function createOracle(options: CreateOracleOptions): { oracle: Oracle; si
   return { oracle, simulated };
 }
 
-export { aggregate, medianOf, type Aggregate, type AggregateParams, type Answer, type AnswerOutcome, type DropReason } from './aggregate';
+export {
+  aggregate,
+  medianOf,
+  type Aggregate,
+  type AggregateParams,
+  type Answer,
+  type AnswerOutcome,
+  type DropReason,
+} from './aggregate';
 export { decide, type BreakerDecision, type BreakerState, type RoundStatus } from './breaker';
 export { ManualClock, systemClock, type Clock } from './clock';
-export { defaultOracleConfig, enabledSourceNames, EXCHANGES, resolveOracleConfig, type ExchangeName, type OracleConfig } from './config';
+export {
+  defaultOracleConfig,
+  enabledSourceNames,
+  EXCHANGES,
+  resolveOracleConfig,
+  type ExchangeName,
+  type OracleConfig,
+} from './config';
 export { decimalToCents } from './decimal';
-export { fixedPriceFeed, priceUnavailableMessage, requireFresh, type PriceFeed, type PriceState, type PriceStatus } from './feed';
-export { Oracle, type OracleLogger, type OracleOptions, type RoundResult, type RoundStore } from './oracle';
-export { SOURCE_ERROR_REASONS, sourceError, sourceErrorReason, type SourceErrorReason } from './source-error';
+export {
+  fixedPriceFeed,
+  priceUnavailableMessage,
+  requireFresh,
+  type PriceFeed,
+  type PriceState,
+  type PriceStatus,
+} from './feed';
+export {
+  Oracle,
+  type OracleLogger,
+  type OracleOptions,
+  type RoundResult,
+  type RoundStore,
+} from './oracle';
+export {
+  SOURCE_ERROR_REASONS,
+  sourceError,
+  sourceErrorReason,
+  type SourceErrorReason,
+} from './source-error';
 export * from './sources';
 export { OracleStore, type HistoryPoint, type RoundRecord, type StoredRound } from './store';

@@ -18,7 +18,10 @@ import type { PriceSource, SourceQuote } from './sources/types';
 import type { HistoryPoint, OracleStore, StoredRound } from './store';
 
 /** The store operations the oracle uses (OracleStore, or a stand-in for benches). */
-export type RoundStore = Pick<OracleStore, 'saveRound' | 'lastAccepted' | 'latestRound' | 'history' | 'round'>;
+export type RoundStore = Pick<
+  OracleStore,
+  'saveRound' | 'lastAccepted' | 'latestRound' | 'history' | 'round'
+>;
 
 /** The subset of a pino logger the oracle writes to. */
 export interface OracleLogger {
@@ -165,12 +168,23 @@ export class Oracle implements PriceFeed {
   private restore(): void {
     const acc = this.store.lastAccepted(this.network);
     if (acc && acc.priceCents !== null) {
-      this.accepted = { id: acc.id, ts: acc.ts, priceCents: acc.priceCents, sources: acc.sourcesUsed };
+      this.accepted = {
+        id: acc.id,
+        ts: acc.ts,
+        priceCents: acc.priceCents,
+        sources: acc.sourcesUsed,
+      };
       this.breaker = { lastAcceptedCents: acc.priceCents, heldCents: null };
     }
     const last = this.store.latestRound(this.network);
     if (last) {
-      this.latest = { id: last.id, ts: last.ts, status: last.status, priceCents: last.priceCents, survivors: last.sourcesUsed.length };
+      this.latest = {
+        id: last.id,
+        ts: last.ts,
+        status: last.status,
+        priceCents: last.priceCents,
+        survivors: last.sourcesUsed.length,
+      };
     }
   }
 
@@ -218,12 +232,23 @@ export class Oracle implements PriceFeed {
     });
     // Memory changes only after the commit, so a failed write never leaves a price unrecorded.
     this.breaker = d.next;
-    this.latest = { id, ts, status: d.status, priceCents: agg.priceCents, survivors: agg.survivors.length };
+    this.latest = {
+      id,
+      ts,
+      status: d.status,
+      priceCents: agg.priceCents,
+      survivors: agg.survivors.length,
+    };
     if (d.accepted && agg.priceCents !== null) {
       this.accepted = { id, ts, priceCents: agg.priceCents, sources: agg.survivors };
     }
     this.logOutcome(agg.answers, d.status);
-    this.bus?.emit('price.round', { roundId: id, priceCents: agg.priceCents, status: d.status, accepted: d.accepted });
+    this.bus?.emit('price.round', {
+      roundId: id,
+      priceCents: agg.priceCents,
+      status: d.status,
+      accepted: d.accepted,
+    });
     if (d.accepted && agg.priceCents !== null) {
       this.bus?.emit('price.accepted', { roundId: id, priceCents: agg.priceCents, ts });
     }
@@ -254,7 +279,10 @@ export class Oracle implements PriceFeed {
       }, timeoutMs);
     });
     try {
-      const quote = await Promise.race([Promise.resolve().then(() => source.fetch(controller.signal)), deadline]);
+      const quote = await Promise.race([
+        Promise.resolve().then(() => source.fetch(controller.signal)),
+        deadline,
+      ]);
       return this.checkQuote(source.name, quote);
     } catch (err) {
       const timedOut = controller.signal.aborted;
@@ -262,7 +290,9 @@ export class Oracle implements PriceFeed {
         source: source.name,
         error: {
           reason: timedOut ? 'timeout' : sourceErrorReason(err),
-          message: timedOut ? `Price source ${source.name}: no answer within ${timeoutMs} ms.` : describe(source.name, err),
+          message: timedOut
+            ? `Price source ${source.name}: no answer within ${timeoutMs} ms.`
+            : describe(source.name, err),
         },
       };
     } finally {
@@ -307,7 +337,11 @@ function checkSources(sources: readonly PriceSource[], threshold: number): void 
   const names = sources.map((s) => s.name);
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup !== undefined) {
-    throw new BitStableError('INVALID_CONFIG', `Two price sources are both named "${dup}"; each needs its own name.`, { source: dup });
+    throw new BitStableError(
+      'INVALID_CONFIG',
+      `Two price sources are both named "${dup}"; each needs its own name.`,
+      { source: dup },
+    );
   }
   if (sources.length < threshold) {
     throw new BitStableError(

@@ -83,12 +83,27 @@ export class OracleStore {
     );
     this.saveTx = db.transaction((r: RoundRecord): number => {
       const { lastInsertRowid } = this.insertRound.run(
-        r.network, r.ts, r.priceCents, r.medianCents, r.status, r.accepted ? 1 : 0,
-        r.threshold, r.moveBps, JSON.stringify(r.sourcesUsed),
+        r.network,
+        r.ts,
+        r.priceCents,
+        r.medianCents,
+        r.status,
+        r.accepted ? 1 : 0,
+        r.threshold,
+        r.moveBps,
+        JSON.stringify(r.sourcesUsed),
       );
       const id = Number(lastInsertRowid);
       for (const a of r.answers) {
-        this.insertAnswer.run(id, a.source, a.priceCents, a.sourceTs, a.error, a.errorReason, a.dropped);
+        this.insertAnswer.run(
+          id,
+          a.source,
+          a.priceCents,
+          a.sourceTs,
+          a.error,
+          a.errorReason,
+          a.dropped,
+        );
       }
       return id;
     });
@@ -99,14 +114,21 @@ export class OracleStore {
     try {
       return this.saveTx(record);
     } catch (err) {
-      throw new BitStableError('DATABASE_ERROR', 'Could not store a price round; the round was discarded.', {}, { cause: err });
+      throw new BitStableError(
+        'DATABASE_ERROR',
+        'Could not store a price round; the round was discarded.',
+        {},
+        { cause: err },
+      );
     }
   }
 
   /** The most recent accepted round of a network, without its answers. */
   lastAccepted(network: NetworkName): StoredRound | null {
     const row = this.db
-      .prepare(`SELECT * FROM price_rounds WHERE network = ? AND accepted = 1 ORDER BY ts DESC, id DESC LIMIT 1`)
+      .prepare(
+        `SELECT * FROM price_rounds WHERE network = ? AND accepted = 1 ORDER BY ts DESC, id DESC LIMIT 1`,
+      )
       .get(network) as RoundRow | undefined;
     return row ? toRound(row, []) : null;
   }
@@ -121,7 +143,8 @@ export class OracleStore {
 
   /** One round with every source's answer, or null. */
   round(id: number): StoredRound | null {
-    const row = this.db.prepare(`SELECT * FROM price_rounds WHERE id = ?`).get(id) as RoundRow | undefined;
+    const row = this.db.prepare(`SELECT * FROM price_rounds WHERE id = ?`).get(id) as
+      RoundRow | undefined;
     if (!row) return null;
     const answers = this.db
       .prepare(`SELECT * FROM price_answers WHERE round_id = ? ORDER BY rowid`)
@@ -132,7 +155,9 @@ export class OracleStore {
   /** Rounds (without answers) in [fromMs, toMs], oldest first, at most `limit`. */
   rounds(network: NetworkName, fromMs: number, toMs: number, limit = 1000): StoredRound[] {
     const rows = this.db
-      .prepare(`SELECT * FROM price_rounds WHERE network = ? AND ts BETWEEN ? AND ? ORDER BY ts, id LIMIT ?`)
+      .prepare(
+        `SELECT * FROM price_rounds WHERE network = ? AND ts BETWEEN ? AND ? ORDER BY ts, id LIMIT ?`,
+      )
       .all(network, fromMs, toMs, limit) as RoundRow[];
     return rows.map((r) => toRound(r, []));
   }
@@ -142,7 +167,11 @@ export class OracleStore {
    * each point is the bucket's last price with its low and high, so spikes stay visible.
    */
   history(network: NetworkName, fromMs: number, toMs: number, maxPoints: number): HistoryPoint[] {
-    if (![fromMs, toMs, maxPoints].every(Number.isSafeInteger) || maxPoints < 1 || maxPoints > MAX_POINTS) {
+    if (
+      ![fromMs, toMs, maxPoints].every(Number.isSafeInteger) ||
+      maxPoints < 1 ||
+      maxPoints > MAX_POINTS
+    ) {
       throw invalidArgument(
         `A price history needs whole-millisecond times and 1 to ${MAX_POINTS} points; got ${fromMs}, ${toMs}, ${maxPoints}.`,
         { fromMs, toMs, maxPoints },

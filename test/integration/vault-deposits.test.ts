@@ -88,6 +88,7 @@ describe('vaults see their collateral on a real regtest chain', () => {
 
     // Reorg: disconnect the second deposit's block. Its transaction falls back to the mempool.
     await rpc.call('invalidateblock', [secondBlock]);
+    await miner.settle();
     await vaults.syncDeposits();
     expect(vaults.getVault(vault.id)).toMatchObject({
       state: 'active',
@@ -95,6 +96,7 @@ describe('vaults see their collateral on a real regtest chain', () => {
       incomingSats: 5_000_001,
     });
     await rpc.call('reconsiderblock', [secondBlock]);
+    await miner.settle();
     await vaults.syncDeposits();
     expect(vaults.getVault(vault.id).collateralSats).toBe(15_000_001);
 
@@ -114,6 +116,7 @@ describe('vaults see their collateral on a real regtest chain', () => {
     expect(vaults.getVault(vault.id)).toMatchObject({ state: 'active', collateralSats: 2_500_000 });
 
     await rpc.call('invalidateblock', [block]);
+    await miner.settle();
     await vaults.syncDeposits();
     const after = vaults.getVault(vault.id);
     // The deposit is back in the mempool: seen, but no longer collateral.
@@ -125,6 +128,7 @@ describe('vaults see their collateral on a real regtest chain', () => {
         .get(vault.id),
     ).toBe(0);
     await rpc.call('reconsiderblock', [block]);
+    await miner.settle();
     await vaults.syncDeposits();
     expect(vaults.getVault(vault.id)).toMatchObject({ state: 'active', collateralSats: 2_500_000 });
   });

@@ -4,5 +4,6 @@
  */
 import m001 from './001_initial';
 import m002 from './002_oracle';
+import m003 from './003_spends';
 
-export const MIGRATIONS: readonly string[] = [m001, m002];
+export const MIGRATIONS: readonly string[] = [m001, m002, m003];

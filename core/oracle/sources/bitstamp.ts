@@ -26,7 +26,11 @@ export function bitstampSource(options: HttpSourceOptions = {}): PriceSource {
     async fetch(signal: AbortSignal): Promise<SourceQuote> {
       const raw = await fetchJson(name, url, signal);
       if (ErrorBody.safeParse(raw).success) {
-        throw sourceError(name, 'exchange-error', `Bitstamp reported ${exchangeMessage(raw) ?? 'an error'}.`);
+        throw sourceError(
+          name,
+          'exchange-error',
+          `Bitstamp reported ${exchangeMessage(raw) ?? 'an error'}.`,
+        );
       }
       const body = parseShape(name, Ticker, raw);
       const priceCents = parsePrice(name, body.last, options.bounds);

@@ -15,19 +15,30 @@ export function joinUrl(baseUrl: string, path: string): string {
 }
 
 /** GETs `url` and returns the parsed JSON body; rejects with ORACLE_SOURCE_ERROR. */
-export async function fetchJson(source: string, url: string, signal: AbortSignal): Promise<unknown> {
+export async function fetchJson(
+  source: string,
+  url: string,
+  signal: AbortSignal,
+): Promise<unknown> {
   let res: Response;
   try {
-    res = await fetch(url, { signal, headers: { accept: 'application/json', 'user-agent': USER_AGENT } });
+    res = await fetch(url, {
+      signal,
+      headers: { accept: 'application/json', 'user-agent': USER_AGENT },
+    });
   } catch (err) {
-    throw abortOr(source, signal, err, () => sourceError(source, 'network', `could not reach ${originOf(url)}.`, {}, err));
+    throw abortOr(source, signal, err, () =>
+      sourceError(source, 'network', `could not reach ${originOf(url)}.`, {}, err),
+    );
   }
   let text: string;
   try {
     text = await readCapped(source, res);
   } catch (err) {
     if (isBitStableError(err)) throw err;
-    throw abortOr(source, signal, err, () => sourceError(source, 'network', 'the connection broke while reading the answer.', {}, err));
+    throw abortOr(source, signal, err, () =>
+      sourceError(source, 'network', 'the connection broke while reading the answer.', {}, err),
+    );
   }
   if (!res.ok) {
     const said = exchangeMessage(tryParse(text));
@@ -41,7 +52,11 @@ export async function fetchJson(source: string, url: string, signal: AbortSignal
   const body = tryParse(text);
   if (body === undefined) {
     const html = /^\s*</.test(text);
-    throw sourceError(source, 'not-json', html ? 'the server sent an HTML page instead of a price.' : 'the answer is not valid JSON.');
+    throw sourceError(
+      source,
+      'not-json',
+      html ? 'the server sent an HTML page instead of a price.' : 'the answer is not valid JSON.',
+    );
   }
   return body;
 }

@@ -30,7 +30,11 @@ export function krakenSource(options: HttpSourceOptions = {}): PriceSource {
     async fetch(signal: AbortSignal): Promise<SourceQuote> {
       const body = parseShape(name, Envelope, await fetchJson(name, url, signal));
       if (body.error.length > 0) {
-        throw sourceError(name, 'exchange-error', `Kraken reported ${body.error.join('; ').slice(0, 120)}.`);
+        throw sourceError(
+          name,
+          'exchange-error',
+          `Kraken reported ${body.error.join('; ').slice(0, 120)}.`,
+        );
       }
       const key = PAIR_KEYS.find((k) => body.result?.[k] !== undefined);
       if (!key) throw sourceError(name, 'bad-shape', 'the answer has no XBT/USD ticker.');

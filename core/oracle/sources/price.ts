@@ -23,22 +23,40 @@ const PROBLEM_TEXT = {
 } as const;
 
 /** Parses a decimal price string to cents; rejects with ORACLE_SOURCE_ERROR 'bad-price'. */
-export function parsePrice(source: string, text: string, bounds: PriceBounds = DEFAULT_PRICE_BOUNDS): Cents {
+export function parsePrice(
+  source: string,
+  text: string,
+  bounds: PriceBounds = DEFAULT_PRICE_BOUNDS,
+): Cents {
   const parsed = decimalToCents(text);
   if (!parsed.ok) {
-    throw sourceError(source, 'bad-price', `the price "${clip(text)}" ${PROBLEM_TEXT[parsed.problem]}.`, {
-      price: clip(text),
-    });
+    throw sourceError(
+      source,
+      'bad-price',
+      `the price "${clip(text)}" ${PROBLEM_TEXT[parsed.problem]}.`,
+      {
+        price: clip(text),
+      },
+    );
   }
   return checkBounds(source, Number(parsed.cents), bounds);
 }
 
 /** Checks an integer price against the bounds; rejects with ORACLE_SOURCE_ERROR 'bad-price'. */
-export function checkBounds(source: string, cents: number, bounds: PriceBounds = DEFAULT_PRICE_BOUNDS): Cents {
+export function checkBounds(
+  source: string,
+  cents: number,
+  bounds: PriceBounds = DEFAULT_PRICE_BOUNDS,
+): Cents {
   if (!Number.isSafeInteger(cents) || cents <= 0) {
-    throw sourceError(source, 'bad-price', `the price ${String(cents)} is not a positive whole number of cents.`, {
-      priceCents: String(cents),
-    });
+    throw sourceError(
+      source,
+      'bad-price',
+      `the price ${String(cents)} is not a positive whole number of cents.`,
+      {
+        priceCents: String(cents),
+      },
+    );
   }
   if (cents < bounds.minCents || cents > bounds.maxCents) {
     throw sourceError(

@@ -46,7 +46,11 @@ export function checkApp(app: LedgerAppInfo, net: NetworkInfo): void {
         : app.name.includes('Legacy')
           ? `The Ledger is running ${app.name}, which does not support multisig wallet policies.`
           : `The Ledger is running the ${app.name} app.`;
-    throw new BitStableError('DEVICE_WRONG_APP', `${where} Open the ${expected} app, then try again.`, data);
+    throw new BitStableError(
+      'DEVICE_WRONG_APP',
+      `${where} Open the ${expected} app, then try again.`,
+      data,
+    );
   }
   if (app.name !== expected) {
     throw new BitStableError(

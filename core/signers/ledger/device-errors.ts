@@ -19,12 +19,21 @@ export interface DeviceErrorContext {
 /** Status words we name, with the code and sentence they become. */
 const STATUS_WORDS: Record<number, { code: ErrorCode; text: string }> = {
   // SW_DENY (app) / CONDITIONS_OF_USE_NOT_SATISFIED (OS): the person pressed Reject.
-  0x6985: { code: 'DEVICE_REJECTED', text: 'You rejected the request on the Ledger. Nothing was signed or changed.' },
+  0x6985: {
+    code: 'DEVICE_REJECTED',
+    text: 'You rejected the request on the Ledger. Nothing was signed or changed.',
+  },
   // USER_REFUSED_ON_DEVICE (OS), e.g. declining to open an app.
   0x5501: { code: 'DEVICE_REJECTED', text: 'You declined the request on the Ledger.' },
   // LOCKED_DEVICE (OS) and SW_SECURITY_STATUS_NOT_SATISFIED (app, PIN not validated).
-  0x5515: { code: 'DEVICE_LOCKED', text: 'The Ledger is locked. Unlock it with your PIN, then try again.' },
-  0x6982: { code: 'DEVICE_LOCKED', text: 'The Ledger is locked. Unlock it with your PIN, then try again.' },
+  0x5515: {
+    code: 'DEVICE_LOCKED',
+    text: 'The Ledger is locked. Unlock it with your PIN, then try again.',
+  },
+  0x6982: {
+    code: 'DEVICE_LOCKED',
+    text: 'The Ledger is locked. Unlock it with your PIN, then try again.',
+  },
   // SW_CLA_NOT_SUPPORTED / CLA_NOT_SUPPORTED_BOOTLOADER / SW_INS_NOT_SUPPORTED / app not open.
   0x6e00: { code: 'DEVICE_WRONG_APP', text: wrongApp() },
   0x6e01: { code: 'DEVICE_WRONG_APP', text: wrongApp() },
@@ -74,7 +83,8 @@ function signatureFail(ctx: DeviceErrorContext): BitStableError {
 export function statusWordError(statusWord: number, ctx: DeviceErrorContext): BitStableError {
   if (statusWord === 0xb008) return signatureFail(ctx);
   const known = STATUS_WORDS[statusWord];
-  if (known) return new BitStableError(known.code, known.text, { statusWord: hex(statusWord), op: ctx.op });
+  if (known)
+    return new BitStableError(known.code, known.text, { statusWord: hex(statusWord), op: ctx.op });
   return new BitStableError(
     'DEVICE_ERROR',
     'The Ledger answered with an error BitStable does not know. Unplug it, plug it back in, open the Bitcoin app and try again.',
@@ -97,7 +107,13 @@ const BUSY = new Set(['TransportRaceCondition', 'TransportLocked']);
 const SOCKET_NOT_FOUND = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EHOSTUNREACH']);
 const SOCKET_TIMEOUT = new Set(['ECONNABORTED', 'ETIMEDOUT']);
 
-type Loose = { name?: unknown; id?: unknown; code?: unknown; statusCode?: unknown; message?: unknown };
+type Loose = {
+  name?: unknown;
+  id?: unknown;
+  code?: unknown;
+  statusCode?: unknown;
+  message?: unknown;
+};
 
 const notFound = (data: Record<string, unknown>, cause: unknown) =>
   new BitStableError(
@@ -114,13 +130,15 @@ export function deviceError(err: unknown, ctx: DeviceErrorContext): BitStableErr
   const name = typeof e.name === 'string' ? e.name : '';
   const id = typeof e.id === 'string' ? e.id : '';
   const code = typeof e.code === 'string' ? e.code : '';
-  const detail = typeof e.message === 'string' ? e.message.slice(0, 300) : String(err).slice(0, 300);
+  const detail =
+    typeof e.message === 'string' ? e.message.slice(0, 300) : String(err).slice(0, 300);
 
   if (typeof e.statusCode === 'number') {
     const mapped = statusWordError(e.statusCode, ctx);
     return new BitStableError(mapped.code, mapped.message, mapped.data, { cause: err });
   }
-  if (NOT_FOUND.has(name) || NOT_FOUND.has(id)) return notFound({ op: ctx.op, reason: name || id }, err);
+  if (NOT_FOUND.has(name) || NOT_FOUND.has(id))
+    return notFound({ op: ctx.op, reason: name || id }, err);
   if (SOCKET_NOT_FOUND.has(code)) {
     return new BitStableError(
       'DEVICE_NOT_FOUND',

@@ -7,11 +7,25 @@ import { openLedgerTransport, type LedgerTransportConfig } from './transport';
 
 export { LedgerOwnerSigner, type LedgerOwnerSignerOptions, type VaultAddressCheck } from './signer';
 export { openLedgerTransport, type LedgerTransportConfig } from './transport';
-export { MemoryRegistrationStore, type LedgerRegistration, type RegistrationStore } from './registration-store';
+export {
+  MemoryRegistrationStore,
+  type LedgerRegistration,
+  type RegistrationStore,
+} from './registration-store';
 export { checkApp, expectedAppName, MIN_APP_VERSION, type LedgerAppInfo } from './app';
-export { deviceError, statusWordError, type DeviceOp, type DeviceErrorContext } from './device-errors';
+export {
+  deviceError,
+  statusWordError,
+  type DeviceOp,
+  type DeviceErrorContext,
+} from './device-errors';
 export { defaultPolicyName, policyDescriptor, policyKeys, vaultWalletPolicy } from './policy';
-export { placeSignatures, decodePsbt, inputsSignableBy, type DeviceSignature } from './place-signatures';
+export {
+  placeSignatures,
+  decodePsbt,
+  inputsSignableBy,
+  type DeviceSignature,
+} from './place-signatures';
 
 /** Opens the configured transport (USB HID by default) and returns the owner signer on it. */
 export async function openLedgerOwnerSigner(

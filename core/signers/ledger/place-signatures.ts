@@ -21,7 +21,12 @@ export function decodePsbt(psbtBase64: string): Psbt {
   try {
     return Psbt.fromBase64(psbtBase64);
   } catch (err) {
-    throw new BitStableError('PSBT_INVALID', 'The PSBT could not be read (it is not a valid base64 BIP174 PSBT).', {}, { cause: err });
+    throw new BitStableError(
+      'PSBT_INVALID',
+      'The PSBT could not be read (it is not a valid base64 BIP174 PSBT).',
+      {},
+      { cause: err },
+    );
   }
 }
 
@@ -31,7 +36,9 @@ const sameBytes = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer
 /** Indexes of the inputs that carry a BIP32 derivation from the key with this master fingerprint. */
 export function inputsSignableBy(psbt: Psbt, fingerprint: string): number[] {
   return psbt.data.inputs.flatMap((input, i) =>
-    (input.bip32Derivation ?? []).some((d) => hexOf(d.masterFingerprint) === fingerprint) ? [i] : [],
+    (input.bip32Derivation ?? []).some((d) => hexOf(d.masterFingerprint) === fingerprint)
+      ? [i]
+      : [],
   );
 }
 
@@ -42,17 +49,32 @@ const refuse = (message: string, data: Record<string, unknown>) =>
 function checkSignature(psbt: Psbt, sig: DeviceSignature, fingerprint: string): boolean {
   const input = psbt.data.inputs[sig.inputIndex];
   const data = { input: sig.inputIndex };
-  if (!input) throw refuse('The Ledger returned a signature for an input the PSBT does not have.', data);
-  if (sig.tapleafHash) throw refuse('The Ledger returned a taproot signature for a P2WSH vault input.', data);
+  if (!input)
+    throw refuse('The Ledger returned a signature for an input the PSBT does not have.', data);
+  if (sig.tapleafHash)
+    throw refuse('The Ledger returned a taproot signature for a P2WSH vault input.', data);
   const ours = (input.bip32Derivation ?? []).some(
     (d) => hexOf(d.masterFingerprint) === fingerprint && sameBytes(d.pubkey, sig.pubkey),
   );
-  if (!ours) throw refuse("The Ledger signed with a key that is not this vault's owner key for that input.", data);
+  if (!ours)
+    throw refuse(
+      "The Ledger signed with a key that is not this vault's owner key for that input.",
+      data,
+    );
 
-  const { hashType } = script.signature.decode(sig.signature);
+  let hashType: number;
+  try {
+    hashType = script.signature.decode(sig.signature).hashType;
+  } catch {
+    throw refuse('The Ledger returned a signature that is not DER-encoded.', data);
+  }
   const expected = input.sighashType ?? Transaction.SIGHASH_ALL;
   if (hashType !== expected) {
-    throw refuse('The Ledger signed with an unexpected sighash type.', { ...data, hashType, expected });
+    throw refuse('The Ledger signed with an unexpected sighash type.', {
+      ...data,
+      hashType,
+      expected,
+    });
   }
   const existing = (input.partialSig ?? []).find((p) => sameBytes(p.pubkey, sig.pubkey));
   if (existing && !sameBytes(existing.signature, sig.signature)) {
@@ -68,12 +90,15 @@ function checkSignature(psbt: Psbt, sig: DeviceSignature, fingerprint: string): 
 function addSignatures(psbt: Psbt, sigs: DeviceSignature[]): void {
   for (const sig of sigs) {
     psbt.updateInput(sig.inputIndex, {
-      partialSig: [{ pubkey: Uint8Array.from(sig.pubkey), signature: Uint8Array.from(sig.signature) }],
+      partialSig: [
+        { pubkey: Uint8Array.from(sig.pubkey), signature: Uint8Array.from(sig.signature) },
+      ],
     });
   }
 }
 
-const verify = (pubkey: Uint8Array, hash: Uint8Array, signature: Uint8Array) => ecc.verify(hash, pubkey, signature);
+const verify = (pubkey: Uint8Array, hash: Uint8Array, signature: Uint8Array) =>
+  ecc.verify(hash, pubkey, signature);
 
 /** Verifies each device signature against its input's sighash, then adds it as a partialSig. */
 export function placeSignatures(psbt: Psbt, sigs: DeviceSignature[], fingerprint: string): void {
@@ -94,7 +119,10 @@ export function placeSignatures(psbt: Psbt, sigs: DeviceSignature[], fingerprint
         { cause: err },
       );
     }
-    if (!valid) throw refuse('A signature from the Ledger does not verify against its input.', { input: sig.inputIndex });
+    if (!valid)
+      throw refuse('A signature from the Ledger does not verify against its input.', {
+        input: sig.inputIndex,
+      });
   }
   addSignatures(psbt, fresh);
 }

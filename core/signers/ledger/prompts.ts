@@ -27,7 +27,11 @@ export function connectPrompt(net: NetworkInfo): SignerPrompt {
 }
 
 /** Registration: the owner checks the name, the policy and all three keys on the device. */
-export function registerPrompt(net: NetworkInfo, keys: VaultKeyOrigins, name: string): SignerPrompt {
+export function registerPrompt(
+  net: NetworkInfo,
+  keys: VaultKeyOrigins,
+  name: string,
+): SignerPrompt {
   const [owner, protocol, guardian] = policyKeys(keys);
   return {
     state: 'active',
@@ -43,7 +47,11 @@ export function registerPrompt(net: NetworkInfo, keys: VaultKeyOrigins, name: st
 }
 
 /** Address check: the owner compares the address on the device with the one on screen. */
-export function addressPrompt(net: NetworkInfo, index: number, deviceAddress: string): SignerPrompt {
+export function addressPrompt(
+  net: NetworkInfo,
+  index: number,
+  deviceAddress: string,
+): SignerPrompt {
   return {
     state: 'active',
     level: 'info',
@@ -52,18 +60,12 @@ export function addressPrompt(net: NetworkInfo, index: number, deviceAddress: st
   };
 }
 
-/** Address check before the device answers: the address is not known yet. */
-export function addressPendingPrompt(net: NetworkInfo, index: number): SignerPrompt {
-  return {
-    state: 'active',
-    level: 'info',
-    code: 'ledger.address',
-    text: `Your Ledger shows the address of vault ${index}. Compare it with the address BitStable shows; approve only if they match.${regtestNote(net)}`,
-  };
-}
-
 /** Signing: the owner reviews amount, destination and fee on the device. */
-export function signPrompt(net: NetworkInfo, purpose: string | undefined, unverifiedInputs: boolean): SignerPrompt {
+export function signPrompt(
+  net: NetworkInfo,
+  purpose: string | undefined,
+  unverifiedInputs: boolean,
+): SignerPrompt {
   const what = purpose ? `${purpose}: review` : 'Review';
   const warning = unverifiedInputs
     ? ' The Ledger will first warn about "unverified inputs" because the PSBT lacks the previous transactions; continue only if you expected that.'

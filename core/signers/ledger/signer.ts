@@ -32,7 +32,11 @@ export interface LedgerOwnerSignerOptions {
   responseTimeoutMs?: number;
 }
 
-const originOf = ({ fingerprint, path, xpub }: KeyOrigin): KeyOrigin => ({ fingerprint, path, xpub });
+const originOf = ({ fingerprint, path, xpub }: KeyOrigin): KeyOrigin => ({
+  fingerprint,
+  path,
+  xpub,
+});
 
 /** A vault address as BitStable encodes it and as the Ledger showed it (tb1… on regtest). */
 export interface VaultAddressCheck {
@@ -75,18 +79,29 @@ export class LedgerOwnerSigner implements Signer {
   accountKey(): Promise<KeyOrigin> {
     return this.session('xpub', async () => {
       const path = bip48Path(this.net);
-      const origin = { fingerprint: await this.readFingerprint(), path, xpub: await this.readXpub(path) };
+      const origin = {
+        fingerprint: await this.readFingerprint(),
+        path,
+        xpub: await this.readXpub(path),
+      };
       return originOf(parseKey(origin, this.net));
     });
   }
 
   /** Registers the vault set's policy on the device unless already registered; returns the registration. */
   registerVault(keys: VaultKeyOrigins): Promise<LedgerRegistration> {
-    return this.session('register', async () => (await this.registration(this.normalize(keys))).registration);
+    return this.session(
+      'register',
+      async () => (await this.registration(this.normalize(keys))).registration,
+    );
   }
 
   /** Derives vault `index`'s address on the device (shown for the owner to check if `display`) and compares it with ours. */
-  vaultAddress(keys: VaultKeyOrigins, index: number, { display = true } = {}): Promise<VaultAddressCheck> {
+  vaultAddress(
+    keys: VaultKeyOrigins,
+    index: number,
+    { display = true } = {},
+  ): Promise<VaultAddressCheck> {
     return this.session('address', async () => {
       const parsed = this.parse(keys);
       const ours = vaultScript(parsed, index, this.net);
@@ -102,7 +117,10 @@ export class LedgerOwnerSigner implements Signer {
           { index, deviceAddress, expected },
         );
       }
-      if (display) this.emit(prompts.donePrompt('ledger.address', `Vault ${index}'s address was shown on the Ledger.`));
+      if (display)
+        this.emit(
+          prompts.donePrompt('ledger.address', `Vault ${index}'s address was shown on the Ledger.`),
+        );
       return { address: ours.address, deviceAddress };
     });
   }
@@ -126,14 +144,25 @@ export class LedgerOwnerSigner implements Signer {
         return this.client.signPsbt(psbtBase64, policy, hmac);
       });
       if (signatures.length === 0) {
-        throw new BitStableError('DEVICE_ERROR', 'The Ledger finished without returning a signature. Nothing was signed.', {});
+        throw new BitStableError(
+          'DEVICE_ERROR',
+          'The Ledger finished without returning a signature. Nothing was signed.',
+          {},
+        );
       }
       placeSignatures(
         psbt,
-        signatures.map(([inputIndex, s]) => ({ inputIndex, pubkey: s.pubkey, signature: s.signature, tapleafHash: s.tapleafHash })),
+        signatures.map(([inputIndex, s]) => ({
+          inputIndex,
+          pubkey: s.pubkey,
+          signature: s.signature,
+          tapleafHash: s.tapleafHash,
+        })),
         keys.owner.fingerprint,
       );
-      this.emit(prompts.donePrompt('ledger.sign', `The Ledger signed ${signatures.length} input(s).`));
+      this.emit(
+        prompts.donePrompt('ledger.sign', `The Ledger signed ${signatures.length} input(s).`),
+      );
       return psbt.toBase64();
     });
   }
@@ -169,7 +198,12 @@ export class LedgerOwnerSigner implements Signer {
     }
   }
 
-  private async device<T>(op: DeviceOp, call: () => Promise<T>, hmacSent = false, timed = false): Promise<T> {
+  private async device<T>(
+    op: DeviceOp,
+    call: () => Promise<T>,
+    hmacSent = false,
+    timed = false,
+  ): Promise<T> {
     try {
       return await (timed ? this.withTimeout(call()) : call());
     } catch (err) {
@@ -181,7 +215,12 @@ export class LedgerOwnerSigner implements Signer {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(Object.assign(new Error(`no answer within ${this.timeoutMs} ms`), { name: 'TimeoutTagged' })),
+        () =>
+          reject(
+            Object.assign(new Error(`no answer within ${this.timeoutMs} ms`), {
+              name: 'TimeoutTagged',
+            }),
+          ),
         this.timeoutMs,
       );
     });
@@ -193,7 +232,12 @@ export class LedgerOwnerSigner implements Signer {
   private async checkedApp(): Promise<LedgerAppInfo> {
     if (!this.app) {
       this.emit(prompts.connectPrompt(this.net));
-      const { name, version } = await this.device('app', () => this.client.getAppAndVersion(), false, true);
+      const { name, version } = await this.device(
+        'app',
+        () => this.client.getAppAndVersion(),
+        false,
+        true,
+      );
       checkApp({ name, version }, this.net);
       this.app = { name, version };
     }
@@ -202,7 +246,12 @@ export class LedgerOwnerSigner implements Signer {
 
   private async readFingerprint(): Promise<string> {
     await this.checkedApp();
-    this.masterFingerprint ??= await this.device('fingerprint', () => this.client.getMasterFingerprint(), false, true);
+    this.masterFingerprint ??= await this.device(
+      'fingerprint',
+      () => this.client.getMasterFingerprint(),
+      false,
+      true,
+    );
     return this.masterFingerprint;
   }
 
@@ -210,7 +259,12 @@ export class LedgerOwnerSigner implements Signer {
     await this.checkedApp();
     let xpub = this.xpubs.get(path);
     if (!xpub) {
-      xpub = await this.device('xpub', () => this.client.getExtendedPubkey(path, false), false, true);
+      xpub = await this.device(
+        'xpub',
+        () => this.client.getExtendedPubkey(path, false),
+        false,
+        true,
+      );
       this.xpubs.set(path, xpub);
     }
     return xpub;
@@ -219,13 +273,21 @@ export class LedgerOwnerSigner implements Signer {
   // ——— vault keys and registration ———
 
   private parse(keys: VaultKeyOrigins): VaultKeys {
-    return { owner: parseKey(keys.owner, this.net), protocol: parseKey(keys.protocol, this.net), guardian: parseKey(keys.guardian, this.net) };
+    return {
+      owner: parseKey(keys.owner, this.net),
+      protocol: parseKey(keys.protocol, this.net),
+      guardian: parseKey(keys.guardian, this.net),
+    };
   }
 
   /** Validated keys in canonical form (lowercase fingerprint, ' for hardened), so policy ids are stable. */
   private normalize(keys: VaultKeyOrigins): VaultKeyOrigins {
     const p = this.parse(keys);
-    return { owner: originOf(p.owner), protocol: originOf(p.protocol), guardian: originOf(p.guardian) };
+    return {
+      owner: originOf(p.owner),
+      protocol: originOf(p.protocol),
+      guardian: originOf(p.guardian),
+    };
   }
 
   private deviceNetwork() {
@@ -254,13 +316,16 @@ export class LedgerOwnerSigner implements Signer {
     return fingerprint;
   }
 
-  private async registration(keys: VaultKeyOrigins): Promise<{ registration: LedgerRegistration; policy: WalletPolicy }> {
+  private async registration(
+    keys: VaultKeyOrigins,
+  ): Promise<{ registration: LedgerRegistration; policy: WalletPolicy }> {
     const fingerprint = await this.checkOwner(keys);
     const descriptor = policyDescriptor(keys);
     const stored = await this.store.get(fingerprint, descriptor);
     if (stored) {
       const policy = vaultWalletPolicy(keys, stored.name);
-      if (policy.getId().toString('hex') === stored.policyId) return { registration: stored, policy };
+      if (policy.getId().toString('hex') === stored.policyId)
+        return { registration: stored, policy };
       // A record that does not match its own policy cannot be used; register afresh.
       await this.store.delete(fingerprint, descriptor);
     }
@@ -269,13 +334,25 @@ export class LedgerOwnerSigner implements Signer {
     this.emit(prompts.registerPrompt(this.net, keys, name));
     const [id, hmac] = await this.device('register', () => this.client.registerWallet(policy));
     if (!id.equals(policy.getId())) {
-      throw new BitStableError('DEVICE_ERROR', 'The Ledger registered a different policy than the one sent. Nothing was saved.', {
-        policyId: id.toString('hex'),
-      });
+      throw new BitStableError(
+        'DEVICE_ERROR',
+        'The Ledger registered a different policy than the one sent. Nothing was saved.',
+        {
+          policyId: id.toString('hex'),
+        },
+      );
     }
-    const registration = { fingerprint, descriptor, name, policyId: id.toString('hex'), hmac: hmac.toString('hex') };
+    const registration = {
+      fingerprint,
+      descriptor,
+      name,
+      policyId: id.toString('hex'),
+      hmac: hmac.toString('hex'),
+    };
     await this.store.put(registration);
-    this.emit(prompts.donePrompt('ledger.register', `The vault is registered on this Ledger as "${name}".`));
+    this.emit(
+      prompts.donePrompt('ledger.register', `The vault is registered on this Ledger as "${name}".`),
+    );
     return { registration, policy };
   }
 
@@ -292,7 +369,8 @@ export class LedgerOwnerSigner implements Signer {
     try {
       return await this.device(op, () => call(policy, Buffer.from(registration.hmac, 'hex')), true);
     } catch (err) {
-      if (isBitStableError(err, 'DEVICE_HMAC_MISMATCH')) await this.store.delete(registration.fingerprint, registration.descriptor);
+      if (isBitStableError(err, 'DEVICE_HMAC_MISMATCH'))
+        await this.store.delete(registration.fingerprint, registration.descriptor);
       throw err;
     }
   }

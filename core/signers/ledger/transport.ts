@@ -28,14 +28,19 @@ interface TransportClass<A> {
 }
 
 /** Opens the configured transport; no device or no emulator is DEVICE_NOT_FOUND. */
-export async function openLedgerTransport(config: LedgerTransportConfig = { kind: 'hid' }): Promise<Transport> {
+export async function openLedgerTransport(
+  config: LedgerTransportConfig = { kind: 'hid' },
+): Promise<Transport> {
   try {
     // Imported on demand: node-hid is a native module the tests and headless runs never need.
     if (config.kind === 'speculos') {
       const Speculos = cjsDefault<TransportClass<{ apiPort: string; baseURL?: string }>>(
         await import('@ledgerhq/hw-transport-node-speculos-http'),
       );
-      const opts = { apiPort: String(config.apiPort), ...(config.baseURL ? { baseURL: config.baseURL } : {}) };
+      const opts = {
+        apiPort: String(config.apiPort),
+        ...(config.baseURL ? { baseURL: config.baseURL } : {}),
+      };
       // Each transport package bundles its own copy of hw-transport; the API is the same.
       return (await Speculos.open(opts)) as Transport;
     }

@@ -1,0 +1,141 @@
+/**
+ * Where one key appears in a PSBT: its BIP32 derivations (by master fingerprint), checked against
+ * the key itself, and its signatures, verified against each input's sighash.
+ */
+import { Psbt, Transaction } from 'bitcoinjs-lib';
+import type { BIP32Interface } from 'bip32';
+import { ecc, parsePath } from '../bitcoin/keys';
+import { BitStableError } from '../errors';
+
+type PsbtInput = Psbt['data']['inputs'][number];
+
+/** A BIP32 derivation entry of a PSBT input, with the fingerprint as hex. */
+export interface InputDerivation {
+  pubkey: Uint8Array;
+  fingerprint: string;
+  path: string;
+}
+
+export const hexOf = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
+export const sameBytes = (a: Uint8Array, b: Uint8Array) =>
+  Buffer.from(a).equals(Buffer.from(b));
+
+/** Decodes a base64 PSBT; anything else is PSBT_INVALID. */
+export function decodePsbt(psbtBase64: string, network?: Psbt['opts']['network']): Psbt {
+  try {
+    if (typeof psbtBase64 !== 'string') throw new Error('not a string');
+    return Psbt.fromBase64(psbtBase64.trim(), network ? { network } : {});
+  } catch (err) {
+    throw new BitStableError(
+      'PSBT_INVALID',
+      'The PSBT could not be read (it is not a valid base64 BIP174 PSBT).',
+      {},
+      { cause: err },
+    );
+  }
+}
+
+/** The txid of the PSBT's unsigned transaction: what stays the same however it is signed. */
+export function unsignedTxId(psbt: Psbt): string {
+  return Transaction.fromBuffer(psbt.data.globalMap.unsignedTx.toBuffer()).getId();
+}
+
+/** The input's BIP32 derivations whose master fingerprint is `fingerprint`. */
+export function derivationsOf(input: PsbtInput, fingerprint: string): InputDerivation[] {
+  return (input.bip32Derivation ?? [])
+    .map((d) => ({ pubkey: d.pubkey, fingerprint: hexOf(d.masterFingerprint), path: d.path }))
+    .filter((d) => d.fingerprint === fingerprint);
+}
+
+/**
+ * The child of an account node that a derivation path names, or undefined when the path is not
+ * `<accountPath>/branch/index` (two unhardened steps, as every vault key is): a key is only ever
+ * used inside its own BIP48 account.
+ */
+export function childOfAccount(
+  account: BIP32Interface,
+  accountPath: string,
+  path: string,
+): BIP32Interface | undefined {
+  let steps: number[];
+  let base: number[];
+  try {
+    steps = parsePath(path.replace(/h/g, "'"));
+    base = parsePath(accountPath);
+  } catch {
+    return undefined;
+  }
+  const rest = steps.slice(base.length);
+  const under = base.every((n, i) => steps[i] === n);
+  if (!under || rest.length !== 2 || rest.some((n) => n >= 0x80000000)) return undefined;
+  return account.derive(rest[0]!).derive(rest[1]!);
+}
+
+/** Checks an ECDSA signature; the validator `Psbt.validateSignaturesOfInput` wants. */
+export const verifyEcdsa = (pubkey: Uint8Array, hash: Uint8Array, signature: Uint8Array) =>
+  ecc.verify(hash, pubkey, signature);
+
+/**
+ * True when input `i` carries a signature by `pubkey` that verifies against the input's sighash
+ * (and `pubkey` is in its script): as a partial signature, or inside a final P2WSH witness when
+ * the signer also finalized the input.
+ */
+export function hasValidSignature(psbt: Psbt, i: number, pubkey: Uint8Array): boolean {
+  const input = psbt.data.inputs[i];
+  if (!input) return false;
+  if (input.partialSig?.some((p) => sameBytes(p.pubkey, pubkey))) {
+    return validates(psbt, i, pubkey);
+  }
+  if (!input.finalScriptWitness) return false;
+  const stack = witnessStack(input.finalScriptWitness);
+  // P2WSH multisig: <empty> <sig>… <witnessScript>. Put each candidate back as a partial
+  // signature on a copy, so that bitcoinjs computes the sighash exactly as when signing.
+  const witnessScript = stack.at(-1);
+  if (!witnessScript || stack.length < 3) return false;
+  return stack.slice(1, -1).some((signature) => {
+    if (signature.length === 0) return false;
+    const trial = psbt.clone();
+    const copy = trial.data.inputs[i]!;
+    delete copy.finalScriptWitness;
+    delete copy.finalScriptSig;
+    copy.witnessScript = witnessScript;
+    copy.partialSig = [{ pubkey, signature }];
+    return validates(trial, i, pubkey);
+  });
+}
+
+function validates(psbt: Psbt, i: number, pubkey: Uint8Array): boolean {
+  try {
+    return psbt.validateSignaturesOfInput(i, verifyEcdsa, pubkey);
+  } catch {
+    // Missing UTXO, a script without this key, or a malformed signature: not a valid signature.
+    return false;
+  }
+}
+
+/** Splits a serialized witness (count, then length-prefixed items) into its items. */
+export function witnessStack(serialized: Uint8Array): Uint8Array[] {
+  let pos = 0;
+  const varint = (): number => {
+    const first = serialized[pos++];
+    if (first === undefined) throw new Error('truncated');
+    if (first < 0xfd) return first;
+    const size = first === 0xfd ? 2 : first === 0xfe ? 4 : 8;
+    let n = 0;
+    for (let k = 0; k < size; k++) n += (serialized[pos++] ?? 0) * 2 ** (8 * k);
+    return n;
+  };
+  try {
+    const count = varint();
+    const items: Uint8Array[] = [];
+    for (let k = 0; k < count; k++) {
+      const len = varint();
+      if (pos + len > serialized.length) return [];
+      items.push(serialized.subarray(pos, pos + len));
+      pos += len;
+    }
+    return items;
+  } catch {
+    return [];
+  }
+}

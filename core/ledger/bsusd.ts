@@ -1,0 +1,125 @@
+/**
+ * The bsUSD double-entry ledger (SPEC §5). Each mint, repay, transfer, auction payment and penalty
+ * is one balanced entry: its postings sum to zero. Call `post` inside the transaction of the state
+ * change it belongs to.
+ *
+ * Accounts: `holder:<name>` (bsUSD held, ≥ 0), `vault:<id>` (minus the vault's debt, ≤ 0),
+ * `surplus` (the protocol's bsUSD from penalties), `deficit` (minus bad debt).
+ */
+import type { Sqlite } from '../db/database';
+import { BitStableError } from '../errors';
+
+export type EntryKind = 'mint' | 'repay' | 'transfer' | 'auction_payment' | 'penalty' | 'bad_debt';
+
+/** The account id of a bsUSD holder. */
+export const holderAccount = (name: string) => `holder:${name}`;
+/** The account id of a vault's debt. */
+export const vaultAccount = (vaultId: number) => `vault:${vaultId}`;
+
+/** Creates a holder account if it does not exist. */
+export function ensureHolder(db: Sqlite, name: string): string {
+  const id = holderAccount(name);
+  db.prepare("INSERT OR IGNORE INTO ledger_accounts (id, kind) VALUES (?, 'holder')").run(id);
+  return id;
+}
+
+/** An account's balance in cents (0 for an account that does not exist). */
+export function balance(db: Sqlite, account: string): number {
+  return (db.prepare('SELECT balance_cents FROM ledger_accounts WHERE id = ?').pluck().get(account) as number | undefined) ?? 0;
+}
+
+/**
+ * Writes one balanced entry and updates the balances. Throws (and, inside the caller's
+ * transaction, changes nothing) if the postings do not sum to zero or a holder would go negative.
+ */
+export function post(
+  db: Sqlite,
+  kind: EntryKind,
+  vaultId: number | null,
+  postings: [account: string, amountCents: number][],
+  memo?: string,
+  ts = Date.now(),
+): number {
+  const sum = postings.reduce((s, [, a]) => s + a, 0);
+  if (sum !== 0 || postings.some(([, a]) => !Number.isSafeInteger(a) || a === 0)) {
+    throw new BitStableError('INTERNAL', 'A ledger entry must balance to zero with whole, non-zero postings.', { kind });
+  }
+  for (const [account, amount] of postings) {
+    if (!account.startsWith('holder:') || amount >= 0) continue;
+    const have = balance(db, account);
+    if (have + amount < 0) {
+      throw new BitStableError(
+        'INSUFFICIENT_BALANCE',
+        `That needs ${-amount} cents of bsUSD but ${account.slice(7)} holds ${have}.`,
+        { account, balanceCents: have, neededCents: -amount },
+      );
+    }
+  }
+  const entryId = Number(
+    db.prepare('INSERT INTO ledger_entries (ts, kind, vault_id, memo) VALUES (?, ?, ?, ?)').run(ts, kind, vaultId, memo ?? null)
+      .lastInsertRowid,
+  );
+  const insert = db.prepare('INSERT INTO ledger_postings (entry_id, account_id, amount_cents) VALUES (?, ?, ?)');
+  const update = db.prepare('UPDATE ledger_accounts SET balance_cents = balance_cents + ? WHERE id = ?');
+  for (const [account, amount] of postings) {
+    insert.run(entryId, account, amount);
+    if (update.run(amount, account).changes !== 1) {
+      throw new BitStableError('INTERNAL', `Ledger account ${account} does not exist.`, { account });
+    }
+  }
+  return entryId;
+}
+
+export interface LedgerTotals {
+  holdersCents: number;
+  surplusCents: number;
+  vaultDebtsCents: number;
+  deficitCents: number;
+}
+
+export interface InvariantReport extends LedgerTotals {
+  ok: boolean;
+  problems: string[];
+}
+
+/**
+ * Checks the ledger: every entry balances; every account's balance equals the sum of its postings;
+ * every vault's debt equals its ledger account; and holders + surplus = vault debts + deficit.
+ */
+export function checkInvariant(db: Sqlite): InvariantReport {
+  const problems: string[] = [];
+  const unbalanced = db
+    .prepare('SELECT entry_id FROM ledger_postings GROUP BY entry_id HAVING SUM(amount_cents) <> 0')
+    .pluck()
+    .all() as number[];
+  if (unbalanced.length) problems.push(`entries that do not balance: ${unbalanced.join(', ')}`);
+  const drift = db
+    .prepare(
+      `SELECT a.id FROM ledger_accounts a LEFT JOIN ledger_postings p ON p.account_id = a.id
+       GROUP BY a.id HAVING a.balance_cents <> COALESCE(SUM(p.amount_cents), 0)`,
+    )
+    .pluck()
+    .all() as string[];
+  if (drift.length) problems.push(`balances that differ from their postings: ${drift.join(', ')}`);
+  const mismatched = db
+    .prepare(
+      `SELECT v.id FROM vaults v LEFT JOIN ledger_accounts a ON a.id = 'vault:' || v.id
+       WHERE v.debt_cents <> -COALESCE(a.balance_cents, 0)`,
+    )
+    .pluck()
+    .all() as number[];
+  if (mismatched.length) problems.push(`vaults whose debt differs from the ledger: ${mismatched.join(', ')}`);
+
+  const sumOf = (kind: string) =>
+    (db.prepare('SELECT COALESCE(SUM(balance_cents), 0) FROM ledger_accounts WHERE kind = ?').pluck().get(kind) as number);
+  const totals: LedgerTotals = {
+    holdersCents: sumOf('holder'),
+    surplusCents: sumOf('surplus'),
+    vaultDebtsCents: -sumOf('vault'),
+    deficitCents: -sumOf('deficit'),
+  };
+  if (totals.holdersCents + totals.surplusCents !== totals.vaultDebtsCents + totals.deficitCents) {
+    problems.push('holders + surplus differs from vault debts + deficit');
+  }
+  return { ...totals, ok: problems.length === 0, problems };
+}

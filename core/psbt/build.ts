@@ -1,0 +1,155 @@
+/**
+ * PSBT builders for spends of a vault's coins (BIP174). Every input carries `witnessScript`,
+ * `witnessUtxo`, the full previous transaction and `bip32Derivation` for all three keys, so any
+ * standard signer (Ledger, Sparrow, Electrum, Bitcoin Core) can sign it.
+ */
+import { Psbt, Transaction } from 'bitcoinjs-lib';
+import type { NetworkInfo } from '../config/networks';
+import type { VaultScript } from '../bitcoin/descriptor';
+import { BitStableError } from '../errors';
+import type { Sats } from '../money';
+import { dustThreshold, feeFor, outputScript, vsize } from './fees';
+
+/** One of the vault's coins, with what a signer needs to check it. */
+export interface VaultCoin {
+  txid: string;
+  vout: number;
+  amountSats: Sats;
+  /** The full previous transaction. */
+  prevTxHex: string;
+}
+
+export interface Payment {
+  address: string;
+  amountSats: Sats;
+}
+
+/** What a spend does, fixed before anything is signed; the protocol signer checks PSBTs against it. */
+export interface SpendPlan {
+  kind: 'withdraw' | 'close' | 'emergency-exit' | 'settlement';
+  vaultId: number;
+  inputs: { txid: string; vout: number; amountSats: Sats }[];
+  /** Outputs in order; the last one is the remainder (change to the vault, or the owner's rest). */
+  outputs: Payment[];
+  feeSats: Sats;
+  feeRateSatPerKvB: number;
+}
+
+/** What the builder needs to know about the vault. */
+export interface SpendSource {
+  vaultId: number;
+  script: VaultScript;
+  coins: VaultCoin[];
+  net: NetworkInfo;
+  feeRateSatPerKvB: number;
+}
+
+const hexToBytes = (hex: string) => Uint8Array.from(Buffer.from(hex, 'hex'));
+
+/**
+ * Plans a spend of every coin of the vault: fixed `payments` first, then `remainder` receives
+ * what is left after the fee. Refuses when the coins cannot cover payments and fee, or when a
+ * payment or the remainder would be dust.
+ */
+export function planSpend(
+  source: SpendSource,
+  kind: SpendPlan['kind'],
+  payments: Payment[],
+  remainderAddress: string,
+): SpendPlan {
+  if (source.coins.length === 0) {
+    throw new BitStableError('INSUFFICIENT_FUNDS', 'This vault has no confirmed coins to spend.', { vaultId: source.vaultId });
+  }
+  const total = source.coins.reduce((s, c) => s + c.amountSats, 0);
+  const scripts = [...payments.map((p) => outputScript(p.address, source.net)), outputScript(remainderAddress, source.net)];
+  for (const [i, p] of payments.entries()) {
+    if (p.amountSats < dustThreshold(scripts[i]!)) {
+      throw new BitStableError(
+        'INVALID_AMOUNT',
+        `${p.amountSats} sats to ${p.address} is below the dust limit of ${dustThreshold(scripts[i]!)} sats; the network would not relay it.`,
+        { amountSats: p.amountSats },
+      );
+    }
+  }
+  const fee = feeFor(vsize(source.coins.length, scripts), source.feeRateSatPerKvB);
+  const paid = payments.reduce((s, p) => s + p.amountSats, 0);
+  const remainder = total - paid - fee;
+  const dust = dustThreshold(scripts[scripts.length - 1]!);
+  if (remainder < dust) {
+    throw new BitStableError(
+      'INSUFFICIENT_FUNDS',
+      remainder < 0
+        ? `The vault holds ${total} sats; paying ${paid} sats and a ${fee}-sat fee needs ${paid + fee}.`
+        : `What would be left (${remainder} sats) is below the dust limit; close the vault to take everything.`,
+      { totalSats: total, paidSats: paid, feeSats: fee },
+    );
+  }
+  return {
+    kind,
+    vaultId: source.vaultId,
+    inputs: source.coins.map((c) => ({ txid: c.txid, vout: c.vout, amountSats: c.amountSats })),
+    outputs: [...payments, { address: remainderAddress, amountSats: remainder as Sats }],
+    feeSats: fee,
+    feeRateSatPerKvB: source.feeRateSatPerKvB,
+  };
+}
+
+/** Builds the unsigned PSBT of a plan, with everything a standard signer needs on each input. */
+export function buildPsbt(plan: SpendPlan, source: SpendSource): Psbt {
+  const psbt = new Psbt({ network: source.net.bitcoinjs });
+  psbt.setVersion(2);
+  const bip32Derivation = source.script.derivations.map((d) => ({
+    masterFingerprint: hexToBytes(d.fingerprint),
+    path: d.path,
+    pubkey: d.pubkey,
+  }));
+  for (const input of plan.inputs) {
+    const coin = source.coins.find((c) => c.txid === input.txid && c.vout === input.vout);
+    if (!coin) throw new BitStableError('INTERNAL', 'A planned input is not one of the vault coins.', { ...input });
+    const prevTx = Transaction.fromHex(coin.prevTxHex);
+    const prevOut = prevTx.outs[coin.vout];
+    if (prevTx.getId() !== coin.txid || !prevOut) {
+      throw new BitStableError('PSBT_INVALID', 'The node returned a previous transaction that does not match the coin.', {
+        txid: coin.txid,
+      });
+    }
+    if (prevOut.value !== BigInt(coin.amountSats) || Buffer.compare(prevOut.script, source.script.outputScript) !== 0) {
+      throw new BitStableError('PSBT_INVALID', 'A coin does not pay this vault the amount the node reported.', {
+        txid: coin.txid,
+        vout: coin.vout,
+      });
+    }
+    psbt.addInput({
+      hash: coin.txid,
+      index: coin.vout,
+      sequence: 0xfffffffd, // opt-in RBF, so a stuck spend can be fee-bumped
+      nonWitnessUtxo: hexToBytes(coin.prevTxHex),
+      witnessUtxo: { script: source.script.outputScript, value: prevOut.value },
+      witnessScript: source.script.witnessScript,
+      bip32Derivation,
+    });
+  }
+  for (const out of plan.outputs) {
+    psbt.addOutput({ script: outputScript(out.address, source.net), value: BigInt(out.amountSats) });
+  }
+  return psbt;
+}
+
+/** Combines partially signed copies of one PSBT, finalizes it, and returns the transaction. */
+export function finalizePsbt(base64s: string[], net: NetworkInfo): { txHex: string; txid: string } {
+  let psbt: Psbt;
+  try {
+    const [first, ...rest] = base64s.map((b) => Psbt.fromBase64(b, { network: net.bitcoinjs }));
+    psbt = rest.length ? first!.combine(...rest) : first!;
+    psbt.finalizeAllInputs();
+  } catch (err) {
+    throw new BitStableError(
+      'PSBT_INVALID',
+      `The transaction cannot be completed: ${(err as Error).message}. Two of the three keys must sign every input.`,
+      {},
+      { cause: err },
+    );
+  }
+  const tx = psbt.extractTransaction();
+  return { txHex: tx.toHex(), txid: tx.getId() };
+}

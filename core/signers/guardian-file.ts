@@ -1,0 +1,203 @@
+/**
+ * PSBTs as files (SPEC §4: every PSBT can be exported and imported), and the guardian who holds
+ * only an imported xpub: BitStable exports the PSBT, the guardian signs it elsewhere (Sparrow,
+ * Electrum, Bitcoin Core, a hardware wallet) and the signed file comes back.
+ */
+import { randomBytes } from 'node:crypto';
+import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { Psbt } from 'bitcoinjs-lib';
+import { parseKey, type KeyOrigin, type ParsedKey } from '../bitcoin/keys';
+import type { NetworkInfo } from '../config/networks';
+import { BitStableError } from '../errors';
+import {
+  childOfAccount,
+  decodePsbt,
+  derivationsOf,
+  hasValidSignature,
+  sameBytes,
+  unsignedTxId,
+} from '../keys/psbt-keys';
+import type { SignContext, Signer } from './types';
+
+/** How a PSBT file is written: base64 text (`.txt`, pasteable) or BIP174 binary (`.psbt`). */
+export type PsbtFileFormat = 'base64' | 'binary';
+
+// BIP174: every binary PSBT starts with "psbt" 0xff.
+const MAGIC = Buffer.from([0x70, 0x73, 0x62, 0x74, 0xff]);
+// Far above any vault PSBT; stops a wrong file (a disk image) from being read into memory.
+const MAX_FILE_BYTES = 16 * 1024 * 1024;
+
+const invalid = (message: string, data: Record<string, unknown> = {}, cause?: unknown) =>
+  new BitStableError('PSBT_INVALID', message, data, { cause });
+
+/** Writes a PSBT to `path` atomically, as base64 text or binary. The PSBT is checked first. */
+export async function psbtToFile(
+  psbtBase64: string,
+  path: string,
+  format: PsbtFileFormat,
+): Promise<void> {
+  const psbt = decodePsbt(psbtBase64);
+  if (format !== 'base64' && format !== 'binary') {
+    throw new BitStableError('INVALID_ARGUMENT', 'A PSBT file is "base64" or "binary".', {
+      format: String(format),
+    });
+  }
+  const bytes =
+    format === 'binary' ? psbt.toBuffer() : Buffer.from(`${psbt.toBase64()}\n`, 'utf8');
+  // Written beside the target and renamed, so another program never reads half a PSBT.
+  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    const fh = await open(tmp, 'wx');
+    try {
+      await fh.writeFile(bytes);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, path);
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined);
+    throw fileError('write', path, err);
+  }
+}
+
+/** Reads a PSBT file (binary, base64 or hex; detected by content) and returns it as base64. */
+export async function psbtFromFile(path: string): Promise<string> {
+  let bytes: Buffer;
+  try {
+    if ((await stat(path)).size > MAX_FILE_BYTES) {
+      throw invalid(`${path} is too large to be a PSBT.`, { path });
+    }
+    bytes = await readFile(path);
+  } catch (err) {
+    if (err instanceof BitStableError) throw err;
+    throw fileError('read', path, err);
+  }
+  return decodePsbtBytes(bytes, path).toBase64();
+}
+
+function decodePsbtBytes(bytes: Buffer, path: string): Psbt {
+  const notPsbt = (cause?: unknown) =>
+    invalid(
+      `${basename(path)} is not a PSBT: it is neither a binary PSBT nor PSBT text (base64 or hex).`,
+      { path },
+      cause,
+    );
+  try {
+    if (bytes.subarray(0, MAGIC.length).equals(MAGIC)) return Psbt.fromBuffer(bytes);
+    const text = bytes.toString('utf8').replace(/\s+/g, '');
+    if (/^70736274ff[0-9a-f]*$/i.test(text)) return Psbt.fromHex(text);
+    if (/^[A-Za-z0-9+/]+={0,2}$/.test(text)) return Psbt.fromBase64(text);
+  } catch (err) {
+    throw notPsbt(err);
+  }
+  throw notPsbt();
+}
+
+function fileError(verb: 'read' | 'write', path: string, err: unknown): BitStableError {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code ?? 'error';
+  const hint =
+    code === 'ENOENT'
+      ? verb === 'read'
+        ? 'The file does not exist.'
+        : 'The folder does not exist.'
+      : code === 'EACCES' || code === 'EPERM'
+        ? 'BitStable may not access it.'
+        : `(${code})`;
+  return new BitStableError('INVALID_ARGUMENT', `Could not ${verb} ${path}. ${hint}`, {
+    path,
+    reason: code,
+  });
+}
+
+/** The txid of a PSBT's unsigned transaction, to recognise the signed file that comes back. */
+export function unsignedTxIdOf(psbtBase64: string): string {
+  return unsignedTxId(decodePsbt(psbtBase64));
+}
+
+/** What a signed guardian file brought back. */
+export interface GuardianImport {
+  /** The imported PSBT, base64, with the guardian's signatures. */
+  psbt: string;
+  /** Indexes of the inputs that carry a valid guardian signature. */
+  signedInputs: number[];
+}
+
+/** The guardian as an imported xpub with origin: it signs by PSBT file export and import. */
+export class FileGuardianSigner implements Signer {
+  readonly role = 'guardian' as const;
+  readonly kind = 'file' as const;
+  readonly label = 'Guardian key (signs PSBT files)';
+  readonly #key: ParsedKey;
+
+  /** `key` is `[fingerprint/48'/c'/0'/2']xpub` or a KeyOrigin, validated for `network`. */
+  constructor(
+    key: string | KeyOrigin,
+    readonly network: NetworkInfo,
+  ) {
+    this.#key = parseKey(key, network);
+  }
+
+  async fingerprint(): Promise<string> {
+    return this.#key.fingerprint;
+  }
+
+  async accountKey(): Promise<KeyOrigin> {
+    const { fingerprint, path, xpub } = this.#key;
+    return { fingerprint, path, xpub };
+  }
+
+  /** Always refuses: this guardian signs elsewhere, by file export and import. */
+  async signPsbt(_psbtBase64: string, _context: SignContext): Promise<string> {
+    throw new BitStableError(
+      'SIGNER_REFUSED',
+      'The guardian key is not on this computer: export the PSBT to a file, have the guardian sign it, and import the signed file.',
+      { role: this.role, kind: this.kind },
+    );
+  }
+
+  /** Writes the PSBT for the guardian to sign elsewhere. */
+  exportPsbt(psbtBase64: string, path: string, format: PsbtFileFormat = 'base64'): Promise<void> {
+    return psbtToFile(psbtBase64, path, format);
+  }
+
+  /**
+   * Reads the guardian's signed file. PSBT_INVALID unless it is the same unsigned transaction
+   * (`expectedUnsignedTxId`, see unsignedTxIdOf) and carries at least one valid guardian signature.
+   */
+  async importSignedPsbt(path: string, expectedUnsignedTxId: string): Promise<GuardianImport> {
+    if (!/^[0-9a-fA-F]{64}$/.test(expectedUnsignedTxId)) {
+      throw new BitStableError('INVALID_ARGUMENT', 'The expected txid is not 64 hex digits.', {
+        expectedUnsignedTxId: String(expectedUnsignedTxId).slice(0, 80),
+      });
+    }
+    const psbtBase64 = await psbtFromFile(path);
+    const psbt = decodePsbt(psbtBase64, this.network.bitcoinjs);
+    const txid = unsignedTxId(psbt);
+    if (txid !== expectedUnsignedTxId.toLowerCase()) {
+      throw invalid(
+        `${basename(path)} is a PSBT for another transaction (${txid}), not the one exported (${expectedUnsignedTxId.toLowerCase()}).`,
+        { path, txid, expected: expectedUnsignedTxId.toLowerCase() },
+      );
+    }
+    const signedInputs = psbt.data.inputs.flatMap((_, i) =>
+      this.guardianPubkeys(psbt, i).some((pubkey) => hasValidSignature(psbt, i, pubkey)) ? [i] : [],
+    );
+    if (signedInputs.length === 0) {
+      throw invalid(
+        `${basename(path)} carries no valid signature from the guardian key ${this.#key.fingerprint}. Have the guardian sign it, and save the signed PSBT.`,
+        { path, fingerprint: this.#key.fingerprint },
+      );
+    }
+    return { psbt: psbtBase64, signedInputs };
+  }
+
+  /** The guardian's public keys that input `i` names, each checked against the guardian xpub. */
+  private guardianPubkeys(psbt: Psbt, i: number): Uint8Array[] {
+    return derivationsOf(psbt.data.inputs[i]!, this.#key.fingerprint).flatMap((d) => {
+      const child = childOfAccount(this.#key.node, this.#key.path, d.path);
+      return child && sameBytes(child.publicKey, d.pubkey) ? [child.publicKey] : [];
+    });
+  }
+}

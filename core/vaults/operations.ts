@@ -1,0 +1,402 @@
+/**
+ * Vault operations (SPEC §6): mint and repay (the bsUSD ledger), deposits, and the on-chain
+ * spends — withdraw, close, emergency exit — each signed by two of the three keys.
+ *
+ * Every state change is one SQLite transaction. A spend is written (plan + PSBT) before it is
+ * signed, and its complete transaction before it is broadcast, so a restart resumes it and never
+ * builds a second one.
+ */
+import type { NetworkInfo, VaultParams } from '../config/networks';
+import type { Sqlite } from '../db/database';
+import { BitStableError } from '../errors';
+import type { EventBus } from '../events/bus';
+import { journal } from '../events/journal';
+import { ensureHolder, holderAccount, post, vaultAccount } from '../ledger/bsusd';
+import { cents, sats, satsToBtcString, type Cents, type Sats } from '../money';
+import type { BitcoinNode } from '../node/bitcoin-node';
+import type { PriceFeed } from '../oracle/feed';
+import { buildPsbt, finalizePsbt, planSpend, type SpendPlan, type SpendSource, type VaultCoin } from '../psbt/build';
+import { outputScript } from '../psbt/fees';
+import { rangedDescriptor, vaultScript } from '../bitcoin/descriptor';
+import { keyExpression } from '../bitcoin/keys';
+import type { ProtocolSigner, SpendFacts } from '../signers/protocol';
+import type { SignContext, Signer } from '../signers/types';
+import { collateralRatioBps } from './health';
+import { nextState } from './state';
+import { storedPrices, type VaultService } from './vault-service';
+import type { Vault } from './vault-store';
+
+export interface OperationsDeps {
+  db: Sqlite;
+  node: BitcoinNode;
+  network: NetworkInfo;
+  params: VaultParams;
+  bus: EventBus;
+  price: PriceFeed;
+  vaults: VaultService;
+  signers: { owner: Signer; protocol: ProtocolSigner; guardian: Signer };
+  /** Who holds the bsUSD minted here (the local user). */
+  holder?: string;
+  clock?: () => number;
+  /** Progress lines for long work (signing, broadcasting). */
+  onProgress?: (line: string) => void;
+}
+
+export interface SpendResult {
+  spendId: number;
+  txid: string;
+  plan: SpendPlan;
+}
+
+type SpendRow = { id: number; vault_id: number; kind: string; state: string; plan: string; tx_hex: string | null; txid: string | null };
+
+/** Mint, repay, withdraw, close and emergency exit for one network. */
+export class VaultOperations {
+  private readonly db: Sqlite;
+  private readonly holder: string;
+  private readonly now: () => number;
+
+  constructor(private readonly deps: OperationsDeps) {
+    this.db = deps.db;
+    this.holder = deps.holder ?? 'local';
+    this.now = deps.clock ?? Date.now;
+    ensureHolder(this.db, this.holder);
+  }
+
+  /** The local holder's bsUSD balance in cents. */
+  balanceCents(): Cents {
+    return (this.db.prepare('SELECT balance_cents FROM ledger_accounts WHERE id = ?').pluck().get(holderAccount(this.holder)) ??
+      0) as Cents;
+  }
+
+  /** Where to send more collateral, with a BIP21 URI for a QR code. */
+  depositAddress(vaultId: unknown, amountSats?: number): { address: string; uri: string } {
+    const vault = this.openVault(vaultId, ['pending', 'active', 'warning']);
+    const amount = amountSats === undefined ? null : sats(amountSats);
+    const uri = `bitcoin:${vault.address}${amount ? `?amount=${satsToBtcString(amount)}` : ''}`;
+    return { address: vault.address, uri };
+  }
+
+  /** Mints `amountCents` bsUSD against the vault; the post-mint ratio must stay ≥ 150 %. */
+  mint(vaultId: unknown, amountCents: unknown): Vault {
+    const amount = this.positiveCents(amountCents);
+    const price = this.deps.price.requireFreshPrice();
+    return this.changeDebt(vaultId, amount, (vault, newDebt) => {
+      if (vault.state === 'pending') {
+        throw new BitStableError('INVALID_STATE', 'Deposit collateral and wait for it to confirm before minting.', {
+          vaultId: vault.id,
+        });
+      }
+      if (newDebt < this.deps.params.debtFloorCents) {
+        throw new BitStableError(
+          'DEBT_BELOW_FLOOR',
+          `A vault's debt must be at least ${this.deps.params.debtFloorCents / 100} bsUSD.`,
+          { debtFloorCents: this.deps.params.debtFloorCents },
+        );
+      }
+      const ratio = collateralRatioBps(vault.collateralSats, newDebt as Cents, price)!;
+      if (ratio < this.deps.params.liquidationRatioBps) {
+        throw new BitStableError(
+          'RATIO_TOO_LOW',
+          `Minting that much would leave the vault at ${(ratio / 100).toFixed(2)} %; it must stay at or above ${this.deps.params.liquidationRatioBps / 100} %.`,
+          { ratioBps: ratio },
+        );
+      }
+      return { entry: 'mint', postings: [[holderAccount(this.holder), amount], [vaultAccount(vault.id), -amount]], price };
+    });
+  }
+
+  /** Repays `amountCents` of the vault's debt from the local holder's bsUSD. */
+  repay(vaultId: unknown, amountCents: unknown): Vault {
+    const amount = this.positiveCents(amountCents);
+    const price = this.deps.price.current().status === 'ok' ? this.deps.price.current().priceCents : null;
+    return this.changeDebt(vaultId, -amount, (vault, newDebt) => {
+      if (newDebt < 0) {
+        throw new BitStableError('INVALID_AMOUNT', `The vault owes ${vault.debtCents} cents; that is more than its debt.`, {
+          debtCents: vault.debtCents,
+        });
+      }
+      if (newDebt > 0 && newDebt < this.deps.params.debtFloorCents) {
+        throw new BitStableError(
+          'DEBT_BELOW_FLOOR',
+          `Repay all of it, or leave at least ${this.deps.params.debtFloorCents / 100} bsUSD of debt.`,
+          { debtFloorCents: this.deps.params.debtFloorCents },
+        );
+      }
+      return { entry: 'repay', postings: [[holderAccount(this.holder), -amount], [vaultAccount(vault.id), amount]], price };
+    });
+  }
+
+  /** Sends `amountSats` of collateral to `destination`; the change stays in the vault. */
+  async withdraw(vaultId: unknown, amountSats: unknown, destination: unknown): Promise<SpendResult> {
+    const amount = sats(amountSats);
+    if (amount === 0) throw new BitStableError('INVALID_AMOUNT', 'Withdraw more than 0 sats.', {});
+    const vault = this.openVault(vaultId, ['active', 'warning']);
+    const dest = this.destination(destination, vault);
+    const price = vault.debtCents > 0 ? this.deps.price.requireFreshPrice() : null;
+    const source = await this.spendSource(vault);
+    const plan = planSpend(source, 'withdraw', [{ address: dest, amountSats: amount }], vault.address);
+    if (price !== null) {
+      const ratio = collateralRatioBps(plan.outputs[1]!.amountSats, vault.debtCents, price)!;
+      if (ratio < this.deps.params.liquidationRatioBps) {
+        throw new BitStableError(
+          'RATIO_TOO_LOW',
+          `Withdrawing that much would leave the vault at ${(ratio / 100).toFixed(2)} %; it must stay at or above ${this.deps.params.liquidationRatioBps / 100} %.`,
+          { ratioBps: ratio },
+        );
+      }
+    }
+    return this.spend(vault, source, plan, dest, price, 'protocol');
+  }
+
+  /** Closes a vault with no debt: every coin, less the fee, to `destination`. */
+  async close(vaultId: unknown, destination: unknown): Promise<SpendResult> {
+    const vault = this.openVault(vaultId, ['active', 'warning']);
+    if (vault.debtCents > 0) {
+      throw new BitStableError('INVALID_STATE', 'Repay the vault\'s debt before closing it.', { debtCents: vault.debtCents });
+    }
+    const dest = this.destination(destination, vault);
+    const source = await this.spendSource(vault);
+    return this.spend(vault, source, planSpend(source, 'close', [], dest), dest, null, 'protocol');
+  }
+
+  /** Owner + guardian move every coin to `destination` without the protocol key. */
+  async emergencyExit(vaultId: unknown, destination: unknown): Promise<SpendResult> {
+    const vault = this.openVault(vaultId, ['active', 'warning', 'liquidating']);
+    const dest = this.destination(destination, vault);
+    const source = await this.spendSource(vault);
+    return this.spend(vault, source, planSpend(source, 'emergency-exit', [], dest), dest, null, 'guardian');
+  }
+
+  /**
+   * Brings stored spends forward: broadcasts any signed but unsent (after a crash), marks
+   * confirmed ones, closes vaults whose closing spend confirmed, and reopens any a reorg undid.
+   */
+  async trackSpends(): Promise<void> {
+    const open = this.db
+      .prepare("SELECT * FROM spends WHERE state IN ('draft', 'signed', 'broadcast') OR (state = 'confirmed' AND updated_at > ?)")
+      .all(this.now() - 24 * 3600_000) as SpendRow[];
+    for (const s of open) {
+      if (s.state === 'draft') {
+        // Never completed (crash or refusal mid-signing): nothing was sent, so it can be dropped.
+        this.setSpendState(s, 'abandoned');
+        continue;
+      }
+      if (s.state === 'signed') await this.broadcastStored(s);
+      const confs = await this.deps.node.confirmations(s.txid!);
+      if (confs >= this.deps.params.confirmations && s.state !== 'confirmed') {
+        this.setSpendState(s, 'confirmed');
+      } else if (confs < this.deps.params.confirmations && s.state === 'confirmed') {
+        this.setSpendState(s, 'broadcast');
+      } else if (confs < 0 && s.state === 'broadcast') {
+        // Dropped from the mempool: send it again (it is already signed and checked).
+        await this.deps.node.broadcast(s.tx_hex!).catch(() => undefined);
+      }
+    }
+  }
+
+  /** Coins and vault data a spend is built from. */
+  private async spendSource(vault: Vault): Promise<SpendSource> {
+    const openSpend = this.db
+      .prepare("SELECT id FROM spends WHERE vault_id = ? AND state IN ('draft', 'signed', 'broadcast')")
+      .pluck()
+      .get(vault.id);
+    if (openSpend !== undefined) {
+      throw new BitStableError('INVALID_STATE', 'A transaction from this vault is still waiting to confirm. Try again after it does.', {
+        vaultId: vault.id,
+      });
+    }
+    const rows = this.db
+      .prepare('SELECT txid, vout, amount_sats FROM vault_utxos WHERE vault_id = ? AND confirmations >= ? ORDER BY txid, vout')
+      .all(vault.id, this.deps.params.confirmations) as { txid: string; vout: number; amount_sats: number }[];
+    const coins: VaultCoin[] = [];
+    for (const r of rows) {
+      coins.push({ txid: r.txid, vout: r.vout, amountSats: r.amount_sats as Sats, prevTxHex: await this.deps.node.transactionHex(r.txid) });
+    }
+    const keys = this.deps.vaults.keySet(vault.keySetId);
+    return {
+      vaultId: vault.id,
+      script: vaultScript(keys, vault.index, this.deps.network),
+      coins,
+      net: this.deps.network,
+      feeRateSatPerKvB: await this.deps.node.feeRateSatPerKvB(),
+    };
+  }
+
+  /** Stores, signs (owner first), completes, stores again, then broadcasts one spend. */
+  private async spend(
+    vault: Vault,
+    source: SpendSource,
+    plan: SpendPlan,
+    destination: string,
+    price: Cents | null,
+    cosigner: 'protocol' | 'guardian',
+  ): Promise<SpendResult> {
+    const progress = this.deps.onProgress ?? (() => {});
+    const unsigned = buildPsbt(plan, source).toBase64();
+    const ts = this.now();
+    const spendId = this.db.transaction(() => {
+      const id = Number(
+        this.db
+          .prepare(
+            "INSERT INTO spends (vault_id, kind, state, plan, psbt, destination, created_at, updated_at) VALUES (?, ?, 'draft', ?, ?, ?, ?, ?)",
+          )
+          .run(vault.id, plan.kind, JSON.stringify(plan), unsigned, destination, ts, ts).lastInsertRowid,
+      );
+      journal(this.db, 'spend.planned', vault.id, { spendId: id, kind: plan.kind, feeSats: plan.feeSats }, ts);
+      return id;
+    })();
+
+    const keys = this.deps.vaults.keySet(vault.keySetId);
+    const context: SignContext = {
+      keys: { owner: keys.owner, protocol: keys.protocol, guardian: keys.guardian },
+      purpose: `${plan.kind} from vault #${vault.id}`,
+    };
+    try {
+      progress('Waiting for the owner key to sign');
+      const ownerSigned = await this.deps.signers.owner.signPsbt(unsigned, context);
+      this.db.prepare('UPDATE spends SET psbt = ?, updated_at = ? WHERE id = ?').run(ownerSigned, this.now(), spendId);
+      let cosigned: string;
+      if (cosigner === 'protocol') {
+        progress('The protocol key checks and co-signs');
+        const facts: SpendFacts = {
+          vaultAddress: vault.address,
+          vaultOutputScript: source.script.outputScript,
+          coins: source.coins,
+          debtCents: vault.debtCents,
+          freshPriceCents: price,
+          params: this.deps.params,
+        };
+        cosigned = await this.deps.signers.protocol.approveAndSign(ownerSigned, plan, facts, context);
+      } else {
+        progress('Waiting for the guardian key to sign');
+        cosigned = await this.deps.signers.guardian.signPsbt(ownerSigned, context);
+      }
+      const { txHex, txid } = finalizePsbt([ownerSigned, cosigned], this.deps.network);
+      await this.deps.node.testMempoolAccept(txHex);
+      this.db.transaction(() => {
+        this.db
+          .prepare("UPDATE spends SET state = 'signed', psbt = ?, tx_hex = ?, txid = ?, updated_at = ? WHERE id = ?")
+          .run(cosigned, txHex, txid, this.now(), spendId);
+        journal(this.db, 'spend.signed', vault.id, { spendId, txid }, this.now());
+      })();
+      progress('Broadcasting');
+      await this.broadcastStored({ id: spendId, vault_id: vault.id, kind: plan.kind, state: 'signed', plan: '', tx_hex: txHex, txid });
+      await this.deps.vaults.syncDeposits();
+      return { spendId, txid, plan };
+    } catch (err) {
+      const row = this.db.prepare('SELECT state FROM spends WHERE id = ?').pluck().get(spendId);
+      if (row === 'draft') {
+        this.setSpendState({ id: spendId, vault_id: vault.id } as SpendRow, 'abandoned');
+      }
+      throw err;
+    }
+  }
+
+  private async broadcastStored(s: SpendRow): Promise<void> {
+    await this.deps.node.broadcast(s.tx_hex!);
+    this.setSpendState(s, 'broadcast');
+  }
+
+  private setSpendState(s: Pick<SpendRow, 'id' | 'vault_id'> & Partial<SpendRow>, state: string): void {
+    const ts = this.now();
+    this.db.transaction(() => {
+      this.db.prepare('UPDATE spends SET state = ?, updated_at = ? WHERE id = ?').run(state, ts, s.id);
+      journal(this.db, `spend.${state}`, s.vault_id, { spendId: s.id, txid: s.txid ?? null }, ts);
+      const closes = s.kind === 'close' || s.kind === 'emergency-exit';
+      if (closes && state === 'confirmed') {
+        this.db.prepare("UPDATE vaults SET state = 'closed', updated_at = ? WHERE id = ?").run(ts, s.vault_id);
+      } else if (closes && state === 'broadcast' && s.state === 'confirmed') {
+        // A reorg undid the close: the vault is open again until it re-confirms.
+        this.db.prepare("UPDATE vaults SET state = 'active', updated_at = ? WHERE id = ? AND state = 'closed'").run(ts, s.vault_id);
+      }
+    })();
+    if (s.kind === 'close' || s.kind === 'emergency-exit') {
+      const v = this.deps.vaults.getVault(s.vault_id);
+      this.deps.bus.emit('vault.changed', { vaultId: v.id, state: v.state, collateralSats: v.collateralSats, debtCents: v.debtCents });
+    }
+  }
+
+  /** One debt change: checks, ledger entry, vault row and journal in one transaction. */
+  private changeDebt(
+    vaultId: unknown,
+    delta: number,
+    check: (vault: Vault, newDebt: number) => { entry: 'mint' | 'repay'; postings: [string, number][]; price: Cents | null },
+  ): Vault {
+    const ts = this.now();
+    const updated = this.db.transaction(() => {
+      const vault = this.openVault(vaultId, ['pending', 'active', 'warning']);
+      const newDebt = vault.debtCents + delta;
+      const { entry, postings, price } = check(vault, newDebt);
+      post(this.db, entry, vault.id, postings, undefined, ts);
+      const debt = newDebt as Cents;
+      const state = nextState(vault.state, { collateralSats: vault.collateralSats, debtCents: debt, freshPriceCents: price }, this.deps.params);
+      const prices = storedPrices(vault.collateralSats, debt, this.deps.params);
+      this.db
+        .prepare(
+          'UPDATE vaults SET debt_cents = ?, state = ?, liquidation_price_cents = ?, warning_price_cents = ?, updated_at = ? WHERE id = ?',
+        )
+        .run(debt, state, prices.liquidation, prices.warning, ts, vault.id);
+      journal(this.db, `vault.${entry}`, vault.id, { amountCents: Math.abs(delta), debtCents: debt }, ts);
+      return { ...vault, debtCents: debt, state, liquidationPriceCents: prices.liquidation, warningPriceCents: prices.warning };
+    })();
+    this.deps.bus.emit('vault.changed', {
+      vaultId: updated.id,
+      state: updated.state,
+      collateralSats: updated.collateralSats,
+      debtCents: updated.debtCents,
+    });
+    return updated;
+  }
+
+  private openVault(vaultId: unknown, allowed: Vault['state'][]): Vault {
+    const vault = this.deps.vaults.getVault(vaultId);
+    if (!allowed.includes(vault.state)) {
+      throw new BitStableError('INVALID_STATE', `Vault #${vault.id} is ${vault.state}; that cannot be done now.`, {
+        vaultId: vault.id,
+        state: vault.state,
+      });
+    }
+    return vault;
+  }
+
+  private positiveCents(value: unknown): Cents {
+    const amount = cents(value);
+    if (amount === 0) throw new BitStableError('INVALID_AMOUNT', 'The amount must be more than 0.', {});
+    return amount;
+  }
+
+  private destination(value: unknown, vault: Vault): string {
+    if (typeof value !== 'string' || value.length === 0 || value.length > 100) {
+      throw new BitStableError('INVALID_ADDRESS', 'Give a Bitcoin address to send to.', {});
+    }
+    outputScript(value, this.deps.network);
+    if (value === vault.address) {
+      throw new BitStableError('INVALID_ADDRESS', 'That is the vault\'s own address; send to one of your wallets.', {});
+    }
+    return value;
+  }
+}
+
+/** The recovery kit (SPEC §4): enough to rebuild every vault in Sparrow, Electrum or Core. */
+export function recoveryKit(vaults: VaultService, keySetId: number, network: NetworkInfo) {
+  const keys = vaults.keySet(keySetId);
+  const indexes = vaults
+    .listVaults()
+    .filter((v) => v.keySetId === keySetId)
+    .map((v) => v.index)
+    .sort((a, b) => a - b);
+  return {
+    format: 'bitstable-recovery-kit/1',
+    network: network.name,
+    descriptor: rangedDescriptor(keys),
+    policy: 'wsh(sortedmulti(2,@0/**,@1/**,@2/**))',
+    keys: {
+      owner: keyExpression(keys.owner),
+      protocol: keyExpression(keys.protocol),
+      guardian: keyExpression(keys.guardian),
+    },
+    vaultIndexes: indexes,
+    note: 'Import the descriptor as a watch-only wallet and scan indexes 0 to the highest listed; any two of the three keys spend.',
+  };
+}

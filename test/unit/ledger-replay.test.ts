@@ -1,0 +1,241 @@
+/**
+ * The owner's Ledger signer against real device answers: APDU exchanges recorded from the
+ * Bitcoin Test app 2.4.6 on an emulated Nano S+ (../shared/ledger), replayed byte for byte.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { Psbt, networks } from 'bitcoinjs-lib';
+import { AppClient } from 'ledger-bitcoin';
+import { bip32, ecc } from '../../core/bitcoin/keys';
+import { network } from '../../core/config/networks';
+import type { SignerPrompt } from '../../core/signers/types';
+import {
+  LedgerOwnerSigner,
+  MemoryRegistrationStore,
+  policyDescriptor,
+  policyKeys,
+  type LedgerRegistration,
+} from '../../core/signers/ledger';
+import {
+  indexOf,
+  loadFlow,
+  replay,
+  type Exchange,
+  type Flow,
+  type FlowName,
+} from '../fixtures/ledger/recordings';
+
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+const verify = (pubkey: Uint8Array, hash: Uint8Array, sig: Uint8Array) =>
+  ecc.verify(hash, pubkey, sig);
+
+/** Adds cosigner-1's signature (its xprv, derived at the input's bip32Derivation path). */
+function cosignAsCosigner1(flow: Flow, psbt: Psbt): void {
+  const cosigner = flow.inputs.cosigners[0]!;
+  const account = bip32.fromBase58(cosigner.xprv, networks.testnet);
+  const derivation = psbt.data.inputs[0]!.bip32Derivation!.find(
+    (d) => hex(d.masterFingerprint) === cosigner.fingerprint,
+  )!;
+  // The derivation path is the account path plus /change/index.
+  const child = account.derivePath(derivation.path.slice(cosigner.path.length + 1));
+  expect(hex(child.publicKey)).toBe(hex(derivation.pubkey));
+  psbt.signInput(0, child);
+}
+
+function registrationOf(flow: Flow): LedgerRegistration {
+  return {
+    fingerprint: flow.result.fingerprint,
+    descriptor: policyDescriptor(flow.keys),
+    name: flow.inputs.policy.name,
+    policyId: flow.result.policyId,
+    hmac: flow.result.policyHmac,
+  };
+}
+
+/** Exchanges `from` up to (not including) `to`, by index. */
+const slice = (ex: Exchange[], from: number, to?: number) => ex.slice(from, to);
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe.each<FlowName>(['with-nonwitness', 'witness-only'])(
+  'LedgerOwnerSigner, recorded flow %s',
+  (name) => {
+    const flow = loadFlow(name);
+
+    it('replays the recorded Nano S+ exchange: app, fingerprint, xpub, registration, address 0 and signature; the PSBT finalizes to the recorded txid', async () => {
+      const { transport, store } = await replay(flow.exchanges);
+      const registrations = new MemoryRegistrationStore();
+      const prompts: SignerPrompt[] = [];
+      const signer = new LedgerOwnerSigner({
+        transport,
+        network: network('testnet'),
+        registrations,
+        policyName: () => flow.inputs.policy.name,
+        onPrompt: (p) => prompts.push(p),
+      });
+      // The policy our signer builds is the one the recording registered.
+      expect(policyKeys(flow.keys)).toEqual(flow.inputs.policy.keys);
+
+      expect(await signer.appInfo()).toEqual({ name: 'Bitcoin Test', version: '2.4.6' });
+      expect(await signer.fingerprint()).toBe(flow.result.fingerprint);
+      expect(await signer.accountKey()).toEqual(flow.inputs.device);
+
+      const registration = await signer.registerVault(flow.keys);
+      expect(registration.policyId).toBe(flow.result.policyId);
+      expect(registration.hmac).toBe(flow.result.policyHmac);
+      expect(await registrations.get(flow.result.fingerprint, policyDescriptor(flow.keys))).toEqual(
+        registration,
+      );
+
+      const address = await signer.vaultAddress(flow.keys, 0, { display: false });
+      expect(address).toEqual({
+        address: flow.result.address0,
+        deviceAddress: flow.result.address0,
+      });
+
+      const signed = await signer.signPsbt(flow.inputs.psbtBase64, { keys: flow.keys });
+      store.ensureQueueEmpty();
+
+      const psbt = Psbt.fromBase64(signed);
+      const placed = psbt.data.inputs[0]!.partialSig!.map((p) => ({
+        input: 0,
+        pubkey: hex(p.pubkey),
+        signature: hex(p.signature),
+      }));
+      expect(placed).toEqual(flow.result.signatures);
+      expect(psbt.validateSignaturesOfInput(0, verify)).toBe(true);
+
+      cosignAsCosigner1(flow, psbt);
+      psbt.finalizeAllInputs();
+      const tx = psbt.extractTransaction();
+      expect(tx.getId()).toBe(flow.result.finalTxId);
+      expect(tx.toHex()).toBe(flow.result.finalTxHex);
+
+      const codes = prompts.map((p) => `${p.state}:${p.code}`);
+      expect(codes).toEqual([
+        'pending:ledger.connect',
+        'active:ledger.register',
+        'done:ledger.register',
+        'active:ledger.sign',
+        'done:ledger.sign',
+      ]);
+      // Only the PSBT without previous transactions makes the app warn about unverified inputs.
+      const sign = prompts.find((p) => p.code === 'ledger.sign')!;
+      expect(sign.level).toBe(name === 'witness-only' ? 'warning' : 'info');
+    });
+
+    it('replays the recorded signing exchange on a second run with the registration already stored, without registering again', async () => {
+      const ex = flow.exchanges;
+      const signStart = indexOf(ex, 'e104');
+      // app, fingerprint, xpub (the owner check), then straight to signing.
+      const { transport, store } = await replay([...slice(ex, 0, 3), ...slice(ex, signStart)]);
+      const registrations = new MemoryRegistrationStore();
+      await registrations.put(registrationOf(flow));
+      const register = vi.spyOn(AppClient.prototype, 'registerWallet');
+      const signer = new LedgerOwnerSigner({
+        transport,
+        network: network('testnet'),
+        registrations,
+      });
+
+      const signed = await signer.signPsbt(flow.inputs.psbtBase64, { keys: flow.keys });
+      store.ensureQueueEmpty();
+      expect(register).not.toHaveBeenCalled();
+      expect(Psbt.fromBase64(signed).data.inputs[0]!.partialSig).toHaveLength(1);
+    });
+  },
+);
+
+describe('LedgerOwnerSigner on regtest, replaying the recorded Bitcoin Test exchange', () => {
+  const flow = loadFlow('with-nonwitness');
+
+  it('replays the recorded address request: the device shows tb1…, BitStable shows the same script as bcrt1…', async () => {
+    const ex = flow.exchanges;
+    // The second GET_WALLET_ADDRESS is ours (the first is inside registerWallet), with its app check.
+    const ours = indexOf(ex, 'e103', 1);
+    const { transport, store } = await replay([
+      ...slice(ex, 0, 3),
+      ...slice(ex, ours, indexOf(ex, 'e104')),
+    ]);
+    const registrations = new MemoryRegistrationStore();
+    await registrations.put(registrationOf(flow));
+    const signer = new LedgerOwnerSigner({ transport, network: network('regtest'), registrations });
+
+    const { address, deviceAddress } = await signer.vaultAddress(flow.keys, 0, { display: false });
+    store.ensureQueueEmpty();
+    expect(deviceAddress).toBe(flow.result.address0);
+    expect(address.startsWith('bcrt1q')).toBe(true);
+    // Same witness program, other human-readable part.
+    expect(address.slice('bcrt1q'.length, -6)).toBe(deviceAddress.slice('tb1q'.length, -6));
+  });
+
+  it('tells the owner at registration that the Ledger shows tpub keys and tb1 addresses for regtest', async () => {
+    const ex = flow.exchanges;
+    const { transport } = await replay(slice(ex, 0, indexOf(ex, 'e103', 1)));
+    const prompts: SignerPrompt[] = [];
+    const signer = new LedgerOwnerSigner({
+      transport,
+      network: network('regtest'),
+      registrations: new MemoryRegistrationStore(),
+      policyName: () => flow.inputs.policy.name,
+      onPrompt: (p) => prompts.push(p),
+    });
+    const registration = await signer.registerVault(flow.keys);
+    expect(registration.hmac).toBe(flow.result.policyHmac);
+    const text = prompts.find((p) => p.code === 'ledger.register')!.text;
+    expect(text).toContain('tpub');
+    expect(text).toContain('tb1');
+    for (const key of flow.inputs.policy.keys) expect(text).toContain(key);
+  });
+});
+
+describe('LedgerOwnerSigner when the device rejects the stored registration', () => {
+  const flow = loadFlow('with-nonwitness');
+
+  it('replays a device that answers the signing request with 0xB008: drops the HMAC, says so, and re-registers exactly once on the next attempt', async () => {
+    const ex = flow.exchanges;
+    const signStart = indexOf(ex, 'e104');
+    const rejected: Exchange = [ex[signStart]![0], 'b008'];
+    const { transport, store } = await replay([
+      ...slice(ex, 0, 3), // app, fingerprint, xpub
+      rejected, // SIGN_PSBT with the stored HMAC → SW_SIGNATURE_FAIL
+      ...slice(ex, indexOf(ex, 'e102'), indexOf(ex, 'e103', 1)), // registerWallet (and its own address check)
+      ...slice(ex, signStart), // SIGN_PSBT again, now accepted
+    ]);
+    const registrations = new MemoryRegistrationStore();
+    await registrations.put(registrationOf(flow));
+    const prompts: SignerPrompt[] = [];
+    const register = vi.spyOn(AppClient.prototype, 'registerWallet');
+    const signer = new LedgerOwnerSigner({
+      transport,
+      network: network('testnet'),
+      registrations,
+      policyName: () => flow.inputs.policy.name,
+      onPrompt: (p) => prompts.push(p),
+    });
+
+    const first = await signer
+      .signPsbt(flow.inputs.psbtBase64, { keys: flow.keys })
+      .catch((e: unknown) => e);
+    expect(first).toMatchObject({ code: 'DEVICE_HMAC_MISMATCH' });
+    expect(
+      await registrations.get(flow.result.fingerprint, policyDescriptor(flow.keys)),
+    ).toBeUndefined();
+    expect(prompts.at(-1)).toMatchObject({
+      state: 'failed',
+      level: 'error',
+      code: 'DEVICE_HMAC_MISMATCH',
+    });
+
+    const signed = await signer.signPsbt(flow.inputs.psbtBase64, { keys: flow.keys });
+    store.ensureQueueEmpty();
+    expect(register).toHaveBeenCalledTimes(1);
+    expect(
+      await registrations.get(flow.result.fingerprint, policyDescriptor(flow.keys)),
+    ).toMatchObject({
+      hmac: flow.result.policyHmac,
+    });
+    expect(Psbt.fromBase64(signed).data.inputs[0]!.partialSig).toHaveLength(1);
+  });
+});

@@ -1,0 +1,163 @@
+import { describe, expect, it } from 'vitest';
+import vectors from '../fixtures/oracle/aggregate-vectors.json';
+import { aggregate, medianOf, type Answer } from '../../core/oracle/aggregate';
+import { decide, type BreakerState } from '../../core/oracle/breaker';
+import type { Cents } from '../../core/money';
+
+interface Vector {
+  description: string;
+  threshold?: number;
+  answers: Answer[];
+  expected: {
+    priceCents: number | null;
+    medianCents: number | null;
+    survivors: string[];
+    dropped: Record<string, string>;
+  };
+}
+
+const DEFAULTS = {
+  nowMs: 1_705_320_000_000,
+  maxAgeMs: 60_000,
+  futureSkewMs: 5_000,
+  maxDeviationBps: 200,
+  threshold: 2,
+};
+
+describe('aggregate (vectors from test/fixtures/oracle/aggregate-vectors.json)', () => {
+  it.each((vectors.valid as Vector[]).map((v) => [v.description, v] as const))('%s', (_, v) => {
+    const result = aggregate(v.answers, {
+      ...DEFAULTS,
+      threshold: v.threshold ?? DEFAULTS.threshold,
+    });
+    expect(result.priceCents).toBe(v.expected.priceCents);
+    expect(result.medianCents).toBe(v.expected.medianCents);
+    expect(result.survivors).toEqual(v.expected.survivors);
+    const dropped = Object.fromEntries(
+      result.answers.filter((a) => a.dropped).map((a) => [a.source, a.dropped]),
+    );
+    expect(dropped).toEqual(v.expected.dropped);
+    // Every answer is reported, in order, whatever happened to it.
+    expect(result.answers.map((a) => a.source)).toEqual(v.answers.map((a) => a.source));
+  });
+
+  it('records the error reason and message of failed answers', () => {
+    const r = aggregate([{ source: 'a', error: { reason: 'timeout', message: 'slow' } }], DEFAULTS);
+    expect(r.answers[0]).toEqual({
+      source: 'a',
+      priceCents: null,
+      sourceTs: null,
+      error: 'slow',
+      errorReason: 'timeout',
+      dropped: 'error',
+    });
+  });
+
+  it('medianOf handles odd, even and empty inputs without floats', () => {
+    expect(medianOf([])).toBeNull();
+    expect(medianOf([3n, 1n, 2n])).toBe(2n);
+    expect(medianOf([1n, 2n])).toBe(2n); // 1.5 rounds half up
+    expect(medianOf([2n, 4n])).toBe(3n);
+  });
+});
+
+// Each case is a sequence of rounds from an initial state; `expect` lists each round's status.
+const BREAKER_CASES: {
+  description: string;
+  start: number | null;
+  rounds: (number | null)[];
+  expect: string[];
+  final: number | null;
+}[] = [
+  {
+    description: 'the first price is accepted as is',
+    start: null,
+    rounds: [4_000_000],
+    expect: ['ok'],
+    final: 4_000_000,
+  },
+  {
+    description: 'a 19.99 % move is accepted',
+    start: 4_000_000,
+    rounds: [4_799_600],
+    expect: ['ok'],
+    final: 4_799_600,
+  },
+  {
+    description: 'exactly 20 % is accepted',
+    start: 4_000_000,
+    rounds: [4_800_000],
+    expect: ['ok'],
+    final: 4_800_000,
+  },
+  {
+    description: '20 % + 1 cent is held',
+    start: 4_000_000,
+    rounds: [4_800_001],
+    expect: ['held'],
+    final: 4_000_000,
+  },
+  {
+    description: 'a 30 % jump is held, then accepted when the next round confirms it',
+    start: 4_000_000,
+    rounds: [5_200_000, 5_210_000],
+    expect: ['held', 'ok'],
+    final: 5_210_000,
+  },
+  {
+    description: 'a single bad round is held and forgotten when prices return',
+    start: 4_000_000,
+    rounds: [5_200_000, 4_001_000],
+    expect: ['held', 'ok'],
+    final: 4_001_000,
+  },
+  {
+    description: 'two different jumps in a row: the second replaces the held price',
+    start: 4_000_000,
+    rounds: [5_200_000, 8_000_000, 8_010_000],
+    expect: ['held', 'held', 'ok'],
+    final: 8_010_000,
+  },
+  {
+    description: 'a round without a price cannot confirm, and clears the held price',
+    start: 4_000_000,
+    rounds: [5_200_000, null, 5_200_000],
+    expect: ['held', 'insufficient-sources', 'held'],
+    final: 4_000_000,
+  },
+  {
+    description: 'a 30 % drop is held like a jump',
+    start: 4_000_000,
+    rounds: [2_800_000, 2_790_000],
+    expect: ['held', 'ok'],
+    final: 2_790_000,
+  },
+];
+
+describe('circuit breaker (limit 2000 bps)', () => {
+  it.each(BREAKER_CASES.map((c) => [c.description, c] as const))('%s', (_, c) => {
+    let state: BreakerState = { lastAcceptedCents: c.start as Cents | null, heldCents: null };
+    const statuses: string[] = [];
+    for (const price of c.rounds) {
+      const d = decide(state, price as Cents | null, 2_000);
+      expect(d.accepted).toBe(d.status === 'ok');
+      statuses.push(d.status);
+      state = d.next;
+    }
+    expect(statuses).toEqual(c.expect);
+    expect(state.lastAcceptedCents).toBe(c.final);
+  });
+
+  it('reports the move in bps, rounded down', () => {
+    expect(
+      decide({ lastAcceptedCents: 4_000_000 as Cents, heldCents: null }, 5_200_000 as Cents, 2_000)
+        .moveBps,
+    ).toBe(3_000);
+    expect(
+      decide({ lastAcceptedCents: 3 as Cents, heldCents: null }, 4 as Cents, 5_000).moveBps,
+    ).toBe(3_333);
+    expect(
+      decide({ lastAcceptedCents: null, heldCents: null }, 4 as Cents, 2_000).moveBps,
+    ).toBeNull();
+  });
+});

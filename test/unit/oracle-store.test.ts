@@ -1,0 +1,187 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { openDatabase, schemaVersion } from '../../core/db/database';
+import { isBitStableError } from '../../core/errors';
+import type { Cents } from '../../core/money';
+import { OracleStore, type RoundRecord } from '../../core/oracle/store';
+import { tempDb, type TempDb } from '../fixtures/oracle/temp-db';
+
+const T0 = Date.UTC(2024, 0, 15, 12);
+let t: TempDb | null = null;
+afterEach(() => {
+  t?.cleanup();
+  t = null;
+});
+
+function record(
+  ts: number,
+  priceCents: number | null,
+  over: Partial<RoundRecord> = {},
+): RoundRecord {
+  return {
+    network: 'regtest',
+    ts,
+    priceCents: priceCents as Cents | null,
+    medianCents: priceCents as Cents | null,
+    status: priceCents === null ? 'insufficient-sources' : 'ok',
+    accepted: priceCents !== null,
+    threshold: 2,
+    moveBps: null,
+    sourcesUsed: priceCents === null ? [] : ['a', 'b'],
+    answers: [
+      {
+        source: 'a',
+        priceCents: priceCents as Cents | null,
+        sourceTs: ts - 1_000,
+        error: null,
+        errorReason: null,
+        dropped: null,
+      },
+      {
+        source: 'b',
+        priceCents: null,
+        sourceTs: null,
+        error: 'Price source b: no answer.',
+        errorReason: 'timeout',
+        dropped: 'error',
+      },
+    ],
+    ...over,
+  };
+}
+
+describe('migration 002 (oracle)', () => {
+  it('upgrades a schema-1 database that already has rounds, keeping them', () => {
+    t = tempDb({ targetVersion: 1 });
+    t.db
+      .prepare(
+        `INSERT INTO price_rounds (network, ts, price_cents, status, accepted) VALUES ('mainnet', ?, 4000000, 'ok', 1)`,
+      )
+      .run(T0);
+    t.db
+      .prepare(
+        `INSERT INTO price_answers (round_id, source, price_cents) VALUES (1, 'kraken', 4000000)`,
+      )
+      .run();
+    t.db.close();
+
+    const db = openDatabase(t.path);
+    try {
+      expect(schemaVersion(db)).toBeGreaterThanOrEqual(2);
+      const store = new OracleStore(db);
+      const old = store.round(1)!;
+      expect(old).toMatchObject({
+        priceCents: 4_000_000,
+        accepted: true,
+        sourcesUsed: [],
+        medianCents: null,
+      });
+      expect(old.answers).toEqual([
+        {
+          source: 'kraken',
+          priceCents: 4_000_000,
+          sourceTs: null,
+          error: null,
+          errorReason: null,
+          dropped: null,
+        },
+      ]);
+      expect(store.lastAccepted('mainnet')?.id).toBe(1);
+    } finally {
+      db.close();
+    }
+  });
+});
+
+describe('OracleStore', () => {
+  it('stores a round with every answer and reads it back', () => {
+    t = tempDb();
+    const store = new OracleStore(t.db);
+    const rec = record(T0, 4_000_000, { moveBps: 12 });
+    const id = store.saveRound(rec);
+    expect(store.round(id)).toEqual({ ...rec, id });
+    expect(store.lastAccepted('regtest')?.id).toBe(id);
+    expect(store.latestRound('regtest')?.id).toBe(id);
+    expect(store.lastAccepted('mainnet')).toBeNull();
+  });
+
+  it('writes a round all or nothing: a bad answer rolls the round back', () => {
+    t = tempDb();
+    const store = new OracleStore(t.db);
+    const rec = record(T0, 4_000_000);
+    // Two answers from one source violate the primary key on the second insert.
+    rec.answers.push({ ...rec.answers[0]! });
+    let err: unknown;
+    try {
+      store.saveRound(rec);
+    } catch (e) {
+      err = e;
+    }
+    expect(isBitStableError(err, 'DATABASE_ERROR')).toBe(true);
+    expect(t.db.prepare('SELECT COUNT(*) AS n FROM price_rounds').get()).toEqual({ n: 0 });
+    expect(t.db.prepare('SELECT COUNT(*) AS n FROM price_answers').get()).toEqual({ n: 0 });
+  });
+
+  it('the schema refuses a zero price even if code tried to write one', () => {
+    t = tempDb();
+    const store = new OracleStore(t.db);
+    expect(() => store.saveRound(record(T0, 0))).toThrowError(
+      expect.objectContaining({ code: 'DATABASE_ERROR' }),
+    );
+  });
+
+  it('history returns accepted prices only, downsampled to at most maxPoints buckets', () => {
+    t = tempDb();
+    const store = new OracleStore(t.db);
+    // 100 accepted rounds, one per second, price rising 1 cent each; plus rejected rounds between.
+    for (let i = 0; i < 100; i++) {
+      store.saveRound(record(T0 + i * 1_000, 4_000_000 + i));
+      store.saveRound(record(T0 + i * 1_000 + 500, null));
+      store.saveRound(record(T0 + i * 1_000 + 600, 9_000_000, { status: 'held', accepted: false }));
+    }
+    store.saveRound(record(T0 + 1_000, 4_000_500, { network: 'mainnet' }));
+
+    const all = store.history('regtest', T0, T0 + 99_000, 1_000);
+    expect(all).toHaveLength(100);
+    expect(all[0]).toEqual({
+      ts: T0,
+      priceCents: 4_000_000,
+      lowCents: 4_000_000,
+      highCents: 4_000_000,
+      rounds: 1,
+    });
+
+    const ten = store.history('regtest', T0, T0 + 99_999, 10);
+    expect(ten).toHaveLength(10);
+    // Each bucket is 10 s: its last price, with low and high, and never a held price.
+    expect(ten[0]).toEqual({
+      ts: T0 + 9_000,
+      priceCents: 4_000_009,
+      lowCents: 4_000_000,
+      highCents: 4_000_009,
+      rounds: 10,
+    });
+    expect(ten.every((p) => p.highCents < 9_000_000)).toBe(true);
+    expect(ten.map((p) => p.ts)).toEqual([...ten.map((p) => p.ts)].sort((a, b) => a - b));
+
+    expect(
+      store.history('regtest', T0 + 10_500, T0 + 12_500, 100).map((p) => p.priceCents),
+    ).toEqual([4_000_011, 4_000_012]);
+    expect(store.history('regtest', T0 + 5_000, T0, 10)).toEqual([]);
+    expect(store.history('mainnet', T0, T0 + 99_999, 10)).toHaveLength(1);
+  });
+
+  it('history refuses nonsense arguments with INVALID_ARGUMENT', () => {
+    t = tempDb();
+    const store = new OracleStore(t.db);
+    for (const args of [
+      [T0, T0 + 1, 0],
+      [T0, T0 + 1, 1.5],
+      [Number.NaN, T0, 10],
+      [T0, T0 + 1, 1_000_000],
+    ] as const) {
+      expect(() => store.history('regtest', args[0], args[1], args[2])).toThrowError(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+      );
+    }
+  });
+});
