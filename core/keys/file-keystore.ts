@@ -138,13 +138,20 @@ async function publish(tmp: string, file: string, name: string): Promise<void> {
   await rename(tmp, file);
 }
 
-/** Flushes the directory entry so a new or removed file survives a power cut (POSIX only). */
+/**
+ * Flushes the directory entry so a new or removed file survives a power cut. Best effort: some
+ * platforms and file systems (Windows, some network mounts) cannot fsync a directory.
+ */
 async function syncDir(dir: string): Promise<void> {
   if (process.platform === 'win32') return;
-  const fh = await open(dir, 'r');
   try {
-    await fh.sync();
-  } finally {
-    await fh.close();
+    const fh = await open(dir, 'r');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    // The file itself was fsynced; only the directory entry's durability is left to the OS.
   }
 }

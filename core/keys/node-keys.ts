@@ -91,9 +91,7 @@ export async function ensureSoftwareOwnerMnemonic(
 ): Promise<string> {
   checkSoftwareKeyAllowed('owner', net, options);
   const name = secretNames(net).ownerMnemonic;
-  const bytes = await ensureSecret(store, name, () =>
-    Buffer.from(generateMnemonic(256), 'utf8'),
-  );
+  const bytes = await ensureSecret(store, name, () => Buffer.from(generateMnemonic(256), 'utf8'));
   const mnemonic = normalizeMnemonic(Buffer.from(bytes).toString('utf8'));
   bytes.fill(0);
   if (!validateMnemonic(mnemonic)) {

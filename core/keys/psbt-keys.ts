@@ -2,7 +2,7 @@
  * Where one key appears in a PSBT: its BIP32 derivations (by master fingerprint), checked against
  * the key itself, and its signatures, verified against each input's sighash.
  */
-import { Psbt, Transaction } from 'bitcoinjs-lib';
+import { Psbt, Transaction, script } from 'bitcoinjs-lib';
 import type { BIP32Interface } from 'bip32';
 import { ecc, parsePath } from '../bitcoin/keys';
 import { BitStableError } from '../errors';
@@ -17,8 +17,7 @@ export interface InputDerivation {
 }
 
 export const hexOf = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
-export const sameBytes = (a: Uint8Array, b: Uint8Array) =>
-  Buffer.from(a).equals(Buffer.from(b));
+export const sameBytes = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));
 
 /** Decodes a base64 PSBT; anything else is PSBT_INVALID. */
 export function decodePsbt(psbtBase64: string, network?: Psbt['opts']['network']): Psbt {
@@ -104,8 +103,11 @@ export function hasValidSignature(psbt: Psbt, i: number, pubkey: Uint8Array): bo
   });
 }
 
+/** Verifies the input's partial signature by `pubkey`; only SIGHASH_ALL counts for a vault. */
 function validates(psbt: Psbt, i: number, pubkey: Uint8Array): boolean {
   try {
+    const sig = psbt.data.inputs[i]!.partialSig!.find((p) => sameBytes(p.pubkey, pubkey))!;
+    if (script.signature.decode(sig.signature).hashType !== Transaction.SIGHASH_ALL) return false;
     return psbt.validateSignaturesOfInput(i, verifyEcdsa, pubkey);
   } catch {
     // Missing UTXO, a script without this key, or a malformed signature: not a valid signature.

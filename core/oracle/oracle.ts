@@ -80,7 +80,6 @@ export class Oracle implements PriceFeed {
 
   private accepted: Accepted | null = null;
   private latest: Latest | null = null;
-  // The held price is not restored after a restart: the first rounds then simply re-earn it.
   private breaker: BreakerState = { lastAcceptedCents: null, heldCents: null };
 
   private chain: Promise<unknown> = Promise.resolve();
@@ -177,6 +176,14 @@ export class Oracle implements PriceFeed {
       this.breaker = { lastAcceptedCents: acc.priceCents, heldCents: null };
     }
     const last = this.store.latestRound(this.network);
+    // A held price survives a quick restart (the next round may confirm it); an old one does not.
+    if (
+      last?.status === 'held' &&
+      last.priceCents !== null &&
+      this.clock.now() - last.ts <= this.config.maxAgeMs
+    ) {
+      this.breaker = { ...this.breaker, heldCents: last.priceCents };
+    }
     if (last) {
       this.latest = {
         id: last.id,

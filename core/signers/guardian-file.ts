@@ -37,14 +37,13 @@ export async function psbtToFile(
   path: string,
   format: PsbtFileFormat,
 ): Promise<void> {
-  const psbt = decodePsbt(psbtBase64);
   if (format !== 'base64' && format !== 'binary') {
     throw new BitStableError('INVALID_ARGUMENT', 'A PSBT file is "base64" or "binary".', {
       format: String(format),
     });
   }
-  const bytes =
-    format === 'binary' ? psbt.toBuffer() : Buffer.from(`${psbt.toBase64()}\n`, 'utf8');
+  const psbt = decodePsbt(psbtBase64);
+  const bytes = format === 'binary' ? psbt.toBuffer() : Buffer.from(`${psbt.toBase64()}\n`, 'utf8');
   // Written beside the target and renamed, so another program never reads half a PSBT.
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
@@ -165,28 +164,49 @@ export class FileGuardianSigner implements Signer {
   /**
    * Reads the guardian's signed file. PSBT_INVALID unless it is the same unsigned transaction
    * (`expectedUnsignedTxId`, see unsignedTxIdOf) and carries at least one valid guardian signature.
+   * `exported` is the PSBT that was exported: a signer that also finalized the inputs (Bitcoin
+   * Core does by default) drops their BIP32 derivations, and the guardian's keys are then found
+   * from the exported PSBT's.
    */
-  async importSignedPsbt(path: string, expectedUnsignedTxId: string): Promise<GuardianImport> {
+  async importSignedPsbt(
+    path: string,
+    expectedUnsignedTxId: string,
+    exported?: string,
+  ): Promise<GuardianImport> {
     if (!/^[0-9a-fA-F]{64}$/.test(expectedUnsignedTxId)) {
       throw new BitStableError('INVALID_ARGUMENT', 'The expected txid is not 64 hex digits.', {
         expectedUnsignedTxId: String(expectedUnsignedTxId).slice(0, 80),
       });
     }
+    const expected = expectedUnsignedTxId.toLowerCase();
+    const original = exported === undefined ? undefined : decodePsbt(exported);
+    if (original && unsignedTxId(original) !== expected) {
+      throw new BitStableError(
+        'INVALID_ARGUMENT',
+        'The exported PSBT given is not for the expected transaction.',
+        { expected, exported: unsignedTxId(original) },
+      );
+    }
     const psbtBase64 = await psbtFromFile(path);
     const psbt = decodePsbt(psbtBase64, this.network.bitcoinjs);
     const txid = unsignedTxId(psbt);
-    if (txid !== expectedUnsignedTxId.toLowerCase()) {
+    if (txid !== expected) {
       throw invalid(
-        `${basename(path)} is a PSBT for another transaction (${txid}), not the one exported (${expectedUnsignedTxId.toLowerCase()}).`,
-        { path, txid, expected: expectedUnsignedTxId.toLowerCase() },
+        `${basename(path)} is a PSBT for another transaction (${txid}), not the one exported (${expected}).`,
+        { path, txid, expected },
       );
     }
     const signedInputs = psbt.data.inputs.flatMap((_, i) =>
-      this.guardianPubkeys(psbt, i).some((pubkey) => hasValidSignature(psbt, i, pubkey)) ? [i] : [],
+      this.guardianPubkeys(psbt, i, original).some((pubkey) => hasValidSignature(psbt, i, pubkey))
+        ? [i]
+        : [],
     );
     if (signedInputs.length === 0) {
+      const finalized = psbt.data.inputs.some((input) => input.finalScriptWitness);
       throw invalid(
-        `${basename(path)} carries no valid signature from the guardian key ${this.#key.fingerprint}. Have the guardian sign it, and save the signed PSBT.`,
+        finalized && !original
+          ? `${basename(path)} is finalized and no longer says which keys signed it; import it together with the PSBT that was exported.`
+          : `${basename(path)} carries no valid signature from the guardian key ${this.#key.fingerprint}. Have the guardian sign it, and save the signed PSBT.`,
         { path, fingerprint: this.#key.fingerprint },
       );
     }
@@ -194,8 +214,11 @@ export class FileGuardianSigner implements Signer {
   }
 
   /** The guardian's public keys that input `i` names, each checked against the guardian xpub. */
-  private guardianPubkeys(psbt: Psbt, i: number): Uint8Array[] {
-    return derivationsOf(psbt.data.inputs[i]!, this.#key.fingerprint).flatMap((d) => {
+  private guardianPubkeys(psbt: Psbt, i: number, original?: Psbt): Uint8Array[] {
+    const named = [psbt.data.inputs[i], original?.data.inputs[i]].flatMap((input) =>
+      input ? derivationsOf(input, this.#key.fingerprint) : [],
+    );
+    return named.flatMap((d) => {
       const child = childOfAccount(this.#key.node, this.#key.path, d.path);
       return child && sameBytes(child.publicKey, d.pubkey) ? [child.publicKey] : [];
     });

@@ -128,11 +128,9 @@ export class SoftwareSigner implements Signer {
         );
       }
       if (!psbt.validateSignaturesOfInput(i, verifyEcdsa, child.publicKey)) {
-        throw new BitStableError(
-          'INTERNAL',
-          `The signature made for input ${i} does not verify.`,
-          { input: i },
-        );
+        throw new BitStableError('INTERNAL', `The signature made for input ${i} does not verify.`, {
+          input: i,
+        });
       }
     }
     return derivations.length;

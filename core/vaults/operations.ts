@@ -48,6 +48,19 @@ export interface SpendResult {
   plan: SpendPlan;
 }
 
+/** A planned spend, for the review step: nothing is stored or signed yet. */
+export interface SpendPreview {
+  vault: Vault;
+  plan: SpendPlan;
+  destination: string;
+  /** The collateral ratio after the spend at the fresh price; null without debt. */
+  ratioAfterBps: number | null;
+  /** The unsigned PSBT, for export to any standard signer. */
+  psbtBase64: string;
+  source: SpendSource;
+  facts: SpendFacts;
+}
+
 type SpendRow = { id: number; vault_id: number; kind: string; state: string; plan: string; tx_hex: string | null; txid: string | null };
 
 /** Mint, repay, withdraw, close and emergency exit for one network. */
@@ -127,8 +140,12 @@ export class VaultOperations {
     });
   }
 
-  /** Sends `amountSats` of collateral to `destination`; the change stays in the vault. */
-  async withdraw(vaultId: unknown, amountSats: unknown, destination: unknown): Promise<SpendResult> {
+  /**
+   * The review step of a withdrawal: the planned transaction, its fee and the ratio after, with
+   * the unsigned PSBT — refused here (before anything is signed) if the ratio would fall under
+   * 150 %.
+   */
+  async previewWithdraw(vaultId: unknown, amountSats: unknown, destination: unknown): Promise<SpendPreview> {
     const amount = sats(amountSats);
     if (amount === 0) throw new BitStableError('INVALID_AMOUNT', 'Withdraw more than 0 sats.', {});
     const vault = this.openVault(vaultId, ['active', 'warning']);
@@ -136,36 +153,49 @@ export class VaultOperations {
     const price = vault.debtCents > 0 ? this.deps.price.requireFreshPrice() : null;
     const source = await this.spendSource(vault);
     const plan = planSpend(source, 'withdraw', [{ address: dest, amountSats: amount }], vault.address);
-    if (price !== null) {
-      const ratio = collateralRatioBps(plan.outputs[1]!.amountSats, vault.debtCents, price)!;
-      if (ratio < this.deps.params.liquidationRatioBps) {
-        throw new BitStableError(
-          'RATIO_TOO_LOW',
-          `Withdrawing that much would leave the vault at ${(ratio / 100).toFixed(2)} %; it must stay at or above ${this.deps.params.liquidationRatioBps / 100} %.`,
-          { ratioBps: ratio },
-        );
-      }
+    const ratioAfterBps = price === null ? null : collateralRatioBps(plan.outputs[1]!.amountSats, vault.debtCents, price)!;
+    if (ratioAfterBps !== null && ratioAfterBps < this.deps.params.liquidationRatioBps) {
+      throw new BitStableError(
+        'RATIO_TOO_LOW',
+        `Withdrawing that much would leave the vault at ${(ratioAfterBps / 100).toFixed(2)} %; it must stay at or above ${this.deps.params.liquidationRatioBps / 100} %.`,
+        { ratioBps: ratioAfterBps },
+      );
     }
-    return this.spend(vault, source, plan, dest, price, 'protocol');
+    return this.preview(vault, source, plan, dest, price, ratioAfterBps);
+  }
+
+  /** The review step of closing a vault with no debt. */
+  async previewClose(vaultId: unknown, destination: unknown): Promise<SpendPreview> {
+    const vault = this.openVault(vaultId, ['active', 'warning']);
+    if (vault.debtCents > 0) {
+      throw new BitStableError('INVALID_STATE', "Repay the vault's debt before closing it.", { debtCents: vault.debtCents });
+    }
+    const dest = this.destination(destination, vault);
+    const source = await this.spendSource(vault);
+    return this.preview(vault, source, planSpend(source, 'close', [], dest), dest, null, null);
+  }
+
+  /** The review step of an emergency exit (owner + guardian, no protocol key). */
+  async previewEmergencyExit(vaultId: unknown, destination: unknown): Promise<SpendPreview> {
+    const vault = this.openVault(vaultId, ['active', 'warning', 'liquidating']);
+    const dest = this.destination(destination, vault);
+    const source = await this.spendSource(vault);
+    return this.preview(vault, source, planSpend(source, 'emergency-exit', [], dest), dest, null, null);
+  }
+
+  /** Sends `amountSats` of collateral to `destination`; the change stays in the vault. */
+  async withdraw(vaultId: unknown, amountSats: unknown, destination: unknown): Promise<SpendResult> {
+    return this.execute(await this.previewWithdraw(vaultId, amountSats, destination), 'protocol');
   }
 
   /** Closes a vault with no debt: every coin, less the fee, to `destination`. */
   async close(vaultId: unknown, destination: unknown): Promise<SpendResult> {
-    const vault = this.openVault(vaultId, ['active', 'warning']);
-    if (vault.debtCents > 0) {
-      throw new BitStableError('INVALID_STATE', 'Repay the vault\'s debt before closing it.', { debtCents: vault.debtCents });
-    }
-    const dest = this.destination(destination, vault);
-    const source = await this.spendSource(vault);
-    return this.spend(vault, source, planSpend(source, 'close', [], dest), dest, null, 'protocol');
+    return this.execute(await this.previewClose(vaultId, destination), 'protocol');
   }
 
   /** Owner + guardian move every coin to `destination` without the protocol key. */
   async emergencyExit(vaultId: unknown, destination: unknown): Promise<SpendResult> {
-    const vault = this.openVault(vaultId, ['active', 'warning', 'liquidating']);
-    const dest = this.destination(destination, vault);
-    const source = await this.spendSource(vault);
-    return this.spend(vault, source, planSpend(source, 'emergency-exit', [], dest), dest, null, 'guardian');
+    return this.execute(await this.previewEmergencyExit(vaultId, destination), 'guardian');
   }
 
   /**
@@ -223,17 +253,30 @@ export class VaultOperations {
     };
   }
 
-  /** Stores, signs (owner first), completes, stores again, then broadcasts one spend. */
-  private async spend(
+  private preview(
     vault: Vault,
     source: SpendSource,
     plan: SpendPlan,
     destination: string,
     price: Cents | null,
-    cosigner: 'protocol' | 'guardian',
-  ): Promise<SpendResult> {
+    ratioAfterBps: number | null,
+  ): SpendPreview {
+    const facts: SpendFacts = {
+      vaultAddress: vault.address,
+      vaultOutputScript: source.script.outputScript,
+      coins: source.coins,
+      debtCents: vault.debtCents,
+      freshPriceCents: price,
+      params: this.deps.params,
+    };
+    return { vault, plan, destination, ratioAfterBps, psbtBase64: buildPsbt(plan, source).toBase64(), source, facts };
+  }
+
+  /** Stores, signs (owner first), completes, stores again, then broadcasts one spend. */
+  private async execute(preview: SpendPreview, cosigner: 'protocol' | 'guardian'): Promise<SpendResult> {
+    const { vault, plan, destination, facts } = preview;
     const progress = this.deps.onProgress ?? (() => {});
-    const unsigned = buildPsbt(plan, source).toBase64();
+    const unsigned = preview.psbtBase64;
     const ts = this.now();
     const spendId = this.db.transaction(() => {
       const id = Number(
@@ -259,14 +302,6 @@ export class VaultOperations {
       let cosigned: string;
       if (cosigner === 'protocol') {
         progress('The protocol key checks and co-signs');
-        const facts: SpendFacts = {
-          vaultAddress: vault.address,
-          vaultOutputScript: source.script.outputScript,
-          coins: source.coins,
-          debtCents: vault.debtCents,
-          freshPriceCents: price,
-          params: this.deps.params,
-        };
         cosigned = await this.deps.signers.protocol.approveAndSign(ownerSigned, plan, facts, context);
       } else {
         progress('Waiting for the guardian key to sign');

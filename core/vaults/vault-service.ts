@@ -208,12 +208,17 @@ export class VaultService {
       .prepare('SELECT id FROM vaults WHERE address = ? AND network = ?')
       .pluck();
 
+    // Change from the vault's own spends counts at once: it was built and co-signed here, and
+    // cannot be double-spent without two of the vault's keys. Otherwise a vault with debt would
+    // look empty between a withdrawal's broadcast and its confirmation.
+    const ownSpend = this.db.prepare("SELECT 1 FROM spends WHERE txid = ? AND state IN ('signed', 'broadcast', 'confirmed')").pluck();
+
     const totals = new Map<number, { confirmed: number; incoming: number; coins: WatchedUtxo[] }>();
     for (const u of utxos) {
       const vaultId = vaultIdOf.get(u.address, this.deps.network.name) as number | undefined;
       if (vaultId === undefined) continue;
       const t = totals.get(vaultId) ?? { confirmed: 0, incoming: 0, coins: [] };
-      if (u.confirmations >= confirmations) t.confirmed += u.amountSats;
+      if (u.confirmations >= confirmations || ownSpend.get(u.txid)) t.confirmed += u.amountSats;
       else t.incoming += u.amountSats;
       t.coins.push(u);
       totals.set(vaultId, t);

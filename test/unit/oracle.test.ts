@@ -146,8 +146,20 @@ describe('Oracle state (PriceFeed)', () => {
       status: 'ok',
       sources: ['s0', 's1'],
     });
-    // +30 % against the restored price is held, not accepted blindly after a restart.
+    // +30 % against the restored price is held, not accepted blindly after a restart…
     expect(await o2.runRound()).toMatchObject({ status: 'held' });
+    // …and a fresh held price survives another restart, so the next round can confirm it.
+    const o3 = make(sims(2, 5_200_000 as Cents));
+    expect(o3.current()).toMatchObject({
+      status: 'held',
+      heldPriceCents: 5_200_000,
+      priceCents: P,
+    });
+    expect(await o3.runRound()).toMatchObject({
+      status: 'ok',
+      accepted: true,
+      priceCents: 5_200_000,
+    });
   });
 
   it('the messages say why (stale / not enough sources / held)', async () => {

@@ -1,0 +1,207 @@
+/**
+ * The BitStable node: one composition root that wires the database, the Bitcoin node, the oracle,
+ * the keys and the vault core for one network. The Electron main process, the headless host and
+ * the integration tests all start the app through here.
+ */
+import { join } from 'node:path';
+import { network as networkInfo, type NetworkInfo, type NetworkName, type VaultParams } from '../config/networks';
+import { openDatabase, type Sqlite } from '../db/database';
+import { BitStableError } from '../errors';
+import { EventBus } from '../events/bus';
+import { ensureProtocolSeed, ensureSoftwareGuardianSeed, ensureSoftwareOwnerMnemonic } from '../keys/node-keys';
+import type { KeyStore } from '../keys/keystore';
+import { CoreNode, REGTEST_FEE_RATE_SAT_PER_KVB } from '../node/bitcoin-node';
+import { RegtestNode } from '../node/regtest';
+import { RpcClient, type RpcConfig } from '../node/rpc';
+import { createOracle } from '../oracle';
+import type { Oracle } from '../oracle/oracle';
+import type { SimulatedSource } from '../oracle/sources/simulated';
+import { ProtocolSigner } from '../signers/protocol';
+import { SoftwareSigner } from '../signers/software';
+import type { Signer } from '../signers/types';
+import { keyExpression } from '../bitcoin/keys';
+import type { Cents } from '../money';
+import { VaultOperations } from '../vaults/operations';
+import { VaultService } from '../vaults/vault-service';
+
+export type BitcoinConnection =
+  | { kind: 'local-regtest'; bitcoind?: string }
+  | { kind: 'rpc'; rpc: RpcConfig; walletName?: string };
+
+export interface BitStableNodeOptions {
+  /** The app's data folder; each network keeps its own database and regtest node under it. */
+  dataDir: string;
+  network: NetworkName;
+  keyStore: KeyStore;
+  /** Default: local regtest on regtest; required elsewhere. */
+  bitcoin?: BitcoinConnection;
+  /** The owner's signer (a Ledger); default on regtest: the software owner key. */
+  owner?: Signer;
+  /** The guardian: default on regtest the software guardian; elsewhere required. */
+  guardian?: Signer;
+  oracleOverrides?: unknown;
+  params?: Partial<VaultParams>;
+  onProgress?: (line: string) => void;
+}
+
+/** A running BitStable node for one network. */
+export class BitStableNode {
+  private chainTimer: NodeJS.Timeout | null = null;
+  private lastTip: string | null = null;
+  private syncing: Promise<void> = Promise.resolve();
+
+  private constructor(
+    readonly network: NetworkInfo,
+    readonly params: VaultParams,
+    readonly db: Sqlite,
+    readonly bus: EventBus,
+    readonly chain: CoreNode,
+    readonly regtest: RegtestNode | null,
+    readonly oracle: Oracle,
+    readonly simulated: SimulatedSource | null,
+    readonly vaults: VaultService,
+    readonly operations: VaultOperations,
+    readonly keySetId: number,
+    readonly signers: { owner: Signer; protocol: ProtocolSigner; guardian: Signer },
+  ) {}
+
+  /** Opens the database, connects (or starts) the Bitcoin node, loads the keys, and starts nothing else. */
+  static async start(options: BitStableNodeOptions): Promise<BitStableNode> {
+    const net = networkInfo(options.network);
+    const progress = options.onProgress ?? (() => {});
+    const params: VaultParams = { ...net.defaults, ...options.params };
+    const dir = join(options.dataDir, net.name);
+    const connection = options.bitcoin ?? (net.name === 'regtest' ? { kind: 'local-regtest' } : undefined);
+    if (!connection) {
+      throw new BitStableError('INVALID_CONFIG', `Connect BitStable to a Bitcoin node for ${net.name} first.`, {});
+    }
+    if (connection.kind === 'local-regtest' && net.name !== 'regtest') {
+      throw new BitStableError('INVALID_CONFIG', 'A local node is only started for regtest.', {});
+    }
+
+    progress('Opening the database');
+    const db = openDatabase(join(dir, 'bitstable.sqlite'));
+    const bus = new EventBus();
+    let regtest: RegtestNode | null = null;
+    try {
+      let rpc: RpcClient;
+      if (connection.kind === 'local-regtest') {
+        regtest = await RegtestNode.start({
+          dataDir: join(dir, 'bitcoind'),
+          ...(connection.bitcoind ? { bitcoind: connection.bitcoind } : {}),
+          onProgress: progress,
+        });
+        rpc = regtest.rpc;
+      } else {
+        rpc = new RpcClient(connection.rpc);
+      }
+      const chain = new CoreNode(
+        rpc,
+        connection.kind === 'rpc' ? connection.walletName : undefined,
+        net.name === 'regtest' ? REGTEST_FEE_RATE_SAT_PER_KVB : null,
+      );
+      const info = await chain.chainInfo();
+      if (info.chain !== net.coreChain) {
+        throw new BitStableError(
+          'WRONG_NETWORK',
+          `The Bitcoin node is on ${info.chain}, but BitStable is set to ${net.name}.`,
+          { nodeChain: info.chain, network: net.name },
+        );
+      }
+      await chain.ensureWatchWallet();
+
+      progress('Loading keys');
+      const protocolKey = new SoftwareSigner({
+        role: 'protocol',
+        network: net,
+        secret: { seed: await ensureProtocolSeed(options.keyStore, net) },
+      });
+      const owner =
+        options.owner ??
+        new SoftwareSigner({
+          role: 'owner',
+          network: net,
+          secret: { mnemonic: await ensureSoftwareOwnerMnemonic(options.keyStore, net) },
+        });
+      const guardian =
+        options.guardian ??
+        new SoftwareSigner({
+          role: 'guardian',
+          network: net,
+          secret: { seed: await ensureSoftwareGuardianSeed(options.keyStore, net) },
+        });
+
+      const { oracle, simulated } = createOracle({ network: net.name, db, bus, overrides: options.oracleOverrides });
+      const freshPrice = (): Cents | null => {
+        const s = oracle.current();
+        return s.status === 'ok' ? s.priceCents : null;
+      };
+      const vaults = new VaultService({ db, node: chain, network: net, params, bus, freshPrice });
+      const keySetId = vaults.registerKeySet({
+        owner: keyExpression(await owner.accountKey()),
+        protocol: keyExpression(await protocolKey.accountKey()),
+        guardian: keyExpression(await guardian.accountKey()),
+      });
+      const signers = { owner, protocol: new ProtocolSigner(protocolKey, net), guardian };
+      const operations = new VaultOperations({
+        db,
+        node: chain,
+        network: net,
+        params,
+        bus,
+        price: oracle,
+        vaults,
+        signers,
+        onProgress: progress,
+      });
+      const node = new BitStableNode(net, params, db, bus, chain, regtest, oracle, simulated, vaults, operations, keySetId, signers);
+      await node.sync();
+      return node;
+    } catch (err) {
+      await regtest?.stop();
+      db.close();
+      throw err;
+    }
+  }
+
+  /** Brings vaults and spends in line with the chain (one at a time). */
+  sync(): Promise<void> {
+    const run = async () => {
+      await this.operations.trackSpends();
+      await this.vaults.syncDeposits();
+    };
+    const next = this.syncing.then(run, run);
+    this.syncing = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Starts oracle rounds and chain polling (a sync on every new block). */
+  startBackground(pollMs = 2_000): void {
+    this.oracle.start();
+    const poll = async () => {
+      try {
+        const tip = (await this.chain.chainInfo()).bestBlockHash;
+        const online = true;
+        if (tip !== this.lastTip) {
+          this.lastTip = tip;
+          await this.sync();
+        }
+        this.bus.emit('node.status', { online, height: null });
+      } catch (err) {
+        this.bus.emit('node.status', { online: false, height: null, message: (err as Error).message });
+      }
+      if (this.chainTimer) this.chainTimer = setTimeout(poll, pollMs);
+    };
+    this.chainTimer = setTimeout(poll, 0);
+  }
+
+  /** Stops background work, the oracle, the regtest node it started, and closes the database. */
+  async stop(): Promise<void> {
+    if (this.chainTimer) clearTimeout(this.chainTimer);
+    this.chainTimer = null;
+    await this.oracle.stop();
+    await this.syncing;
+    await this.regtest?.stop();
+    if (this.db.open) this.db.close();
+  }
+}

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { checkInvariant } from '../../core/ledger/bsusd';
+import { expectLedgerBalanced, faucet, mine, receivedAt, setPrice, useBitStableNode } from '../helpers/app';
+
+const t = useBitStableNode();
+
+describe("the seed's vault lifecycle on regtest, owner signing with the software key", () => {
+  it('create, deposit 0.1 BTC, mint 4,500.00, add 0.05 BTC, repay, close — collateral arrives less the fee', async () => {
+    const { app } = t();
+    const ops = app.operations;
+    await setPrice(app, 10_000_000); // 100,000.00 USD
+
+    const vault = await app.vaults.createVault({ keySetId: app.keySetId, plannedDepositSats: 10_000_000 });
+    expect(vault.state).toBe('pending');
+    expectLedgerBalanced(app);
+
+    await faucet(app, vault.address, 10_000_000);
+    await mine(app);
+    expect(app.vaults.getVault(vault.id)).toMatchObject({ state: 'active', collateralSats: 10_000_000 });
+
+    const minted = ops.mint(vault.id, 450_000);
+    expect(minted).toMatchObject({ debtCents: 450_000, state: 'active', liquidationPriceCents: 6_750_000 });
+    expect(ops.balanceCents()).toBe(450_000);
+    expectLedgerBalanced(app);
+    expect(checkInvariant(app.db)).toMatchObject({ holdersCents: 450_000, vaultDebtsCents: 450_000 });
+
+    const deposit = ops.depositAddress(vault.id, 5_000_000);
+    expect(deposit.uri).toBe(`bitcoin:${vault.address}?amount=0.05000000`);
+    await faucet(app, deposit.address, 5_000_000);
+    await mine(app);
+    expect(app.vaults.getVault(vault.id)).toMatchObject({ collateralSats: 15_000_000, liquidationPriceCents: 4_500_000 });
+    expectLedgerBalanced(app);
+
+    ops.repay(vault.id, 450_000);
+    expect(app.vaults.getVault(vault.id)).toMatchObject({ debtCents: 0, liquidationPriceCents: null });
+    expect(ops.balanceCents()).toBe(0);
+    expectLedgerBalanced(app);
+
+    const destination = await app.regtest!.miner.newAddress();
+    const closing = await ops.close(vault.id, destination);
+    expect(closing.plan.outputs).toEqual([{ address: destination, amountSats: 15_000_000 - closing.plan.feeSats }]);
+    expect(closing.plan.feeSats).toBeGreaterThan(0);
+    expect(closing.plan.feeSats).toBeLessThan(2_000);
+    await mine(app);
+    expect(app.vaults.getVault(vault.id)).toMatchObject({ state: 'closed', collateralSats: 0 });
+    expect(await receivedAt(app, destination)).toBe(15_000_000 - closing.plan.feeSats);
+    const confs = await app.chain.confirmations(closing.txid);
+    expect(confs).toBeGreaterThanOrEqual(1);
+    expectLedgerBalanced(app);
+  });
+});

@@ -1,0 +1,268 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Psbt } from 'bitcoinjs-lib';
+import { afterAll, describe, expect, it } from 'vitest';
+import { withChecksum } from '../../core/bitcoin/descriptor';
+import { logicalHash } from '../../core/db/snapshot';
+import type { BitStableError } from '../../core/errors';
+import { secretNames } from '../../core/keys/node-keys';
+import { rootOf } from '../../core/keys/software-key';
+import { buildPsbt, finalizePsbt, type SpendPlan } from '../../core/psbt/build';
+import type { SignContext, Signer } from '../../core/signers/types';
+import { psbtFromFile, psbtToFile } from '../../core/signers/guardian-file';
+import { keyExpression } from '../../core/bitcoin/keys';
+import type { Sats } from '../../core/money';
+import { expectLedgerBalanced, faucet, mine, receivedAt, setPrice, useBitStableNode } from '../helpers/app';
+
+const t = useBitStableNode();
+const tmp = mkdtempSync(join(tmpdir(), 'bitstable-psbt-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+async function codeOf(fn: () => unknown): Promise<string> {
+  try {
+    await fn();
+  } catch (err) {
+    return (err as BitStableError).code;
+  }
+  return 'no error';
+}
+
+/** A funded, Active vault with `debtCents` minted against it. */
+async function fundedVault(amounts: number[], debtCents = 0) {
+  const { app } = t();
+  const vault = await app.vaults.createVault({ keySetId: app.keySetId });
+  for (const a of amounts) await faucet(app, vault.address, a);
+  await mine(app);
+  if (debtCents) app.operations.mint(vault.id, debtCents);
+  return app.vaults.getVault(vault.id);
+}
+
+/** Counts a signer's signPsbt calls. */
+function counting(signer: Signer): Signer & { calls: number } {
+  const wrapped = {
+    calls: 0,
+    role: signer.role,
+    kind: signer.kind,
+    fingerprint: () => signer.fingerprint(),
+    accountKey: () => signer.accountKey(),
+    signPsbt: (psbt: string, ctx: SignContext) => {
+      wrapped.calls++;
+      return signer.signPsbt(psbt, ctx);
+    },
+  };
+  return wrapped;
+}
+
+describe('withdrawals', () => {
+  it('keeps the change in the vault and pays exactly the amount', async () => {
+    const { app } = t();
+    await setPrice(app, 10_000_000);
+    const vault = await fundedVault([20_000_000], 450_000);
+    const destination = await app.regtest!.miner.newAddress();
+    const result = await app.operations.withdraw(vault.id, 5_000_000, destination);
+    expect(result.plan.outputs[0]).toEqual({ address: destination, amountSats: 5_000_000 });
+    expect(result.plan.outputs[1]!.address).toBe(vault.address);
+    await mine(app);
+    expect(await receivedAt(app, destination)).toBe(5_000_000);
+    expect(app.vaults.getVault(vault.id)).toMatchObject({
+      state: 'active',
+      collateralSats: 15_000_000 - result.plan.feeSats,
+      debtCents: 450_000,
+    });
+    expectLedgerBalanced(app);
+  });
+
+  it('that would leave the ratio under 150 % is refused before anything is signed, and changes nothing', async () => {
+    const { app } = t();
+    await setPrice(app, 10_000_000);
+    const vault = await fundedVault([10_000_000], 450_000); // $10,000 against $4,500: 222 %
+    const owner = app.signers.owner;
+    const spy = counting(owner);
+    (app.signers as { owner: Signer }).owner = spy;
+    try {
+      const before = logicalHash(app.db);
+      // Leaving 6,000,000 sats ($6,000) is 133 %.
+      expect(await codeOf(() => app.operations.withdraw(vault.id, 4_000_000, 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080'))).toBe(
+        'RATIO_TOO_LOW',
+      );
+      expect(spy.calls).toBe(0);
+      expect(logicalHash(app.db)).toBe(before);
+    } finally {
+      (app.signers as { owner: Signer }).owner = owner;
+    }
+  });
+
+  it('refuses bad destinations and amounts with typed errors', async () => {
+    const { app } = t();
+    const vault = await fundedVault([3_000_000]);
+    const before = logicalHash(app.db);
+    const dest = await app.regtest!.miner.newAddress();
+    expect(await codeOf(() => app.operations.withdraw(vault.id, 1_000, 'bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4'))).toBe('INVALID_ADDRESS');
+    expect(await codeOf(() => app.operations.withdraw(vault.id, 1_000, vault.address))).toBe('INVALID_ADDRESS');
+    expect(await codeOf(() => app.operations.withdraw(vault.id, -1, dest))).toBe('INVALID_AMOUNT');
+    expect(await codeOf(() => app.operations.withdraw(vault.id, 0.5, dest))).toBe('INVALID_AMOUNT');
+    expect(await codeOf(() => app.operations.withdraw(vault.id, 100, dest))).toBe('INVALID_AMOUNT'); // dust
+    expect(await codeOf(() => app.operations.withdraw(vault.id, 3_000_000, dest))).toBe('INSUFFICIENT_FUNDS');
+    expect(await codeOf(() => app.operations.withdraw(987_654, 1_000, dest))).toBe('VAULT_NOT_FOUND');
+    expect(logicalHash(app.db)).toBe(before);
+  });
+});
+
+describe('minting and repaying', () => {
+  it('refuses a mint that would leave the ratio under 150 %, under the debt floor, or on a stale price', async () => {
+    const { app } = t();
+    await setPrice(app, 10_000_000);
+    const vault = await fundedVault([10_000_000]); // $10,000 of collateral
+    const before = logicalHash(app.db);
+    expect(await codeOf(() => app.operations.mint(vault.id, 666_667))).toBe('RATIO_TOO_LOW'); // 149.99 %
+    expect(await codeOf(() => app.operations.mint(vault.id, 4_999))).toBe('DEBT_BELOW_FLOOR');
+    expect(await codeOf(() => app.operations.mint(vault.id, -5))).toBe('INVALID_AMOUNT');
+    expect(await codeOf(() => app.operations.mint(vault.id, 1.5))).toBe('INVALID_AMOUNT');
+    expect(await codeOf(() => app.operations.repay(vault.id, 100))).toBe('INVALID_AMOUNT'); // more than its debt of 0
+    expect(logicalHash(app.db)).toBe(before);
+    // Exactly 150 % is allowed.
+    expect(app.operations.mint(vault.id, 666_666).debtCents).toBe(666_666);
+    // Repaying from a balance that is not there is refused.
+    const other = await fundedVault([10_000_000]);
+    app.operations.mint(other.id, 100_000);
+    app.operations.repay(vault.id, 666_666 - 100_000); // leaves 100,000 of vault's debt; holder had 766,666
+    expect(await codeOf(() => app.operations.repay(other.id, 100_001))).toBe('INVALID_AMOUNT');
+    expectLedgerBalanced(app);
+  });
+});
+
+describe('the protocol signer', () => {
+  it('refuses a tampered PSBT: a changed output, an extra output, another input', async () => {
+    const { app } = t();
+    await setPrice(app, 10_000_000);
+    const vault = await fundedVault([4_000_000, 3_000_000]);
+    const other = await fundedVault([2_000_000]);
+    const dest = await app.regtest!.miner.newAddress();
+    const preview = await app.operations.previewWithdraw(vault.id, 1_000_000, dest);
+    const otherPreview = await app.operations.previewWithdraw(other.id, 1_000_000, dest);
+    const keys = app.vaults.keySet(vault.keySetId);
+    const ctx: SignContext = { keys: { owner: keys.owner, protocol: keys.protocol, guardian: keys.guardian } };
+    const attacker = await app.regtest!.miner.newAddress();
+    const plan = preview.plan;
+    const tampered: [string, () => string][] = [
+      [
+        'a changed output',
+        () =>
+          buildPsbt({ ...plan, outputs: [{ address: attacker, amountSats: 1_000_000 as Sats }, plan.outputs[1]!] }, preview.source).toBase64(),
+      ],
+      [
+        'an extra output',
+        () =>
+          buildPsbt(
+            {
+              ...plan,
+              outputs: [plan.outputs[0]!, { address: attacker, amountSats: 10_000 as Sats }, { ...plan.outputs[1]!, amountSats: (plan.outputs[1]!.amountSats - 10_000) as Sats }],
+            },
+            preview.source,
+          ).toBase64(),
+      ],
+      ['another input', () => buildPsbt({ ...plan, inputs: otherPreview.plan.inputs } as SpendPlan, otherPreview.source).toBase64()],
+      ['one input fewer', () => buildPsbt({ ...plan, inputs: plan.inputs.slice(0, 1) }, preview.source).toBase64()],
+    ];
+    for (const [what, make] of tampered) {
+      const ownerSigned = await app.signers.owner.signPsbt(make(), ctx);
+      expect(await codeOf(() => app.signers.protocol.approveAndSign(ownerSigned, plan, preview.facts, ctx)), what).toBe('SIGNER_REFUSED');
+    }
+    // The untampered PSBT is signed.
+    const good = await app.signers.owner.signPsbt(preview.psbtBase64, ctx);
+    const cosigned = await app.signers.protocol.approveAndSign(good, plan, preview.facts, ctx);
+    expect(finalizePsbt([good, cosigned], app.network).txid).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('refuses a plan that breaks the rules even when the PSBT matches it', async () => {
+    const { app } = t();
+    await setPrice(app, 10_000_000);
+    const vault = await fundedVault([10_000_000], 450_000);
+    const dest = await app.regtest!.miner.newAddress();
+    const preview = await app.operations.previewWithdraw(vault.id, 1_000_000, dest);
+    const keys = app.vaults.keySet(vault.keySetId);
+    const ctx: SignContext = { keys: { owner: keys.owner, protocol: keys.protocol, guardian: keys.guardian } };
+    // A plan taking 3,500,000 sats out leaves $6,500 − fee against $4,500: under 150 %.
+    const greedy: SpendPlan = {
+      ...preview.plan,
+      outputs: [
+        { address: dest, amountSats: 3_500_000 as Sats },
+        { address: vault.address, amountSats: (preview.plan.outputs[1]!.amountSats - 2_500_000) as Sats },
+      ],
+    };
+    const psbt = await app.signers.owner.signPsbt(buildPsbt(greedy, preview.source).toBase64(), ctx);
+    expect(await codeOf(() => app.signers.protocol.approveAndSign(psbt, greedy, preview.facts, ctx))).toBe('SIGNER_REFUSED');
+    // And it never co-signs an emergency exit.
+    const exit = await app.operations.previewEmergencyExit(vault.id, dest);
+    expect(await codeOf(() => app.signers.protocol.approveAndSign(exit.psbtBase64, exit.plan, exit.facts, ctx))).toBe('SIGNER_REFUSED');
+  });
+});
+
+describe('emergency exit', () => {
+  it('moves all collateral with owner + guardian, without the protocol key', async () => {
+    const { app } = t();
+    const vault = await fundedVault([6_000_000, 1_500_000]);
+    const protocol = app.signers.protocol;
+    let protocolCalls = 0;
+    (app.signers as { protocol: unknown }).protocol = {
+      approveAndSign: (...args: Parameters<typeof protocol.approveAndSign>) => {
+        protocolCalls++;
+        return protocol.approveAndSign(...args);
+      },
+    };
+    try {
+      const dest = await app.regtest!.miner.newAddress();
+      const result = await app.operations.emergencyExit(vault.id, dest);
+      await mine(app);
+      expect(protocolCalls).toBe(0);
+      expect(await receivedAt(app, dest)).toBe(7_500_000 - result.plan.feeSats);
+      expect(app.vaults.getVault(vault.id)).toMatchObject({ state: 'closed', collateralSats: 0 });
+    } finally {
+      (app.signers as { protocol: unknown }).protocol = protocol;
+    }
+  });
+});
+
+describe('PSBT interoperability', () => {
+  it("an exported PSBT is signed by Bitcoin Core's wallet holding the guardian key, and finalizes", async () => {
+    const { app, keyStore } = t();
+    const vault = await fundedVault([2_000_000]);
+    const dest = await app.regtest!.miner.newAddress();
+    const preview = await app.operations.previewClose(vault.id, dest);
+    const keys = app.vaults.keySet(vault.keySetId);
+    const ctx: SignContext = { keys: { owner: keys.owner, protocol: keys.protocol, guardian: keys.guardian } };
+    const ownerSigned = await app.signers.owner.signPsbt(preview.psbtBase64, ctx);
+
+    // Export as a binary file, as a user would hand it to another wallet.
+    const file = join(tmp, 'close.psbt');
+    await psbtToFile(ownerSigned, file, 'binary');
+    const exported = await psbtFromFile(file);
+
+    // A Core descriptor wallet holding the guardian's private key.
+    const rpc = app.regtest!.rpc;
+    await rpc.call('createwallet', ['guardian', false, true, '', false, true, false]);
+    const guardianSeed = await keyStore.get(secretNames(app.network).guardianSeed);
+    const account = rootOf({ seed: guardianSeed }, app.network).derivePath(keys.guardian.path);
+    const guardianPrivate = `[${keys.guardian.fingerprint}${keys.guardian.path.slice(1)}]${account.toBase58()}`;
+    const desc = withChecksum(
+      `wsh(sortedmulti(2,${keyExpression(keys.owner)}/0/*,${keyExpression(keys.protocol)}/0/*,${guardianPrivate}/0/*))`,
+    );
+    const [imported] = await rpc.call<{ success: boolean }[]>('importdescriptors', [[{ desc, timestamp: 'now', range: [0, 50], active: false }]], {
+      wallet: 'guardian',
+    });
+    expect(imported!.success).toBe(true);
+    const processed = await rpc.call<{ psbt: string; complete: boolean }>('walletprocesspsbt', [exported, true, 'ALL', true, false], {
+      wallet: 'guardian',
+    });
+    const guardianPubkey = preview.source.script.derivations.find((d) => d.role === 'guardian')!.pubkey;
+    const sigs = Psbt.fromBase64(processed.psbt).data.inputs[0]!.partialSig ?? [];
+    expect(sigs.some((s) => Buffer.compare(s.pubkey, guardianPubkey) === 0)).toBe(true);
+
+    const { txHex } = finalizePsbt([processed.psbt], app.network);
+    await app.chain.testMempoolAccept(txHex);
+    await app.chain.broadcast(txHex);
+    await mine(app);
+    expect(await receivedAt(app, dest)).toBe(2_000_000 - preview.plan.feeSats);
+  });
+});
