@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { network as networkInfo, type NetworkInfo, type NetworkName, type VaultParams } from '../config/networks';
-import { openDatabase, type Sqlite } from '../db/database';
+import { checkpoint, openDatabase, type Sqlite } from '../db/database';
 import { BitStableError } from '../errors';
 import { EventBus } from '../events/bus';
 import { ensureProtocolSeed, ensureSoftwareGuardianSeed, ensureSoftwareOwnerMnemonic } from '../keys/node-keys';
@@ -23,6 +23,7 @@ import { keyExpression } from '../bitcoin/keys';
 import type { Cents } from '../money';
 import { VaultOperations } from '../vaults/operations';
 import { VaultService } from '../vaults/vault-service';
+import { AuctionHouse } from '../liquidation/auction-house';
 
 export type BitcoinConnection =
   | { kind: 'local-regtest'; bitcoind?: string }
@@ -41,12 +42,15 @@ export interface BitStableNodeOptions {
   guardian?: Signer;
   oracleOverrides?: unknown;
   params?: Partial<VaultParams>;
+  /** Milliseconds since the epoch; tests control auction time with it. */
+  clock?: () => number;
   onProgress?: (line: string) => void;
 }
 
 /** A running BitStable node for one network. */
 export class BitStableNode {
   private chainTimer: NodeJS.Timeout | null = null;
+  private checkpointTimer: NodeJS.Timeout | null = null;
   private lastTip: string | null = null;
   private syncing: Promise<void> = Promise.resolve();
 
@@ -61,6 +65,7 @@ export class BitStableNode {
     readonly simulated: SimulatedSource | null,
     readonly vaults: VaultService,
     readonly operations: VaultOperations,
+    readonly liquidation: AuctionHouse,
     readonly keySetId: number,
     readonly signers: { owner: Signer; protocol: ProtocolSigner; guardian: Signer },
   ) {}
@@ -80,7 +85,7 @@ export class BitStableNode {
     }
 
     progress('Opening the database');
-    const db = openDatabase(join(dir, 'bitstable.sqlite'));
+    const db = openDatabase(join(dir, 'bitstable.sqlite'), { backgroundCheckpoints: true });
     const bus = new EventBus();
     let regtest: RegtestNode | null = null;
     try {
@@ -136,7 +141,8 @@ export class BitStableNode {
         const s = oracle.current();
         return s.status === 'ok' ? s.priceCents : null;
       };
-      const vaults = new VaultService({ db, node: chain, network: net, params, bus, freshPrice });
+      const clock = options.clock ?? Date.now;
+      const vaults = new VaultService({ db, node: chain, network: net, params, bus, freshPrice, clock });
       const keySetId = vaults.registerKeySet({
         owner: keyExpression(await owner.accountKey()),
         protocol: keyExpression(await protocolKey.accountKey()),
@@ -152,9 +158,31 @@ export class BitStableNode {
         price: oracle,
         vaults,
         signers,
+        clock,
         onProgress: progress,
       });
-      const node = new BitStableNode(net, params, db, bus, chain, regtest, oracle, simulated, vaults, operations, keySetId, signers);
+      const liquidation = new AuctionHouse({
+        db,
+        node: chain,
+        network: net,
+        params,
+        bus,
+        price: oracle,
+        vaults,
+        spends: operations,
+        signers: { protocol: signers.protocol, guardian },
+        clock,
+        // On regtest the miner wallet stands in for the owner's everyday wallet.
+        ...(regtest ? { fallbackReturnAddress: () => regtest!.miner.newAddress() } : {}),
+      });
+      // Every accepted (so fresh) price round runs a health pass; stale or held rounds run none.
+      bus.on('price.accepted', ({ priceCents }) => {
+        if (oracle.current().status === 'ok') liquidation.healthPass(priceCents as Cents);
+      });
+      bus.on('spend.confirmed', ({ spendId, kind }) => {
+        if (kind === 'settlement') liquidation.onSpendConfirmed(spendId);
+      });
+      const node = new BitStableNode(net, params, db, bus, chain, regtest, oracle, simulated, vaults, operations, liquidation, keySetId, signers);
       await node.sync();
       return node;
     } catch (err) {
@@ -169,6 +197,9 @@ export class BitStableNode {
     const run = async () => {
       await this.operations.trackSpends();
       await this.vaults.syncDeposits();
+      await this.liquidation.tick();
+      // A settlement broadcast by the tick is tracked at once.
+      await this.operations.trackSpends();
     };
     const next = this.syncing.then(run, run);
     this.syncing = next.catch(() => undefined);
@@ -193,15 +224,22 @@ export class BitStableNode {
       if (this.chainTimer) this.chainTimer = setTimeout(poll, pollMs);
     };
     this.chainTimer = setTimeout(poll, 0);
+    // Automatic checkpoints are off (see openDatabase); copy the WAL back off the hot path.
+    this.checkpointTimer = setInterval(() => checkpoint(this.db), 30_000);
+    this.checkpointTimer.unref();
   }
 
   /** Stops background work, the oracle, the regtest node it started, and closes the database. */
   async stop(): Promise<void> {
     if (this.chainTimer) clearTimeout(this.chainTimer);
+    if (this.checkpointTimer) clearInterval(this.checkpointTimer);
     this.chainTimer = null;
     await this.oracle.stop();
     await this.syncing;
     await this.regtest?.stop();
-    if (this.db.open) this.db.close();
+    if (this.db.open) {
+      checkpoint(this.db, 'TRUNCATE');
+      this.db.close();
+    }
   }
 }

@@ -22,6 +22,10 @@ export interface VaultParams {
   debtFloorCents: Cents;
   /** How long a Dutch auction takes to fall to its floor. */
   auctionDurationSeconds: number;
+  /** An auction's starting price as a share of the oracle price (110 %). */
+  auctionStartBps: Bps;
+  /** The floor as a share of the starting price, where the auction resets (50 %). */
+  auctionFloorBps: Bps;
 }
 
 export interface NetworkInfo {
@@ -40,6 +44,8 @@ const common = {
   warningRatioBps: 16_000 as Bps,
   penaltyBps: 1_300 as Bps,
   debtFloorCents: 5_000 as Cents,
+  auctionStartBps: 11_000 as Bps,
+  auctionFloorBps: 5_000 as Bps,
 };
 
 const info: Record<NetworkName, NetworkInfo> = {

@@ -11,6 +11,9 @@ export interface CoreEvents {
   'price.round': { roundId: number; priceCents: number | null; status: string; accepted: boolean };
   'price.accepted': { roundId: number; priceCents: number; ts: number };
   'node.status': { online: boolean; height: number | null; message?: string };
+  'auction.started': { auctionId: number; vaultId: number };
+  'auction.changed': { auctionId: number; state: string };
+  'spend.confirmed': { spendId: number; vaultId: number; kind: string; txid: string | null };
 }
 
 export type CoreEventType = keyof CoreEvents;

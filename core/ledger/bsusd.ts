@@ -115,8 +115,9 @@ export function checkInvariant(db: Sqlite): InvariantReport {
   const totals: LedgerTotals = {
     holdersCents: sumOf('holder'),
     surplusCents: sumOf('surplus'),
-    vaultDebtsCents: -sumOf('vault'),
-    deficitCents: -sumOf('deficit'),
+    // `0 - x`, not `-x`: a zero balance must read 0, not -0.
+    vaultDebtsCents: 0 - sumOf('vault'),
+    deficitCents: 0 - sumOf('deficit'),
   };
   if (totals.holdersCents + totals.surplusCents !== totals.vaultDebtsCents + totals.deficitCents) {
     problems.push('holders + surplus differs from vault debts + deficit');

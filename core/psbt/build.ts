@@ -33,6 +33,8 @@ export interface SpendPlan {
   outputs: Payment[];
   feeSats: Sats;
   feeRateSatPerKvB: number;
+  /** For settlements: the auction being settled. */
+  auctionId?: number;
 }
 
 /** What the builder needs to know about the vault. */

@@ -21,8 +21,9 @@ import { rangedDescriptor, vaultScript } from '../bitcoin/descriptor';
 import { keyExpression } from '../bitcoin/keys';
 import type { ProtocolSigner, SpendFacts } from '../signers/protocol';
 import type { SignContext, Signer } from '../signers/types';
+import { faultPoint } from '../fault';
 import { collateralRatioBps } from './health';
-import { nextState } from './state';
+import { nextStateOutsideHealthPass } from './state';
 import { storedPrices, type VaultService } from './vault-service';
 import type { Vault } from './vault-store';
 
@@ -48,6 +49,20 @@ export interface SpendResult {
   plan: SpendPlan;
 }
 
+/** Makes and sends the settlement of an auction (used by the auction house). */
+export interface SpendExecutor {
+  settle(
+    vault: Vault,
+    auctionId: number,
+    payouts: { address: string; amountSats: Sats }[],
+    returnAddress: string,
+    context: SignContext,
+  ): Promise<SpendResult>;
+}
+
+/** Which two keys sign a spend, the first one first. */
+type SignerPair = 'owner+protocol' | 'owner+guardian' | 'protocol+guardian';
+
 /** A planned spend, for the review step: nothing is stored or signed yet. */
 export interface SpendPreview {
   vault: Vault;
@@ -64,7 +79,7 @@ export interface SpendPreview {
 type SpendRow = { id: number; vault_id: number; kind: string; state: string; plan: string; tx_hex: string | null; txid: string | null };
 
 /** Mint, repay, withdraw, close and emergency exit for one network. */
-export class VaultOperations {
+export class VaultOperations implements SpendExecutor {
   private readonly db: Sqlite;
   private readonly holder: string;
   private readonly now: () => number;
@@ -185,17 +200,36 @@ export class VaultOperations {
 
   /** Sends `amountSats` of collateral to `destination`; the change stays in the vault. */
   async withdraw(vaultId: unknown, amountSats: unknown, destination: unknown): Promise<SpendResult> {
-    return this.execute(await this.previewWithdraw(vaultId, amountSats, destination), 'protocol');
+    return this.execute(await this.previewWithdraw(vaultId, amountSats, destination), 'owner+protocol');
   }
 
   /** Closes a vault with no debt: every coin, less the fee, to `destination`. */
   async close(vaultId: unknown, destination: unknown): Promise<SpendResult> {
-    return this.execute(await this.previewClose(vaultId, destination), 'protocol');
+    return this.execute(await this.previewClose(vaultId, destination), 'owner+protocol');
   }
 
   /** Owner + guardian move every coin to `destination` without the protocol key. */
   async emergencyExit(vaultId: unknown, destination: unknown): Promise<SpendResult> {
-    return this.execute(await this.previewEmergencyExit(vaultId, destination), 'guardian');
+    return this.execute(await this.previewEmergencyExit(vaultId, destination), 'owner+guardian');
+  }
+
+  /**
+   * Builds, signs (protocol + guardian) and broadcasts the settlement of an ended auction: every
+   * taker's bitcoin, and the rest of the collateral less the fee to the owner's return address.
+   */
+  async settle(
+    vault: Vault,
+    auctionId: number,
+    payouts: { address: string; amountSats: Sats }[],
+    returnAddress: string,
+    context: SignContext,
+  ): Promise<SpendResult> {
+    const source = await this.spendSource(vault);
+    const plan: SpendPlan = { ...planSpend(source, 'settlement', payouts, returnAddress), auctionId };
+    const preview = this.preview(vault, source, plan, returnAddress, null, null);
+    preview.facts.settlementPayouts = payouts;
+    preview.facts.ownerReturnAddress = returnAddress;
+    return this.execute(preview, 'protocol+guardian', context);
   }
 
   /**
@@ -272,8 +306,8 @@ export class VaultOperations {
     return { vault, plan, destination, ratioAfterBps, psbtBase64: buildPsbt(plan, source).toBase64(), source, facts };
   }
 
-  /** Stores, signs (owner first), completes, stores again, then broadcasts one spend. */
-  private async execute(preview: SpendPreview, cosigner: 'protocol' | 'guardian'): Promise<SpendResult> {
+  /** Stores, signs (the pair's first key first), completes, stores again, then broadcasts one spend. */
+  private async execute(preview: SpendPreview, pair: SignerPair, signContext?: SignContext): Promise<SpendResult> {
     const { vault, plan, destination, facts } = preview;
     const progress = this.deps.onProgress ?? (() => {});
     const unsigned = preview.psbtBase64;
@@ -291,22 +325,32 @@ export class VaultOperations {
     })();
 
     const keys = this.deps.vaults.keySet(vault.keySetId);
-    const context: SignContext = {
+    const context: SignContext = signContext ?? {
       keys: { owner: keys.owner, protocol: keys.protocol, guardian: keys.guardian },
       purpose: `${plan.kind} from vault #${vault.id}`,
     };
+    const { signers } = this.deps;
+    const protocolSign = (psbt: string) => {
+      progress('The protocol key checks and co-signs');
+      return signers.protocol.approveAndSign(psbt, plan, facts, context);
+    };
     try {
-      progress('Waiting for the owner key to sign');
-      const ownerSigned = await this.deps.signers.owner.signPsbt(unsigned, context);
-      this.db.prepare('UPDATE spends SET psbt = ?, updated_at = ? WHERE id = ?').run(ownerSigned, this.now(), spendId);
+      let first: string;
+      if (pair === 'protocol+guardian') {
+        first = await protocolSign(unsigned);
+      } else {
+        progress('Waiting for the owner key to sign');
+        first = await signers.owner.signPsbt(unsigned, context);
+      }
+      this.db.prepare('UPDATE spends SET psbt = ?, updated_at = ? WHERE id = ?').run(first, this.now(), spendId);
       let cosigned: string;
-      if (cosigner === 'protocol') {
-        progress('The protocol key checks and co-signs');
-        cosigned = await this.deps.signers.protocol.approveAndSign(ownerSigned, plan, facts, context);
+      if (pair === 'owner+protocol') {
+        cosigned = await protocolSign(first);
       } else {
         progress('Waiting for the guardian key to sign');
-        cosigned = await this.deps.signers.guardian.signPsbt(ownerSigned, context);
+        cosigned = await signers.guardian.signPsbt(first, context);
       }
+      const ownerSigned = first;
       const { txHex, txid } = finalizePsbt([ownerSigned, cosigned], this.deps.network);
       await this.deps.node.testMempoolAccept(txHex);
       this.db.transaction(() => {
@@ -315,6 +359,7 @@ export class VaultOperations {
           .run(cosigned, txHex, txid, this.now(), spendId);
         journal(this.db, 'spend.signed', vault.id, { spendId, txid }, this.now());
       })();
+      faultPoint('spend.signed');
       progress('Broadcasting');
       await this.broadcastStored({ id: spendId, vault_id: vault.id, kind: plan.kind, state: 'signed', plan: '', tx_hex: txHex, txid });
       await this.deps.vaults.syncDeposits();
@@ -346,6 +391,9 @@ export class VaultOperations {
         this.db.prepare("UPDATE vaults SET state = 'active', updated_at = ? WHERE id = ? AND state = 'closed'").run(ts, s.vault_id);
       }
     })();
+    if (state === 'confirmed' && s.state !== 'confirmed') {
+      this.deps.bus.emit('spend.confirmed', { spendId: s.id, vaultId: s.vault_id, kind: s.kind ?? '', txid: s.txid ?? null });
+    }
     if (s.kind === 'close' || s.kind === 'emergency-exit') {
       const v = this.deps.vaults.getVault(s.vault_id);
       this.deps.bus.emit('vault.changed', { vaultId: v.id, state: v.state, collateralSats: v.collateralSats, debtCents: v.debtCents });
@@ -365,7 +413,7 @@ export class VaultOperations {
       const { entry, postings, price } = check(vault, newDebt);
       post(this.db, entry, vault.id, postings, undefined, ts);
       const debt = newDebt as Cents;
-      const state = nextState(vault.state, { collateralSats: vault.collateralSats, debtCents: debt, freshPriceCents: price }, this.deps.params);
+      const state = nextStateOutsideHealthPass(vault.state, { collateralSats: vault.collateralSats, debtCents: debt, freshPriceCents: price }, this.deps.params);
       const prices = storedPrices(vault.collateralSats, debt, this.deps.params);
       this.db
         .prepare(

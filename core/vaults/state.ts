@@ -55,3 +55,13 @@ export function nextState(current: VaultState, facts: VaultFacts, params: VaultP
   if (freshPriceCents === null) return current;
   return healthBand(collateralSats, debtCents, freshPriceCents, params);
 }
+
+/**
+ * `nextState` for changes outside the health pass (deposits, reorgs, debt changes): these never
+ * start a liquidation themselves — every liquidation needs an auction, which only the health pass
+ * starts, at the next accepted price. A vault that would cross waits in Warning until then.
+ */
+export function nextStateOutsideHealthPass(current: VaultState, facts: VaultFacts, params: VaultParams): VaultState {
+  const next = nextState(current, facts, params);
+  return next === 'liquidating' && current !== 'liquidating' ? 'warning' : next;
+}

@@ -13,8 +13,9 @@ import { sats, type Cents, type Sats } from '../money';
 import { keyExpression, parseKey, type ParsedKey } from '../bitcoin/keys';
 import { vaultDescriptor, vaultScript, type VaultKeys } from '../bitcoin/descriptor';
 import type { BitcoinNode, WatchedUtxo } from '../node/bitcoin-node';
+import { outputScript } from '../psbt/fees';
 import { thresholdPrice } from './health';
-import { nextState } from './state';
+import { nextStateOutsideHealthPass } from './state';
 import { getKeySet, getVault, listVaults, type Vault } from './vault-store';
 
 export interface VaultServiceDeps {
@@ -33,6 +34,8 @@ export interface CreateVaultInput {
   label?: string;
   /** What the owner plans to deposit, for the deposit QR code. */
   plannedDepositSats?: number;
+  /** Where the rest of the collateral goes if the vault is liquidated (an address of the owner's). */
+  returnAddress?: string;
 }
 
 export interface SyncResult {
@@ -140,6 +143,8 @@ export class VaultService {
         );
       const label =
         input.label === undefined ? null : String(input.label).trim().slice(0, 80) || null;
+      const returnAddress =
+        input.returnAddress === undefined ? null : this.checkAddress(input.returnAddress);
       const index = getKeySet(this.db, input.keySetId).nextIndex;
       const { address } = vaultScript(keys, index, this.deps.network);
       const descriptor = vaultDescriptor(keys, index);
@@ -151,8 +156,9 @@ export class VaultService {
       const vaultId = this.db.transaction(() => {
         const info = this.db
           .prepare(
-            `INSERT INTO vaults (key_set_id, idx, network, address, descriptor, state, planned_deposit_sats, label, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)`,
+            `INSERT INTO vaults (key_set_id, idx, network, address, descriptor, state, planned_deposit_sats,
+               return_address, label, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)`,
           )
           .run(
             input.keySetId,
@@ -161,6 +167,7 @@ export class VaultService {
             address,
             descriptor,
             planned,
+            returnAddress,
             label,
             ts,
             ts,
@@ -182,6 +189,24 @@ export class VaultService {
     const result = this.createQueue.then(run, run);
     this.createQueue = result.catch(() => undefined);
     return result;
+  }
+
+  /** Sets where the rest of the collateral goes if the vault is liquidated. */
+  setReturnAddress(vaultId: unknown, address: unknown): Vault {
+    const vault = getVault(this.db, vaultId);
+    const checked = this.checkAddress(address);
+    const ts = this.now();
+    this.db.transaction(() => {
+      this.db.prepare('UPDATE vaults SET return_address = ?, updated_at = ? WHERE id = ?').run(checked, ts, vault.id);
+      journal(this.db, 'vault.return-address', vault.id, { address: checked }, ts);
+    })();
+    return getVault(this.db, vault.id);
+  }
+
+  private checkAddress(address: unknown): string {
+    if (typeof address !== 'string') throw new BitStableError('INVALID_ADDRESS', 'Give a Bitcoin address.', {});
+    outputScript(address, this.deps.network);
+    return address;
   }
 
   /** One vault by id (VAULT_NOT_FOUND when there is none). */
@@ -248,7 +273,7 @@ export class VaultService {
         for (const c of t.coins)
           insertCoin.run(c.txid, c.vout, vaultId, c.amountSats, c.confirmations);
         const collateral = t.confirmed as Sats;
-        const state = nextState(
+        const state = nextStateOutsideHealthPass(
           vault.state,
           { collateralSats: collateral, debtCents: vault.debtCents, freshPriceCents: price },
           this.deps.params,

@@ -24,6 +24,8 @@ export interface Vault {
   liquidationPriceCents: Cents | null;
   warningPriceCents: Cents | null;
   plannedDepositSats: Sats | null;
+  /** Where the rest of the collateral goes if the vault is liquidated. */
+  returnAddress: string | null;
   label: string | null;
   createdAt: number;
   updatedAt: number;
@@ -52,6 +54,7 @@ interface VaultRow {
   liquidation_price_cents: number | null;
   warning_price_cents: number | null;
   planned_deposit_sats: number | null;
+  return_address: string | null;
   label: string | null;
   created_at: number;
   updated_at: number;
@@ -73,6 +76,7 @@ export function vaultFromRow(r: VaultRow): Vault {
     liquidationPriceCents: r.liquidation_price_cents as Cents | null,
     warningPriceCents: r.warning_price_cents as Cents | null,
     plannedDepositSats: r.planned_deposit_sats as Sats | null,
+    returnAddress: r.return_address,
     label: r.label,
     createdAt: r.created_at,
     updatedAt: r.updated_at,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { network } from '../../core/config/networks';
-import { nextState, type VaultState } from '../../core/vaults/state';
+import { nextState, nextStateOutsideHealthPass, type VaultState } from '../../core/vaults/state';
 import type { Cents, Sats } from '../../core/money';
 
 const params = network('regtest').defaults;
@@ -67,4 +67,13 @@ describe('vault state machine (SPEC §6)', () => {
       ).toBe(expected);
     });
   }
+});
+
+describe('state changes outside the health pass', () => {
+  it('never start a liquidation: a vault that would cross waits in Warning for the health pass', () => {
+    const facts = { collateralSats: BTC as Sats, debtCents: 2_500_000 as Cents, freshPriceCents: 3_500_000 as Cents };
+    expect(nextState('active', facts, params)).toBe('liquidating');
+    expect(nextStateOutsideHealthPass('active', facts, params)).toBe('warning');
+    expect(nextStateOutsideHealthPass('liquidating', facts, params)).toBe('liquidating');
+  });
 });

@@ -1,0 +1,9 @@
+/**
+ * `npm run bench`: every benchmark, each printing its figures beside a baseline or target
+ * measured in the same run. Timing goals live here, never in tests.
+ */
+import { main as oracle } from './bench-oracle';
+import { both as health } from './bench-health';
+
+await oracle();
+await health();
