@@ -8,8 +8,9 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 # Native modules build from source: node-hid (Ledger USB) needs libusb and libudev headers;
-# better-sqlite3 needs a C++ toolchain.
-packages=(build-essential python3 libusb-1.0-0-dev libudev-dev)
+# better-sqlite3 needs a C++ toolchain. Chromium runs the end-to-end tests (Playwright's own
+# browser download does not work everywhere; Debian's package does).
+packages=(build-essential python3 libusb-1.0-0-dev libudev-dev chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

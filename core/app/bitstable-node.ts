@@ -18,7 +18,9 @@ import type { Oracle } from '../oracle/oracle';
 import type { SimulatedSource } from '../oracle/sources/simulated';
 import { ProtocolSigner } from '../signers/protocol';
 import { SoftwareSigner } from '../signers/software';
-import type { Signer } from '../signers/types';
+import type { PromptListener, Signer } from '../signers/types';
+import { openLedgerOwnerSigner, type LedgerTransportConfig } from '../signers/ledger';
+import { SqliteRegistrationStore } from '../signers/ledger/registration-store';
 import { keyExpression } from '../bitcoin/keys';
 import type { Cents } from '../money';
 import { VaultOperations } from '../vaults/operations';
@@ -36,8 +38,13 @@ export interface BitStableNodeOptions {
   keyStore: KeyStore;
   /** Default: local regtest on regtest; required elsewhere. */
   bitcoin?: BitcoinConnection;
-  /** The owner's signer (a Ledger); default on regtest: the software owner key. */
-  owner?: Signer;
+  /**
+   * The owner's signer: a Ledger by transport (USB HID or Speculos; its registrations are kept in
+   * the database), or any Signer; default on regtest: the software owner key.
+   */
+  owner?: Signer | { kind: 'ledger'; transport: LedgerTransportConfig };
+  /** Device instructions (connect, open the app, verify on screen) for the UI. */
+  onPrompt?: PromptListener;
   /** The guardian: default on regtest the software guardian; elsewhere required. */
   guardian?: Signer;
   oracleOverrides?: unknown;
@@ -45,6 +52,24 @@ export interface BitStableNodeOptions {
   /** Milliseconds since the epoch; tests control auction time with it. */
   clock?: () => number;
   onProgress?: (line: string) => void;
+}
+
+/** The owner's signer from the options: a given Signer, a Ledger by transport, or (regtest) software. */
+async function ownerSigner(options: BitStableNodeOptions, net: NetworkInfo, db: Sqlite): Promise<Signer> {
+  const o = options.owner;
+  if (o && typeof (o as Signer).signPsbt === 'function') return o as Signer;
+  if (o && 'transport' in o) {
+    return openLedgerOwnerSigner(o.transport, {
+      network: net,
+      registrations: new SqliteRegistrationStore(db),
+      ...(options.onPrompt ? { onPrompt: options.onPrompt } : {}),
+    });
+  }
+  return new SoftwareSigner({
+    role: 'owner',
+    network: net,
+    secret: { mnemonic: await ensureSoftwareOwnerMnemonic(options.keyStore, net) },
+  });
 }
 
 /** A running BitStable node for one network. */
@@ -121,13 +146,7 @@ export class BitStableNode {
         network: net,
         secret: { seed: await ensureProtocolSeed(options.keyStore, net) },
       });
-      const owner =
-        options.owner ??
-        new SoftwareSigner({
-          role: 'owner',
-          network: net,
-          secret: { mnemonic: await ensureSoftwareOwnerMnemonic(options.keyStore, net) },
-        });
+      const owner = await ownerSigner(options, net, db);
       const guardian =
         options.guardian ??
         new SoftwareSigner({

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkInvariant } from '../../core/ledger/bsusd';
+import { recoveryKit } from '../../core/vaults/operations';
 import { expectLedgerBalanced, faucet, mine, receivedAt, setPrice, useBitStableNode } from '../helpers/app';
 
 const t = useBitStableNode();
@@ -46,6 +47,44 @@ describe("the seed's vault lifecycle on regtest, owner signing with the software
     expect(await receivedAt(app, destination)).toBe(15_000_000 - closing.plan.feeSats);
     const confs = await app.chain.confirmations(closing.txid);
     expect(confs).toBeGreaterThanOrEqual(1);
+    expectLedgerBalanced(app);
+  });
+});
+
+describe('the recovery kit', () => {
+  it("rebuilds every vault address in Bitcoin Core from the kit's descriptor alone", async () => {
+    const { app } = t();
+    const created = [await app.vaults.createVault({ keySetId: app.keySetId }), await app.vaults.createVault({ keySetId: app.keySetId })];
+    const kit = recoveryKit(app.vaults, app.keySetId, app.network);
+    expect(kit.descriptor).toMatch(/^wsh\(sortedmulti\(2,.*\/0\/\*.*\)\)#[a-z0-9]{8}$/);
+    const max = Math.max(...kit.vaultIndexes);
+    const derived = await app.regtest!.rpc.call<string[]>('deriveaddresses', [kit.descriptor, [0, max]]);
+    for (const v of app.vaults.listVaults()) expect(derived[v.index]).toBe(v.address);
+    expect(kit.vaultIndexes).toEqual(expect.arrayContaining(created.map((v) => v.index)));
+    expect(JSON.stringify(kit)).not.toMatch(/tprv|xprv/);
+  });
+});
+
+describe('spends across a reorg', () => {
+  it('a close that a reorg undoes reopens the vault, and closes it again when it re-confirms', async () => {
+    const { app } = t();
+    const vault = await app.vaults.createVault({ keySetId: app.keySetId });
+    await faucet(app, vault.address, 3_000_000);
+    await mine(app);
+    const destination = await app.regtest!.miner.newAddress();
+    await app.operations.close(vault.id, destination);
+    const [block] = await mine(app);
+    expect(app.vaults.getVault(vault.id).state).toBe('closed');
+
+    await app.regtest!.rpc.call('invalidateblock', [block]);
+    await app.regtest!.miner.settle();
+    await app.sync();
+    expect(app.vaults.getVault(vault.id).state).toBe('active');
+
+    await app.regtest!.rpc.call('reconsiderblock', [block]);
+    await app.regtest!.miner.settle();
+    await app.sync();
+    expect(app.vaults.getVault(vault.id).state).toBe('closed');
     expectLedgerBalanced(app);
   });
 });
