@@ -54,6 +54,7 @@ export const ERROR_CODES = [
   // Database
   'DATABASE_ERROR',
   'MIGRATION_FAILED',
+  'BACKUP_INVALID',
   // Fallback
   'INTERNAL',
 ] as const;

@@ -12,7 +12,8 @@ import { ensureProtocolSeed, ensureSoftwareGuardianSeed, ensureSoftwareOwnerMnem
 import type { KeyStore } from '../keys/keystore';
 import { CoreNode, REGTEST_FEE_RATE_SAT_PER_KVB } from '../node/bitcoin-node';
 import { RegtestNode } from '../node/regtest';
-import { RpcClient, type RpcConfig } from '../node/rpc';
+import { RpcClient, type RpcCaller, type RpcConfig } from '../node/rpc';
+import { FailoverRpc } from '../node/failover';
 import { createOracle } from '../oracle';
 import type { Oracle } from '../oracle/oracle';
 import type { SimulatedSource } from '../oracle/sources/simulated';
@@ -25,11 +26,12 @@ import { keyExpression } from '../bitcoin/keys';
 import type { Cents } from '../money';
 import { VaultOperations } from '../vaults/operations';
 import { VaultService } from '../vaults/vault-service';
+import { backupDatabase, scheduleBackups, type BackupInfo } from '../ops/backup';
 import { AuctionHouse } from '../liquidation/auction-house';
 
 export type BitcoinConnection =
   | { kind: 'local-regtest'; bitcoind?: string }
-  | { kind: 'rpc'; rpc: RpcConfig; walletName?: string };
+  | { kind: 'rpc'; rpc: RpcConfig; walletName?: string; /** A second node to fail over to. */ fallback?: RpcConfig };
 
 export interface BitStableNodeOptions {
   /** The app's data folder; each network keeps its own database and regtest node under it. */
@@ -51,7 +53,20 @@ export interface BitStableNodeOptions {
   params?: Partial<VaultParams>;
   /** Milliseconds since the epoch; tests control auction time with it. */
   clock?: () => number;
+  /** Online backups of the database (default: hourly, keep 24, in <dataDir>/<network>/backups). */
+  backups?: { intervalMs?: number; keep?: number; dir?: string } | false;
   onProgress?: (line: string) => void;
+}
+
+/** The Bitcoin node's reachability and tip, as last polled. */
+export interface NodeStatus {
+  online: boolean;
+  height: number | null;
+  tip: string | null;
+  /** When the node was last asked (ms since the epoch). */
+  checkedAt: number | null;
+  /** Why it is offline, in words. */
+  message: string | null;
 }
 
 /** The owner's signer from the options: a given Signer, a Ledger by transport, or (regtest) software. */
@@ -76,8 +91,14 @@ async function ownerSigner(options: BitStableNodeOptions, net: NetworkInfo, db: 
 export class BitStableNode {
   private chainTimer: NodeJS.Timeout | null = null;
   private checkpointTimer: NodeJS.Timeout | null = null;
+  private stopBackups: (() => void) | null = null;
+  private backupOptions: BitStableNodeOptions['backups'] = undefined;
+  private backupDir = '';
   private lastTip: string | null = null;
   private syncing: Promise<void> = Promise.resolve();
+  private status: NodeStatus = { online: false, height: null, tip: null, checkedAt: null, message: 'Not checked yet.' };
+  /** Errors of background work (sync, settlement) that the app should log; default: ignored. */
+  onBackgroundError: (err: unknown) => void = () => {};
 
   private constructor(
     readonly network: NetworkInfo,
@@ -114,7 +135,9 @@ export class BitStableNode {
     const bus = new EventBus();
     let regtest: RegtestNode | null = null;
     try {
-      let rpc: RpcClient;
+      let rpc: RpcCaller;
+      // Set once the vault service exists: a failover node must be told about every vault.
+      let onSwitch: (() => Promise<void>) | null = null;
       if (connection.kind === 'local-regtest') {
         regtest = await RegtestNode.start({
           dataDir: join(dir, 'bitcoind'),
@@ -122,6 +145,13 @@ export class BitStableNode {
           onProgress: progress,
         });
         rpc = regtest.rpc;
+      } else if (connection.fallback) {
+        rpc = new FailoverRpc([new RpcClient(connection.rpc), new RpcClient(connection.fallback)], {
+          onSwitch: async () => {
+            progress(`Switched to the Bitcoin node at ${rpc.url}`);
+            await onSwitch?.();
+          },
+        });
       } else {
         rpc = new RpcClient(connection.rpc);
       }
@@ -162,6 +192,10 @@ export class BitStableNode {
       };
       const clock = options.clock ?? Date.now;
       const vaults = new VaultService({ db, node: chain, network: net, params, bus, freshPrice, clock });
+      onSwitch = async () => {
+        await chain.ensureWatchWallet();
+        await vaults.rewatchAll();
+      };
       const keySetId = vaults.registerKeySet({
         owner: keyExpression(await owner.accountKey()),
         protocol: keyExpression(await protocolKey.accountKey()),
@@ -202,6 +236,8 @@ export class BitStableNode {
         if (kind === 'settlement') liquidation.onSpendConfirmed(spendId);
       });
       const node = new BitStableNode(net, params, db, bus, chain, regtest, oracle, simulated, vaults, operations, liquidation, keySetId, signers);
+      node.backupOptions = options.backups;
+      node.backupDir = (options.backups && options.backups.dir) || join(dir, 'backups');
       await node.sync();
       return node;
     } catch (err) {
@@ -229,16 +265,22 @@ export class BitStableNode {
   startBackground(pollMs = 2_000): void {
     this.oracle.start();
     const poll = async () => {
+      let tip: string | null = null;
       try {
-        const tip = (await this.chain.chainInfo()).bestBlockHash;
-        const online = true;
-        if (tip !== this.lastTip) {
-          this.lastTip = tip;
-          await this.sync();
-        }
-        this.bus.emit('node.status', { online, height: null });
+        // A short timeout: a stalled node must show as offline within seconds, not after 30 s.
+        const info = await this.chain.chainInfo(Math.min(5_000, pollMs * 2));
+        tip = info.bestBlockHash;
+        this.setNodeStatus({ online: true, height: info.blocks, tip, checkedAt: Date.now(), message: null });
       } catch (err) {
-        this.bus.emit('node.status', { online: false, height: null, message: (err as Error).message });
+        this.setNodeStatus({ ...this.status, online: false, checkedAt: Date.now(), message: (err as Error).message });
+      }
+      if (tip !== null && tip !== this.lastTip) {
+        try {
+          await this.sync();
+          this.lastTip = tip;
+        } catch (err) {
+          this.onBackgroundError(err); // retried at the next poll, since lastTip did not move
+        }
       }
       if (this.chainTimer) this.chainTimer = setTimeout(poll, pollMs);
     };
@@ -246,12 +288,38 @@ export class BitStableNode {
     // Automatic checkpoints are off (see openDatabase); copy the WAL back off the hot path.
     this.checkpointTimer = setInterval(() => checkpoint(this.db), 30_000);
     this.checkpointTimer.unref();
+    if (this.backupOptions !== false) {
+      this.stopBackups = scheduleBackups(this.db, this.backupDir, {
+        intervalMs: this.backupOptions?.intervalMs ?? 3_600_000,
+        keep: this.backupOptions?.keep ?? 24,
+        onError: (err) => this.onBackgroundError(err),
+      });
+    }
+  }
+
+  /** Takes a backup now (also what the schedule does); returns where it is. */
+  backupNow(): Promise<BackupInfo> {
+    return backupDatabase(this.db, this.backupDir, (this.backupOptions && this.backupOptions.keep) || 24);
+  }
+
+  /** The Bitcoin node as the background poll last saw it. */
+  nodeStatus(): NodeStatus {
+    return { ...this.status };
+  }
+
+  private setNodeStatus(next: NodeStatus): void {
+    const changed = next.online !== this.status.online || next.height !== this.status.height;
+    this.status = next;
+    if (changed) {
+      this.bus.emit('node.status', { online: next.online, height: next.height, ...(next.message ? { message: next.message } : {}) });
+    }
   }
 
   /** Stops background work, the oracle, the regtest node it started, and closes the database. */
   async stop(): Promise<void> {
     if (this.chainTimer) clearTimeout(this.chainTimer);
     if (this.checkpointTimer) clearInterval(this.checkpointTimer);
+    this.stopBackups?.();
     this.chainTimer = null;
     await this.oracle.stop();
     await this.syncing;

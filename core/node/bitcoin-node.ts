@@ -5,7 +5,7 @@
  */
 import { BitStableError } from '../errors';
 import type { Sats } from '../money';
-import { isRpcError, num, RPC, RpcClient, toSats, btcParam } from './rpc';
+import { isRpcError, num, RPC, RpcClient, toSats, btcParam, type RpcCaller } from './rpc';
 
 export interface ChainInfo {
   chain: string;
@@ -34,8 +34,8 @@ export interface DescriptorImport {
 
 /** What the vault core needs from a Bitcoin node. */
 export interface BitcoinNode {
-  /** Chain tip and sync state. */
-  chainInfo(): Promise<ChainInfo>;
+  /** Chain tip and sync state; `timeoutMs` bounds the wait for a stalled node. */
+  chainInfo(timeoutMs?: number): Promise<ChainInfo>;
   /** Creates or loads the watch-only descriptor wallet; idempotent. */
   ensureWatchWallet(): Promise<void>;
   /** Imports descriptors into the watch-only wallet; idempotent; throws if any is refused. */
@@ -73,13 +73,13 @@ const MIN_RELAY_SAT_PER_KVB = 1_000;
 /** A `BitcoinNode` backed by Bitcoin Core's JSON-RPC and a watch-only descriptor wallet. */
 export class CoreNode implements BitcoinNode {
   constructor(
-    readonly rpc: RpcClient,
+    readonly rpc: RpcCaller,
     readonly walletName = 'bitstable-watch',
     private readonly fallbackFeeRate: number | null = null,
   ) {}
 
-  async chainInfo(): Promise<ChainInfo> {
-    const r = await this.rpc.call<Record<string, unknown>>('getblockchaininfo');
+  async chainInfo(timeoutMs?: number): Promise<ChainInfo> {
+    const r = await this.rpc.call<Record<string, unknown>>('getblockchaininfo', [], timeoutMs ? { timeoutMs } : {});
     return {
       chain: String(r.chain),
       blocks: num(r.blocks),

@@ -56,6 +56,8 @@ export interface RegtestOptions {
   startTimeoutMs?: number;
   /** Progress lines for the UI or logs. */
   onProgress?: (line: string) => void;
+  /** Accept peers on the P2P port (loopback only), e.g. to link two regtest nodes. */
+  listen?: boolean;
 }
 
 /** A running regtest bitcoind with its RPC client and miner wallet. */
@@ -88,7 +90,7 @@ export class RegtestNode {
       `-port=${p2pPort}`,
       '-rpcbind=127.0.0.1',
       '-rpcallowip=127.0.0.1',
-      '-listen=0',
+      ...(options.listen ? ['-listen=1', `-bind=127.0.0.1:${p2pPort}`] : ['-listen=0']),
       '-dnsseed=0',
       '-server=1',
       '-txindex=1',

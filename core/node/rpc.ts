@@ -73,14 +73,25 @@ export function isRpcError(err: unknown, rpcCode: number): boolean {
   );
 }
 
+/** Anything that makes node RPC calls: one client, or a failover pair. */
+export interface RpcCaller {
+  /** The endpoint calls go to now. */
+  readonly url: string;
+  call<T = unknown>(method: string, params?: unknown[], options?: { wallet?: string; timeoutMs?: number }): Promise<T>;
+}
+
 let nextId = 1;
 
 /** A typed JSON-RPC client with timeouts and errors that name the method and Core's code. */
-export class RpcClient {
+export class RpcClient implements RpcCaller {
   private readonly timeoutMs: number;
 
   constructor(readonly config: RpcConfig) {
     this.timeoutMs = config.timeoutMs ?? 30_000;
+  }
+
+  get url(): string {
+    return this.config.url;
   }
 
   /** Calls `method`; with `wallet`, on that wallet's endpoint. */
@@ -165,7 +176,8 @@ export class RpcClient {
         throw new BitStableError(
           'NODE_AUTH_FAILED',
           `No readable RPC cookie at ${auth.cookieFile}. Is the node running with that data directory and network? The cookie is written when bitcoind starts.`,
-          { cookieFile: auth.cookieFile },
+          // bitcoind deletes its cookie when it stops: for callers, the node is not answering.
+          { cookieFile: auth.cookieFile, reason: 'cookie-missing' },
         );
       }
     }

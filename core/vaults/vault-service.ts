@@ -191,6 +191,26 @@ export class VaultService {
     return result;
   }
 
+  /**
+   * Has the node watch every vault again, rescanning from each vault's creation (less two hours
+   * for block-time skew). For a node that has never seen them: a failover node, or a new one.
+   */
+  async rewatchAll(): Promise<number> {
+    const rows = this.db
+      .prepare('SELECT descriptor, idx, created_at FROM vaults WHERE network = ? ORDER BY id')
+      .all(this.deps.network.name) as { descriptor: string; idx: number; created_at: number }[];
+    for (let i = 0; i < rows.length; i += 500) {
+      await this.deps.node.importDescriptors(
+        rows.slice(i, i + 500).map((r) => ({
+          desc: r.descriptor,
+          label: `bitstable-vault-${r.idx}`,
+          timestamp: Math.max(0, Math.floor(r.created_at / 1000) - 7200),
+        })),
+      );
+    }
+    return rows.length;
+  }
+
   /** Sets where the rest of the collateral goes if the vault is liquidated. */
   setReturnAddress(vaultId: unknown, address: unknown): Vault {
     const vault = getVault(this.db, vaultId);

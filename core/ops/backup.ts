@@ -1,0 +1,148 @@
+/**
+ * SQLite online backups kept N deep, and a restore that checks a backup before it replaces
+ * anything (SPEC §11, the seed's "Disaster Recovery").
+ *
+ * better-sqlite3's `backup()` copies a live database page by page without stopping writers, and
+ * the copy is a consistent snapshot.
+ */
+import { copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, closeSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import Database from 'better-sqlite3';
+import { SCHEMA_VERSION, type Sqlite } from '../db/database';
+import { BitStableError } from '../errors';
+
+const PREFIX = 'bitstable-';
+const SUFFIX = '.sqlite';
+
+export interface BackupInfo {
+  path: string;
+  createdAt: number;
+  bytes: number;
+}
+
+/** A sortable file name for a backup taken at `ts`. */
+function backupName(ts: number): string {
+  return `${PREFIX}${new Date(ts).toISOString().replace(/[:.]/g, '-')}${SUFFIX}`;
+}
+
+/** Backups in `dir`, newest first. */
+export function listBackups(dir: string): BackupInfo[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.startsWith(PREFIX) && f.endsWith(SUFFIX))
+    .sort()
+    .reverse()
+    .map((f) => {
+      const s = statSync(join(dir, f));
+      return { path: join(dir, f), createdAt: s.mtimeMs, bytes: s.size };
+    });
+}
+
+export interface CheckedBackup {
+  schemaVersion: number;
+  vaults: number;
+}
+
+/**
+ * Opens a backup read-only and checks it: a SQLite file, `integrity_check` ok, a schema this app
+ * knows, and BitStable's tables. Throws BACKUP_INVALID with a plain sentence otherwise.
+ */
+export function checkBackup(path: string): CheckedBackup {
+  const fail = (why: string, cause?: unknown) =>
+    new BitStableError('BACKUP_INVALID', `The backup ${basename(path)} cannot be restored: ${why}`, { path }, { cause });
+  if (!existsSync(path)) throw fail('the file does not exist.');
+  let db: Sqlite;
+  try {
+    db = new Database(path, { readonly: true, fileMustExist: true });
+  } catch (err) {
+    throw fail('it is not a database file.', err);
+  }
+  try {
+    let result: unknown;
+    try {
+      result = db.pragma('integrity_check', { simple: true });
+    } catch (err) {
+      throw fail('it is damaged (the database file is not readable).', err);
+    }
+    if (result !== 'ok') throw fail(`it is damaged (${String(result).slice(0, 200)}).`);
+    const schemaVersion = db.pragma('user_version', { simple: true }) as number;
+    if (schemaVersion < 1) throw fail('it is not a BitStable database.');
+    if (schemaVersion > SCHEMA_VERSION) throw fail('it was written by a newer BitStable; update the app first.');
+    const hasVaults = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'vaults'").get();
+    if (!hasVaults) throw fail('it is not a BitStable database.');
+    const vaults = db.prepare('SELECT count(*) FROM vaults').pluck().get() as number;
+    return { schemaVersion, vaults };
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * Takes an online backup of `db` into `dir`, verifies it, and deletes all but the newest `keep`.
+ * A backup that fails its check is deleted and the error thrown.
+ */
+export async function backupDatabase(db: Sqlite, dir: string, keep: number, now = Date.now()): Promise<BackupInfo> {
+  if (!Number.isSafeInteger(keep) || keep < 1) {
+    throw new BitStableError('INVALID_CONFIG', 'Keep at least one backup.', { keep });
+  }
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const path = join(dir, backupName(now));
+  const partial = `${path}.partial`;
+  try {
+    await db.backup(partial);
+    checkBackup(partial);
+    renameSync(partial, path);
+  } catch (err) {
+    rmSync(partial, { force: true });
+    throw err;
+  }
+  for (const old of listBackups(dir).slice(keep)) rmSync(old.path, { force: true });
+  return listBackups(dir).find((b) => b.path === path)!;
+}
+
+/**
+ * Replaces the database at `target` with `backup`, after checking the backup. The app must be
+ * stopped. The current database is kept beside it as `<name>.before-restore-<time>`; its WAL
+ * files are moved with it so the restored file is read on its own.
+ */
+export function restoreBackup(backup: string, target: string, now = Date.now()): { replaced: string | null; checked: CheckedBackup } {
+  const checked = checkBackup(backup);
+  mkdirSync(dirname(target), { recursive: true });
+  const tmp = `${target}.restoring`;
+  copyFileSync(backup, tmp);
+  const fd = openSync(tmp, 'r+');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  let replaced: string | null = null;
+  if (existsSync(target)) {
+    replaced = `${target}.before-restore-${new Date(now).toISOString().replace(/[:.]/g, '-')}`;
+    renameSync(target, replaced);
+    for (const ext of ['-wal', '-shm']) if (existsSync(target + ext)) renameSync(target + ext, replaced + ext);
+  }
+  renameSync(tmp, target);
+  return { replaced, checked };
+}
+
+/** Takes a backup every `intervalMs`, keeping `keep`; errors go to `onError`. */
+export function scheduleBackups(
+  db: Sqlite,
+  dir: string,
+  options: { intervalMs: number; keep: number; onError?: (err: unknown) => void; onBackup?: (b: BackupInfo) => void },
+): () => void {
+  let running = false;
+  const timer = setInterval(() => {
+    if (running || !db.open) return;
+    running = true;
+    backupDatabase(db, dir, options.keep)
+      .then((b) => options.onBackup?.(b))
+      .catch((err) => options.onError?.(err))
+      .finally(() => {
+        running = false;
+      });
+  }, options.intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
