@@ -1,6 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
-// Separate, named runners: unit (fast, no processes), integration (real regtest bitcoind).
+// Separate, named runners: unit (fast, no processes), integration (real regtest bitcoind),
+// e2e (a real browser against the headless host).
 export default defineConfig({
   test: {
     projects: [
@@ -22,6 +23,18 @@ export default defineConfig({
           // Each file starts its own bitcoind; two cores run two at a time at most.
           maxWorkers: 2,
           sequence: { groupOrder: 1 },
+        },
+      },
+      {
+        // A real browser (Debian's chromium through playwright-core) against the headless host.
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 180_000,
+          hookTimeout: 240_000,
+          maxWorkers: 1,
+          sequence: { groupOrder: 2 },
         },
       },
     ],

@@ -1,9 +1,19 @@
 /**
- * Preload: exposes the typed API as `window.bitstable` through contextBridge, one named function
- * per contract method (no raw ipcRenderer). The contract's methods arrive with the UI issue.
+ * Preload (sandboxed, CommonJS): exposes the typed API as `window.bitstable` and nothing else.
+ * One named function per contract method, each on its own channel; an `on(type, cb)` that hands
+ * the callback only the payload (never the IPC event, whose `sender` is ipcRenderer itself); and
+ * the shell's status and update calls. No raw ipcRenderer reaches the page.
  */
-import { contextBridge } from 'electron';
+import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
+import { createBridge } from './bridge';
 
-contextBridge.exposeInMainWorld('bitstable', {
-  apiVersion: 1,
+const bridge = createBridge({
+  invoke: (channel, arg) => ipcRenderer.invoke(channel, arg),
+  listen(channel, listener) {
+    const wrapped = (_event: IpcRendererEvent, message: unknown) => listener(message);
+    ipcRenderer.on(channel, wrapped);
+    return () => ipcRenderer.removeListener(channel, wrapped);
+  },
 });
+
+contextBridge.exposeInMainWorld('bitstable', bridge);

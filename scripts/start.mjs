@@ -1,18 +1,27 @@
-// `npm start`: launches the desktop app in local regtest mode where an Electron binary is
-// installed; otherwise says plainly what to do instead.
+// `npm start`: builds and launches the desktop app in local regtest mode where an Electron binary
+// is installed; otherwise says plainly what to do instead.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 
 const require = createRequire(import.meta.url);
 
+// Resolved like the electron package's index.js, but without require('electron'), which tries
+// to download the binary when it is missing.
 function electronBinary() {
+  let dir;
   try {
-    const path = require('electron'); // the package exports the binary's path
-    return typeof path === 'string' && existsSync(path) ? path : null;
+    dir = dirname(require.resolve('electron/package.json'));
   } catch {
     return null;
   }
+  const pathFile = join(dir, 'path.txt');
+  const name = existsSync(pathFile) ? readFileSync(pathFile, 'utf8').trim() : null;
+  const dist = process.env.ELECTRON_OVERRIDE_DIST_PATH ?? join(dir, 'dist');
+  if (!name && !process.env.ELECTRON_OVERRIDE_DIST_PATH) return null;
+  const path = join(dist, name ?? 'electron');
+  return existsSync(path) ? path : null;
 }
 
 const binary = electronBinary();
@@ -21,17 +30,36 @@ if (!binary) {
 
   To install it (needs access to Electron's download host):
     ELECTRON_SKIP_BINARY_DOWNLOAD=0 node node_modules/electron/install.js
+  then run \`npm start\` again.
 
-  Without Electron, everything else still works:
-    npm test                 the core against a real regtest bitcoind
-    npm run headless         the same app in your browser (arrives with the UI issue)
+  Without Electron, the same app runs in your browser:
+    npm run headless         the core on local regtest, with the UI at the printed link
+    npm test                 the tests, against a real regtest bitcoind
 `);
   process.exit(1);
 }
 
-const run = (cmd, args) => {
-  const r = spawnSync(cmd, args, { stdio: 'inherit' });
+const run = (cmd, args, env = process.env) => {
+  const r = spawnSync(cmd, args, { stdio: 'inherit', env });
   if (r.status !== 0) process.exit(r.status ?? 1);
 };
+// Native modules must match Electron's ABI, not Node's: say so instead of a crash at start.
+const probe = spawnSync(binary, ['-e', "require('better-sqlite3')(':memory:').close()"], {
+  env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+  encoding: 'utf8',
+});
+if (probe.status !== 0) {
+  console.log(`The native modules (better-sqlite3, node-hid) are built for Node ${process.version}, not for Electron.
+
+  Rebuild them for Electron:   npm run electron:rebuild
+  and back for the Node tests: npm rebuild better-sqlite3 node-hid usb
+${(probe.stderr || '').split('\n').slice(0, 3).join('\n')}`);
+  process.exit(1);
+}
+
 run('npx', ['electron-vite', 'build']);
-run(binary, ['.']);
+// Local regtest unless told otherwise (BITSTABLE_NETWORK); extra arguments go to the app.
+run(binary, ['.', ...process.argv.slice(2)], {
+  ...process.env,
+  BITSTABLE_NETWORK: process.env.BITSTABLE_NETWORK ?? 'regtest',
+});

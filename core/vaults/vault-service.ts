@@ -277,6 +277,11 @@ export class VaultService {
         .pluck()
         .all(this.deps.network.name) as number[];
       const touched = new Set([...before, ...totals.keys()]);
+      const closing = this.db
+        .prepare(
+          "SELECT 1 FROM spends WHERE vault_id = ? AND kind IN ('close', 'emergency-exit') AND state IN ('signed', 'broadcast')",
+        )
+        .pluck();
       const deleteCoins = this.db.prepare('DELETE FROM vault_utxos WHERE vault_id = ?');
       const insertCoin = this.db.prepare(
         'INSERT INTO vault_utxos (txid, vout, vault_id, amount_sats, confirmations) VALUES (?, ?, ?, ?, ?)',
@@ -293,11 +298,15 @@ export class VaultService {
         for (const c of t.coins)
           insertCoin.run(c.txid, c.vout, vaultId, c.amountSats, c.confirmations);
         const collateral = t.confirmed as Sats;
-        const state = nextStateOutsideHealthPass(
-          vault.state,
-          { collateralSats: collateral, debtCents: vault.debtCents, freshPriceCents: price },
-          this.deps.params,
-        );
+        // While the vault's closing transaction waits to confirm, it is still what it was:
+        // Closed comes with the confirmation, not Pending in between.
+        const state = closing.get(vaultId)
+          ? vault.state
+          : nextStateOutsideHealthPass(
+              vault.state,
+              { collateralSats: collateral, debtCents: vault.debtCents, freshPriceCents: price },
+              this.deps.params,
+            );
         if (
           collateral === vault.collateralSats &&
           t.incoming === vault.incomingSats &&

@@ -42,6 +42,8 @@ describe("the seed's vault lifecycle on regtest, owner signing with the software
     expect(closing.plan.outputs).toEqual([{ address: destination, amountSats: 15_000_000 - closing.plan.feeSats }]);
     expect(closing.plan.feeSats).toBeGreaterThan(0);
     expect(closing.plan.feeSats).toBeLessThan(2_000);
+    // Broadcast but unconfirmed: still Active (not Pending), with its coins on their way out.
+    expect(app.vaults.getVault(vault.id)).toMatchObject({ state: 'active', collateralSats: 0 });
     await mine(app);
     expect(app.vaults.getVault(vault.id)).toMatchObject({ state: 'closed', collateralSats: 0 });
     expect(await receivedAt(app, destination)).toBe(15_000_000 - closing.plan.feeSats);

@@ -1,0 +1,312 @@
+/**
+ * The API contract (SPEC §2, §9, §10): every method the UI, the desktop shell and scripts may
+ * call, with one schema for its arguments and one for its result, and the permission it needs.
+ * The dispatcher serves it; the WebSocket gateway, the Electron IPC binding and the renderer's
+ * clients are thin adapters over it. Bump API_VERSION when a shape changes incompatibly.
+ *
+ * Imported by the renderer too: zod and plain data only, no Node.
+ */
+import { z } from 'zod';
+import {
+  Address,
+  Auction,
+  Cents,
+  Id,
+  Millis,
+  PositiveCents,
+  PositiveSats,
+  Price,
+  PricePoint,
+  PsbtSummary,
+  RecoveryKit,
+  Settings,
+  SpendPreview,
+  SpendResult,
+  Status,
+  TakeResult,
+  Vault,
+  VAULT_SORT_KEYS,
+  VaultHistoryPoint,
+  VaultState,
+  VaultSummary,
+  VaultTotals,
+} from './schemas';
+
+export const API_VERSION = 1;
+
+/**
+ * The seed's permissions (SPEC §10) plus reading. Roles on tokens grant permissions.
+ */
+export const PERMISSIONS = [
+  'Read',
+  'CreateVault',
+  'ModifyVault',
+  'Liquidate',
+  'AdminAccess',
+] as const;
+export type Permission = (typeof PERMISSIONS)[number];
+
+export const ROLES = ['viewer', 'owner', 'liquidator', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** What each role may do. `admin` is everything, including the regtest controls. */
+export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
+  viewer: ['Read'],
+  owner: ['Read', 'CreateVault', 'ModifyVault'],
+  liquidator: ['Read', 'Liquidate'],
+  admin: PERMISSIONS,
+};
+
+/** True when any of `roles` grants `permission`. */
+export function allows(roles: readonly Role[], permission: Permission): boolean {
+  return roles.some((r) => ROLE_PERMISSIONS[r]?.includes(permission));
+}
+
+const None = z.strictObject({});
+const VaultRef = z.strictObject({ vaultId: Id });
+const Destination = z.strictObject({ vaultId: Id, destination: Address });
+const Withdraw = z.strictObject({ vaultId: Id, amountSats: PositiveSats, destination: Address });
+
+interface MethodSpec<P extends z.ZodType, R extends z.ZodType> {
+  params: P;
+  result: R;
+  permission: Permission;
+  /** One line for docs and the UI's error messages. */
+  summary: string;
+}
+
+const method = <P extends z.ZodType, R extends z.ZodType>(spec: MethodSpec<P, R>) => spec;
+
+/** Every method, by its wire name. */
+export const API = {
+  'api.version': method({
+    params: None,
+    result: z.object({ version: z.int(), methods: z.array(z.string()) }),
+    permission: 'Read',
+    summary: 'The contract version and method names.',
+  }),
+  'status.get': method({
+    params: None,
+    result: Status,
+    permission: 'Read',
+    summary: 'Network, node and balance at a glance.',
+  }),
+  'price.get': method({
+    params: None,
+    result: Price,
+    permission: 'Read',
+    summary: 'The oracle price, its sources and freshness.',
+  }),
+  'price.history': method({
+    params: z.strictObject({ fromMs: Millis, toMs: Millis, maxPoints: z.int().min(1).max(2_000) }),
+    result: z.array(PricePoint),
+    permission: 'Read',
+    summary: 'Accepted prices over a time range, downsampled for charts.',
+  }),
+  'vaults.list': method({
+    params: z.strictObject({
+      offset: z.int().min(0).default(0),
+      limit: z.int().min(1).max(500).default(50),
+      sort: z.enum(VAULT_SORT_KEYS).default('id'),
+      order: z.enum(['asc', 'desc']).default('desc'),
+      state: VaultState.optional(),
+    }),
+    result: z.object({
+      total: z.int(),
+      offset: z.int(),
+      items: z.array(VaultSummary),
+      totals: VaultTotals,
+    }),
+    permission: 'Read',
+    summary: 'One page of vaults, sorted, with totals over all vaults.',
+  }),
+  'vaults.get': method({
+    params: VaultRef,
+    result: Vault,
+    permission: 'Read',
+    summary: 'One vault.',
+  }),
+  'vaults.history': method({
+    params: z.strictObject({
+      vaultId: Id,
+      fromMs: Millis,
+      toMs: Millis,
+      maxPoints: z.int().min(1).max(2_000),
+    }),
+    result: z.array(VaultHistoryPoint),
+    permission: 'Read',
+    summary: "A vault's collateral ratio against the price over time.",
+  }),
+  'vaults.create': method({
+    params: z.strictObject({
+      label: z.string().max(80, { error: 'must be at most 80 characters' }).optional(),
+      plannedDepositSats: PositiveSats.optional(),
+      returnAddress: Address.optional(),
+    }),
+    result: Vault,
+    permission: 'CreateVault',
+    summary: 'Creates a vault with the owner key; it waits for a deposit.',
+  }),
+  'vaults.depositAddress': method({
+    params: z.strictObject({ vaultId: Id, amountSats: PositiveSats.optional() }),
+    result: z.object({ address: z.string(), uri: z.string() }),
+    permission: 'Read',
+    summary: "The vault's deposit address and a BIP21 URI for a QR code.",
+  }),
+  'vaults.showAddress': method({
+    params: VaultRef,
+    result: z.object({
+      shown: z.boolean(),
+      address: z.string(),
+      deviceAddress: z.string().nullable(),
+      message: z.string(),
+    }),
+    permission: 'ModifyVault',
+    summary: "Shows the vault's address on the Ledger for the owner to compare.",
+  }),
+  'vaults.setReturnAddress': method({
+    params: z.strictObject({ vaultId: Id, address: Address }),
+    result: Vault,
+    permission: 'ModifyVault',
+    summary: 'Where the rest of the collateral goes if the vault is liquidated.',
+  }),
+  'vaults.mint': method({
+    params: z.strictObject({ vaultId: Id, amountCents: PositiveCents }),
+    result: Vault,
+    permission: 'ModifyVault',
+    summary: 'Mints bsUSD against the vault (ratio stays at or above 150 %).',
+  }),
+  'vaults.repay': method({
+    params: z.strictObject({ vaultId: Id, amountCents: PositiveCents }),
+    result: Vault,
+    permission: 'ModifyVault',
+    summary: "Repays the vault's debt from your bsUSD.",
+  }),
+  'vaults.previewWithdraw': method({
+    params: Withdraw,
+    result: SpendPreview,
+    permission: 'ModifyVault',
+    summary: 'The review step of a withdrawal: outputs, fee, ratio after, unsigned PSBT.',
+  }),
+  'vaults.withdraw': method({
+    params: Withdraw,
+    result: SpendResult,
+    permission: 'ModifyVault',
+    summary: 'Withdraws collateral (owner + protocol sign).',
+  }),
+  'vaults.previewClose': method({
+    params: Destination,
+    result: SpendPreview,
+    permission: 'ModifyVault',
+    summary: 'The review step of closing a vault with no debt.',
+  }),
+  'vaults.close': method({
+    params: Destination,
+    result: SpendResult,
+    permission: 'ModifyVault',
+    summary: 'Closes a vault with no debt: all collateral, less the fee, to your address.',
+  }),
+  'vaults.previewEmergencyExit': method({
+    params: Destination,
+    result: SpendPreview,
+    permission: 'ModifyVault',
+    summary: 'The review step of an emergency exit (owner + guardian).',
+  }),
+  'vaults.emergencyExit': method({
+    params: Destination,
+    result: SpendResult,
+    permission: 'ModifyVault',
+    summary: 'Moves all collateral out with the owner and guardian keys, without the protocol.',
+  }),
+  'psbt.decode': method({
+    params: z.strictObject({ psbtBase64: z.string().min(1).max(2_000_000) }),
+    result: PsbtSummary,
+    permission: 'Read',
+    summary: 'Reads a PSBT file: inputs, outputs, fee and signatures so far.',
+  }),
+  'balance.get': method({
+    params: None,
+    result: z.object({ bsusdCents: Cents }),
+    permission: 'Read',
+    summary: 'Your bsUSD balance.',
+  }),
+  'recoveryKit.get': method({
+    params: None,
+    result: RecoveryKit,
+    permission: 'ModifyVault',
+    summary: 'Everything needed to rebuild every vault in Sparrow, Electrum or Bitcoin Core.',
+  }),
+  'settings.get': method({
+    params: None,
+    result: Settings,
+    permission: 'Read',
+    summary: 'Network, node connection, oracle, keys.',
+  }),
+  'auctions.list': method({
+    params: z.strictObject({ live: z.boolean().default(false) }),
+    result: z.object({ asOf: Millis, auctions: z.array(Auction) }),
+    permission: 'Read',
+    summary: 'Auctions, newest first, with their price at `asOf`.',
+  }),
+  'auctions.get': method({
+    params: z.strictObject({ auctionId: Id }),
+    result: z.object({ asOf: Millis, auction: Auction }),
+    permission: 'Read',
+    summary: 'One auction.',
+  }),
+  'auctions.take': method({
+    params: z.strictObject({
+      auctionId: Id,
+      maxSats: PositiveSats,
+      maxPriceCents: PositiveCents,
+      btcAddress: Address,
+    }),
+    result: TakeResult,
+    permission: 'Liquidate',
+    summary: 'Buys collateral at the current auction price, paying bsUSD.',
+  }),
+  'regtest.mine': method({
+    params: z.strictObject({
+      blocks: z
+        .int()
+        .min(1, { error: 'must be at least 1' })
+        .max(1_000, { error: 'must be at most 1,000' }),
+    }),
+    result: z.object({ height: z.int() }),
+    permission: 'AdminAccess',
+    summary: 'Mines blocks on local regtest.',
+  }),
+  'regtest.faucet': method({
+    params: z.strictObject({ address: Address, amountSats: PositiveSats }),
+    result: z.object({ txid: z.string() }),
+    permission: 'AdminAccess',
+    summary: 'Sends regtest coins from the miner wallet.',
+  }),
+  'regtest.newAddress': method({
+    params: None,
+    result: z.object({ address: z.string() }),
+    permission: 'AdminAccess',
+    summary: 'A fresh address of the regtest miner wallet (your stand-in everyday wallet).',
+  }),
+  'regtest.setPrice': method({
+    params: z.strictObject({ priceCents: PositiveCents }),
+    result: Price,
+    permission: 'AdminAccess',
+    summary: 'Sets the simulated BTC price and runs oracle rounds until it is accepted.',
+  }),
+} as const;
+
+export type Api = typeof API;
+export type MethodName = keyof Api;
+/** What a caller passes (defaults may be left out). */
+export type Params<M extends MethodName> = z.input<Api[M]['params']>;
+/** What a caller gets back. */
+export type Result<M extends MethodName> = z.output<Api[M]['result']>;
+
+/** Method names, as constants. */
+export const METHOD_NAMES = Object.keys(API) as MethodName[];
+
+/** True when `name` is a method of the contract. */
+export function isMethodName(name: unknown): name is MethodName {
+  return typeof name === 'string' && Object.hasOwn(API, name);
+}

@@ -1,0 +1,272 @@
+/**
+ * The shapes that cross the API boundary, as zod schemas. Plain data only: integers for money
+ * (sats, cents, basis points — all below 2^53), strings for addresses and ids of transactions.
+ *
+ * This file is imported by the renderer too: it may import zod and types, nothing with Node.
+ */
+import { z } from 'zod';
+
+const MAX_MONEY_SATS = 21_000_000 * 100_000_000;
+
+/** Satoshis: a whole number from 0 to 21 million BTC. */
+export const Sats = z
+  .int({ error: 'must be a whole number of satoshis' })
+  .min(0)
+  .max(MAX_MONEY_SATS);
+/** Satoshis, more than zero. */
+export const PositiveSats = Sats.min(1, { error: 'must be more than 0 sats' });
+/** Cents of USD or bsUSD (prices are cents per BTC). */
+export const Cents = z.int({ error: 'must be a whole number of cents' }).min(0);
+/** Cents, more than zero. */
+export const PositiveCents = Cents.min(1, { error: 'must be more than 0 cents' });
+/** A row id. */
+export const Id = z.int({ error: 'must be a whole number' }).min(1, { error: 'must be 1 or more' });
+/** Milliseconds since the epoch. */
+export const Millis = z.int().min(0);
+/** A Bitcoin address as text; the core checks it against the network. */
+export const Address = z
+  .string({ error: 'must be a Bitcoin address' })
+  .trim()
+  .min(1, { error: 'must be a Bitcoin address' })
+  .max(100, { error: 'is too long for a Bitcoin address' });
+
+export const NETWORK_NAMES = ['regtest', 'signet', 'testnet', 'mainnet'] as const;
+export const Network = z.enum(NETWORK_NAMES);
+
+export const VAULT_STATES = [
+  'pending',
+  'active',
+  'warning',
+  'liquidating',
+  'liquidated',
+  'closed',
+] as const;
+export const VaultState = z.enum(VAULT_STATES);
+
+/** Where the oracle price stands (SPEC §7). */
+export const PriceStatus = z.enum(['ok', 'stale', 'insufficient-sources', 'held']);
+
+export const VaultParams = z.object({
+  confirmations: z.int(),
+  liquidationRatioBps: z.int(),
+  warningRatioBps: z.int(),
+  penaltyBps: z.int(),
+  debtFloorCents: z.int(),
+  auctionDurationSeconds: z.int(),
+  auctionStartBps: z.int(),
+  auctionFloorBps: z.int(),
+});
+
+/** A vault as the UI shows it. `ratioBps` is at the last accepted price (null without debt or price). */
+export const Vault = z.object({
+  id: z.int(),
+  keySetId: z.int(),
+  index: z.int(),
+  label: z.string().nullable(),
+  state: VaultState,
+  address: z.string(),
+  descriptor: z.string(),
+  collateralSats: Sats,
+  incomingSats: Sats,
+  debtCents: Cents,
+  ratioBps: z.int().nullable(),
+  liquidationPriceCents: Cents.nullable(),
+  warningPriceCents: Cents.nullable(),
+  plannedDepositSats: Sats.nullable(),
+  returnAddress: z.string().nullable(),
+  /** A spend of the vault's coins that is signed or broadcast but not yet confirmed. */
+  pendingSpend: z
+    .object({ kind: z.string(), txid: z.string().nullable(), state: z.string() })
+    .nullable(),
+  createdAt: Millis,
+  updatedAt: Millis,
+});
+
+/** One row of the vault list. */
+export const VaultSummary = Vault.pick({
+  id: true,
+  label: true,
+  state: true,
+  address: true,
+  collateralSats: true,
+  incomingSats: true,
+  debtCents: true,
+  ratioBps: true,
+  liquidationPriceCents: true,
+  createdAt: true,
+});
+
+export const VAULT_SORT_KEYS = ['id', 'state', 'collateral', 'debt', 'ratio'] as const;
+
+export const VaultTotals = z.object({
+  count: z.int(),
+  collateralSats: Sats,
+  debtCents: Cents,
+  byState: z.record(VaultState, z.int()),
+});
+
+export const PriceAnswer = z.object({
+  source: z.string(),
+  priceCents: Cents.nullable(),
+  error: z.string().nullable(),
+  /** Why it was left out of the price; null when used. */
+  dropped: z.string().nullable(),
+});
+
+export const Price = z.object({
+  priceCents: Cents.nullable(),
+  status: PriceStatus,
+  /** Why the price cannot be used, in a sentence; null when it can. */
+  message: z.string().nullable(),
+  ageMs: z.int().nullable(),
+  maxAgeMs: z.int(),
+  sources: z.array(z.string()),
+  threshold: z.int(),
+  heldPriceCents: Cents.nullable(),
+  /** Every configured source's answer in the most recent round. */
+  lastRound: z
+    .object({ id: z.int(), ts: Millis, status: PriceStatus, answers: z.array(PriceAnswer) })
+    .nullable(),
+});
+
+export const PricePoint = z.object({
+  ts: Millis,
+  priceCents: Cents,
+  lowCents: Cents,
+  highCents: Cents,
+});
+
+export const VaultHistoryPoint = z.object({
+  ts: Millis,
+  priceCents: Cents,
+  collateralSats: Sats,
+  debtCents: Cents,
+  ratioBps: z.int().nullable(),
+});
+
+export const SignerInfo = z.object({
+  kind: z.enum(['ledger', 'software', 'file']),
+  label: z.string(),
+  /** `[fingerprint/48'/c'/0'/2']xpub` */
+  key: z.string(),
+});
+
+export const Status = z.object({
+  apiVersion: z.int(),
+  network: Network,
+  node: z.object({
+    online: z.boolean(),
+    height: z.int().nullable(),
+    bestBlockHash: z.string().nullable(),
+    blockTime: Millis.nullable(),
+    initialBlockDownload: z.boolean(),
+    message: z.string().nullable(),
+  }),
+  /** True when this is local regtest mode (mining, faucet, simulated price). */
+  regtest: z.boolean(),
+  owner: SignerInfo,
+  bsusdBalanceCents: Cents,
+  params: VaultParams,
+});
+
+export const SpendKind = z.enum(['withdraw', 'close', 'emergency-exit', 'settlement']);
+
+export const SpendPreview = z.object({
+  kind: SpendKind,
+  vaultId: z.int(),
+  destination: z.string(),
+  inputs: z.array(z.object({ txid: z.string(), vout: z.int(), amountSats: Sats })),
+  /** In order; `change` marks collateral that stays in (returns to) the vault. */
+  outputs: z.array(z.object({ address: z.string(), amountSats: Sats, change: z.boolean() })),
+  feeSats: Sats,
+  feeRateSatPerKvB: z.int(),
+  ratioAfterBps: z.int().nullable(),
+  /** Which two keys sign, in order. */
+  signers: z.array(z.enum(['owner', 'protocol', 'guardian'])),
+  /** The unsigned PSBT (BIP174, base64) for export to any standard signer. */
+  psbtBase64: z.string(),
+});
+
+export const SpendResult = z.object({
+  spendId: z.int(),
+  txid: z.string(),
+  kind: SpendKind,
+  feeSats: Sats,
+  outputs: z.array(z.object({ address: z.string(), amountSats: Sats })),
+});
+
+export const Auction = z.object({
+  id: z.int(),
+  vaultId: z.int(),
+  state: z.enum(['running', 'settling', 'settled']),
+  startedAt: Millis,
+  tabCents: Cents,
+  coveredCents: Cents,
+  lotSats: Sats,
+  soldSats: Sats,
+  priceCents: Cents,
+  topPriceCents: Cents,
+  floorPriceCents: Cents,
+  cycleStartedAt: Millis,
+  timeLeftMs: z.int(),
+  resets: z.int(),
+  deficitCents: Cents,
+  settlementTxid: z.string().nullable(),
+});
+
+export const TakeResult = z.object({
+  auction: Auction,
+  sats: Sats,
+  costCents: Cents,
+  priceCents: Cents,
+});
+
+export const RecoveryKit = z.object({
+  format: z.string(),
+  network: Network,
+  descriptor: z.string(),
+  policy: z.string(),
+  keys: z.object({ owner: z.string(), protocol: z.string(), guardian: z.string() }),
+  vaultIndexes: z.array(z.int()),
+  note: z.string(),
+});
+
+export const Settings = z.object({
+  network: Network,
+  params: VaultParams,
+  node: z.object({
+    kind: z.enum(['local-regtest', 'rpc']),
+    rpcUrl: z.string().nullable(),
+    watchWallet: z.string(),
+    dataDir: z.string().nullable(),
+  }),
+  oracle: z.object({
+    sources: z.array(
+      z.object({ name: z.string(), enabled: z.boolean(), baseUrl: z.string().nullable() }),
+    ),
+    threshold: z.int(),
+    maxAgeMs: z.int(),
+    intervalMs: z.int(),
+    maxDeviationBps: z.int(),
+    circuitBreakerBps: z.int(),
+  }),
+  keys: z.object({ owner: SignerInfo, protocol: SignerInfo, guardian: SignerInfo }),
+  updates: z.object({ automatic: z.boolean(), note: z.string() }),
+});
+
+export const PsbtSummary = z.object({
+  inputs: z.array(
+    z.object({ txid: z.string(), vout: z.int(), amountSats: Sats.nullable(), signatures: z.int() }),
+  ),
+  outputs: z.array(z.object({ address: z.string().nullable(), amountSats: Sats })),
+  feeSats: Sats.nullable(),
+  complete: z.boolean(),
+});
+
+/** One instruction for the person holding a signing device (Caravan-style interaction message). */
+export const SignerPrompt = z.object({
+  state: z.enum(['pending', 'active', 'done', 'failed']),
+  level: z.enum(['info', 'warning', 'error', 'success']),
+  code: z.string(),
+  text: z.string(),
+});

@@ -1,0 +1,149 @@
+/**
+ * The headless host (SPEC §2): the whole core in plain Node — key store, BitStable node with
+ * background work, the API service and the gateway — started and stopped as one.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BitStableNode } from '../app/bitstable-node';
+import { createApiService, type ApiService } from '../api/dispatcher';
+import { network as networkInfo, type NetworkName } from '../config/networks';
+import { BitStableError } from '../errors';
+import { PassphraseKeyStore } from '../keys/passphrase-keystore';
+import { checkBindHost, startGateway, type Gateway, type GatewayLogger } from './server';
+import { loadTokens } from './tokens';
+
+export interface HeadlessOptions {
+  dataDir: string;
+  network: NetworkName;
+  port: number;
+  host?: string;
+  allowRemote?: boolean;
+  /** From BITSTABLE_PASSPHRASE; on regtest a generated one is kept in a 0600 file when absent. */
+  passphrase?: string;
+  staticDir?: string;
+  extraOrigins?: string[];
+  logger: GatewayLogger;
+}
+
+export interface HeadlessHost {
+  node: BitStableNode;
+  api: ApiService;
+  gateway: Gateway;
+  /** The URL to open, with the token in the fragment (never sent to a server). */
+  openUrl: string;
+  tokenFile: string;
+  stop(): Promise<void>;
+}
+
+const PASSPHRASE_FILE = 'headless-passphrase';
+
+/** The key store's passphrase: given, or on regtest generated once and kept in a 0600 file. */
+export function resolvePassphrase(
+  dataDir: string,
+  network: NetworkName,
+  given: string | undefined,
+  logger: GatewayLogger,
+): string {
+  if (given) return given;
+  if (network !== 'regtest') {
+    throw new BitStableError(
+      'INVALID_CONFIG',
+      `Set BITSTABLE_PASSPHRASE: on ${network} the node's keys are encrypted with a passphrase you choose.`,
+      { network },
+    );
+  }
+  const dir = join(dataDir, network);
+  const file = join(dir, PASSPHRASE_FILE);
+  if (existsSync(file)) {
+    chmodSync(file, 0o600);
+    logger.warn(
+      { file },
+      'regtest: the key store passphrase is read from a 0600 file (set BITSTABLE_PASSPHRASE to use your own)',
+    );
+    return readFileSync(file, 'utf8').trim();
+  }
+  mkdirSync(dir, { recursive: true });
+  const passphrase = randomBytes(24).toString('base64url');
+  writeFileSync(file, `${passphrase}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  logger.warn(
+    { file },
+    'regtest: generated a key store passphrase and kept it in a 0600 file (set BITSTABLE_PASSPHRASE to use your own)',
+  );
+  return passphrase;
+}
+
+/** Starts everything; on failure stops what it started. */
+export async function startHeadless(options: HeadlessOptions): Promise<HeadlessHost> {
+  const log = options.logger;
+  const net = networkInfo(options.network);
+  // Refused before anything starts, so a bad bind never leaves a bitcoind behind.
+  checkBindHost(options.host ?? '127.0.0.1', options.allowRemote ?? false);
+  mkdirSync(options.dataDir, { recursive: true });
+  const { tokens, created, path: tokenFile } = loadTokens(options.dataDir);
+  if (created) log.info({ tokenFile }, 'created the gateway token file (0600)');
+
+  const passphrase = resolvePassphrase(options.dataDir, net.name, options.passphrase, log);
+  const keyStore = new PassphraseKeyStore(join(options.dataDir, net.name, 'keys'), passphrase);
+
+  let progressSink: (text: string) => void = () => {};
+  const node = await BitStableNode.start({
+    dataDir: options.dataDir,
+    network: net.name,
+    keyStore,
+    onProgress: (line) => {
+      log.info({ progress: line }, line);
+      progressSink(line);
+    },
+  });
+  let api: ApiService | null = null;
+  try {
+    api = createApiService({
+      core: node,
+      host: {
+        dataDir: options.dataDir,
+        updates: {
+          automatic: false,
+          note: 'The headless host does not update itself; update it with git pull and npm ci.',
+        },
+      },
+      logger: log,
+    });
+    const service = api;
+    progressSink = (text) => service.emit({ type: 'progress', payload: { text } });
+    const gateway = await startGateway({
+      api,
+      core: node,
+      tokens,
+      port: options.port,
+      ...(options.host ? { host: options.host } : {}),
+      ...(options.allowRemote ? { allowRemote: true } : {}),
+      ...(options.staticDir ? { staticDir: options.staticDir } : {}),
+      ...(options.extraOrigins ? { extraOrigins: options.extraOrigins } : {}),
+      logger: log,
+    });
+    node.startBackground();
+    const owner = tokens.find((t) => t.roles.includes('admin')) ?? tokens[0]!;
+    let stopped: Promise<void> | null = null;
+    return {
+      node,
+      api,
+      gateway,
+      openUrl: `${gateway.url}/#token=${owner.token}`,
+      tokenFile,
+      stop() {
+        stopped ??= (async () => {
+          await gateway.close();
+          service.close();
+          await node.stop();
+        })();
+        return stopped;
+      },
+    };
+  } catch (err) {
+    api?.close();
+    await node.stop();
+    throw err;
+  }
+}

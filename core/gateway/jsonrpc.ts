@@ -1,0 +1,106 @@
+/**
+ * JSON-RPC 2.0 framing over the dispatcher: one request (or a batch) in, responses out. The
+ * transport (WebSocket message, HTTP POST body) is the caller's business.
+ */
+import type { CallContext, DispatchOutcome } from '../api/dispatcher';
+import type { ApiError, ApiErrorCode } from '../api/errors';
+
+type Id = string | number | null;
+
+export interface RpcResponse {
+  jsonrpc: '2.0';
+  id: Id;
+  result?: unknown;
+  error?: { code: number; message: string; data: { code: ApiErrorCode } & Record<string, unknown> };
+}
+
+/** JSON-RPC's numeric codes for our string codes (the string code is always in error.data.code). */
+export function rpcCode(code: ApiErrorCode): number {
+  switch (code) {
+    case 'METHOD_NOT_FOUND':
+      return -32601;
+    case 'INVALID_ARGUMENT':
+      return -32602;
+    case 'INTERNAL':
+      return -32603;
+    case 'UNAUTHENTICATED':
+      return -32001;
+    case 'FORBIDDEN':
+      return -32003;
+    default:
+      return -32000;
+  }
+}
+
+export function errorResponse(id: Id, error: ApiError): RpcResponse {
+  return {
+    jsonrpc: '2.0',
+    id,
+    error: {
+      code: rpcCode(error.code),
+      message: error.message,
+      data: { ...(error.data ?? {}), code: error.code },
+    },
+  };
+}
+
+const MAX_BATCH = 50;
+
+type Dispatch = (method: string, params: unknown, ctx: CallContext) => Promise<DispatchOutcome>;
+
+/** Handles one JSON text; returns the response text, or null when nothing is to be sent back. */
+export async function handleRpcText(
+  text: string,
+  ctx: CallContext,
+  dispatch: Dispatch,
+): Promise<string | null> {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    const r = errorResponse(null, {
+      code: 'INVALID_ARGUMENT',
+      message: 'The request is not valid JSON.',
+    });
+    r.error!.code = -32700;
+    return JSON.stringify(r);
+  }
+  if (Array.isArray(body)) {
+    if (body.length === 0 || body.length > MAX_BATCH) {
+      return JSON.stringify(
+        errorResponse(null, {
+          code: 'INVALID_ARGUMENT',
+          message: `A batch holds 1 to ${MAX_BATCH} requests.`,
+        }),
+      );
+    }
+    const out = (await Promise.all(body.map((b) => handleOne(b, ctx, dispatch)))).filter(
+      (r): r is RpcResponse => r !== null,
+    );
+    return out.length ? JSON.stringify(out) : null;
+  }
+  const r = await handleOne(body, ctx, dispatch);
+  return r ? JSON.stringify(r) : null;
+}
+
+async function handleOne(
+  req: unknown,
+  ctx: CallContext,
+  dispatch: Dispatch,
+): Promise<RpcResponse | null> {
+  const r = req as { jsonrpc?: unknown; id?: unknown; method?: unknown; params?: unknown };
+  const id: Id = typeof r?.id === 'string' || typeof r?.id === 'number' ? r.id : null;
+  if (typeof r !== 'object' || r === null || r.jsonrpc !== '2.0' || typeof r.method !== 'string') {
+    const resp = errorResponse(id, {
+      code: 'INVALID_ARGUMENT',
+      message: 'A request needs "jsonrpc": "2.0" and a method name.',
+    });
+    resp.error!.code = -32600;
+    return resp;
+  }
+  const outcome = await dispatch(r.method, r.params, ctx);
+  if (!('id' in r)) return null; // a notification: no answer
+  return outcome.ok
+    ? { jsonrpc: '2.0', id, result: outcome.result }
+    : errorResponse(id, outcome.error);
+}

@@ -1,0 +1,427 @@
+/**
+ * The headless host's gateway (SPEC §2, §10): one HTTP server on loopback that serves
+ *   - JSON-RPC 2.0 over WebSocket at /rpc (calls and pushed events), and over HTTP POST /rpc;
+ *   - GET /health (JSON) and GET /metrics (Prometheus text, bearer token);
+ *   - the built renderer at /.
+ * Every call needs a bearer token whose roles grant the method's permission. WebSocket upgrades
+ * from a browser page must come from the gateway's own origin, and on loopback the Host header
+ * must name loopback (no DNS rebinding).
+ */
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { isIP } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { extname, join, resolve, sep } from 'node:path';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Role } from '../api/contract';
+import type { ApiService } from '../api/dispatcher';
+import type { ApiError } from '../api/errors';
+import type { ApiCore } from '../api/handlers';
+import { BitStableError } from '../errors';
+import { healthReport } from './health';
+import { handleRpcText } from './jsonrpc';
+import { createMetrics } from './metrics';
+import { matchToken, type TokenEntry } from './tokens';
+
+/** The WebSocket subprotocol of the API; a browser sends its token as a second one, `bearer.<token>`. */
+export const WS_PROTOCOL = 'bitstable.v1';
+export const WS_TOKEN_PREFIX = 'bearer.';
+const MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+/** The CSP the renderer runs under (as in renderer/index.html). */
+const CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self' ws://127.0.0.1:* http://127.0.0.1:* ws://localhost:* http://localhost:*; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+export interface GatewayLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface GatewayOptions {
+  api: ApiService;
+  core: ApiCore;
+  /** Tokens and their roles (from the 0600 token file). */
+  tokens: readonly TokenEntry[];
+  /** Default 127.0.0.1. Anything else needs `allowRemote`. */
+  host?: string;
+  /** 0 picks a free port. */
+  port: number;
+  allowRemote?: boolean;
+  /** The built renderer (out/renderer). */
+  staticDir?: string;
+  /** More origins allowed to open the WebSocket (e.g. a Vite dev server). */
+  extraOrigins?: string[];
+  logger?: GatewayLogger;
+}
+
+export interface Gateway {
+  /** The base URL, e.g. http://127.0.0.1:7420 */
+  url: string;
+  port: number;
+  host: string;
+  close(): Promise<void>;
+}
+
+/** True for 127.0.0.0/8, ::1 and localhost. */
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '');
+  if (h === 'localhost') return true;
+  if (isIP(h) === 4) return h.startsWith('127.');
+  if (isIP(h) === 6) return h === '::1' || h === '0:0:0:0:0:0:0:1';
+  return false;
+}
+
+/** Refuses a non-loopback bind unless explicitly allowed (INVALID_CONFIG). */
+export function checkBindHost(host: string, allowRemote: boolean): void {
+  if (!isLoopback(host) && !allowRemote) {
+    throw new BitStableError(
+      'INVALID_CONFIG',
+      `The gateway listens on loopback only; ${host} is not a loopback address. Pass --allow-remote to listen on it anyway (and put TLS in front of it).`,
+      { host },
+    );
+  }
+}
+
+/** Starts the gateway; resolves once it listens. */
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const host = options.host ?? '127.0.0.1';
+  checkBindHost(host, options.allowRemote ?? false);
+  const log = options.logger;
+  const metrics = createMetrics(options.core);
+  const api = options.api;
+  const dispatch: ApiService['dispatch'] = async (method, params, ctx) => {
+    const started = performance.now();
+    const outcome = await api.dispatch(method, params, ctx);
+    metrics.observeCall(
+      method.slice(0, 40),
+      outcome.ok ? 'ok' : outcome.error.code,
+      performance.now() - started,
+    );
+    return outcome;
+  };
+  const staticRoot = options.staticDir ? resolve(options.staticDir) : null;
+
+  let port = options.port;
+  const allowedHosts = () => {
+    const hosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
+    if (!isLoopback(host)) hosts.add(`${host.includes(':') ? `[${host}]` : host}:${port}`);
+    return hosts;
+  };
+  const allowedOrigins = () =>
+    new Set([...[...allowedHosts()].map((h) => `http://${h}`), ...(options.extraOrigins ?? [])]);
+
+  /** The roles of the request's bearer token, or null. */
+  const rolesOf = (req: IncomingMessage): readonly Role[] | null => {
+    const header = req.headers.authorization;
+    let presented: string | null = null;
+    if (typeof header === 'string' && /^Bearer /i.test(header)) presented = header.slice(7).trim();
+    if (!presented) {
+      const protocols = String(req.headers['sec-websocket-protocol'] ?? '')
+        .split(',')
+        .map((s) => s.trim());
+      const p = protocols.find((s) => s.startsWith(WS_TOKEN_PREFIX));
+      if (p) presented = p.slice(WS_TOKEN_PREFIX.length);
+    }
+    return matchToken(options.tokens, presented)?.roles ?? null;
+  };
+
+  const hostOk = (req: IncomingMessage) =>
+    !isLoopback(host) || allowedHosts().has(String(req.headers.host ?? ''));
+
+  const server: Server = createServer((req, res) => {
+    void handleHttp(req, res).catch((err) => {
+      log?.error({ err }, 'gateway request failed');
+      if (!res.headersSent)
+        sendJson(res, 500, {
+          error: {
+            code: 'INTERNAL',
+            message: 'Something went wrong inside BitStable. The log has details.',
+          },
+        });
+      else res.destroy();
+    });
+  });
+
+  async function handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    res.setHeader('X-Frame-Options', 'DENY');
+    if (!hostOk(req)) {
+      sendJson(
+        res,
+        421,
+        errorBody('FORBIDDEN', 'This gateway answers only to its loopback address.'),
+      );
+      return;
+    }
+    const url = { pathname: pathOf(req) };
+    if (url.pathname === '/health' && req.method === 'GET') {
+      const report = await healthReport(options.core);
+      res.setHeader('Cache-Control', 'no-store');
+      sendJson(res, report.status === 'down' ? 503 : 200, report);
+      return;
+    }
+    if (url.pathname === '/metrics' && req.method === 'GET') {
+      if (!rolesOf(req)) {
+        sendJson(
+          res,
+          401,
+          errorBody('UNAUTHENTICATED', 'Send a gateway token as "Authorization: Bearer <token>".'),
+        );
+        return;
+      }
+      res.writeHead(200, {
+        'Content-Type': metrics.registry.contentType,
+        'Cache-Control': 'no-store',
+      });
+      res.end(await metrics.registry.metrics());
+      return;
+    }
+    if (url.pathname === '/rpc') {
+      await handleHttpRpc(req, res);
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      sendJson(res, 405, errorBody('INVALID_ARGUMENT', 'Only GET is served here.'));
+      return;
+    }
+    serveStatic(url.pathname, res);
+  }
+
+  async function handleHttpRpc(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method !== 'POST') {
+      sendJson(
+        res,
+        405,
+        errorBody(
+          'INVALID_ARGUMENT',
+          'POST a JSON-RPC 2.0 request to /rpc, or open a WebSocket there.',
+        ),
+      );
+      return;
+    }
+    // Browsers may not call this from other sites: a foreign Origin is refused outright.
+    const origin = req.headers.origin;
+    if (origin !== undefined && !allowedOrigins().has(origin)) {
+      sendJson(res, 403, errorBody('FORBIDDEN', 'Calls from other sites are refused.'));
+      return;
+    }
+    if (!String(req.headers['content-type'] ?? '').startsWith('application/json')) {
+      sendJson(res, 415, errorBody('INVALID_ARGUMENT', 'Send the request as application/json.'));
+      return;
+    }
+    const roles = rolesOf(req);
+    const body = await readBody(req);
+    if (body === null) {
+      sendJson(
+        res,
+        413,
+        errorBody('INVALID_ARGUMENT', `The request is larger than ${MAX_BODY_BYTES} bytes.`),
+      );
+      return;
+    }
+    if (!roles) {
+      sendJson(
+        res,
+        401,
+        rpcErrorFor(body, {
+          code: 'UNAUTHENTICATED',
+          message: 'A valid gateway token is needed: send "Authorization: Bearer <token>".',
+        }),
+      );
+      return;
+    }
+    const out = await handleRpcText(body, { roles }, dispatch);
+    if (out === null) {
+      res.writeHead(204).end();
+      return;
+    }
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
+    res.end(out);
+  }
+
+  function serveStatic(pathname: string, res: ServerResponse): void {
+    if (!staticRoot || !existsSync(join(staticRoot, 'index.html'))) {
+      res.writeHead(503, { 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end(
+        'The BitStable UI is not built. Run `npm run headless` (it builds it) or `npx electron-vite build`.\n',
+      );
+      return;
+    }
+    let rel: string;
+    try {
+      rel = decodeURIComponent(pathname);
+    } catch {
+      rel = '/';
+    }
+    let file = resolve(staticRoot, `.${rel}`);
+    if (file !== staticRoot && !file.startsWith(staticRoot + sep))
+      file = join(staticRoot, 'index.html');
+    if (!existsSync(file) || !statSync(file).isFile()) {
+      // Unknown paths without an extension are app routes: serve the app.
+      if (extname(rel)) {
+        sendJson(res, 404, errorBody('INVALID_ARGUMENT', 'Not found.'));
+        return;
+      }
+      file = join(staticRoot, 'index.html');
+    }
+    const immutable = file.includes(`${sep}assets${sep}`);
+    res.writeHead(200, {
+      'Content-Type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream',
+      'Content-Security-Policy': CSP,
+      'Cache-Control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
+    });
+    createReadStream(file).pipe(res);
+  }
+
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: MAX_BODY_BYTES,
+    handleProtocols: (protocols) => (protocols.has(WS_PROTOCOL) ? WS_PROTOCOL : false),
+  });
+
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = { pathname: pathOf(req) };
+    const refuse = (status: number, error: ApiError) => {
+      const body = JSON.stringify({ error });
+      socket.end(
+        `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+    };
+    if (url.pathname !== '/rpc')
+      return refuse(404, { code: 'INVALID_ARGUMENT', message: 'The API is at /rpc.' });
+    if (!hostOk(req))
+      return refuse(421, {
+        code: 'FORBIDDEN',
+        message: 'This gateway answers only to its loopback address.',
+      });
+    // A browser always sends Origin: only the gateway's own pages may open the API socket.
+    const origin = req.headers.origin;
+    if (origin !== undefined && !allowedOrigins().has(origin)) {
+      log?.warn({ origin }, 'refused a WebSocket from a foreign origin');
+      return refuse(403, {
+        code: 'FORBIDDEN',
+        message: `WebSocket connections from ${origin.slice(0, 100)} are refused.`,
+      });
+    }
+    const roles = rolesOf(req);
+    if (!roles)
+      return refuse(401, {
+        code: 'UNAUTHENTICATED',
+        message: 'A valid gateway token is needed to open the API socket.',
+      });
+    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, roles));
+  });
+
+  function onConnection(ws: WebSocket, roles: readonly Role[]): void {
+    const unsubscribe = api.subscribe((event) => {
+      if (ws.readyState === ws.OPEN)
+        ws.send(JSON.stringify({ jsonrpc: '2.0', method: 'event', params: event }));
+    });
+    ws.on('message', (data, isBinary) => {
+      if (isBinary) return;
+      void handleRpcText(data.toString(), { roles }, dispatch).then((out) => {
+        if (out !== null && ws.readyState === ws.OPEN) ws.send(out);
+      });
+    });
+    ws.on('close', unsubscribe);
+    ws.on('error', unsubscribe);
+  }
+
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new BitStableError(
+              'INVALID_CONFIG',
+              `Port ${options.port} on ${host} is already in use. Pick another with --port.`,
+              { port: options.port },
+            )
+          : err,
+      ),
+    );
+    server.listen(options.port, host, () => resolveListen());
+  });
+  const address = server.address();
+  port = typeof address === 'object' && address ? address.port : options.port;
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+  const gateway: Gateway = {
+    url: `http://${shownHost}:${port}`,
+    port,
+    host,
+    async close() {
+      for (const client of wss.clients) client.terminate();
+      wss.close();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+  log?.info({ url: gateway.url }, 'gateway listening');
+  return gateway;
+}
+
+/** The request's path without the query, with repeated slashes collapsed. */
+function pathOf(req: IncomingMessage): string {
+  const raw = (req.url ?? '/').split(/[?#]/)[0] ?? '/';
+  return raw.replace(/\/{2,}/g, '/') || '/';
+}
+
+function errorBody(code: ApiError['code'], message: string) {
+  return { error: { code, message } };
+}
+
+/** A JSON-RPC error reply for a request refused before dispatch (keeps its id when it has one). */
+function rpcErrorFor(body: string, error: ApiError) {
+  let id: string | number | null = null;
+  try {
+    const parsed = JSON.parse(body) as { id?: unknown };
+    if (typeof parsed?.id === 'string' || typeof parsed?.id === 'number') id = parsed.id;
+  } catch {
+    id = null;
+  }
+  return {
+    jsonrpc: '2.0',
+    id,
+    error: { code: -32001, message: error.message, data: { code: error.code } },
+  };
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8' });
+  res.end(JSON.stringify(body));
+}
+
+function readBody(req: IncomingMessage): Promise<string | null> {
+  return new Promise((resolveBody, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooBig = false;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY_BYTES) tooBig = true;
+      else chunks.push(c);
+    });
+    req.on('end', () => resolveBody(tooBig ? null : Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  421: 'Misdirected Request',
+};
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json',
+  '.woff2': 'font/woff2',
+  '.map': 'application/json',
+};

@@ -1,0 +1,83 @@
+/**
+ * Bearer tokens of the headless gateway (SPEC §10): random tokens with roles, kept in a 0600
+ * file in the data folder. The first start writes one token with every role.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { z } from 'zod';
+import { ROLES, type Role } from '../api/contract';
+import { BitStableError } from '../errors';
+
+export const TOKEN_FILE = 'gateway-tokens.json';
+
+const TokenEntry = z.object({
+  label: z.string().max(100),
+  roles: z.array(z.enum(ROLES)).min(1),
+  token: z.string().regex(/^[A-Za-z0-9_-]{32,128}$/),
+});
+const TokenFile = z.object({ version: z.literal(1), tokens: z.array(TokenEntry) });
+export type TokenEntry = z.infer<typeof TokenEntry>;
+
+/** A new random token: 256 bits, base64url (valid inside a WebSocket subprotocol name). */
+export function newToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/** The token file's path in a data folder. */
+export const tokenFilePath = (dataDir: string) => join(dataDir, TOKEN_FILE);
+
+/** Reads the token file, creating it with one all-roles token on first start; keeps it 0600. */
+export function loadTokens(dataDir: string): {
+  tokens: TokenEntry[];
+  created: boolean;
+  path: string;
+} {
+  const path = tokenFilePath(dataDir);
+  if (!existsSync(path)) {
+    const tokens = [{ label: 'owner (every role)', roles: ['admin'] as Role[], token: newToken() }];
+    writeTokens(path, tokens);
+    return { tokens, created: true, path };
+  }
+  if ((statSync(path).mode & 0o077) !== 0) chmodSync(path, 0o600);
+  let parsed: z.infer<typeof TokenFile>;
+  try {
+    parsed = TokenFile.parse(JSON.parse(readFileSync(path, 'utf8')));
+  } catch (err) {
+    throw new BitStableError(
+      'INVALID_CONFIG',
+      `The gateway token file ${path} is not valid. Fix it or delete it to get a new token.`,
+      { path },
+      { cause: err },
+    );
+  }
+  return { tokens: parsed.tokens, created: false, path };
+}
+
+/** Adds a token with `roles` to the file; returns it. */
+export function addToken(dataDir: string, roles: Role[], label: string): TokenEntry {
+  const { tokens, path } = loadTokens(dataDir);
+  const entry = TokenEntry.parse({ label, roles, token: newToken() });
+  writeTokens(path, [...tokens, entry]);
+  return entry;
+}
+
+function writeTokens(path: string, tokens: TokenEntry[]): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, `${JSON.stringify({ version: 1, tokens }, null, 2)}\n`, { mode: 0o600 });
+  chmodSync(path, 0o600);
+}
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+/** Finds the entry for a presented token in constant time per entry; null when none matches. */
+export function matchToken(
+  tokens: readonly TokenEntry[],
+  presented: string | null,
+): TokenEntry | null {
+  if (!presented) return null;
+  const p = digest(presented);
+  let found: TokenEntry | null = null;
+  for (const t of tokens) if (timingSafeEqual(digest(t.token), p)) found = t;
+  return found;
+}

@@ -1,0 +1,178 @@
+/** The frame: navigation, the price and node at a glance, the connection, device prompts. */
+import { useCallback, useState, type ReactNode } from 'react';
+import { useApi, useConnection, useEvents } from '../api/context';
+import { bsusd, duration, usd } from '../lib/format';
+import { href, type Route } from '../lib/route';
+
+const NAV: { page: Route['page']; label: string; to: string; regtestOnly?: boolean }[] = [
+  { page: 'dashboard', label: 'Dashboard', to: href.dashboard },
+  { page: 'create', label: 'New vault', to: href.create },
+  { page: 'auctions', label: 'Auctions', to: href.auctions },
+  { page: 'regtest', label: 'Regtest', to: href.regtest, regtestOnly: true },
+  { page: 'settings', label: 'Settings', to: href.settings },
+];
+
+export function Layout({ route, children }: { route: Route; children: ReactNode }) {
+  const status = useApi('status.get', {}, { refetchInterval: 15_000 });
+  const price = useApi('price.get', {}, { refetchInterval: 5_000 });
+  const connection = useConnection();
+  const regtest = status.data?.regtest ?? false;
+  const current = route.page === 'vault' ? 'dashboard' : route.page;
+
+  return (
+    <div className="shell">
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <aside className="sidebar">
+        <div className="brand">
+          <span className="brand-mark" aria-hidden="true">
+            B
+          </span>
+          <span>
+            BitStable
+            <small>{status.data ? networkName(status.data.network) : ' '}</small>
+          </span>
+        </div>
+        <nav aria-label="Main">
+          <ul>
+            {NAV.filter((n) => !n.regtestOnly || regtest).map((n) => (
+              <li key={n.page}>
+                <a
+                  href={n.to}
+                  className={current === n.page ? 'active' : ''}
+                  aria-current={current === n.page ? 'page' : undefined}
+                  data-testid={`nav-${n.page}`}
+                >
+                  {n.label}
+                </a>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <div className="sidebar-foot">
+          {status.data && (
+            <div
+              className="balance"
+              data-testid="bsusd-balance"
+              data-cents={status.data.bsusdBalanceCents}
+            >
+              <span className="muted">Your bsUSD</span>
+              <strong className="num">{bsusd(status.data.bsusdBalanceCents)}</strong>
+            </div>
+          )}
+        </div>
+      </aside>
+      <div className="main-col">
+        <header className="topbar">
+          <div className="topbar-price" data-testid="topbar-price">
+            <span className="muted">BTC/USD</span>
+            <strong className="num">
+              {price.data?.priceCents != null ? usd(price.data.priceCents) : '—'}
+            </strong>
+            {price.data && (
+              <span
+                className={`pill ${price.data.status === 'ok' ? 'ok' : 'warn'}`}
+                title={price.data.message ?? undefined}
+              >
+                {price.data.status === 'ok'
+                  ? `fresh · ${duration(price.data.ageMs ?? 0)} ago`
+                  : price.data.status.replace('-', ' ')}
+              </span>
+            )}
+          </div>
+          <div className="topbar-node" data-testid="node-status">
+            <span
+              className={`dot ${status.data?.node.online ? 'ok' : 'down'}`}
+              aria-hidden="true"
+            />
+            {status.data
+              ? status.data.node.online
+                ? `Block ${status.data.node.height?.toLocaleString('en-US')}`
+                : 'Node offline'
+              : 'Connecting…'}
+          </div>
+        </header>
+        {connection !== 'open' && (
+          <div
+            className={`banner ${connection === 'connecting' ? 'info' : 'warn'}`}
+            role="status"
+            data-testid="connection-banner"
+          >
+            {connection === 'connecting' && 'Connecting to BitStable…'}
+            {connection === 'closed' && 'The connection to BitStable dropped. Reconnecting…'}
+            {connection === 'unauthorized' &&
+              'BitStable refused this session. Open the link the host printed (it carries the token), or paste the token in Settings.'}
+          </div>
+        )}
+        {price.data && price.data.status !== 'ok' && price.data.message && (
+          <div className="banner warn" role="status" data-testid="price-banner">
+            {price.data.message}
+          </div>
+        )}
+        <main id="main" tabIndex={-1}>
+          {children}
+        </main>
+      </div>
+      <DevicePrompts />
+    </div>
+  );
+}
+
+function networkName(n: string): string {
+  return n === 'regtest' ? 'Local regtest' : n.charAt(0).toUpperCase() + n.slice(1);
+}
+
+interface PromptItem {
+  id: number;
+  state: string;
+  level: string;
+  text: string;
+  operation: string | null;
+}
+
+/** Signer prompts and progress as they happen; finished ones fade after a while. */
+export function DevicePrompts() {
+  const [items, setItems] = useState<PromptItem[]>([]);
+  const onPrompt = useCallback(
+    (e: { payload: { state: string; level: string; text: string; operation: string | null } }) => {
+      const item = { id: Date.now() + Math.random(), ...e.payload };
+      // A finished interaction replaces its own earlier instructions.
+      const finished = item.state === 'done' || item.state === 'failed';
+      setItems((xs) => [
+        ...xs.filter((x) => !(finished && x.operation === item.operation)).slice(-3),
+        item,
+      ]);
+      if (item.state === 'done' || item.state === 'failed') {
+        setTimeout(() => setItems((xs) => xs.filter((x) => x.id !== item.id)), 8_000);
+      }
+    },
+    [],
+  );
+  useEvents('signer.prompt', onPrompt);
+  if (!items.length) return null;
+  return (
+    <div className="prompts" aria-live="polite" data-testid="device-prompts">
+      {items.map((p) => (
+        <div key={p.id} className={`prompt level-${p.level}`} data-state={p.state}>
+          <strong>
+            {p.state === 'active' || p.state === 'pending'
+              ? 'Signer'
+              : p.state === 'done'
+                ? 'Done'
+                : 'Stopped'}
+          </strong>
+          <span className="prompt-text">{p.text}</span>
+          <button
+            type="button"
+            className="icon-button"
+            aria-label="Dismiss"
+            onClick={() => setItems((xs) => xs.filter((x) => x.id !== p.id))}
+          >
+            ×
+          </button>
+        </div>
+      ))}
+    </div>
+  );
+}

@@ -1,0 +1,563 @@
+/**
+ * Vault operations (SPEC §9), each with a review step before anything happens, and the signing
+ * device's prompts while it signs.
+ */
+import { useCallback, useState } from 'react';
+import type { Result } from '../../../core/api/contract';
+import { useApi, useApiMutation, useEvents } from '../api/context';
+import {
+  btc,
+  bsusd,
+  dollars,
+  parseBtc,
+  parseDollars,
+  pct,
+  ratioAt,
+  satsText,
+  shortHash,
+  usd,
+} from '../lib/format';
+import { Btc, Dialog, download, ErrorNote, Field, fromBase64 } from './ui';
+
+type Vault = Result<'vaults.get'>;
+type Tab = 'mint' | 'repay' | 'withdraw' | 'close' | 'exit' | 'return';
+
+export function Operations({ vault }: { vault: Vault }) {
+  const open = ['active', 'warning'].includes(vault.state);
+  const tabs: { id: Tab; label: string; enabled: boolean }[] = [
+    { id: 'mint', label: 'Mint', enabled: open },
+    {
+      id: 'repay',
+      label: 'Repay',
+      enabled: vault.debtCents > 0 && ['pending', 'active', 'warning'].includes(vault.state),
+    },
+    { id: 'withdraw', label: 'Withdraw', enabled: open && vault.collateralSats > 0 },
+    { id: 'close', label: 'Close', enabled: open && vault.debtCents === 0 },
+    {
+      id: 'exit',
+      label: 'Emergency exit',
+      enabled:
+        ['active', 'warning', 'liquidating'].includes(vault.state) && vault.collateralSats > 0,
+    },
+    {
+      id: 'return',
+      label: 'Return address',
+      enabled: !['liquidated', 'closed'].includes(vault.state),
+    },
+  ];
+  const available = tabs.filter((t) => t.enabled);
+  const [tab, setTab] = useState<Tab | null>(available[0]?.id ?? null);
+  // The chosen tab stays open even when the vault's state disables it, so a result stays on screen.
+  const current = tabs.find((t) => t.id === tab) ?? null;
+  if (
+    !current ||
+    vault.state === 'liquidated' ||
+    (vault.state === 'closed' && current.id !== 'close')
+  ) {
+    return (
+      <p className="muted">This vault is {vault.state}; there is nothing more to do with it.</p>
+    );
+  }
+  return (
+    <div className="ops" data-testid="operations">
+      <div className="tabs" role="tablist" aria-label="Operations">
+        {tabs.map((t) => (
+          <button
+            key={t.id}
+            type="button"
+            role="tab"
+            id={`tab-${t.id}`}
+            aria-selected={current.id === t.id}
+            aria-controls={`panel-${t.id}`}
+            className={`tab ${current.id === t.id ? 'active' : ''}`}
+            disabled={!t.enabled && current.id !== t.id}
+            onClick={() => setTab(t.id)}
+            data-testid={`op-tab-${t.id}`}
+          >
+            {t.label}
+          </button>
+        ))}
+      </div>
+      <div
+        role="tabpanel"
+        id={`panel-${current.id}`}
+        aria-labelledby={`tab-${current.id}`}
+        className="tab-panel"
+      >
+        {current.id === 'mint' && <DebtForm vault={vault} kind="mint" />}
+        {current.id === 'repay' && <DebtForm vault={vault} kind="repay" />}
+        {current.id === 'withdraw' && <SpendForm vault={vault} kind="withdraw" />}
+        {current.id === 'close' && <SpendForm vault={vault} kind="close" />}
+        {current.id === 'exit' && <SpendForm vault={vault} kind="exit" />}
+        {current.id === 'return' && <ReturnAddressForm vault={vault} />}
+      </div>
+    </div>
+  );
+}
+
+/** Mint or repay: amount → review (debt and ratio after) → confirm. */
+function DebtForm({ vault, kind }: { vault: Vault; kind: 'mint' | 'repay' }) {
+  const [amount, setAmount] = useState('');
+  const [review, setReview] = useState(false);
+  const price = useApi('price.get', {});
+  const status = useApi('status.get', {});
+  const mutation = useApiMutation(kind === 'mint' ? 'vaults.mint' : 'vaults.repay');
+  const cents = parseDollars(amount);
+  const debtAfter =
+    cents === null ? null : kind === 'mint' ? vault.debtCents + cents : vault.debtCents - cents;
+  const p = price.data?.priceCents ?? null;
+  const ratioAfter =
+    debtAfter === null || p === null || debtAfter < 0
+      ? null
+      : ratioAt(vault.collateralSats, debtAfter, p);
+  const params = status.data?.params;
+  const balance = status.data?.bsusdBalanceCents ?? 0;
+  const maxMint =
+    p && params
+      ? Math.max(
+          0,
+          Number(
+            (BigInt(vault.collateralSats) * BigInt(p) * 10_000n) /
+              (BigInt(params.liquidationRatioBps) * 100_000_000n),
+          ) - vault.debtCents,
+        )
+      : null;
+  const verb = kind === 'mint' ? 'Mint' : 'Repay';
+
+  return (
+    <form
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (cents) {
+          mutation.reset();
+          setReview(true);
+        }
+      }}
+    >
+      <Field
+        label={`${verb} bsUSD`}
+        htmlFor={`${kind}-amount`}
+        hint={
+          kind === 'mint'
+            ? maxMint !== null &&
+              `At most about ${bsusd(maxMint)} keeps the ratio at 150 %. The debt must be at least ${bsusd(params?.debtFloorCents ?? 0)}.`
+            : `You hold ${bsusd(balance)}; the vault owes ${bsusd(vault.debtCents)}. Repay all of it, or leave at least ${bsusd(params?.debtFloorCents ?? 0)}.`
+        }
+      >
+        <div className="row gap">
+          <input
+            id={`${kind}-amount`}
+            className="input grow"
+            value={amount}
+            onChange={(e) => setAmount(e.target.value)}
+            inputMode="decimal"
+            placeholder="0.00"
+            aria-invalid={amount !== '' && !cents}
+            data-testid={`${kind}-amount`}
+          />
+          <span className="unit">bsUSD</span>
+          {kind === 'repay' && (
+            <button
+              type="button"
+              className="button ghost small"
+              onClick={() =>
+                setAmount(dollars(Math.min(vault.debtCents, balance)).replace(/,/g, ''))
+              }
+            >
+              All
+            </button>
+          )}
+        </div>
+      </Field>
+      {amount !== '' && !cents && (
+        <div className="error-note">
+          Write an amount in bsUSD with at most 2 decimals, e.g. 4500.00.
+        </div>
+      )}
+      <div className="actions">
+        <button
+          type="submit"
+          className="button primary"
+          disabled={!cents}
+          data-testid={`${kind}-review`}
+        >
+          Review
+        </button>
+      </div>
+      <Dialog
+        open={review}
+        title={`${verb} ${cents ? bsusd(cents) : ''}`}
+        onClose={() => setReview(false)}
+        testId={`${kind}-dialog`}
+      >
+        {mutation.isSuccess ? (
+          <div className="result ok" data-testid="op-result">
+            <p>
+              Done. Vault #{vault.id} now owes <strong>{bsusd(mutation.data.debtCents)}</strong>
+              {mutation.data.ratioBps !== null && <> at {pct(mutation.data.ratioBps)}</>}.
+            </p>
+            <div className="actions">
+              <button
+                type="button"
+                className="button primary"
+                onClick={() => {
+                  setReview(false);
+                  setAmount('');
+                  mutation.reset();
+                }}
+                autoFocus
+                data-testid="op-done"
+              >
+                Close
+              </button>
+            </div>
+          </div>
+        ) : (
+          <>
+            <dl className="review">
+              <dt>Debt now</dt>
+              <dd>{bsusd(vault.debtCents)}</dd>
+              <dt>Debt after</dt>
+              <dd data-testid="review-debt-after">
+                {debtAfter === null ? '—' : bsusd(Math.max(0, debtAfter))}
+              </dd>
+              <dt>Ratio after</dt>
+              <dd>
+                {debtAfter === 0 ? 'no debt' : pct(ratioAfter)} at {p ? usd(p) : 'no price'}
+              </dd>
+              <dt>Your bsUSD after</dt>
+              <dd>
+                {cents === null ? '—' : bsusd(kind === 'mint' ? balance + cents : balance - cents)}
+              </dd>
+            </dl>
+            {kind === 'mint' && (
+              <p className="muted small">
+                Minting needs no signature: it is an entry in the bsUSD ledger. Your collateral
+                stays where it is.
+              </p>
+            )}
+            <ErrorNote error={mutation.error} />
+            <div className="actions">
+              <button type="button" className="button ghost" onClick={() => setReview(false)}>
+                Cancel
+              </button>
+              <button
+                type="button"
+                className="button primary"
+                disabled={mutation.isPending}
+                onClick={() => cents && mutation.mutate({ vaultId: vault.id, amountCents: cents })}
+                autoFocus
+                data-testid={`${kind}-confirm`}
+              >
+                {mutation.isPending ? 'Working…' : `Confirm ${verb.toLowerCase()}`}
+              </button>
+            </div>
+          </>
+        )}
+      </Dialog>
+    </form>
+  );
+}
+
+type SpendKind = 'withdraw' | 'close' | 'exit';
+const SPEND = {
+  withdraw: {
+    verb: 'Withdraw',
+    preview: 'vaults.previewWithdraw',
+    run: 'vaults.withdraw',
+    keys: 'your key and the protocol key',
+  },
+  close: {
+    verb: 'Close vault',
+    preview: 'vaults.previewClose',
+    run: 'vaults.close',
+    keys: 'your key and the protocol key',
+  },
+  exit: {
+    verb: 'Emergency exit',
+    preview: 'vaults.previewEmergencyExit',
+    run: 'vaults.emergencyExit',
+    keys: 'your key and the guardian key (no protocol key)',
+  },
+} as const;
+
+/** Withdraw, close or emergency exit: form → preview (the planned transaction) → sign and send. */
+function SpendForm({ vault, kind }: { vault: Vault; kind: SpendKind }) {
+  const spec = SPEND[kind];
+  const [amount, setAmount] = useState('');
+  const [destination, setDestination] = useState('');
+  const [open, setOpen] = useState(false);
+  const [prompts, setPrompts] = useState<{ text: string; state: string; level: string }[]>([]);
+  const status = useApi('status.get', {});
+  const previewW = useApiMutation('vaults.previewWithdraw');
+  const previewC = useApiMutation('vaults.previewClose');
+  const previewE = useApiMutation('vaults.previewEmergencyExit');
+  const runW = useApiMutation('vaults.withdraw');
+  const runC = useApiMutation('vaults.close');
+  const runE = useApiMutation('vaults.emergencyExit');
+  const newAddress = useApiMutation('regtest.newAddress');
+  const preview = kind === 'withdraw' ? previewW : kind === 'close' ? previewC : previewE;
+  const run = kind === 'withdraw' ? runW : kind === 'close' ? runC : runE;
+  const sats = kind === 'withdraw' ? parseBtc(amount) : null;
+  const onPrompt = useCallback(
+    (e: { payload: { text: string; state: string; level: string } }) =>
+      setPrompts((xs) => [...xs, e.payload]),
+    [],
+  );
+  useEvents('signer.prompt', onPrompt);
+
+  const startReview = () => {
+    setPrompts([]);
+    run.reset();
+    const dest = destination.trim();
+    if (kind === 'withdraw')
+      previewW.mutate({ vaultId: vault.id, amountSats: sats ?? 0, destination: dest });
+    else if (kind === 'close') previewC.mutate({ vaultId: vault.id, destination: dest });
+    else previewE.mutate({ vaultId: vault.id, destination: dest });
+    setOpen(true);
+  };
+  const execute = () => {
+    setPrompts([]);
+    const dest = destination.trim();
+    if (kind === 'withdraw')
+      runW.mutate({ vaultId: vault.id, amountSats: sats ?? 0, destination: dest });
+    else if (kind === 'close') runC.mutate({ vaultId: vault.id, destination: dest });
+    else runE.mutate({ vaultId: vault.id, destination: dest });
+  };
+  const p = preview.data;
+
+  return (
+    <form
+      onSubmit={(e) => {
+        e.preventDefault();
+        startReview();
+      }}
+    >
+      {kind === 'close' && (
+        <p className="muted">
+          Sends all of the collateral, less the network fee, to your address and closes the vault.
+        </p>
+      )}
+      {kind === 'exit' && (
+        <p className="warn-text">
+          For when the protocol is gone: your key and the guardian's move all the collateral out
+          without the protocol key. The debt stays on record.
+        </p>
+      )}
+      {kind === 'withdraw' && (
+        <Field
+          label="Amount in BTC"
+          htmlFor="withdraw-amount"
+          hint={`The vault holds ${btc(vault.collateralSats)} BTC. The ratio must stay at or above 150 %.`}
+        >
+          <input
+            id="withdraw-amount"
+            className="input"
+            value={amount}
+            onChange={(e) => setAmount(e.target.value)}
+            inputMode="decimal"
+            placeholder="0.00000000"
+            data-testid="withdraw-amount"
+          />
+        </Field>
+      )}
+      <Field label="Send to (your Bitcoin address)" htmlFor={`${kind}-destination`}>
+        <div className="row gap">
+          <input
+            id={`${kind}-destination`}
+            className="input grow"
+            value={destination}
+            onChange={(e) => setDestination(e.target.value)}
+            spellCheck={false}
+            placeholder="bc1… / tb1… / bcrt1…"
+            data-testid={`${kind}-destination`}
+          />
+          {status.data?.regtest && (
+            <button
+              type="button"
+              className="button ghost small"
+              onClick={() => newAddress.mutate({}, { onSuccess: (r) => setDestination(r.address) })}
+              data-testid={`${kind}-use-wallet`}
+            >
+              Use a regtest wallet address
+            </button>
+          )}
+        </div>
+      </Field>
+      <div className="actions">
+        <button
+          type="submit"
+          className="button primary"
+          disabled={!destination.trim() || (kind === 'withdraw' && !sats)}
+          data-testid={`${kind}-review`}
+        >
+          Review
+        </button>
+      </div>
+
+      <Dialog
+        open={open}
+        title={`Review: ${spec.verb.toLowerCase()} from vault #${vault.id}`}
+        onClose={() => setOpen(false)}
+        testId={`${kind}-dialog`}
+      >
+        {preview.isPending && <div className="loading">Planning the transaction…</div>}
+        <ErrorNote error={preview.error} />
+        {p && !run.isSuccess && (
+          <>
+            <table className="table compact" data-testid="review-outputs">
+              <thead>
+                <tr>
+                  <th scope="col">Output</th>
+                  <th scope="col" className="right">
+                    Amount
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {p.outputs.map((o, i) => (
+                  <tr key={i}>
+                    <td>
+                      <code className="address small">{o.address}</code>
+                      <div className="muted small">
+                        {o.change ? 'change back to the vault' : 'to you'}
+                      </div>
+                    </td>
+                    <td className="right">
+                      <Btc sats={o.amountSats} />
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+            <dl className="review">
+              <dt>Network fee</dt>
+              <dd data-testid="review-fee">
+                {satsText(p.feeSats)} ({Math.round(p.feeRateSatPerKvB / 1000)} sat/vB)
+              </dd>
+              <dt>Ratio after</dt>
+              <dd>{p.ratioAfterBps === null ? 'no debt' : pct(p.ratioAfterBps)}</dd>
+              <dt>Signed by</dt>
+              <dd>{spec.keys}</dd>
+              <dt>Spends</dt>
+              <dd>
+                {p.inputs.length} coin{p.inputs.length === 1 ? '' : 's'} of the vault
+              </dd>
+            </dl>
+            <div className="row gap wrap">
+              <button
+                type="button"
+                className="button ghost small"
+                onClick={() =>
+                  download(`vault-${vault.id}-${p.kind}.psbt`, fromBase64(p.psbtBase64))
+                }
+                data-testid="export-psbt"
+              >
+                Export PSBT file
+              </button>
+              <span className="muted small">
+                Unsigned, for checking in Sparrow, Electrum or Bitcoin Core.
+              </span>
+            </div>
+            {(run.isPending || prompts.length > 0) && (
+              <div className="device-box" aria-live="polite" data-testid="signing-prompts">
+                {prompts.length === 0 && <p>Preparing the signature…</p>}
+                {prompts.map((pr, i) => (
+                  <p key={i} className={`level-${pr.level}`}>
+                    {pr.text}
+                  </p>
+                ))}
+              </div>
+            )}
+            <ErrorNote error={run.error} />
+            <div className="actions">
+              <button type="button" className="button ghost" onClick={() => setOpen(false)}>
+                Cancel
+              </button>
+              <button
+                type="button"
+                className="button primary"
+                disabled={run.isPending}
+                onClick={execute}
+                autoFocus
+                data-testid={`${kind}-confirm`}
+              >
+                {run.isPending ? 'Signing…' : `Sign and send`}
+              </button>
+            </div>
+          </>
+        )}
+        {run.isSuccess && (
+          <div className="result ok" data-testid="op-result">
+            <p>Signed and broadcast. It counts once it confirms.</p>
+            <p>
+              Transaction <code data-testid="result-txid">{shortHash(run.data.txid)}</code>
+            </p>
+            <div className="actions">
+              <button
+                type="button"
+                className="button primary"
+                onClick={() => setOpen(false)}
+                autoFocus
+                data-testid="op-done"
+              >
+                Close
+              </button>
+            </div>
+          </div>
+        )}
+      </Dialog>
+    </form>
+  );
+}
+
+function ReturnAddressForm({ vault }: { vault: Vault }) {
+  const [address, setAddress] = useState(vault.returnAddress ?? '');
+  const status = useApi('status.get', {});
+  const set = useApiMutation('vaults.setReturnAddress');
+  const newAddress = useApiMutation('regtest.newAddress');
+  return (
+    <form
+      onSubmit={(e) => {
+        e.preventDefault();
+        set.mutate({ vaultId: vault.id, address: address.trim() });
+      }}
+    >
+      <Field
+        label="Return address"
+        htmlFor="return-address"
+        hint="If this vault is liquidated, the collateral left after the auction is sent here."
+      >
+        <div className="row gap">
+          <input
+            id="return-address"
+            className="input grow"
+            value={address}
+            onChange={(e) => setAddress(e.target.value)}
+            spellCheck={false}
+          />
+          {status.data?.regtest && (
+            <button
+              type="button"
+              className="button ghost small"
+              onClick={() => newAddress.mutate({}, { onSuccess: (r) => setAddress(r.address) })}
+            >
+              Use a regtest wallet address
+            </button>
+          )}
+        </div>
+      </Field>
+      <ErrorNote error={set.error} />
+      {set.isSuccess && <p className="ok-text">Saved.</p>}
+      <div className="actions">
+        <button
+          type="submit"
+          className="button primary"
+          disabled={!address.trim() || set.isPending}
+        >
+          Save
+        </button>
+      </div>
+    </form>
+  );
+}

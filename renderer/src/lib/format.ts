@@ -1,0 +1,82 @@
+/**
+ * Amounts as people read them, from integers only: BTC with 8 decimals and sats, USD and bsUSD
+ * with cents, ratios from basis points. Parsing goes the other way without floating point.
+ */
+const SATS_PER_BTC = 100_000_000;
+const group = (n: number | bigint) => n.toLocaleString('en-US');
+
+/** 12345678 → "0.12345678" */
+export function btc(sats: number): string {
+  const neg = sats < 0;
+  const a = Math.abs(sats);
+  return `${neg ? '-' : ''}${group(Math.floor(a / SATS_PER_BTC))}.${String(a % SATS_PER_BTC).padStart(8, '0')}`;
+}
+
+/** 12345678 → "12,345,678 sats" */
+export function satsText(sats: number): string {
+  return `${group(sats)} sats`;
+}
+
+/** 450000 → "4,500.00" */
+export function dollars(cents: number): string {
+  const neg = cents < 0;
+  const a = Math.abs(cents);
+  return `${neg ? '-' : ''}${group(Math.floor(a / 100))}.${String(a % 100).padStart(2, '0')}`;
+}
+
+/** 450000 → "$4,500.00" */
+export const usd = (cents: number) => (cents < 0 ? `-$${dollars(-cents)}` : `$${dollars(cents)}`);
+/** 450000 → "4,500.00 bsUSD" */
+export const bsusd = (cents: number) => `${dollars(cents)} bsUSD`;
+
+/** 16000 → "160.00 %"; null → "—" (no debt: no ratio). */
+export function pct(bps: number | null): string {
+  if (bps === null) return '—';
+  if (bps >= 100_000_000) return '> 1,000,000 %';
+  return `${group(Math.floor(bps / 100))}.${String(bps % 100).padStart(2, '0')} %`;
+}
+
+/** Parses "0.1", "1,000.5" (BTC) into sats; null when it is not an amount with ≤ 8 decimals. */
+export function parseBtc(text: string): number | null {
+  const m = /^(\d{1,8})(?:\.(\d{0,8}))?$/.exec(text.replace(/[,\s_]/g, ''));
+  if (!m) return null;
+  const v = Number(m[1]) * SATS_PER_BTC + Number((m[2] ?? '').padEnd(8, '0'));
+  return Number.isSafeInteger(v) ? v : null;
+}
+
+/** Parses "4500", "4,500.25" (USD or bsUSD) into cents; null when not an amount with ≤ 2 decimals. */
+export function parseDollars(text: string): number | null {
+  const m = /^(\d{1,13})(?:\.(\d{0,2}))?$/.exec(text.replace(/[$,\s_]/g, ''));
+  if (!m) return null;
+  const v = Number(m[1]) * 100 + Number((m[2] ?? '').padEnd(2, '0'));
+  return Number.isSafeInteger(v) ? v : null;
+}
+
+/** Collateral ratio in bps at a price (BigInt, as the core computes it); null without debt. */
+export function ratioAt(
+  collateralSats: number,
+  debtCents: number,
+  priceCents: number,
+): number | null {
+  if (debtCents === 0) return null;
+  const r =
+    (BigInt(collateralSats) * BigInt(priceCents) * 10_000n) / (BigInt(debtCents) * 100_000_000n);
+  return r > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(r);
+}
+
+/** "3 s", "2 min 5 s", "1 h 4 min" */
+export function duration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
+  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+}
+
+/** A short date and time in the person's locale. */
+export function when(ms: number): string {
+  return new Date(ms).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+export function shortHash(h: string, n = 10): string {
+  return h.length <= 2 * n ? h : `${h.slice(0, n)}…${h.slice(-n)}`;
+}

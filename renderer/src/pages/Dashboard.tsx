@@ -1,0 +1,338 @@
+/** Dashboard (SPEC §9): price with sources and freshness, node, totals, the vault list. */
+import { useState } from 'react';
+import { useApi } from '../api/context';
+import {
+  Btc,
+  BsUsd,
+  Card,
+  Empty,
+  ErrorNote,
+  HealthBar,
+  Loading,
+  Stat,
+  StateBadge,
+  Usd,
+  type VaultState,
+} from '../components/ui';
+import { duration, pct, when } from '../lib/format';
+import { href } from '../lib/route';
+
+type SortKey = 'id' | 'state' | 'collateral' | 'debt' | 'ratio';
+const PAGE = 50;
+const STATES: VaultState[] = [
+  'pending',
+  'active',
+  'warning',
+  'liquidating',
+  'liquidated',
+  'closed',
+];
+
+export function Dashboard() {
+  return (
+    <div className="page" data-testid="page-dashboard">
+      <div className="grid-3">
+        <PriceCard />
+        <NodeCard />
+        <TotalsCard />
+      </div>
+      <VaultList />
+    </div>
+  );
+}
+
+function PriceCard() {
+  const price = useApi('price.get', {}, { refetchInterval: 5_000 });
+  return (
+    <Card title="BTC / USD" testId="price-card">
+      {price.isPending && <Loading />}
+      <ErrorNote error={price.error} />
+      {price.data && (
+        <>
+          <div
+            className="big num"
+            data-testid="price-value"
+            data-cents={price.data.priceCents ?? ''}
+          >
+            <Usd cents={price.data.priceCents} />
+          </div>
+          <div className="row gap">
+            <span
+              className={`pill ${price.data.status === 'ok' ? 'ok' : 'warn'}`}
+              data-testid="price-status"
+            >
+              {price.data.status === 'ok'
+                ? 'Fresh'
+                : price.data.status === 'stale'
+                  ? 'Stale'
+                  : price.data.status === 'held'
+                    ? 'Held by circuit breaker'
+                    : 'Too few sources'}
+            </span>
+            <span className="muted">
+              {price.data.ageMs === null
+                ? 'no price yet'
+                : `updated ${duration(price.data.ageMs)} ago · max ${duration(price.data.maxAgeMs)}`}
+            </span>
+          </div>
+          {price.data.message && <p className="warn-text">{price.data.message}</p>}
+          <ul className="sources" aria-label="Price sources">
+            {(price.data.lastRound?.answers ?? []).map((a) => (
+              <li key={a.source}>
+                <span
+                  className={`dot ${a.error ? 'down' : a.dropped ? 'warn' : 'ok'}`}
+                  aria-hidden="true"
+                />
+                <span className="source-name">{a.source}</span>
+                <span className="num">
+                  {a.priceCents !== null ? <Usd cents={a.priceCents} /> : '—'}
+                </span>
+                <span className="muted small">
+                  {a.error ? a.error : a.dropped ? `left out (${a.dropped})` : 'used'}
+                </span>
+              </li>
+            ))}
+          </ul>
+          <div className="muted small">
+            {price.data.threshold} agreeing source{price.data.threshold === 1 ? '' : 's'} required
+          </div>
+        </>
+      )}
+    </Card>
+  );
+}
+
+function NodeCard() {
+  const status = useApi('status.get', {});
+  return (
+    <Card title="Bitcoin node" testId="node-card">
+      {status.isPending && <Loading />}
+      <ErrorNote error={status.error} />
+      {status.data && (
+        <div className="stats">
+          <Stat label="Network">{status.data.regtest ? 'Local regtest' : status.data.network}</Stat>
+          <Stat label="Status">
+            <span className={`dot ${status.data.node.online ? 'ok' : 'down'}`} aria-hidden="true" />{' '}
+            {status.data.node.online
+              ? status.data.node.initialBlockDownload
+                ? 'Syncing'
+                : 'Online, in sync'
+              : 'Offline'}
+          </Stat>
+          <Stat label="Height" testId="node-height">
+            <span className="num">{status.data.node.height?.toLocaleString('en-US') ?? '—'}</span>
+          </Stat>
+          <Stat label="Last block">
+            {status.data.node.blockTime ? when(status.data.node.blockTime) : '—'}
+          </Stat>
+          {status.data.node.message && <p className="warn-text">{status.data.node.message}</p>}
+        </div>
+      )}
+    </Card>
+  );
+}
+
+function TotalsCard() {
+  const list = useApi('vaults.list', { limit: 1 });
+  const t = list.data?.totals;
+  return (
+    <Card title="Totals" testId="totals-card">
+      {list.isPending && <Loading />}
+      <ErrorNote error={list.error} />
+      {t && (
+        <div className="stats">
+          <Stat label="Vaults" testId="total-vaults">
+            <span className="num">{t.count.toLocaleString('en-US')}</span>
+          </Stat>
+          <Stat label="Collateral">
+            <Btc sats={t.collateralSats} showSats={false} />
+          </Stat>
+          <Stat label="bsUSD debt">
+            <BsUsd cents={t.debtCents} />
+          </Stat>
+          <div className="state-counts">
+            {STATES.filter((s) => t.byState[s] > 0).map((s) => (
+              <span key={s} className={`badge badge-${s}`}>
+                {t.byState[s]} {s}
+              </span>
+            ))}
+          </div>
+        </div>
+      )}
+    </Card>
+  );
+}
+
+function VaultList() {
+  const [sort, setSort] = useState<SortKey>('id');
+  const [order, setOrder] = useState<'asc' | 'desc'>('desc');
+  const [state, setState] = useState<VaultState | ''>('');
+  const [page, setPage] = useState(0);
+  const list = useApi(
+    'vaults.list',
+    { offset: page * PAGE, limit: PAGE, sort, order, ...(state ? { state } : {}) },
+    { placeholderData: (prev) => prev },
+  );
+  const status = useApi('status.get', {});
+  const params = status.data?.params;
+
+  const sortBy = (k: SortKey) => {
+    if (k === sort) setOrder(order === 'asc' ? 'desc' : 'asc');
+    else {
+      setSort(k);
+      setOrder(k === 'ratio' ? 'asc' : 'desc');
+    }
+    setPage(0);
+  };
+  const th = (k: SortKey, label: string, className = '') => (
+    <th
+      scope="col"
+      className={className}
+      aria-sort={sort === k ? (order === 'asc' ? 'ascending' : 'descending') : 'none'}
+    >
+      <button type="button" className="th-sort" onClick={() => sortBy(k)} data-testid={`sort-${k}`}>
+        {label} <span aria-hidden="true">{sort === k ? (order === 'asc' ? '▲' : '▼') : '↕'}</span>
+      </button>
+    </th>
+  );
+  const total = list.data?.total ?? 0;
+  const pages = Math.max(1, Math.ceil(total / PAGE));
+
+  return (
+    <Card
+      title="Vaults"
+      testId="vault-list"
+      actions={
+        <div className="row gap">
+          <label className="inline-label">
+            <span className="muted">Show</span>
+            <select
+              value={state}
+              onChange={(e) => {
+                setState(e.target.value as VaultState | '');
+                setPage(0);
+              }}
+              data-testid="state-filter"
+            >
+              <option value="">All states</option>
+              {STATES.map((s) => (
+                <option key={s} value={s}>
+                  {s.charAt(0).toUpperCase() + s.slice(1)}
+                </option>
+              ))}
+            </select>
+          </label>
+          <a className="button primary" href={href.create} data-testid="new-vault">
+            New vault
+          </a>
+        </div>
+      }
+    >
+      {list.isPending && <Loading what="Loading vaults" />}
+      <ErrorNote error={list.error} />
+      {list.data && list.data.total === 0 && (
+        <Empty title={state ? `No ${state} vaults` : 'No vaults yet'}>
+          <p>
+            A vault locks BTC in a 2-of-3 multisig: your key, the protocol's and a guardian's. Mint
+            bsUSD against it once the deposit confirms.
+          </p>
+          <a className="button primary" href={href.create}>
+            Open your first vault
+          </a>
+        </Empty>
+      )}
+      {list.data && list.data.total > 0 && (
+        <>
+          <div className="table-wrap">
+            <table className="table" data-testid="vault-table">
+              <thead>
+                <tr>
+                  {th('id', 'Vault')}
+                  {th('state', 'State')}
+                  {th('collateral', 'Collateral', 'right')}
+                  {th('debt', 'Debt', 'right')}
+                  {th('ratio', 'Health')}
+                  <th scope="col" className="right">
+                    Liquidation price
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {list.data.items.map((v) => (
+                  <tr
+                    key={v.id}
+                    data-testid={`vault-row-${v.id}`}
+                    data-state={v.state}
+                    onClick={() => (window.location.hash = href.vault(v.id).slice(1))}
+                    className="clickable"
+                  >
+                    <td>
+                      <a href={href.vault(v.id)} onClick={(e) => e.stopPropagation()}>
+                        #{v.id}
+                      </a>{' '}
+                      <span className="muted">{v.label ?? ''}</span>
+                    </td>
+                    <td>
+                      <StateBadge state={v.state} />
+                    </td>
+                    <td className="right">
+                      <Btc sats={v.collateralSats} showSats={false} />
+                      {v.incomingSats > 0 && (
+                        <div className="muted small">
+                          +{(v.incomingSats / 1e8).toFixed(8)} incoming
+                        </div>
+                      )}
+                    </td>
+                    <td className="right">
+                      <BsUsd cents={v.debtCents} />
+                    </td>
+                    <td>
+                      <div className="health-cell">
+                        <HealthBar
+                          ratioBps={v.ratioBps}
+                          liquidationBps={params?.liquidationRatioBps}
+                          warningBps={params?.warningRatioBps}
+                        />
+                        <span className="num small" data-testid="vault-ratio">
+                          {v.ratioBps === null ? 'no debt' : pct(v.ratioBps)}
+                        </span>
+                      </div>
+                    </td>
+                    <td className="right">
+                      <Usd cents={v.liquidationPriceCents} />
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          <nav className="pager" aria-label="Pages">
+            <span className="muted">
+              {page * PAGE + 1}–{Math.min(total, (page + 1) * PAGE)} of{' '}
+              {total.toLocaleString('en-US')}
+            </span>
+            <button
+              type="button"
+              className="button ghost small"
+              disabled={page === 0}
+              onClick={() => setPage(page - 1)}
+            >
+              Previous
+            </button>
+            <span className="muted">
+              Page {page + 1} of {pages}
+            </span>
+            <button
+              type="button"
+              className="button ghost small"
+              disabled={page + 1 >= pages}
+              onClick={() => setPage(page + 1)}
+            >
+              Next
+            </button>
+          </nav>
+        </>
+      )}
+    </Card>
+  );
+}

@@ -1,0 +1,218 @@
+/** The regtest panel (SPEC §9): mine blocks, faucet, set the simulated price. */
+import { useState } from 'react';
+import { useApi, useApiMutation } from '../api/context';
+import { Card, ErrorNote, Field, Usd } from '../components/ui';
+import { parseBtc, parseDollars, shortHash, usd } from '../lib/format';
+
+export function Regtest() {
+  const status = useApi('status.get', {});
+  const price = useApi('price.get', {});
+  if (status.data && !status.data.regtest) {
+    return (
+      <div className="page">
+        <h1>Regtest</h1>
+        <p>
+          Mining, the faucet and the simulated price exist only in local regtest mode. This node
+          runs on {status.data.network}.
+        </p>
+      </div>
+    );
+  }
+  return (
+    <div className="page" data-testid="page-regtest">
+      <header className="page-head">
+        <div>
+          <h1>Regtest playground</h1>
+          <p className="muted">
+            A private Bitcoin chain on this machine: mine blocks when you like, take coins from the
+            miner's faucet, and move the BTC price by hand. Nothing here is real money.
+          </p>
+        </div>
+      </header>
+      <div className="grid-3">
+        <Card title="Mine blocks" testId="mine-card">
+          <MineForm height={status.data?.node.height ?? null} />
+        </Card>
+        <Card title="Faucet" testId="faucet-card">
+          <FaucetForm />
+        </Card>
+        <Card title="Simulated BTC price" testId="price-set-card">
+          <p>
+            Now:{' '}
+            <strong className="num">
+              {price.data ? <Usd cents={price.data.priceCents} /> : '—'}
+            </strong>
+          </p>
+          <PriceForm current={price.data?.priceCents ?? null} />
+        </Card>
+      </div>
+    </div>
+  );
+}
+
+function MineForm({ height }: { height: number | null }) {
+  const [blocks, setBlocks] = useState('1');
+  const mine = useApiMutation('regtest.mine');
+  const n = Number(blocks);
+  const ok = Number.isInteger(n) && n >= 1 && n <= 1000;
+  return (
+    <form
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (ok) mine.mutate({ blocks: n });
+      }}
+    >
+      <p className="muted">
+        Height now:{' '}
+        <span className="num" data-testid="regtest-height">
+          {height?.toLocaleString('en-US') ?? '—'}
+        </span>
+      </p>
+      <Field label="Blocks" htmlFor="mine-blocks" hint="1 confirms a deposit on regtest.">
+        <input
+          id="mine-blocks"
+          className="input"
+          value={blocks}
+          onChange={(e) => setBlocks(e.target.value)}
+          inputMode="numeric"
+          data-testid="mine-blocks"
+        />
+      </Field>
+      <ErrorNote error={mine.error} />
+      {mine.data && (
+        <p className="ok-text">Mined. Height {mine.data.height.toLocaleString('en-US')}.</p>
+      )}
+      <div className="actions">
+        <button
+          type="submit"
+          className="button primary"
+          disabled={!ok || mine.isPending}
+          data-testid="mine-submit"
+        >
+          {mine.isPending ? 'Mining…' : `Mine ${ok ? n : ''} block${n === 1 ? '' : 's'}`}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+function FaucetForm() {
+  const [address, setAddress] = useState('');
+  const [amount, setAmount] = useState('1');
+  const faucet = useApiMutation('regtest.faucet');
+  const sats = parseBtc(amount);
+  return (
+    <form
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (sats) faucet.mutate({ address: address.trim(), amountSats: sats });
+      }}
+    >
+      <Field label="To address" htmlFor="faucet-address">
+        <input
+          id="faucet-address"
+          className="input"
+          value={address}
+          onChange={(e) => setAddress(e.target.value)}
+          spellCheck={false}
+          placeholder="bcrt1…"
+          data-testid="faucet-address"
+        />
+      </Field>
+      <Field label="Amount in BTC" htmlFor="faucet-amount">
+        <input
+          id="faucet-amount"
+          className="input"
+          value={amount}
+          onChange={(e) => setAmount(e.target.value)}
+          inputMode="decimal"
+          data-testid="faucet-amount"
+        />
+      </Field>
+      <ErrorNote error={faucet.error} />
+      {faucet.data && (
+        <p className="ok-text" data-testid="faucet-result">
+          Sent in {shortHash(faucet.data.txid, 8)}. Mine a block to confirm it.
+        </p>
+      )}
+      <div className="actions">
+        <button
+          type="submit"
+          className="button primary"
+          disabled={!sats || !address.trim() || faucet.isPending}
+          data-testid="faucet-submit"
+        >
+          {faucet.isPending ? 'Sending…' : 'Send'}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+function PriceForm({ current }: { current: number | null }) {
+  const [value, setValue] = useState('');
+  const set = useApiMutation('regtest.setPrice');
+  const cents = parseDollars(value);
+  const presets = current
+    ? [-30, -10, -5, 5, 10].map((p) => Math.round((current * (100 + p)) / 100))
+    : [];
+  return (
+    <form
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (cents) set.mutate({ priceCents: cents });
+      }}
+    >
+      <Field
+        label="New price in USD"
+        htmlFor="set-price"
+        hint="Oracle rounds run at once; a move over 20 % is held for one round by the circuit breaker, then confirmed."
+      >
+        <input
+          id="set-price"
+          className="input"
+          value={value}
+          onChange={(e) => setValue(e.target.value)}
+          inputMode="decimal"
+          placeholder="50000.00"
+          data-testid="set-price"
+        />
+      </Field>
+      {presets.length > 0 && (
+        <div className="row gap wrap">
+          {presets.map((p, i) => (
+            <button
+              key={i}
+              type="button"
+              className="button ghost small"
+              onClick={() => setValue((p / 100).toFixed(2))}
+            >
+              {['−30 %', '−10 %', '−5 %', '+5 %', '+10 %'][i]} ({usd(p)})
+            </button>
+          ))}
+        </div>
+      )}
+      <ErrorNote error={set.error} />
+      {set.data && (
+        <p
+          className={set.data.status === 'ok' ? 'ok-text' : 'warn-text'}
+          data-testid="set-price-result"
+        >
+          {set.data.status === 'ok'
+            ? `Accepted: ${usd(set.data.priceCents ?? 0)}.`
+            : set.data.message}
+        </p>
+      )}
+      <div className="actions">
+        <button
+          type="submit"
+          className="button primary"
+          disabled={!cents || set.isPending}
+          data-testid="set-price-submit"
+        >
+          {set.isPending ? 'Setting…' : 'Set price'}
+        </button>
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,208 @@
+/** Settings (SPEC §9): network, node, oracle, keys, recovery kit, PSBT files, updates, session. */
+import { useState } from 'react';
+import { useApi, useApiMutation, useClient } from '../api/context';
+import { forgetToken } from '../api/client';
+import { Btc, Card, download, ErrorNote, Loading, Stat } from '../components/ui';
+import { duration, pct, satsText } from '../lib/format';
+
+export function Settings() {
+  const settings = useApi('settings.get', {});
+  const client = useClient();
+  if (settings.isPending) return <Loading what="Loading settings" />;
+  if (settings.error) return <ErrorNote error={settings.error} />;
+  const s = settings.data;
+  return (
+    <div className="page" data-testid="page-settings">
+      <h1>Settings</h1>
+      <div className="grid-2">
+        <Card title="Network and node" testId="settings-node">
+          <div className="stats">
+            <Stat label="Network">
+              {s.node.kind === 'local-regtest' ? 'Local regtest' : s.network}
+            </Stat>
+            <Stat label="Connection">
+              {s.node.kind === 'local-regtest'
+                ? 'BitStable runs its own bitcoind'
+                : 'Bitcoin Core over JSON-RPC'}
+            </Stat>
+            <Stat label="RPC">
+              <code>{s.node.rpcUrl}</code>
+            </Stat>
+            <Stat label="Watch-only wallet">
+              <code>{s.node.watchWallet}</code>
+            </Stat>
+            {s.node.dataDir && (
+              <Stat label="Data folder">
+                <code>{s.node.dataDir}</code>
+              </Stat>
+            )}
+          </div>
+        </Card>
+        <Card title="Vault rules" testId="settings-params">
+          <div className="stats">
+            <Stat label="Liquidation under">{pct(s.params.liquidationRatioBps)}</Stat>
+            <Stat label="Warning under">{pct(s.params.warningRatioBps)}</Stat>
+            <Stat label="Liquidation penalty">{pct(s.params.penaltyBps)}</Stat>
+            <Stat label="Debt floor">{(s.params.debtFloorCents / 100).toFixed(2)} bsUSD</Stat>
+            <Stat label="Confirmations">{s.params.confirmations}</Stat>
+            <Stat label="Auction cycle">{duration(s.params.auctionDurationSeconds * 1000)}</Stat>
+          </div>
+        </Card>
+        <Card title="Oracle" testId="settings-oracle">
+          <table className="table compact">
+            <thead>
+              <tr>
+                <th scope="col">Source</th>
+                <th scope="col">Enabled</th>
+                <th scope="col">Endpoint</th>
+              </tr>
+            </thead>
+            <tbody>
+              {s.oracle.sources.map((src) => (
+                <tr key={src.name}>
+                  <td>{src.name}</td>
+                  <td>{src.enabled ? 'Yes' : 'No'}</td>
+                  <td className="muted small">{src.baseUrl ?? 'set by hand'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <p className="muted small">
+            {s.oracle.threshold} agreeing source(s) required; answers more than{' '}
+            {pct(s.oracle.maxDeviationBps)} from the median are left out; a price older than{' '}
+            {duration(s.oracle.maxAgeMs)} is stale; a move over {pct(s.oracle.circuitBreakerBps)} is
+            held for one round. A round every {duration(s.oracle.intervalMs)}.
+          </p>
+        </Card>
+        <Card title="Keys" testId="settings-keys">
+          <dl className="keys">
+            {(['owner', 'protocol', 'guardian'] as const).map((role) => (
+              <div key={role}>
+                <dt>
+                  {role === 'owner' ? 'Owner (you)' : role === 'protocol' ? 'Protocol' : 'Guardian'}{' '}
+                  <span className="muted small">· {s.keys[role].label}</span>
+                </dt>
+                <dd>
+                  <code>{s.keys[role].key}</code>
+                </dd>
+              </div>
+            ))}
+          </dl>
+        </Card>
+        <RecoveryKitCard />
+        <PsbtCard />
+        <Card title="Updates">
+          <p className="muted">{s.updates.note}</p>
+        </Card>
+        <Card title="This session">
+          <p className="muted">
+            Connected through{' '}
+            {client.transport === 'ipc' ? 'the desktop app' : 'the headless gateway (WebSocket)'}.
+          </p>
+          {client.transport === 'websocket' && (
+            <button
+              type="button"
+              className="button ghost"
+              onClick={() => {
+                forgetToken();
+                window.location.reload();
+              }}
+            >
+              Forget the token in this tab
+            </button>
+          )}
+        </Card>
+      </div>
+    </div>
+  );
+}
+
+function RecoveryKitCard() {
+  const kit = useApi('recoveryKit.get', {});
+  return (
+    <Card title="Recovery kit" testId="settings-recovery">
+      <p className="muted">
+        The descriptor, the three keys with their origins and every vault index: enough to rebuild
+        every vault in Sparrow, Electrum or Bitcoin Core without BitStable. It holds no private
+        keys.
+      </p>
+      <ErrorNote error={kit.error} />
+      {kit.data && (
+        <>
+          <pre className="code-block" data-testid="recovery-descriptor">
+            {kit.data.descriptor}
+          </pre>
+          <p className="muted small">
+            Vault indexes:{' '}
+            {kit.data.vaultIndexes.length ? kit.data.vaultIndexes.join(', ') : 'none yet'}
+          </p>
+          <button
+            type="button"
+            className="button primary"
+            onClick={() =>
+              download(
+                `bitstable-recovery-kit-${kit.data.network}.json`,
+                `${JSON.stringify(kit.data, null, 2)}\n`,
+                'application/json',
+              )
+            }
+            data-testid="export-recovery-kit"
+          >
+            Export recovery kit
+          </button>
+        </>
+      )}
+    </Card>
+  );
+}
+
+/** Reads a PSBT file (binary or base64) and shows what it does. */
+function PsbtCard() {
+  const decode = useApiMutation('psbt.decode');
+  const [name, setName] = useState('');
+  return (
+    <Card title="Inspect a PSBT file">
+      <label className="file-label">
+        <span className="button ghost">Choose a .psbt file</span>
+        <input
+          type="file"
+          accept=".psbt,.txt,application/octet-stream"
+          className="visually-hidden"
+          onChange={async (e) => {
+            const file = e.target.files?.[0];
+            if (!file) return;
+            setName(file.name);
+            const bytes = new Uint8Array(await file.arrayBuffer());
+            const text = new TextDecoder().decode(bytes).trim();
+            // Binary PSBTs start with "psbt\xff"; otherwise take the file as base64 text.
+            const b64 =
+              bytes[0] === 0x70 && bytes[4] === 0xff ? btoa(String.fromCharCode(...bytes)) : text;
+            decode.mutate({ psbtBase64: b64 });
+          }}
+        />
+      </label>
+      {name && <p className="muted small">{name}</p>}
+      <ErrorNote error={decode.error} />
+      {decode.data && (
+        <div className="psbt-summary">
+          <p>
+            {decode.data.inputs.length} input(s), {decode.data.outputs.length} output(s), fee{' '}
+            {decode.data.feeSats === null ? 'unknown' : satsText(decode.data.feeSats)},{' '}
+            {decode.data.complete
+              ? 'fully signed'
+              : `signatures so far: ${decode.data.inputs.map((i) => i.signatures).join(', ')}`}
+            .
+          </p>
+          <ul>
+            {decode.data.outputs.map((o, i) => (
+              <li key={i}>
+                <code className="address small">{o.address ?? 'non-standard script'}</code>{' '}
+                <Btc sats={o.amountSats} showSats={false} />
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
+    </Card>
+  );
+}

@@ -1,0 +1,218 @@
+/** One vault (SPEC §9): ratio gauge, liquidation price, what-if price, history chart, operations. */
+import { useState } from 'react';
+import { useApi } from '../api/context';
+import { DepositPanel } from '../components/DepositPanel';
+import { HistoryChart } from '../components/HistoryChart';
+import { Operations } from '../components/Operations';
+import { RatioGauge } from '../components/RatioGauge';
+import {
+  Btc,
+  BsUsd,
+  Card,
+  CopyButton,
+  ErrorNote,
+  Loading,
+  Stat,
+  StateBadge,
+  Usd,
+} from '../components/ui';
+import { pct, ratioAt, usd, when } from '../lib/format';
+import { href } from '../lib/route';
+
+export function VaultPage({ id }: { id: number }) {
+  const vault = useApi('vaults.get', { vaultId: id });
+  const status = useApi('status.get', {});
+  const price = useApi('price.get', {});
+  if (vault.isPending) return <Loading what={`Loading vault #${id}`} />;
+  if (vault.error) {
+    return (
+      <div className="page">
+        <ErrorNote error={vault.error} />
+        <a href={href.dashboard}>Back to the dashboard</a>
+      </div>
+    );
+  }
+  const v = vault.data;
+  const params = status.data?.params;
+  const liq = params?.liquidationRatioBps ?? 15_000;
+  const warn = params?.warningRatioBps ?? 16_000;
+
+  return (
+    <div className="page" data-testid="page-vault" data-vault-id={v.id}>
+      <header className="page-head">
+        <div>
+          <a href={href.dashboard} className="muted small">
+            ← Vaults
+          </a>
+          <h1>
+            Vault #{v.id} {v.label && <span className="muted">· {v.label}</span>}
+          </h1>
+          <div className="row gap">
+            <StateBadge state={v.state} />
+            <code className="address small">{v.address}</code>
+            <CopyButton text={v.address} />
+          </div>
+        </div>
+      </header>
+
+      {v.pendingSpend && (
+        <div className="banner info" role="status" data-testid="pending-spend">
+          {v.pendingSpend.kind === 'close'
+            ? 'Closing'
+            : v.pendingSpend.kind === 'settlement'
+              ? 'The auction settlement'
+              : v.pendingSpend.kind === 'emergency-exit'
+                ? 'The emergency exit'
+                : 'A withdrawal'}{' '}
+          was broadcast
+          {v.pendingSpend.txid ? ` (${v.pendingSpend.txid.slice(0, 12)}…)` : ''} and waits for{' '}
+          {status.data?.params.confirmations ?? 1} confirmation
+          {(status.data?.params.confirmations ?? 1) === 1 ? '' : 's'}.
+        </div>
+      )}
+      {v.state === 'liquidating' && (
+        <div className="banner danger" role="status">
+          This vault fell under {pct(liq)} at a fresh price and its collateral is being auctioned.{' '}
+          <a href={href.auctions}>See the auction</a>.
+        </div>
+      )}
+      {v.state === 'liquidated' && (
+        <div className="banner info" role="status" data-testid="liquidated-note">
+          This vault was liquidated: its collateral was sold at auction to cover the debt and the 13
+          % penalty, and what was left went to its return address.{' '}
+          <a href={href.auctions}>See the auctions</a>.
+        </div>
+      )}
+      {v.state === 'closed' && (
+        <div className="banner info" role="status">
+          This vault is closed: its debt was repaid and its collateral sent to your address.
+        </div>
+      )}
+      {v.state === 'warning' && (
+        <div className="banner warn" role="status">
+          The ratio is under {pct(warn)}. Add collateral or repay some debt before it falls under{' '}
+          {pct(liq)}, where the vault is liquidated.
+        </div>
+      )}
+
+      <div className="grid-vault">
+        <Card title="Health" testId="health-card">
+          <RatioGauge ratioBps={v.ratioBps} liquidationBps={liq} warningBps={warn} />
+        </Card>
+        <Card title="Position">
+          <div className="stats">
+            <Stat
+              label="Collateral"
+              testId="vault-collateral"
+              hint={
+                v.incomingSats > 0
+                  ? `+${(v.incomingSats / 1e8).toFixed(8)} BTC incoming`
+                  : undefined
+              }
+            >
+              <Btc sats={v.collateralSats} />
+            </Stat>
+            <Stat label="Debt" testId="vault-debt">
+              <BsUsd cents={v.debtCents} />
+            </Stat>
+            <Stat
+              label="Liquidation price"
+              testId="vault-liquidation-price"
+              hint="BTC price under which the ratio falls below 150 %"
+            >
+              <Usd cents={v.liquidationPriceCents} />
+            </Stat>
+            <Stat label="Warning price">
+              <Usd cents={v.warningPriceCents} />
+            </Stat>
+            <Stat label="Opened">{when(v.createdAt)}</Stat>
+          </div>
+        </Card>
+        <Card title="What if the price were…" testId="what-if">
+          <WhatIf
+            collateralSats={v.collateralSats}
+            debtCents={v.debtCents}
+            priceCents={price.data?.priceCents ?? null}
+            liq={liq}
+            warn={warn}
+          />
+        </Card>
+      </div>
+
+      {['pending', 'active', 'warning'].includes(v.state) &&
+        !(v.pendingSpend && v.pendingSpend.kind !== 'withdraw') && (
+          <Card title={v.state === 'pending' ? 'Deposit collateral' : 'Add collateral'}>
+            <DepositPanel vaultId={v.id} />
+          </Card>
+        )}
+
+      <Card title="Operations">
+        <Operations vault={v} />
+      </Card>
+
+      <Card title="Ratio and price history">
+        <HistoryChart vaultId={v.id} liquidationBps={liq} warningBps={warn} />
+      </Card>
+    </div>
+  );
+}
+
+/** A slider from 10 % to 200 % of the current price; shows the ratio and the state it would mean. */
+function WhatIf({
+  collateralSats,
+  debtCents,
+  priceCents,
+  liq,
+  warn,
+}: {
+  collateralSats: number;
+  debtCents: number;
+  priceCents: number | null;
+  liq: number;
+  warn: number;
+}) {
+  const [percent, setPercent] = useState(100);
+  if (priceCents === null) return <p className="muted">No price yet.</p>;
+  if (debtCents === 0)
+    return (
+      <p className="muted">
+        Without debt the vault has no ratio limit and cannot be liquidated at any price.
+      </p>
+    );
+  const at = Math.round((priceCents * percent) / 100);
+  const ratio = ratioAt(collateralSats, debtCents, at);
+  const band =
+    ratio === null || ratio >= warn ? 'Active' : ratio >= liq ? 'Warning' : 'Liquidation';
+  return (
+    <div className="whatif">
+      <label htmlFor="whatif-slider" className="muted small">
+        BTC price: <strong className="num">{usd(at)}</strong> ({percent - 100 >= 0 ? '+' : ''}
+        {percent - 100} %)
+      </label>
+      <input
+        id="whatif-slider"
+        type="range"
+        min={10}
+        max={200}
+        step={1}
+        value={percent}
+        onChange={(e) => setPercent(Number(e.target.value))}
+        data-testid="whatif-slider"
+        aria-valuetext={`${usd(at)}`}
+      />
+      <div className="row gap">
+        <span className="num big-ish" data-testid="whatif-ratio">
+          {pct(ratio)}
+        </span>
+        <span
+          className={`badge badge-${band === 'Active' ? 'active' : band === 'Warning' ? 'warning' : 'liquidating'}`}
+        >
+          {band}
+        </span>
+      </div>
+      <button type="button" className="button ghost small" onClick={() => setPercent(100)}>
+        Reset to the current price
+      </button>
+    </div>
+  );
+}

@@ -1,0 +1,158 @@
+/**
+ * `npm run headless`: BitStable in plain Node with the gateway and the UI for a browser.
+ *
+ *   --port N          (BITSTABLE_PORT, default 7420; 0 picks a free one)
+ *   --data-dir DIR    (BITSTABLE_DATA_DIR, default ./data)
+ *   --network NAME    (BITSTABLE_NETWORK, default regtest: local regtest mode)
+ *   --host ADDR       (BITSTABLE_HOST, default 127.0.0.1; non-loopback needs --allow-remote)
+ *   --allow-remote
+ *   --add-token ROLES [--label TEXT]   adds a token with comma-separated roles and exits
+ *   BITSTABLE_PASSPHRASE  the key store passphrase (on regtest a generated one is kept if unset)
+ *
+ * The URL to open is printed on stdout with the token in its fragment; logs are JSON on stderr.
+ */
+import { readdirSync, statSync, existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import pino from 'pino';
+import { ROLES, type Role } from '../core/api/contract';
+import { NETWORKS, type NetworkName } from '../core/config/networks';
+import { isBitStableError } from '../core/errors';
+import { startHeadless } from '../core/gateway/host';
+import { addToken } from '../core/gateway/tokens';
+import { createLogger, logEvents } from '../core/ops/log';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const RENDERER_OUT = join(ROOT, 'out', 'renderer');
+
+/** Newest modification time of any file under `dir`. */
+function newest(dir: string): number {
+  let t = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    t = Math.max(t, entry.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+/** Builds the renderer into out/renderer unless it is already newer than its sources. */
+export async function ensureRendererBuilt(log: (msg: string) => void = () => {}): Promise<string> {
+  const index = join(RENDERER_OUT, 'index.html');
+  const sources = Math.max(newest(join(ROOT, 'renderer')), newest(join(ROOT, 'core', 'api')));
+  if (existsSync(index) && statSync(index).mtimeMs >= sources) return RENDERER_OUT;
+  log('Building the UI (out/renderer)');
+  const [{ build }, config] = await Promise.all([
+    import('vite'),
+    import('../electron.vite.config'),
+  ]);
+  const renderer = (
+    config.default as { renderer: { build?: Record<string, unknown> } & Record<string, unknown> }
+  ).renderer;
+  await build({
+    ...renderer,
+    configFile: false,
+    logLevel: 'error',
+    build: { ...renderer.build, emptyOutDir: true, chunkSizeWarningLimit: 2_000 },
+  });
+  return RENDERER_OUT;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      port: { type: 'string' },
+      'data-dir': { type: 'string' },
+      network: { type: 'string' },
+      host: { type: 'string' },
+      'allow-remote': { type: 'boolean' },
+      'add-token': { type: 'string' },
+      label: { type: 'string' },
+    },
+  });
+  const env = process.env;
+  const dataDir = resolve(values['data-dir'] ?? env.BITSTABLE_DATA_DIR ?? join(ROOT, 'data'));
+
+  if (values['add-token'] !== undefined) {
+    const roles = values['add-token'].split(',').map((r) => r.trim());
+    const bad = roles.filter((r) => !(ROLES as readonly string[]).includes(r));
+    if (bad.length) fail(`Unknown role ${bad.join(', ')}; roles are ${ROLES.join(', ')}.`);
+    const entry = addToken(dataDir, roles as Role[], values.label ?? roles.join('+'));
+    process.stdout.write(`${entry.token}\n`);
+    return;
+  }
+
+  const network = (values.network ?? env.BITSTABLE_NETWORK ?? 'regtest') as NetworkName;
+  if (!(NETWORKS as readonly string[]).includes(network))
+    fail(`Unknown network "${network}"; use one of ${NETWORKS.join(', ')}.`);
+  const portText = values.port ?? env.BITSTABLE_PORT ?? '7420';
+  const port = Number(portText);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    fail(`--port must be a whole number from 0 to 65535; got ${portText}.`);
+  const host = values.host ?? env.BITSTABLE_HOST ?? '127.0.0.1';
+  const allowRemote = values['allow-remote'] ?? env.BITSTABLE_ALLOW_REMOTE === '1';
+
+  const logger = createLogger({
+    base: { host: 'headless', network },
+    destination: pino.destination(2),
+  });
+  const staticDir = await ensureRendererBuilt((m) => logger.info({}, m));
+  const host_ = await startHeadless({
+    dataDir,
+    network,
+    port,
+    host,
+    allowRemote,
+    ...(env.BITSTABLE_PASSPHRASE ? { passphrase: env.BITSTABLE_PASSPHRASE } : {}),
+    staticDir,
+    logger,
+  }).catch((err: unknown) => {
+    if (isBitStableError(err)) fail(err.message);
+    throw err;
+  });
+
+  logEvents(host_.node.bus, logger);
+  process.stdout.write(
+    [
+      '',
+      `BitStable is running on ${network}${network === 'regtest' ? ' (local regtest mode)' : ''}.`,
+      `Open: ${host_.openUrl}`,
+      `(The token is in the URL fragment, which the browser never sends to the server. Tokens: ${host_.tokenFile})`,
+      'Press Ctrl+C to stop.',
+      '',
+    ].join('\n'),
+  );
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    host_
+      .stop()
+      .then(() => {
+        logger.info({}, 'stopped');
+        logger.flush();
+        process.exit(0);
+      })
+      .catch((err: unknown) => {
+        logger.error({ err }, 'stop failed');
+        process.exit(1);
+      });
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+function fail(message: string): never {
+  process.stderr.write(`bitstable: ${message}\n`);
+  process.exit(2);
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename)) {
+  main().catch((err: unknown) => {
+    process.stderr.write(
+      `bitstable: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+    process.exit(1);
+  });
+}

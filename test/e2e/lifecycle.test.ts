@@ -1,0 +1,136 @@
+/**
+ * The whole lifecycle in a real browser against the headless host and a real regtest bitcoind:
+ * open a vault, fund it from the faucet, mine, see it Active, mint; repay and close another
+ * vault; drop the simulated price into Warning and then into liquidation; take the auction with
+ * a second vault's bsUSD; see the first vault Liquidated. Screenshots of every page go to
+ * test-artifacts/e2e/.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser, type Browser } from './fixtures/browser';
+import { startHeadless, type Headless } from './fixtures/headless';
+import { BitStableApp } from './pages/app';
+
+let host: Headless | undefined;
+let browser: Browser | undefined;
+let app: BitStableApp;
+
+beforeAll(async () => {
+  host = await startHeadless();
+  browser = await launchBrowser();
+  app = new BitStableApp(browser.page, host.url);
+});
+
+afterEach(async (ctx) => {
+  if (ctx.task.result?.state === 'fail' && browser) {
+    await app
+      .shot(`failed-${ctx.task.name.slice(0, 40).replace(/[^a-z0-9]+/gi, '-')}`)
+      .catch(() => undefined);
+  }
+});
+
+afterAll(async () => {
+  // Both always stop, even when a test failed or the other one throws.
+  await Promise.allSettled([browser?.close(), host?.stop()]);
+});
+
+describe('a person in a browser, on local regtest', () => {
+  const ids: { alice?: number; bob?: number; carol?: number } = {};
+
+  it('opens the app from the printed link; the token leaves the address bar', async () => {
+    const dashboard = await app.open(host!.openUrl);
+    expect(app.page.url()).not.toContain('token=');
+    await dashboard.page.locator('[data-testid="empty-state"]').waitFor();
+    await app.shot('01-dashboard-empty');
+  });
+
+  it('opens a vault, funds it from the faucet, mines, sees it Active, and mints 25,000 bsUSD', async () => {
+    const create = app.create();
+    ids.alice = await create.createVault({
+      label: 'Alice',
+      plannedBtc: '1',
+      withReturnAddress: true,
+      shot: '02-create',
+    });
+    await create.fundAndConfirm('1');
+    await app.shot('03-create-funded');
+    await create.goToVault();
+    const vault = await app.vault(ids.alice).show();
+    await vault.waitForState('active');
+    await vault.changeDebt('mint', '25000', '04-mint-review');
+    expect(await vault.debtText()).toContain('25,000.00 bsUSD');
+    await app.waitForBalance(2_500_000);
+    await app.shot('05-vault-active');
+  });
+
+  it('a second vault mints the bsUSD a liquidator will pay with', async () => {
+    const create = app.create();
+    ids.bob = await create.createVault({ label: 'Bob (liquidator)' });
+    await create.fundAndConfirm('2');
+    await create.goToVault();
+    const vault = app.vault(ids.bob);
+    await vault.waitForState('active');
+    await vault.changeDebt('mint', '30000');
+    await app.waitForBalance(5_500_000);
+  });
+
+  it('a third vault is repaid and closed', async () => {
+    const create = app.create();
+    ids.carol = await create.createVault({ label: 'Carol' });
+    await create.fundAndConfirm('0.5');
+    await create.goToVault();
+    const vault = app.vault(ids.carol);
+    await vault.changeDebt('mint', '100');
+    await app.waitForBalance(5_510_000);
+    await vault.changeDebt('repay', null);
+    await app.waitForBalance(5_500_000);
+    await vault.close('06-close-review');
+    const regtest = await app.regtest().show();
+    await regtest.mine(1);
+    await app.shot('07-regtest');
+    await app.vault(ids.carol).show();
+    await app.vault(ids.carol).waitForState('closed');
+    await app.shot('08-vault-closed');
+  });
+
+  it('the price falls to 39,000: the first vault is in Warning (156 %)', async () => {
+    const regtest = await app.regtest().show();
+    await regtest.setPrice('39000');
+    const dashboard = await app.dashboard().show();
+    await dashboard.waitForState(ids.alice!, 'warning');
+    await dashboard.waitForState(ids.bob!, 'active');
+    await dashboard.waitForState(ids.carol!, 'closed');
+    await app.shot('09-dashboard-warning');
+    await app.vault(ids.alice!).show();
+    await app.shot('10-vault-warning');
+  });
+
+  it('the price falls to 35,000: the first vault is liquidated in an auction; the second takes it and the settlement confirms', async () => {
+    const regtest = await app.regtest().show();
+    await regtest.setPrice('35000');
+    const dashboard = await app.dashboard().show();
+    await dashboard.waitForState(ids.alice!, 'liquidating');
+
+    const auctions = await app.auctions().show();
+    await auctions.card(ids.alice!).waitFor();
+    await app.shot('11-auction-live');
+    const result = await auctions.takeCovering(ids.alice!, '12-take-review');
+    expect(result).toContain('28,250.00 bsUSD'); // the tab: 25,000.00 × 1.13
+    await app.waitForBalance(5_500_000 - 2_825_000);
+    await app.page.locator('[data-testid^="ended-auction-"]').first().waitFor();
+    await app.shot('13-auction-taken');
+
+    await (await app.regtest().show()).mine(1);
+    const vault = await app.vault(ids.alice!).show();
+    await vault.waitForState('liquidated');
+    expect(await vault.debtText()).toContain('0.00 bsUSD');
+    await app.shot('14-vault-liquidated');
+    await (await app.dashboard().show()).waitForState(ids.alice!, 'liquidated');
+    await app.shot('15-dashboard-final');
+  });
+
+  it('settings show the node, the oracle, the keys and the recovery kit', async () => {
+    const settings = await app.settings().show();
+    expect(await settings.descriptor()).toMatch(/^wsh\(sortedmulti\(2,/);
+    await app.shot('16-settings');
+  });
+});

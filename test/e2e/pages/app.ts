@@ -1,0 +1,267 @@
+/**
+ * Page objects for the BitStable UI: each knows its page's test ids, so the scenarios read as
+ * what a person does.
+ */
+import type { Locator, Page } from 'playwright-core';
+import { screenshot } from '../fixtures/browser';
+
+const T = (id: string) => `[data-testid="${id}"]`;
+const LONG = { timeout: 60_000 };
+
+export class BitStableApp {
+  constructor(
+    readonly page: Page,
+    readonly baseUrl: string,
+  ) {}
+
+  /** Opens the printed link (token in the fragment) and waits for the dashboard. */
+  async open(openUrl: string): Promise<DashboardPage> {
+    await this.page.goto(openUrl);
+    await this.page.locator(T('page-dashboard')).waitFor(LONG);
+    return new DashboardPage(this);
+  }
+
+  async go(hash: string): Promise<void> {
+    await this.page.evaluate((h) => (window.location.hash = h), hash);
+  }
+
+  async nav(name: 'dashboard' | 'create' | 'auctions' | 'regtest' | 'settings'): Promise<void> {
+    await this.page.locator(T(`nav-${name}`)).click();
+  }
+
+  shot(name: string): Promise<string> {
+    return screenshot(this.page, name);
+  }
+
+  /** The bsUSD balance in the sidebar, in cents. */
+  async balanceCents(): Promise<number> {
+    return Number(await this.page.locator(T('bsusd-balance')).getAttribute('data-cents'));
+  }
+
+  async waitForBalance(cents: number): Promise<void> {
+    await this.page.locator(`${T('bsusd-balance')}[data-cents="${cents}"]`).waitFor(LONG);
+  }
+
+  dashboard = () => new DashboardPage(this);
+  create = () => new CreateVaultPage(this);
+  vault = (id: number) => new VaultPage(this, id);
+  auctions = () => new AuctionsPage(this);
+  regtest = () => new RegtestPage(this);
+  settings = () => new SettingsPage(this);
+}
+
+export class DashboardPage {
+  constructor(readonly app: BitStableApp) {}
+  get page() {
+    return this.app.page;
+  }
+  async show(): Promise<this> {
+    await this.app.nav('dashboard');
+    await this.page.locator(T('page-dashboard')).waitFor();
+    return this;
+  }
+  row(vaultId: number): Locator {
+    return this.page.locator(T(`vault-row-${vaultId}`));
+  }
+  async waitForState(vaultId: number, state: string): Promise<void> {
+    await this.page.locator(`${T(`vault-row-${vaultId}`)}[data-state="${state}"]`).waitFor(LONG);
+  }
+  async sortBy(key: 'id' | 'state' | 'collateral' | 'debt' | 'ratio'): Promise<void> {
+    await this.page.locator(T(`sort-${key}`)).click();
+  }
+}
+
+export class CreateVaultPage {
+  constructor(readonly app: BitStableApp) {}
+  get page() {
+    return this.app.page;
+  }
+  /** Walks the three steps; returns the new vault's id (the deposit step is left open). */
+  async createVault(opts: {
+    label: string;
+    plannedBtc?: string;
+    withReturnAddress?: boolean;
+    shot?: string;
+  }): Promise<number> {
+    await this.app.nav('create');
+    await this.page.locator(T('step-key')).waitFor();
+    await this.page.locator(T('software-key-step')).waitFor();
+    if (opts.shot) await this.app.shot(`${opts.shot}-1-key`);
+    await this.page.locator(T('key-continue')).click();
+    await this.page.locator(T('vault-label')).fill(opts.label);
+    if (opts.plannedBtc) await this.page.locator(T('vault-planned')).fill(opts.plannedBtc);
+    if (opts.withReturnAddress) {
+      await this.page.getByRole('button', { name: 'Use a regtest wallet address' }).click();
+      await this.page.waitForFunction(() =>
+        (
+          document.querySelector<HTMLInputElement>('[data-testid="vault-return"]')?.value ?? ''
+        ).startsWith('bcrt1'),
+      );
+    }
+    await this.page.locator(T('create-submit')).click();
+    await this.page.locator(T('step-deposit')).waitFor(LONG);
+    await this.page.locator(T('deposit-address')).waitFor();
+    if (opts.shot) await this.app.shot(`${opts.shot}-2-deposit`);
+    const title = await this.page.locator(`${T('step-deposit')} h2`).innerText();
+    return Number(/#(\d+)/.exec(title)![1]);
+  }
+  /** Regtest: funds the shown deposit address from the faucet and mines a block; waits for Active. */
+  async fundAndConfirm(btc: string): Promise<void> {
+    await this.page.locator(T('fund-amount')).fill(btc);
+    await this.page.locator(T('fund-from-faucet')).click();
+    await this.page.locator(T('incoming')).waitFor(LONG);
+    await this.page.locator(T('mine-one')).click();
+    await this.page
+      .locator(`${T('deposit-panel')} ${T('vault-state')}[data-state="active"]`)
+      .waitFor(LONG);
+  }
+  async goToVault(): Promise<void> {
+    await this.page.locator(T('go-to-vault')).click();
+    await this.page.locator(T('page-vault')).waitFor();
+  }
+}
+
+export class VaultPage {
+  constructor(
+    readonly app: BitStableApp,
+    readonly id: number,
+  ) {}
+  get page() {
+    return this.app.page;
+  }
+  async show(): Promise<this> {
+    await this.app.go(`#/vaults/${this.id}`);
+    await this.page.locator(`${T('page-vault')}[data-vault-id="${this.id}"]`).waitFor(LONG);
+    return this;
+  }
+  async waitForState(state: string): Promise<void> {
+    await this.page
+      .locator(`${T('page-vault')} header ${T('vault-state')}[data-state="${state}"]`)
+      .waitFor(LONG);
+  }
+  async debtText(): Promise<string> {
+    return this.page.locator(T('vault-debt')).innerText();
+  }
+  private async tab(name: string): Promise<void> {
+    await this.page.locator(T(`op-tab-${name}`)).click();
+  }
+  /** Mint or repay through the review dialog. `amount` as typed ("25000", or null for "All"). */
+  async changeDebt(kind: 'mint' | 'repay', amount: string | null, shot?: string): Promise<void> {
+    await this.tab(kind);
+    if (amount === null) await this.page.getByRole('button', { name: 'All', exact: true }).click();
+    else await this.page.locator(T(`${kind}-amount`)).fill(amount);
+    await this.page.locator(T(`${kind}-review`)).click();
+    const dialog = this.page.locator(T(`${kind}-dialog`));
+    await dialog.locator(T(`${kind}-confirm`)).waitFor();
+    if (shot) await this.app.shot(shot);
+    await dialog.locator(T(`${kind}-confirm`)).click();
+    await dialog.locator(T('op-result')).waitFor(LONG);
+    await dialog.locator(T('op-done')).click();
+  }
+  /** Close the vault to a fresh regtest wallet address, through the review step. */
+  async close(shot?: string): Promise<void> {
+    await this.tab('close');
+    await this.page.locator(T('close-use-wallet')).click();
+    await this.page.waitForFunction(() =>
+      (
+        document.querySelector<HTMLInputElement>('[data-testid="close-destination"]')?.value ?? ''
+      ).startsWith('bcrt1'),
+    );
+    await this.page.locator(T('close-review')).click();
+    const dialog = this.page.locator(T('close-dialog'));
+    await dialog.locator(T('review-outputs')).waitFor(LONG);
+    if (shot) await this.app.shot(shot);
+    await dialog.locator(T('close-confirm')).click();
+    await dialog.locator(T('op-result')).waitFor(LONG);
+    // The signer's prompts were shown as it signed.
+    await this.page.locator(T('device-prompts'), { hasText: 'Signed and broadcast' }).waitFor();
+    await dialog.locator(T('op-done')).click();
+  }
+}
+
+export class AuctionsPage {
+  constructor(readonly app: BitStableApp) {}
+  get page() {
+    return this.app.page;
+  }
+  async show(): Promise<this> {
+    await this.app.nav('auctions');
+    await this.page.locator(T('page-auctions')).waitFor();
+    return this;
+  }
+  card(vaultId: number): Locator {
+    return this.page.locator('section.auction', { hasText: `Vault #${vaultId}` });
+  }
+  /** Takes enough of vault's lot to cover the tab (the default amount), paid to a regtest wallet address. */
+  async takeCovering(vaultId: number, shot?: string): Promise<string> {
+    const card = this.card(vaultId);
+    await card.waitFor(LONG);
+    await card.locator(T('take-use-wallet')).click();
+    await this.page.waitForFunction((id) => {
+      const cards = [...document.querySelectorAll('section.auction')].filter((c) =>
+        c.textContent?.includes(`Vault #${id}`),
+      );
+      return (
+        cards[0]?.querySelector<HTMLInputElement>('[data-testid="take-address"]')?.value ?? ''
+      ).startsWith('bcrt1');
+    }, vaultId);
+    await card.locator(T('take-review')).click();
+    const dialog = this.page.locator(`${T('take-dialog')}[open]`);
+    await dialog.locator(T('take-confirm')).waitFor();
+    if (shot) await this.app.shot(shot);
+    await dialog.locator(T('take-confirm')).click();
+    const result = this.page.locator(T('take-result'));
+    await result.waitFor(LONG);
+    return result.innerText();
+  }
+}
+
+export class RegtestPage {
+  constructor(readonly app: BitStableApp) {}
+  get page() {
+    return this.app.page;
+  }
+  async show(): Promise<this> {
+    await this.app.nav('regtest');
+    await this.page.locator(T('page-regtest')).waitFor();
+    return this;
+  }
+  async mine(blocks: number): Promise<void> {
+    await this.page.locator(T('mine-blocks')).fill(String(blocks));
+    const before = await this.page.locator(T('regtest-height')).innerText();
+    await this.page.locator(T('mine-submit')).click();
+    await this.page.waitForFunction(
+      (b) => document.querySelector('[data-testid="regtest-height"]')?.textContent !== b,
+      before,
+      LONG,
+    );
+  }
+  async setPrice(usd: string): Promise<void> {
+    await this.page.locator(T('set-price')).fill(usd);
+    await this.page.locator(T('set-price-submit')).click();
+    await this.page.locator(`${T('set-price-result')}.ok-text`).waitFor(LONG);
+    const cents = Math.round(Number(usd) * 100);
+    await this.page
+      .locator(`${T('topbar-price')}`)
+      .filter({
+        hasText: `$${(cents / 100).toLocaleString('en-US', { minimumFractionDigits: 2 })}`,
+      })
+      .waitFor(LONG);
+  }
+}
+
+export class SettingsPage {
+  constructor(readonly app: BitStableApp) {}
+  get page() {
+    return this.app.page;
+  }
+  async show(): Promise<this> {
+    await this.app.nav('settings');
+    await this.page.locator(T('page-settings')).waitFor();
+    await this.page.locator(T('recovery-descriptor')).waitFor();
+    return this;
+  }
+  descriptor(): Promise<string> {
+    return this.page.locator(T('recovery-descriptor')).innerText();
+  }
+}
