@@ -29,7 +29,9 @@ function seedDb(path: string, vaults: number, price: Cents, seed: number): Sqlit
   const db = openDatabase(path, { backgroundCheckpoints: true });
   let s = seed;
   const rand = () => (s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-  db.prepare("INSERT INTO key_sets (network, owner_key, protocol_key, guardian_key, created_at) VALUES ('regtest','o','p','g',0)").run();
+  db.prepare(
+    "INSERT INTO key_sets (network, owner_key, protocol_key, guardian_key, created_at) VALUES ('regtest','o','p','g',0)",
+  ).run();
   const insert = db.prepare(
     `INSERT INTO vaults (key_set_id, idx, network, address, descriptor, state, collateral_sats, debt_cents,
        liquidation_price_cents, warning_price_cents, created_at, updated_at)
@@ -40,10 +42,20 @@ function seedDb(path: string, vaults: number, price: Cents, seed: number): Sqlit
       const collateral = Math.floor(1_000_000 + rand() * 199_000_000) as Sats;
       // Ratios spread from 150 % to 400 % at the start price (a tenth carry no debt).
       const ratio = 1.5 + rand() * 2.5;
-      const debt = (rand() < 0.1 ? 0 : Math.max(5_000, Math.floor((collateral * price) / 1e8 / ratio))) as Cents;
+      const debt = (
+        rand() < 0.1 ? 0 : Math.max(5_000, Math.floor((collateral * price) / 1e8 / ratio))
+      ) as Cents;
       const prices = storedPrices(collateral, debt, params);
       const state = debt === 0 ? 'active' : healthBand(collateral, debt, price, params);
-      insert.run(i, `addr${i}`, state === 'liquidating' ? 'warning' : state, collateral, debt, prices.liquidation, prices.warning);
+      insert.run(
+        i,
+        `addr${i}`,
+        state === 'liquidating' ? 'warning' : state,
+        collateral,
+        debt,
+        prices.liquidation,
+        prices.warning,
+      );
     }
   })();
   db.pragma('optimize');
@@ -114,7 +126,10 @@ export async function main(
         const b = naiveChangesAt(naiveDb, p, params.liquidationRatioBps, params.warningRatioBps);
         apply(naiveDb, b);
         naive.push(performance.now() - t);
-        if (a.toLiquidating.length !== b.toLiquidating.length || a.toWarning.length !== b.toWarning.length) {
+        if (
+          a.toLiquidating.length !== b.toLiquidating.length ||
+          a.toWarning.length !== b.toWarning.length
+        ) {
           throw new Error(`indexed and naive passes disagree at price ${p}`);
         }
       }

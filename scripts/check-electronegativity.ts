@@ -15,11 +15,16 @@ const TOOL = '@doyensec/electronegativity@1.10.3';
 
 /** Findings reviewed by hand: check id and file → why it holds. */
 const REVIEWED: Record<string, string> = {
-  'CONTEXT_ISOLATION_JS_CHECK main/index.ts': 'webPreferences come from mainWindowOptions(): contextIsolation true (checklist test).',
-  'SANDBOX_JS_CHECK main/index.ts': 'webPreferences come from mainWindowOptions(): sandbox true (checklist test).',
-  'AUXCLICK_JS_CHECK main/index.ts': "mainWindowOptions() sets disableBlinkFeatures: 'Auxclick' (checklist test).",
-  'OPEN_EXTERNAL_JS_CHECK main/index.ts': 'openExternal only after isAllowedExternalUrl(): https and an allowlist of hosts (checklist test).',
-  'CSP_GLOBAL_CHECK main/security.ts': 'The CSP is assembled by contentSecurityPolicy(); its directives are checked in the checklist test.',
+  'CONTEXT_ISOLATION_JS_CHECK main/index.ts':
+    'webPreferences come from mainWindowOptions(): contextIsolation true (checklist test).',
+  'SANDBOX_JS_CHECK main/index.ts':
+    'webPreferences come from mainWindowOptions(): sandbox true (checklist test).',
+  'AUXCLICK_JS_CHECK main/index.ts':
+    "mainWindowOptions() sets disableBlinkFeatures: 'Auxclick' (checklist test).",
+  'OPEN_EXTERNAL_JS_CHECK main/index.ts':
+    'openExternal only after isAllowedExternalUrl(): https and an allowlist of hosts (checklist test).',
+  'CSP_GLOBAL_CHECK main/security.ts':
+    'The CSP is assembled by contentSecurityPolicy(); its directives are checked in the checklist test.',
 };
 
 const root = resolve(import.meta.dirname, '..');
@@ -35,13 +40,17 @@ try {
   const rows = readFileSync(report, 'utf8').trim().split('\n').slice(1);
   const unreviewed: string[] = [];
   for (const row of rows) {
-    const [issue, severity, , file, location] = row.split(',').map((c) => c.replace(/^"|"$/g, '').trim());
+    const [issue, severity, , file, location] = row
+      .split(',')
+      .map((c) => c.replace(/^"|"$/g, '').trim());
     const key = `${issue} ${relative(root, file ?? '')}`;
     if (REVIEWED[key]) console.log(`reviewed  ${key} (${location}): ${REVIEWED[key]}`);
     else unreviewed.push(`${severity} ${key} at ${location}`);
   }
   for (const u of unreviewed) console.log(`FINDING   ${u}`);
-  console.log(`electronegativity findings=${rows.length} reviewed=${rows.length - unreviewed.length} open=${unreviewed.length}`);
+  console.log(
+    `electronegativity findings=${rows.length} reviewed=${rows.length - unreviewed.length} open=${unreviewed.length}`,
+  );
   if (unreviewed.length) process.exitCode = 1;
 } finally {
   rmSync(out, { recursive: true, force: true });

@@ -19,12 +19,15 @@ if (!backup) {
   console.error('Usage: npm run restore -- <backup file> [--data-dir DIR] [--network regtest]');
   process.exit(2);
 }
-const dataDir = values['data-dir'] ?? process.env.BITSTABLE_DATA_DIR ?? join(homedir(), '.bitstable');
+const dataDir =
+  values['data-dir'] ?? process.env.BITSTABLE_DATA_DIR ?? join(homedir(), '.bitstable');
 try {
   const net = network(values.network ?? process.env.BITSTABLE_NETWORK ?? 'regtest');
   const target = join(dataDir, net.name, 'bitstable.sqlite');
   const { replaced, checked } = restoreBackup(backup, target);
-  console.log(`Restored ${backup} (${checked.vaults} vaults, schema ${checked.schemaVersion}) to ${target}.`);
+  console.log(
+    `Restored ${backup} (${checked.vaults} vaults, schema ${checked.schemaVersion}) to ${target}.`,
+  );
   if (replaced) console.log(`The previous database was kept as ${replaced}.`);
 } catch (err) {
   console.error(isBitStableError(err) ? err.message : `Restore failed: ${(err as Error).message}`);

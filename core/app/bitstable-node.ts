@@ -4,11 +4,20 @@
  * the integration tests all start the app through here.
  */
 import { join } from 'node:path';
-import { network as networkInfo, type NetworkInfo, type NetworkName, type VaultParams } from '../config/networks';
+import {
+  network as networkInfo,
+  type NetworkInfo,
+  type NetworkName,
+  type VaultParams,
+} from '../config/networks';
 import { checkpoint, openDatabase, type Sqlite } from '../db/database';
 import { BitStableError } from '../errors';
 import { EventBus } from '../events/bus';
-import { ensureProtocolSeed, ensureSoftwareGuardianSeed, ensureSoftwareOwnerMnemonic } from '../keys/node-keys';
+import {
+  ensureProtocolSeed,
+  ensureSoftwareGuardianSeed,
+  ensureSoftwareOwnerMnemonic,
+} from '../keys/node-keys';
 import type { KeyStore } from '../keys/keystore';
 import { CoreNode, REGTEST_FEE_RATE_SAT_PER_KVB } from '../node/bitcoin-node';
 import { RegtestNode } from '../node/regtest';
@@ -31,7 +40,12 @@ import { AuctionHouse } from '../liquidation/auction-house';
 
 export type BitcoinConnection =
   | { kind: 'local-regtest'; bitcoind?: string }
-  | { kind: 'rpc'; rpc: RpcConfig; walletName?: string; /** A second node to fail over to. */ fallback?: RpcConfig };
+  | {
+      kind: 'rpc';
+      rpc: RpcConfig;
+      walletName?: string;
+      /** A second node to fail over to. */ fallback?: RpcConfig;
+    };
 
 export interface BitStableNodeOptions {
   /** The app's data folder; each network keeps its own database and regtest node under it. */
@@ -70,7 +84,11 @@ export interface NodeStatus {
 }
 
 /** The owner's signer from the options: a given Signer, a Ledger by transport, or (regtest) software. */
-async function ownerSigner(options: BitStableNodeOptions, net: NetworkInfo, db: Sqlite): Promise<Signer> {
+async function ownerSigner(
+  options: BitStableNodeOptions,
+  net: NetworkInfo,
+  db: Sqlite,
+): Promise<Signer> {
   const o = options.owner;
   if (o && typeof (o as Signer).signPsbt === 'function') return o as Signer;
   if (o && 'transport' in o) {
@@ -96,7 +114,13 @@ export class BitStableNode {
   private backupDir = '';
   private lastTip: string | null = null;
   private syncing: Promise<void> = Promise.resolve();
-  private status: NodeStatus = { online: false, height: null, tip: null, checkedAt: null, message: 'Not checked yet.' };
+  private status: NodeStatus = {
+    online: false,
+    height: null,
+    tip: null,
+    checkedAt: null,
+    message: 'Not checked yet.',
+  };
   /** Errors of background work (sync, settlement) that the app should log; default: ignored. */
   onBackgroundError: (err: unknown) => void = () => {};
 
@@ -122,9 +146,14 @@ export class BitStableNode {
     const progress = options.onProgress ?? (() => {});
     const params: VaultParams = { ...net.defaults, ...options.params };
     const dir = join(options.dataDir, net.name);
-    const connection = options.bitcoin ?? (net.name === 'regtest' ? { kind: 'local-regtest' } : undefined);
+    const connection =
+      options.bitcoin ?? (net.name === 'regtest' ? { kind: 'local-regtest' } : undefined);
     if (!connection) {
-      throw new BitStableError('INVALID_CONFIG', `Connect BitStable to a Bitcoin node for ${net.name} first.`, {});
+      throw new BitStableError(
+        'INVALID_CONFIG',
+        `Connect BitStable to a Bitcoin node for ${net.name} first.`,
+        {},
+      );
     }
     if (connection.kind === 'local-regtest' && net.name !== 'regtest') {
       throw new BitStableError('INVALID_CONFIG', 'A local node is only started for regtest.', {});
@@ -185,13 +214,26 @@ export class BitStableNode {
           secret: { seed: await ensureSoftwareGuardianSeed(options.keyStore, net) },
         });
 
-      const { oracle, simulated } = createOracle({ network: net.name, db, bus, overrides: options.oracleOverrides });
+      const { oracle, simulated } = createOracle({
+        network: net.name,
+        db,
+        bus,
+        overrides: options.oracleOverrides,
+      });
       const freshPrice = (): Cents | null => {
         const s = oracle.current();
         return s.status === 'ok' ? s.priceCents : null;
       };
       const clock = options.clock ?? Date.now;
-      const vaults = new VaultService({ db, node: chain, network: net, params, bus, freshPrice, clock });
+      const vaults = new VaultService({
+        db,
+        node: chain,
+        network: net,
+        params,
+        bus,
+        freshPrice,
+        clock,
+      });
       onSwitch = async () => {
         await chain.ensureWatchWallet();
         await vaults.rewatchAll();
@@ -235,7 +277,21 @@ export class BitStableNode {
       bus.on('spend.confirmed', ({ spendId, kind }) => {
         if (kind === 'settlement') liquidation.onSpendConfirmed(spendId);
       });
-      const node = new BitStableNode(net, params, db, bus, chain, regtest, oracle, simulated, vaults, operations, liquidation, keySetId, signers);
+      const node = new BitStableNode(
+        net,
+        params,
+        db,
+        bus,
+        chain,
+        regtest,
+        oracle,
+        simulated,
+        vaults,
+        operations,
+        liquidation,
+        keySetId,
+        signers,
+      );
       node.backupOptions = options.backups;
       node.backupDir = (options.backups && options.backups.dir) || join(dir, 'backups');
       await node.sync();
@@ -270,9 +326,20 @@ export class BitStableNode {
         // A short timeout: a stalled node must show as offline within seconds, not after 30 s.
         const info = await this.chain.chainInfo(Math.min(5_000, pollMs * 2));
         tip = info.bestBlockHash;
-        this.setNodeStatus({ online: true, height: info.blocks, tip, checkedAt: Date.now(), message: null });
+        this.setNodeStatus({
+          online: true,
+          height: info.blocks,
+          tip,
+          checkedAt: Date.now(),
+          message: null,
+        });
       } catch (err) {
-        this.setNodeStatus({ ...this.status, online: false, checkedAt: Date.now(), message: (err as Error).message });
+        this.setNodeStatus({
+          ...this.status,
+          online: false,
+          checkedAt: Date.now(),
+          message: (err as Error).message,
+        });
       }
       if (tip !== null && tip !== this.lastTip) {
         try {
@@ -299,7 +366,11 @@ export class BitStableNode {
 
   /** Takes a backup now (also what the schedule does); returns where it is. */
   backupNow(): Promise<BackupInfo> {
-    return backupDatabase(this.db, this.backupDir, (this.backupOptions && this.backupOptions.keep) || 24);
+    return backupDatabase(
+      this.db,
+      this.backupDir,
+      (this.backupOptions && this.backupOptions.keep) || 24,
+    );
   }
 
   /** The Bitcoin node as the background poll last saw it. */
@@ -311,7 +382,11 @@ export class BitStableNode {
     const changed = next.online !== this.status.online || next.height !== this.status.height;
     this.status = next;
     if (changed) {
-      this.bus.emit('node.status', { online: next.online, height: next.height, ...(next.message ? { message: next.message } : {}) });
+      this.bus.emit('node.status', {
+        online: next.online,
+        height: next.height,
+        ...(next.message ? { message: next.message } : {}),
+      });
     }
   }
 

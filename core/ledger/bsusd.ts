@@ -25,7 +25,10 @@ export function ensureHolder(db: Sqlite, name: string): string {
 
 /** An account's balance in cents (0 for an account that does not exist). */
 export function balance(db: Sqlite, account: string): number {
-  return (db.prepare('SELECT balance_cents FROM ledger_accounts WHERE id = ?').pluck().get(account) as number | undefined) ?? 0;
+  return (
+    (db.prepare('SELECT balance_cents FROM ledger_accounts WHERE id = ?').pluck().get(account) as
+      number | undefined) ?? 0
+  );
 }
 
 /**
@@ -42,7 +45,11 @@ export function post(
 ): number {
   const sum = postings.reduce((s, [, a]) => s + a, 0);
   if (sum !== 0 || postings.some(([, a]) => !Number.isSafeInteger(a) || a === 0)) {
-    throw new BitStableError('INTERNAL', 'A ledger entry must balance to zero with whole, non-zero postings.', { kind });
+    throw new BitStableError(
+      'INTERNAL',
+      'A ledger entry must balance to zero with whole, non-zero postings.',
+      { kind },
+    );
   }
   for (const [account, amount] of postings) {
     if (!account.startsWith('holder:') || amount >= 0) continue;
@@ -56,15 +63,22 @@ export function post(
     }
   }
   const entryId = Number(
-    db.prepare('INSERT INTO ledger_entries (ts, kind, vault_id, memo) VALUES (?, ?, ?, ?)').run(ts, kind, vaultId, memo ?? null)
-      .lastInsertRowid,
+    db
+      .prepare('INSERT INTO ledger_entries (ts, kind, vault_id, memo) VALUES (?, ?, ?, ?)')
+      .run(ts, kind, vaultId, memo ?? null).lastInsertRowid,
   );
-  const insert = db.prepare('INSERT INTO ledger_postings (entry_id, account_id, amount_cents) VALUES (?, ?, ?)');
-  const update = db.prepare('UPDATE ledger_accounts SET balance_cents = balance_cents + ? WHERE id = ?');
+  const insert = db.prepare(
+    'INSERT INTO ledger_postings (entry_id, account_id, amount_cents) VALUES (?, ?, ?)',
+  );
+  const update = db.prepare(
+    'UPDATE ledger_accounts SET balance_cents = balance_cents + ? WHERE id = ?',
+  );
   for (const [account, amount] of postings) {
     insert.run(entryId, account, amount);
     if (update.run(amount, account).changes !== 1) {
-      throw new BitStableError('INTERNAL', `Ledger account ${account} does not exist.`, { account });
+      throw new BitStableError('INTERNAL', `Ledger account ${account} does not exist.`, {
+        account,
+      });
     }
   }
   return entryId;
@@ -108,10 +122,14 @@ export function checkInvariant(db: Sqlite): InvariantReport {
     )
     .pluck()
     .all() as number[];
-  if (mismatched.length) problems.push(`vaults whose debt differs from the ledger: ${mismatched.join(', ')}`);
+  if (mismatched.length)
+    problems.push(`vaults whose debt differs from the ledger: ${mismatched.join(', ')}`);
 
   const sumOf = (kind: string) =>
-    (db.prepare('SELECT COALESCE(SUM(balance_cents), 0) FROM ledger_accounts WHERE kind = ?').pluck().get(kind) as number);
+    db
+      .prepare('SELECT COALESCE(SUM(balance_cents), 0) FROM ledger_accounts WHERE kind = ?')
+      .pluck()
+      .get(kind) as number;
   const totals: LedgerTotals = {
     holdersCents: sumOf('holder'),
     surplusCents: sumOf('surplus'),

@@ -130,18 +130,25 @@ export class AuctionHouse {
       for (const id of c.toLiquidating) this.startAuction(id, price, ts);
       return c;
     })();
-    for (const id of [...changes.toLiquidating, ...changes.toWarning, ...changes.toActive]) this.emitVault(id);
+    for (const id of [...changes.toLiquidating, ...changes.toWarning, ...changes.toActive])
+      this.emitVault(id);
     for (const id of changes.toLiquidating) {
       const a = this.byVault(id);
       if (a) this.deps.bus.emit('auction.started', { auctionId: a.id, vaultId: id });
     }
-    return { liquidated: changes.toLiquidating, warned: changes.toWarning, recovered: changes.toActive };
+    return {
+      liquidated: changes.toLiquidating,
+      warned: changes.toWarning,
+      recovered: changes.toActive,
+    };
   }
 
   /** Auctions, newest first; `live` only running ones. */
   listAuctions(options: { live?: boolean } = {}): Auction[] {
     const rows = this.db
-      .prepare(`SELECT * FROM liquidations ${options.live ? "WHERE state = 'running'" : ''} ORDER BY id DESC`)
+      .prepare(
+        `SELECT * FROM liquidations ${options.live ? "WHERE state = 'running'" : ''} ORDER BY id DESC`,
+      )
       .all() as LiquidationRow[];
     return rows.map((r) => this.toAuction(r));
   }
@@ -157,17 +164,29 @@ export class AuctionHouse {
    * settlement is made.
    */
   take(input: TakeInput): { auction: Auction; sats: Sats; costCents: Cents; priceCents: Cents } {
-    if (!input || typeof input !== 'object') throw new BitStableError('INVALID_ARGUMENT', 'A take needs an auction, an amount, a price limit and an address.', {});
+    if (!input || typeof input !== 'object')
+      throw new BitStableError(
+        'INVALID_ARGUMENT',
+        'A take needs an auction, an amount, a price limit and an address.',
+        {},
+      );
     const maxSats = sats(input.maxSats);
     const maxPrice = sats(input.maxPriceCents) as number as Cents;
-    if (typeof input.btcAddress !== 'string') throw new BitStableError('INVALID_ADDRESS', 'Give a Bitcoin address for the collateral you buy.', {});
+    if (typeof input.btcAddress !== 'string')
+      throw new BitStableError(
+        'INVALID_ADDRESS',
+        'Give a Bitcoin address for the collateral you buy.',
+        {},
+      );
     const script = outputScript(input.btcAddress, this.deps.network);
     const taker = input.taker ?? 'local';
     const ts = this.now();
     const result = this.db.transaction(() => {
       const row = this.row(input.auctionId);
       if (row.state !== 'running') {
-        throw new BitStableError('AUCTION_CLOSED', `Auction #${row.id} has ended.`, { auctionId: row.id });
+        throw new BitStableError('AUCTION_CLOSED', `Auction #${row.id} has ended.`, {
+          auctionId: row.id,
+        });
       }
       const current = this.rollCycle(row, ts);
       const price = this.priceOf(current, ts);
@@ -178,12 +197,21 @@ export class AuctionHouse {
           { priceCents: price, maxPriceCents: maxPrice },
         );
       }
-      const quote = quoteTake(price, (current.tab_cents - current.covered_cents) as Cents, (current.lot_sats - current.sold_sats) as Sats, maxSats);
+      const quote = quoteTake(
+        price,
+        (current.tab_cents - current.covered_cents) as Cents,
+        (current.lot_sats - current.sold_sats) as Sats,
+        maxSats,
+      );
       if (quote.sats === 0 || quote.costCents === 0) {
         throw new BitStableError('INVALID_AMOUNT', 'That buys nothing; ask for more.', {});
       }
       if (quote.sats < dustThreshold(script)) {
-        throw new BitStableError('INVALID_AMOUNT', `${quote.sats} sats is below the dust limit for ${input.btcAddress as string}.`, {});
+        throw new BitStableError(
+          'INVALID_AMOUNT',
+          `${quote.sats} sats is below the dust limit for ${input.btcAddress as string}.`,
+          {},
+        );
       }
       // The payment repays the vault's debt first; what is above the debt is the penalty.
       const vault = this.deps.vaults.getVault(current.vault_id);
@@ -194,20 +222,35 @@ export class AuctionHouse {
       if (toSurplus > 0) postings.push(['surplus', toSurplus]);
       post(this.db, 'auction_payment', vault.id, postings, `auction ${current.id}`, ts);
       this.db
-        .prepare('INSERT INTO auction_takes (liquidation_id, taker, btc_address, sats, paid_cents, price_cents, ts) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .prepare(
+          'INSERT INTO auction_takes (liquidation_id, taker, btc_address, sats, paid_cents, price_cents, ts) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        )
         .run(current.id, taker, input.btcAddress, quote.sats, quote.costCents, price, ts);
       const covered = current.covered_cents + quote.costCents;
       const sold = current.sold_sats + quote.sats;
-      this.db.prepare('UPDATE liquidations SET covered_cents = ?, sold_sats = ? WHERE id = ?').run(covered, sold, current.id);
+      this.db
+        .prepare('UPDATE liquidations SET covered_cents = ?, sold_sats = ? WHERE id = ?')
+        .run(covered, sold, current.id);
       this.setDebt(vault.id, vault.debtCents - toDebt, ts);
-      journal(this.db, 'auction.take', vault.id, { auctionId: current.id, sats: quote.sats, costCents: quote.costCents, priceCents: price }, ts);
+      journal(
+        this.db,
+        'auction.take',
+        vault.id,
+        { auctionId: current.id, sats: quote.sats, costCents: quote.costCents, priceCents: price },
+        ts,
+      );
       if (covered >= current.tab_cents || sold >= current.lot_sats) this.endAuction(current.id, ts);
       return { ...quote, priceCents: price, auctionId: current.id };
     })();
     const auction = this.getAuction(result.auctionId);
     this.deps.bus.emit('auction.changed', { auctionId: auction.id, state: auction.state });
     this.emitVault(auction.vaultId);
-    return { auction, sats: result.sats, costCents: result.costCents, priceCents: result.priceCents };
+    return {
+      auction,
+      sats: result.sats,
+      costCents: result.costCents,
+      priceCents: result.priceCents,
+    };
   }
 
   /**
@@ -219,12 +262,16 @@ export class AuctionHouse {
     const run = async () => {
       const ts = this.now();
       const price = this.deps.price.current();
-      for (const row of this.db.prepare("SELECT * FROM liquidations WHERE state = 'running'").all() as LiquidationRow[]) {
+      for (const row of this.db
+        .prepare("SELECT * FROM liquidations WHERE state = 'running'")
+        .all() as LiquidationRow[]) {
         if (ts - row.cycle_started_at >= row.duration_ms && price.status === 'ok') {
           this.db.transaction(() => this.rollCycle(row, ts))();
         }
       }
-      for (const row of this.db.prepare("SELECT * FROM liquidations WHERE state = 'settling'").all() as LiquidationRow[]) {
+      for (const row of this.db
+        .prepare("SELECT * FROM liquidations WHERE state = 'settling'")
+        .all() as LiquidationRow[]) {
         await this.settle(row);
       }
     };
@@ -235,14 +282,18 @@ export class AuctionHouse {
 
   /** Marks auctions settled whose settlement confirmed; the vault becomes Liquidated. */
   onSpendConfirmed(spendId: number): void {
-    const row = this.db.prepare("SELECT * FROM liquidations WHERE state = 'settling' AND id = (SELECT json_extract(plan, '$.auctionId') FROM spends WHERE id = ?)").get(spendId) as
-      | LiquidationRow
-      | undefined;
+    const row = this.db
+      .prepare(
+        "SELECT * FROM liquidations WHERE state = 'settling' AND id = (SELECT json_extract(plan, '$.auctionId') FROM spends WHERE id = ?)",
+      )
+      .get(spendId) as LiquidationRow | undefined;
     if (!row) return;
     const ts = this.now();
     this.db.transaction(() => {
       this.db.prepare("UPDATE liquidations SET state = 'settled' WHERE id = ?").run(row.id);
-      this.db.prepare("UPDATE vaults SET state = 'liquidated', updated_at = ? WHERE id = ?").run(ts, row.vault_id);
+      this.db
+        .prepare("UPDATE vaults SET state = 'liquidated', updated_at = ? WHERE id = ?")
+        .run(ts, row.vault_id);
       journal(this.db, 'vault.liquidated', row.vault_id, { auctionId: row.id }, ts);
     })();
     this.deps.bus.emit('auction.changed', { auctionId: row.id, state: 'settled' });
@@ -251,12 +302,16 @@ export class AuctionHouse {
 
   private async settle(row: LiquidationRow): Promise<void> {
     const open = this.db
-      .prepare("SELECT id FROM spends WHERE vault_id = ? AND kind = 'settlement' AND state IN ('draft', 'signed', 'broadcast', 'confirmed')")
+      .prepare(
+        "SELECT id FROM spends WHERE vault_id = ? AND kind = 'settlement' AND state IN ('draft', 'signed', 'broadcast', 'confirmed')",
+      )
       .pluck()
       .get(row.vault_id);
     if (open !== undefined) return; // in flight: trackSpends moves it on
     const takes = this.db
-      .prepare('SELECT btc_address, SUM(sats) AS sats FROM auction_takes WHERE liquidation_id = ? GROUP BY btc_address ORDER BY MIN(id)')
+      .prepare(
+        'SELECT btc_address, SUM(sats) AS sats FROM auction_takes WHERE liquidation_id = ? GROUP BY btc_address ORDER BY MIN(id)',
+      )
       .all(row.id) as { btc_address: string; sats: number }[];
     const payouts = takes.map((t) => ({ address: t.btc_address, amountSats: t.sats as Sats }));
     const vault = this.deps.vaults.getVault(row.vault_id);
@@ -264,10 +319,16 @@ export class AuctionHouse {
     if (!returnAddress && this.deps.fallbackReturnAddress) {
       returnAddress = await this.deps.fallbackReturnAddress();
       // Stored before use, so a retried settlement pays the same address.
-      this.db.prepare('UPDATE liquidations SET return_address = ? WHERE id = ?').run(returnAddress, row.id);
+      this.db
+        .prepare('UPDATE liquidations SET return_address = ? WHERE id = ?')
+        .run(returnAddress, row.id);
     }
     if (!returnAddress) {
-      throw new BitStableError('INVALID_STATE', `Vault #${vault.id} has no return address for the rest of its collateral.`, { vaultId: vault.id });
+      throw new BitStableError(
+        'INVALID_STATE',
+        `Vault #${vault.id} has no return address for the rest of its collateral.`,
+        { vaultId: vault.id },
+      );
     }
     const keys = this.deps.vaults.keySet(vault.keySetId);
     const context: SignContext = {
@@ -288,9 +349,29 @@ export class AuctionHouse {
            floor_price_cents, cycle_started_at, duration_ms, return_address)
          VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?)`,
       )
-      .run(vaultId, ts, price, vault.debtCents, auctionTab(vault.debtCents, p.penaltyBps), lot, top, scalePrice(top, p.auctionFloorBps), ts, p.auctionDurationSeconds * 1000, vault.returnAddress);
-    this.db.prepare("UPDATE vaults SET state = 'liquidating', updated_at = ? WHERE id = ?").run(ts, vaultId);
-    journal(this.db, 'vault.liquidating', vaultId, { priceCents: price, debtCents: vault.debtCents }, ts);
+      .run(
+        vaultId,
+        ts,
+        price,
+        vault.debtCents,
+        auctionTab(vault.debtCents, p.penaltyBps),
+        lot,
+        top,
+        scalePrice(top, p.auctionFloorBps),
+        ts,
+        p.auctionDurationSeconds * 1000,
+        vault.returnAddress,
+      );
+    this.db
+      .prepare("UPDATE vaults SET state = 'liquidating', updated_at = ? WHERE id = ?")
+      .run(ts, vaultId);
+    journal(
+      this.db,
+      'vault.liquidating',
+      vaultId,
+      { priceCents: price, debtCents: vault.debtCents },
+      ts,
+    );
   }
 
   /** Restarts the price fall from a new top if the cycle reached its floor; returns the row as stored. */
@@ -301,10 +382,18 @@ export class AuctionHouse {
     const top = scalePrice(state.priceCents, this.deps.params.auctionStartBps);
     const floor = scalePrice(top, this.deps.params.auctionFloorBps);
     this.db
-      .prepare('UPDATE liquidations SET top_price_cents = ?, floor_price_cents = ?, cycle_started_at = ?, resets = resets + 1 WHERE id = ?')
+      .prepare(
+        'UPDATE liquidations SET top_price_cents = ?, floor_price_cents = ?, cycle_started_at = ?, resets = resets + 1 WHERE id = ?',
+      )
       .run(top, floor, ts, row.id);
     journal(this.db, 'auction.reset', row.vault_id, { auctionId: row.id, topPriceCents: top }, ts);
-    return { ...row, top_price_cents: top, floor_price_cents: floor, cycle_started_at: ts, resets: row.resets + 1 };
+    return {
+      ...row,
+      top_price_cents: top,
+      floor_price_cents: floor,
+      cycle_started_at: ts,
+      resets: row.resets + 1,
+    };
   }
 
   /** Ends an auction: an uncovered tab's remaining debt becomes bad debt (deficit). */
@@ -314,10 +403,24 @@ export class AuctionHouse {
     let deficit = 0;
     if (vault.debtCents > 0) {
       deficit = vault.debtCents;
-      post(this.db, 'bad_debt', vault.id, [[vaultAccount(vault.id), deficit], ['deficit', -deficit]], `auction ${id}`, ts);
+      post(
+        this.db,
+        'bad_debt',
+        vault.id,
+        [
+          [vaultAccount(vault.id), deficit],
+          ['deficit', -deficit],
+        ],
+        `auction ${id}`,
+        ts,
+      );
       this.setDebt(vault.id, 0, ts);
     }
-    this.db.prepare("UPDATE liquidations SET state = 'settling', ended_at = ?, deficit_cents = ? WHERE id = ?").run(ts, deficit, id);
+    this.db
+      .prepare(
+        "UPDATE liquidations SET state = 'settling', ended_at = ?, deficit_cents = ? WHERE id = ?",
+      )
+      .run(ts, deficit, id);
     journal(this.db, 'auction.ended', vault.id, { auctionId: id, deficitCents: deficit }, ts);
   }
 
@@ -325,25 +428,42 @@ export class AuctionHouse {
     const vault = this.deps.vaults.getVault(vaultId);
     const prices = storedPrices(vault.collateralSats, debt as Cents, this.deps.params);
     this.db
-      .prepare('UPDATE vaults SET debt_cents = ?, liquidation_price_cents = ?, warning_price_cents = ?, updated_at = ? WHERE id = ?')
+      .prepare(
+        'UPDATE vaults SET debt_cents = ?, liquidation_price_cents = ?, warning_price_cents = ?, updated_at = ? WHERE id = ?',
+      )
       .run(debt, prices.liquidation, prices.warning, ts, vaultId);
   }
 
   private priceOf(row: LiquidationRow, ts: number): Cents {
-    return priceAt(row.top_price_cents as Cents, row.floor_price_cents as Cents, ts - row.cycle_started_at, row.duration_ms);
+    return priceAt(
+      row.top_price_cents as Cents,
+      row.floor_price_cents as Cents,
+      ts - row.cycle_started_at,
+      row.duration_ms,
+    );
   }
 
   private row(id: unknown): LiquidationRow {
     if (typeof id !== 'number' || !Number.isSafeInteger(id) || id <= 0) {
-      throw new BitStableError('INVALID_ARGUMENT', `An auction id must be a positive whole number; got ${String(id)}.`, {});
+      throw new BitStableError(
+        'INVALID_ARGUMENT',
+        `An auction id must be a positive whole number; got ${String(id)}.`,
+        {},
+      );
     }
-    const row = this.db.prepare('SELECT * FROM liquidations WHERE id = ?').get(id) as LiquidationRow | undefined;
-    if (!row) throw new BitStableError('AUCTION_NOT_FOUND', `There is no auction #${id}.`, { auctionId: id });
+    const row = this.db.prepare('SELECT * FROM liquidations WHERE id = ?').get(id) as
+      LiquidationRow | undefined;
+    if (!row)
+      throw new BitStableError('AUCTION_NOT_FOUND', `There is no auction #${id}.`, {
+        auctionId: id,
+      });
     return row;
   }
 
   private byVault(vaultId: number): LiquidationRow | undefined {
-    return this.db.prepare('SELECT * FROM liquidations WHERE vault_id = ? ORDER BY id DESC LIMIT 1').get(vaultId) as LiquidationRow | undefined;
+    return this.db
+      .prepare('SELECT * FROM liquidations WHERE vault_id = ? ORDER BY id DESC LIMIT 1')
+      .get(vaultId) as LiquidationRow | undefined;
   }
 
   private toAuction(r: LiquidationRow): Auction {
@@ -366,12 +486,22 @@ export class AuctionHouse {
       resets: r.resets,
       deficitCents: r.deficit_cents as Cents,
       settlementTxid:
-        (this.db.prepare("SELECT txid FROM spends WHERE vault_id = ? AND kind = 'settlement' AND state <> 'abandoned' ORDER BY id DESC LIMIT 1").pluck().get(r.vault_id) as string | undefined) ?? null,
+        (this.db
+          .prepare(
+            "SELECT txid FROM spends WHERE vault_id = ? AND kind = 'settlement' AND state <> 'abandoned' ORDER BY id DESC LIMIT 1",
+          )
+          .pluck()
+          .get(r.vault_id) as string | undefined) ?? null,
     };
   }
 
   private emitVault(vaultId: number): void {
     const v = this.deps.vaults.getVault(vaultId);
-    this.deps.bus.emit('vault.changed', { vaultId: v.id, state: v.state, collateralSats: v.collateralSats, debtCents: v.debtCents });
+    this.deps.bus.emit('vault.changed', {
+      vaultId: v.id,
+      state: v.state,
+      collateralSats: v.collateralSats,
+      debtCents: v.debtCents,
+    });
   }
 }

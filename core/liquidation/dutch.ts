@@ -38,7 +38,8 @@ export interface TakeQuote {
  * a smaller slice pays its value rounded up (the protocol never loses a cent to rounding).
  */
 export function quoteTake(price: Cents, tabLeft: Cents, lotLeft: Sats, maxSats: Sats): TakeQuote {
-  if (price <= 0 || tabLeft <= 0 || lotLeft <= 0 || maxSats <= 0) return { sats: 0 as Sats, costCents: 0 as Cents };
+  if (price <= 0 || tabLeft <= 0 || lotLeft <= 0 || maxSats <= 0)
+    return { sats: 0 as Sats, costCents: 0 as Cents };
   const p = BigInt(price);
   const needed = Number((BigInt(tabLeft) * SATS_PER_BTC + p - 1n) / p);
   const sats = Math.min(maxSats, lotLeft, needed);

@@ -32,7 +32,9 @@ export class HealthQueries {
     this.warn = ids(
       "SELECT id FROM vaults WHERE state = 'active' AND warning_price_cents > @p AND liquidation_price_cents <= @p",
     );
-    this.recover = ids("SELECT id FROM vaults WHERE state = 'warning' AND warning_price_cents <= @p");
+    this.recover = ids(
+      "SELECT id FROM vaults WHERE state = 'warning' AND warning_price_cents <= @p",
+    );
   }
 
   /** Vaults whose band changes at price `p` (cents per BTC). */
@@ -49,12 +51,22 @@ export class HealthQueries {
  * The naive pass for comparison in benchmarks: load every vault with debt and compute its ratio.
  * Returns the same changes as `HealthQueries.changesAt`.
  */
-export function naiveChangesAt(db: Sqlite, p: Cents, liquidationBps: number, warningBps: number): HealthChanges {
+export function naiveChangesAt(
+  db: Sqlite,
+  p: Cents,
+  liquidationBps: number,
+  warningBps: number,
+): HealthChanges {
   const out: HealthChanges = { toLiquidating: [], toWarning: [], toActive: [] };
-  const rows = db.prepare('SELECT id, state, collateral_sats, debt_cents FROM vaults').raw().all() as [number, string, number, number][];
+  const rows = db
+    .prepare('SELECT id, state, collateral_sats, debt_cents FROM vaults')
+    .raw()
+    .all() as [number, string, number, number][];
   for (const [id, state, collateral, debt] of rows) {
     if (debt === 0 || (state !== 'active' && state !== 'warning')) continue;
-    const ratio = Number((BigInt(collateral) * BigInt(p) * 10_000n) / (BigInt(debt) * 100_000_000n));
+    const ratio = Number(
+      (BigInt(collateral) * BigInt(p) * 10_000n) / (BigInt(debt) * 100_000_000n),
+    );
     if (ratio < liquidationBps) out.toLiquidating.push(id);
     else if (ratio < warningBps && state === 'active') out.toWarning.push(id);
     else if (ratio >= warningBps && state === 'warning') out.toActive.push(id);

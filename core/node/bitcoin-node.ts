@@ -79,7 +79,11 @@ export class CoreNode implements BitcoinNode {
   ) {}
 
   async chainInfo(timeoutMs?: number): Promise<ChainInfo> {
-    const r = await this.rpc.call<Record<string, unknown>>('getblockchaininfo', [], timeoutMs ? { timeoutMs } : {});
+    const r = await this.rpc.call<Record<string, unknown>>(
+      'getblockchaininfo',
+      [],
+      timeoutMs ? { timeoutMs } : {},
+    );
     return {
       chain: String(r.chain),
       blocks: num(r.blocks),
@@ -144,13 +148,21 @@ export class CoreNode implements BitcoinNode {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const tip = await this.rpc.call<string>('getbestblockhash');
-      const info = await this.rpc.call<{ lastprocessedblock?: { hash: string } }>('getwalletinfo', [], {
-        wallet: this.walletName,
-      });
+      const info = await this.rpc.call<{ lastprocessedblock?: { hash: string } }>(
+        'getwalletinfo',
+        [],
+        {
+          wallet: this.walletName,
+        },
+      );
       // Nodes older than Core 23 do not report it; nothing to wait for then.
       if (!info.lastprocessedblock || info.lastprocessedblock.hash === tip) return;
       if (Date.now() > deadline) {
-        throw new BitStableError('NODE_TIMEOUT', 'The node\'s wallet is still catching up with the chain. Try again shortly.', {});
+        throw new BitStableError(
+          'NODE_TIMEOUT',
+          "The node's wallet is still catching up with the chain. Try again shortly.",
+          {},
+        );
       }
       await new Promise((r) => setTimeout(r, 25));
     }
@@ -174,7 +186,9 @@ export class CoreNode implements BitcoinNode {
   }
 
   async transactionHex(txid: string): Promise<string> {
-    const tx = await this.rpc.call<{ hex: string }>('gettransaction', [txid, true], { wallet: this.walletName });
+    const tx = await this.rpc.call<{ hex: string }>('gettransaction', [txid, true], {
+      wallet: this.walletName,
+    });
     return tx.hex;
   }
 
@@ -192,7 +206,9 @@ export class CoreNode implements BitcoinNode {
 
   async feeRateSatPerKvB(targetBlocks = 6): Promise<number> {
     if (this.fallbackFeeRate !== null) return this.fallbackFeeRate;
-    const r = await this.rpc.call<{ feerate?: unknown; errors?: string[] }>('estimatesmartfee', [targetBlocks]);
+    const r = await this.rpc.call<{ feerate?: unknown; errors?: string[] }>('estimatesmartfee', [
+      targetBlocks,
+    ]);
     if (r.feerate === undefined) {
       throw new BitStableError(
         'NODE_RPC_ERROR',
@@ -204,7 +220,10 @@ export class CoreNode implements BitcoinNode {
   }
 
   async testMempoolAccept(txHex: string): Promise<void> {
-    const [r] = await this.rpc.call<{ allowed: boolean; 'reject-reason'?: string }[]>('testmempoolaccept', [[txHex]]);
+    const [r] = await this.rpc.call<{ allowed: boolean; 'reject-reason'?: string }[]>(
+      'testmempoolaccept',
+      [[txHex]],
+    );
     if (!r?.allowed) {
       throw new BitStableError(
         'PSBT_INVALID',
@@ -223,7 +242,11 @@ export class CoreNode implements BitcoinNode {
         return this.rpc.call<{ txid: string }>('decoderawtransaction', [txHex]).then((d) => d.txid);
       }
       if (isRpcError(err, RPC.VERIFY_REJECTED)) {
-        throw new BitStableError('PSBT_INVALID', `The node rejected the transaction: ${(err as BitStableError).data.nodeMessage}.`, {});
+        throw new BitStableError(
+          'PSBT_INVALID',
+          `The node rejected the transaction: ${(err as BitStableError).data.nodeMessage}.`,
+          {},
+        );
       }
       throw err;
     }
@@ -265,7 +288,9 @@ export class MinerWallet {
       );
     }
     const to = address ?? (await this.newAddress());
-    const hashes = await this.rpc.call<string[]>('generatetoaddress', [count, to], { timeoutMs: 300_000 });
+    const hashes = await this.rpc.call<string[]>('generatetoaddress', [count, to], {
+      timeoutMs: 300_000,
+    });
     await this.settle();
     return hashes;
   }

@@ -36,7 +36,8 @@ export class FailoverRpc implements RpcCaller {
     private readonly endpoints: RpcClient[],
     private readonly options: FailoverOptions = {},
   ) {
-    if (endpoints.length === 0) throw new BitStableError('INVALID_CONFIG', 'Give at least one Bitcoin node endpoint.', {});
+    if (endpoints.length === 0)
+      throw new BitStableError('INVALID_CONFIG', 'Give at least one Bitcoin node endpoint.', {});
     this.now = options.now ?? Date.now;
   }
 
@@ -50,8 +51,13 @@ export class FailoverRpc implements RpcCaller {
     return this.endpoints[this.activeIndex]!.config.url;
   }
 
-  async call<T = unknown>(method: string, params: unknown[] = [], options: { wallet?: string; timeoutMs?: number } = {}): Promise<T> {
-    if (this.inHook.getStore()) return this.endpoints[this.activeIndex]!.call<T>(method, params, options);
+  async call<T = unknown>(
+    method: string,
+    params: unknown[] = [],
+    options: { wallet?: string; timeoutMs?: number } = {},
+  ): Promise<T> {
+    if (this.inHook.getStore())
+      return this.endpoints[this.activeIndex]!.call<T>(method, params, options);
     if (this.switching) await this.switching;
     await this.maybeReturnToPrimary();
     const index = this.activeIndex;
@@ -75,7 +81,11 @@ export class FailoverRpc implements RpcCaller {
   }
 
   private async maybeReturnToPrimary(): Promise<void> {
-    if (this.activeIndex === 0 || this.now() - this.lastPrimaryProbe < (this.options.retryPrimaryMs ?? 60_000)) return;
+    if (
+      this.activeIndex === 0 ||
+      this.now() - this.lastPrimaryProbe < (this.options.retryPrimaryMs ?? 60_000)
+    )
+      return;
     this.lastPrimaryProbe = this.now();
     try {
       await this.endpoints[0]!.call('getblockchaininfo', [], { timeoutMs: 3_000 });
@@ -91,9 +101,11 @@ export class FailoverRpc implements RpcCaller {
     if (!hook) return;
     const index = this.activeIndex;
     // Calls made by the hook itself go straight to the endpoint being prepared.
-    this.switching = this.inHook.run(true, () => hook(index)).finally(() => {
-      this.switching = null;
-    });
+    this.switching = this.inHook
+      .run(true, () => hook(index))
+      .finally(() => {
+        this.switching = null;
+      });
     await this.switching;
   }
 }

@@ -77,7 +77,11 @@ export function isRpcError(err: unknown, rpcCode: number): boolean {
 export interface RpcCaller {
   /** The endpoint calls go to now. */
   readonly url: string;
-  call<T = unknown>(method: string, params?: unknown[], options?: { wallet?: string; timeoutMs?: number }): Promise<T>;
+  call<T = unknown>(
+    method: string,
+    params?: unknown[],
+    options?: { wallet?: string; timeoutMs?: number },
+  ): Promise<T>;
 }
 
 let nextId = 1;

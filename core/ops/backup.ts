@@ -5,7 +5,18 @@
  * better-sqlite3's `backup()` copies a live database page by page without stopping writers, and
  * the copy is a consistent snapshot.
  */
-import { copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, closeSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  closeSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { SCHEMA_VERSION, type Sqlite } from '../db/database';
@@ -49,7 +60,12 @@ export interface CheckedBackup {
  */
 export function checkBackup(path: string): CheckedBackup {
   const fail = (why: string, cause?: unknown) =>
-    new BitStableError('BACKUP_INVALID', `The backup ${basename(path)} cannot be restored: ${why}`, { path }, { cause });
+    new BitStableError(
+      'BACKUP_INVALID',
+      `The backup ${basename(path)} cannot be restored: ${why}`,
+      { path },
+      { cause },
+    );
   if (!existsSync(path)) throw fail('the file does not exist.');
   let db: Sqlite;
   try {
@@ -67,8 +83,11 @@ export function checkBackup(path: string): CheckedBackup {
     if (result !== 'ok') throw fail(`it is damaged (${String(result).slice(0, 200)}).`);
     const schemaVersion = db.pragma('user_version', { simple: true }) as number;
     if (schemaVersion < 1) throw fail('it is not a BitStable database.');
-    if (schemaVersion > SCHEMA_VERSION) throw fail('it was written by a newer BitStable; update the app first.');
-    const hasVaults = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'vaults'").get();
+    if (schemaVersion > SCHEMA_VERSION)
+      throw fail('it was written by a newer BitStable; update the app first.');
+    const hasVaults = db
+      .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'vaults'")
+      .get();
     if (!hasVaults) throw fail('it is not a BitStable database.');
     const vaults = db.prepare('SELECT count(*) FROM vaults').pluck().get() as number;
     return { schemaVersion, vaults };
@@ -81,7 +100,12 @@ export function checkBackup(path: string): CheckedBackup {
  * Takes an online backup of `db` into `dir`, verifies it, and deletes all but the newest `keep`.
  * A backup that fails its check is deleted and the error thrown.
  */
-export async function backupDatabase(db: Sqlite, dir: string, keep: number, now = Date.now()): Promise<BackupInfo> {
+export async function backupDatabase(
+  db: Sqlite,
+  dir: string,
+  keep: number,
+  now = Date.now(),
+): Promise<BackupInfo> {
   if (!Number.isSafeInteger(keep) || keep < 1) {
     throw new BitStableError('INVALID_CONFIG', 'Keep at least one backup.', { keep });
   }
@@ -105,7 +129,11 @@ export async function backupDatabase(db: Sqlite, dir: string, keep: number, now 
  * stopped. The current database is kept beside it as `<name>.before-restore-<time>`; its WAL
  * files are moved with it so the restored file is read on its own.
  */
-export function restoreBackup(backup: string, target: string, now = Date.now()): { replaced: string | null; checked: CheckedBackup } {
+export function restoreBackup(
+  backup: string,
+  target: string,
+  now = Date.now(),
+): { replaced: string | null; checked: CheckedBackup } {
   const checked = checkBackup(backup);
   mkdirSync(dirname(target), { recursive: true });
   const tmp = `${target}.restoring`;
@@ -120,7 +148,8 @@ export function restoreBackup(backup: string, target: string, now = Date.now()):
   if (existsSync(target)) {
     replaced = `${target}.before-restore-${new Date(now).toISOString().replace(/[:.]/g, '-')}`;
     renameSync(target, replaced);
-    for (const ext of ['-wal', '-shm']) if (existsSync(target + ext)) renameSync(target + ext, replaced + ext);
+    for (const ext of ['-wal', '-shm'])
+      if (existsSync(target + ext)) renameSync(target + ext, replaced + ext);
   }
   renameSync(tmp, target);
   return { replaced, checked };
@@ -130,7 +159,12 @@ export function restoreBackup(backup: string, target: string, now = Date.now()):
 export function scheduleBackups(
   db: Sqlite,
   dir: string,
-  options: { intervalMs: number; keep: number; onError?: (err: unknown) => void; onBackup?: (b: BackupInfo) => void },
+  options: {
+    intervalMs: number;
+    keep: number;
+    onError?: (err: unknown) => void;
+    onBackup?: (b: BackupInfo) => void;
+  },
 ): () => void {
   let running = false;
   const timer = setInterval(() => {

@@ -43,7 +43,11 @@ export function createLogger(options: LogOptions = {}): Logger {
         logMethod(args, method) {
           method.apply(
             this,
-            args.map((a) => (typeof a === 'string' ? a.replace(/\b[xt]prv[1-9A-HJ-NP-Za-km-z]{100,}/g, '[redacted]') : a)) as Parameters<typeof method>,
+            args.map((a) =>
+              typeof a === 'string'
+                ? a.replace(/\b[xt]prv[1-9A-HJ-NP-Za-km-z]{100,}/g, '[redacted]')
+                : a,
+            ) as Parameters<typeof method>,
           );
         },
       },
@@ -69,7 +73,9 @@ export function logEvents(bus: EventBus, logger: Logger): () => void {
     'spend.confirmed',
   ];
   const offs = types.map((type) =>
-    bus.on(type, (payload) => logger[EVENT_LEVELS[type] ?? 'info']({ event: type, ...payload }, type)),
+    bus.on(type, (payload) =>
+      logger[EVENT_LEVELS[type] ?? 'info']({ event: type, ...payload }, type),
+    ),
   );
   return () => offs.forEach((off) => off());
 }

@@ -60,10 +60,15 @@ export function planSpend(
   remainderAddress: string,
 ): SpendPlan {
   if (source.coins.length === 0) {
-    throw new BitStableError('INSUFFICIENT_FUNDS', 'This vault has no confirmed coins to spend.', { vaultId: source.vaultId });
+    throw new BitStableError('INSUFFICIENT_FUNDS', 'This vault has no confirmed coins to spend.', {
+      vaultId: source.vaultId,
+    });
   }
   const total = source.coins.reduce((s, c) => s + c.amountSats, 0);
-  const scripts = [...payments.map((p) => outputScript(p.address, source.net)), outputScript(remainderAddress, source.net)];
+  const scripts = [
+    ...payments.map((p) => outputScript(p.address, source.net)),
+    outputScript(remainderAddress, source.net),
+  ];
   for (const [i, p] of payments.entries()) {
     if (p.amountSats < dustThreshold(scripts[i]!)) {
       throw new BitStableError(
@@ -107,19 +112,33 @@ export function buildPsbt(plan: SpendPlan, source: SpendSource): Psbt {
   }));
   for (const input of plan.inputs) {
     const coin = source.coins.find((c) => c.txid === input.txid && c.vout === input.vout);
-    if (!coin) throw new BitStableError('INTERNAL', 'A planned input is not one of the vault coins.', { ...input });
+    if (!coin)
+      throw new BitStableError('INTERNAL', 'A planned input is not one of the vault coins.', {
+        ...input,
+      });
     const prevTx = Transaction.fromHex(coin.prevTxHex);
     const prevOut = prevTx.outs[coin.vout];
     if (prevTx.getId() !== coin.txid || !prevOut) {
-      throw new BitStableError('PSBT_INVALID', 'The node returned a previous transaction that does not match the coin.', {
-        txid: coin.txid,
-      });
+      throw new BitStableError(
+        'PSBT_INVALID',
+        'The node returned a previous transaction that does not match the coin.',
+        {
+          txid: coin.txid,
+        },
+      );
     }
-    if (prevOut.value !== BigInt(coin.amountSats) || Buffer.compare(prevOut.script, source.script.outputScript) !== 0) {
-      throw new BitStableError('PSBT_INVALID', 'A coin does not pay this vault the amount the node reported.', {
-        txid: coin.txid,
-        vout: coin.vout,
-      });
+    if (
+      prevOut.value !== BigInt(coin.amountSats) ||
+      Buffer.compare(prevOut.script, source.script.outputScript) !== 0
+    ) {
+      throw new BitStableError(
+        'PSBT_INVALID',
+        'A coin does not pay this vault the amount the node reported.',
+        {
+          txid: coin.txid,
+          vout: coin.vout,
+        },
+      );
     }
     psbt.addInput({
       hash: coin.txid,
@@ -132,7 +151,10 @@ export function buildPsbt(plan: SpendPlan, source: SpendSource): Psbt {
     });
   }
   for (const out of plan.outputs) {
-    psbt.addOutput({ script: outputScript(out.address, source.net), value: BigInt(out.amountSats) });
+    psbt.addOutput({
+      script: outputScript(out.address, source.net),
+      value: BigInt(out.amountSats),
+    });
   }
   return psbt;
 }

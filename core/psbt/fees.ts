@@ -25,10 +25,14 @@ export function outputScript(address: string, net: NetworkInfo): Uint8Array {
   try {
     return bjsAddress.toOutputScript(address, net.bitcoinjs);
   } catch {
-    throw new BitStableError('INVALID_ADDRESS', `"${address}" is not a valid ${net.name} address.`, {
-      address,
-      network: net.name,
-    });
+    throw new BitStableError(
+      'INVALID_ADDRESS',
+      `"${address}" is not a valid ${net.name} address.`,
+      {
+        address,
+        network: net.name,
+      },
+    );
   }
 }
 
@@ -44,7 +48,10 @@ export function feeFor(vbytes: number, satPerKvB: number): Sats {
 }
 
 const isWitnessProgram = (s: Uint8Array) =>
-  s.length >= 4 && s.length <= 42 && (s[0] === 0 || (s[0]! >= 0x51 && s[0]! <= 0x60)) && s[1] === s.length - 2;
+  s.length >= 4 &&
+  s.length <= 42 &&
+  (s[0] === 0 || (s[0]! >= 0x51 && s[0]! <= 0x60)) &&
+  s[1] === s.length - 2;
 
 /** Bitcoin Core's dust threshold at its default dust relay fee (3 sat/vB). */
 export function dustThreshold(script: Uint8Array): Sats {

@@ -37,8 +37,14 @@ export function checkPsbtMatchesPlan(
       throw refuse(`input ${i} is not the planned coin of this vault.`, { input: i });
     }
     const utxo = psbt.data.inputs[i]?.witnessUtxo;
-    if (!utxo || Buffer.compare(utxo.script, vaultOutputScript) !== 0 || utxo.value !== BigInt(planned.amountSats)) {
-      throw refuse(`input ${i} does not say it spends ${planned.amountSats} sats of this vault.`, { input: i });
+    if (
+      !utxo ||
+      Buffer.compare(utxo.script, vaultOutputScript) !== 0 ||
+      utxo.value !== BigInt(planned.amountSats)
+    ) {
+      throw refuse(`input ${i} does not say it spends ${planned.amountSats} sats of this vault.`, {
+        input: i,
+      });
     }
   }
   const outs = psbt.txOutputs;
@@ -47,8 +53,14 @@ export function checkPsbtMatchesPlan(
   }
   for (const [i, out] of outs.entries()) {
     const planned = plan.outputs[i]!;
-    if (Buffer.compare(out.script, outputScript(planned.address, net)) !== 0 || out.value !== BigInt(planned.amountSats)) {
-      throw refuse(`output ${i} differs from the planned ${planned.amountSats} sats to ${planned.address}.`, { output: i });
+    if (
+      Buffer.compare(out.script, outputScript(planned.address, net)) !== 0 ||
+      out.value !== BigInt(planned.amountSats)
+    ) {
+      throw refuse(
+        `output ${i} differs from the planned ${planned.amountSats} sats to ${planned.address}.`,
+        { output: i },
+      );
     }
   }
   return psbt;

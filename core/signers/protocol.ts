@@ -38,12 +38,14 @@ export function checkPlanPolicy(plan: SpendPlan, facts: SpendFacts): void {
   const coins = new Map(facts.coins.map((c) => [key(c), c]));
   for (const input of plan.inputs) {
     const coin = coins.get(key(input));
-    if (!coin || coin.amountSats !== input.amountSats) throw refuse(`${key(input)} is not a coin of this vault.`);
+    if (!coin || coin.amountSats !== input.amountSats)
+      throw refuse(`${key(input)} is not a coin of this vault.`);
   }
   const inSum = plan.inputs.reduce((s, i) => s + i.amountSats, 0);
   const outSum = plan.outputs.reduce((s, o) => s + o.amountSats, 0);
   if (inSum - outSum !== plan.feeSats || plan.feeSats < 0) throw refuse('the fee does not add up.');
-  if (plan.feeRateSatPerKvB > MAX_FEE_RATE_SAT_PER_KVB) throw refuse('the fee rate is far above any sane rate.');
+  if (plan.feeRateSatPerKvB > MAX_FEE_RATE_SAT_PER_KVB)
+    throw refuse('the fee rate is far above any sane rate.');
   const rest = plan.outputs[plan.outputs.length - 1]!;
 
   switch (plan.kind) {
@@ -55,7 +57,10 @@ export function checkPlanPolicy(plan: SpendPlan, facts: SpendFacts): void {
         if (facts.freshPriceCents === null) throw refuse('the oracle price is not fresh.');
         const ratio = collateralRatioBps(rest.amountSats, facts.debtCents, facts.freshPriceCents)!;
         if (ratio < facts.params.liquidationRatioBps) {
-          throw refuse(`the vault would be left at ${(ratio / 100).toFixed(2)} %, under the minimum.`, { ratioBps: ratio });
+          throw refuse(
+            `the vault would be left at ${(ratio / 100).toFixed(2)} %, under the minimum.`,
+            { ratioBps: ratio },
+          );
         }
       }
       return;
@@ -70,17 +75,23 @@ export function checkPlanPolicy(plan: SpendPlan, facts: SpendFacts): void {
     case 'settlement': {
       const payouts = facts.settlementPayouts ?? [];
       const expected = [...payouts.map((p) => ({ ...p })), { address: facts.ownerReturnAddress }];
-      if (plan.outputs.length !== expected.length) throw refuse('the settlement does not pay exactly the auction takers and the owner.');
+      if (plan.outputs.length !== expected.length)
+        throw refuse('the settlement does not pay exactly the auction takers and the owner.');
       for (const [i, p] of payouts.entries()) {
         const o = plan.outputs[i]!;
-        if (o.address !== p.address || o.amountSats !== p.amountSats) throw refuse(`settlement output ${i} is not the taker's payout.`);
+        if (o.address !== p.address || o.amountSats !== p.amountSats)
+          throw refuse(`settlement output ${i} is not the taker's payout.`);
       }
-      if (rest.address !== facts.ownerReturnAddress) throw refuse("the rest does not go to the owner's return address.");
-      if (plan.inputs.length !== facts.coins.length) throw refuse('a settlement spends every coin of the vault.');
+      if (rest.address !== facts.ownerReturnAddress)
+        throw refuse("the rest does not go to the owner's return address.");
+      if (plan.inputs.length !== facts.coins.length)
+        throw refuse('a settlement spends every coin of the vault.');
       return;
     }
     case 'emergency-exit':
-      throw refuse('an emergency exit is signed by the owner and the guardian, never by the protocol.');
+      throw refuse(
+        'an emergency exit is signed by the owner and the guardian, never by the protocol.',
+      );
   }
 }
 
@@ -100,7 +111,12 @@ export class ProtocolSigner {
    * Checks the PSBT against the plan and the plan against the facts, then adds the protocol's
    * signatures. Throws SIGNER_REFUSED (with the reason) otherwise.
    */
-  async approveAndSign(psbtBase64: string, plan: SpendPlan, facts: SpendFacts, context: SignContext): Promise<string> {
+  async approveAndSign(
+    psbtBase64: string,
+    plan: SpendPlan,
+    facts: SpendFacts,
+    context: SignContext,
+  ): Promise<string> {
     checkPsbtMatchesPlan(psbtBase64, plan, facts.vaultOutputScript, this.net);
     checkPlanPolicy(plan, facts);
     return this.key.signPsbt(psbtBase64, context);

@@ -15,7 +15,14 @@ import { ensureHolder, holderAccount, post, vaultAccount } from '../ledger/bsusd
 import { cents, sats, satsToBtcString, type Cents, type Sats } from '../money';
 import type { BitcoinNode } from '../node/bitcoin-node';
 import type { PriceFeed } from '../oracle/feed';
-import { buildPsbt, finalizePsbt, planSpend, type SpendPlan, type SpendSource, type VaultCoin } from '../psbt/build';
+import {
+  buildPsbt,
+  finalizePsbt,
+  planSpend,
+  type SpendPlan,
+  type SpendSource,
+  type VaultCoin,
+} from '../psbt/build';
 import { outputScript } from '../psbt/fees';
 import { rangedDescriptor, vaultScript } from '../bitcoin/descriptor';
 import { keyExpression } from '../bitcoin/keys';
@@ -76,7 +83,15 @@ export interface SpendPreview {
   facts: SpendFacts;
 }
 
-type SpendRow = { id: number; vault_id: number; kind: string; state: string; plan: string; tx_hex: string | null; txid: string | null };
+type SpendRow = {
+  id: number;
+  vault_id: number;
+  kind: string;
+  state: string;
+  plan: string;
+  tx_hex: string | null;
+  txid: string | null;
+};
 
 /** Mint, repay, withdraw, close and emergency exit for one network. */
 export class VaultOperations implements SpendExecutor {
@@ -93,8 +108,10 @@ export class VaultOperations implements SpendExecutor {
 
   /** The local holder's bsUSD balance in cents. */
   balanceCents(): Cents {
-    return (this.db.prepare('SELECT balance_cents FROM ledger_accounts WHERE id = ?').pluck().get(holderAccount(this.holder)) ??
-      0) as Cents;
+    return (this.db
+      .prepare('SELECT balance_cents FROM ledger_accounts WHERE id = ?')
+      .pluck()
+      .get(holderAccount(this.holder)) ?? 0) as Cents;
   }
 
   /** Where to send more collateral, with a BIP21 URI for a QR code. */
@@ -111,9 +128,13 @@ export class VaultOperations implements SpendExecutor {
     const price = this.deps.price.requireFreshPrice();
     return this.changeDebt(vaultId, amount, (vault, newDebt) => {
       if (vault.state === 'pending') {
-        throw new BitStableError('INVALID_STATE', 'Deposit collateral and wait for it to confirm before minting.', {
-          vaultId: vault.id,
-        });
+        throw new BitStableError(
+          'INVALID_STATE',
+          'Deposit collateral and wait for it to confirm before minting.',
+          {
+            vaultId: vault.id,
+          },
+        );
       }
       if (newDebt < this.deps.params.debtFloorCents) {
         throw new BitStableError(
@@ -130,19 +151,31 @@ export class VaultOperations implements SpendExecutor {
           { ratioBps: ratio },
         );
       }
-      return { entry: 'mint', postings: [[holderAccount(this.holder), amount], [vaultAccount(vault.id), -amount]], price };
+      return {
+        entry: 'mint',
+        postings: [
+          [holderAccount(this.holder), amount],
+          [vaultAccount(vault.id), -amount],
+        ],
+        price,
+      };
     });
   }
 
   /** Repays `amountCents` of the vault's debt from the local holder's bsUSD. */
   repay(vaultId: unknown, amountCents: unknown): Vault {
     const amount = this.positiveCents(amountCents);
-    const price = this.deps.price.current().status === 'ok' ? this.deps.price.current().priceCents : null;
+    const price =
+      this.deps.price.current().status === 'ok' ? this.deps.price.current().priceCents : null;
     return this.changeDebt(vaultId, -amount, (vault, newDebt) => {
       if (newDebt < 0) {
-        throw new BitStableError('INVALID_AMOUNT', `The vault owes ${vault.debtCents} cents; that is more than its debt.`, {
-          debtCents: vault.debtCents,
-        });
+        throw new BitStableError(
+          'INVALID_AMOUNT',
+          `The vault owes ${vault.debtCents} cents; that is more than its debt.`,
+          {
+            debtCents: vault.debtCents,
+          },
+        );
       }
       if (newDebt > 0 && newDebt < this.deps.params.debtFloorCents) {
         throw new BitStableError(
@@ -151,7 +184,14 @@ export class VaultOperations implements SpendExecutor {
           { debtFloorCents: this.deps.params.debtFloorCents },
         );
       }
-      return { entry: 'repay', postings: [[holderAccount(this.holder), -amount], [vaultAccount(vault.id), amount]], price };
+      return {
+        entry: 'repay',
+        postings: [
+          [holderAccount(this.holder), -amount],
+          [vaultAccount(vault.id), amount],
+        ],
+        price,
+      };
     });
   }
 
@@ -160,15 +200,27 @@ export class VaultOperations implements SpendExecutor {
    * the unsigned PSBT — refused here (before anything is signed) if the ratio would fall under
    * 150 %.
    */
-  async previewWithdraw(vaultId: unknown, amountSats: unknown, destination: unknown): Promise<SpendPreview> {
+  async previewWithdraw(
+    vaultId: unknown,
+    amountSats: unknown,
+    destination: unknown,
+  ): Promise<SpendPreview> {
     const amount = sats(amountSats);
     if (amount === 0) throw new BitStableError('INVALID_AMOUNT', 'Withdraw more than 0 sats.', {});
     const vault = this.openVault(vaultId, ['active', 'warning']);
     const dest = this.destination(destination, vault);
     const price = vault.debtCents > 0 ? this.deps.price.requireFreshPrice() : null;
     const source = await this.spendSource(vault);
-    const plan = planSpend(source, 'withdraw', [{ address: dest, amountSats: amount }], vault.address);
-    const ratioAfterBps = price === null ? null : collateralRatioBps(plan.outputs[1]!.amountSats, vault.debtCents, price)!;
+    const plan = planSpend(
+      source,
+      'withdraw',
+      [{ address: dest, amountSats: amount }],
+      vault.address,
+    );
+    const ratioAfterBps =
+      price === null
+        ? null
+        : collateralRatioBps(plan.outputs[1]!.amountSats, vault.debtCents, price)!;
     if (ratioAfterBps !== null && ratioAfterBps < this.deps.params.liquidationRatioBps) {
       throw new BitStableError(
         'RATIO_TOO_LOW',
@@ -183,7 +235,9 @@ export class VaultOperations implements SpendExecutor {
   async previewClose(vaultId: unknown, destination: unknown): Promise<SpendPreview> {
     const vault = this.openVault(vaultId, ['active', 'warning']);
     if (vault.debtCents > 0) {
-      throw new BitStableError('INVALID_STATE', "Repay the vault's debt before closing it.", { debtCents: vault.debtCents });
+      throw new BitStableError('INVALID_STATE', "Repay the vault's debt before closing it.", {
+        debtCents: vault.debtCents,
+      });
     }
     const dest = this.destination(destination, vault);
     const source = await this.spendSource(vault);
@@ -195,12 +249,26 @@ export class VaultOperations implements SpendExecutor {
     const vault = this.openVault(vaultId, ['active', 'warning', 'liquidating']);
     const dest = this.destination(destination, vault);
     const source = await this.spendSource(vault);
-    return this.preview(vault, source, planSpend(source, 'emergency-exit', [], dest), dest, null, null);
+    return this.preview(
+      vault,
+      source,
+      planSpend(source, 'emergency-exit', [], dest),
+      dest,
+      null,
+      null,
+    );
   }
 
   /** Sends `amountSats` of collateral to `destination`; the change stays in the vault. */
-  async withdraw(vaultId: unknown, amountSats: unknown, destination: unknown): Promise<SpendResult> {
-    return this.execute(await this.previewWithdraw(vaultId, amountSats, destination), 'owner+protocol');
+  async withdraw(
+    vaultId: unknown,
+    amountSats: unknown,
+    destination: unknown,
+  ): Promise<SpendResult> {
+    return this.execute(
+      await this.previewWithdraw(vaultId, amountSats, destination),
+      'owner+protocol',
+    );
   }
 
   /** Closes a vault with no debt: every coin, less the fee, to `destination`. */
@@ -225,7 +293,10 @@ export class VaultOperations implements SpendExecutor {
     context: SignContext,
   ): Promise<SpendResult> {
     const source = await this.spendSource(vault);
-    const plan: SpendPlan = { ...planSpend(source, 'settlement', payouts, returnAddress), auctionId };
+    const plan: SpendPlan = {
+      ...planSpend(source, 'settlement', payouts, returnAddress),
+      auctionId,
+    };
     const preview = this.preview(vault, source, plan, returnAddress, null, null);
     preview.facts.settlementPayouts = payouts;
     preview.facts.ownerReturnAddress = returnAddress;
@@ -238,7 +309,9 @@ export class VaultOperations implements SpendExecutor {
    */
   async trackSpends(): Promise<void> {
     const open = this.db
-      .prepare("SELECT * FROM spends WHERE state IN ('draft', 'signed', 'broadcast') OR (state = 'confirmed' AND updated_at > ?)")
+      .prepare(
+        "SELECT * FROM spends WHERE state IN ('draft', 'signed', 'broadcast') OR (state = 'confirmed' AND updated_at > ?)",
+      )
       .all(this.now() - 24 * 3600_000) as SpendRow[];
     for (const s of open) {
       if (s.state === 'draft') {
@@ -262,20 +335,37 @@ export class VaultOperations implements SpendExecutor {
   /** Coins and vault data a spend is built from. */
   private async spendSource(vault: Vault): Promise<SpendSource> {
     const openSpend = this.db
-      .prepare("SELECT id FROM spends WHERE vault_id = ? AND state IN ('draft', 'signed', 'broadcast')")
+      .prepare(
+        "SELECT id FROM spends WHERE vault_id = ? AND state IN ('draft', 'signed', 'broadcast')",
+      )
       .pluck()
       .get(vault.id);
     if (openSpend !== undefined) {
-      throw new BitStableError('INVALID_STATE', 'A transaction from this vault is still waiting to confirm. Try again after it does.', {
-        vaultId: vault.id,
-      });
+      throw new BitStableError(
+        'INVALID_STATE',
+        'A transaction from this vault is still waiting to confirm. Try again after it does.',
+        {
+          vaultId: vault.id,
+        },
+      );
     }
     const rows = this.db
-      .prepare('SELECT txid, vout, amount_sats FROM vault_utxos WHERE vault_id = ? AND confirmations >= ? ORDER BY txid, vout')
-      .all(vault.id, this.deps.params.confirmations) as { txid: string; vout: number; amount_sats: number }[];
+      .prepare(
+        'SELECT txid, vout, amount_sats FROM vault_utxos WHERE vault_id = ? AND confirmations >= ? ORDER BY txid, vout',
+      )
+      .all(vault.id, this.deps.params.confirmations) as {
+      txid: string;
+      vout: number;
+      amount_sats: number;
+    }[];
     const coins: VaultCoin[] = [];
     for (const r of rows) {
-      coins.push({ txid: r.txid, vout: r.vout, amountSats: r.amount_sats as Sats, prevTxHex: await this.deps.node.transactionHex(r.txid) });
+      coins.push({
+        txid: r.txid,
+        vout: r.vout,
+        amountSats: r.amount_sats as Sats,
+        prevTxHex: await this.deps.node.transactionHex(r.txid),
+      });
     }
     const keys = this.deps.vaults.keySet(vault.keySetId);
     return {
@@ -303,11 +393,23 @@ export class VaultOperations implements SpendExecutor {
       freshPriceCents: price,
       params: this.deps.params,
     };
-    return { vault, plan, destination, ratioAfterBps, psbtBase64: buildPsbt(plan, source).toBase64(), source, facts };
+    return {
+      vault,
+      plan,
+      destination,
+      ratioAfterBps,
+      psbtBase64: buildPsbt(plan, source).toBase64(),
+      source,
+      facts,
+    };
   }
 
   /** Stores, signs (the pair's first key first), completes, stores again, then broadcasts one spend. */
-  private async execute(preview: SpendPreview, pair: SignerPair, signContext?: SignContext): Promise<SpendResult> {
+  private async execute(
+    preview: SpendPreview,
+    pair: SignerPair,
+    signContext?: SignContext,
+  ): Promise<SpendResult> {
     const { vault, plan, destination, facts } = preview;
     const progress = this.deps.onProgress ?? (() => {});
     const unsigned = preview.psbtBase64;
@@ -318,9 +420,16 @@ export class VaultOperations implements SpendExecutor {
           .prepare(
             "INSERT INTO spends (vault_id, kind, state, plan, psbt, destination, created_at, updated_at) VALUES (?, ?, 'draft', ?, ?, ?, ?, ?)",
           )
-          .run(vault.id, plan.kind, JSON.stringify(plan), unsigned, destination, ts, ts).lastInsertRowid,
+          .run(vault.id, plan.kind, JSON.stringify(plan), unsigned, destination, ts, ts)
+          .lastInsertRowid,
       );
-      journal(this.db, 'spend.planned', vault.id, { spendId: id, kind: plan.kind, feeSats: plan.feeSats }, ts);
+      journal(
+        this.db,
+        'spend.planned',
+        vault.id,
+        { spendId: id, kind: plan.kind, feeSats: plan.feeSats },
+        ts,
+      );
       return id;
     })();
 
@@ -342,7 +451,9 @@ export class VaultOperations implements SpendExecutor {
         progress('Waiting for the owner key to sign');
         first = await signers.owner.signPsbt(unsigned, context);
       }
-      this.db.prepare('UPDATE spends SET psbt = ?, updated_at = ? WHERE id = ?').run(first, this.now(), spendId);
+      this.db
+        .prepare('UPDATE spends SET psbt = ?, updated_at = ? WHERE id = ?')
+        .run(first, this.now(), spendId);
       let cosigned: string;
       if (pair === 'owner+protocol') {
         cosigned = await protocolSign(first);
@@ -355,13 +466,23 @@ export class VaultOperations implements SpendExecutor {
       await this.deps.node.testMempoolAccept(txHex);
       this.db.transaction(() => {
         this.db
-          .prepare("UPDATE spends SET state = 'signed', psbt = ?, tx_hex = ?, txid = ?, updated_at = ? WHERE id = ?")
+          .prepare(
+            "UPDATE spends SET state = 'signed', psbt = ?, tx_hex = ?, txid = ?, updated_at = ? WHERE id = ?",
+          )
           .run(cosigned, txHex, txid, this.now(), spendId);
         journal(this.db, 'spend.signed', vault.id, { spendId, txid }, this.now());
       })();
       faultPoint('spend.signed');
       progress('Broadcasting');
-      await this.broadcastStored({ id: spendId, vault_id: vault.id, kind: plan.kind, state: 'signed', plan: '', tx_hex: txHex, txid });
+      await this.broadcastStored({
+        id: spendId,
+        vault_id: vault.id,
+        kind: plan.kind,
+        state: 'signed',
+        plan: '',
+        tx_hex: txHex,
+        txid,
+      });
       await this.deps.vaults.syncDeposits();
       return { spendId, txid, plan };
     } catch (err) {
@@ -378,25 +499,46 @@ export class VaultOperations implements SpendExecutor {
     this.setSpendState(s, 'broadcast');
   }
 
-  private setSpendState(s: Pick<SpendRow, 'id' | 'vault_id'> & Partial<SpendRow>, state: string): void {
+  private setSpendState(
+    s: Pick<SpendRow, 'id' | 'vault_id'> & Partial<SpendRow>,
+    state: string,
+  ): void {
     const ts = this.now();
     this.db.transaction(() => {
-      this.db.prepare('UPDATE spends SET state = ?, updated_at = ? WHERE id = ?').run(state, ts, s.id);
+      this.db
+        .prepare('UPDATE spends SET state = ?, updated_at = ? WHERE id = ?')
+        .run(state, ts, s.id);
       journal(this.db, `spend.${state}`, s.vault_id, { spendId: s.id, txid: s.txid ?? null }, ts);
       const closes = s.kind === 'close' || s.kind === 'emergency-exit';
       if (closes && state === 'confirmed') {
-        this.db.prepare("UPDATE vaults SET state = 'closed', updated_at = ? WHERE id = ?").run(ts, s.vault_id);
+        this.db
+          .prepare("UPDATE vaults SET state = 'closed', updated_at = ? WHERE id = ?")
+          .run(ts, s.vault_id);
       } else if (closes && state === 'broadcast' && s.state === 'confirmed') {
         // A reorg undid the close: the vault is open again until it re-confirms.
-        this.db.prepare("UPDATE vaults SET state = 'active', updated_at = ? WHERE id = ? AND state = 'closed'").run(ts, s.vault_id);
+        this.db
+          .prepare(
+            "UPDATE vaults SET state = 'active', updated_at = ? WHERE id = ? AND state = 'closed'",
+          )
+          .run(ts, s.vault_id);
       }
     })();
     if (state === 'confirmed' && s.state !== 'confirmed') {
-      this.deps.bus.emit('spend.confirmed', { spendId: s.id, vaultId: s.vault_id, kind: s.kind ?? '', txid: s.txid ?? null });
+      this.deps.bus.emit('spend.confirmed', {
+        spendId: s.id,
+        vaultId: s.vault_id,
+        kind: s.kind ?? '',
+        txid: s.txid ?? null,
+      });
     }
     if (s.kind === 'close' || s.kind === 'emergency-exit') {
       const v = this.deps.vaults.getVault(s.vault_id);
-      this.deps.bus.emit('vault.changed', { vaultId: v.id, state: v.state, collateralSats: v.collateralSats, debtCents: v.debtCents });
+      this.deps.bus.emit('vault.changed', {
+        vaultId: v.id,
+        state: v.state,
+        collateralSats: v.collateralSats,
+        debtCents: v.debtCents,
+      });
     }
   }
 
@@ -404,7 +546,10 @@ export class VaultOperations implements SpendExecutor {
   private changeDebt(
     vaultId: unknown,
     delta: number,
-    check: (vault: Vault, newDebt: number) => { entry: 'mint' | 'repay'; postings: [string, number][]; price: Cents | null },
+    check: (
+      vault: Vault,
+      newDebt: number,
+    ) => { entry: 'mint' | 'repay'; postings: [string, number][]; price: Cents | null },
   ): Vault {
     const ts = this.now();
     const updated = this.db.transaction(() => {
@@ -413,15 +558,31 @@ export class VaultOperations implements SpendExecutor {
       const { entry, postings, price } = check(vault, newDebt);
       post(this.db, entry, vault.id, postings, undefined, ts);
       const debt = newDebt as Cents;
-      const state = nextStateOutsideHealthPass(vault.state, { collateralSats: vault.collateralSats, debtCents: debt, freshPriceCents: price }, this.deps.params);
+      const state = nextStateOutsideHealthPass(
+        vault.state,
+        { collateralSats: vault.collateralSats, debtCents: debt, freshPriceCents: price },
+        this.deps.params,
+      );
       const prices = storedPrices(vault.collateralSats, debt, this.deps.params);
       this.db
         .prepare(
           'UPDATE vaults SET debt_cents = ?, state = ?, liquidation_price_cents = ?, warning_price_cents = ?, updated_at = ? WHERE id = ?',
         )
         .run(debt, state, prices.liquidation, prices.warning, ts, vault.id);
-      journal(this.db, `vault.${entry}`, vault.id, { amountCents: Math.abs(delta), debtCents: debt }, ts);
-      return { ...vault, debtCents: debt, state, liquidationPriceCents: prices.liquidation, warningPriceCents: prices.warning };
+      journal(
+        this.db,
+        `vault.${entry}`,
+        vault.id,
+        { amountCents: Math.abs(delta), debtCents: debt },
+        ts,
+      );
+      return {
+        ...vault,
+        debtCents: debt,
+        state,
+        liquidationPriceCents: prices.liquidation,
+        warningPriceCents: prices.warning,
+      };
     })();
     this.deps.bus.emit('vault.changed', {
       vaultId: updated.id,
@@ -435,17 +596,22 @@ export class VaultOperations implements SpendExecutor {
   private openVault(vaultId: unknown, allowed: Vault['state'][]): Vault {
     const vault = this.deps.vaults.getVault(vaultId);
     if (!allowed.includes(vault.state)) {
-      throw new BitStableError('INVALID_STATE', `Vault #${vault.id} is ${vault.state}; that cannot be done now.`, {
-        vaultId: vault.id,
-        state: vault.state,
-      });
+      throw new BitStableError(
+        'INVALID_STATE',
+        `Vault #${vault.id} is ${vault.state}; that cannot be done now.`,
+        {
+          vaultId: vault.id,
+          state: vault.state,
+        },
+      );
     }
     return vault;
   }
 
   private positiveCents(value: unknown): Cents {
     const amount = cents(value);
-    if (amount === 0) throw new BitStableError('INVALID_AMOUNT', 'The amount must be more than 0.', {});
+    if (amount === 0)
+      throw new BitStableError('INVALID_AMOUNT', 'The amount must be more than 0.', {});
     return amount;
   }
 
@@ -455,7 +621,11 @@ export class VaultOperations implements SpendExecutor {
     }
     outputScript(value, this.deps.network);
     if (value === vault.address) {
-      throw new BitStableError('INVALID_ADDRESS', 'That is the vault\'s own address; send to one of your wallets.', {});
+      throw new BitStableError(
+        'INVALID_ADDRESS',
+        "That is the vault's own address; send to one of your wallets.",
+        {},
+      );
     }
     return value;
   }

@@ -61,7 +61,11 @@ export function nextState(current: VaultState, facts: VaultFacts, params: VaultP
  * start a liquidation themselves — every liquidation needs an auction, which only the health pass
  * starts, at the next accepted price. A vault that would cross waits in Warning until then.
  */
-export function nextStateOutsideHealthPass(current: VaultState, facts: VaultFacts, params: VaultParams): VaultState {
+export function nextStateOutsideHealthPass(
+  current: VaultState,
+  facts: VaultFacts,
+  params: VaultParams,
+): VaultState {
   const next = nextState(current, facts, params);
   return next === 'liquidating' && current !== 'liquidating' ? 'warning' : next;
 }

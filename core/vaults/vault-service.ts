@@ -217,14 +217,17 @@ export class VaultService {
     const checked = this.checkAddress(address);
     const ts = this.now();
     this.db.transaction(() => {
-      this.db.prepare('UPDATE vaults SET return_address = ?, updated_at = ? WHERE id = ?').run(checked, ts, vault.id);
+      this.db
+        .prepare('UPDATE vaults SET return_address = ?, updated_at = ? WHERE id = ?')
+        .run(checked, ts, vault.id);
       journal(this.db, 'vault.return-address', vault.id, { address: checked }, ts);
     })();
     return getVault(this.db, vault.id);
   }
 
   private checkAddress(address: unknown): string {
-    if (typeof address !== 'string') throw new BitStableError('INVALID_ADDRESS', 'Give a Bitcoin address.', {});
+    if (typeof address !== 'string')
+      throw new BitStableError('INVALID_ADDRESS', 'Give a Bitcoin address.', {});
     outputScript(address, this.deps.network);
     return address;
   }
@@ -256,7 +259,11 @@ export class VaultService {
     // Change from the vault's own spends counts at once: it was built and co-signed here, and
     // cannot be double-spent without two of the vault's keys. Otherwise a vault with debt would
     // look empty between a withdrawal's broadcast and its confirmation.
-    const ownSpend = this.db.prepare("SELECT 1 FROM spends WHERE txid = ? AND state IN ('signed', 'broadcast', 'confirmed')").pluck();
+    const ownSpend = this.db
+      .prepare(
+        "SELECT 1 FROM spends WHERE txid = ? AND state IN ('signed', 'broadcast', 'confirmed')",
+      )
+      .pluck();
 
     const totals = new Map<number, { confirmed: number; incoming: number; coins: WatchedUtxo[] }>();
     for (const u of utxos) {

@@ -49,7 +49,12 @@ export function useBitStableNode(options: Partial<BitStableNodeOptions> = {}): (
  */
 export async function setPrice(app: BitStableNode, priceCents: number): Promise<void> {
   app.simulated!.setPrice(priceCents as Cents);
-  for (let i = 0; i < 3 && !(app.oracle.current().status === 'ok' && app.oracle.current().priceCents === priceCents); i++) {
+  for (
+    let i = 0;
+    i < 3 &&
+    !(app.oracle.current().status === 'ok' && app.oracle.current().priceCents === priceCents);
+    i++
+  ) {
     await app.oracle.runRound();
   }
   expect(app.oracle.current()).toMatchObject({ status: 'ok', priceCents });
@@ -69,7 +74,9 @@ export function faucet(app: BitStableNode, address: string, amount: number): Pro
 
 /** What the miner wallet received at `address` with at least one confirmation. */
 export async function receivedAt(app: BitStableNode, address: string): Promise<number> {
-  return toSats(await app.regtest!.rpc.call('getreceivedbyaddress', [address, 1], { wallet: 'miner' }));
+  return toSats(
+    await app.regtest!.rpc.call('getreceivedbyaddress', [address, 1], { wallet: 'miner' }),
+  );
 }
 
 /** Asserts the bsUSD ledger invariant. */

@@ -29,7 +29,9 @@ describe('database backups', () => {
     await faucet(app, first.address, 1_000_000);
     await mine(app);
     // Keep writing while the backup runs.
-    const writes = Promise.all([1, 2, 3].map(() => app.vaults.createVault({ keySetId: app.keySetId })));
+    const writes = Promise.all(
+      [1, 2, 3].map(() => app.vaults.createVault({ keySetId: app.keySetId })),
+    );
     const backup = await backupDatabase(app.db, join(dir, 'backups'), 3);
     await writes;
     const checked = checkBackup(backup.path);
@@ -40,10 +42,15 @@ describe('database backups', () => {
     const db = openDatabase(target);
     try {
       expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
-      const restored = db.prepare('SELECT id, address, collateral_sats FROM vaults ORDER BY id').all() as { id: number; address: string; collateral_sats: number }[];
+      const restored = db
+        .prepare('SELECT id, address, collateral_sats FROM vaults ORDER BY id')
+        .all() as { id: number; address: string; collateral_sats: number }[];
       const live = app.vaults.listVaults().filter((v) => restored.some((r) => r.id === v.id));
       expect(restored.length).toBe(checked.vaults);
-      expect(restored.find((r) => r.id === first.id)).toMatchObject({ address: first.address, collateral_sats: 1_000_000 });
+      expect(restored.find((r) => r.id === first.id)).toMatchObject({
+        address: first.address,
+        collateral_sats: 1_000_000,
+      });
       for (const r of restored) expect(live.find((v) => v.id === r.id)!.address).toBe(r.address);
     } finally {
       db.close();
@@ -53,7 +60,8 @@ describe('database backups', () => {
   it('keeps only the newest N backups', async () => {
     const { app } = t();
     const keepDir = join(dir, 'keep');
-    for (let i = 0; i < 5; i++) await backupDatabase(app.db, keepDir, 2, Date.UTC(2026, 0, 1, 0, i));
+    for (let i = 0; i < 5; i++)
+      await backupDatabase(app.db, keepDir, 2, Date.UTC(2026, 0, 1, 0, i));
     const left = listBackups(keepDir);
     expect(left).toHaveLength(2);
     expect(left[0]!.path).toContain('2026-01-01T00-04');
@@ -80,7 +88,10 @@ describe('database backups', () => {
     writeFileSync(empty, '');
 
     for (const bad of [corrupt, truncated, text, empty, join(dir, 'missing.sqlite')]) {
-      expect(codeOf(() => restoreBackup(bad, target)), bad).toBe('BACKUP_INVALID');
+      expect(
+        codeOf(() => restoreBackup(bad, target)),
+        bad,
+      ).toBe('BACKUP_INVALID');
     }
     try {
       restoreBackup(corrupt, target);

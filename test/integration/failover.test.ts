@@ -28,7 +28,10 @@ async function until(what: string, check: () => Promise<boolean>, ms = 60_000) {
   }
 }
 
-const cookie = (n: RegtestNode) => ({ kind: 'cookie' as const, cookieFile: join(n.dataDir, 'regtest', '.cookie') });
+const cookie = (n: RegtestNode) => ({
+  kind: 'cookie' as const,
+  cookieFile: join(n.dataDir, 'regtest', '.cookie'),
+});
 
 describe('failover to a second Bitcoin node', () => {
   it('keeps tracking collateral on the secondary when the primary stops, missing no block', async () => {
@@ -37,20 +40,31 @@ describe('failover to a second Bitcoin node', () => {
     const b = await RegtestNode.start({ listen: true, initialBlocks: 0 });
     started.push(b);
     await b.rpc.call('addnode', [`127.0.0.1:${a.p2pPort}`, 'onetry']);
-    await until('the secondary to sync', async () => (await b.rpc.call<number>('getblockcount')) === (await a.rpc.call<number>('getblockcount')));
+    await until(
+      'the secondary to sync',
+      async () =>
+        (await b.rpc.call<number>('getblockcount')) === (await a.rpc.call<number>('getblockcount')),
+    );
 
     app = await BitStableNode.start({
       dataDir,
       network: 'regtest',
       keyStore: new InMemoryKeyStore(),
       backups: false,
-      bitcoin: { kind: 'rpc', rpc: { url: a.rpc.url, auth: cookie(a), timeoutMs: 5_000 }, fallback: { url: b.rpc.url, auth: cookie(b), timeoutMs: 5_000 } },
+      bitcoin: {
+        kind: 'rpc',
+        rpc: { url: a.rpc.url, auth: cookie(a), timeoutMs: 5_000 },
+        fallback: { url: b.rpc.url, auth: cookie(b), timeoutMs: 5_000 },
+      },
     });
     const vault = await app.vaults.createVault({ keySetId: app.keySetId });
     await a.miner.send(vault.address, 1_000_000 as Sats);
     await a.miner.mine(1);
     await app.sync();
-    expect(app.vaults.getVault(vault.id)).toMatchObject({ state: 'active', collateralSats: 1_000_000 });
+    expect(app.vaults.getVault(vault.id)).toMatchObject({
+      state: 'active',
+      collateralSats: 1_000_000,
+    });
 
     // A second deposit reaches the secondary's mempool; then the primary goes away.
     const txid = await a.miner.send(vault.address, 500_000 as Sats);
@@ -63,7 +77,10 @@ describe('failover to a second Bitcoin node', () => {
     await b.miner.mine(1);
     await app.sync();
     expect((app.chain.rpc as FailoverRpc).active).toBe(1);
-    expect(app.vaults.getVault(vault.id)).toMatchObject({ state: 'active', collateralSats: 1_500_000 });
+    expect(app.vaults.getVault(vault.id)).toMatchObject({
+      state: 'active',
+      collateralSats: 1_500_000,
+    });
     // New vaults go to the secondary too.
     const second = await app.vaults.createVault({ keySetId: app.keySetId });
     expect(second.index).toBe(vault.index + 1);

@@ -18,12 +18,30 @@ const child = join(import.meta.dirname, '..', 'fixtures', 'crash-child.ts');
 /** Runs one step of the BitStable node as a real child process. */
 function runChild(step: string, args: Record<string, unknown>, env: Record<string, string> = {}) {
   const { rpc, dataDir: nodeDir } = node();
-  return new Promise<{ code: number | null; signal: string | null; lines: unknown[]; stderr: string }>((resolve) => {
+  return new Promise<{
+    code: number | null;
+    signal: string | null;
+    lines: unknown[];
+    stderr: string;
+  }>((resolve) => {
     // One process (node with tsx's loader), so the SIGKILL is seen as this process's signal.
-    const p = spawn(process.execPath, ['--import', 'tsx', child, dataDir, rpc.config.url, join(nodeDir, 'regtest', '.cookie'), step, JSON.stringify(args)], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const p = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        child,
+        dataDir,
+        rpc.config.url,
+        join(nodeDir, 'regtest', '.cookie'),
+        step,
+        JSON.stringify(args),
+      ],
+      {
+        env: { ...process.env, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -31,7 +49,10 @@ function runChild(step: string, args: Record<string, unknown>, env: Record<strin
     const timer = setTimeout(() => p.kill('SIGKILL'), 90_000);
     p.on('exit', (code, signal) => {
       clearTimeout(timer);
-      const lines = stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as unknown);
+      const lines = stdout
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as unknown);
       resolve({ code, signal, lines, stderr });
     });
   });
@@ -45,13 +66,22 @@ describe('a settlement survives SIGKILL between storing and broadcasting it', ()
 
     const created = await runChild('create', { returnAddress });
     expect(created.code, created.stderr).toBe(0);
-    const ids = created.lines[0] as { vaultId: number; vaultAddress: string; bidderId: number; bidderAddress: string };
+    const ids = created.lines[0] as {
+      vaultId: number;
+      vaultAddress: string;
+      bidderId: number;
+      bidderAddress: string;
+    };
     await miner.send(ids.vaultAddress, 100_000_000 as Sats);
     await miner.send(ids.bidderAddress, 200_000_000 as Sats);
     await miner.mine(1);
 
     // The child takes the auction, makes the settlement, stores it signed, and is killed.
-    const crashed = await runChild('liquidate', { ...ids, takerAddress }, { BITSTABLE_FAULT: 'spend.signed' });
+    const crashed = await runChild(
+      'liquidate',
+      { ...ids, takerAddress },
+      { BITSTABLE_FAULT: 'spend.signed' },
+    );
     expect(crashed.signal, crashed.stderr).toBe('SIGKILL');
     const { sats } = crashed.lines[0] as { sats: number };
 
@@ -59,7 +89,9 @@ describe('a settlement survives SIGKILL between storing and broadcasting it', ()
     const peek = () => {
       const db = new Database(dbPath, { readonly: true });
       try {
-        return db.prepare("SELECT state, txid, tx_hex FROM spends WHERE kind = 'settlement'").all() as { state: string; txid: string; tx_hex: string }[];
+        return db
+          .prepare("SELECT state, txid, tx_hex FROM spends WHERE kind = 'settlement'")
+          .all() as { state: string; txid: string; tx_hex: string }[];
       } finally {
         db.close();
       }
@@ -82,9 +114,14 @@ describe('a settlement survives SIGKILL between storing and broadcasting it', ()
     const settlements = peek();
     expect(settlements).toHaveLength(1);
     expect(settlements[0]).toMatchObject({ state: 'confirmed', txid: stored[0]!.txid });
-    expect(toSats(await rpc.call('getreceivedbyaddress', [takerAddress, 1], { wallet: 'miner' }))).toBe(sats);
+    expect(
+      toSats(await rpc.call('getreceivedbyaddress', [takerAddress, 1], { wallet: 'miner' })),
+    ).toBe(sats);
     const tx = Transaction.fromHex(stored[0]!.tx_hex);
-    const spentCoin = { txid: Buffer.from(tx.ins[0]!.hash).reverse().toString('hex'), vout: tx.ins[0]!.index };
+    const spentCoin = {
+      txid: Buffer.from(tx.ins[0]!.hash).reverse().toString('hex'),
+      vout: tx.ins[0]!.index,
+    };
     expect(await rpc.call('gettxout', [spentCoin.txid, spentCoin.vout, true])).toBeNull();
 
     const db = new Database(dbPath, { readonly: true });

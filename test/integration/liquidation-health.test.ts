@@ -46,7 +46,9 @@ describe('the health pass on accepted prices', () => {
     expect(app.oracle.current().status).toBe('held');
     await app.sync();
     expect(app.vaults.getVault(id).state).toBe('active');
-    expect(app.liquidation.listAuctions({ live: true }).filter((a) => a.vaultId === id)).toHaveLength(0);
+    expect(
+      app.liquidation.listAuctions({ live: true }).filter((a) => a.vaultId === id),
+    ).toHaveLength(0);
     // Confirmed by the next round: now it is liquidated.
     await app.oracle.runRound();
     expect(app.oracle.current().status).toBe('ok');

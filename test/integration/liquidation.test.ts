@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { checkInvariant } from '../../core/ledger/bsusd';
 import { logicalHash } from '../../core/db/snapshot';
 import type { BitStableError } from '../../core/errors';
-import { expectLedgerBalanced, faucet, mine, receivedAt, setPrice, useBitStableNode } from '../helpers/app';
+import {
+  expectLedgerBalanced,
+  faucet,
+  mine,
+  receivedAt,
+  setPrice,
+  useBitStableNode,
+} from '../helpers/app';
 
 let offsetMs = 0;
 const t = useBitStableNode({ clock: () => Date.now() + offsetMs });
@@ -36,24 +43,41 @@ describe('liquidation of an unhealthy vault, settled on a real regtest chain', (
     expect(app.vaults.getVault(vault.id).state).toBe('liquidating');
     expect(app.vaults.getVault(bidder.id).state).toBe('active'); // 2 BTC against 30,000: 233 %
     const [auction] = app.liquidation.listAuctions({ live: true });
-    expect(auction).toMatchObject({ vaultId: vault.id, tabCents: 2_825_000, topPriceCents: 3_850_000, floorPriceCents: 1_925_000, state: 'running' });
+    expect(auction).toMatchObject({
+      vaultId: vault.id,
+      tabCents: 2_825_000,
+      topPriceCents: 3_850_000,
+      floorPriceCents: 1_925_000,
+      state: 'running',
+    });
     expect(auction!.lotSats).toBeLessThan(100_000_000);
     expect(auction!.timeLeftMs).toBeGreaterThan(0);
 
     // The taker asks for the whole lot; the take buys only what the tab needs at the current price.
     const takerAddress = await app.regtest!.miner.newAddress();
-    const take = app.liquidation.take({ auctionId: auction!.id, maxSats: 100_000_000, maxPriceCents: 3_850_000, btcAddress: takerAddress });
+    const take = app.liquidation.take({
+      auctionId: auction!.id,
+      maxSats: 100_000_000,
+      maxPriceCents: 3_850_000,
+      btcAddress: takerAddress,
+    });
     expect(take.costCents).toBe(2_825_000);
     expect(take.sats).toBe(Math.ceil((2_825_000 * 1e8) / take.priceCents));
     expect(take.sats).toBeLessThan(auction!.lotSats);
     expect(take.auction.state).toBe('settling');
     expect(app.vaults.getVault(vault.id).debtCents).toBe(0);
     expect(app.operations.balanceCents()).toBe(5_500_000 - 2_825_000);
-    expect(checkInvariant(app.db)).toMatchObject({ ok: true, surplusCents: 325_000, deficitCents: 0 });
+    expect(checkInvariant(app.db)).toMatchObject({
+      ok: true,
+      surplusCents: 325_000,
+      deficitCents: 0,
+    });
 
     // Settlement: one transaction, protocol + guardian, paying the taker and the owner's rest.
     await app.sync();
-    const settlement = app.db.prepare("SELECT * FROM spends WHERE vault_id = ? AND kind = 'settlement'").all(vault.id) as { txid: string; plan: string; state: string }[];
+    const settlement = app.db
+      .prepare("SELECT * FROM spends WHERE vault_id = ? AND kind = 'settlement'")
+      .all(vault.id) as { txid: string; plan: string; state: string }[];
     expect(settlement).toHaveLength(1);
     expect(settlement[0]!.state).toBe('broadcast');
     const plan = JSON.parse(settlement[0]!.plan) as { feeSats: number };
@@ -75,28 +99,86 @@ describe('liquidation of an unhealthy vault, settled on a real regtest chain', (
     await mine(app);
     app.operations.mint(vault.id, 1_250_000); // 180 %
     await setPrice(app, 3_500_000); // 140 %
-    const auction = app.liquidation.listAuctions({ live: true }).find((a) => a.vaultId === vault.id)!;
+    const auction = app.liquidation
+      .listAuctions({ live: true })
+      .find((a) => a.vaultId === vault.id)!;
     expect(auction.tabCents).toBe(1_412_500);
     const address = await app.regtest!.miner.newAddress();
 
     const before = logicalHash(app.db);
-    expect(await codeOf(() => app.liquidation.take({ auctionId: auction.id, maxSats: 1_000_000, maxPriceCents: 1_000_000, btcAddress: address }))).toBe(
-      'AUCTION_PRICE_ABOVE_MAX',
-    );
-    expect(await codeOf(() => app.liquidation.take({ auctionId: 999, maxSats: 1_000_000, maxPriceCents: 9_000_000, btcAddress: address }))).toBe('AUCTION_NOT_FOUND');
-    expect(await codeOf(() => app.liquidation.take({ auctionId: auction.id, maxSats: 1_000_000, maxPriceCents: 9_000_000, btcAddress: 'nope' }))).toBe('INVALID_ADDRESS');
-    expect(await codeOf(() => app.liquidation.take({ auctionId: auction.id, maxSats: -1, maxPriceCents: 9_000_000, btcAddress: address }))).toBe('INVALID_AMOUNT');
-    expect(await codeOf(() => app.liquidation.take({ auctionId: auction.id, maxSats: 1_000_000, maxPriceCents: 9_000_000, btcAddress: address, taker: 'nobody' }))).toBe(
-      'INSUFFICIENT_BALANCE',
-    );
+    expect(
+      await codeOf(() =>
+        app.liquidation.take({
+          auctionId: auction.id,
+          maxSats: 1_000_000,
+          maxPriceCents: 1_000_000,
+          btcAddress: address,
+        }),
+      ),
+    ).toBe('AUCTION_PRICE_ABOVE_MAX');
+    expect(
+      await codeOf(() =>
+        app.liquidation.take({
+          auctionId: 999,
+          maxSats: 1_000_000,
+          maxPriceCents: 9_000_000,
+          btcAddress: address,
+        }),
+      ),
+    ).toBe('AUCTION_NOT_FOUND');
+    expect(
+      await codeOf(() =>
+        app.liquidation.take({
+          auctionId: auction.id,
+          maxSats: 1_000_000,
+          maxPriceCents: 9_000_000,
+          btcAddress: 'nope',
+        }),
+      ),
+    ).toBe('INVALID_ADDRESS');
+    expect(
+      await codeOf(() =>
+        app.liquidation.take({
+          auctionId: auction.id,
+          maxSats: -1,
+          maxPriceCents: 9_000_000,
+          btcAddress: address,
+        }),
+      ),
+    ).toBe('INVALID_AMOUNT');
+    expect(
+      await codeOf(() =>
+        app.liquidation.take({
+          auctionId: auction.id,
+          maxSats: 1_000_000,
+          maxPriceCents: 9_000_000,
+          btcAddress: address,
+          taker: 'nobody',
+        }),
+      ),
+    ).toBe('INSUFFICIENT_BALANCE');
     expect(logicalHash(app.db)).toBe(before);
 
-    const first = app.liquidation.take({ auctionId: auction.id, maxSats: 10_000_000, maxPriceCents: 9_000_000, btcAddress: address });
+    const first = app.liquidation.take({
+      auctionId: auction.id,
+      maxSats: 10_000_000,
+      maxPriceCents: 9_000_000,
+      btcAddress: address,
+    });
     expect(first.sats).toBe(10_000_000);
     expect(first.auction.state).toBe('running');
-    const second = app.liquidation.take({ auctionId: auction.id, maxSats: 50_000_000, maxPriceCents: 9_000_000, btcAddress: address });
+    const second = app.liquidation.take({
+      auctionId: auction.id,
+      maxSats: 50_000_000,
+      maxPriceCents: 9_000_000,
+      btcAddress: address,
+    });
     expect(first.costCents + second.costCents).toBe(1_412_500);
-    expect(second.auction).toMatchObject({ state: 'settling', coveredCents: 1_412_500, soldSats: first.sats + second.sats });
+    expect(second.auction).toMatchObject({
+      state: 'settling',
+      coveredCents: 1_412_500,
+      soldSats: first.sats + second.sats,
+    });
     expectLedgerBalanced(app);
     await app.sync();
     await mine(app);
@@ -111,7 +193,9 @@ describe('liquidation of an unhealthy vault, settled on a real regtest chain', (
     await mine(app);
     app.operations.mint(vault.id, 250_000);
     await setPrice(app, 3_500_000);
-    const auction = app.liquidation.listAuctions({ live: true }).find((a) => a.vaultId === vault.id)!;
+    const auction = app.liquidation
+      .listAuctions({ live: true })
+      .find((a) => a.vaultId === vault.id)!;
     offsetMs += app.params.auctionDurationSeconds * 1000 + 1;
     expect(app.liquidation.getAuction(auction.id).priceCents).toBe(auction.floorPriceCents);
     await app.liquidation.tick();

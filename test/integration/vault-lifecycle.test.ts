@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { checkInvariant } from '../../core/ledger/bsusd';
 import { recoveryKit } from '../../core/vaults/operations';
-import { expectLedgerBalanced, faucet, mine, receivedAt, setPrice, useBitStableNode } from '../helpers/app';
+import {
+  expectLedgerBalanced,
+  faucet,
+  mine,
+  receivedAt,
+  setPrice,
+  useBitStableNode,
+} from '../helpers/app';
 
 const t = useBitStableNode();
 
@@ -11,35 +18,56 @@ describe("the seed's vault lifecycle on regtest, owner signing with the software
     const ops = app.operations;
     await setPrice(app, 10_000_000); // 100,000.00 USD
 
-    const vault = await app.vaults.createVault({ keySetId: app.keySetId, plannedDepositSats: 10_000_000 });
+    const vault = await app.vaults.createVault({
+      keySetId: app.keySetId,
+      plannedDepositSats: 10_000_000,
+    });
     expect(vault.state).toBe('pending');
     expectLedgerBalanced(app);
 
     await faucet(app, vault.address, 10_000_000);
     await mine(app);
-    expect(app.vaults.getVault(vault.id)).toMatchObject({ state: 'active', collateralSats: 10_000_000 });
+    expect(app.vaults.getVault(vault.id)).toMatchObject({
+      state: 'active',
+      collateralSats: 10_000_000,
+    });
 
     const minted = ops.mint(vault.id, 450_000);
-    expect(minted).toMatchObject({ debtCents: 450_000, state: 'active', liquidationPriceCents: 6_750_000 });
+    expect(minted).toMatchObject({
+      debtCents: 450_000,
+      state: 'active',
+      liquidationPriceCents: 6_750_000,
+    });
     expect(ops.balanceCents()).toBe(450_000);
     expectLedgerBalanced(app);
-    expect(checkInvariant(app.db)).toMatchObject({ holdersCents: 450_000, vaultDebtsCents: 450_000 });
+    expect(checkInvariant(app.db)).toMatchObject({
+      holdersCents: 450_000,
+      vaultDebtsCents: 450_000,
+    });
 
     const deposit = ops.depositAddress(vault.id, 5_000_000);
     expect(deposit.uri).toBe(`bitcoin:${vault.address}?amount=0.05000000`);
     await faucet(app, deposit.address, 5_000_000);
     await mine(app);
-    expect(app.vaults.getVault(vault.id)).toMatchObject({ collateralSats: 15_000_000, liquidationPriceCents: 4_500_000 });
+    expect(app.vaults.getVault(vault.id)).toMatchObject({
+      collateralSats: 15_000_000,
+      liquidationPriceCents: 4_500_000,
+    });
     expectLedgerBalanced(app);
 
     ops.repay(vault.id, 450_000);
-    expect(app.vaults.getVault(vault.id)).toMatchObject({ debtCents: 0, liquidationPriceCents: null });
+    expect(app.vaults.getVault(vault.id)).toMatchObject({
+      debtCents: 0,
+      liquidationPriceCents: null,
+    });
     expect(ops.balanceCents()).toBe(0);
     expectLedgerBalanced(app);
 
     const destination = await app.regtest!.miner.newAddress();
     const closing = await ops.close(vault.id, destination);
-    expect(closing.plan.outputs).toEqual([{ address: destination, amountSats: 15_000_000 - closing.plan.feeSats }]);
+    expect(closing.plan.outputs).toEqual([
+      { address: destination, amountSats: 15_000_000 - closing.plan.feeSats },
+    ]);
     expect(closing.plan.feeSats).toBeGreaterThan(0);
     expect(closing.plan.feeSats).toBeLessThan(2_000);
     // Broadcast but unconfirmed: still Active (not Pending), with its coins on their way out.
@@ -56,11 +84,17 @@ describe("the seed's vault lifecycle on regtest, owner signing with the software
 describe('the recovery kit', () => {
   it("rebuilds every vault address in Bitcoin Core from the kit's descriptor alone", async () => {
     const { app } = t();
-    const created = [await app.vaults.createVault({ keySetId: app.keySetId }), await app.vaults.createVault({ keySetId: app.keySetId })];
+    const created = [
+      await app.vaults.createVault({ keySetId: app.keySetId }),
+      await app.vaults.createVault({ keySetId: app.keySetId }),
+    ];
     const kit = recoveryKit(app.vaults, app.keySetId, app.network);
     expect(kit.descriptor).toMatch(/^wsh\(sortedmulti\(2,.*\/0\/\*.*\)\)#[a-z0-9]{8}$/);
     const max = Math.max(...kit.vaultIndexes);
-    const derived = await app.regtest!.rpc.call<string[]>('deriveaddresses', [kit.descriptor, [0, max]]);
+    const derived = await app.regtest!.rpc.call<string[]>('deriveaddresses', [
+      kit.descriptor,
+      [0, max],
+    ]);
     for (const v of app.vaults.listVaults()) expect(derived[v.index]).toBe(v.address);
     expect(kit.vaultIndexes).toEqual(expect.arrayContaining(created.map((v) => v.index)));
     expect(JSON.stringify(kit)).not.toMatch(/tprv|xprv/);

@@ -13,7 +13,14 @@ import type { SignContext, Signer } from '../../core/signers/types';
 import { psbtFromFile, psbtToFile } from '../../core/signers/guardian-file';
 import { keyExpression } from '../../core/bitcoin/keys';
 import type { Sats } from '../../core/money';
-import { expectLedgerBalanced, faucet, mine, receivedAt, setPrice, useBitStableNode } from '../helpers/app';
+import {
+  expectLedgerBalanced,
+  faucet,
+  mine,
+  receivedAt,
+  setPrice,
+  useBitStableNode,
+} from '../helpers/app';
 
 const t = useBitStableNode();
 const tmp = mkdtempSync(join(tmpdir(), 'bitstable-psbt-'));
@@ -83,9 +90,15 @@ describe('withdrawals', () => {
     try {
       const before = logicalHash(app.db);
       // Leaving 6,000,000 sats ($6,000) is 133 %.
-      expect(await codeOf(() => app.operations.withdraw(vault.id, 4_000_000, 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080'))).toBe(
-        'RATIO_TOO_LOW',
-      );
+      expect(
+        await codeOf(() =>
+          app.operations.withdraw(
+            vault.id,
+            4_000_000,
+            'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080',
+          ),
+        ),
+      ).toBe('RATIO_TOO_LOW');
       expect(spy.calls).toBe(0);
       expect(logicalHash(app.db)).toBe(before);
     } finally {
@@ -98,13 +111,23 @@ describe('withdrawals', () => {
     const vault = await fundedVault([3_000_000]);
     const before = logicalHash(app.db);
     const dest = await app.regtest!.miner.newAddress();
-    expect(await codeOf(() => app.operations.withdraw(vault.id, 1_000, 'bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4'))).toBe('INVALID_ADDRESS');
-    expect(await codeOf(() => app.operations.withdraw(vault.id, 1_000, vault.address))).toBe('INVALID_ADDRESS');
+    expect(
+      await codeOf(() =>
+        app.operations.withdraw(vault.id, 1_000, 'bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4'),
+      ),
+    ).toBe('INVALID_ADDRESS');
+    expect(await codeOf(() => app.operations.withdraw(vault.id, 1_000, vault.address))).toBe(
+      'INVALID_ADDRESS',
+    );
     expect(await codeOf(() => app.operations.withdraw(vault.id, -1, dest))).toBe('INVALID_AMOUNT');
     expect(await codeOf(() => app.operations.withdraw(vault.id, 0.5, dest))).toBe('INVALID_AMOUNT');
     expect(await codeOf(() => app.operations.withdraw(vault.id, 100, dest))).toBe('INVALID_AMOUNT'); // dust
-    expect(await codeOf(() => app.operations.withdraw(vault.id, 3_000_000, dest))).toBe('INSUFFICIENT_FUNDS');
-    expect(await codeOf(() => app.operations.withdraw(987_654, 1_000, dest))).toBe('VAULT_NOT_FOUND');
+    expect(await codeOf(() => app.operations.withdraw(vault.id, 3_000_000, dest))).toBe(
+      'INSUFFICIENT_FUNDS',
+    );
+    expect(await codeOf(() => app.operations.withdraw(987_654, 1_000, dest))).toBe(
+      'VAULT_NOT_FOUND',
+    );
     expect(logicalHash(app.db)).toBe(before);
   });
 });
@@ -142,14 +165,22 @@ describe('the protocol signer', () => {
     const preview = await app.operations.previewWithdraw(vault.id, 1_000_000, dest);
     const otherPreview = await app.operations.previewWithdraw(other.id, 1_000_000, dest);
     const keys = app.vaults.keySet(vault.keySetId);
-    const ctx: SignContext = { keys: { owner: keys.owner, protocol: keys.protocol, guardian: keys.guardian } };
+    const ctx: SignContext = {
+      keys: { owner: keys.owner, protocol: keys.protocol, guardian: keys.guardian },
+    };
     const attacker = await app.regtest!.miner.newAddress();
     const plan = preview.plan;
     const tampered: [string, () => string][] = [
       [
         'a changed output',
         () =>
-          buildPsbt({ ...plan, outputs: [{ address: attacker, amountSats: 1_000_000 as Sats }, plan.outputs[1]!] }, preview.source).toBase64(),
+          buildPsbt(
+            {
+              ...plan,
+              outputs: [{ address: attacker, amountSats: 1_000_000 as Sats }, plan.outputs[1]!],
+            },
+            preview.source,
+          ).toBase64(),
       ],
       [
         'an extra output',
@@ -157,17 +188,36 @@ describe('the protocol signer', () => {
           buildPsbt(
             {
               ...plan,
-              outputs: [plan.outputs[0]!, { address: attacker, amountSats: 10_000 as Sats }, { ...plan.outputs[1]!, amountSats: (plan.outputs[1]!.amountSats - 10_000) as Sats }],
+              outputs: [
+                plan.outputs[0]!,
+                { address: attacker, amountSats: 10_000 as Sats },
+                { ...plan.outputs[1]!, amountSats: (plan.outputs[1]!.amountSats - 10_000) as Sats },
+              ],
             },
             preview.source,
           ).toBase64(),
       ],
-      ['another input', () => buildPsbt({ ...plan, inputs: otherPreview.plan.inputs } as SpendPlan, otherPreview.source).toBase64()],
-      ['one input fewer', () => buildPsbt({ ...plan, inputs: plan.inputs.slice(0, 1) }, preview.source).toBase64()],
+      [
+        'another input',
+        () =>
+          buildPsbt(
+            { ...plan, inputs: otherPreview.plan.inputs } as SpendPlan,
+            otherPreview.source,
+          ).toBase64(),
+      ],
+      [
+        'one input fewer',
+        () => buildPsbt({ ...plan, inputs: plan.inputs.slice(0, 1) }, preview.source).toBase64(),
+      ],
     ];
     for (const [what, make] of tampered) {
       const ownerSigned = await app.signers.owner.signPsbt(make(), ctx);
-      expect(await codeOf(() => app.signers.protocol.approveAndSign(ownerSigned, plan, preview.facts, ctx)), what).toBe('SIGNER_REFUSED');
+      expect(
+        await codeOf(() =>
+          app.signers.protocol.approveAndSign(ownerSigned, plan, preview.facts, ctx),
+        ),
+        what,
+      ).toBe('SIGNER_REFUSED');
     }
     // The untampered PSBT is signed.
     const good = await app.signers.owner.signPsbt(preview.psbtBase64, ctx);
@@ -182,20 +232,34 @@ describe('the protocol signer', () => {
     const dest = await app.regtest!.miner.newAddress();
     const preview = await app.operations.previewWithdraw(vault.id, 1_000_000, dest);
     const keys = app.vaults.keySet(vault.keySetId);
-    const ctx: SignContext = { keys: { owner: keys.owner, protocol: keys.protocol, guardian: keys.guardian } };
+    const ctx: SignContext = {
+      keys: { owner: keys.owner, protocol: keys.protocol, guardian: keys.guardian },
+    };
     // A plan taking 3,500,000 sats out leaves $6,500 − fee against $4,500: under 150 %.
     const greedy: SpendPlan = {
       ...preview.plan,
       outputs: [
         { address: dest, amountSats: 3_500_000 as Sats },
-        { address: vault.address, amountSats: (preview.plan.outputs[1]!.amountSats - 2_500_000) as Sats },
+        {
+          address: vault.address,
+          amountSats: (preview.plan.outputs[1]!.amountSats - 2_500_000) as Sats,
+        },
       ],
     };
-    const psbt = await app.signers.owner.signPsbt(buildPsbt(greedy, preview.source).toBase64(), ctx);
-    expect(await codeOf(() => app.signers.protocol.approveAndSign(psbt, greedy, preview.facts, ctx))).toBe('SIGNER_REFUSED');
+    const psbt = await app.signers.owner.signPsbt(
+      buildPsbt(greedy, preview.source).toBase64(),
+      ctx,
+    );
+    expect(
+      await codeOf(() => app.signers.protocol.approveAndSign(psbt, greedy, preview.facts, ctx)),
+    ).toBe('SIGNER_REFUSED');
     // And it never co-signs an emergency exit.
     const exit = await app.operations.previewEmergencyExit(vault.id, dest);
-    expect(await codeOf(() => app.signers.protocol.approveAndSign(exit.psbtBase64, exit.plan, exit.facts, ctx))).toBe('SIGNER_REFUSED');
+    expect(
+      await codeOf(() =>
+        app.signers.protocol.approveAndSign(exit.psbtBase64, exit.plan, exit.facts, ctx),
+      ),
+    ).toBe('SIGNER_REFUSED');
   });
 });
 
@@ -231,7 +295,9 @@ describe('PSBT interoperability', () => {
     const dest = await app.regtest!.miner.newAddress();
     const preview = await app.operations.previewClose(vault.id, dest);
     const keys = app.vaults.keySet(vault.keySetId);
-    const ctx: SignContext = { keys: { owner: keys.owner, protocol: keys.protocol, guardian: keys.guardian } };
+    const ctx: SignContext = {
+      keys: { owner: keys.owner, protocol: keys.protocol, guardian: keys.guardian },
+    };
     const ownerSigned = await app.signers.owner.signPsbt(preview.psbtBase64, ctx);
 
     // Export as a binary file, as a user would hand it to another wallet.
@@ -248,14 +314,24 @@ describe('PSBT interoperability', () => {
     const desc = withChecksum(
       `wsh(sortedmulti(2,${keyExpression(keys.owner)}/0/*,${keyExpression(keys.protocol)}/0/*,${guardianPrivate}/0/*))`,
     );
-    const [imported] = await rpc.call<{ success: boolean }[]>('importdescriptors', [[{ desc, timestamp: 'now', range: [0, 50], active: false }]], {
-      wallet: 'guardian',
-    });
+    const [imported] = await rpc.call<{ success: boolean }[]>(
+      'importdescriptors',
+      [[{ desc, timestamp: 'now', range: [0, 50], active: false }]],
+      {
+        wallet: 'guardian',
+      },
+    );
     expect(imported!.success).toBe(true);
-    const processed = await rpc.call<{ psbt: string; complete: boolean }>('walletprocesspsbt', [exported, true, 'ALL', true, false], {
-      wallet: 'guardian',
-    });
-    const guardianPubkey = preview.source.script.derivations.find((d) => d.role === 'guardian')!.pubkey;
+    const processed = await rpc.call<{ psbt: string; complete: boolean }>(
+      'walletprocesspsbt',
+      [exported, true, 'ALL', true, false],
+      {
+        wallet: 'guardian',
+      },
+    );
+    const guardianPubkey = preview.source.script.derivations.find(
+      (d) => d.role === 'guardian',
+    )!.pubkey;
     const sigs = Psbt.fromBase64(processed.psbt).data.inputs[0]!.partialSig ?? [];
     expect(sigs.some((s) => Buffer.compare(s.pubkey, guardianPubkey) === 0)).toBe(true);
 

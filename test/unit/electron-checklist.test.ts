@@ -15,7 +15,10 @@ import {
 } from '../../main/security';
 
 const origin = { rendererIndexPath: '/opt/BitStable/resources/app.asar/out/renderer/index.html' };
-const prefs = mainWindowOptions({ preloadPath: '/opt/BitStable/resources/app.asar/out/preload/index.cjs', devTools: false }).webPreferences!;
+const prefs = mainWindowOptions({
+  preloadPath: '/opt/BitStable/resources/app.asar/out/preload/index.cjs',
+  devTools: false,
+}).webPreferences!;
 const csp = Object.fromEntries(
   contentSecurityPolicy()
     .split(';')
@@ -26,17 +29,32 @@ const csp = Object.fromEntries(
 
 describe('Electron security checklist (electronegativity checks that apply)', () => {
   it.each([
-    ['NODE_INTEGRATION_HTML_CHECK / NODE_INTEGRATION_JS_CHECK', () => prefs.nodeIntegration === false && prefs.nodeIntegrationInWorker === false && prefs.nodeIntegrationInSubFrames === false],
+    [
+      'NODE_INTEGRATION_HTML_CHECK / NODE_INTEGRATION_JS_CHECK',
+      () =>
+        prefs.nodeIntegration === false &&
+        prefs.nodeIntegrationInWorker === false &&
+        prefs.nodeIntegrationInSubFrames === false,
+    ],
     ['CONTEXT_ISOLATION_JS_CHECK', () => prefs.contextIsolation === true],
     ['SANDBOX_JS_CHECK', () => prefs.sandbox === true],
     ['WEB_SECURITY_JS_CHECK', () => prefs.webSecurity !== false],
     ['INSECURE_CONTENT_JS_CHECK', () => prefs.allowRunningInsecureContent !== true],
     ['EXPERIMENTAL_FEATURES_JS_CHECK', () => prefs.experimentalFeatures !== true],
     ['BLINK_FEATURES_JS_CHECK', () => !('enableBlinkFeatures' in prefs)],
-    ['AUXCLICK_JS_CHECK', () => String(prefs.disableBlinkFeatures ?? '').split(',').includes('Auxclick')],
+    [
+      'AUXCLICK_JS_CHECK',
+      () =>
+        String(prefs.disableBlinkFeatures ?? '')
+          .split(',')
+          .includes('Auxclick'),
+    ],
     ['WEBVIEW_TAG (ALLOWPOPUPS / preload in webviews)', () => prefs.webviewTag === false],
     ['REMOTE_MODULE_JS_CHECK', () => !('enableRemoteModule' in prefs)],
-    ['PRELOAD_JS_CHECK: the preload is a local file of the app', () => typeof prefs.preload === 'string' && prefs.preload.startsWith('/')],
+    [
+      'PRELOAD_JS_CHECK: the preload is a local file of the app',
+      () => typeof prefs.preload === 'string' && prefs.preload.startsWith('/'),
+    ],
     ['DEVTOOLS in installed builds', () => prefs.devTools === false],
   ])('%s', (_name, holds) => {
     expect(holds()).toBe(true);
@@ -55,7 +73,12 @@ describe('Electron security checklist (electronegativity checks that apply)', ()
   it('LIMIT_NAVIGATION_GLOBAL_CHECK: navigation away from the app is prevented', () => {
     let prevented = 0;
     const guard = createNavigationGuard(origin, () => {});
-    for (const url of ['https://evil.example/', 'file:///etc/passwd', 'javascript:alert(1)', 'http://127.0.0.1:8080/']) {
+    for (const url of [
+      'https://evil.example/',
+      'file:///etc/passwd',
+      'javascript:alert(1)',
+      'http://127.0.0.1:8080/',
+    ]) {
       guard({ preventDefault: () => prevented++ }, url);
     }
     expect(prevented).toBe(4);
@@ -64,7 +87,12 @@ describe('Electron security checklist (electronegativity checks that apply)', ()
   it('NEW_WINDOW / OPEN_EXTERNAL_JS_CHECK: no new windows; only allowlisted https links go to the browser', () => {
     const opened: string[] = [];
     const handler = createWindowOpenHandler((u) => opened.push(u));
-    for (const url of ['https://evil.example/', 'file:///etc/passwd', 'smb://host/share', 'http://github.com/']) {
+    for (const url of [
+      'https://evil.example/',
+      'file:///etc/passwd',
+      'smb://host/share',
+      'http://github.com/',
+    ]) {
       expect(handler({ url })).toEqual({ action: 'deny' });
     }
     expect(opened).toEqual([]);
@@ -73,10 +101,21 @@ describe('Electron security checklist (electronegativity checks that apply)', ()
   });
 
   it('PERMISSION_REQUEST_HANDLER_GLOBAL_CHECK: every permission the app does not need is denied', () => {
-    for (const p of ['hid', 'usb', 'serial', 'media', 'geolocation', 'notifications', 'openExternal', 'clipboard-read']) {
+    for (const p of [
+      'hid',
+      'usb',
+      'serial',
+      'media',
+      'geolocation',
+      'notifications',
+      'openExternal',
+      'clipboard-read',
+    ]) {
       expect(permissionDecision(p, 'file://' + origin.rendererIndexPath, origin)).toBe(false);
     }
     expect(ALLOWED_PERMISSIONS).toEqual(['clipboard-sanitized-write']);
-    expect(permissionDecision('clipboard-sanitized-write', 'https://evil.example/', origin)).toBe(false);
+    expect(permissionDecision('clipboard-sanitized-write', 'https://evil.example/', origin)).toBe(
+      false,
+    );
   });
 });
