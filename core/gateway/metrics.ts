@@ -2,7 +2,7 @@
  * Prometheus metrics (SPEC §11): vault count by state, total collateral and debt, liquidations,
  * the oracle price, block height, and API latency per method and outcome.
  */
-import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ApiCore } from '../api/handlers';
 
 export interface GatewayMetrics {
@@ -93,6 +93,47 @@ export function createMetrics(core: ApiCore): GatewayMetrics {
         this.set((await core.chain.chainInfo()).blocks);
       } catch {
         // Node down: leave the last value; /health says why.
+      }
+    },
+  });
+  // Each source's answers since this process started, by outcome: used, dropped (and why), or
+  // failed (and how). Read incrementally from the stored rounds at each scrape, by primary key.
+  let lastRound =
+    (core.db.prepare('SELECT COALESCE(MAX(id), 0) FROM price_rounds').pluck().get() as number) ?? 0;
+  const answers = core.db.prepare(
+    `SELECT round_id, source,
+            CASE WHEN error IS NOT NULL THEN 'error:' || COALESCE(error_reason, 'other')
+                 WHEN dropped IS NOT NULL THEN 'dropped:' || dropped
+                 ELSE 'used' END AS outcome
+       FROM price_answers WHERE round_id > ? ORDER BY round_id`,
+  );
+  new Counter({
+    name: 'bitstable_oracle_answers_total',
+    help: "Oracle sources' answers by outcome (used, dropped:<why>, error:<kind>).",
+    labelNames: ['source', 'outcome'],
+    registers: [registry],
+    collect() {
+      for (const a of answers.all(lastRound) as {
+        round_id: number;
+        source: string;
+        outcome: string;
+      }[]) {
+        this.inc({ source: a.source, outcome: a.outcome });
+        lastRound = Math.max(lastRound, a.round_id);
+      }
+    },
+  });
+  const rounds = core.db.prepare('SELECT id, status FROM price_rounds WHERE id > ? ORDER BY id');
+  let lastStatusRound = lastRound;
+  new Counter({
+    name: 'bitstable_oracle_rounds_total',
+    help: 'Oracle rounds by result (ok, stale, insufficient-sources, held).',
+    labelNames: ['status'],
+    registers: [registry],
+    collect() {
+      for (const r of rounds.all(lastStatusRound) as { id: number; status: string }[]) {
+        this.inc({ status: r.status });
+        lastStatusRound = r.id;
       }
     },
   });

@@ -289,6 +289,31 @@ describe('the gateway on a real node', () => {
     }
   });
 
+  it("/metrics counts each oracle source's answers by outcome and each round by result", async () => {
+    const { app } = t();
+    const scrape = async () =>
+      (
+        await fetch(`${gw.url}/metrics`, {
+          headers: { authorization: `Bearer ${tokens.viewer.token}` },
+        })
+      ).text();
+    const count = (text: string, series: string) =>
+      Number(new RegExp(`^${series.replace(/[{}"]/g, '\\$&')} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+    const before = await scrape();
+    await setPrice(app, 4_400_000);
+    app.simulated!.setFailure(new Error('exchange down'));
+    await app.oracle.runRound();
+    app.simulated!.setFailure(null);
+    const after = await scrape();
+    const used = 'bitstable_oracle_answers_total{source="simulated",outcome="used"}';
+    expect(count(after, used) - count(before, used)).toBeGreaterThanOrEqual(1);
+    expect(after).toMatch(
+      /bitstable_oracle_answers_total\{source="simulated",outcome="error:[a-z-]+"\} [1-9]/,
+    );
+    const insufficient = 'bitstable_oracle_rounds_total{status="insufficient-sources"}';
+    expect(count(after, insufficient) - count(before, insufficient)).toBe(1);
+  });
+
   it('the headless host refuses a non-loopback bind before it starts anything', async () => {
     const logger = { info: () => {}, warn: () => {}, error: () => {} };
     const err = await startHeadless({
