@@ -23,9 +23,19 @@ fi
 
 # Electron's own binary download reaches outside the npm registry; skip it by default (the app
 # runs headless without it). Set ELECTRON_SKIP_BINARY_DOWNLOAD=0 to try the download.
+electron_skip_given="${ELECTRON_SKIP_BINARY_DOWNLOAD+given}"
 export ELECTRON_SKIP_BINARY_DOWNLOAD="${ELECTRON_SKIP_BINARY_DOWNLOAD:-1}"
 echo "setup: installing npm dependencies (native modules build from source, about two minutes)"
 npm ci --no-audit --no-fund
 
 bash scripts/install-bitcoind.sh
+
+# On a desktop, fetch Electron's binary for `npm start` (from Electron's own download host). Where
+# that is unreachable the app still runs in a browser: `npm run headless`.
+if [ -z "${CI:-}" ] && [ -z "$electron_skip_given" ] && [ ! -f node_modules/electron/path.txt ]; then
+  echo "setup: downloading the Electron binary for the desktop app"
+  if ! ELECTRON_SKIP_BINARY_DOWNLOAD=0 timeout 300 node node_modules/electron/install.js >/dev/null 2>&1; then
+    echo "setup: Electron could not be downloaded here; use \`npm run headless\` to run the app in a browser"
+  fi
+fi
 echo "setup: done"

@@ -49,12 +49,9 @@ const probe = spawnSync(binary, ['-e', "require('better-sqlite3')(':memory:').cl
   encoding: 'utf8',
 });
 if (probe.status !== 0) {
-  console.log(`The native modules (better-sqlite3, node-hid) are built for Node ${process.version}, not for Electron.
-
-  Rebuild them for Electron:   npm run electron:rebuild
-  and back for the Node tests: npm rebuild better-sqlite3 node-hid usb
-${(probe.stderr || '').split('\n').slice(0, 3).join('\n')}`);
-  process.exit(1);
+  console.log(`The native modules (better-sqlite3, node-hid) are built for Node ${process.version}; rebuilding them for Electron now.
+  (To run the Node tests afterwards: npm rebuild better-sqlite3 node-hid usb)`);
+  run('npm', ['run', 'electron:rebuild']);
 }
 
 run('npx', ['electron-vite', 'build']);
