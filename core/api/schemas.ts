@@ -5,6 +5,7 @@
  * This file is imported by the renderer too: it may import zod and types, nothing with Node.
  */
 import { z } from 'zod';
+import { VAULT_STATES } from '../vaults/state';
 
 const MAX_MONEY_SATS = 21_000_000 * 100_000_000;
 
@@ -33,14 +34,7 @@ export const Address = z
 export const NETWORK_NAMES = ['regtest', 'signet', 'testnet', 'mainnet'] as const;
 export const Network = z.enum(NETWORK_NAMES);
 
-export const VAULT_STATES = [
-  'pending',
-  'active',
-  'warning',
-  'liquidating',
-  'liquidated',
-  'closed',
-] as const;
+export { VAULT_STATES };
 export const VaultState = z.enum(VAULT_STATES);
 
 /** Where the oracle price stands (SPEC §7). */

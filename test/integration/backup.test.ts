@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { codeOfSync } from '../helpers/errors';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../core/db/database';
-import type { BitStableError } from '../../core/errors';
 import { backupDatabase, checkBackup, listBackups, restoreBackup } from '../../core/ops/backup';
 import { faucet, mine, useBitStableNode } from '../helpers/app';
 
@@ -12,14 +12,6 @@ const t = useBitStableNode({ backups: false });
 const dir = mkdtempSync(join(tmpdir(), 'bitstable-backup-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const codeOf = (fn: () => unknown) => {
-  try {
-    fn();
-  } catch (err) {
-    return (err as BitStableError).code;
-  }
-  return 'no error';
-};
 const sha = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 
 describe('database backups', () => {
@@ -89,7 +81,7 @@ describe('database backups', () => {
 
     for (const bad of [corrupt, truncated, text, empty, join(dir, 'missing.sqlite')]) {
       expect(
-        codeOf(() => restoreBackup(bad, target)),
+        codeOfSync(() => restoreBackup(bad, target)),
         bad,
       ).toBe('BACKUP_INVALID');
     }

@@ -1,7 +1,7 @@
+import { codeOf } from '../helpers/errors';
 import { describe, expect, it } from 'vitest';
 import { checkInvariant } from '../../core/ledger/bsusd';
 import { logicalHash } from '../../core/db/snapshot';
-import type { BitStableError } from '../../core/errors';
 import {
   expectLedgerBalanced,
   faucet,
@@ -13,15 +13,6 @@ import {
 
 let offsetMs = 0;
 const t = useBitStableNode({ clock: () => Date.now() + offsetMs });
-
-async function codeOf(fn: () => unknown): Promise<string> {
-  try {
-    await fn();
-  } catch (err) {
-    return (err as BitStableError).code;
-  }
-  return 'no error';
-}
 
 describe('liquidation of an unhealthy vault, settled on a real regtest chain', () => {
   it('1 BTC with 25,000.00 debt at 45,000 → 35,000 (140 %) → auction → taker covers the 28,250.00 tab → settled → Liquidated', async () => {

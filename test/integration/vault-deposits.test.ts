@@ -1,3 +1,4 @@
+import { codeOf } from '../helpers/errors';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,7 +6,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { network } from '../../core/config/networks';
 import { openDatabase, type Sqlite } from '../../core/db/database';
 import { logicalHash } from '../../core/db/snapshot';
-import type { BitStableError } from '../../core/errors';
 import { EventBus } from '../../core/events/bus';
 import { CoreNode } from '../../core/node/bitcoin-node';
 import { VaultService } from '../../core/vaults/vault-service';
@@ -42,15 +42,6 @@ afterAll(() => {
   db?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
-
-async function codeOf(fn: () => unknown): Promise<string> {
-  try {
-    await fn();
-  } catch (err) {
-    return (err as BitStableError).code;
-  }
-  return 'no error';
-}
 
 describe('vaults see their collateral on a real regtest chain', () => {
   it('a funded vault turns Active with exactly the funded sats; a second deposit adds up; a reorg takes it back out', async () => {

@@ -1,3 +1,4 @@
+import { codeOf } from '../helpers/errors';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,7 +6,6 @@ import { Psbt } from 'bitcoinjs-lib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { withChecksum } from '../../core/bitcoin/descriptor';
 import { logicalHash } from '../../core/db/snapshot';
-import type { BitStableError } from '../../core/errors';
 import { secretNames } from '../../core/keys/node-keys';
 import { rootOf } from '../../core/keys/software-key';
 import { buildPsbt, finalizePsbt, type SpendPlan } from '../../core/psbt/build';
@@ -25,15 +25,6 @@ import {
 const t = useBitStableNode();
 const tmp = mkdtempSync(join(tmpdir(), 'bitstable-psbt-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-async function codeOf(fn: () => unknown): Promise<string> {
-  try {
-    await fn();
-  } catch (err) {
-    return (err as BitStableError).code;
-  }
-  return 'no error';
-}
 
 /** A funded, Active vault with `debtCents` minted against it. */
 async function fundedVault(amounts: number[], debtCents = 0) {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { codeOfSync } from '../helpers/errors';
 import { describe, expect, it } from 'vitest';
 import {
   descriptorChecksum,
@@ -9,19 +10,9 @@ import {
 } from '../../core/bitcoin/descriptor';
 import { parseKey } from '../../core/bitcoin/keys';
 import { network } from '../../core/config/networks';
-import type { BitStableError } from '../../core/errors';
 import { testAccount, testKeySet } from '../helpers/keys';
 
 const ledgerDir = join(import.meta.dirname, '..', '..', '..', 'shared', 'ledger');
-
-const codeOf = (fn: () => unknown) => {
-  try {
-    fn();
-  } catch (err) {
-    return (err as BitStableError).code;
-  }
-  return 'no error';
-};
 
 describe('descriptor checksum (BIP-380)', () => {
   it('matches the example in Bitcoin Core doc/descriptors.md', () => {
@@ -95,13 +86,13 @@ describe('key validation', () => {
       'WRONG_NETWORK',
     ],
   ])('refuses %s', (_n, input, code) => {
-    expect(codeOf(() => parseKey(input, regtest))).toBe(code);
+    expect(codeOfSync(() => parseKey(input, regtest))).toBe(code);
   });
 
   it('refuses a tpub on mainnet and an xpub on regtest with WRONG_NETWORK', () => {
-    expect(codeOf(() => parseKey(good.expression, mainnet))).toBe('WRONG_NETWORK');
+    expect(codeOfSync(() => parseKey(good.expression, mainnet))).toBe('WRONG_NETWORK');
     const main = testAccount('x', mainnet);
-    expect(codeOf(() => parseKey(main.expression, regtest))).toBe('WRONG_NETWORK');
+    expect(codeOfSync(() => parseKey(main.expression, regtest))).toBe('WRONG_NETWORK');
     expect(parseKey(main.expression, mainnet).xpub.startsWith('xpub')).toBe(true);
   });
 

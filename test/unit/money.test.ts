@@ -1,15 +1,6 @@
+import { codeOfSync } from '../helpers/errors';
 import { describe, expect, it } from 'vitest';
 import { btcStringToSats, cents, centsToString, sats, satsToBtcString } from '../../core/money';
-import { BitStableError } from '../../core/errors';
-
-const codeOf = (fn: () => unknown) => {
-  try {
-    fn();
-  } catch (err) {
-    return (err as BitStableError).code;
-  }
-  return 'no error';
-};
 
 describe('money', () => {
   it('parses Core amounts exactly, including ones a float multiply gets wrong', () => {
@@ -36,6 +27,6 @@ describe('money', () => {
     ['a BTC amount with 9 decimals', () => btcStringToSats('0.000000001')],
     ['a negative BTC amount', () => btcStringToSats('-1')],
   ])('refuses %s with INVALID_AMOUNT', (_name, fn) => {
-    expect(codeOf(fn)).toBe('INVALID_AMOUNT');
+    expect(codeOfSync(fn)).toBe('INVALID_AMOUNT');
   });
 });
