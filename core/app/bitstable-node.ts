@@ -114,6 +114,7 @@ export class BitStableNode {
   private backupDir = '';
   private lastTip: string | null = null;
   private syncing: Promise<void> = Promise.resolve();
+  /** Set from the start's own check, then by the background poll. */
   private status: NodeStatus = {
     online: false,
     height: null,
@@ -270,9 +271,12 @@ export class BitStableNode {
         // On regtest the miner wallet stands in for the owner's everyday wallet.
         ...(regtest ? { fallbackReturnAddress: () => regtest!.miner.newAddress() } : {}),
       });
-      // Every accepted (so fresh) price round runs a health pass; stale or held rounds run none.
+      // Every accepted (so fresh) price round runs a health pass; stale or held rounds run none,
+      // and neither does any round while the Bitcoin node is unreachable: collateral cannot be
+      // checked then, so no liquidation starts (the next round after it returns runs the pass).
       bus.on('price.accepted', ({ priceCents }) => {
-        if (oracle.current().status === 'ok') liquidation.healthPass(priceCents as Cents);
+        if (oracle.current().status === 'ok' && node.nodeStatus().online)
+          liquidation.healthPass(priceCents as Cents);
       });
       bus.on('spend.confirmed', ({ spendId, kind }) => {
         if (kind === 'settlement') liquidation.onSpendConfirmed(spendId);
@@ -292,6 +296,13 @@ export class BitStableNode {
         keySetId,
         signers,
       );
+      node.status = {
+        online: true,
+        height: info.blocks,
+        tip: info.bestBlockHash,
+        checkedAt: Date.now(),
+        message: null,
+      };
       node.backupOptions = options.backups;
       node.backupDir = (options.backups && options.backups.dir) || join(dir, 'backups');
       await node.sync();
