@@ -9,24 +9,28 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import WebSocket from 'ws';
-import { API, METHOD_NAMES, ROLES, allows, type MethodName, type Role } from '../core/api/contract';
-import { createApiService } from '../core/api/dispatcher';
-import { API_ERROR_CODES } from '../core/api/errors';
-import { BitStableNode } from '../core/app/bitstable-node';
-import { logicalHash } from '../core/db/snapshot';
-import { startGateway, WS_PROTOCOL, WS_TOKEN_PREFIX } from '../core/gateway/server';
-import { newToken, type TokenEntry } from '../core/gateway/tokens';
-import { InMemoryKeyStore } from '../core/keys/keystore';
-import type { Cents, Sats } from '../core/money';
+import {
+  API,
+  METHOD_NAMES,
+  ROLES,
+  allows,
+  type MethodName,
+  type Role,
+} from '../../core/api/contract';
+import { createApiService } from '../../core/api/dispatcher';
+import { API_ERROR_CODES } from '../../core/api/errors';
+import { BitStableNode } from '../../core/app/bitstable-node';
+import { logicalHash } from '../../core/db/snapshot';
+import { startGateway, WS_PROTOCOL, WS_TOKEN_PREFIX } from '../../core/gateway/server';
+import { newToken, type TokenEntry } from '../../core/gateway/tokens';
+import { InMemoryKeyStore } from '../../core/keys/keystore';
+import type { Cents, Sats } from '../../core/money';
 
-export interface SoakResult {
-  name: string;
-  runs: number;
-  failures: number;
-  details: string[];
-}
+import type { SoakOptions, SoakResult } from './lib/types';
+
+/** The full soak: 10,000 calls (about 70 s). */
+export const defaults = { runs: 10_000, seconds: 900 };
 
 /** A small seeded generator, so a failing run can be replayed with its seed. */
 function rng(seed: number) {
@@ -81,11 +85,7 @@ interface Call {
   token: string | null;
 }
 
-export interface InputSoakOptions {
-  runs?: number;
-  seed?: number;
-  log?: (line: string) => void;
-}
+export type InputSoakOptions = Partial<SoakOptions>;
 
 /** Runs the soak; prints its line; failures listed in `details`. */
 export async function run(options: InputSoakOptions = {}): Promise<SoakResult> {
@@ -390,27 +390,23 @@ export async function run(options: InputSoakOptions = {}): Promise<SoakResult> {
     const identical = after === before;
     if (!identical) details.push('the database changed');
     const failures = details.length;
-    log(
-      `soak input runs=${runs} failures=${failures} http=${http} ws=${ws} codes=${codes.size} db_identical=${identical} seconds=${((Date.now() - started) / 1000).toFixed(1)}`,
-    );
-    return { name: 'input', runs, failures, details };
+    const figures = {
+      seed,
+      http,
+      ws,
+      codes: codes.size,
+      db_identical: String(identical),
+      seconds: ((Date.now() - started) / 1000).toFixed(1),
+    };
+    const line = `soak input runs=${runs} failures=${failures} ${Object.entries(figures)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')}`;
+    log(line);
+    return { name: 'input', runs, failures, details: details.slice(0, 50), figures, line };
   } finally {
     await gw.close();
     api.close();
     await app.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
-}
-
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const runs = Number(process.argv[2] ?? 10_000);
-  run({ runs })
-    .then((r) => {
-      for (const d of r.details.slice(0, 20)) console.error(d);
-      if (r.failures) process.exitCode = 1;
-    })
-    .catch((err: unknown) => {
-      console.error(err);
-      process.exitCode = 1;
-    });
 }
