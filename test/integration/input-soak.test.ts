@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { run } from '../../scripts/soak-input';
+import { run } from '../../scripts/soak/input';
 
 describe('soak input (short)', () => {
   it('answers 600 malformed, oversized and wrong-role calls with typed rejections and changes nothing', async () => {
