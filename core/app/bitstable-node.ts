@@ -268,6 +268,7 @@ export class BitStableNode {
         spends: operations,
         signers: { protocol: signers.protocol, guardian },
         clock,
+        onError: (err) => node.onBackgroundError(err),
         // On regtest the miner wallet stands in for the owner's everyday wallet.
         ...(regtest ? { fallbackReturnAddress: () => regtest!.miner.newAddress() } : {}),
       });
@@ -305,7 +306,9 @@ export class BitStableNode {
       };
       node.backupOptions = options.backups;
       node.backupDir = (options.backups && options.backups.dir) || join(dir, 'backups');
-      await node.sync();
+      // A first sync that fails (the node busy, a settlement waiting for its guardian) must not
+      // keep the app from starting; the background loop retries it.
+      await node.sync().catch((err: unknown) => node.onBackgroundError(err));
       return node;
     } catch (err) {
       await regtest?.stop();

@@ -70,6 +70,8 @@ export interface AuctionHouseDeps {
   spends: SpendExecutor;
   signers: { protocol: ProtocolSigner; guardian: Signer };
   clock?: () => number;
+  /** Errors of one auction's settlement (retried at the next tick). */
+  onError?: (err: unknown, auctionId: number) => void;
   /** Where the rest goes when a vault has no return address (regtest: the miner wallet). */
   fallbackReturnAddress?: () => Promise<string>;
 }
@@ -272,7 +274,13 @@ export class AuctionHouse {
       for (const row of this.db
         .prepare("SELECT * FROM liquidations WHERE state = 'settling'")
         .all() as LiquidationRow[]) {
-        await this.settle(row);
+        // One auction's trouble (a guardian who signs by file, a node hiccup) must not stop the
+        // others; it is retried at the next tick.
+        try {
+          await this.settle(row);
+        } catch (err) {
+          this.deps.onError?.(err, row.id);
+        }
       }
     };
     const next = this.settling.then(run, run);
@@ -301,9 +309,11 @@ export class AuctionHouse {
   }
 
   private async settle(row: LiquidationRow): Promise<void> {
+    // Wait while any spend of this vault is in flight (a withdrawal broadcast before the auction,
+    // or this settlement itself): its coins are not ours to plan with until it settles.
     const open = this.db
       .prepare(
-        "SELECT id FROM spends WHERE vault_id = ? AND kind = 'settlement' AND state IN ('draft', 'signed', 'broadcast', 'confirmed')",
+        "SELECT id FROM spends WHERE vault_id = ? AND (state IN ('draft', 'signed', 'broadcast') OR (kind = 'settlement' AND state = 'confirmed'))",
       )
       .pluck()
       .get(row.vault_id);

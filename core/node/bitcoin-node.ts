@@ -55,6 +55,10 @@ export interface BitcoinNode {
   testMempoolAccept(txHex: string): Promise<void>;
   /** Broadcasts; idempotent for a transaction the node already has. Returns the txid. */
   broadcast(txHex: string): Promise<string>;
+  /** True when the transaction is in the node's mempool. */
+  inMempool(txid: string): Promise<boolean>;
+  /** Tells the wallet to forget an unconfirmed transaction that is not in the mempool, freeing its inputs. */
+  abandon(txid: string): Promise<void>;
 }
 
 interface RawUnspent {
@@ -233,6 +237,26 @@ export class CoreNode implements BitcoinNode {
     }
   }
 
+  async inMempool(txid: string): Promise<boolean> {
+    try {
+      await this.rpc.call('getmempoolentry', [txid]);
+      return true;
+    } catch (err) {
+      if (isRpcError(err, RPC.INVALID_ADDRESS_OR_KEY)) return false;
+      throw err;
+    }
+  }
+
+  async abandon(txid: string): Promise<void> {
+    try {
+      await this.rpc.call('abandontransaction', [txid], { wallet: this.walletName });
+    } catch (err) {
+      // Already confirmed, in the mempool again, or unknown: nothing to release.
+      if (!isRpcError(err, RPC.INVALID_ADDRESS_OR_KEY) && !isRpcError(err, RPC.INVALID_PARAMETER))
+        throw err;
+    }
+  }
+
   async broadcast(txHex: string): Promise<string> {
     try {
       return await this.rpc.call<string>('sendrawtransaction', [txHex]);
@@ -241,7 +265,8 @@ export class CoreNode implements BitcoinNode {
       if (isRpcError(err, RPC.VERIFY_ALREADY_IN_CHAIN)) {
         return this.rpc.call<{ txid: string }>('decoderawtransaction', [txHex]).then((d) => d.txid);
       }
-      if (isRpcError(err, RPC.VERIFY_REJECTED)) {
+      // -26: rejected by policy or consensus; -25: its inputs are missing or already spent.
+      if (isRpcError(err, RPC.VERIFY_REJECTED) || isRpcError(err, RPC.VERIFY_ERROR)) {
         throw new BitStableError(
           'PSBT_INVALID',
           `The node rejected the transaction: ${(err as BitStableError).data.nodeMessage}.`,

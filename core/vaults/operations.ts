@@ -8,7 +8,7 @@
  */
 import type { NetworkInfo, VaultParams } from '../config/networks';
 import type { Sqlite } from '../db/database';
-import { BitStableError } from '../errors';
+import { BitStableError, isBitStableError } from '../errors';
 import type { EventBus } from '../events/bus';
 import { journal } from '../events/journal';
 import { ensureHolder, holderAccount, post, vaultAccount } from '../ledger/bsusd';
@@ -98,6 +98,8 @@ export class VaultOperations implements SpendExecutor {
   private readonly db: Sqlite;
   private readonly holder: string;
   private readonly now: () => number;
+  /** Spends this process is signing or broadcasting right now. */
+  private readonly inFlight = new Set<number>();
 
   constructor(private readonly deps: OperationsDeps) {
     this.db = deps.db;
@@ -315,20 +317,34 @@ export class VaultOperations implements SpendExecutor {
       .all(this.now() - 24 * 3600_000) as SpendRow[];
     for (const s of open) {
       if (s.state === 'draft') {
-        // Never completed (crash or refusal mid-signing): nothing was sent, so it can be dropped.
-        this.setSpendState(s, 'abandoned');
+        // Left by an earlier process (crash mid-signing): nothing was sent, so it can be dropped.
+        // One this process is still signing is not touched.
+        if (!this.inFlight.has(s.id)) this.setSpendState(s, 'abandoned');
         continue;
       }
       if (s.state === 'signed') await this.broadcastStored(s);
       const confs = await this.deps.node.confirmations(s.txid!);
-      if (confs >= this.deps.params.confirmations && s.state !== 'confirmed') {
-        this.setSpendState(s, 'confirmed');
-      } else if (confs < this.deps.params.confirmations && s.state === 'confirmed') {
-        this.setSpendState(s, 'broadcast');
-      } else if (confs < 0 && s.state === 'broadcast') {
-        // Dropped from the mempool: send it again (it is already signed and checked).
-        await this.deps.node.broadcast(s.tx_hex!).catch(() => undefined);
+      if (confs >= this.deps.params.confirmations) {
+        if (s.state !== 'confirmed') this.setSpendState(s, 'confirmed');
+        continue;
       }
+      if (s.state === 'confirmed') this.setSpendState(s, 'broadcast');
+      // Neither in a block nor in the mempool (evicted by a reorg, or never relayed): Core's
+      // wallet still counts its inputs as spent, so the vault would look empty. Send it again —
+      // it is signed and was checked — or, if it can no longer be sent, let it go.
+      if (confs <= 0 && !(await this.deps.node.inMempool(s.txid!))) await this.resend(s, confs);
+    }
+  }
+
+  /** Rebroadcasts a stored spend; one that cannot be sent any more is abandoned and released. */
+  private async resend(s: SpendRow, confs: number): Promise<void> {
+    try {
+      await this.deps.node.broadcast(s.tx_hex!);
+    } catch (err) {
+      if (!isBitStableError(err, 'PSBT_INVALID')) throw err;
+      // Its coins were spent by another transaction, or the deposit it spends was reorged away.
+      if (confs === 0) await this.deps.node.abandon(s.txid!);
+      this.setSpendState({ ...s, state: 'broadcast' }, 'abandoned');
     }
   }
 
@@ -432,6 +448,7 @@ export class VaultOperations implements SpendExecutor {
       );
       return id;
     })();
+    this.inFlight.add(spendId);
 
     const keys = this.deps.vaults.keySet(vault.keySetId);
     const context: SignContext = signContext ?? {
@@ -488,9 +505,14 @@ export class VaultOperations implements SpendExecutor {
     } catch (err) {
       const row = this.db.prepare('SELECT state FROM spends WHERE id = ?').pluck().get(spendId);
       if (row === 'draft') {
-        this.setSpendState({ id: spendId, vault_id: vault.id } as SpendRow, 'abandoned');
+        this.setSpendState(
+          { id: spendId, vault_id: vault.id, kind: plan.kind, state: 'draft' },
+          'abandoned',
+        );
       }
       throw err;
+    } finally {
+      this.inFlight.delete(spendId);
     }
   }
 
@@ -504,10 +526,16 @@ export class VaultOperations implements SpendExecutor {
     state: string,
   ): void {
     const ts = this.now();
-    this.db.transaction(() => {
-      this.db
-        .prepare('UPDATE spends SET state = ?, updated_at = ? WHERE id = ?')
-        .run(state, ts, s.id);
+    const changed = this.db.transaction(() => {
+      // Only from the state the caller saw: a concurrent step that moved it first wins.
+      const moved = s.state
+        ? this.db
+            .prepare('UPDATE spends SET state = ?, updated_at = ? WHERE id = ? AND state = ?')
+            .run(state, ts, s.id, s.state)
+        : this.db
+            .prepare('UPDATE spends SET state = ?, updated_at = ? WHERE id = ?')
+            .run(state, ts, s.id);
+      if (moved.changes === 0) return false;
       journal(this.db, `spend.${state}`, s.vault_id, { spendId: s.id, txid: s.txid ?? null }, ts);
       const closes = s.kind === 'close' || s.kind === 'emergency-exit';
       if (closes && state === 'confirmed') {
@@ -521,8 +549,22 @@ export class VaultOperations implements SpendExecutor {
             "UPDATE vaults SET state = 'active', updated_at = ? WHERE id = ? AND state = 'closed'",
           )
           .run(ts, s.vault_id);
+      } else if (s.kind === 'settlement' && state === 'broadcast' && s.state === 'confirmed') {
+        // A reorg undid the settlement: liquidating again until it re-confirms.
+        this.db
+          .prepare(
+            "UPDATE vaults SET state = 'liquidating', updated_at = ? WHERE id = ? AND state = 'liquidated'",
+          )
+          .run(ts, s.vault_id);
+        this.db
+          .prepare(
+            "UPDATE liquidations SET state = 'settling' WHERE vault_id = ? AND state = 'settled'",
+          )
+          .run(s.vault_id);
       }
+      return true;
     })();
+    if (!changed) return;
     if (state === 'confirmed' && s.state !== 'confirmed') {
       this.deps.bus.emit('spend.confirmed', {
         spendId: s.id,

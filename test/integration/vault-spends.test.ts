@@ -123,6 +123,42 @@ describe('withdrawals', () => {
   });
 });
 
+describe('a spend while its owner is still signing', () => {
+  it('is left alone by a background sync, and a second spend of the same vault is refused meanwhile', async () => {
+    const { app } = t();
+    const vault = await fundedVault([3_000_000]);
+    const owner = app.signers.owner;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    // A person reading the Ledger's screen: the signature comes later.
+    (app.signers as { owner: Signer }).owner = {
+      ...counting(owner),
+      signPsbt: async (psbt: string, ctx: SignContext) => {
+        await gate;
+        return owner.signPsbt(psbt, ctx);
+      },
+    };
+    try {
+      const dest = await app.regtest!.miner.newAddress();
+      const closing = app.operations.close(vault.id, dest);
+      await new Promise((r) => setTimeout(r, 100));
+      await app.sync();
+      expect(await codeOf(() => app.operations.close(vault.id, dest))).toBe('INVALID_STATE');
+      release();
+      await closing;
+      await mine(app);
+      expect(app.vaults.getVault(vault.id).state).toBe('closed');
+      const states = app.db
+        .prepare('SELECT state FROM spends WHERE vault_id = ?')
+        .pluck()
+        .all(vault.id);
+      expect(states).toEqual(['confirmed']);
+    } finally {
+      (app.signers as { owner: Signer }).owner = owner;
+    }
+  });
+});
+
 describe('minting and repaying', () => {
   it('refuses a mint that would leave the ratio under 150 %, under the debt floor, or on a stale price', async () => {
     const { app } = t();

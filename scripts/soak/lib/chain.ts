@@ -158,7 +158,7 @@ export async function collateralProblems(
     credited.set(v.id, t.credited);
     if (v.collateral_sats !== t.credited) {
       problems.push(
-        `vault ${v.id} holds ${v.collateral_sats} sats of collateral; the chain says ${t.credited} at ${confirmations} confirmation(s)`,
+        `vault ${v.id} holds ${v.collateral_sats} sats of collateral; the chain says ${t.credited} at ${confirmations} confirmation(s)${await lostSpendHint(rpc, db, v.id)}`,
       );
     }
     if (options.incoming && v.incoming_sats !== t.incoming) {
@@ -176,6 +176,34 @@ export async function collateralProblems(
     }
   }
   return { problems, credited };
+}
+
+/**
+ * Names the vault's spends the app still thinks are in flight but that are in neither the
+ * mempool nor a block: the node's wallet counts their inputs as spent, so the vault's coins
+ * disappear from `listunspent` until the spend is sent again.
+ */
+async function lostSpendHint(rpc: Rpc, db: Sqlite, vaultId: number): Promise<string> {
+  const open = db
+    .prepare("SELECT id, kind, txid FROM spends WHERE vault_id = ? AND state = 'broadcast'")
+    .all(vaultId) as { id: number; kind: string; txid: string }[];
+  const lost: string[] = [];
+  for (const s of open) {
+    const inMempool = await rpc.call('getmempoolentry', [s.txid]).then(
+      () => true,
+      () => false,
+    );
+    const confirmations = await rpc
+      .call<{ confirmations?: number }>('getrawtransaction', [s.txid, true])
+      .then(
+        (t) => t.confirmations ?? 0,
+        () => 0,
+      );
+    if (!inMempool && confirmations === 0) lost.push(`${s.kind} ${s.id}`);
+  }
+  return lost.length
+    ? ` (its ${lost.join(', ')} is stored as broadcast but is in neither the mempool nor a block)`
+    : '';
 }
 
 /** SQLite's own checks and the bsUSD ledger invariant. */

@@ -33,6 +33,12 @@ export class FakeNoChainNode implements BitcoinNode {
   testMempoolAccept(): Promise<void> {
     return noChain('testMempoolAccept');
   }
+  inMempool(): Promise<boolean> {
+    return noChain('inMempool');
+  }
+  abandon(): Promise<void> {
+    return noChain('abandon');
+  }
   broadcast(): Promise<string> {
     return noChain('broadcast');
   }
