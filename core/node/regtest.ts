@@ -191,7 +191,8 @@ export class RegtestNode {
       const within = (ms: number) =>
         Promise.race([
           exited.then(() => true),
-          new Promise<boolean>((r) => setTimeout(() => r(false), ms)),
+          // unref: waiting for bitcoind to exit must not keep this process alive afterwards.
+          new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref()),
         ]);
       try {
         await this.rpc.call('stop', [], { timeoutMs: 5_000 });

@@ -1,5 +1,6 @@
 /** A half-circle gauge of the collateral ratio from 100 % to 250 %, with the 150 % and 160 % bands. */
 import { pct } from '../lib/format';
+import { healthTone } from './ui';
 
 const LO = 10_000;
 const HI = 25_000;
@@ -28,14 +29,7 @@ export function RatioGauge({
   label?: string;
 }) {
   const [nx, ny] = point(ratioBps ?? HI, 62);
-  const tone =
-    ratioBps === null
-      ? 'none'
-      : ratioBps < liquidationBps
-        ? 'danger'
-        : ratioBps < warningBps
-          ? 'warning'
-          : 'ok';
+  const tone = healthTone(ratioBps, liquidationBps, warningBps);
   return (
     <figure className="gauge" data-testid="ratio-gauge" data-bps={ratioBps ?? ''}>
       <svg

@@ -44,6 +44,17 @@ export function Usd({ cents }: { cents: number | null }) {
 }
 
 /** A health bar: where the ratio sits between 100 % and 250 %, with the 150 % and 160 % marks. */
+/** How a ratio reads against the vault rules: no debt, liquidatable, warning, or healthy. */
+export function healthTone(
+  ratioBps: number | null,
+  liquidationBps: number,
+  warningBps: number,
+): 'none' | 'danger' | 'warning' | 'ok' {
+  if (ratioBps === null) return 'none';
+  if (ratioBps < liquidationBps) return 'danger';
+  return ratioBps < warningBps ? 'warning' : 'ok';
+}
+
 export function HealthBar({
   ratioBps,
   liquidationBps = 15_000,
@@ -56,14 +67,7 @@ export function HealthBar({
   const lo = 10_000;
   const hi = 25_000;
   const at = (bps: number) => Math.max(0, Math.min(100, ((bps - lo) / (hi - lo)) * 100));
-  const tone =
-    ratioBps === null
-      ? 'none'
-      : ratioBps < liquidationBps
-        ? 'danger'
-        : ratioBps < warningBps
-          ? 'warning'
-          : 'ok';
+  const tone = healthTone(ratioBps, liquidationBps, warningBps);
   return (
     <div
       className="healthbar"
