@@ -24,7 +24,7 @@ const REVIEWED: Record<string, string> = {
   'OPEN_EXTERNAL_JS_CHECK main/index.ts':
     'openExternal only after isAllowedExternalUrl(): https and an allowlist of hosts (checklist test).',
   'CSP_GLOBAL_CHECK main/security.ts':
-    'The CSP is assembled by contentSecurityPolicy(); its directives are checked in the checklist test.',
+    'The tool sees a variable, not a policy it can parse: the CSP is assembled by contentSecurityPolicy(), and its directives are checked in the checklist test.',
 };
 
 const root = resolve(import.meta.dirname, '..');
@@ -32,24 +32,41 @@ const require = createRequire(import.meta.url);
 const electronVersion = (require('electron/package.json') as { version: string }).version;
 const out = mkdtempSync(join(tmpdir(), 'electronegativity-'));
 try {
-  const report = join(out, 'report.csv');
+  // SARIF (JSON), not CSV: the tool's CSV writer garbles rows whose sample spans lines or is
+  // missing (the CSP row did exactly that on CI), and a garbled row loses its file.
+  const report = join(out, 'report.sarif');
   execFileSync('npx', ['-y', TOOL, '-i', join(root, 'main'), '-e', electronVersion, '-o', report], {
     stdio: ['ignore', 'ignore', 'inherit'],
     timeout: 300_000,
   });
-  const rows = readFileSync(report, 'utf8').trim().split('\n').slice(1);
+  const sarif = JSON.parse(readFileSync(report, 'utf8')) as {
+    runs: {
+      results: {
+        ruleId: string;
+        level?: string;
+        message?: { text?: string };
+        locations?: {
+          physicalLocation?: {
+            artifactLocation?: { uri?: string };
+            region?: { startLine?: number; startColumn?: number };
+          };
+        }[];
+      }[];
+    }[];
+  };
+  const results = sarif.runs.flatMap((run) => run.results);
   const unreviewed: string[] = [];
-  for (const row of rows) {
-    const [issue, severity, , file, location] = row
-      .split(',')
-      .map((c) => c.replace(/^"|"$/g, '').trim());
-    const key = `${issue} ${relative(root, file ?? '')}`;
+  for (const result of results) {
+    const where = result.locations?.[0]?.physicalLocation;
+    const file = where?.artifactLocation?.uri?.replace(/^file:\/\//, '') ?? 'N/A';
+    const location = `${where?.region?.startLine ?? 0}:${where?.region?.startColumn ?? 0}`;
+    const key = `${result.ruleId} ${file === 'N/A' ? file : relative(root, file)}`;
     if (REVIEWED[key]) console.log(`reviewed  ${key} (${location}): ${REVIEWED[key]}`);
-    else unreviewed.push(`${severity} ${key} at ${location}`);
+    else unreviewed.push(`${key} at ${location}: ${result.message?.text ?? ''}`);
   }
   for (const u of unreviewed) console.log(`FINDING   ${u}`);
   console.log(
-    `electronegativity findings=${rows.length} reviewed=${rows.length - unreviewed.length} open=${unreviewed.length}`,
+    `electronegativity findings=${results.length} reviewed=${results.length - unreviewed.length} open=${unreviewed.length}`,
   );
   if (unreviewed.length) process.exitCode = 1;
 } finally {
