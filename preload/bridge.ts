@@ -38,6 +38,9 @@ export const API_METHODS = [
   'vaults.previewEmergencyExit',
   'vaults.emergencyExit',
   'psbt.decode',
+  'spends.awaitingGuardian',
+  'spends.completeWithGuardian',
+  'spends.cancelGuardianRequest',
   'balance.get',
   'recoveryKit.get',
   'settings.get',
@@ -67,6 +70,7 @@ export const API_EVENT_TYPES = [
   'auction.started',
   'auction.changed',
   'spend.confirmed',
+  'spend.changed',
   'signer.prompt',
   'progress',
 ] as const satisfies readonly ApiEventType[];

@@ -11,6 +11,7 @@ import {
   Address,
   Auction,
   Cents,
+  GuardianRequest,
   Id,
   Millis,
   PositiveCents,
@@ -223,6 +224,24 @@ export const API = {
     result: PsbtSummary,
     permission: 'Read',
     summary: 'Reads a PSBT file: inputs, outputs, fee and signatures so far.',
+  }),
+  'spends.awaitingGuardian': method({
+    params: None,
+    result: z.array(GuardianRequest),
+    permission: 'Read',
+    summary: "Transactions waiting for the guardian's signed PSBT file.",
+  }),
+  'spends.completeWithGuardian': method({
+    params: z.strictObject({ spendId: Id, psbtBase64: z.string().min(1).max(2_000_000) }),
+    result: SpendResult,
+    permission: 'ModifyVault',
+    summary: "Completes and sends a transaction with the guardian's signed PSBT.",
+  }),
+  'spends.cancelGuardianRequest': method({
+    params: z.strictObject({ spendId: Id }),
+    result: z.object({ spendId: z.int(), state: z.literal('abandoned') }),
+    permission: 'ModifyVault',
+    summary: 'Drops a transaction waiting for the guardian; nothing was sent.',
   }),
   'balance.get': method({
     params: None,

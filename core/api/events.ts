@@ -33,6 +33,12 @@ export const EVENT_SCHEMAS = {
     kind: z.string(),
     txid: z.string().nullable(),
   }),
+  'spend.changed': z.object({
+    spendId: z.int(),
+    vaultId: z.int(),
+    kind: z.string(),
+    state: z.string(),
+  }),
   /** What the signing device (or software key) asks of the person now. */
   'signer.prompt': SignerPrompt.extend({ operation: z.string().nullable() }),
   /** A line of progress on long work (signing, broadcasting, starting the node). */
@@ -56,4 +62,5 @@ export const CORE_EVENT_TYPES = [
   'auction.started',
   'auction.changed',
   'spend.confirmed',
+  'spend.changed',
 ] as const satisfies readonly ApiEventType[];

@@ -73,7 +73,7 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
   const priceForRatio = (): Cents | null => price().priceCents;
 
   const openSpendSql =
-    "SELECT kind, txid, state FROM spends WHERE vault_id = ? AND state IN ('signed', 'broadcast') ORDER BY id DESC LIMIT 1";
+    "SELECT kind, txid, state FROM spends WHERE vault_id = ? AND state IN ('awaiting-guardian', 'signed', 'broadcast') ORDER BY id DESC LIMIT 1";
   /** `withSpend` false skips the per-vault query (the list shows no spends). */
   const toVault = (v: CoreVault, withSpend = true, p = priceForRatio()): Result<'vaults.get'> => {
     type OpenSpend = { kind: string; txid: string | null; state: string };
@@ -176,6 +176,15 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
     psbtBase64: p.psbtBase64,
   });
 
+  const toSpendResult = (r: CoreSpendResult): Result<'vaults.withdraw'> => ({
+    spendId: r.spendId,
+    txid: r.txid,
+    kind: r.plan.kind,
+    state: r.state,
+    feeSats: r.plan.feeSats,
+    outputs: r.plan.outputs.map((o) => ({ address: o.address, amountSats: o.amountSats })),
+  });
+
   /** Runs a spend with the owner's signing shown as prompts (a Ledger adds its own through the host). */
   const signed = async (
     operation: string,
@@ -202,19 +211,22 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
     );
     try {
       const r = await run();
-      prompt({
-        state: 'done',
-        level: 'success',
-        code: `${operation}.broadcast`,
-        text: `Signed and broadcast: ${r.txid}.`,
-      });
-      return {
-        spendId: r.spendId,
-        txid: r.txid,
-        kind: r.plan.kind,
-        feeSats: r.plan.feeSats,
-        outputs: r.plan.outputs.map((o) => ({ address: o.address, amountSats: o.amountSats })),
-      };
+      prompt(
+        r.state === 'awaiting-guardian'
+          ? {
+              state: 'done',
+              level: 'info',
+              code: `${operation}.awaiting-guardian`,
+              text: "Signed with your key and kept. Export the PSBT file for the guardian; the transaction is sent when the guardian's signed file is imported.",
+            }
+          : {
+              state: 'done',
+              level: 'success',
+              code: `${operation}.broadcast`,
+              text: `Signed and broadcast: ${r.txid}.`,
+            },
+      );
+      return toSpendResult(r);
     } catch (err) {
       const message =
         err instanceof BitStableError ? err.message : 'Signing failed; nothing was sent.';
@@ -458,6 +470,16 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
       signed('emergency exit', vaultId, () => core.operations.emergencyExit(vaultId, destination)),
 
     'psbt.decode': ({ psbtBase64 }) => decodePsbt(psbtBase64, net.bitcoinjs),
+
+    'spends.awaitingGuardian': () => core.operations.guardianRequests(),
+
+    'spends.completeWithGuardian': async ({ spendId, psbtBase64 }) =>
+      toSpendResult(await core.operations.completeWithGuardian(spendId, psbtBase64)),
+
+    'spends.cancelGuardianRequest': ({ spendId }) => {
+      core.operations.cancelGuardianRequest(spendId);
+      return { spendId, state: 'abandoned' as const };
+    },
 
     'balance.get': () => ({ bsusdCents: core.operations.balanceCents() }),
 

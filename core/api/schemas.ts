@@ -183,10 +183,26 @@ export const SpendPreview = z.object({
 
 export const SpendResult = z.object({
   spendId: z.int(),
+  /** For a spend awaiting the guardian, the id the transaction will have once signed. */
   txid: z.string(),
   kind: SpendKind,
+  /** `awaiting-guardian`: signed by the first key and kept until the guardian's file is imported. */
+  state: z.enum(['broadcast', 'awaiting-guardian']),
   feeSats: Sats,
   outputs: z.array(z.object({ address: z.string(), amountSats: Sats })),
+});
+
+/** A spend waiting for the guardian's signed PSBT file. */
+export const GuardianRequest = z.object({
+  spendId: z.int(),
+  vaultId: z.int(),
+  kind: SpendKind,
+  /** The PSBT (BIP174, base64) to give the guardian, with the first key's signatures. */
+  psbtBase64: z.string(),
+  txid: z.string(),
+  feeSats: Sats,
+  outputs: z.array(z.object({ address: z.string(), amountSats: Sats })),
+  createdAt: Millis,
 });
 
 export const Auction = z.object({

@@ -27,6 +27,7 @@ import { createOracle } from '../oracle';
 import type { Oracle } from '../oracle/oracle';
 import type { SimulatedSource } from '../oracle/sources/simulated';
 import { ProtocolSigner } from '../signers/protocol';
+import { FileGuardianSigner } from '../signers/guardian-file';
 import { SoftwareSigner } from '../signers/software';
 import type { PromptListener, Signer } from '../signers/types';
 import { openLedgerOwnerSigner, type LedgerTransportConfig } from '../signers/ledger';
@@ -61,8 +62,12 @@ export interface BitStableNodeOptions {
   owner?: Signer | { kind: 'ledger'; transport: LedgerTransportConfig };
   /** Device instructions (connect, open the app, verify on screen) for the UI. */
   onPrompt?: PromptListener;
-  /** The guardian: default on regtest the software guardian; elsewhere required. */
-  guardian?: Signer;
+  /**
+   * The guardian: a Signer, or its account key with origin (`[fingerprint/48'/c'/0'/2']xpub`),
+   * which signs by PSBT file export and import. Default on regtest: the software guardian;
+   * elsewhere required.
+   */
+  guardian?: Signer | string;
   oracleOverrides?: unknown;
   params?: Partial<VaultParams>;
   /** Milliseconds since the epoch; tests control auction time with it. */
@@ -102,6 +107,25 @@ async function ownerSigner(
     role: 'owner',
     network: net,
     secret: { mnemonic: await ensureSoftwareOwnerMnemonic(options.keyStore, net) },
+  });
+}
+
+/** The guardian from the options: a Signer, an imported key (signs by file), or (regtest) software. */
+async function guardianSigner(options: BitStableNodeOptions, net: NetworkInfo): Promise<Signer> {
+  const g = options.guardian;
+  if (typeof g === 'string') return new FileGuardianSigner(g.trim(), net);
+  if (g) return g;
+  if (net.name !== 'regtest') {
+    throw new BitStableError(
+      'INVALID_CONFIG',
+      `On ${net.name} the guardian is an imported extended public key: give it with its origin, as [fingerprint/48'/${net.name === 'mainnet' ? 0 : 1}'/0'/2']xpub (headless: --guardian-key; desktop: BITSTABLE_GUARDIAN_KEY).`,
+      { network: net.name },
+    );
+  }
+  return new SoftwareSigner({
+    role: 'guardian',
+    network: net,
+    secret: { seed: await ensureSoftwareGuardianSeed(options.keyStore, net) },
   });
 }
 
@@ -207,13 +231,7 @@ export class BitStableNode {
         secret: { seed: await ensureProtocolSeed(options.keyStore, net) },
       });
       const owner = await ownerSigner(options, net, db);
-      const guardian =
-        options.guardian ??
-        new SoftwareSigner({
-          role: 'guardian',
-          network: net,
-          secret: { seed: await ensureSoftwareGuardianSeed(options.keyStore, net) },
-        });
+      const guardian = await guardianSigner(options, net);
 
       const { oracle, simulated } = createOracle({
         network: net.name,

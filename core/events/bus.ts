@@ -14,6 +14,8 @@ export interface CoreEvents {
   'auction.started': { auctionId: number; vaultId: number };
   'auction.changed': { auctionId: number; state: string };
   'spend.confirmed': { spendId: number; vaultId: number; kind: string; txid: string | null };
+  /** A spend began or stopped waiting for the guardian's signed PSBT file. */
+  'spend.changed': { spendId: number; vaultId: number; kind: string; state: string };
 }
 
 export type CoreEventType = keyof CoreEvents;

@@ -310,10 +310,11 @@ export class AuctionHouse {
 
   private async settle(row: LiquidationRow): Promise<void> {
     // Wait while any spend of this vault is in flight (a withdrawal broadcast before the auction,
-    // or this settlement itself): its coins are not ours to plan with until it settles.
+    // or this settlement itself, perhaps waiting for the guardian's signed file): its coins are
+    // not ours to plan with until it settles.
     const open = this.db
       .prepare(
-        "SELECT id FROM spends WHERE vault_id = ? AND (state IN ('draft', 'signed', 'broadcast') OR (kind = 'settlement' AND state = 'confirmed'))",
+        "SELECT id FROM spends WHERE vault_id = ? AND (state IN ('draft', 'awaiting-guardian', 'signed', 'broadcast') OR (kind = 'settlement' AND state = 'confirmed'))",
       )
       .pluck()
       .get(row.vault_id);

@@ -165,7 +165,11 @@ export function finalizePsbt(base64s: string[], net: NetworkInfo): { txHex: stri
   try {
     const [first, ...rest] = base64s.map((b) => Psbt.fromBase64(b, { network: net.bitcoinjs }));
     psbt = rest.length ? first!.combine(...rest) : first!;
-    psbt.finalizeAllInputs();
+    // An input another wallet already finalized (Bitcoin Core does when it holds the second
+    // signature) is kept as it is; the node's testmempoolaccept checks its witness.
+    psbt.data.inputs.forEach((input, i) => {
+      if (!input.finalScriptWitness && !input.finalScriptSig) psbt.finalizeInput(i);
+    });
   } catch (err) {
     throw new BitStableError(
       'PSBT_INVALID',

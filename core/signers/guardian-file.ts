@@ -94,6 +94,14 @@ function decodePsbtBytes(bytes: Buffer, path: string): Psbt {
   throw notPsbt();
 }
 
+function checkTxidArgument(txid: string): void {
+  if (!/^[0-9a-fA-F]{64}$/.test(txid)) {
+    throw new BitStableError('INVALID_ARGUMENT', 'The expected txid is not 64 hex digits.', {
+      expectedUnsignedTxId: String(txid).slice(0, 80),
+    });
+  }
+}
+
 function fileError(verb: 'read' | 'write', path: string, err: unknown): BitStableError {
   const code = (err as NodeJS.ErrnoException | undefined)?.code ?? 'error';
   const hint =
@@ -173,11 +181,26 @@ export class FileGuardianSigner implements Signer {
     expectedUnsignedTxId: string,
     exported?: string,
   ): Promise<GuardianImport> {
-    if (!/^[0-9a-fA-F]{64}$/.test(expectedUnsignedTxId)) {
-      throw new BitStableError('INVALID_ARGUMENT', 'The expected txid is not 64 hex digits.', {
-        expectedUnsignedTxId: String(expectedUnsignedTxId).slice(0, 80),
-      });
-    }
+    checkTxidArgument(expectedUnsignedTxId);
+    const psbtBase64 = await psbtFromFile(path);
+    return this.checkSignedPsbt(psbtBase64, expectedUnsignedTxId, exported, basename(path), {
+      path,
+    });
+  }
+
+  /**
+   * The check of importSignedPsbt on a PSBT already read (base64): the same unsigned transaction
+   * as `expectedUnsignedTxId`, and at least one valid guardian signature. `name` names the PSBT in
+   * the error sentences ("vault-3.psbt", "The imported PSBT").
+   */
+  checkSignedPsbt(
+    psbtBase64: string,
+    expectedUnsignedTxId: string,
+    exported?: string,
+    name = 'The PSBT',
+    data: Record<string, unknown> = {},
+  ): GuardianImport {
+    checkTxidArgument(expectedUnsignedTxId);
     const expected = expectedUnsignedTxId.toLowerCase();
     const original = exported === undefined ? undefined : decodePsbt(exported);
     if (original && unsignedTxId(original) !== expected) {
@@ -187,13 +210,12 @@ export class FileGuardianSigner implements Signer {
         { expected, exported: unsignedTxId(original) },
       );
     }
-    const psbtBase64 = await psbtFromFile(path);
     const psbt = decodePsbt(psbtBase64, this.network.bitcoinjs);
     const txid = unsignedTxId(psbt);
     if (txid !== expected) {
       throw invalid(
-        `${basename(path)} is a PSBT for another transaction (${txid}), not the one exported (${expected}).`,
-        { path, txid, expected },
+        `${name} is a PSBT for another transaction (${txid}), not the one exported (${expected}).`,
+        { ...data, txid, expected },
       );
     }
     const signedInputs = psbt.data.inputs.flatMap((_, i) =>
@@ -205,12 +227,12 @@ export class FileGuardianSigner implements Signer {
       const finalized = psbt.data.inputs.some((input) => input.finalScriptWitness);
       throw invalid(
         finalized && !original
-          ? `${basename(path)} is finalized and no longer says which keys signed it; import it together with the PSBT that was exported.`
-          : `${basename(path)} carries no valid signature from the guardian key ${this.#key.fingerprint}. Have the guardian sign it, and save the signed PSBT.`,
-        { path, fingerprint: this.#key.fingerprint },
+          ? `${name} is finalized and no longer says which keys signed it; import it together with the PSBT that was exported.`
+          : `${name} carries no valid signature from the guardian key ${this.#key.fingerprint}. Have the guardian sign it, and save the signed PSBT.`,
+        { ...data, fingerprint: this.#key.fingerprint },
       );
     }
-    return { psbt: psbtBase64, signedInputs };
+    return { psbt: psbt.toBase64(), signedInputs };
   }
 
   /** The guardian's public keys that input `i` names, each checked against the guardian xpub. */

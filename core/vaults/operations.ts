@@ -27,7 +27,9 @@ import { outputScript } from '../psbt/fees';
 import { rangedDescriptor, vaultScript } from '../bitcoin/descriptor';
 import { keyExpression } from '../bitcoin/keys';
 import type { ProtocolSigner, SpendFacts } from '../signers/protocol';
+import { FileGuardianSigner, unsignedTxIdOf } from '../signers/guardian-file';
 import type { SignContext, Signer } from '../signers/types';
+import { decodePsbt } from '../keys/psbt-keys';
 import { faultPoint } from '../fault';
 import { collateralRatioBps } from './health';
 import { nextStateOutsideHealthPass } from './state';
@@ -52,8 +54,24 @@ export interface OperationsDeps {
 
 export interface SpendResult {
   spendId: number;
+  /** The transaction's id; for one awaiting the guardian, the id it will have (segwit). */
   txid: string;
   plan: SpendPlan;
+  /** `awaiting-guardian`: signed by the first key and stored; the guardian signs by file. */
+  state: 'broadcast' | 'awaiting-guardian';
+}
+
+/** A spend waiting for the guardian's signature, for export as a PSBT file. */
+export interface GuardianRequest {
+  spendId: number;
+  vaultId: number;
+  kind: SpendPlan['kind'];
+  /** The PSBT to give the guardian (base64), with the first key's signatures. */
+  psbtBase64: string;
+  txid: string;
+  feeSats: Sats;
+  outputs: { address: string; amountSats: Sats }[];
+  createdAt: number;
 }
 
 /** Makes and sends the settlement of an auction (used by the auction house). */
@@ -352,10 +370,17 @@ export class VaultOperations implements SpendExecutor {
   private async spendSource(vault: Vault): Promise<SpendSource> {
     const openSpend = this.db
       .prepare(
-        "SELECT id FROM spends WHERE vault_id = ? AND state IN ('draft', 'signed', 'broadcast')",
+        "SELECT state FROM spends WHERE vault_id = ? AND state IN ('draft', 'awaiting-guardian', 'signed', 'broadcast')",
       )
       .pluck()
       .get(vault.id);
+    if (openSpend === 'awaiting-guardian') {
+      throw new BitStableError(
+        'INVALID_STATE',
+        "A transaction from this vault is waiting for the guardian's signature. Import the signed PSBT file, or cancel that transaction first.",
+        { vaultId: vault.id },
+      );
+    }
     if (openSpend !== undefined) {
       throw new BitStableError(
         'INVALID_STATE',
@@ -471,6 +496,11 @@ export class VaultOperations implements SpendExecutor {
       this.db
         .prepare('UPDATE spends SET psbt = ?, updated_at = ? WHERE id = ?')
         .run(first, this.now(), spendId);
+      if (pair !== 'owner+protocol' && signers.guardian.kind === 'file') {
+        // The guardian signs elsewhere, by file, perhaps days from now: keep the spend with the
+        // first signature and its coins reserved until the signed file comes back.
+        return this.awaitGuardian(spendId, vault.id, plan, first);
+      }
       let cosigned: string;
       if (pair === 'owner+protocol') {
         cosigned = await protocolSign(first);
@@ -478,30 +508,11 @@ export class VaultOperations implements SpendExecutor {
         progress('Waiting for the guardian key to sign');
         cosigned = await signers.guardian.signPsbt(first, context);
       }
-      const ownerSigned = first;
-      const { txHex, txid } = finalizePsbt([ownerSigned, cosigned], this.deps.network);
-      await this.deps.node.testMempoolAccept(txHex);
-      this.db.transaction(() => {
-        this.db
-          .prepare(
-            "UPDATE spends SET state = 'signed', psbt = ?, tx_hex = ?, txid = ?, updated_at = ? WHERE id = ?",
-          )
-          .run(cosigned, txHex, txid, this.now(), spendId);
-        journal(this.db, 'spend.signed', vault.id, { spendId, txid }, this.now());
-      })();
-      faultPoint('spend.signed');
-      progress('Broadcasting');
-      await this.broadcastStored({
-        id: spendId,
-        vault_id: vault.id,
-        kind: plan.kind,
-        state: 'signed',
-        plan: '',
-        tx_hex: txHex,
-        txid,
-      });
-      await this.deps.vaults.syncDeposits();
-      return { spendId, txid, plan };
+      const txid = await this.completeAndBroadcast(
+        { id: spendId, vault_id: vault.id, kind: plan.kind, state: 'draft' },
+        [first, cosigned],
+      );
+      return { spendId, txid, plan, state: 'broadcast' };
     } catch (err) {
       const row = this.db.prepare('SELECT state FROM spends WHERE id = ?').pluck().get(spendId);
       if (row === 'draft') {
@@ -514,6 +525,188 @@ export class VaultOperations implements SpendExecutor {
     } finally {
       this.inFlight.delete(spendId);
     }
+  }
+
+  /** Stores a spend as waiting for the guardian's file, with the first key's signatures. */
+  private awaitGuardian(
+    spendId: number,
+    vaultId: number,
+    plan: SpendPlan,
+    psbt: string,
+  ): SpendResult {
+    const ts = this.now();
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          "UPDATE spends SET state = 'awaiting-guardian', psbt = ?, updated_at = ? WHERE id = ? AND state = 'draft'",
+        )
+        .run(psbt, ts, spendId);
+      journal(this.db, 'spend.awaiting-guardian', vaultId, { spendId, kind: plan.kind }, ts);
+    })();
+    this.deps.bus.emit('spend.changed', {
+      spendId,
+      vaultId,
+      kind: plan.kind,
+      state: 'awaiting-guardian',
+    });
+    return { spendId, txid: unsignedTxIdOf(psbt), plan, state: 'awaiting-guardian' };
+  }
+
+  /**
+   * Combines the stored signatures with the second key's, finalizes, has the node check the
+   * transaction, stores it as signed (before it is sent, so a crash rebroadcasts it and never
+   * builds another), then broadcasts it. Returns the txid.
+   */
+  private async completeAndBroadcast(
+    s: Pick<SpendRow, 'id' | 'vault_id' | 'kind' | 'state'>,
+    psbts: [string, string],
+  ): Promise<string> {
+    const { txHex, txid } = finalizePsbt(psbts, this.deps.network);
+    await this.deps.node.testMempoolAccept(txHex);
+    const stored = this.db.transaction(() => {
+      const moved = this.db
+        .prepare(
+          "UPDATE spends SET state = 'signed', psbt = ?, tx_hex = ?, txid = ?, updated_at = ? WHERE id = ? AND state = ?",
+        )
+        .run(psbts[1], txHex, txid, this.now(), s.id, s.state);
+      if (moved.changes === 0) return false;
+      journal(this.db, 'spend.signed', s.vault_id, { spendId: s.id, txid }, this.now());
+      return true;
+    })();
+    if (!stored) {
+      throw new BitStableError(
+        'INVALID_STATE',
+        'This transaction was completed or cancelled meanwhile; nothing was sent.',
+        { spendId: s.id },
+      );
+    }
+    faultPoint('spend.signed');
+    this.deps.onProgress?.('Broadcasting');
+    await this.broadcastStored({ ...s, state: 'signed', plan: '', tx_hex: txHex, txid });
+    await this.deps.vaults.syncDeposits();
+    return txid;
+  }
+
+  /** Spends waiting for the guardian's signed PSBT file, oldest first. */
+  guardianRequests(): GuardianRequest[] {
+    const rows = this.db
+      .prepare(
+        "SELECT id, vault_id, kind, plan, psbt, created_at FROM spends WHERE state = 'awaiting-guardian' ORDER BY id",
+      )
+      .all() as {
+      id: number;
+      vault_id: number;
+      kind: SpendPlan['kind'];
+      plan: string;
+      psbt: string;
+      created_at: number;
+    }[];
+    return rows.map((r) => {
+      const plan = JSON.parse(r.plan) as SpendPlan;
+      return {
+        spendId: r.id,
+        vaultId: r.vault_id,
+        kind: r.kind,
+        psbtBase64: r.psbt,
+        txid: unsignedTxIdOf(r.psbt),
+        feeSats: plan.feeSats,
+        outputs: plan.outputs.map((o) => ({ address: o.address, amountSats: o.amountSats })),
+        createdAt: r.created_at,
+      };
+    });
+  }
+
+  /**
+   * Completes a spend waiting for the guardian with the guardian's signed PSBT (base64, as read
+   * from its file): it must be the very transaction stored — so nothing the first key and the
+   * protocol approved can change — and carry a valid guardian signature on every input. Then the
+   * spend is finalized, checked by the node, stored and broadcast. A bad file changes nothing.
+   */
+  async completeWithGuardian(spendId: unknown, psbtBase64: unknown): Promise<SpendResult> {
+    const row = this.awaitingRow(spendId);
+    if (typeof psbtBase64 !== 'string' || psbtBase64.length === 0) {
+      throw new BitStableError('PSBT_INVALID', 'Give the PSBT the guardian signed.', {});
+    }
+    if (this.inFlight.has(row.id)) {
+      throw new BitStableError('INVALID_STATE', 'This transaction is being completed already.', {
+        spendId: row.id,
+      });
+    }
+    const keys = this.deps.vaults.keySet(this.deps.vaults.getVault(row.vault_id).keySetId);
+    const guardian = new FileGuardianSigner(keys.guardian, this.deps.network);
+    const expected = unsignedTxIdOf(row.psbt);
+    const imported = guardian.checkSignedPsbt(psbtBase64, expected, row.psbt, 'The imported PSBT', {
+      spendId: row.id,
+    });
+    const inputs = decodePsbt(row.psbt).data.inputs.length;
+    if (imported.signedInputs.length !== inputs) {
+      throw new BitStableError(
+        'PSBT_INVALID',
+        `The guardian signed ${imported.signedInputs.length} of the ${inputs} inputs; every input needs its signature.`,
+        { spendId: row.id, signed: imported.signedInputs, inputs },
+      );
+    }
+    this.inFlight.add(row.id);
+    try {
+      const txid = await this.completeAndBroadcast(
+        { id: row.id, vault_id: row.vault_id, kind: row.kind, state: 'awaiting-guardian' },
+        [row.psbt, imported.psbt],
+      );
+      this.deps.bus.emit('spend.changed', {
+        spendId: row.id,
+        vaultId: row.vault_id,
+        kind: row.kind,
+        state: 'broadcast',
+      });
+      return { spendId: row.id, txid, plan: JSON.parse(row.plan) as SpendPlan, state: 'broadcast' };
+    } finally {
+      this.inFlight.delete(row.id);
+    }
+  }
+
+  /**
+   * Drops a spend waiting for the guardian (nothing was sent) and frees its coins. An auction's
+   * settlement is planned again, with a fresh fee rate, at the next tick.
+   */
+  cancelGuardianRequest(spendId: unknown): void {
+    const row = this.awaitingRow(spendId);
+    if (this.inFlight.has(row.id)) {
+      throw new BitStableError(
+        'INVALID_STATE',
+        'This transaction is being completed; it can no longer be cancelled.',
+        { spendId: row.id },
+      );
+    }
+    this.setSpendState(row, 'abandoned');
+    this.deps.bus.emit('spend.changed', {
+      spendId: row.id,
+      vaultId: row.vault_id,
+      kind: row.kind,
+      state: 'abandoned',
+    });
+  }
+
+  private awaitingRow(spendId: unknown): SpendRow & { psbt: string } {
+    if (typeof spendId !== 'number' || !Number.isSafeInteger(spendId) || spendId <= 0) {
+      throw new BitStableError('INVALID_ARGUMENT', 'A spend id is a positive whole number.', {
+        spendId: String(spendId).slice(0, 40),
+      });
+    }
+    const row = this.db.prepare('SELECT * FROM spends WHERE id = ?').get(spendId) as
+      (SpendRow & { psbt: string }) | undefined;
+    if (!row) {
+      throw new BitStableError('SPEND_NOT_FOUND', `There is no transaction #${spendId}.`, {
+        spendId,
+      });
+    }
+    if (row.state !== 'awaiting-guardian') {
+      throw new BitStableError(
+        'INVALID_STATE',
+        `Transaction #${spendId} is not waiting for the guardian (it is ${row.state}).`,
+        { spendId, state: row.state },
+      );
+    }
+    return row;
   }
 
   private async broadcastStored(s: SpendRow): Promise<void> {

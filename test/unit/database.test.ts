@@ -53,6 +53,50 @@ describe('database', () => {
     }
   });
 
+  it('migrating to schema 5 keeps every spend and lets a spend wait for the guardian', () => {
+    const path = tempDb();
+    const old = openDatabase(path, { targetVersion: 4 });
+    old.exec(`
+      INSERT INTO key_sets (network, owner_key, protocol_key, guardian_key, created_at) VALUES ('regtest','o','p','g',1);
+      INSERT INTO vaults (key_set_id, idx, network, address, descriptor, state, collateral_sats, created_at, updated_at)
+        VALUES (1, 0, 'regtest', 'bcrt1qexample', 'wsh(...)', 'active', 12345, 1, 1);
+      INSERT INTO spends (vault_id, kind, state, plan, psbt, tx_hex, txid, destination, created_at, updated_at)
+        VALUES (1, 'withdraw', 'broadcast', '{}', 'cHNidP8=', '00', 'aa', 'bcrt1qdest', 2, 3);
+    `);
+    const insertAwaiting =
+      "INSERT INTO spends (vault_id, kind, state, plan, psbt, created_at, updated_at) VALUES (1, 'settlement', 'awaiting-guardian', '{}', 'cHNidP8=', 4, 4)";
+    expect(() => old.exec(insertAwaiting)).toThrow(/CHECK/);
+    old.close();
+    const db = openDatabase(path);
+    expect(db.prepare('SELECT * FROM spends').all()).toEqual([
+      {
+        id: 1,
+        vault_id: 1,
+        kind: 'withdraw',
+        state: 'broadcast',
+        plan: '{}',
+        psbt: 'cHNidP8=',
+        tx_hex: '00',
+        txid: 'aa',
+        destination: 'bcrt1qdest',
+        created_at: 2,
+        updated_at: 3,
+      },
+    ]);
+    db.exec(insertAwaiting);
+    expect(
+      db
+        .prepare(
+          "SELECT count(*) FROM spends INDEXED BY spends_open WHERE vault_id = 1 AND state IN ('draft', 'awaiting-guardian', 'signed', 'broadcast')",
+        )
+        .pluck()
+        .get(),
+    ).toBe(2);
+    expect(db.pragma('foreign_key_check')).toEqual([]);
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    db.close();
+  });
+
   it('refuses a database written by a newer app and leaves it alone', () => {
     const path = tempDb();
     const db = openDatabase(path);

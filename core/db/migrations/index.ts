@@ -6,5 +6,6 @@ import m001 from './001_initial';
 import m002 from './002_oracle';
 import m003 from './003_spends';
 import m004 from './004_auctions';
+import m005 from './005_guardian_files';
 
-export const MIGRATIONS: readonly string[] = [m001, m002, m003, m004];
+export const MIGRATIONS: readonly string[] = [m001, m002, m003, m004, m005];

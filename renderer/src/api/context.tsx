@@ -85,7 +85,8 @@ const STALE_BY_EVENT: Record<ApiEvent['type'], MethodName[]> = {
     'balance.get',
     'status.get',
   ],
-  'spend.confirmed': ['vaults.list', 'vaults.get', 'auctions.list'],
+  'spend.confirmed': ['vaults.list', 'vaults.get', 'auctions.list', 'spends.awaitingGuardian'],
+  'spend.changed': ['vaults.list', 'vaults.get', 'auctions.list', 'spends.awaitingGuardian'],
   'signer.prompt': [],
   progress: [],
 };

@@ -1,0 +1,199 @@
+/**
+ * The guardian who is not on this computer (every network but regtest): an imported xpub whose
+ * signature comes back as a PSBT file. Here on a real regtest chain the node runs with such a
+ * guardian; "elsewhere" is Bitcoin Core's wallet holding the guardian's private key (emergency
+ * exit) and a separate software wallet (settlement), as a guardian's own wallet would be.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { withChecksum } from '../../core/bitcoin/descriptor';
+import { keyExpression } from '../../core/bitcoin/keys';
+import { network as networkInfo } from '../../core/config/networks';
+import { logicalHash } from '../../core/db/snapshot';
+import { rootOf } from '../../core/keys/software-key';
+import { softwareGuardianAccount } from '../../core/keys/node-keys';
+import { psbtFromFile, psbtToFile } from '../../core/signers/guardian-file';
+import { SoftwareSigner } from '../../core/signers/software';
+import type { SignContext } from '../../core/signers/types';
+import { codeOf } from '../helpers/errors';
+import {
+  expectLedgerBalanced,
+  faucet,
+  mine,
+  receivedAt,
+  setPrice,
+  useBitStableNode,
+} from '../helpers/app';
+
+const net = networkInfo('regtest');
+// The guardian's seed lives in the guardian's own wallet; the node is given only its xpub.
+const guardianSeed = randomBytes(32);
+const guardianKey = keyExpression(softwareGuardianAccount(guardianSeed, net));
+
+const t = useBitStableNode({ guardian: guardianKey });
+const tmp = mkdtempSync(join(tmpdir(), 'bitstable-guardian-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+async function fundedVault(amount: number, returnAddress?: string) {
+  const { app } = t();
+  const vault = await app.vaults.createVault({
+    keySetId: app.keySetId,
+    ...(returnAddress ? { returnAddress } : {}),
+  });
+  await faucet(app, vault.address, amount);
+  await mine(app);
+  return app.vaults.getVault(vault.id);
+}
+
+function contextOf(vaultId: number): SignContext {
+  const { app } = t();
+  const keys = app.vaults.keySet(app.vaults.getVault(vaultId).keySetId);
+  return { keys: { owner: keys.owner, protocol: keys.protocol, guardian: keys.guardian } };
+}
+
+describe('a guardian who signs PSBT files', () => {
+  it('holds only the xpub: the key set names it, and the node has no guardian secret', () => {
+    const { app } = t();
+    expect(app.signers.guardian.kind).toBe('file');
+    expect(keyExpression(app.vaults.keySet(app.keySetId).guardian)).toBe(guardianKey);
+  });
+
+  it("emergency exit: the owner signs, the spend waits for the guardian's file; Core's wallet signs and finalizes it; importing it sends the coins", async () => {
+    const { app } = t();
+    const vault = await fundedVault(6_000_000);
+    const destination = await app.regtest!.miner.newAddress();
+
+    const result = await app.operations.emergencyExit(vault.id, destination);
+    expect(result.state).toBe('awaiting-guardian');
+    // Nothing sent: the coins are still the vault's, and no other spend may plan with them.
+    await app.sync();
+    expect(app.vaults.getVault(vault.id)).toMatchObject({
+      state: 'active',
+      collateralSats: 6_000_000,
+    });
+    expect(await codeOf(() => app.operations.previewClose(vault.id, destination))).toBe(
+      'INVALID_STATE',
+    );
+    const [request] = app.operations.guardianRequests().filter((r) => r.spendId === result.spendId);
+    expect(request).toMatchObject({
+      vaultId: vault.id,
+      kind: 'emergency-exit',
+      txid: result.txid,
+      feeSats: result.plan.feeSats,
+    });
+    expect(request!.outputs).toEqual([
+      { address: destination, amountSats: 6_000_000 - result.plan.feeSats },
+    ]);
+
+    // The request survives the spend tracking a restart runs (a draft would be dropped).
+    await app.operations.trackSpends();
+    expect(app.operations.guardianRequests().map((r) => r.spendId)).toContain(result.spendId);
+
+    // Exported as a binary file and signed by Bitcoin Core's wallet holding the guardian key,
+    // which also finalizes it: the owner's signature was in the exported PSBT.
+    const file = join(tmp, `vault-${vault.id}.psbt`);
+    await psbtToFile(request!.psbtBase64, file, 'binary');
+    const rpc = app.regtest!.rpc;
+    await rpc.call('createwallet', ['guardian-elsewhere', false, true, '', false, true, false]);
+    const keys = app.vaults.keySet(vault.keySetId);
+    const account = rootOf({ seed: guardianSeed }, net).derivePath(keys.guardian.path);
+    const guardianPrivate = `[${keys.guardian.fingerprint}${keys.guardian.path.slice(1)}]${account.toBase58()}`;
+    const desc = withChecksum(
+      `wsh(sortedmulti(2,${keyExpression(keys.owner)}/0/*,${keyExpression(keys.protocol)}/0/*,${guardianPrivate}/0/*))`,
+    );
+    const [imported] = await rpc.call<{ success: boolean }[]>(
+      'importdescriptors',
+      [[{ desc, timestamp: 'now', range: [0, 50], active: false }]],
+      { wallet: 'guardian-elsewhere' },
+    );
+    expect(imported!.success).toBe(true);
+    const processed = await rpc.call<{ psbt: string; complete: boolean }>(
+      'walletprocesspsbt',
+      [await psbtFromFile(file), true, 'ALL', true, true],
+      { wallet: 'guardian-elsewhere' },
+    );
+    expect(processed.complete).toBe(true);
+
+    // Files that are not the guardian's signature of this transaction change nothing.
+    const other = await app.operations.previewWithdraw(
+      (await fundedVault(1_000_000)).id,
+      100_000,
+      destination,
+    );
+    const before = logicalHash(app.db);
+    const refusal = (psbt: string, spendId = result.spendId) =>
+      codeOf(() => app.operations.completeWithGuardian(spendId, psbt));
+    expect(await refusal(request!.psbtBase64)).toBe('PSBT_INVALID'); // no guardian signature
+    expect(await refusal(other.psbtBase64)).toBe('PSBT_INVALID'); // another transaction
+    expect(await refusal('bm90IGEgcHNidA==')).toBe('PSBT_INVALID'); // not a PSBT
+    expect(await refusal(processed.psbt, 999_999)).toBe('SPEND_NOT_FOUND');
+    expect(logicalHash(app.db)).toBe(before);
+
+    const done = await app.operations.completeWithGuardian(result.spendId, processed.psbt);
+    expect(done).toMatchObject({ spendId: result.spendId, txid: result.txid, state: 'broadcast' });
+    expect(app.operations.guardianRequests().map((r) => r.spendId)).not.toContain(result.spendId);
+    // Completing twice sends nothing twice.
+    expect(await refusal(processed.psbt)).toBe('INVALID_STATE');
+    await mine(app);
+    expect(await receivedAt(app, destination)).toBe(6_000_000 - result.plan.feeSats);
+    expect(app.vaults.getVault(vault.id)).toMatchObject({ state: 'closed', collateralSats: 0 });
+  });
+
+  it('settlement: protocol-signed and kept for the guardian; cancelling plans it again; the guardian-signed file settles it and the vault is Liquidated', async () => {
+    const { app } = t();
+    await setPrice(app, 4_500_000);
+    const returnAddress = await app.regtest!.miner.newAddress();
+    const vault = await fundedVault(50_000_000, returnAddress);
+    const bidder = await fundedVault(100_000_000);
+    app.operations.mint(vault.id, 1_250_000); // 180 %
+    app.operations.mint(bidder.id, 2_000_000);
+    await setPrice(app, 3_500_000); // 140 %: liquidated
+    const auction = app.liquidation
+      .listAuctions({ live: true })
+      .find((a) => a.vaultId === vault.id)!;
+    const takerAddress = await app.regtest!.miner.newAddress();
+    const take = app.liquidation.take({
+      auctionId: auction.id,
+      maxSats: 50_000_000,
+      maxPriceCents: 9_000_000,
+      btcAddress: takerAddress,
+    });
+    expect(take.auction.state).toBe('settling');
+
+    await app.sync(); // the auction house plans the settlement; the protocol signs it
+    const first = app.operations.guardianRequests().find((r) => r.vaultId === vault.id)!;
+    expect(first).toMatchObject({ kind: 'settlement' });
+    expect(first.outputs[0]).toEqual({ address: takerAddress, amountSats: take.sats });
+    await app.sync(); // a second tick plans nothing more while it waits
+    expect(app.operations.guardianRequests().filter((r) => r.vaultId === vault.id)).toHaveLength(1);
+
+    // Cancelled (say the file was lost): nothing was sent, and the next tick plans it again.
+    app.operations.cancelGuardianRequest(first.spendId);
+    expect(await codeOf(() => app.operations.cancelGuardianRequest(first.spendId))).toBe(
+      'INVALID_STATE',
+    );
+    await app.sync();
+    const second = app.operations.guardianRequests().find((r) => r.vaultId === vault.id)!;
+    expect(second.spendId).not.toBe(first.spendId);
+    expect(second.outputs).toEqual(first.outputs);
+
+    // The guardian's own wallet signs (partial signature, not finalized); the import completes it.
+    const guardianWallet = new SoftwareSigner({
+      role: 'guardian',
+      network: net,
+      secret: { seed: guardianSeed },
+    });
+    const signed = await guardianWallet.signPsbt(second.psbtBase64, contextOf(vault.id));
+    const done = await app.operations.completeWithGuardian(second.spendId, signed);
+    expect(done.state).toBe('broadcast');
+    await mine(app);
+    expect(app.vaults.getVault(vault.id).state).toBe('liquidated');
+    expect(app.liquidation.getAuction(auction.id).state).toBe('settled');
+    expect(await receivedAt(app, takerAddress)).toBe(take.sats);
+    expect(await receivedAt(app, returnAddress)).toBe(50_000_000 - take.sats - done.plan.feeSats);
+    expectLedgerBalanced(app);
+  });
+});
