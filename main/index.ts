@@ -7,6 +7,8 @@
  *   BITSTABLE_DATA_DIR    the data folder (default: Electron's userData folder)
  *   BITSTABLE_NETWORK     regtest (default: local regtest with its own bitcoind), signet, testnet, mainnet
  *   BITSTABLE_PASSPHRASE  seal keys with this passphrase instead of the OS keychain
+ *   BITSTABLE_GUARDIAN_KEY the guardian's [fingerprint/48'/c'/0'/2']xpub, which signs by PSBT file
+ *                         (required off regtest; regtest defaults to a software guardian)
  *   BITSTABLE_UPDATE_URL  a generic update feed instead of the one built in (https, or http on loopback)
  */
 import {
@@ -379,6 +381,9 @@ async function start(): Promise<void> {
     dataDir,
     network,
     keyStore: () => openKeyStore(dataDir, network),
+    ...(process.env.BITSTABLE_GUARDIAN_KEY
+      ? { guardianKey: process.env.BITSTABLE_GUARDIAN_KEY }
+      : {}),
     hostInfo: {
       dataDir,
       updates: {

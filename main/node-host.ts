@@ -31,6 +31,8 @@ export interface CoreHostOptions {
   network: NetworkName;
   /** Opens the key store (may refuse with a KEYSTORE_ERROR whose message says what to do). */
   keyStore: () => Promise<KeyStore>;
+  /** The guardian's account key with origin; it signs by PSBT file (default on regtest: software). */
+  guardianKey?: string;
   hostInfo: ApiHostInfo;
   logger: HostLogger;
   /** Every event for the window: the core's, progress lines, and startup status. */
@@ -100,6 +102,7 @@ export class CoreHost {
         dataDir: this.options.dataDir,
         network: this.options.network,
         keyStore,
+        ...(this.options.guardianKey ? { guardian: this.options.guardianKey } : {}),
         onProgress: (line) => {
           logger.info({ progress: line }, line);
           this.setStatus({ state: 'starting', message: line });

@@ -6,6 +6,8 @@
  *   --network NAME    (BITSTABLE_NETWORK, default regtest: local regtest mode)
  *   --host ADDR       (BITSTABLE_HOST, default 127.0.0.1; non-loopback needs --allow-remote)
  *   --allow-remote
+ *   --guardian-key KEY  (BITSTABLE_GUARDIAN_KEY) the guardian's [fingerprint/48'/c'/0'/2']xpub; it
+ *                     signs by PSBT file. Required off regtest, where the default is a software key.
  *   --add-token ROLES [--label TEXT]   adds a token with comma-separated roles and exits
  *   BITSTABLE_PASSPHRASE  the key store passphrase (on regtest a generated one is kept if unset)
  *
@@ -65,6 +67,7 @@ async function main(): Promise<void> {
       network: { type: 'string' },
       host: { type: 'string' },
       'allow-remote': { type: 'boolean' },
+      'guardian-key': { type: 'string' },
       'add-token': { type: 'string' },
       label: { type: 'string' },
     },
@@ -90,6 +93,7 @@ async function main(): Promise<void> {
     fail(`--port must be a whole number from 0 to 65535; got ${portText}.`);
   const host = values.host ?? env.BITSTABLE_HOST ?? '127.0.0.1';
   const allowRemote = values['allow-remote'] ?? env.BITSTABLE_ALLOW_REMOTE === '1';
+  const guardianKey = values['guardian-key'] ?? env.BITSTABLE_GUARDIAN_KEY;
 
   const logger = createLogger({
     base: { host: 'headless', network },
@@ -103,6 +107,7 @@ async function main(): Promise<void> {
     host,
     allowRemote,
     ...(env.BITSTABLE_PASSPHRASE ? { passphrase: env.BITSTABLE_PASSPHRASE } : {}),
+    ...(guardianKey ? { guardianKey } : {}),
     staticDir,
     logger,
   }).catch((err: unknown) => {

@@ -217,7 +217,7 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
               state: 'done',
               level: 'info',
               code: `${operation}.awaiting-guardian`,
-              text: "Signed with your key and kept. Export the PSBT file for the guardian; the transaction is sent when the guardian's signed file is imported.",
+              text: "Signed with your key and kept. Save its PSBT for the guardian; it is sent when the guardian's signed file is imported.",
             }
           : {
               state: 'done',

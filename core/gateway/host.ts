@@ -21,6 +21,11 @@ export interface HeadlessOptions {
   allowRemote?: boolean;
   /** From BITSTABLE_PASSPHRASE; on regtest a generated one is kept in a 0600 file when absent. */
   passphrase?: string;
+  /**
+   * The guardian's account key with origin (`[fingerprint/48'/c'/0'/2']xpub`), which signs by PSBT
+   * file (--guardian-key, BITSTABLE_GUARDIAN_KEY). Default on regtest: the software guardian.
+   */
+  guardianKey?: string;
   staticDir?: string;
   extraOrigins?: string[];
   logger: GatewayLogger;
@@ -92,6 +97,7 @@ export async function startHeadless(options: HeadlessOptions): Promise<HeadlessH
     dataDir: options.dataDir,
     network: net.name,
     keyStore,
+    ...(options.guardianKey ? { guardian: options.guardianKey } : {}),
     onProgress: (line) => {
       log.info({ progress: line }, line);
       progressSink(line);

@@ -92,8 +92,20 @@ async function handleOne(
   const id: Id = typeof r?.id === 'string' || typeof r?.id === 'number' ? r.id : null;
   // JSON-RPC 2.0: an id, when present, is a string, a number or null; anything else makes the
   // request invalid, and an invalid request is not executed.
-  const badId = typeof r === 'object' && r !== null && 'id' in r && r.id !== null && typeof r.id !== 'string' && typeof r.id !== 'number';
-  if (typeof r !== 'object' || r === null || r.jsonrpc !== '2.0' || typeof r.method !== 'string' || badId) {
+  const badId =
+    typeof r === 'object' &&
+    r !== null &&
+    'id' in r &&
+    r.id !== null &&
+    typeof r.id !== 'string' &&
+    typeof r.id !== 'number';
+  if (
+    typeof r !== 'object' ||
+    r === null ||
+    r.jsonrpc !== '2.0' ||
+    typeof r.method !== 'string' ||
+    badId
+  ) {
     const resp = errorResponse(id, {
       code: 'INVALID_ARGUMENT',
       message: 'A request needs "jsonrpc": "2.0" and a method name.',

@@ -489,7 +489,11 @@ function SpendForm({ vault, kind }: { vault: Vault; kind: SpendKind }) {
         )}
         {run.isSuccess && (
           <div className="result ok" data-testid="op-result">
-            <p>Signed and broadcast. It counts once it confirms.</p>
+            <p>
+              {run.data.state === 'awaiting-guardian'
+                ? "Signed with your key and kept. Save its PSBT for the guardian; it is sent when the guardian's signed file is imported."
+                : 'Signed and broadcast. It counts once it confirms.'}
+            </p>
             <p>
               Transaction <code data-testid="result-txid">{shortHash(run.data.txid)}</code>
             </p>

@@ -1,6 +1,7 @@
 /** Dashboard (SPEC §9): price with sources and freshness, node, totals, the vault list. */
 import { useState } from 'react';
 import { useApi } from '../api/context';
+import { GuardianRequests } from '../components/GuardianRequests';
 import {
   Btc,
   BsUsd,
@@ -36,6 +37,7 @@ export function Dashboard() {
         <NodeCard />
         <TotalsCard />
       </div>
+      <GuardianRequests />
       <VaultList />
     </div>
   );

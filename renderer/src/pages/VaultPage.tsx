@@ -2,6 +2,7 @@
 import { useState } from 'react';
 import { useApi } from '../api/context';
 import { DepositPanel } from '../components/DepositPanel';
+import { GuardianRequests } from '../components/GuardianRequests';
 import { HistoryChart } from '../components/HistoryChart';
 import { Operations } from '../components/Operations';
 import { RatioGauge } from '../components/RatioGauge';
@@ -63,13 +64,25 @@ export function VaultPage({ id }: { id: number }) {
               ? 'The auction settlement'
               : v.pendingSpend.kind === 'emergency-exit'
                 ? 'The emergency exit'
-                : 'A withdrawal'}{' '}
-          was broadcast
-          {v.pendingSpend.txid ? ` (${v.pendingSpend.txid.slice(0, 12)}…)` : ''} and waits for{' '}
-          {status.data?.params.confirmations ?? 1} confirmation
-          {(status.data?.params.confirmations ?? 1) === 1 ? '' : 's'}.
+                : 'A withdrawal'}
+          {v.pendingSpend.state === 'awaiting-guardian' ? (
+            <>
+              {' '}
+              is signed and waits for the guardian&apos;s signature: save its PSBT for the guardian
+              and import the signed file below.
+            </>
+          ) : (
+            <>
+              {' '}
+              was broadcast
+              {v.pendingSpend.txid ? ` (${v.pendingSpend.txid.slice(0, 12)}…)` : ''} and waits for{' '}
+              {status.data?.params.confirmations ?? 1} confirmation
+              {(status.data?.params.confirmations ?? 1) === 1 ? '' : 's'}.
+            </>
+          )}
         </div>
       )}
+      <GuardianRequests vaultId={v.id} />
       {v.state === 'liquidating' && (
         <div className="banner danger" role="status">
           This vault fell under {pct(liq)} at a fresh price and its collateral is being auctioned.{' '}

@@ -160,21 +160,30 @@ export class VaultPage {
   }
   /** Close the vault to a fresh regtest wallet address, through the review step. */
   async close(shot?: string): Promise<void> {
-    await this.tab('close');
-    await this.page.locator(T('close-use-wallet')).click();
-    await this.page.waitForFunction(() =>
-      (
-        document.querySelector<HTMLInputElement>('[data-testid="close-destination"]')?.value ?? ''
-      ).startsWith('bcrt1'),
+    await this.spendAll('close', 'Signed and broadcast', shot);
+  }
+  /** Emergency exit to a fresh regtest wallet address; `prompt` is the signer's last words. */
+  async emergencyExit(prompt: string, shot?: string): Promise<void> {
+    await this.spendAll('exit', prompt, shot);
+  }
+  private async spendAll(kind: 'close' | 'exit', prompt: string, shot?: string): Promise<void> {
+    await this.tab(kind);
+    await this.page.locator(T(`${kind}-use-wallet`)).click();
+    await this.page.waitForFunction(
+      (k) =>
+        (
+          document.querySelector<HTMLInputElement>(`[data-testid="${k}-destination"]`)?.value ?? ''
+        ).startsWith('bcrt1'),
+      kind,
     );
-    await this.page.locator(T('close-review')).click();
-    const dialog = this.page.locator(T('close-dialog'));
+    await this.page.locator(T(`${kind}-review`)).click();
+    const dialog = this.page.locator(T(`${kind}-dialog`));
     await dialog.locator(T('review-outputs')).waitFor(LONG);
     if (shot) await this.app.shot(shot);
-    await dialog.locator(T('close-confirm')).click();
+    await dialog.locator(T(`${kind}-confirm`)).click();
     await dialog.locator(T('op-result')).waitFor(LONG);
     // The signer's prompts were shown as it signed.
-    await this.page.locator(T('device-prompts'), { hasText: 'Signed and broadcast' }).waitFor();
+    await this.page.locator(T('device-prompts'), { hasText: prompt }).waitFor();
     await dialog.locator(T('op-done')).click();
   }
 }
