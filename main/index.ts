@@ -9,6 +9,7 @@
  *   BITSTABLE_PASSPHRASE  seal keys with this passphrase instead of the OS keychain
  *   BITSTABLE_GUARDIAN_KEY the guardian's [fingerprint/48'/c'/0'/2']xpub, which signs by PSBT file
  *                         (required off regtest; regtest defaults to a software guardian)
+ *   BITSTABLE_RPC_URL …, BITSTABLE_LEDGER  Bitcoin Core and the Ledger off regtest (core/app/env-config.ts)
  *   BITSTABLE_UPDATE_URL  a generic update feed instead of the one built in (https, or http on loopback)
  */
 import {
@@ -27,6 +28,7 @@ import {
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import pino from 'pino';
+import { nodeOptionsFromEnv } from '../core/app/env-config';
 import { NETWORKS, type NetworkName } from '../core/config/networks';
 import { BitStableError } from '../core/errors';
 import { resolvePassphrase } from '../core/gateway/host';
@@ -381,9 +383,7 @@ async function start(): Promise<void> {
     dataDir,
     network,
     keyStore: () => openKeyStore(dataDir, network),
-    ...(process.env.BITSTABLE_GUARDIAN_KEY
-      ? { guardianKey: process.env.BITSTABLE_GUARDIAN_KEY }
-      : {}),
+    connections: () => nodeOptionsFromEnv(process.env, network),
     hostInfo: {
       dataDir,
       updates: {

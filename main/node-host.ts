@@ -6,7 +6,7 @@
  *
  * Plain Node: the key store and the event sink are passed in.
  */
-import { BitStableNode } from '../core/app/bitstable-node';
+import { BitStableNode, type BitStableNodeOptions } from '../core/app/bitstable-node';
 import type { MethodName } from '../core/api/contract';
 import {
   createApiService,
@@ -31,8 +31,11 @@ export interface CoreHostOptions {
   network: NetworkName;
   /** Opens the key store (may refuse with a KEYSTORE_ERROR whose message says what to do). */
   keyStore: () => Promise<KeyStore>;
-  /** The guardian's account key with origin; it signs by PSBT file (default on regtest: software). */
-  guardianKey?: string;
+  /**
+   * The Bitcoin node, the owner's Ledger and the guardian (core/app/env-config.ts); called when
+   * the core starts, so a bad setting shows as a failed start with its sentence.
+   */
+  connections?: () => Pick<BitStableNodeOptions, 'bitcoin' | 'owner' | 'guardian'>;
   hostInfo: ApiHostInfo;
   logger: HostLogger;
   /** Every event for the window: the core's, progress lines, and startup status. */
@@ -102,7 +105,9 @@ export class CoreHost {
         dataDir: this.options.dataDir,
         network: this.options.network,
         keyStore,
-        ...(this.options.guardianKey ? { guardian: this.options.guardianKey } : {}),
+        ...this.options.connections?.(),
+        onPrompt: (prompt) =>
+          this.options.send({ type: 'signer.prompt', payload: { ...prompt, operation: null } }),
         onProgress: (line) => {
           logger.info({ progress: line }, line);
           this.setStatus({ state: 'starting', message: line });

@@ -8,6 +8,8 @@
  *   --allow-remote
  *   --guardian-key KEY  (BITSTABLE_GUARDIAN_KEY) the guardian's [fingerprint/48'/c'/0'/2']xpub; it
  *                     signs by PSBT file. Required off regtest, where the default is a software key.
+ *   BITSTABLE_RPC_URL, _COOKIE or _USER/_PASSWORD, _WALLET, _FALLBACK_URL; BITSTABLE_LEDGER:
+ *                     the Bitcoin Core and the Ledger to use off regtest (core/app/env-config.ts)
  *   --add-token ROLES [--label TEXT]   adds a token with comma-separated roles and exits
  *   BITSTABLE_PASSPHRASE  the key store passphrase (on regtest a generated one is kept if unset)
  *
@@ -19,6 +21,7 @@ import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { ROLES, type Role } from '../core/api/contract';
 import { NETWORKS, type NetworkName } from '../core/config/networks';
+import { nodeOptionsFromEnv } from '../core/app/env-config';
 import { isBitStableError } from '../core/errors';
 import { startHeadless } from '../core/gateway/host';
 import { addToken } from '../core/gateway/tokens';
@@ -93,7 +96,19 @@ async function main(): Promise<void> {
     fail(`--port must be a whole number from 0 to 65535; got ${portText}.`);
   const host = values.host ?? env.BITSTABLE_HOST ?? '127.0.0.1';
   const allowRemote = values['allow-remote'] ?? env.BITSTABLE_ALLOW_REMOTE === '1';
-  const guardianKey = values['guardian-key'] ?? env.BITSTABLE_GUARDIAN_KEY;
+  let connections: ReturnType<typeof nodeOptionsFromEnv>;
+  try {
+    connections = nodeOptionsFromEnv(
+      {
+        ...env,
+        ...(values['guardian-key'] ? { BITSTABLE_GUARDIAN_KEY: values['guardian-key'] } : {}),
+      },
+      network,
+    );
+  } catch (err) {
+    if (isBitStableError(err)) fail(err.message);
+    throw err;
+  }
 
   const logger = createLogger({
     base: { host: 'headless', network },
@@ -107,7 +122,7 @@ async function main(): Promise<void> {
     host,
     allowRemote,
     ...(env.BITSTABLE_PASSPHRASE ? { passphrase: env.BITSTABLE_PASSPHRASE } : {}),
-    ...(guardianKey ? { guardianKey } : {}),
+    connections,
     staticDir,
     logger,
   }).catch((err: unknown) => {

@@ -5,11 +5,12 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BitStableNode } from '../app/bitstable-node';
+import { BitStableNode, type BitStableNodeOptions } from '../app/bitstable-node';
 import { createApiService, type ApiService } from '../api/dispatcher';
 import { network as networkInfo, type NetworkName } from '../config/networks';
 import { BitStableError } from '../errors';
 import { PassphraseKeyStore } from '../keys/passphrase-keystore';
+import type { SignerPrompt } from '../signers/types';
 import { checkBindHost, startGateway, type Gateway, type GatewayLogger } from './server';
 import { loadTokens } from './tokens';
 
@@ -22,10 +23,10 @@ export interface HeadlessOptions {
   /** From BITSTABLE_PASSPHRASE; on regtest a generated one is kept in a 0600 file when absent. */
   passphrase?: string;
   /**
-   * The guardian's account key with origin (`[fingerprint/48'/c'/0'/2']xpub`), which signs by PSBT
-   * file (--guardian-key, BITSTABLE_GUARDIAN_KEY). Default on regtest: the software guardian.
+   * The Bitcoin node, the owner's Ledger and the guardian (see nodeOptionsFromEnv). Default on
+   * regtest: a local bitcoind and software owner and guardian keys.
    */
-  guardianKey?: string;
+  connections?: Pick<BitStableNodeOptions, 'bitcoin' | 'owner' | 'guardian'>;
   staticDir?: string;
   extraOrigins?: string[];
   logger: GatewayLogger;
@@ -93,15 +94,18 @@ export async function startHeadless(options: HeadlessOptions): Promise<HeadlessH
   const keyStore = new PassphraseKeyStore(join(options.dataDir, net.name, 'keys'), passphrase);
 
   let progressSink: (text: string) => void = () => {};
+  let promptSink: (prompt: SignerPrompt) => void = () => {};
   const node = await BitStableNode.start({
     dataDir: options.dataDir,
     network: net.name,
     keyStore,
-    ...(options.guardianKey ? { guardian: options.guardianKey } : {}),
+    ...options.connections,
     onProgress: (line) => {
       log.info({ progress: line }, line);
       progressSink(line);
     },
+    // The Ledger's own instructions (unlock, open the app, check the screen) for the UI.
+    onPrompt: (prompt) => promptSink(prompt),
   });
   let api: ApiService | null = null;
   try {
@@ -118,6 +122,8 @@ export async function startHeadless(options: HeadlessOptions): Promise<HeadlessH
     });
     const service = api;
     progressSink = (text) => service.emit({ type: 'progress', payload: { text } });
+    promptSink = (prompt) =>
+      service.emit({ type: 'signer.prompt', payload: { ...prompt, operation: null } });
     const gateway = await startGateway({
       api,
       core: node,
