@@ -222,6 +222,9 @@ export const Auction = z.object({
   resets: z.int(),
   deficitCents: Cents,
   settlementTxid: z.string().nullable(),
+  settlementState: z
+    .enum(['draft', 'awaiting-guardian', 'signed', 'broadcast', 'confirmed'])
+    .nullable(),
 });
 
 export const TakeResult = z.object({

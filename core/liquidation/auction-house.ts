@@ -45,7 +45,11 @@ export interface Auction {
   resets: number;
   deficitCents: Cents;
   settlementTxid: string | null;
+  /** Where the settlement stands; `awaiting-guardian` until the guardian's signed file is imported. */
+  settlementState: SettlementState | null;
 }
+
+export type SettlementState = 'draft' | 'awaiting-guardian' | 'signed' | 'broadcast' | 'confirmed';
 
 export interface TakeInput {
   auctionId: unknown;
@@ -480,6 +484,11 @@ export class AuctionHouse {
   private toAuction(r: LiquidationRow): Auction {
     const ts = this.now();
     const running = r.state === 'running';
+    const settlement = this.db
+      .prepare(
+        "SELECT txid, state FROM spends WHERE vault_id = ? AND kind = 'settlement' AND state <> 'abandoned' ORDER BY id DESC LIMIT 1",
+      )
+      .get(r.vault_id) as { txid: string | null; state: SettlementState } | undefined;
     return {
       id: r.id,
       vaultId: r.vault_id,
@@ -496,13 +505,8 @@ export class AuctionHouse {
       timeLeftMs: running ? Math.max(0, r.duration_ms - (ts - r.cycle_started_at)) : 0,
       resets: r.resets,
       deficitCents: r.deficit_cents as Cents,
-      settlementTxid:
-        (this.db
-          .prepare(
-            "SELECT txid FROM spends WHERE vault_id = ? AND kind = 'settlement' AND state <> 'abandoned' ORDER BY id DESC LIMIT 1",
-          )
-          .pluck()
-          .get(r.vault_id) as string | undefined) ?? null,
+      settlementTxid: settlement?.txid ?? null,
+      settlementState: settlement?.state ?? null,
     };
   }
 

@@ -167,6 +167,11 @@ describe('a guardian who signs PSBT files', () => {
     const first = app.operations.guardianRequests().find((r) => r.vaultId === vault.id)!;
     expect(first).toMatchObject({ kind: 'settlement' });
     expect(first.outputs[0]).toEqual({ address: takerAddress, amountSats: take.sats });
+    expect(app.liquidation.getAuction(auction.id)).toMatchObject({
+      state: 'settling',
+      settlementState: 'awaiting-guardian',
+      settlementTxid: null,
+    });
     await app.sync(); // a second tick plans nothing more while it waits
     expect(app.operations.guardianRequests().filter((r) => r.vaultId === vault.id)).toHaveLength(1);
 
@@ -189,6 +194,10 @@ describe('a guardian who signs PSBT files', () => {
     const signed = await guardianWallet.signPsbt(second.psbtBase64, contextOf(vault.id));
     const done = await app.operations.completeWithGuardian(second.spendId, signed);
     expect(done.state).toBe('broadcast');
+    expect(app.liquidation.getAuction(auction.id)).toMatchObject({
+      settlementState: 'broadcast',
+      settlementTxid: done.txid,
+    });
     await mine(app);
     expect(app.vaults.getVault(vault.id).state).toBe('liquidated');
     expect(app.liquidation.getAuction(auction.id).state).toBe('settled');

@@ -144,7 +144,17 @@ export function Auctions() {
                   <td>
                     <a href={href.vault(a.vaultId)}>#{a.vaultId}</a>
                   </td>
-                  <td>{a.state === 'settling' ? 'Settling on chain' : 'Settled'}</td>
+                  <td>
+                    {a.state === 'settled' ? (
+                      'Settled'
+                    ) : a.settlementState === 'awaiting-guardian' ? (
+                      <a href={href.vault(a.vaultId)} data-testid="settlement-awaiting-guardian">
+                        Waiting for the guardian&apos;s signature
+                      </a>
+                    ) : (
+                      'Settling on chain'
+                    )}
+                  </td>
                   <td className="right">
                     <Btc sats={a.soldSats} showSats={false} />
                   </td>
