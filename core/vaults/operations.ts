@@ -543,12 +543,7 @@ export class VaultOperations implements SpendExecutor {
         .run(psbt, ts, spendId);
       journal(this.db, 'spend.awaiting-guardian', vaultId, { spendId, kind: plan.kind }, ts);
     })();
-    this.deps.bus.emit('spend.changed', {
-      spendId,
-      vaultId,
-      kind: plan.kind,
-      state: 'awaiting-guardian',
-    });
+    this.spendChanged({ id: spendId, vault_id: vaultId, kind: plan.kind }, 'awaiting-guardian');
     return { spendId, txid: unsignedTxIdOf(psbt), plan, state: 'awaiting-guardian' };
   }
 
@@ -652,12 +647,7 @@ export class VaultOperations implements SpendExecutor {
         { id: row.id, vault_id: row.vault_id, kind: row.kind, state: 'awaiting-guardian' },
         [row.psbt, imported.psbt],
       );
-      this.deps.bus.emit('spend.changed', {
-        spendId: row.id,
-        vaultId: row.vault_id,
-        kind: row.kind,
-        state: 'broadcast',
-      });
+      this.spendChanged(row, 'broadcast');
       return { spendId: row.id, txid, plan: JSON.parse(row.plan) as SpendPlan, state: 'broadcast' };
     } finally {
       this.inFlight.delete(row.id);
@@ -678,11 +668,15 @@ export class VaultOperations implements SpendExecutor {
       );
     }
     this.setSpendState(row, 'abandoned');
+    this.spendChanged(row, 'abandoned');
+  }
+
+  private spendChanged(s: Pick<SpendRow, 'id' | 'vault_id' | 'kind'>, state: string): void {
     this.deps.bus.emit('spend.changed', {
-      spendId: row.id,
-      vaultId: row.vault_id,
-      kind: row.kind,
-      state: 'abandoned',
+      spendId: s.id,
+      vaultId: s.vault_id,
+      kind: s.kind,
+      state,
     });
   }
 

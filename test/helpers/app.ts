@@ -7,6 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { BitStableNode, type BitStableNodeOptions } from '../../core/app/bitstable-node';
+import { withChecksum } from '../../core/bitcoin/descriptor';
+import { keyExpression } from '../../core/bitcoin/keys';
+import { rootOf } from '../../core/keys/software-key';
+import type { VaultKeyOrigins } from '../../core/signers/types';
 import { InMemoryKeyStore } from '../../core/keys/keystore';
 import { checkInvariant } from '../../core/ledger/bsusd';
 import { toSats } from '../../core/node/rpc';
@@ -84,4 +88,32 @@ export function expectLedgerBalanced(app: BitStableNode): void {
   const report = checkInvariant(app.db);
   expect(report.problems).toEqual([]);
   expect(report.ok).toBe(true);
+}
+
+/**
+ * A Bitcoin Core descriptor wallet named `wallet` holding the guardian's private key (from
+ * `guardianSeed`) for the vault set `keys`: a guardian's own wallet, elsewhere. Returns its
+ * `walletprocesspsbt` (sign, and finalize when asked and it can).
+ */
+export async function coreGuardianWallet(
+  app: BitStableNode,
+  guardianSeed: Uint8Array,
+  keys: VaultKeyOrigins,
+  wallet: string,
+): Promise<(psbt: string, finalize: boolean) => Promise<{ psbt: string; complete: boolean }>> {
+  const rpc = app.regtest!.rpc;
+  await rpc.call('createwallet', [wallet, false, true, '', false, true, false]);
+  const account = rootOf({ seed: guardianSeed }, app.network).derivePath(keys.guardian.path);
+  const guardianPrivate = `[${keys.guardian.fingerprint}${keys.guardian.path.slice(1)}]${account.toBase58()}`;
+  const desc = withChecksum(
+    `wsh(sortedmulti(2,${keyExpression(keys.owner)}/0/*,${keyExpression(keys.protocol)}/0/*,${guardianPrivate}/0/*))`,
+  );
+  const [imported] = await rpc.call<{ success: boolean }[]>(
+    'importdescriptors',
+    [[{ desc, timestamp: 'now', range: [0, 50], active: false }]],
+    { wallet },
+  );
+  expect(imported!.success).toBe(true);
+  return (psbt, finalize) =>
+    rpc.call('walletprocesspsbt', [psbt, true, 'ALL', true, finalize], { wallet });
 }

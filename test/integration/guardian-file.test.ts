@@ -9,17 +9,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { withChecksum } from '../../core/bitcoin/descriptor';
 import { keyExpression } from '../../core/bitcoin/keys';
 import { network as networkInfo } from '../../core/config/networks';
 import { logicalHash } from '../../core/db/snapshot';
-import { rootOf } from '../../core/keys/software-key';
 import { softwareGuardianAccount } from '../../core/keys/node-keys';
 import { psbtFromFile, psbtToFile } from '../../core/signers/guardian-file';
 import { SoftwareSigner } from '../../core/signers/software';
 import type { SignContext } from '../../core/signers/types';
 import { codeOf } from '../helpers/errors';
 import {
+  coreGuardianWallet,
   expectLedgerBalanced,
   faucet,
   mine,
@@ -96,25 +95,9 @@ describe('a guardian who signs PSBT files', () => {
     // which also finalizes it: the owner's signature was in the exported PSBT.
     const file = join(tmp, `vault-${vault.id}.psbt`);
     await psbtToFile(request!.psbtBase64, file, 'binary');
-    const rpc = app.regtest!.rpc;
-    await rpc.call('createwallet', ['guardian-elsewhere', false, true, '', false, true, false]);
     const keys = app.vaults.keySet(vault.keySetId);
-    const account = rootOf({ seed: guardianSeed }, net).derivePath(keys.guardian.path);
-    const guardianPrivate = `[${keys.guardian.fingerprint}${keys.guardian.path.slice(1)}]${account.toBase58()}`;
-    const desc = withChecksum(
-      `wsh(sortedmulti(2,${keyExpression(keys.owner)}/0/*,${keyExpression(keys.protocol)}/0/*,${guardianPrivate}/0/*))`,
-    );
-    const [imported] = await rpc.call<{ success: boolean }[]>(
-      'importdescriptors',
-      [[{ desc, timestamp: 'now', range: [0, 50], active: false }]],
-      { wallet: 'guardian-elsewhere' },
-    );
-    expect(imported!.success).toBe(true);
-    const processed = await rpc.call<{ psbt: string; complete: boolean }>(
-      'walletprocesspsbt',
-      [await psbtFromFile(file), true, 'ALL', true, true],
-      { wallet: 'guardian-elsewhere' },
-    );
+    const processPsbt = await coreGuardianWallet(app, guardianSeed, keys, 'guardian-elsewhere');
+    const processed = await processPsbt(await psbtFromFile(file), true);
     expect(processed.complete).toBe(true);
 
     // Files that are not the guardian's signature of this transaction change nothing.

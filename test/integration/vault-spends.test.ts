@@ -4,16 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Psbt } from 'bitcoinjs-lib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { withChecksum } from '../../core/bitcoin/descriptor';
 import { logicalHash } from '../../core/db/snapshot';
 import { secretNames } from '../../core/keys/node-keys';
-import { rootOf } from '../../core/keys/software-key';
 import { buildPsbt, finalizePsbt, type SpendPlan } from '../../core/psbt/build';
 import type { SignContext, Signer } from '../../core/signers/types';
 import { psbtFromFile, psbtToFile } from '../../core/signers/guardian-file';
-import { keyExpression } from '../../core/bitcoin/keys';
 import type { Sats } from '../../core/money';
 import {
+  coreGuardianWallet,
   expectLedgerBalanced,
   faucet,
   mine,
@@ -333,29 +331,9 @@ describe('PSBT interoperability', () => {
     const exported = await psbtFromFile(file);
 
     // A Core descriptor wallet holding the guardian's private key.
-    const rpc = app.regtest!.rpc;
-    await rpc.call('createwallet', ['guardian', false, true, '', false, true, false]);
     const guardianSeed = await keyStore.get(secretNames(app.network).guardianSeed);
-    const account = rootOf({ seed: guardianSeed }, app.network).derivePath(keys.guardian.path);
-    const guardianPrivate = `[${keys.guardian.fingerprint}${keys.guardian.path.slice(1)}]${account.toBase58()}`;
-    const desc = withChecksum(
-      `wsh(sortedmulti(2,${keyExpression(keys.owner)}/0/*,${keyExpression(keys.protocol)}/0/*,${guardianPrivate}/0/*))`,
-    );
-    const [imported] = await rpc.call<{ success: boolean }[]>(
-      'importdescriptors',
-      [[{ desc, timestamp: 'now', range: [0, 50], active: false }]],
-      {
-        wallet: 'guardian',
-      },
-    );
-    expect(imported!.success).toBe(true);
-    const processed = await rpc.call<{ psbt: string; complete: boolean }>(
-      'walletprocesspsbt',
-      [exported, true, 'ALL', true, false],
-      {
-        wallet: 'guardian',
-      },
-    );
+    const processPsbt = await coreGuardianWallet(app, guardianSeed, keys, 'guardian');
+    const processed = await processPsbt(exported, false);
     const guardianPubkey = preview.source.script.derivations.find(
       (d) => d.role === 'guardian',
     )!.pubkey;

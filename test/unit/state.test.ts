@@ -71,7 +71,11 @@ describe('vault state machine (SPEC §6)', () => {
 
 describe('state changes outside the health pass', () => {
   it('never start a liquidation: a vault that would cross waits in Warning for the health pass', () => {
-    const facts = { collateralSats: BTC as Sats, debtCents: 2_500_000 as Cents, freshPriceCents: 3_500_000 as Cents };
+    const facts = {
+      collateralSats: BTC as Sats,
+      debtCents: 2_500_000 as Cents,
+      freshPriceCents: 3_500_000 as Cents,
+    };
     expect(nextState('active', facts, params)).toBe('liquidating');
     expect(nextStateOutsideHealthPass('active', facts, params)).toBe('warning');
     expect(nextStateOutsideHealthPass('liquidating', facts, params)).toBe('liquidating');
