@@ -239,9 +239,10 @@ export const API = {
   }),
   'spends.cancelGuardianRequest': method({
     params: z.strictObject({ spendId: Id }),
-    result: z.object({ spendId: z.int(), state: z.literal('abandoned') }),
+    result: z.object({ spendId: z.int(), state: z.literal('cancelled') }),
     permission: 'ModifyVault',
-    summary: 'Drops a transaction waiting for the guardian; nothing was sent.',
+    summary:
+      'Gives up a transaction waiting for the guardian (BitStable sent nothing; it is still watched in case the guardian sends it).',
   }),
   'balance.get': method({
     params: None,

@@ -95,7 +95,7 @@ export function createApiService(options: ApiServiceOptions): ApiService {
         );
       }
       // Omitted params mean none; `null` or any other non-object is refused by the schema.
-    const parsed = (spec.params as z.ZodType).safeParse(params === undefined ? {} : params);
+      const parsed = (spec.params as z.ZodType).safeParse(params === undefined ? {} : params);
       if (!parsed.success) {
         return { ok: false, error: invalidArguments(method, parsed.error.issues) };
       }

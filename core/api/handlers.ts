@@ -476,9 +476,9 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
     'spends.completeWithGuardian': async ({ spendId, psbtBase64 }) =>
       toSpendResult(await core.operations.completeWithGuardian(spendId, psbtBase64)),
 
-    'spends.cancelGuardianRequest': ({ spendId }) => {
-      core.operations.cancelGuardianRequest(spendId);
-      return { spendId, state: 'abandoned' as const };
+    'spends.cancelGuardianRequest': async ({ spendId }) => {
+      await core.operations.cancelGuardianRequest(spendId);
+      return { spendId, state: 'cancelled' as const };
     },
 
     'balance.get': () => ({ bsusdCents: core.operations.balanceCents() }),

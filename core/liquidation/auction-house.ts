@@ -194,6 +194,20 @@ export class AuctionHouse {
           auctionId: row.id,
         });
       }
+      const exiting = this.db
+        .prepare(
+          "SELECT 1 FROM spends WHERE vault_id = ? AND kind = 'emergency-exit' AND state IN ('awaiting-guardian', 'signed', 'broadcast')",
+        )
+        .pluck()
+        .get(row.vault_id);
+      if (exiting !== undefined) {
+        // Its coins are on their way to the owner: a taker would pay for bitcoin never delivered.
+        throw new BitStableError(
+          'INVALID_STATE',
+          `Vault #${row.vault_id}'s collateral is held by an emergency exit; auction #${row.id} cannot be taken now.`,
+          { auctionId: row.id, vaultId: row.vault_id },
+        );
+      }
       const current = this.rollCycle(row, ts);
       const price = this.priceOf(current, ts);
       if (price > maxPrice) {
@@ -380,6 +394,19 @@ export class AuctionHouse {
     this.db
       .prepare("UPDATE vaults SET state = 'liquidating', updated_at = ? WHERE id = ?")
       .run(ts, vaultId);
+    // The protocol is alive and liquidating: an emergency exit still waiting for the guardian is
+    // given up (watched as cancelled, should the guardian send it anyway).
+    for (const spendId of this.db
+      .prepare(
+        "SELECT id FROM spends WHERE vault_id = ? AND kind = 'emergency-exit' AND state = 'awaiting-guardian'",
+      )
+      .pluck()
+      .all(vaultId) as number[]) {
+      this.db
+        .prepare("UPDATE spends SET state = 'cancelled', updated_at = ? WHERE id = ?")
+        .run(ts, spendId);
+      journal(this.db, 'spend.cancelled', vaultId, { spendId, txid: null, by: 'liquidation' }, ts);
+    }
     journal(
       this.db,
       'vault.liquidating',

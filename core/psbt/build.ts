@@ -161,15 +161,16 @@ export function buildPsbt(plan: SpendPlan, source: SpendSource): Psbt {
 
 /** Combines partially signed copies of one PSBT, finalizes it, and returns the transaction. */
 export function finalizePsbt(base64s: string[], net: NetworkInfo): { txHex: string; txid: string } {
-  let psbt: Psbt;
   try {
     const [first, ...rest] = base64s.map((b) => Psbt.fromBase64(b, { network: net.bitcoinjs }));
-    psbt = rest.length ? first!.combine(...rest) : first!;
+    const psbt = rest.length ? first!.combine(...rest) : first!;
     // An input another wallet already finalized (Bitcoin Core does when it holds the second
     // signature) is kept as it is; the node's testmempoolaccept checks its witness.
     psbt.data.inputs.forEach((input, i) => {
       if (!input.finalScriptWitness && !input.finalScriptSig) psbt.finalizeInput(i);
     });
+    const tx = psbt.extractTransaction();
+    return { txHex: tx.toHex(), txid: tx.getId() };
   } catch (err) {
     throw new BitStableError(
       'PSBT_INVALID',
@@ -178,6 +179,4 @@ export function finalizePsbt(base64s: string[], net: NetworkInfo): { txHex: stri
       { cause: err },
     );
   }
-  const tx = psbt.extractTransaction();
-  return { txHex: tx.toHex(), txid: tx.getId() };
 }

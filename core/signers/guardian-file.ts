@@ -210,7 +210,12 @@ export class FileGuardianSigner implements Signer {
         { expected, exported: unsignedTxId(original) },
       );
     }
-    const psbt = decodePsbt(psbtBase64, this.network.bitcoinjs);
+    // PSBT text comes as base64 or, from some wallets, hex.
+    const text = psbtBase64.trim();
+    const psbt = decodePsbt(
+      /^70736274ff[0-9a-f]*$/i.test(text) ? Buffer.from(text, 'hex').toString('base64') : text,
+      this.network.bitcoinjs,
+    );
     const txid = unsignedTxId(psbt);
     if (txid !== expected) {
       throw invalid(

@@ -85,6 +85,9 @@ export interface SpendExecutor {
   ): Promise<SpendResult>;
 }
 
+/** How long a cancelled guardian request is watched for the guardian sending it anyway. */
+const CANCELLED_WATCH_MS = 30 * 24 * 3600_000;
+
 /** Which two keys sign a spend, the first one first. */
 type SignerPair = 'owner+protocol' | 'owner+guardian' | 'protocol+guardian';
 
@@ -264,9 +267,12 @@ export class VaultOperations implements SpendExecutor {
     return this.preview(vault, source, planSpend(source, 'close', [], dest), dest, null, null);
   }
 
-  /** The review step of an emergency exit (owner + guardian, no protocol key). */
+  /**
+   * The review step of an emergency exit (owner + guardian, no protocol key). Not while the vault
+   * is being liquidated: its collateral is then the takers' first, and the settlement pays them.
+   */
   async previewEmergencyExit(vaultId: unknown, destination: unknown): Promise<SpendPreview> {
-    const vault = this.openVault(vaultId, ['active', 'warning', 'liquidating']);
+    const vault = this.openVault(vaultId, ['active', 'warning']);
     const dest = this.destination(destination, vault);
     const source = await this.spendSource(vault);
     return this.preview(
@@ -328,6 +334,16 @@ export class VaultOperations implements SpendExecutor {
    * confirmed ones, closes vaults whose closing spend confirmed, and reopens any a reorg undid.
    */
   async trackSpends(): Promise<void> {
+    // Guardian requests first: the guardian holds a PSBT two keys have signed and may send it
+    // from their own wallet (Sparrow offers to). The chain is the truth: a request whose
+    // transaction the node knows becomes a broadcast spend, tracked below like any other.
+    const requests = this.db
+      .prepare(
+        "SELECT * FROM spends WHERE state = 'awaiting-guardian' OR (state = 'cancelled' AND updated_at > ?)",
+      )
+      .all(this.now() - CANCELLED_WATCH_MS) as (SpendRow & { psbt: string })[];
+    for (const r of requests) if (!this.inFlight.has(r.id)) await this.adoptIfSent(r);
+
     const open = this.db
       .prepare(
         "SELECT * FROM spends WHERE state IN ('draft', 'signed', 'broadcast') OR (state = 'confirmed' AND updated_at > ?)",
@@ -366,19 +382,19 @@ export class VaultOperations implements SpendExecutor {
     }
   }
 
-  /** Coins and vault data a spend is built from. */
-  private async spendSource(vault: Vault): Promise<SpendSource> {
+  /** INVALID_STATE while the vault has a spend in flight: its coins are reserved for it. */
+  private refuseOpenSpend(vaultId: number): void {
     const openSpend = this.db
       .prepare(
         "SELECT state FROM spends WHERE vault_id = ? AND state IN ('draft', 'awaiting-guardian', 'signed', 'broadcast')",
       )
       .pluck()
-      .get(vault.id);
+      .get(vaultId);
     if (openSpend === 'awaiting-guardian') {
       throw new BitStableError(
         'INVALID_STATE',
         "A transaction from this vault is waiting for the guardian's signature. Import the signed PSBT file, or cancel that transaction first.",
-        { vaultId: vault.id },
+        { vaultId },
       );
     }
     if (openSpend !== undefined) {
@@ -386,10 +402,15 @@ export class VaultOperations implements SpendExecutor {
         'INVALID_STATE',
         'A transaction from this vault is still waiting to confirm. Try again after it does.',
         {
-          vaultId: vault.id,
+          vaultId: vaultId,
         },
       );
     }
+  }
+
+  /** Coins and vault data a spend is built from. */
+  private async spendSource(vault: Vault): Promise<SpendSource> {
+    this.refuseOpenSpend(vault.id);
     const rows = this.db
       .prepare(
         'SELECT txid, vout, amount_sats FROM vault_utxos WHERE vault_id = ? AND confirmations >= ? ORDER BY txid, vout',
@@ -456,6 +477,9 @@ export class VaultOperations implements SpendExecutor {
     const unsigned = preview.psbtBase64;
     const ts = this.now();
     const spendId = this.db.transaction(() => {
+      // Checked again here: planning awaited the node, and another spend of these coins (a
+      // settlement, a second click) may have been stored meanwhile.
+      this.refuseOpenSpend(vault.id);
       const id = Number(
         this.db
           .prepare(
@@ -535,14 +559,23 @@ export class VaultOperations implements SpendExecutor {
     psbt: string,
   ): SpendResult {
     const ts = this.now();
-    this.db.transaction(() => {
-      this.db
+    const stored = this.db.transaction(() => {
+      const moved = this.db
         .prepare(
           "UPDATE spends SET state = 'awaiting-guardian', psbt = ?, updated_at = ? WHERE id = ? AND state = 'draft'",
         )
         .run(psbt, ts, spendId);
+      if (moved.changes === 0) return false;
       journal(this.db, 'spend.awaiting-guardian', vaultId, { spendId, kind: plan.kind }, ts);
+      return true;
     })();
+    if (!stored) {
+      throw new BitStableError(
+        'INVALID_STATE',
+        'This transaction was dropped while it was being signed; nothing was kept or sent.',
+        { spendId },
+      );
+    }
     this.spendChanged({ id: spendId, vault_id: vaultId, kind: plan.kind }, 'awaiting-guardian');
     return { spendId, txid: unsignedTxIdOf(psbt), plan, state: 'awaiting-guardian' };
   }
@@ -627,6 +660,7 @@ export class VaultOperations implements SpendExecutor {
         spendId: row.id,
       });
     }
+    const plan = JSON.parse(row.plan) as SpendPlan;
     const keys = this.deps.vaults.keySet(this.deps.vaults.getVault(row.vault_id).keySetId);
     const guardian = new FileGuardianSigner(keys.guardian, this.deps.network);
     const expected = unsignedTxIdOf(row.psbt);
@@ -642,23 +676,33 @@ export class VaultOperations implements SpendExecutor {
       );
     }
     this.inFlight.add(row.id);
+    let adopted = false;
     try {
+      // The guardian may have sent it already (its wallet finalizes and offers to broadcast).
+      if (await this.adoptIfSent(row)) {
+        adopted = true;
+        return { spendId: row.id, txid: expected, plan, state: 'broadcast' };
+      }
       const txid = await this.completeAndBroadcast(
         { id: row.id, vault_id: row.vault_id, kind: row.kind, state: 'awaiting-guardian' },
         [row.psbt, imported.psbt],
       );
-      this.spendChanged(row, 'broadcast');
-      return { spendId: row.id, txid, plan: JSON.parse(row.plan) as SpendPlan, state: 'broadcast' };
+      return { spendId: row.id, txid, plan, state: 'broadcast' };
     } finally {
       this.inFlight.delete(row.id);
+      // Also when the broadcast failed after the transaction was stored: it left the list.
+      const now = this.db.prepare('SELECT state FROM spends WHERE id = ?').pluck().get(row.id);
+      if (!adopted && now !== 'awaiting-guardian') this.spendChanged(row, String(now));
     }
   }
 
   /**
-   * Drops a spend waiting for the guardian (nothing was sent) and frees its coins. An auction's
-   * settlement is planned again, with a fresh fee rate, at the next tick.
+   * Gives up a spend waiting for the guardian and frees its coins: BitStable has sent nothing. It
+   * stays watched for a while (`cancelled`): should the guardian send their signed copy anyway,
+   * it is tracked from the chain. An auction's settlement is planned again, with a fresh fee rate,
+   * at the next tick.
    */
-  cancelGuardianRequest(spendId: unknown): void {
+  async cancelGuardianRequest(spendId: unknown): Promise<void> {
     const row = this.awaitingRow(spendId);
     if (this.inFlight.has(row.id)) {
       throw new BitStableError(
@@ -667,8 +711,63 @@ export class VaultOperations implements SpendExecutor {
         { spendId: row.id },
       );
     }
-    this.setSpendState(row, 'abandoned');
-    this.spendChanged(row, 'abandoned');
+    this.inFlight.add(row.id);
+    try {
+      if (await this.adoptIfSent(row)) {
+        throw new BitStableError(
+          'INVALID_STATE',
+          'The guardian has already sent this transaction; it can no longer be cancelled and is tracked until it confirms.',
+          { spendId: row.id },
+        );
+      }
+      this.setSpendState(row, 'cancelled');
+    } finally {
+      this.inFlight.delete(row.id);
+    }
+    this.spendChanged(row, 'cancelled');
+  }
+
+  /**
+   * A guardian request (waiting or cancelled) whose transaction the node already knows — in a
+   * block, or in the mempool — becomes a `broadcast` spend with that transaction; any other
+   * request for the vault's coins can no longer be sent and is dropped. True when adopted.
+   */
+  private async adoptIfSent(row: SpendRow & { psbt: string }): Promise<boolean> {
+    const txid = unsignedTxIdOf(row.psbt);
+    const confs = await this.deps.node.confirmations(txid);
+    if (confs < 0 || (confs === 0 && !(await this.deps.node.inMempool(txid)))) return false;
+    const txHex = await this.deps.node.transactionHex(txid);
+    const ts = this.now();
+    const adopted = this.db.transaction(() => {
+      const moved = this.db
+        .prepare(
+          "UPDATE spends SET state = 'broadcast', tx_hex = ?, txid = ?, updated_at = ? WHERE id = ? AND state = ? AND NOT EXISTS (SELECT 1 FROM spends WHERE txid = ?)",
+        )
+        .run(txHex, txid, ts, row.id, row.state, txid);
+      if (moved.changes === 0) return false;
+      journal(
+        this.db,
+        'spend.broadcast',
+        row.vault_id,
+        { spendId: row.id, txid, sentBy: 'guardian' },
+        ts,
+      );
+      const others = this.db
+        .prepare(
+          "SELECT id FROM spends WHERE vault_id = ? AND id <> ? AND state = 'awaiting-guardian'",
+        )
+        .pluck()
+        .all(row.vault_id, row.id) as number[];
+      for (const id of others) {
+        this.db
+          .prepare("UPDATE spends SET state = 'abandoned', updated_at = ? WHERE id = ?")
+          .run(ts, id);
+        journal(this.db, 'spend.abandoned', row.vault_id, { spendId: id, txid: null }, ts);
+      }
+      return true;
+    })();
+    if (adopted) this.spendChanged(row, 'broadcast');
+    return adopted;
   }
 
   private spendChanged(s: Pick<SpendRow, 'id' | 'vault_id' | 'kind'>, state: string): void {

@@ -148,7 +148,7 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
     const inFlight = (vaultId: number) =>
       a.db
         .prepare(
-          "SELECT 1 FROM spends WHERE vault_id = ? AND state IN ('draft', 'signed', 'broadcast')",
+          "SELECT 1 FROM spends WHERE vault_id = ? AND state IN ('draft', 'awaiting-guardian', 'signed', 'broadcast')",
         )
         .pluck()
         .get(vaultId) !== undefined;

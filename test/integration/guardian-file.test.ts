@@ -8,11 +8,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Psbt } from 'bitcoinjs-lib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { keyExpression } from '../../core/bitcoin/keys';
 import { network as networkInfo } from '../../core/config/networks';
 import { logicalHash } from '../../core/db/snapshot';
 import { softwareGuardianAccount } from '../../core/keys/node-keys';
+import { rootOf } from '../../core/keys/software-key';
+import { finalizePsbt } from '../../core/psbt/build';
 import { psbtFromFile, psbtToFile } from '../../core/signers/guardian-file';
 import { SoftwareSigner } from '../../core/signers/software';
 import type { SignContext } from '../../core/signers/types';
@@ -45,6 +48,13 @@ async function fundedVault(amount: number, returnAddress?: string) {
   await faucet(app, vault.address, amount);
   await mine(app);
   return app.vaults.getVault(vault.id);
+}
+
+function spendRow(id: number): { state: string; txid: string | null } {
+  return t().app.db.prepare('SELECT state, txid FROM spends WHERE id = ?').get(id) as {
+    state: string;
+    txid: string | null;
+  };
 }
 
 function contextOf(vaultId: number): SignContext {
@@ -159,7 +169,7 @@ describe('a guardian who signs PSBT files', () => {
     expect(app.operations.guardianRequests().filter((r) => r.vaultId === vault.id)).toHaveLength(1);
 
     // Cancelled (say the file was lost): nothing was sent, and the next tick plans it again.
-    app.operations.cancelGuardianRequest(first.spendId);
+    await app.operations.cancelGuardianRequest(first.spendId);
     expect(await codeOf(() => app.operations.cancelGuardianRequest(first.spendId))).toBe(
       'INVALID_STATE',
     );
@@ -187,5 +197,86 @@ describe('a guardian who signs PSBT files', () => {
     expect(await receivedAt(app, takerAddress)).toBe(take.sats);
     expect(await receivedAt(app, returnAddress)).toBe(50_000_000 - take.sats - done.plan.feeSats);
     expectLedgerBalanced(app);
+  });
+
+  it('the guardian sends the exit from their own wallet: BitStable sees it on the chain and tracks it', async () => {
+    const { app } = t();
+    const vault = await fundedVault(4_000_000);
+    const destination = await app.regtest!.miner.newAddress();
+    const result = await app.operations.emergencyExit(vault.id, destination);
+    const request = app.operations.guardianRequests().find((r) => r.spendId === result.spendId)!;
+
+    // Elsewhere: the guardian's wallet signs, finalizes (the owner's signature is in the file)
+    // and broadcasts.
+    const psbt = Psbt.fromBase64(request.psbtBase64, { network: net.bitcoinjs });
+    psbt.signAllInputsHD(rootOf({ seed: guardianSeed }, net));
+    const { txHex, txid } = finalizePsbt([psbt.toBase64()], net);
+    await app.chain.broadcast(txHex);
+
+    await app.sync();
+    expect(app.operations.guardianRequests().map((r) => r.spendId)).not.toContain(result.spendId);
+    expect(spendRow(result.spendId)).toMatchObject({ state: 'broadcast', txid });
+    expect(await codeOf(() => app.operations.cancelGuardianRequest(result.spendId))).toBe(
+      'INVALID_STATE',
+    );
+    await mine(app);
+    expect(await receivedAt(app, destination)).toBe(4_000_000 - result.plan.feeSats);
+    expect(app.vaults.getVault(vault.id)).toMatchObject({ state: 'closed', collateralSats: 0 });
+  });
+
+  it('cancelled, then sent by the guardian anyway: the cancelled request is adopted from the chain', async () => {
+    const { app } = t();
+    const vault = await fundedVault(3_000_000);
+    const destination = await app.regtest!.miner.newAddress();
+    const result = await app.operations.emergencyExit(vault.id, destination);
+    const request = app.operations.guardianRequests().find((r) => r.spendId === result.spendId)!;
+    await app.operations.cancelGuardianRequest(result.spendId);
+    expect(spendRow(result.spendId).state).toBe('cancelled');
+    // The coins are free again: another spend may be planned.
+    await app.operations.previewClose(vault.id, destination);
+
+    const psbt = Psbt.fromBase64(request.psbtBase64, { network: net.bitcoinjs });
+    psbt.signAllInputsHD(rootOf({ seed: guardianSeed }, net));
+    await app.chain.broadcast(finalizePsbt([psbt.toBase64()], net).txHex);
+    await app.sync();
+    expect(spendRow(result.spendId).state).toBe('broadcast');
+    await mine(app);
+    expect(spendRow(result.spendId).state).toBe('confirmed');
+    expect(app.vaults.getVault(vault.id)).toMatchObject({ state: 'closed', collateralSats: 0 });
+  });
+
+  it('needs the guardian on every input; a vault liquidated while its exit waits gives the exit up', async () => {
+    const { app } = t();
+    await setPrice(app, 4_500_000);
+    const vault = await app.vaults.createVault({ keySetId: app.keySetId });
+    await faucet(app, vault.address, 30_000_000);
+    await faucet(app, vault.address, 20_000_000);
+    await mine(app);
+    app.operations.mint(vault.id, 1_250_000); // 0.5 BTC at 45,000 against 12,500: 180 %
+    const destination = await app.regtest!.miner.newAddress();
+    const result = await app.operations.emergencyExit(vault.id, destination);
+    const request = app.operations.guardianRequests().find((r) => r.spendId === result.spendId)!;
+
+    // The guardian signed one of the two inputs only.
+    const psbt = Psbt.fromBase64(request.psbtBase64, { network: net.bitcoinjs });
+    expect(psbt.inputCount).toBe(2);
+    psbt.signInputHD(0, rootOf({ seed: guardianSeed }, net));
+    const before = logicalHash(app.db);
+    await expect(
+      app.operations.completeWithGuardian(result.spendId, psbt.toBase64()),
+    ).rejects.toMatchObject({
+      code: 'PSBT_INVALID',
+      message: expect.stringContaining('1 of the 2'),
+    });
+    expect(logicalHash(app.db)).toBe(before);
+
+    // The price falls: the protocol liquidates, and the waiting exit is given up.
+    await setPrice(app, 3_500_000);
+    expect(app.vaults.getVault(vault.id).state).toBe('liquidating');
+    expect(spendRow(result.spendId).state).toBe('cancelled');
+    expect(app.operations.guardianRequests().map((r) => r.spendId)).not.toContain(result.spendId);
+    expect(await codeOf(() => app.operations.previewEmergencyExit(vault.id, destination))).toBe(
+      'INVALID_STATE',
+    );
   });
 });

@@ -69,6 +69,8 @@ export class SqliteRegistrationStore implements RegistrationStore {
   }
 
   async delete(fingerprint: string, descriptor: string): Promise<void> {
-    this.db.prepare('DELETE FROM device_registrations WHERE fingerprint = ? AND descriptor = ?').run(fingerprint.toLowerCase(), descriptor);
+    this.db
+      .prepare('DELETE FROM device_registrations WHERE fingerprint = ? AND descriptor = ?')
+      .run(fingerprint.toLowerCase(), descriptor);
   }
 }

@@ -76,7 +76,7 @@ const STALE_BY_EVENT: Record<ApiEvent['type'], MethodName[]> = {
   'price.round': ['price.get'],
   'price.accepted': ['price.get', 'price.history', 'vaults.list', 'vaults.get', 'vaults.history'],
   'node.status': ['status.get'],
-  'auction.started': ['auctions.list', 'vaults.list', 'vaults.get'],
+  'auction.started': ['auctions.list', 'vaults.list', 'vaults.get', 'spends.awaitingGuardian'],
   'auction.changed': [
     'auctions.list',
     'auctions.get',

@@ -38,8 +38,8 @@ export function GuardianRequests({ vaultId }: { vaultId?: number }) {
       <p className="muted">
         The guardian key is not on this computer. Save each transaction as a PSBT file, have the
         guardian sign it in their wallet (Sparrow, Electrum, Bitcoin Core or a hardware wallet),
-        then import the signed file here. Nothing is sent until then; the coins stay reserved for
-        it.
+        then import the signed file here — or let the guardian send it: BitStable sees it on the
+        chain. The coins stay reserved for it until then.
       </p>
       <ErrorNote error={requests.error} />
       <ul className="guardian-list">
@@ -111,7 +111,7 @@ function GuardianRequestRow({ request: r }: { request: Request }) {
           onClick={() => {
             if (
               window.confirm(
-                'Cancel this transaction? Nothing has been sent. A settlement is planned again with a new PSBT.',
+                'Cancel this transaction? BitStable has sent nothing. If the guardian sends their signed copy anyway, BitStable sees it on the chain and tracks it. A settlement is planned again with a new PSBT.',
               )
             ) {
               complete.reset();

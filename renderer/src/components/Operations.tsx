@@ -36,8 +36,7 @@ export function Operations({ vault }: { vault: Vault }) {
     {
       id: 'exit',
       label: 'Emergency exit',
-      enabled:
-        ['active', 'warning', 'liquidating'].includes(vault.state) && vault.collateralSats > 0,
+      enabled: ['active', 'warning'].includes(vault.state) && vault.collateralSats > 0,
     },
     {
       id: 'return',

@@ -255,7 +255,7 @@ export function spendProblems(
         problems.push(`txid ${s.txid} stored by spends ${txids.get(s.txid)} and ${s.id}`);
       txids.set(s.txid, s.id);
     }
-    if (['draft', 'signed', 'broadcast'].includes(s.state))
+    if (['draft', 'awaiting-guardian', 'signed', 'broadcast'].includes(s.state))
       live.set(s.vault_id, [...(live.get(s.vault_id) ?? []), s.id]);
     if (s.state !== 'abandoned' && s.tx_hex) {
       const tx = Transaction.fromHex(s.tx_hex);
