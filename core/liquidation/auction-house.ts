@@ -9,6 +9,7 @@
  */
 import type { NetworkInfo, VaultParams } from '../config/networks';
 import type { Sqlite } from '../db/database';
+import { faultPoint } from '../fault';
 import { BitStableError } from '../errors';
 import type { EventBus } from '../events/bus';
 import { journal } from '../events/journal';
@@ -262,6 +263,7 @@ export class AuctionHouse {
       if (covered >= current.tab_cents || sold >= current.lot_sats) this.endAuction(current.id, ts);
       return { ...quote, priceCents: price, auctionId: current.id };
     })();
+    faultPoint('auction.taken'); // paid and recorded; the settlement is made after a restart
     const auction = this.getAuction(result.auctionId);
     this.deps.bus.emit('auction.changed', { auctionId: auction.id, state: auction.state });
     this.emitVault(auction.vaultId);

@@ -497,6 +497,7 @@ export class VaultOperations implements SpendExecutor {
       );
       return id;
     })();
+    faultPoint('spend.draft'); // stored, not signed: a restart drops it, nothing was sent
     this.inFlight.add(spendId);
 
     const keys = this.deps.vaults.keySet(vault.keySetId);
@@ -804,6 +805,7 @@ export class VaultOperations implements SpendExecutor {
 
   private async broadcastStored(s: SpendRow): Promise<void> {
     await this.deps.node.broadcast(s.tx_hex!);
+    faultPoint('spend.broadcast'); // sent, not yet marked: a restart sends the same one again
     this.setSpendState(s, 'broadcast');
   }
 

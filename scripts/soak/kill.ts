@@ -2,8 +2,9 @@
  * Kill soak: the BitStable node runs as a real child process (test/fixtures/soak-kill-child.ts)
  * doing vault operations and liquidation settlements on regtest with its background loop on, and
  * is SIGKILLed at a random moment — during start-up and recovery, in the middle of the work, or
- * exactly between storing a signed transaction and broadcasting it (BITSTABLE_FAULT=spend.signed)
- * — and restarted, N times. This process owns bitcoind, so a kill never orphans it.
+ * exactly at a fault point (BITSTABLE_FAULT: after a draft is stored, between storing a signed
+ * transaction and broadcasting it, between broadcasting and marking it, after a take) — and
+ * restarted, N times. This process owns bitcoind, so a kill never orphans it.
  *
  * After each kill the app is restarted here (which recovers: stored transactions broadcast,
  * drafts dropped) and must show: SQLite integrity_check ok; the ledger invariant; every vault the
@@ -31,10 +32,11 @@ export const defaults = { runs: 200, seconds: 3_600 };
 
 const CHILD = join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'soak-kill-child.ts');
 /**
- * Fault points (core/fault.ts) a fault run picks from. Core has 'spend.signed' today; a name it
- * does not have yet is a no-op, and that run ends with the backstop kill instead.
+ * Fault points (core/fault.ts) a fault run picks from: a spend stored but not signed, signed but
+ * not sent, sent but not marked; a take paid and recorded before its settlement. A run whose
+ * point is not reached ends with the backstop kill instead.
  */
-const FAULT_POINTS = ['spend.signed'];
+const FAULT_POINTS = ['spend.draft', 'spend.signed', 'spend.broadcast', 'auction.taken'];
 
 interface ChildRun {
   code: number | null;
