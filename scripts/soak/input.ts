@@ -91,8 +91,9 @@ export type InputSoakOptions = Partial<SoakOptions>;
 export async function run(options: InputSoakOptions = {}): Promise<SoakResult> {
   const runs = options.runs ?? 10_000;
   const seed = options.seed ?? 20261124;
-  const log = options.log ?? console.log;
+  const log = options.log ?? console.error;
   const started = Date.now();
+  log(`input soak: seed ${seed}, ${runs} calls through the gateway`);
   const dataDir = mkdtempSync(join(tmpdir(), 'bitstable-soak-input-'));
   const details: string[] = [];
   const app = await BitStableNode.start({
@@ -396,12 +397,14 @@ export async function run(options: InputSoakOptions = {}): Promise<SoakResult> {
       ws,
       codes: codes.size,
       db_identical: String(identical),
+      complete: 'yes',
       seconds: ((Date.now() - started) / 1000).toFixed(1),
     };
     const line = `soak input runs=${runs} failures=${failures} ${Object.entries(figures)
       .map(([k, v]) => `${k}=${v}`)
       .join(' ')}`;
-    log(line);
+    // The result line goes to stdout like every soak's (progress goes to `log`, stderr).
+    console.log(line);
     return { name: 'input', runs, failures, details: details.slice(0, 50), figures, line };
   } finally {
     await gw.close();
