@@ -292,6 +292,16 @@ describe('emergency exit', () => {
   it('moves all collateral with owner + guardian, without the protocol key', async () => {
     const { app } = t();
     const vault = await fundedVault([6_000_000, 1_500_000]);
+    // Both deposits confirmed and counted before the exit (a CI run once planned with one coin).
+    expect(
+      app.db
+        .prepare(
+          'SELECT amount_sats FROM vault_utxos WHERE vault_id = ? AND confirmations >= 1 ORDER BY amount_sats',
+        )
+        .pluck()
+        .all(vault.id),
+    ).toEqual([1_500_000, 6_000_000]);
+    expect(vault.collateralSats).toBe(7_500_000);
     const protocol = app.signers.protocol;
     let protocolCalls = 0;
     (app.signers as { protocol: unknown }).protocol = {
@@ -303,6 +313,7 @@ describe('emergency exit', () => {
     try {
       const dest = await app.regtest!.miner.newAddress();
       const result = await app.operations.emergencyExit(vault.id, dest);
+      expect(result.plan.inputs).toHaveLength(2);
       await mine(app);
       expect(protocolCalls).toBe(0);
       expect(await receivedAt(app, dest)).toBe(7_500_000 - result.plan.feeSats);
