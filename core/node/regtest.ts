@@ -61,6 +61,39 @@ export interface RegtestOptions {
 }
 
 /** A running regtest bitcoind with its RPC client and miner wallet. */
+/**
+ * The arguments of a local bitcoind: loopback-only RPC, no outbound peers, and Core-like
+ * defaults on Bitcoin Knots. Also used by the kill soak, which owns its bitcoind on fixed ports.
+ */
+export function bitcoindArgs(o: {
+  chain: Chain;
+  dataDir: string;
+  rpcPort: number;
+  p2pPort: number;
+  listen: boolean;
+}): string[] {
+  return [
+    `-chain=${o.chain}`,
+    '-connect=0',
+    `-datadir=${o.dataDir}`,
+    `-rpcport=${o.rpcPort}`,
+    `-port=${o.p2pPort}`,
+    '-rpcbind=127.0.0.1',
+    '-rpcallowip=127.0.0.1',
+    ...(o.listen ? ['-listen=1', `-bind=127.0.0.1:${o.p2pPort}`] : ['-listen=0']),
+    '-dnsseed=0',
+    '-server=1',
+    '-txindex=1',
+    '-fallbackfee=0.0002',
+    '-rpcworkqueue=64',
+    '-printtoconsole=0',
+    // Bitcoin Knots defaults to legacy addresses and sizes its cache from RAM; be Core-like.
+    '-addresstype=bech32',
+    '-changetype=bech32',
+    '-dbcache=64',
+  ];
+}
+
 export class RegtestNode {
   private stopping: Promise<void> | null = null;
 
@@ -82,26 +115,13 @@ export class RegtestNode {
     mkdirSync(dataDir, { recursive: true });
     const [rpcPort, p2pPort] = [await freePort(), await freePort()];
     const chain = options.chain ?? 'regtest';
-    const args = [
-      `-chain=${chain}`,
-      '-connect=0',
-      `-datadir=${dataDir}`,
-      `-rpcport=${rpcPort}`,
-      `-port=${p2pPort}`,
-      '-rpcbind=127.0.0.1',
-      '-rpcallowip=127.0.0.1',
-      ...(options.listen ? ['-listen=1', `-bind=127.0.0.1:${p2pPort}`] : ['-listen=0']),
-      '-dnsseed=0',
-      '-server=1',
-      '-txindex=1',
-      '-fallbackfee=0.0002',
-      '-rpcworkqueue=64',
-      '-printtoconsole=0',
-      // Bitcoin Knots defaults to legacy addresses and sizes its cache from RAM; be Core-like.
-      '-addresstype=bech32',
-      '-changetype=bech32',
-      '-dbcache=64',
-    ];
+    const args = bitcoindArgs({
+      chain,
+      dataDir,
+      rpcPort,
+      p2pPort,
+      listen: options.listen ?? false,
+    });
     progress(`Starting bitcoind -chain=${chain} (${bitcoind})`);
     const child = spawn(bitcoind, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     running.add(child);

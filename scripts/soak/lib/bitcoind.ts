@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { findBitcoind } from '../../../core/node/find-bitcoind';
+import { bitcoindArgs } from '../../../core/node/regtest';
 import { RpcClient } from '../../../core/node/rpc';
 
 const running = new Set<ChildProcess>();
@@ -46,25 +47,13 @@ export class FixedBitcoind {
     mkdirSync(ports.dataDir, { recursive: true });
     const child = spawn(
       findBitcoind(),
-      [
-        '-chain=regtest',
-        '-connect=0',
-        `-datadir=${ports.dataDir}`,
-        `-rpcport=${ports.rpcPort}`,
-        `-port=${ports.p2pPort}`,
-        '-rpcbind=127.0.0.1',
-        '-rpcallowip=127.0.0.1',
-        '-listen=0',
-        '-dnsseed=0',
-        '-server=1',
-        '-txindex=1',
-        '-fallbackfee=0.0002',
-        '-rpcworkqueue=64',
-        '-printtoconsole=0',
-        '-addresstype=bech32',
-        '-changetype=bech32',
-        '-dbcache=64',
-      ],
+      bitcoindArgs({
+        chain: 'regtest',
+        dataDir: ports.dataDir,
+        rpcPort: ports.rpcPort,
+        p2pPort: ports.p2pPort,
+        listen: false,
+      }),
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     running.add(child);
