@@ -17,6 +17,30 @@ export const ERROR_CODES = [
   'VAULT_NOT_FOUND',
   'KEY_SET_NOT_FOUND',
   'INVALID_STATE',
+  /** The vault is not in a state that allows this (e.g. Pending, Closed, Liquidated). */
+  'VAULT_NOT_OPEN',
+  /** The vault is being liquidated: its collateral belongs to the auction. */
+  'VAULT_LIQUIDATING',
+  /** A spend of the vault's coins is in flight (reviewed, signing, sent): one change at a time. */
+  'SPEND_IN_FLIGHT',
+  /** A spend of the vault's coins waits for the guardian's signed file. */
+  'AWAITING_GUARDIAN',
+  /** An emergency exit the owner signed can still be sent by the guardian; its coins stay held. */
+  'EXIT_SIGNED',
+  /** The vault still owes bsUSD. */
+  'DEBT_OUTSTANDING',
+  /** Minting needs an address of the owner's for the rest of a liquidated vault's collateral. */
+  'RETURN_ADDRESS_MISSING',
+  /** A reviewed transaction nobody signed in time; review again. */
+  'DRAFT_EXPIRED',
+  /** The vault changed between the review and the signature (coins, debt, state or price). */
+  'DRAFT_CHANGED',
+  /** A transaction moved on meanwhile (completed, cancelled, dropped); nothing was changed. */
+  'SPEND_STATE_CHANGED',
+  /** Only the operator (admin) may do this. */
+  'ADMIN_ONLY',
+  /** Nothing to sweep: the vault holds no coins. */
+  'NOTHING_TO_SWEEP',
   // Node
   'NODE_UNREACHABLE',
   'NODE_AUTH_FAILED',
@@ -38,6 +62,12 @@ export const ERROR_CODES = [
   'AUCTION_NOT_FOUND',
   'AUCTION_CLOSED',
   'AUCTION_PRICE_ABOVE_MAX',
+  /** A take would leave less than the minimum of lot or tab behind: take all of it. */
+  'TAKE_LEAVES_DUST',
+  /** A take too small to pay out (below the dust limit or the minimum take). */
+  'TAKE_TOO_SMALL',
+  /** A settlement that cannot be built now (why in words); retried, logged and shown. */
+  'SETTLEMENT_UNBUILDABLE',
   // Signing and PSBTs
   'SPEND_NOT_FOUND',
   'PSBT_INVALID',
@@ -61,6 +91,26 @@ export const ERROR_CODES = [
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/**
+ * Refusals that say "not now, because of the vault's state" (one change at a time, a spend in
+ * flight, a review that went stale): expected in any churn of concurrent operations.
+ */
+export const STATE_REFUSAL_CODES: readonly ErrorCode[] = [
+  'INVALID_STATE',
+  'VAULT_NOT_OPEN',
+  'VAULT_LIQUIDATING',
+  'SPEND_IN_FLIGHT',
+  'AWAITING_GUARDIAN',
+  'EXIT_SIGNED',
+  'DEBT_OUTSTANDING',
+  'RETURN_ADDRESS_MISSING',
+  'DRAFT_EXPIRED',
+  'DRAFT_CHANGED',
+  'SPEND_STATE_CHANGED',
+  'TAKE_LEAVES_DUST',
+  'TAKE_TOO_SMALL',
+];
 
 /** The shape an error has on the wire (IPC, WebSocket, logs). */
 export interface WireError {

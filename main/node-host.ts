@@ -105,6 +105,7 @@ export class CoreHost {
         dataDir: this.options.dataDir,
         network: this.options.network,
         keyStore,
+        logger,
         ...this.options.connections?.(),
         onPrompt: (prompt) =>
           this.options.send({ type: 'signer.prompt', payload: { ...prompt, operation: null } }),

@@ -37,10 +37,13 @@ export const API_METHODS = [
   'vaults.close',
   'vaults.previewEmergencyExit',
   'vaults.emergencyExit',
+  'vaults.previewSweep',
+  'vaults.sweep',
   'psbt.decode',
   'spends.awaitingGuardian',
   'spends.completeWithGuardian',
   'spends.cancelGuardianRequest',
+  'admin.cancelSettlement',
   'balance.get',
   'recoveryKit.get',
   'settings.get',
@@ -184,7 +187,7 @@ export type PreloadBridge = BitStableBridge & {
 };
 
 /** The API version this preload was built against (core/api/contract.ts `API_VERSION`). */
-export const BRIDGE_API_VERSION = 1;
+export const BRIDGE_API_VERSION = 2;
 
 /** IPC channel names. */
 export const CHANNELS = {

@@ -4,6 +4,8 @@
  */
 import { main as oracle } from './bench-oracle';
 import { both as health } from './bench-health';
+import { main as settlement } from './bench-settlement';
 
 await oracle();
 await health();
+await settlement();

@@ -33,7 +33,7 @@ import {
   VaultTotals,
 } from './schemas';
 
-export const API_VERSION = 1;
+export const API_VERSION = 2;
 
 /**
  * The seed's permissions (SPEC §10) plus reading. Roles on tokens grant permissions.
@@ -67,6 +67,8 @@ const None = z.strictObject({});
 const VaultRef = z.strictObject({ vaultId: Id });
 const Destination = z.strictObject({ vaultId: Id, destination: Address });
 const Withdraw = z.strictObject({ vaultId: Id, amountSats: PositiveSats, destination: Address });
+/** Signing names the reviewed draft: what you review is what you sign. */
+const SignDraft = z.strictObject({ vaultId: Id, spendId: Id });
 
 interface MethodSpec<P extends z.ZodType, R extends z.ZodType> {
   params: P;
@@ -190,10 +192,10 @@ export const API = {
     summary: 'The review step of a withdrawal: outputs, fee, ratio after, unsigned PSBT.',
   }),
   'vaults.withdraw': method({
-    params: Withdraw,
+    params: SignDraft,
     result: SpendResult,
     permission: 'ModifyVault',
-    summary: 'Withdraws collateral (owner + protocol sign).',
+    summary: 'Signs the reviewed withdrawal (its spendId) and sends it (owner + protocol sign).',
   }),
   'vaults.previewClose': method({
     params: Destination,
@@ -202,10 +204,11 @@ export const API = {
     summary: 'The review step of closing a vault with no debt.',
   }),
   'vaults.close': method({
-    params: Destination,
+    params: SignDraft,
     result: SpendResult,
     permission: 'ModifyVault',
-    summary: 'Closes a vault with no debt: all collateral, less the fee, to your address.',
+    summary:
+      'Signs the reviewed close (its spendId): all collateral, less the fee, to your address.',
   }),
   'vaults.previewEmergencyExit': method({
     params: Destination,
@@ -214,10 +217,23 @@ export const API = {
     summary: 'The review step of an emergency exit (owner + guardian).',
   }),
   'vaults.emergencyExit': method({
-    params: Destination,
+    params: SignDraft,
     result: SpendResult,
     permission: 'ModifyVault',
-    summary: 'Moves all collateral out with the owner and guardian keys, without the protocol.',
+    summary: 'Signs the reviewed emergency exit (its spendId) with the owner and guardian keys.',
+  }),
+  'vaults.previewSweep': method({
+    params: Destination,
+    result: SpendPreview,
+    permission: 'ModifyVault',
+    summary:
+      'The review step of sweeping coins that arrived at a Closed or Liquidated vault back to you.',
+  }),
+  'vaults.sweep': method({
+    params: SignDraft,
+    result: SpendResult,
+    permission: 'ModifyVault',
+    summary: 'Signs the reviewed sweep (its spendId) and sends it (owner + protocol sign).',
   }),
   'psbt.decode': method({
     params: z.strictObject({ psbtBase64: z.string().min(1).max(2_000_000) }),
@@ -243,6 +259,13 @@ export const API = {
     permission: 'ModifyVault',
     summary:
       'Gives up a transaction waiting for the guardian (BitStable sent nothing; it is still watched in case the guardian sends it).',
+  }),
+  'admin.cancelSettlement': method({
+    params: z.strictObject({ spendId: Id }),
+    result: z.object({ spendId: z.int(), state: z.literal('cancelled') }),
+    permission: 'AdminAccess',
+    summary:
+      "Gives up an auction settlement waiting for the guardian; the auction plans a new one (the operator's call).",
   }),
   'balance.get': method({
     params: None,

@@ -19,6 +19,7 @@ import {
   type SpendResult as CoreSpendResult,
 } from '../vaults/operations';
 import type { Vault as CoreVault } from '../vaults/vault-store';
+import type { SpendKind } from '../spends/state';
 import { API_VERSION, METHOD_NAMES, type API, type MethodName, type Result } from './contract';
 import type { z } from 'zod';
 import { ApiBoundaryError } from './errors';
@@ -38,10 +39,13 @@ export type ApiCore = Pick<
   | 'simulated'
   | 'vaults'
   | 'operations'
+  | 'spends'
   | 'liquidation'
   | 'keySetId'
   | 'signers'
   | 'sync'
+  | 'background'
+  | 'tracker'
 >;
 
 /** What the host (headless gateway, Electron main) tells the API about itself. */
@@ -73,7 +77,7 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
   const priceForRatio = (): Cents | null => price().priceCents;
 
   const openSpendSql =
-    "SELECT kind, txid, state FROM spends WHERE vault_id = ? AND state IN ('awaiting-guardian', 'signed', 'broadcast') ORDER BY id DESC LIMIT 1";
+    "SELECT kind, txid, state FROM spends WHERE vault_id = ? AND state IN ('signing', 'awaiting-guardian', 'signed', 'broadcast') ORDER BY id DESC LIMIT 1";
   /** `withSpend` false skips the per-vault query (the list shows no spends). */
   const toVault = (v: CoreVault, withSpend = true, p = priceForRatio()): Result<'vaults.get'> => {
     type OpenSpend = { kind: string; txid: string | null; state: string };
@@ -160,6 +164,8 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
     p: CoreSpendPreview,
     signers: ('owner' | 'protocol' | 'guardian')[],
   ): Result<'vaults.previewWithdraw'> => ({
+    spendId: p.spendId,
+    expiresAt: p.expiresAt,
     kind: p.plan.kind,
     vaultId: p.vault.id,
     destination: p.destination,
@@ -241,6 +247,19 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
   };
 
   const auctions = () => core.liquidation;
+
+  /** Signs a reviewed draft, checking it belongs to the vault the caller names. */
+  const signDraft = (vaultId: number, spendId: number, kind: SpendKind) => {
+    const draft = core.spends.store.require(spendId);
+    if (draft.vault_id !== vaultId) {
+      throw new BitStableError(
+        'INVALID_ARGUMENT',
+        `Transaction #${spendId} is not from vault #${vaultId}.`,
+        { spendId, vaultId },
+      );
+    }
+    return core.spends.sign(spendId, kind);
+  };
 
   return {
     'api.version': () => ({ version: API_VERSION, methods: [...METHOD_NAMES] }),
@@ -449,16 +468,14 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
         'protocol',
       ]),
 
-    'vaults.withdraw': ({ vaultId, amountSats, destination }) =>
-      signed('withdrawal', vaultId, () =>
-        core.operations.withdraw(vaultId, amountSats, destination),
-      ),
+    'vaults.withdraw': ({ vaultId, spendId }) =>
+      signed('withdrawal', vaultId, () => signDraft(vaultId, spendId, 'withdraw')),
 
     'vaults.previewClose': async ({ vaultId, destination }) =>
       toPreview(await core.operations.previewClose(vaultId, destination), ['owner', 'protocol']),
 
-    'vaults.close': ({ vaultId, destination }) =>
-      signed('close', vaultId, () => core.operations.close(vaultId, destination)),
+    'vaults.close': ({ vaultId, spendId }) =>
+      signed('close', vaultId, () => signDraft(vaultId, spendId, 'close')),
 
     'vaults.previewEmergencyExit': async ({ vaultId, destination }) =>
       toPreview(await core.operations.previewEmergencyExit(vaultId, destination), [
@@ -466,8 +483,14 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
         'guardian',
       ]),
 
-    'vaults.emergencyExit': ({ vaultId, destination }) =>
-      signed('emergency exit', vaultId, () => core.operations.emergencyExit(vaultId, destination)),
+    'vaults.emergencyExit': ({ vaultId, spendId }) =>
+      signed('emergency exit', vaultId, () => signDraft(vaultId, spendId, 'emergency-exit')),
+
+    'vaults.previewSweep': async ({ vaultId, destination }) =>
+      toPreview(await core.spends.previewSweep(vaultId, destination), ['owner', 'protocol']),
+
+    'vaults.sweep': ({ vaultId, spendId }) =>
+      signed('sweep', vaultId, () => signDraft(vaultId, spendId, 'sweep')),
 
     'psbt.decode': ({ psbtBase64 }) => decodePsbt(psbtBase64, net.bitcoinjs),
 
@@ -478,6 +501,11 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
 
     'spends.cancelGuardianRequest': async ({ spendId }) => {
       await core.operations.cancelGuardianRequest(spendId);
+      return { spendId, state: 'cancelled' as const };
+    },
+
+    'admin.cancelSettlement': async ({ spendId }) => {
+      await core.spends.cancelGuardianRequest(spendId, { admin: true });
       return { spendId, state: 'cancelled' as const };
     },
 

@@ -49,6 +49,7 @@ export const VaultParams = z.object({
   auctionDurationSeconds: z.int(),
   auctionStartBps: z.int(),
   auctionFloorBps: z.int(),
+  auctionMinLotSats: z.int(),
 });
 
 /** A vault as the UI shows it. `ratioBps` is at the last accepted price (null without debt or price). */
@@ -163,9 +164,13 @@ export const Status = z.object({
   params: VaultParams,
 });
 
-export const SpendKind = z.enum(['withdraw', 'close', 'emergency-exit', 'settlement']);
+export const SpendKind = z.enum(['withdraw', 'close', 'emergency-exit', 'settlement', 'sweep']);
 
 export const SpendPreview = z.object({
+  /** The stored draft: sign it by this id (what you review is what you sign). */
+  spendId: z.int(),
+  /** When the draft expires unsigned and frees the vault. */
+  expiresAt: Millis.nullable(),
   kind: SpendKind,
   vaultId: z.int(),
   destination: z.string(),
@@ -202,6 +207,8 @@ export const GuardianRequest = z.object({
   txid: z.string(),
   feeSats: Sats,
   outputs: z.array(z.object({ address: z.string(), amountSats: Sats })),
+  /** The vault's debt now: the guardian sees what is owed before signing. */
+  debtCents: Cents,
   createdAt: Millis,
 });
 
@@ -223,8 +230,14 @@ export const Auction = z.object({
   deficitCents: Cents,
   settlementTxid: z.string().nullable(),
   settlementState: z
-    .enum(['draft', 'awaiting-guardian', 'signed', 'broadcast', 'confirmed'])
+    .enum(['draft', 'signing', 'awaiting-guardian', 'signed', 'broadcast', 'confirmed'])
     .nullable(),
+  /** Why the settlement could not be made last time, in words; retried at every tick. */
+  settlementError: z
+    .object({ code: z.string(), message: z.string(), at: Millis, count: z.int() })
+    .nullable(),
+  /** Takes wait while a spend of the vault holds its coins. */
+  coinsHeld: z.boolean(),
 });
 
 export const TakeResult = z.object({

@@ -35,6 +35,9 @@ import { SqliteRegistrationStore } from '../signers/ledger/registration-store';
 import { keyExpression } from '../bitcoin/keys';
 import type { Cents } from '../money';
 import { VaultOperations } from '../vaults/operations';
+import { SpendService } from '../spends/service';
+import { SpendTracker } from '../spends/tracker';
+import { BackgroundErrors, type FailureLogger } from '../ops/background';
 import { VaultService } from '../vaults/vault-service';
 import { backupDatabase, scheduleBackups, type BackupInfo } from '../ops/backup';
 import { AuctionHouse } from '../liquidation/auction-house';
@@ -75,6 +78,10 @@ export interface BitStableNodeOptions {
   /** Online backups of the database (default: hourly, keep 24, in <dataDir>/<network>/backups). */
   backups?: { intervalMs?: number; keep?: number; dir?: string } | false;
   onProgress?: (line: string) => void;
+  /** Where background failures are logged (the hosts pass their pino logger). */
+  logger?: FailureLogger;
+  /** How long a reviewed spend waits for its signature (default 15 minutes). */
+  draftTtlMs?: number;
 }
 
 /** The Bitcoin node's reachability and tip, as last polled. */
@@ -146,7 +153,9 @@ export class BitStableNode {
     checkedAt: null,
     message: 'Not checked yet.',
   };
-  /** Errors of background work (sync, settlement) that the app should log; default: ignored. */
+  /** Every background failure (sync, settlement, backup, health pass): logged, counted, shown. */
+  readonly background: BackgroundErrors;
+  /** Also told of every background failure (tests and soaks listen here). */
   onBackgroundError: (err: unknown) => void = () => {};
 
   private constructor(
@@ -160,10 +169,21 @@ export class BitStableNode {
     readonly simulated: SimulatedSource | null,
     readonly vaults: VaultService,
     readonly operations: VaultOperations,
+    readonly spends: SpendService,
+    readonly tracker: SpendTracker,
     readonly liquidation: AuctionHouse,
     readonly keySetId: number,
     readonly signers: { owner: Signer; protocol: ProtocolSigner; guardian: Signer },
-  ) {}
+    logger: FailureLogger | null,
+  ) {
+    this.background = new BackgroundErrors(logger);
+  }
+
+  /** A background failure: recorded (log, count, /health) and passed to `onBackgroundError`. */
+  failed(task: string, err: unknown, ids: Record<string, number> = {}): void {
+    this.background.record(task, err, ids);
+    this.onBackgroundError(err);
+  }
 
   /** Opens the database, connects (or starts) the Bitcoin node, loads the keys, and starts nothing else. */
   static async start(options: BitStableNodeOptions): Promise<BitStableNode> {
@@ -263,7 +283,7 @@ export class BitStableNode {
         guardian: keyExpression(await guardian.accountKey()),
       });
       const signers = { owner, protocol: new ProtocolSigner(protocolKey, net), guardian };
-      const operations = new VaultOperations({
+      const spends = new SpendService({
         db,
         node: chain,
         network: net,
@@ -274,6 +294,18 @@ export class BitStableNode {
         signers,
         clock,
         onProgress: progress,
+        ...(options.draftTtlMs !== undefined ? { draftTtlMs: options.draftTtlMs } : {}),
+      });
+      const tracker = new SpendTracker(spends, { node: chain, params, clock });
+      const operations = new VaultOperations({
+        db,
+        network: net,
+        params,
+        bus,
+        price: oracle,
+        vaults,
+        spends,
+        clock,
       });
       const liquidation = new AuctionHouse({
         db,
@@ -283,10 +315,10 @@ export class BitStableNode {
         bus,
         price: oracle,
         vaults,
-        spends: operations,
+        spends,
         signers: { protocol: signers.protocol, guardian },
         clock,
-        onError: (err) => node.onBackgroundError(err),
+        onError: (err, ids) => node.failed('settlement', err, ids),
         // On regtest the miner wallet stands in for the owner's everyday wallet.
         ...(regtest ? { fallbackReturnAddress: () => regtest!.miner.newAddress() } : {}),
       });
@@ -294,11 +326,13 @@ export class BitStableNode {
       // and neither does any round while the Bitcoin node is unreachable: collateral cannot be
       // checked then, so no liquidation starts (the next round after it returns runs the pass).
       bus.on('price.accepted', ({ priceCents }) => {
-        if (oracle.current().status === 'ok' && node.nodeStatus().online)
+        if (oracle.current().status !== 'ok' || !node.nodeStatus().online) return;
+        try {
           liquidation.healthPass(priceCents as Cents);
-      });
-      bus.on('spend.confirmed', ({ spendId, kind }) => {
-        if (kind === 'settlement') liquidation.onSpendConfirmed(spendId);
+          node.background.succeeded('health-pass');
+        } catch (err) {
+          node.failed('health-pass', err);
+        }
       });
       const node = new BitStableNode(
         net,
@@ -311,9 +345,12 @@ export class BitStableNode {
         simulated,
         vaults,
         operations,
+        spends,
+        tracker,
         liquidation,
         keySetId,
         signers,
+        options.logger ?? null,
       );
       node.status = {
         online: true,
@@ -326,7 +363,8 @@ export class BitStableNode {
       node.backupDir = (options.backups && options.backups.dir) || join(dir, 'backups');
       // A first sync that fails (the node busy, a settlement waiting for its guardian) must not
       // keep the app from starting; the background loop retries it.
-      await node.sync().catch((err: unknown) => node.onBackgroundError(err));
+      await liquidation.refreshFeeRate().catch((err: unknown) => node.failed('fee-rate', err));
+      await node.sync().catch((err: unknown) => node.failed('sync', err));
       return node;
     } catch (err) {
       await regtest?.stop();
@@ -338,11 +376,12 @@ export class BitStableNode {
   /** Brings vaults and spends in line with the chain (one at a time). */
   sync(): Promise<void> {
     const run = async () => {
-      await this.operations.trackSpends();
+      await this.tracker.track();
       await this.vaults.syncDeposits();
       await this.liquidation.tick();
       // A settlement broadcast by the tick is tracked at once.
-      await this.operations.trackSpends();
+      await this.tracker.track();
+      this.background.succeeded('sync');
     };
     const next = this.syncing.then(run, run);
     this.syncing = next.catch(() => undefined);
@@ -378,7 +417,7 @@ export class BitStableNode {
           await this.sync();
           this.lastTip = tip;
         } catch (err) {
-          this.onBackgroundError(err); // retried at the next poll, since lastTip did not move
+          this.failed('sync', err); // retried at the next poll, since lastTip did not move
         }
       }
       if (this.chainTimer) this.chainTimer = setTimeout(poll, pollMs);
@@ -391,7 +430,7 @@ export class BitStableNode {
       this.stopBackups = scheduleBackups(this.db, this.backupDir, {
         intervalMs: this.backupOptions?.intervalMs ?? 3_600_000,
         keep: this.backupOptions?.keep ?? 24,
-        onError: (err) => this.onBackgroundError(err),
+        onError: (err) => this.failed('backup', err),
       });
     }
   }

@@ -3,7 +3,7 @@
  */
 import { networks as bjsNetworks, type Network as BjsNetwork } from 'bitcoinjs-lib';
 import { BitStableError } from '../errors';
-import type { Bps, Cents } from '../money';
+import type { Bps, Cents, Sats } from '../money';
 
 export const NETWORKS = ['regtest', 'signet', 'testnet', 'mainnet'] as const;
 export type NetworkName = (typeof NETWORKS)[number];
@@ -26,6 +26,8 @@ export interface VaultParams {
   auctionStartBps: Bps;
   /** The floor as a share of the starting price, where the auction resets (50 %). */
   auctionFloorBps: Bps;
+  /** The smallest lot a take may leave behind (Maker's chost, for collateral): else it takes all. */
+  auctionMinLotSats: Sats;
 }
 
 export interface NetworkInfo {
@@ -46,6 +48,7 @@ const common = {
   debtFloorCents: 5_000 as Cents,
   auctionStartBps: 11_000 as Bps,
   auctionFloorBps: 5_000 as Bps,
+  auctionMinLotSats: 10_000 as Sats,
 };
 
 const info: Record<NetworkName, NetworkInfo> = {

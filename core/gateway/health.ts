@@ -87,6 +87,16 @@ export async function healthReport(core: ApiCore): Promise<HealthReport> {
           };
   }
 
+  // Background work is loud: every task whose last run failed, and every settlement that is stuck.
+  const failures = core.background.current();
+  parts.background = failures.length
+    ? { status: 'degraded', failures }
+    : { status: 'ok', failures: [] };
+  const settlements = core.liquidation.failingSettlements();
+  parts.settlements = settlements.length
+    ? { status: 'degraded', failing: settlements }
+    : { status: 'ok', failing: [] };
+
   const statuses = Object.values(parts).map((p) => p.status);
   const status: PartStatus =
     parts.node!.status === 'down' || parts.database!.status === 'down'

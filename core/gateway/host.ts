@@ -106,6 +106,7 @@ export async function startHeadless(options: HeadlessOptions): Promise<HeadlessH
     },
     // The Ledger's own instructions (unlock, open the app, check the screen) for the UI.
     onPrompt: (prompt) => promptSink(prompt),
+    logger: log,
   });
   let api: ApiService | null = null;
   try {

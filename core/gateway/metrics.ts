@@ -137,6 +137,24 @@ export function createMetrics(core: ApiCore): GatewayMetrics {
       }
     },
   });
+  new Counter({
+    name: 'bitstable_background_failures_total',
+    help: 'Background work that failed, by task (sync, settlement, backup, health-pass, fee-rate).',
+    labelNames: ['task'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [task, n] of Object.entries(core.background.counts())) this.inc({ task }, n);
+    },
+  });
+  new Gauge({
+    name: 'bitstable_settlements_failing',
+    help: 'Ended auctions whose settlement failed at its last try (each shown with its reason).',
+    registers: [registry],
+    collect() {
+      this.set(core.liquidation.failingSettlements().length);
+    },
+  });
   const latency = new Histogram({
     name: 'bitstable_api_request_duration_seconds',
     help: 'API call latency by method and outcome (ok or the error code).',

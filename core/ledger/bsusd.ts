@@ -98,7 +98,8 @@ export interface InvariantReport extends LedgerTotals {
 
 /**
  * Checks the ledger: every entry balances; every account's balance equals the sum of its postings;
- * every vault's debt equals its ledger account; and holders + surplus = vault debts + deficit.
+ * every vault's debt equals its ledger account; no debt stands on a vault whose coins are gone;
+ * and holders + surplus = vault debts + deficit.
  */
 export function checkInvariant(db: Sqlite): InvariantReport {
   const problems: string[] = [];
@@ -124,6 +125,16 @@ export function checkInvariant(db: Sqlite): InvariantReport {
     .all() as number[];
   if (mismatched.length)
     problems.push(`vaults whose debt differs from the ledger: ${mismatched.join(', ')}`);
+
+  // SPEC §5: no debt may stand on a vault that holds no collateral (a reorg may take a deposit
+  // away for a while; a vault whose coins are gone for good is Closed or Liquidated).
+  const unbacked = db
+    .prepare(
+      "SELECT id FROM vaults WHERE debt_cents > 0 AND collateral_sats = 0 AND incoming_sats = 0 AND state IN ('closed', 'liquidated')",
+    )
+    .pluck()
+    .all() as number[];
+  if (unbacked.length) problems.push(`debt on vaults without collateral: ${unbacked.join(', ')}`);
 
   const sumOf = (kind: string) =>
     db

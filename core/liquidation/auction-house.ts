@@ -6,24 +6,34 @@
  * Crash safety: auction state and takes are SQLite transactions; the settlement is a `spends`
  * row written before signing and again (with the complete transaction) before broadcasting, so a
  * restart rebroadcasts the same transaction and nothing is taken or paid twice.
+ *
+ * Every auction ends (SPEC §8.2–8.3): the lot is the vault's coins that no spend holds, less a
+ * fee reserve sized from the settlement transaction itself (its inputs and every taker's output)
+ * at the node's fee rate; a lot too small to sell is booked as deficit at once; a take may not
+ * leave a remainder of lot or tab under a minimum (it takes all); a settlement drops a dust rest
+ * to the fee. With bad debt, the rest goes to the protocol, not the owner.
  */
 import type { NetworkInfo, VaultParams } from '../config/networks';
 import type { Sqlite } from '../db/database';
 import { faultPoint } from '../fault';
-import { BitStableError } from '../errors';
+import { BitStableError, isBitStableError } from '../errors';
 import type { EventBus } from '../events/bus';
 import { journal } from '../events/journal';
 import { holderAccount, post, vaultAccount } from '../ledger/bsusd';
 import { sats, type Cents, type Sats } from '../money';
 import type { BitcoinNode } from '../node/bitcoin-node';
 import type { PriceFeed } from '../oracle/feed';
-import { dustThreshold, outputScript } from '../psbt/fees';
+import { dustThreshold, feeFor, outputScript, vsize } from '../psbt/fees';
+import { MIN_RELAY_SAT_PER_KVB } from '../psbt/build';
 import type { SignContext, Signer } from '../signers/types';
 import type { ProtocolSigner } from '../signers/protocol';
-import { storedPrices, type VaultService } from '../vaults/vault-service';
-import type { SpendExecutor } from '../vaults/operations';
+import type { VaultService } from '../vaults/vault-service';
+import { setVaultDebt, writeOffDebt } from '../vaults/debt';
+import type { SpendService } from '../spends/service';
+import { OPEN_SPEND_SQL } from '../spends/state';
 import { auctionTab, priceAt, quoteTake, scalePrice } from './dutch';
 import { HealthQueries } from './health-pass';
+import { markLiquidationSettled, protocolSurplusAddress } from './settlement-state';
 
 export interface Auction {
   id: number;
@@ -48,9 +58,14 @@ export interface Auction {
   settlementTxid: string | null;
   /** Where the settlement stands; `awaiting-guardian` until the guardian's signed file is imported. */
   settlementState: SettlementState | null;
+  /** Why the settlement could not be made last time, in words (retried at every tick). */
+  settlementError: { code: string; message: string; at: number; count: number } | null;
+  /** Takes wait while a spend of the vault (or an exit the owner signed) holds its coins. */
+  coinsHeld: boolean;
 }
 
-export type SettlementState = 'draft' | 'awaiting-guardian' | 'signed' | 'broadcast' | 'confirmed';
+export type SettlementState =
+  'draft' | 'signing' | 'awaiting-guardian' | 'signed' | 'broadcast' | 'confirmed';
 
 export interface TakeInput {
   auctionId: unknown;
@@ -72,11 +87,11 @@ export interface AuctionHouseDeps {
   bus: EventBus;
   price: PriceFeed;
   vaults: VaultService;
-  spends: SpendExecutor;
+  spends: SpendService;
   signers: { protocol: ProtocolSigner; guardian: Signer };
   clock?: () => number;
   /** Errors of one auction's settlement (retried at the next tick). */
-  onError?: (err: unknown, auctionId: number) => void;
+  onError?: (err: unknown, ids: { auctionId: number; vaultId: number }) => void;
   /** Where the rest goes when a vault has no return address (regtest: the miner wallet). */
   fallbackReturnAddress?: () => Promise<string>;
 }
@@ -98,10 +113,19 @@ interface LiquidationRow {
   deficit_cents: number;
   return_address: string | null;
   settlement_txid: string | null;
+  last_error: string | null;
+  last_error_code: string | null;
+  last_error_at: number | null;
+  error_count: number;
 }
 
-/** Sats kept back from the lot so the settlement's fee and the owner's output are always payable. */
-const SETTLEMENT_RESERVE_SATS = 20_000;
+/**
+ * The settlement may have to pay up to this multiple of the fee rate seen at the last take (the
+ * rate moves between the take and the settlement); the protocol co-signs up to the same multiple.
+ */
+const RESERVE_RATE_MULTIPLE = 2;
+/** The largest standard output script (P2WSH, P2TR): the rest's output is sized as one. */
+const LARGEST_OUTPUT_SCRIPT = new Uint8Array(34);
 
 /** The health pass, the auctions and their settlement for one network. */
 export class AuctionHouse {
@@ -109,11 +133,18 @@ export class AuctionHouse {
   private readonly health: HealthQueries;
   private readonly now: () => number;
   private settling: Promise<void> = Promise.resolve();
+  /** The node's fee rate as last asked (sat/kvB); the sync paths (health pass, takes) size reserves with it. */
+  private feeRate = MIN_RELAY_SAT_PER_KVB;
 
   constructor(private readonly deps: AuctionHouseDeps) {
     this.db = deps.db;
     this.health = new HealthQueries(deps.db);
     this.now = deps.clock ?? Date.now;
+  }
+
+  /** Asks the node for its fee rate now (the reserve of every lot is sized with it). */
+  async refreshFeeRate(): Promise<void> {
+    this.feeRate = Math.max(MIN_RELAY_SAT_PER_KVB, await this.deps.node.feeRateSatPerKvB());
   }
 
   /**
@@ -179,7 +210,7 @@ export class AuctionHouse {
       );
     const maxSats = sats(input.maxSats);
     const maxPrice = sats(input.maxPriceCents) as number as Cents;
-    if (typeof input.btcAddress !== 'string')
+    if (typeof input.btcAddress !== 'string' || input.btcAddress.length > 100)
       throw new BitStableError(
         'INVALID_ADDRESS',
         'Give a Bitcoin address for the collateral you buy.',
@@ -195,20 +226,9 @@ export class AuctionHouse {
           auctionId: row.id,
         });
       }
-      const exiting = this.db
-        .prepare(
-          "SELECT 1 FROM spends WHERE vault_id = ? AND kind = 'emergency-exit' AND state IN ('awaiting-guardian', 'signed', 'broadcast')",
-        )
-        .pluck()
-        .get(row.vault_id);
-      if (exiting !== undefined) {
-        // Its coins are on their way to the owner: a taker would pay for bitcoin never delivered.
-        throw new BitStableError(
-          'INVALID_STATE',
-          `Vault #${row.vault_id}'s collateral is held by an emergency exit; auction #${row.id} cannot be taken now.`,
-          { auctionId: row.id, vaultId: row.vault_id },
-        );
-      }
+      // Takes wait while a spend holds the vault's coins: a taker never pays for bitcoin that
+      // is on its way elsewhere (or may be, if the guardian sends an exit the owner signed).
+      this.requireCoinsFree(row);
       const current = this.rollCycle(row, ts);
       const price = this.priceOf(current, ts);
       if (price > maxPrice) {
@@ -218,20 +238,38 @@ export class AuctionHouse {
           { priceCents: price, maxPriceCents: maxPrice },
         );
       }
-      const quote = quoteTake(
-        price,
-        (current.tab_cents - current.covered_cents) as Cents,
-        (current.lot_sats - current.sold_sats) as Sats,
-        maxSats,
-      );
+      const tabLeft = (current.tab_cents - current.covered_cents) as Cents;
+      const lotLeft = Math.max(0, this.lotOf(current) - current.sold_sats) as Sats;
+      let quote = quoteTake(price, tabLeft, lotLeft, maxSats);
+      const chost = auctionTab(this.deps.params.debtFloorCents, this.deps.params.penaltyBps);
+      const tabAfter = tabLeft - quote.costCents;
+      const lotAfter = lotLeft - quote.sats;
+      const leavesDust =
+        tabAfter > 0 &&
+        lotAfter > 0 &&
+        (tabAfter < chost || lotAfter < this.deps.params.auctionMinLotSats);
+      if (leavesDust) {
+        // Maker's chost: no remainder too small to be worth taking — this take takes all.
+        const all = quoteTake(price, tabLeft, lotLeft, lotLeft);
+        if (all.sats > maxSats) {
+          throw new BitStableError(
+            'TAKE_LEAVES_DUST',
+            `That would leave too little of auction #${current.id} for anyone to take; take all of it (${all.sats} sats for ${all.costCents} cents) instead.`,
+            { auctionId: current.id, allSats: all.sats, allCostCents: all.costCents },
+          );
+        }
+        quote = all;
+      }
       if (quote.sats === 0 || quote.costCents === 0) {
-        throw new BitStableError('INVALID_AMOUNT', 'That buys nothing; ask for more.', {});
+        throw new BitStableError('TAKE_TOO_SMALL', 'That buys nothing; ask for more.', {
+          auctionId: current.id,
+        });
       }
       if (quote.sats < dustThreshold(script)) {
         throw new BitStableError(
-          'INVALID_AMOUNT',
+          'TAKE_TOO_SMALL',
           `${quote.sats} sats is below the dust limit for ${input.btcAddress as string}.`,
-          {},
+          { auctionId: current.id, dustSats: dustThreshold(script) },
         );
       }
       // The payment repays the vault's debt first; what is above the debt is the penalty.
@@ -249,10 +287,13 @@ export class AuctionHouse {
         .run(current.id, taker, input.btcAddress, quote.sats, quote.costCents, price, ts);
       const covered = current.covered_cents + quote.costCents;
       const sold = current.sold_sats + quote.sats;
+      const lot = current.sold_sats + lotLeft;
       this.db
-        .prepare('UPDATE liquidations SET covered_cents = ?, sold_sats = ? WHERE id = ?')
-        .run(covered, sold, current.id);
-      this.setDebt(vault.id, vault.debtCents - toDebt, ts);
+        .prepare(
+          'UPDATE liquidations SET covered_cents = ?, sold_sats = ?, lot_sats = ? WHERE id = ?',
+        )
+        .run(covered, sold, lot, current.id);
+      setVaultDebt(this.db, vault.id, (vault.debtCents - toDebt) as Cents, this.deps.params, ts);
       journal(
         this.db,
         'auction.take',
@@ -260,7 +301,7 @@ export class AuctionHouse {
         { auctionId: current.id, sats: quote.sats, costCents: quote.costCents, priceCents: price },
         ts,
       );
-      if (covered >= current.tab_cents || sold >= current.lot_sats) this.endAuction(current.id, ts);
+      if (covered >= current.tab_cents || sold >= lot) this.endAuction(current.id, ts);
       return { ...quote, priceCents: price, auctionId: current.id };
     })();
     faultPoint('auction.taken'); // paid and recorded; the settlement is made after a restart
@@ -282,24 +323,30 @@ export class AuctionHouse {
    */
   tick(): Promise<void> {
     const run = async () => {
+      await this.refreshFeeRate().catch(() => undefined); // keep the last rate if the node is busy
       const ts = this.now();
       const price = this.deps.price.current();
       for (const row of this.db
         .prepare("SELECT * FROM liquidations WHERE state = 'running'")
         .all() as LiquidationRow[]) {
-        if (ts - row.cycle_started_at >= row.duration_ms && price.status === 'ok') {
-          this.db.transaction(() => this.rollCycle(row, ts))();
-        }
+        this.db.transaction(() => {
+          const current =
+            ts - row.cycle_started_at >= row.duration_ms && price.status === 'ok'
+              ? this.rollCycle(row, ts)
+              : row;
+          this.endIfNothingToSell(current, ts);
+        })();
       }
       for (const row of this.db
         .prepare("SELECT * FROM liquidations WHERE state = 'settling'")
         .all() as LiquidationRow[]) {
         // One auction's trouble (a guardian who signs by file, a node hiccup) must not stop the
-        // others; it is retried at the next tick.
+        // others; it is recorded on the auction, reported, and retried at the next tick.
         try {
           await this.settle(row);
         } catch (err) {
-          this.deps.onError?.(err, row.id);
+          this.recordError(row, err);
+          this.deps.onError?.(err, { auctionId: row.id, vaultId: row.vault_id });
         }
       }
     };
@@ -308,37 +355,17 @@ export class AuctionHouse {
     return next;
   }
 
-  /** Marks auctions settled whose settlement confirmed; the vault becomes Liquidated. */
-  onSpendConfirmed(spendId: number): void {
-    const row = this.db
-      .prepare(
-        "SELECT * FROM liquidations WHERE state = 'settling' AND id = (SELECT json_extract(plan, '$.auctionId') FROM spends WHERE id = ?)",
-      )
-      .get(spendId) as LiquidationRow | undefined;
-    if (!row) return;
-    const ts = this.now();
-    this.db.transaction(() => {
-      this.db.prepare("UPDATE liquidations SET state = 'settled' WHERE id = ?").run(row.id);
-      this.db
-        .prepare("UPDATE vaults SET state = 'liquidated', updated_at = ? WHERE id = ?")
-        .run(ts, row.vault_id);
-      journal(this.db, 'vault.liquidated', row.vault_id, { auctionId: row.id }, ts);
-    })();
-    this.deps.bus.emit('auction.changed', { auctionId: row.id, state: 'settled' });
-    this.emitVault(row.vault_id);
-  }
-
   private async settle(row: LiquidationRow): Promise<void> {
     // Wait while any spend of this vault is in flight (a withdrawal broadcast before the auction,
     // or this settlement itself, perhaps waiting for the guardian's signed file): its coins are
     // not ours to plan with until it settles.
     const open = this.db
       .prepare(
-        "SELECT id FROM spends WHERE vault_id = ? AND (state IN ('draft', 'awaiting-guardian', 'signed', 'broadcast') OR (kind = 'settlement' AND state = 'confirmed'))",
+        `SELECT id FROM spends WHERE vault_id = ? AND (state IN ${OPEN_SPEND_SQL} OR (kind = 'settlement' AND state = 'confirmed'))`,
       )
       .pluck()
       .get(row.vault_id);
-    if (open !== undefined) return; // in flight: trackSpends moves it on
+    if (open !== undefined) return; // in flight: the tracker moves it on
     const takes = this.db
       .prepare(
         'SELECT btc_address, SUM(sats) AS sats FROM auction_takes WHERE liquidation_id = ? GROUP BY btc_address ORDER BY MIN(id)',
@@ -346,34 +373,185 @@ export class AuctionHouse {
       .all(row.id) as { btc_address: string; sats: number }[];
     const payouts = takes.map((t) => ({ address: t.btc_address, amountSats: t.sats as Sats }));
     const vault = this.deps.vaults.getVault(row.vault_id);
-    let returnAddress = row.return_address ?? vault.returnAddress;
-    if (!returnAddress && this.deps.fallbackReturnAddress) {
-      returnAddress = await this.deps.fallbackReturnAddress();
-      // Stored before use, so a retried settlement pays the same address.
-      this.db
-        .prepare('UPDATE liquidations SET return_address = ? WHERE id = ?')
-        .run(returnAddress, row.id);
+    const keys = this.deps.vaults.keySet(vault.keySetId);
+    let restAddress: string | null;
+    if (row.deficit_cents > 0) {
+      // Bad debt: nothing goes back to the owner while the deficit stands.
+      restAddress = protocolSurplusAddress(keys.protocol, this.deps.network);
+    } else {
+      restAddress = row.return_address ?? vault.returnAddress;
+      if (!restAddress && this.deps.fallbackReturnAddress) {
+        restAddress = await this.deps.fallbackReturnAddress();
+        // Stored before use, so a retried settlement pays the same address.
+        this.db
+          .prepare('UPDATE liquidations SET return_address = ? WHERE id = ?')
+          .run(restAddress, row.id);
+      }
     }
-    if (!returnAddress) {
+    if (!restAddress) {
       throw new BitStableError(
-        'INVALID_STATE',
-        `Vault #${vault.id} has no return address for the rest of its collateral.`,
-        { vaultId: vault.id },
+        'RETURN_ADDRESS_MISSING',
+        `Vault #${vault.id} has no return address for the rest of its collateral; set one to settle auction #${row.id}.`,
+        { vaultId: vault.id, auctionId: row.id },
       );
     }
-    const keys = this.deps.vaults.keySet(vault.keySetId);
     const context: SignContext = {
       keys: { owner: keys.owner, protocol: keys.protocol, guardian: keys.guardian },
       purpose: `Settlement of the auction of vault #${vault.id}`,
     };
-    await this.deps.spends.settle(vault, row.id, payouts, returnAddress, context);
+    try {
+      await this.deps.spends.settle(vault, row.id, payouts, restAddress, context);
+    } catch (err) {
+      if (!(payouts.length === 0 && isBitStableError(err, 'SETTLEMENT_UNBUILDABLE'))) throw err;
+      // Nothing was sold and what the vault holds cannot even pay a fee: there is nothing to
+      // settle. The auction is over (its debt booked when it ended); the dust stays put.
+      this.db.transaction(() => {
+        const ts = this.now();
+        markLiquidationSettled(this.db, vault.id, ts);
+        journal(this.db, 'auction.nothing-to-settle', vault.id, { auctionId: row.id }, ts);
+      })();
+      this.deps.bus.emit('auction.changed', { auctionId: row.id, state: 'settled' });
+      this.emitVault(vault.id);
+      return;
+    }
+    if (row.error_count > 0) {
+      this.db
+        .prepare(
+          'UPDATE liquidations SET last_error = NULL, last_error_code = NULL, last_error_at = NULL WHERE id = ?',
+        )
+        .run(row.id);
+    }
+  }
+
+  /** Keeps a settlement failure on the auction, in words, for the UI and /health. */
+  private recordError(row: LiquidationRow, err: unknown): void {
+    const e = isBitStableError(err)
+      ? { code: err.code, message: err.message }
+      : { code: 'INTERNAL', message: (err as Error)?.message ?? String(err) };
+    this.db
+      .prepare(
+        'UPDATE liquidations SET last_error = ?, last_error_code = ?, last_error_at = ?, error_count = error_count + 1 WHERE id = ?',
+      )
+      .run(e.message, e.code, this.now(), row.id);
+    this.deps.bus.emit('auction.changed', { auctionId: row.id, state: row.state });
+  }
+
+  /** Auctions whose settlement failed at least once and has not been made since. */
+  failingSettlements(): {
+    auctionId: number;
+    vaultId: number;
+    code: string;
+    message: string;
+    count: number;
+  }[] {
+    return (
+      this.db
+        .prepare(
+          "SELECT id, vault_id, last_error_code, last_error, error_count FROM liquidations WHERE state = 'settling' AND last_error IS NOT NULL",
+        )
+        .all() as {
+        id: number;
+        vault_id: number;
+        last_error_code: string;
+        last_error: string;
+        error_count: number;
+      }[]
+    ).map((r) => ({
+      auctionId: r.id,
+      vaultId: r.vault_id,
+      code: r.last_error_code,
+      message: r.last_error,
+      count: r.error_count,
+    }));
+  }
+
+  /**
+   * The vault's coins that no spend holds (the confirmed ones and the change of its own spends),
+   * and the lot they make: less a reserve for the settlement's fee, sized from that transaction —
+   * every coin as an input; every taker's output so far, one for the next taker and one for the
+   * rest — at RESERVE_RATE_MULTIPLE times the node's fee rate. So the lot shown is what the next
+   * take can buy, and every take keeps the settlement payable.
+   */
+  private lotOf(row: LiquidationRow): Sats {
+    const held = this.deps.spends.store.heldOutpoints(row.vault_id);
+    const coins = (
+      this.db
+        .prepare(
+          'SELECT txid, vout, amount_sats, confirmations FROM vault_utxos WHERE vault_id = ?',
+        )
+        .all(row.vault_id) as {
+        txid: string;
+        vout: number;
+        amount_sats: number;
+        confirmations: number;
+      }[]
+    ).filter(
+      (c) =>
+        !held.has(`${c.txid}:${c.vout}`) &&
+        (c.confirmations >= this.deps.params.confirmations ||
+          this.deps.spends.store.isOwnTransaction(c.txid)),
+    );
+    const free = coins.reduce((s, c) => s + c.amount_sats, 0);
+    const addresses = new Set(
+      this.db
+        .prepare('SELECT DISTINCT btc_address FROM auction_takes WHERE liquidation_id = ?')
+        .pluck()
+        .all(row.id) as string[],
+    );
+    const scripts = [...addresses].map((a) => outputScript(a, this.deps.network));
+    const reserve = feeFor(
+      vsize(Math.max(1, coins.length), [...scripts, LARGEST_OUTPUT_SCRIPT, LARGEST_OUTPUT_SCRIPT]),
+      this.feeRate * RESERVE_RATE_MULTIPLE,
+    );
+    return Math.max(0, free - reserve) as Sats;
+  }
+
+  /** SPEND_IN_FLIGHT (or the code of what holds them) while the vault's coins are held. */
+  private requireCoinsFree(row: LiquidationRow): void {
+    const open = this.deps.spends.store.openFor(row.vault_id);
+    if (open && open.kind !== 'settlement') {
+      throw new BitStableError(
+        'SPEND_IN_FLIGHT',
+        `Vault #${row.vault_id}'s coins are held by a transaction (#${open.id}, ${open.kind}) until it confirms or is dropped; auction #${row.id} can be taken after that.`,
+        { auctionId: row.id, vaultId: row.vault_id, spendId: open.id },
+      );
+    }
+    const exit = this.deps.spends.store.liveSignedExits(row.vault_id)[0];
+    if (exit) {
+      throw new BitStableError(
+        'EXIT_SIGNED',
+        `Vault #${row.vault_id}'s coins may still leave by an emergency exit the owner signed (#${exit.id}); auction #${row.id} waits until they are spent one way or the other.`,
+        { auctionId: row.id, vaultId: row.vault_id, spendId: exit.id },
+      );
+    }
+  }
+
+  /**
+   * Ends at once an auction whose coins are free yet too few to sell anything (no take could pay
+   * out more than dust): its debt is booked as deficit, so it never hangs.
+   */
+  private endIfNothingToSell(row: LiquidationRow, ts: number): void {
+    if (this.deps.spends.store.heldOutpoints(row.vault_id).size > 0) return;
+    const left = this.lotOf(row) - row.sold_sats;
+    if (left >= dustThreshold(LARGEST_OUTPUT_SCRIPT)) {
+      if (row.sold_sats === 0 && row.lot_sats !== left) {
+        this.db.prepare('UPDATE liquidations SET lot_sats = ? WHERE id = ?').run(left, row.id);
+      }
+      return;
+    }
+    this.db
+      .prepare('UPDATE liquidations SET lot_sats = ? WHERE id = ?')
+      .run(row.sold_sats + Math.max(0, left), row.id);
+    this.endAuction(row.id, ts);
   }
 
   private startAuction(vaultId: number, price: Cents, ts: number): void {
     const vault = this.deps.vaults.getVault(vaultId);
     const p = this.deps.params;
     const top = scalePrice(price, p.auctionStartBps);
-    const lot = Math.max(0, vault.collateralSats - SETTLEMENT_RESERVE_SATS);
+    // A review nobody signed yet gives way: the collateral is the auction's now.
+    const draft = this.deps.spends.store.openFor(vaultId);
+    if (draft?.state === 'draft') this.deps.spends.store.move(draft, 'supersede');
     this.db
       .prepare(
         `INSERT INTO liquidations (vault_id, started_at, price_cents, debt_cents, tab_cents, lot_sats, state, top_price_cents,
@@ -386,7 +564,7 @@ export class AuctionHouse {
         price,
         vault.debtCents,
         auctionTab(vault.debtCents, p.penaltyBps),
-        lot,
+        0,
         top,
         scalePrice(top, p.auctionFloorBps),
         ts,
@@ -396,19 +574,6 @@ export class AuctionHouse {
     this.db
       .prepare("UPDATE vaults SET state = 'liquidating', updated_at = ? WHERE id = ?")
       .run(ts, vaultId);
-    // The protocol is alive and liquidating: an emergency exit still waiting for the guardian is
-    // given up (watched as cancelled, should the guardian send it anyway).
-    for (const spendId of this.db
-      .prepare(
-        "SELECT id FROM spends WHERE vault_id = ? AND kind = 'emergency-exit' AND state = 'awaiting-guardian'",
-      )
-      .pluck()
-      .all(vaultId) as number[]) {
-      this.db
-        .prepare("UPDATE spends SET state = 'cancelled', updated_at = ? WHERE id = ?")
-        .run(ts, spendId);
-      journal(this.db, 'spend.cancelled', vaultId, { spendId, txid: null, by: 'liquidation' }, ts);
-    }
     journal(
       this.db,
       'vault.liquidating',
@@ -416,6 +581,10 @@ export class AuctionHouse {
       { priceCents: price, debtCents: vault.debtCents },
       ts,
     );
+    const row = this.db
+      .prepare("SELECT * FROM liquidations WHERE vault_id = ? AND state = 'running'")
+      .get(vaultId) as LiquidationRow;
+    this.endIfNothingToSell(row, ts);
   }
 
   /** Restarts the price fall from a new top if the cycle reached its floor; returns the row as stored. */
@@ -443,39 +612,13 @@ export class AuctionHouse {
   /** Ends an auction: an uncovered tab's remaining debt becomes bad debt (deficit). */
   private endAuction(id: number, ts: number): void {
     const row = this.row(id);
-    const vault = this.deps.vaults.getVault(row.vault_id);
-    let deficit = 0;
-    if (vault.debtCents > 0) {
-      deficit = vault.debtCents;
-      post(
-        this.db,
-        'bad_debt',
-        vault.id,
-        [
-          [vaultAccount(vault.id), deficit],
-          ['deficit', -deficit],
-        ],
-        `auction ${id}`,
-        ts,
-      );
-      this.setDebt(vault.id, 0, ts);
-    }
+    const deficit = writeOffDebt(this.db, row.vault_id, this.deps.params, ts, `auction ${id}`);
     this.db
       .prepare(
         "UPDATE liquidations SET state = 'settling', ended_at = ?, deficit_cents = ? WHERE id = ?",
       )
       .run(ts, deficit, id);
-    journal(this.db, 'auction.ended', vault.id, { auctionId: id, deficitCents: deficit }, ts);
-  }
-
-  private setDebt(vaultId: number, debt: number, ts: number): void {
-    const vault = this.deps.vaults.getVault(vaultId);
-    const prices = storedPrices(vault.collateralSats, debt as Cents, this.deps.params);
-    this.db
-      .prepare(
-        'UPDATE vaults SET debt_cents = ?, liquidation_price_cents = ?, warning_price_cents = ?, updated_at = ? WHERE id = ?',
-      )
-      .run(debt, prices.liquidation, prices.warning, ts, vaultId);
+    journal(this.db, 'auction.ended', row.vault_id, { auctionId: id, deficitCents: deficit }, ts);
   }
 
   private priceOf(row: LiquidationRow, ts: number): Cents {
@@ -515,7 +658,7 @@ export class AuctionHouse {
     const running = r.state === 'running';
     const settlement = this.db
       .prepare(
-        "SELECT txid, state FROM spends WHERE vault_id = ? AND kind = 'settlement' AND state <> 'abandoned' ORDER BY id DESC LIMIT 1",
+        "SELECT txid, state FROM spends WHERE vault_id = ? AND kind = 'settlement' AND state NOT IN ('abandoned', 'expired', 'cancelled') ORDER BY id DESC LIMIT 1",
       )
       .get(r.vault_id) as { txid: string | null; state: SettlementState } | undefined;
     return {
@@ -536,6 +679,16 @@ export class AuctionHouse {
       deficitCents: r.deficit_cents as Cents,
       settlementTxid: settlement?.txid ?? null,
       settlementState: settlement?.state ?? null,
+      settlementError:
+        r.state === 'settling' && r.last_error !== null
+          ? {
+              code: r.last_error_code ?? 'INTERNAL',
+              message: r.last_error,
+              at: r.last_error_at ?? 0,
+              count: r.error_count,
+            }
+          : null,
+      coinsHeld: running && this.deps.spends.store.heldOutpoints(r.vault_id).size > 0,
     };
   }
 

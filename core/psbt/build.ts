@@ -26,7 +26,7 @@ export interface Payment {
 
 /** What a spend does, fixed before anything is signed; the protocol signer checks PSBTs against it. */
 export interface SpendPlan {
-  kind: 'withdraw' | 'close' | 'emergency-exit' | 'settlement';
+  kind: 'withdraw' | 'close' | 'emergency-exit' | 'settlement' | 'sweep';
   vaultId: number;
   inputs: { txid: string; vout: number; amountSats: Sats }[];
   /** Outputs in order; the last one is the remainder (change to the vault, or the owner's rest). */
@@ -35,7 +35,16 @@ export interface SpendPlan {
   feeRateSatPerKvB: number;
   /** For settlements: the auction being settled. */
   auctionId?: number;
+  /** The vault's debt when the spend was reviewed: signing refuses if it changed since. */
+  debtCents?: number;
 }
+
+/** Every spend's version, locktime and input sequence (opt-in RBF, so a stuck spend can be bumped). */
+export const TX_VERSION = 2;
+export const TX_LOCKTIME = 0;
+export const TX_SEQUENCE = 0xfffffffd;
+/** Bitcoin Core's default minimum relay fee rate. */
+export const MIN_RELAY_SAT_PER_KVB = 1_000;
 
 /** What the builder needs to know about the vault. */
 export interface SpendSource {
@@ -101,10 +110,68 @@ export function planSpend(
   };
 }
 
+/**
+ * Plans an auction settlement (SPEC §8.3): every taker's payout, then the rest to `restAddress`
+ * less the fee. The fee is sized from this very transaction at the node's fee rate. A rest that
+ * would be dust is dropped to the fee rather than blocking the settlement; when the coins cannot
+ * pay the target rate, the settlement goes out at what is left, down to the minimum relay rate.
+ * SETTLEMENT_UNBUILDABLE when not even that can be paid, or there is nothing to pay anyone.
+ */
+export function planSettlement(
+  source: SpendSource,
+  payouts: Payment[],
+  restAddress: string,
+): SpendPlan {
+  const n = source.coins.length;
+  const total = source.coins.reduce((s, c) => s + c.amountSats, 0);
+  const paid = payouts.reduce((s, p) => s + p.amountSats, 0);
+  const payoutScripts = payouts.map((p) => outputScript(p.address, source.net));
+  const restScript = outputScript(restAddress, source.net);
+  const unbuildable = (why: string) =>
+    new BitStableError('SETTLEMENT_UNBUILDABLE', why, {
+      vaultId: source.vaultId,
+      totalSats: total,
+      paidSats: paid,
+      coins: n,
+    });
+  if (n === 0) throw unbuildable('The vault has no confirmed coins to settle with.');
+  const base = {
+    kind: 'settlement' as const,
+    vaultId: source.vaultId,
+    inputs: source.coins.map((c) => ({ txid: c.txid, vout: c.vout, amountSats: c.amountSats })),
+  };
+  const withRest = vsize(n, [...payoutScripts, restScript]);
+  const restFee = feeFor(withRest, source.feeRateSatPerKvB);
+  const rest = total - paid - restFee;
+  if (rest >= dustThreshold(restScript)) {
+    return {
+      ...base,
+      outputs: [...payouts, { address: restAddress, amountSats: rest as Sats }],
+      feeSats: restFee,
+      feeRateSatPerKvB: source.feeRateSatPerKvB,
+    };
+  }
+  if (payouts.length === 0) throw unbuildable('Nothing is left to pay once the fee is paid.');
+  const size = vsize(n, payoutScripts);
+  const fee = total - paid;
+  if (fee < feeFor(size, MIN_RELAY_SAT_PER_KVB)) {
+    throw unbuildable(
+      `The vault's ${total} sats cannot pay the takers' ${paid} sats and the minimum fee of ${feeFor(size, MIN_RELAY_SAT_PER_KVB)} sats.`,
+    );
+  }
+  return {
+    ...base,
+    outputs: payouts,
+    feeSats: fee as Sats,
+    feeRateSatPerKvB: Math.floor((fee * 1000) / size),
+  };
+}
+
 /** Builds the unsigned PSBT of a plan, with everything a standard signer needs on each input. */
 export function buildPsbt(plan: SpendPlan, source: SpendSource): Psbt {
   const psbt = new Psbt({ network: source.net.bitcoinjs });
-  psbt.setVersion(2);
+  psbt.setVersion(TX_VERSION);
+  psbt.setLocktime(TX_LOCKTIME);
   const bip32Derivation = source.script.derivations.map((d) => ({
     masterFingerprint: hexToBytes(d.fingerprint),
     path: d.path,
@@ -143,7 +210,7 @@ export function buildPsbt(plan: SpendPlan, source: SpendSource): Psbt {
     psbt.addInput({
       hash: coin.txid,
       index: coin.vout,
-      sequence: 0xfffffffd, // opt-in RBF, so a stuck spend can be fee-bumped
+      sequence: TX_SEQUENCE,
       nonWitnessUtxo: hexToBytes(coin.prevTxHex),
       witnessUtxo: { script: source.script.outputScript, value: prevOut.value },
       witnessScript: source.script.witnessScript,

@@ -6,7 +6,7 @@
 import { Psbt } from 'bitcoinjs-lib';
 import type { NetworkInfo } from '../config/networks';
 import { BitStableError } from '../errors';
-import type { SpendPlan } from './build';
+import { TX_LOCKTIME, TX_SEQUENCE, TX_VERSION, type SpendPlan } from './build';
 import { outputScript } from './fees';
 
 const refuse = (why: string, data: Record<string, unknown> = {}) =>
@@ -27,7 +27,15 @@ export function checkPsbtMatchesPlan(
   } catch {
     throw new BitStableError('PSBT_INVALID', 'That is not a valid PSBT.', {});
   }
+  if (psbt.version !== TX_VERSION || psbt.locktime !== TX_LOCKTIME) {
+    throw refuse(
+      `its version ${psbt.version} or locktime ${psbt.locktime} is not what BitStable builds.`,
+    );
+  }
   const ins = psbt.txInputs;
+  if (ins.some((i) => i.sequence !== TX_SEQUENCE)) {
+    throw refuse('an input has a sequence number BitStable does not build.');
+  }
   if (ins.length !== plan.inputs.length) {
     throw refuse(`it spends ${ins.length} coins where ${plan.inputs.length} were planned.`);
   }
@@ -62,6 +70,34 @@ export function checkPsbtMatchesPlan(
         { output: i },
       );
     }
+  }
+  return psbt;
+}
+
+/** The unsigned transaction of a PSBT, serialized: equal bytes mean the very same transaction. */
+export function unsignedTxBytes(psbt: Psbt): Buffer {
+  return Buffer.from(psbt.data.globalMap.unsignedTx.toBuffer());
+}
+
+/**
+ * SIGNER_REFUSED unless `psbtBase64` is the stored draft's transaction, byte for byte: version,
+ * locktime, every input and sequence, every output. What was reviewed is what is signed.
+ */
+export function checkSameTransaction(
+  psbtBase64: string,
+  draftBase64: string,
+  net: NetworkInfo,
+): Psbt {
+  let psbt: Psbt;
+  let draft: Psbt;
+  try {
+    psbt = Psbt.fromBase64(psbtBase64, { network: net.bitcoinjs });
+    draft = Psbt.fromBase64(draftBase64, { network: net.bitcoinjs });
+  } catch {
+    throw new BitStableError('PSBT_INVALID', 'That is not a valid PSBT.', {});
+  }
+  if (!unsignedTxBytes(psbt).equals(unsignedTxBytes(draft))) {
+    throw refuse('it is not the transaction that was reviewed and stored.');
   }
   return psbt;
 }

@@ -4,6 +4,8 @@
  * caller read from the database — never against what the PSBT claims about itself.
  */
 import type { NetworkInfo, VaultParams } from '../config/networks';
+import { feeFor, outputScript, vsize } from '../psbt/fees';
+import type { VaultState } from '../vaults/state';
 import { BitStableError } from '../errors';
 import type { Cents, Sats } from '../money';
 import type { SpendPlan } from '../psbt/build';
@@ -11,8 +13,10 @@ import { checkPsbtMatchesPlan } from '../psbt/verify';
 import { collateralRatioBps } from '../vaults/health';
 import type { SignContext, Signer } from './types';
 
-/** What the database says about the vault being spent from. */
+/** What the database and the node say about the vault being spent from, read at signing time. */
 export interface SpendFacts {
+  /** The vault's state now. */
+  vaultState: VaultState;
   vaultAddress: string;
   vaultOutputScript: Uint8Array;
   /** The vault's spendable coins now. */
@@ -21,18 +25,32 @@ export interface SpendFacts {
   /** A fresh oracle price; null when the oracle is not ok. */
   freshPriceCents: Cents | null;
   params: VaultParams;
-  /** For settlements: the payouts the auction decided, in order, before the owner's rest. */
+  /** The node's own fee-rate estimate now (sat/kvB): the fee cap is measured against it. */
+  nodeFeeRateSatPerKvB: number;
+  network: NetworkInfo;
+  /** For settlements: the payouts the auction decided, in order, before the rest. */
   settlementPayouts?: { address: string; amountSats: Sats }[];
-  ownerReturnAddress?: string;
+  /** For settlements: where the rest may go (the owner, or the protocol's surplus address). */
+  settlementRestAddress?: string;
 }
 
-/** Highest fee rate the protocol key signs for (sat/kvB): 1,000 sat/vB guards against fee theft. */
-const MAX_FEE_RATE_SAT_PER_KVB = 1_000_000;
+/** The most fee the protocol key ever signs for, whatever the rate: 0.01 BTC. */
+export const MAX_FEE_SATS = 1_000_000;
+/** The highest fee rate signed, against the node's own estimate at signing time. */
+const MAX_FEE_RATE_MULTIPLE = 2;
+/** A dust rest dropped to the fee (settlements) may add up to this on top of the rate's fee. */
+const DROPPED_DUST_ALLOWANCE_SATS = 546;
 
 const refuse = (why: string, data: Record<string, unknown> = {}) =>
   new BitStableError('SIGNER_REFUSED', `The protocol key will not sign: ${why}`, data);
 
-/** Checks that `plan` is a spend the protocol may co-sign, given the facts. Pure. */
+const OPEN_STATES: readonly VaultState[] = ['active', 'warning'];
+
+/**
+ * Checks that `plan` is a spend the protocol may co-sign, given the facts now. Pure. The caller
+ * reads the facts inside the transaction that records the signature, so nothing can change
+ * between this check and the signature taking effect.
+ */
 export function checkPlanPolicy(plan: SpendPlan, facts: SpendFacts): void {
   const key = (c: { txid: string; vout: number }) => `${c.txid}:${c.vout}`;
   const coins = new Map(facts.coins.map((c) => [key(c), c]));
@@ -44,12 +62,19 @@ export function checkPlanPolicy(plan: SpendPlan, facts: SpendFacts): void {
   const inSum = plan.inputs.reduce((s, i) => s + i.amountSats, 0);
   const outSum = plan.outputs.reduce((s, o) => s + o.amountSats, 0);
   if (inSum - outSum !== plan.feeSats || plan.feeSats < 0) throw refuse('the fee does not add up.');
-  if (plan.feeRateSatPerKvB > MAX_FEE_RATE_SAT_PER_KVB)
-    throw refuse('the fee rate is far above any sane rate.');
+  checkFee(plan, facts);
   const rest = plan.outputs[plan.outputs.length - 1]!;
+  const allCoins = () => {
+    if (plan.inputs.length !== facts.coins.length) {
+      throw refuse(
+        `it spends ${plan.inputs.length} of the vault's ${facts.coins.length} coins, not all.`,
+      );
+    }
+  };
 
   switch (plan.kind) {
     case 'withdraw': {
+      requireState(facts, OPEN_STATES);
       if (plan.outputs.length !== 2 || rest.address !== facts.vaultAddress) {
         throw refuse('a withdrawal pays one destination and returns the change to the vault.');
       }
@@ -65,33 +90,61 @@ export function checkPlanPolicy(plan: SpendPlan, facts: SpendFacts): void {
       }
       return;
     }
-    case 'close': {
+    case 'close':
+    case 'sweep': {
+      requireState(facts, plan.kind === 'close' ? OPEN_STATES : ['closed', 'liquidated']);
       if (facts.debtCents !== 0) throw refuse('the vault still has debt; repay it first.');
-      if (plan.outputs.length !== 1 || plan.inputs.length !== facts.coins.length) {
-        throw refuse('closing pays every coin of the vault to one destination.');
-      }
+      if (plan.outputs.length !== 1)
+        throw refuse('this pays every coin of the vault to one destination.');
+      allCoins();
       return;
     }
     case 'settlement': {
+      requireState(facts, ['liquidating']);
       const payouts = facts.settlementPayouts ?? [];
-      const expected = [...payouts.map((p) => ({ ...p })), { address: facts.ownerReturnAddress }];
-      if (plan.outputs.length !== expected.length)
-        throw refuse('the settlement does not pay exactly the auction takers and the owner.');
+      const withRest = plan.outputs.length === payouts.length + 1;
+      if (!withRest && plan.outputs.length !== payouts.length)
+        throw refuse('the settlement does not pay exactly the auction takers and the rest.');
       for (const [i, p] of payouts.entries()) {
         const o = plan.outputs[i]!;
         if (o.address !== p.address || o.amountSats !== p.amountSats)
           throw refuse(`settlement output ${i} is not the taker's payout.`);
       }
-      if (rest.address !== facts.ownerReturnAddress)
-        throw refuse("the rest does not go to the owner's return address.");
-      if (plan.inputs.length !== facts.coins.length)
-        throw refuse('a settlement spends every coin of the vault.');
+      if (withRest && rest.address !== facts.settlementRestAddress)
+        throw refuse('the rest does not go where the auction says it must.');
+      allCoins();
       return;
     }
     case 'emergency-exit':
       throw refuse(
         'an emergency exit is signed by the owner and the guardian, never by the protocol.',
       );
+  }
+}
+
+function requireState(facts: SpendFacts, allowed: readonly VaultState[]): void {
+  if (!allowed.includes(facts.vaultState)) {
+    throw refuse(`the vault is ${facts.vaultState} now.`, { state: facts.vaultState });
+  }
+}
+
+/** The fee: at most MAX_FEE_SATS, and at most twice the node's own rate estimate for this size. */
+function checkFee(plan: SpendPlan, facts: SpendFacts): void {
+  if (plan.feeSats > MAX_FEE_SATS) {
+    throw refuse(`its fee of ${plan.feeSats} sats is above the cap of ${MAX_FEE_SATS}.`, {
+      feeSats: plan.feeSats,
+    });
+  }
+  const scripts = plan.outputs.map((o) => outputScript(o.address, facts.network));
+  const size = vsize(plan.inputs.length, scripts);
+  const cap =
+    feeFor(size, facts.nodeFeeRateSatPerKvB * MAX_FEE_RATE_MULTIPLE) +
+    (plan.kind === 'settlement' ? DROPPED_DUST_ALLOWANCE_SATS : 0);
+  if (plan.feeSats > cap) {
+    throw refuse(
+      `its fee of ${plan.feeSats} sats is more than twice what the node estimates for it (${feeFor(size, facts.nodeFeeRateSatPerKvB)} sats).`,
+      { feeSats: plan.feeSats, capSats: cap },
+    );
   }
 }
 

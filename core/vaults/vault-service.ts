@@ -14,7 +14,7 @@ import { keyExpression, parseKey, type ParsedKey } from '../bitcoin/keys';
 import { vaultDescriptor, vaultScript, type VaultKeys } from '../bitcoin/descriptor';
 import type { BitcoinNode, WatchedUtxo } from '../node/bitcoin-node';
 import { outputScript } from '../psbt/fees';
-import { thresholdPrice } from './health';
+import { storedPrices } from './debt';
 import { nextStateOutsideHealthPass } from './state';
 import { getKeySet, getVault, listVaults, type Vault } from './vault-store';
 
@@ -44,13 +44,7 @@ export interface SyncResult {
   utxos: number;
 }
 
-/** Derives the threshold prices stored with a vault, so health passes are index range queries. */
-export function storedPrices(collateral: Sats, debt: Cents, params: VaultParams) {
-  return {
-    liquidation: thresholdPrice(collateral, debt, params.liquidationRatioBps),
-    warning: thresholdPrice(collateral, debt, params.warningRatioBps),
-  };
-}
+export { storedPrices } from './debt';
 
 /** Vault creation and deposit tracking for one network. */
 export class VaultService {

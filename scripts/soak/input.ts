@@ -114,8 +114,14 @@ export async function run(options: InputSoakOptions = {}): Promise<SoakResult> {
     // Something to aim at: a funded vault with debt, a pending one, and a live auction.
     app.simulated!.setPrice(4_500_000 as Cents);
     await app.oracle.runRound();
-    const funded = await app.vaults.createVault({ keySetId: app.keySetId });
-    const pending = await app.vaults.createVault({ keySetId: app.keySetId });
+    const funded = await app.vaults.createVault({
+      keySetId: app.keySetId,
+      returnAddress: 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080',
+    });
+    const pending = await app.vaults.createVault({
+      keySetId: app.keySetId,
+      returnAddress: 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080',
+    });
     await app.regtest!.miner.send(funded.address, 10_000_000 as Sats);
     await app.regtest!.miner.mine(1);
     await app.sync();

@@ -36,6 +36,7 @@ import type { PriceSource, SourceQuote } from '../../core/oracle/sources/types';
 import { OracleStore } from '../../core/oracle/store';
 import { ProtocolSigner } from '../../core/signers/protocol';
 import { SoftwareSigner } from '../../core/signers/software';
+import { SpendService } from '../../core/spends/service';
 import { VaultOperations } from '../../core/vaults/operations';
 import { VaultService } from '../../core/vaults/vault-service';
 import { FakeNoChainNode } from './lib/fake-no-chain-node';
@@ -109,7 +110,11 @@ async function buildTemplate(path: string, signers: Awaited<ReturnType<typeof ma
     const vaults = new VaultService({ db, node, network: net, params, bus: new EventBus() });
     const keySetId = vaults.registerKeySet(signers.keys);
     for (let i = 0; i < VAULTS; i++) {
-      const v = await vaults.createVault({ keySetId, label: `oracle-soak-${i}` });
+      const v = await vaults.createVault({
+        keySetId,
+        label: `oracle-soak-${i}`,
+        returnAddress: 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080',
+      });
       node.utxos.push({
         txid: randomBytes(32).toString('hex'),
         vout: 0,
@@ -204,7 +209,7 @@ async function runScenario(
       freshPrice,
       clock: now,
     });
-    const operations = new VaultOperations({
+    const spends = new SpendService({
       db,
       node,
       network: net,
@@ -215,6 +220,16 @@ async function runScenario(
       signers: { owner: signers.owner, protocol: signers.protocol, guardian: signers.guardian },
       clock: now,
     });
+    const operations = new VaultOperations({
+      db,
+      network: net,
+      params,
+      bus,
+      price: oracle,
+      vaults,
+      spends,
+      clock: now,
+    });
     const liquidation = new AuctionHouse({
       db,
       node,
@@ -223,7 +238,7 @@ async function runScenario(
       bus,
       price: oracle,
       vaults,
-      spends: operations,
+      spends,
       signers: { protocol: signers.protocol, guardian: signers.guardian },
       clock: now,
     });

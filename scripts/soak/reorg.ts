@@ -19,7 +19,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BitStableNode } from '../../core/app/bitstable-node';
-import { isBitStableError } from '../../core/errors';
+import { isBitStableError, STATE_REFUSAL_CODES } from '../../core/errors';
 import { InMemoryKeyStore } from '../../core/keys/keystore';
 import type { Sats } from '../../core/money';
 import { btcParam, toSats } from '../../core/node/rpc';
@@ -148,7 +148,7 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
     const inFlight = (vaultId: number) =>
       a.db
         .prepare(
-          "SELECT 1 FROM spends WHERE vault_id = ? AND state IN ('draft', 'awaiting-guardian', 'signed', 'broadcast')",
+          "SELECT 1 FROM spends WHERE vault_id = ? AND state IN ('draft', 'signing', 'awaiting-guardian', 'signed', 'broadcast')",
         )
         .pluck()
         .get(vaultId) !== undefined;
@@ -156,7 +156,7 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
     const expected = (err: unknown) =>
       isBitStableError(err) &&
       [
-        'INVALID_STATE',
+        ...STATE_REFUSAL_CODES,
         'RATIO_TOO_LOW',
         'INSUFFICIENT_FUNDS',
         'INVALID_AMOUNT',
@@ -168,7 +168,11 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
 
     // A bank vault, deep beyond any reorg, whose bsUSD pays for auction takes.
     if (!(await setPrice(a, BASE_PRICE))) throw new Error('the simulated price was not accepted');
-    const bank = await a.vaults.createVault({ keySetId: a.keySetId, label: 'bank' });
+    const bank = await a.vaults.createVault({
+      keySetId: a.keySetId,
+      label: 'bank',
+      returnAddress: 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080',
+    });
     await miner.send(bank.address, 500_000_000 as Sats);
     await miner.mine(10);
     await a.sync();
@@ -178,7 +182,10 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
       const open = openVaults().filter((v) => v.id !== bank.id);
       const vault =
         open.length === 0 || rng.chance(0.35)
-          ? await a.vaults.createVault({ keySetId: a.keySetId })
+          ? await a.vaults.createVault({
+              keySetId: a.keySetId,
+              returnAddress: 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080',
+            })
           : rng.pick(open);
       const txid = await miner.send(vault.address, rng.int(1_000_000, 50_000_000) as Sats);
       deposits.set(txid, vault.id);

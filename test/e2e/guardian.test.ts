@@ -56,7 +56,7 @@ describe('a guardian who signs PSBT files, in a browser', () => {
   it("an emergency exit is signed by the owner and waits for the guardian's file", async () => {
     await app.open(host!.openUrl);
     const create = app.create();
-    vaultId = await create.createVault({ label: 'Dana' });
+    vaultId = await create.createVault({ label: 'Dana', withReturnAddress: true });
     await create.fundAndConfirm('0.3');
     await create.goToVault();
     const vault = app.vault(vaultId);

@@ -64,7 +64,7 @@ describe('a person in a browser, on local regtest', () => {
 
   it('a second vault mints the bsUSD a liquidator will pay with', async () => {
     const create = app.create();
-    ids.bob = await create.createVault({ label: 'Bob (liquidator)' });
+    ids.bob = await create.createVault({ label: 'Bob (liquidator)', withReturnAddress: true });
     await create.fundAndConfirm('2');
     await create.goToVault();
     const vault = app.vault(ids.bob);
@@ -75,7 +75,7 @@ describe('a person in a browser, on local regtest', () => {
 
   it('a third vault is repaid and closed', async () => {
     const create = app.create();
-    ids.carol = await create.createVault({ label: 'Carol' });
+    ids.carol = await create.createVault({ label: 'Carol', withReturnAddress: true });
     await create.fundAndConfirm('0.5');
     await create.goToVault();
     const vault = app.vault(ids.carol);

@@ -17,12 +17,20 @@ const sha = (path: string) => createHash('sha256').update(readFileSync(path)).di
 describe('database backups', () => {
   it('a backup taken while the app works restores to a database that opens, passes integrity_check and holds the same vaults', async () => {
     const { app } = t();
-    const first = await app.vaults.createVault({ keySetId: app.keySetId });
+    const first = await app.vaults.createVault({
+      keySetId: app.keySetId,
+      returnAddress: 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080',
+    });
     await faucet(app, first.address, 1_000_000);
     await mine(app);
     // Keep writing while the backup runs.
     const writes = Promise.all(
-      [1, 2, 3].map(() => app.vaults.createVault({ keySetId: app.keySetId })),
+      [1, 2, 3].map(() =>
+        app.vaults.createVault({
+          keySetId: app.keySetId,
+          returnAddress: 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080',
+        }),
+      ),
     );
     const backup = await backupDatabase(app.db, join(dir, 'backups'), 3);
     await writes;

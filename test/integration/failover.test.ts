@@ -57,7 +57,10 @@ describe('failover to a second Bitcoin node', () => {
         fallback: { url: b.rpc.url, auth: cookie(b), timeoutMs: 5_000 },
       },
     });
-    const vault = await app.vaults.createVault({ keySetId: app.keySetId });
+    const vault = await app.vaults.createVault({
+      keySetId: app.keySetId,
+      returnAddress: 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080',
+    });
     await a.miner.send(vault.address, 1_000_000 as Sats);
     await a.miner.mine(1);
     await app.sync();
@@ -82,7 +85,10 @@ describe('failover to a second Bitcoin node', () => {
       collateralSats: 1_500_000,
     });
     // New vaults go to the secondary too.
-    const second = await app.vaults.createVault({ keySetId: app.keySetId });
+    const second = await app.vaults.createVault({
+      keySetId: app.keySetId,
+      returnAddress: 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080',
+    });
     expect(second.index).toBe(vault.index + 1);
   });
 });

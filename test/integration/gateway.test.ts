@@ -124,7 +124,10 @@ describe('the gateway on a real node', () => {
   it('refuses bad arguments, missing and wrong tokens, and tokens without the role — and nothing changes', async () => {
     const { app } = t();
     await setPrice(app, 5_000_000);
-    const vault = await app.vaults.createVault({ keySetId: app.keySetId });
+    const vault = await app.vaults.createVault({
+      keySetId: app.keySetId,
+      returnAddress: 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080',
+    });
     const before = logicalHash(app.db);
 
     const cases: [string, Awaited<ReturnType<typeof post>>, number, string][] = [
@@ -156,7 +159,7 @@ describe('the gateway on a real node', () => {
         'minting on a pending vault',
         await post('vaults.mint', { vaultId: vault.id, amountCents: 10_000 }, tokens.admin.token),
         200,
-        'INVALID_STATE',
+        'VAULT_NOT_OPEN',
       ],
       [
         'a bad return address',

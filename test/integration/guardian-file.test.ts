@@ -43,7 +43,7 @@ async function fundedVault(amount: number, returnAddress?: string) {
   const { app } = t();
   const vault = await app.vaults.createVault({
     keySetId: app.keySetId,
-    ...(returnAddress ? { returnAddress } : {}),
+    returnAddress: returnAddress ?? 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080',
   });
   await faucet(app, vault.address, amount);
   await mine(app);
@@ -84,7 +84,7 @@ describe('a guardian who signs PSBT files', () => {
       collateralSats: 6_000_000,
     });
     expect(await codeOf(() => app.operations.previewClose(vault.id, destination))).toBe(
-      'INVALID_STATE',
+      'AWAITING_GUARDIAN',
     );
     const [request] = app.operations.guardianRequests().filter((r) => r.spendId === result.spendId);
     expect(request).toMatchObject({
@@ -98,7 +98,7 @@ describe('a guardian who signs PSBT files', () => {
     ]);
 
     // The request survives the spend tracking a restart runs (a draft would be dropped).
-    await app.operations.trackSpends();
+    await app.tracker.track();
     expect(app.operations.guardianRequests().map((r) => r.spendId)).toContain(result.spendId);
 
     // Exported as a binary file and signed by Bitcoin Core's wallet holding the guardian key,
@@ -129,7 +129,7 @@ describe('a guardian who signs PSBT files', () => {
     expect(done).toMatchObject({ spendId: result.spendId, txid: result.txid, state: 'broadcast' });
     expect(app.operations.guardianRequests().map((r) => r.spendId)).not.toContain(result.spendId);
     // Completing twice sends nothing twice.
-    expect(await refusal(processed.psbt)).toBe('INVALID_STATE');
+    expect(await refusal(processed.psbt)).toBe('SPEND_STATE_CHANGED');
     await mine(app);
     expect(await receivedAt(app, destination)).toBe(6_000_000 - result.plan.feeSats);
     expect(app.vaults.getVault(vault.id)).toMatchObject({ state: 'closed', collateralSats: 0 });
@@ -169,10 +169,14 @@ describe('a guardian who signs PSBT files', () => {
     expect(app.operations.guardianRequests().filter((r) => r.vaultId === vault.id)).toHaveLength(1);
 
     // Cancelled (say the file was lost): nothing was sent, and the next tick plans it again.
-    await app.operations.cancelGuardianRequest(first.spendId);
+    // A settlement is the auction's: the owner cannot cancel it, only the operator.
     expect(await codeOf(() => app.operations.cancelGuardianRequest(first.spendId))).toBe(
-      'INVALID_STATE',
+      'ADMIN_ONLY',
     );
+    await app.operations.cancelGuardianRequest(first.spendId, { admin: true });
+    expect(
+      await codeOf(() => app.operations.cancelGuardianRequest(first.spendId, { admin: true })),
+    ).toBe('SPEND_STATE_CHANGED');
     await app.sync();
     const second = app.operations.guardianRequests().find((r) => r.vaultId === vault.id)!;
     expect(second.spendId).not.toBe(first.spendId);
@@ -217,7 +221,7 @@ describe('a guardian who signs PSBT files', () => {
     expect(app.operations.guardianRequests().map((r) => r.spendId)).not.toContain(result.spendId);
     expect(spendRow(result.spendId)).toMatchObject({ state: 'broadcast', txid });
     expect(await codeOf(() => app.operations.cancelGuardianRequest(result.spendId))).toBe(
-      'INVALID_STATE',
+      'SPEND_STATE_CHANGED',
     );
     await mine(app);
     expect(await receivedAt(app, destination)).toBe(4_000_000 - result.plan.feeSats);
@@ -232,7 +236,10 @@ describe('a guardian who signs PSBT files', () => {
     const request = app.operations.guardianRequests().find((r) => r.spendId === result.spendId)!;
     await app.operations.cancelGuardianRequest(result.spendId);
     expect(spendRow(result.spendId).state).toBe('cancelled');
-    // The coins are free again: another spend may be planned.
+    // The owner signed it: the guardian may still send it, so no debt may be drawn on those coins.
+    await setPrice(app, 4_500_000);
+    expect(await codeOf(() => app.operations.mint(vault.id, 10_000))).toBe('EXIT_SIGNED');
+    // Another spend of the same coins may be planned (it would void the exit).
     await app.operations.previewClose(vault.id, destination);
 
     const psbt = Psbt.fromBase64(request.psbtBase64, { network: net.bitcoinjs });
@@ -245,17 +252,30 @@ describe('a guardian who signs PSBT files', () => {
     expect(app.vaults.getVault(vault.id)).toMatchObject({ state: 'closed', collateralSats: 0 });
   });
 
-  it('needs the guardian on every input; a vault liquidated while its exit waits gives the exit up', async () => {
+  it('needs the guardian on every input; an exit needs no debt, and while it waits no debt can be drawn', async () => {
     const { app } = t();
     await setPrice(app, 4_500_000);
-    const vault = await app.vaults.createVault({ keySetId: app.keySetId });
+    const vault = await app.vaults.createVault({
+      keySetId: app.keySetId,
+      returnAddress: 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080',
+    });
     await faucet(app, vault.address, 30_000_000);
     await faucet(app, vault.address, 20_000_000);
     await mine(app);
-    app.operations.mint(vault.id, 1_250_000); // 0.5 BTC at 45,000 against 12,500: 180 %
     const destination = await app.regtest!.miner.newAddress();
+    app.operations.mint(vault.id, 1_250_000); // 0.5 BTC at 45,000 against 12,500: 180 %
+    // While the protocol runs, an exit takes a vault with no debt only.
+    const unchanged = logicalHash(app.db);
+    expect(await codeOf(() => app.operations.previewEmergencyExit(vault.id, destination))).toBe(
+      'DEBT_OUTSTANDING',
+    );
+    expect(logicalHash(app.db)).toBe(unchanged);
+    app.operations.repay(vault.id, 1_250_000);
     const result = await app.operations.emergencyExit(vault.id, destination);
     const request = app.operations.guardianRequests().find((r) => r.spendId === result.spendId)!;
+    // The guardian sees the debt (none) with the request; no mint can add any while it waits.
+    expect(request.debtCents).toBe(0);
+    expect(await codeOf(() => app.operations.mint(vault.id, 1_000_000))).toBe('AWAITING_GUARDIAN');
 
     // The guardian signed one of the two inputs only.
     const psbt = Psbt.fromBase64(request.psbtBase64, { network: net.bitcoinjs });
@@ -269,14 +289,6 @@ describe('a guardian who signs PSBT files', () => {
       message: expect.stringContaining('1 of the 2'),
     });
     expect(logicalHash(app.db)).toBe(before);
-
-    // The price falls: the protocol liquidates, and the waiting exit is given up.
-    await setPrice(app, 3_500_000);
-    expect(app.vaults.getVault(vault.id).state).toBe('liquidating');
-    expect(spendRow(result.spendId).state).toBe('cancelled');
-    expect(app.operations.guardianRequests().map((r) => r.spendId)).not.toContain(result.spendId);
-    expect(await codeOf(() => app.operations.previewEmergencyExit(vault.id, destination))).toBe(
-      'INVALID_STATE',
-    );
+    expect(app.vaults.getVault(vault.id).debtCents).toBe(0);
   });
 });

@@ -9,7 +9,10 @@ const t = useBitStableNode();
 async function vault180() {
   const { app } = t();
   await setPrice(app, 4_500_000);
-  const v = await app.vaults.createVault({ keySetId: app.keySetId });
+  const v = await app.vaults.createVault({
+    keySetId: app.keySetId,
+    returnAddress: 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080',
+  });
   await faucet(app, v.address, 100_000_000);
   await mine(app);
   app.operations.mint(v.id, 2_500_000);
@@ -58,7 +61,10 @@ describe('the health pass on accepted prices', () => {
   it('records bad debt when the whole lot cannot cover the tab, and the ledger still balances', async () => {
     const { app } = t();
     const id = await vault180();
-    const bidder = await app.vaults.createVault({ keySetId: app.keySetId });
+    const bidder = await app.vaults.createVault({
+      keySetId: app.keySetId,
+      returnAddress: 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080',
+    });
     await faucet(app, bidder.address, 400_000_000);
     await mine(app);
     app.operations.mint(bidder.id, 3_000_000);

@@ -21,7 +21,10 @@ describe('liquidation of an unhealthy vault, settled on a real regtest chain', (
 
     const returnAddress = await app.regtest!.miner.newAddress();
     const vault = await app.vaults.createVault({ keySetId: app.keySetId, returnAddress });
-    const bidder = await app.vaults.createVault({ keySetId: app.keySetId });
+    const bidder = await app.vaults.createVault({
+      keySetId: app.keySetId,
+      returnAddress: 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080',
+    });
     await faucet(app, vault.address, 100_000_000);
     await faucet(app, bidder.address, 200_000_000);
     await mine(app);
@@ -85,7 +88,10 @@ describe('liquidation of an unhealthy vault, settled on a real regtest chain', (
   it('partial takes add up, a price above the limit or a balance too small is refused, and nothing changes', async () => {
     const { app } = t();
     await setPrice(app, 4_500_000);
-    const vault = await app.vaults.createVault({ keySetId: app.keySetId });
+    const vault = await app.vaults.createVault({
+      keySetId: app.keySetId,
+      returnAddress: 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080',
+    });
     await faucet(app, vault.address, 50_000_000);
     await mine(app);
     app.operations.mint(vault.id, 1_250_000); // 180 %
@@ -179,7 +185,10 @@ describe('liquidation of an unhealthy vault, settled on a real regtest chain', (
   it('an auction that reaches its floor resets from the fresh oracle price', async () => {
     const { app } = t();
     await setPrice(app, 4_500_000);
-    const vault = await app.vaults.createVault({ keySetId: app.keySetId });
+    const vault = await app.vaults.createVault({
+      keySetId: app.keySetId,
+      returnAddress: 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080',
+    });
     await faucet(app, vault.address, 10_000_000);
     await mine(app);
     app.operations.mint(vault.id, 250_000);

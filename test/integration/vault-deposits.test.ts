@@ -100,7 +100,10 @@ describe('vaults see their collateral on a real regtest chain', () => {
 
   it('a reorg that removes the only deposit sends the vault back to Pending', async () => {
     const { miner, rpc } = node();
-    const vault = await vaults.createVault({ keySetId });
+    const vault = await vaults.createVault({
+      keySetId,
+      returnAddress: 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080',
+    });
     await miner.send(vault.address, 2_500_000 as never);
     const [block] = await miner.mine(1);
     await vaults.syncDeposits();
@@ -125,8 +128,14 @@ describe('vaults see their collateral on a real regtest chain', () => {
   });
 
   it('vault indexes and addresses never repeat', async () => {
-    const a = await vaults.createVault({ keySetId });
-    const b = await vaults.createVault({ keySetId });
+    const a = await vaults.createVault({
+      keySetId,
+      returnAddress: 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080',
+    });
+    const b = await vaults.createVault({
+      keySetId,
+      returnAddress: 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080',
+    });
     expect(b.index).toBe(a.index + 1);
     expect(b.address).not.toBe(a.address);
     const all = vaults.listVaults().map((v) => v.address);
@@ -154,7 +163,15 @@ describe('vaults see their collateral on a real regtest chain', () => {
         () => vaults.getVault('1; DROP TABLE vaults'),
         'INVALID_ARGUMENT',
       ],
-      ['unknown key set', () => vaults.createVault({ keySetId: 424242 }), 'KEY_SET_NOT_FOUND'],
+      [
+        'unknown key set',
+        () =>
+          vaults.createVault({
+            keySetId: 424242,
+            returnAddress: 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080',
+          }),
+        'KEY_SET_NOT_FOUND',
+      ],
       [
         'malformed xpub',
         () =>

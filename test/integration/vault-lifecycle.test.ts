@@ -21,6 +21,7 @@ describe("the seed's vault lifecycle on regtest, owner signing with the software
     const vault = await app.vaults.createVault({
       keySetId: app.keySetId,
       plannedDepositSats: 10_000_000,
+      returnAddress: 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080',
     });
     expect(vault.state).toBe('pending');
     expectLedgerBalanced(app);
@@ -85,8 +86,14 @@ describe('the recovery kit', () => {
   it("rebuilds every vault address in Bitcoin Core from the kit's descriptor alone", async () => {
     const { app } = t();
     const created = [
-      await app.vaults.createVault({ keySetId: app.keySetId }),
-      await app.vaults.createVault({ keySetId: app.keySetId }),
+      await app.vaults.createVault({
+        keySetId: app.keySetId,
+        returnAddress: 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080',
+      }),
+      await app.vaults.createVault({
+        keySetId: app.keySetId,
+        returnAddress: 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080',
+      }),
     ];
     const kit = recoveryKit(app.vaults, app.keySetId, app.network);
     expect(kit.descriptor).toMatch(/^wsh\(sortedmulti\(2,.*\/0\/\*.*\)\)#[a-z0-9]{8}$/);
@@ -104,7 +111,10 @@ describe('the recovery kit', () => {
 describe('spends across a reorg', () => {
   it('a close that a reorg undoes reopens the vault, and closes it again when it re-confirms', async () => {
     const { app } = t();
-    const vault = await app.vaults.createVault({ keySetId: app.keySetId });
+    const vault = await app.vaults.createVault({
+      keySetId: app.keySetId,
+      returnAddress: 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080',
+    });
     await faucet(app, vault.address, 3_000_000);
     await mine(app);
     const destination = await app.regtest!.miner.newAddress();

@@ -27,11 +27,21 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 /** A funded, Active vault with `debtCents` minted against it. */
 async function fundedVault(amounts: number[], debtCents = 0) {
   const { app } = t();
-  const vault = await app.vaults.createVault({ keySetId: app.keySetId });
+  const vault = await app.vaults.createVault({
+    keySetId: app.keySetId,
+    returnAddress: 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080',
+  });
   for (const a of amounts) await faucet(app, vault.address, a);
   await mine(app);
   if (debtCents) app.operations.mint(vault.id, debtCents);
   return app.vaults.getVault(vault.id);
+}
+
+/** The PSBT with one field of its unsigned transaction changed. */
+function reshaped(psbtBase64: string, change: (psbt: Psbt) => void): string {
+  const psbt = Psbt.fromBase64(psbtBase64);
+  change(psbt);
+  return psbt.toBase64();
 }
 
 /** Counts a signer's signPsbt calls. */
@@ -141,7 +151,7 @@ describe('a spend while its owner is still signing', () => {
       const closing = app.operations.close(vault.id, dest);
       await new Promise((r) => setTimeout(r, 100));
       await app.sync();
-      expect(await codeOf(() => app.operations.close(vault.id, dest))).toBe('INVALID_STATE');
+      expect(await codeOf(() => app.operations.close(vault.id, dest))).toBe('SPEND_IN_FLIGHT');
       release();
       await closing;
       await mine(app);
@@ -234,6 +244,13 @@ describe('the protocol signer', () => {
         'one input fewer',
         () => buildPsbt({ ...plan, inputs: plan.inputs.slice(0, 1) }, preview.source).toBase64(),
       ],
+      // The same coins and outputs, but a transaction BitStable never builds.
+      ['a locktime', () => reshaped(preview.psbtBase64, (p) => p.setLocktime(800_000))],
+      ['another version', () => reshaped(preview.psbtBase64, (p) => p.setVersion(1))],
+      [
+        'a final sequence',
+        () => reshaped(preview.psbtBase64, (p) => p.setInputSequence(0, 0xffffffff)),
+      ],
     ];
     for (const [what, make] of tampered) {
       const ownerSigned = await app.signers.owner.signPsbt(make(), ctx);
@@ -278,8 +295,9 @@ describe('the protocol signer', () => {
     expect(
       await codeOf(() => app.signers.protocol.approveAndSign(psbt, greedy, preview.facts, ctx)),
     ).toBe('SIGNER_REFUSED');
-    // And it never co-signs an emergency exit.
-    const exit = await app.operations.previewEmergencyExit(vault.id, dest);
+    // And it never co-signs an emergency exit (an exit takes a vault with no debt).
+    const free = await fundedVault([2_000_000]);
+    const exit = await app.operations.previewEmergencyExit(free.id, dest);
     expect(
       await codeOf(() =>
         app.signers.protocol.approveAndSign(exit.psbtBase64, exit.plan, exit.facts, ctx),

@@ -152,7 +152,7 @@ describe('the dispatcher', () => {
     },
     {
       description: 'zero sats',
-      method: 'vaults.withdraw',
+      method: 'vaults.previewWithdraw',
       params: { vaultId: 1, amountSats: 0, destination: 'bcrt1q' },
       field: 'amountSats',
     },
@@ -166,7 +166,7 @@ describe('the dispatcher', () => {
       description: 'a missing field',
       method: 'vaults.close',
       params: { vaultId: 1 },
-      field: 'destination',
+      field: 'spendId',
     },
     {
       description: 'an unknown field',
@@ -306,9 +306,9 @@ describe('the dispatcher', () => {
   });
 
   it('writes each wrong field as a plain sentence', () => {
-    const r = API['vaults.withdraw'].params.safeParse({ vaultId: 0, amountSats: 'ten' });
+    const r = API['vaults.previewWithdraw'].params.safeParse({ vaultId: 0, amountSats: 'ten' });
     expect(r.success).toBe(false);
-    const e = invalidArguments('vaults.withdraw', r.error!.issues);
+    const e = invalidArguments('vaults.previewWithdraw', r.error!.issues);
     expect(e.message).toBe(
       'Check the arguments: vaultId must be 1 or more; amountSats must be a whole number of satoshis; destination must be a Bitcoin address.',
     );

@@ -67,7 +67,7 @@ describe('database', () => {
       "INSERT INTO spends (vault_id, kind, state, plan, psbt, created_at, updated_at) VALUES (1, 'settlement', 'awaiting-guardian', '{}', 'cHNidP8=', 4, 4)";
     expect(() => old.exec(insertAwaiting)).toThrow(/CHECK/);
     old.close();
-    const db = openDatabase(path);
+    const db = openDatabase(path, { targetVersion: 5 });
     expect(db.prepare('SELECT * FROM spends').all()).toEqual([
       {
         id: 1,
@@ -92,6 +92,48 @@ describe('database', () => {
         .pluck()
         .get(),
     ).toBe(2);
+    expect(db.pragma('foreign_key_check')).toEqual([]);
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    db.close();
+  });
+
+  it('migrating to schema 6 keeps the newest unsent spend of a vault and then allows only one', () => {
+    const path = tempDb();
+    const old = openDatabase(path, { targetVersion: 5 });
+    old.exec(`
+      INSERT INTO key_sets (network, owner_key, protocol_key, guardian_key, created_at) VALUES ('regtest','o','p','g',1);
+      INSERT INTO vaults (key_set_id, idx, network, address, descriptor, state, collateral_sats, created_at, updated_at)
+        VALUES (1, 0, 'regtest', 'bcrt1qexample', 'wsh(...)', 'active', 12345, 1, 1);
+      INSERT INTO spends (vault_id, kind, state, plan, psbt, created_at, updated_at)
+        VALUES (1, 'emergency-exit', 'draft', '{}', 'cHNidP8=', 1, 1);
+      INSERT INTO spends (vault_id, kind, state, plan, psbt, created_at, updated_at)
+        VALUES (1, 'emergency-exit', 'awaiting-guardian', '{}', 'cHNidP8=', 2, 2);
+      INSERT INTO spends (vault_id, kind, state, plan, psbt, tx_hex, txid, created_at, updated_at)
+        VALUES (1, 'withdraw', 'broadcast', '{}', 'cHNidP8=', '00', 'aa', 3, 3);
+      INSERT INTO liquidations (vault_id, started_at, price_cents, debt_cents, tab_cents, lot_sats, state)
+        VALUES (1, 1, 100, 0, 0, 0, 'settling');
+    `);
+    old.close();
+    const db = openDatabase(path);
+    expect(db.prepare('SELECT id, state FROM spends ORDER BY id').all()).toEqual([
+      { id: 1, state: 'abandoned' },
+      { id: 2, state: 'awaiting-guardian' },
+      { id: 3, state: 'broadcast' },
+    ]);
+    // The vault's lock: a second open spend of the vault is refused by the database itself.
+    expect(() =>
+      db.exec(
+        "INSERT INTO spends (vault_id, kind, state, plan, psbt, created_at, updated_at) VALUES (1, 'close', 'signing', '{}', 'cHNidP8=', 4, 4)",
+      ),
+    ).toThrow(/UNIQUE/);
+    db.exec("UPDATE spends SET state = 'cancelled' WHERE id = 2");
+    db.exec(
+      "INSERT INTO spends (vault_id, kind, state, plan, psbt, created_at, updated_at, expires_at) VALUES (1, 'sweep', 'draft', '{}', 'cHNidP8=', 5, 5, 60)",
+    );
+    expect(db.prepare('SELECT last_error, error_count FROM liquidations').get()).toEqual({
+      last_error: null,
+      error_count: 0,
+    });
     expect(db.pragma('foreign_key_check')).toEqual([]);
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
     db.close();

@@ -14,6 +14,7 @@ const KIND_TEXT: Record<Request['kind'], string> = {
   settlement: 'Auction settlement',
   'emergency-exit': 'Emergency exit',
   withdraw: 'Withdrawal',
+  sweep: 'Sweep',
   close: 'Close',
 };
 

@@ -133,6 +133,18 @@ function DebtForm({ vault, kind }: { vault: Vault; kind: 'mint' | 'repay' }) {
         }
       }}
     >
+      {kind === 'mint' && !vault.returnAddress && (
+        <p className="warn-text" data-testid="mint-needs-return">
+          Set a return address first (the Return address tab): if this vault is ever liquidated, the
+          rest of its collateral goes there.
+        </p>
+      )}
+      {kind === 'mint' && vault.pendingSpend && (
+        <p className="muted" data-testid="vault-frozen">
+          A transaction from this vault is in flight; minting waits until it confirms (one change at
+          a time).
+        </p>
+      )}
       <Field
         label={`${verb} bsUSD`}
         htmlFor={`${kind}-amount`}
@@ -315,15 +327,16 @@ function SpendForm({ vault, kind }: { vault: Vault; kind: SpendKind }) {
     else previewE.mutate({ vaultId: vault.id, destination: dest });
     setOpen(true);
   };
-  const execute = () => {
-    setPrompts([]);
-    const dest = destination.trim();
-    if (kind === 'withdraw')
-      runW.mutate({ vaultId: vault.id, amountSats: sats ?? 0, destination: dest });
-    else if (kind === 'close') runC.mutate({ vaultId: vault.id, destination: dest });
-    else runE.mutate({ vaultId: vault.id, destination: dest });
-  };
   const p = preview.data;
+  // Signs exactly the reviewed draft, by its id.
+  const execute = () => {
+    if (!p) return;
+    setPrompts([]);
+    const draft = { vaultId: vault.id, spendId: p.spendId };
+    if (kind === 'withdraw') runW.mutate(draft);
+    else if (kind === 'close') runC.mutate(draft);
+    else runE.mutate(draft);
+  };
 
   return (
     <form

@@ -147,6 +147,12 @@ export function Auctions() {
                   <td>
                     {a.state === 'settled' ? (
                       'Settled'
+                    ) : a.settlementError ? (
+                      <span className="error-text" data-testid="settlement-error" role="status">
+                        Not settled yet: {a.settlementError.message} (tried{' '}
+                        {a.settlementError.count} {a.settlementError.count === 1 ? 'time' : 'times'}
+                        ; retried at every block)
+                      </span>
                     ) : a.settlementState === 'awaiting-guardian' ? (
                       <a href={href.vault(a.vaultId)} data-testid="settlement-awaiting-guardian">
                         Waiting for the guardian&apos;s signature

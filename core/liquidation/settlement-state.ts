@@ -1,0 +1,46 @@
+/**
+ * What a settlement's confirmation (or its undoing by a reorg) changes on the auction side —
+ * called by the spend store inside the transaction that moves the settlement spend.
+ */
+import { payments } from 'bitcoinjs-lib';
+import type { NetworkInfo } from '../config/networks';
+import type { Sqlite } from '../db/database';
+import { journal } from '../events/journal';
+import type { ParsedKey } from '../bitcoin/keys';
+
+/** The vault's settling auction becomes settled and the vault Liquidated; returns the auction id. */
+export function markLiquidationSettled(db: Sqlite, vaultId: number, ts: number): number | null {
+  const id = db
+    .prepare("SELECT id FROM liquidations WHERE vault_id = ? AND state = 'settling'")
+    .pluck()
+    .get(vaultId) as number | undefined;
+  if (id === undefined) return null;
+  db.prepare("UPDATE liquidations SET state = 'settled' WHERE id = ?").run(id);
+  db.prepare("UPDATE vaults SET state = 'liquidated', updated_at = ? WHERE id = ?").run(
+    ts,
+    vaultId,
+  );
+  journal(db, 'vault.liquidated', vaultId, { auctionId: id }, ts);
+  return id;
+}
+
+/** A reorg undid the settlement: the vault is Liquidating and its last auction settling again. */
+export function reopenLiquidation(db: Sqlite, vaultId: number, ts: number): void {
+  db.prepare(
+    "UPDATE vaults SET state = 'liquidating', updated_at = ? WHERE id = ? AND state = 'liquidated'",
+  ).run(ts, vaultId);
+  db.prepare(
+    `UPDATE liquidations SET state = 'settling' WHERE id = (SELECT MAX(id) FROM liquidations WHERE vault_id = ?)
+       AND state = 'settled'`,
+  ).run(vaultId);
+}
+
+/**
+ * The protocol's surplus address: where a settlement with bad debt sends the rest of the
+ * collateral instead of the owner (SPEC §8.3). A single-key address on branch 2 of the protocol's
+ * account key (vaults use branch 0), so only the operator's protocol seed spends it.
+ */
+export function protocolSurplusAddress(protocol: ParsedKey, net: NetworkInfo): string {
+  const pubkey = protocol.node.derive(2).derive(0).publicKey;
+  return payments.p2wpkh({ pubkey: Uint8Array.from(pubkey), network: net.bitcoinjs }).address!;
+}

@@ -1,0 +1,77 @@
+/**
+ * Brings stored spends forward against the chain (the chain is the truth): drafts nobody signed
+ * expire, signatures a dead process left are dropped, guardian requests the guardian sent
+ * themselves are adopted, signed spends are (re)sent, confirmations and reorgs are followed.
+ */
+import type { VaultParams } from '../config/networks';
+import { isBitStableError } from '../errors';
+import type { BitcoinNode } from '../node/bitcoin-node';
+import type { SpendService } from './service';
+import type { SpendRow } from './store';
+
+export class SpendTracker {
+  private readonly now: () => number;
+
+  constructor(
+    private readonly spends: SpendService,
+    private readonly deps: { node: BitcoinNode; params: VaultParams; clock?: () => number },
+  ) {
+    this.now = deps.clock ?? Date.now;
+  }
+
+  /** One pass over every spend that is not finished. */
+  async track(): Promise<void> {
+    const { store } = this.spends;
+    this.expireDrafts();
+    // Left `signing` by a process that is gone (a crash mid-signing): nothing was sent.
+    for (const r of store.inStates(['signing'])) {
+      if (r.signing_by !== this.spends.instance) this.spends.move(r, 'fail');
+    }
+    // The guardian holds a PSBT two keys have signed and may send it from their own wallet.
+    for (const r of store.watchedGuardianRequests()) await this.spends.adoptIfSent(r);
+
+    for (let s of store.tracked()) {
+      if (s.state === 'signed') {
+        if (!(await this.send(s, 0))) continue;
+        s = store.get(s.id)!;
+      }
+      const confs = await this.deps.node.confirmations(s.txid!);
+      if (confs >= this.deps.params.confirmations) {
+        if (s.state !== 'confirmed') this.spends.move(s, 'confirm');
+        continue;
+      }
+      if (s.state === 'confirmed') {
+        this.spends.move(s, 'unconfirm');
+        s = store.get(s.id)!;
+      }
+      // Neither in a block nor in the mempool (evicted by a reorg, or never relayed): Core's
+      // wallet still counts its inputs as spent, so the vault would look empty. Send it again —
+      // it is signed and was checked — or, if it can no longer be sent, let it go.
+      if (confs <= 0 && !(await this.deps.node.inMempool(s.txid!))) await this.send(s, confs);
+    }
+  }
+
+  /** Drafts past their time free their vault. */
+  expireDrafts(): number {
+    let n = 0;
+    for (const r of this.spends.store.inStates(['draft'])) {
+      if (r.expires_at !== null && this.now() >= r.expires_at && this.spends.move(r, 'expire')) n++;
+    }
+    return n;
+  }
+
+  /** (Re)sends a stored spend; one that can no longer be sent is dropped. False when dropped. */
+  private async send(s: SpendRow, confs: number): Promise<boolean> {
+    try {
+      if (s.state === 'signed') await this.spends.broadcastStored(s);
+      else await this.deps.node.broadcast(s.tx_hex!);
+      return true;
+    } catch (err) {
+      if (!isBitStableError(err, 'PSBT_INVALID')) throw err;
+      // Its coins were spent by another transaction, or the deposit it spends was reorged away.
+      if (confs === 0 && s.state !== 'signed') await this.deps.node.abandon(s.txid!);
+      this.spends.move(s, 'drop');
+      return false;
+    }
+  }
+}
