@@ -2,7 +2,9 @@
  * Extended public keys with key origin (`[fingerprint/48'/1'/0'/2']tpub…`), parsed and checked
  * against the network they are meant for.
  */
-import * as ecc from '@bitcoinerlab/secp256k1';
+// The reference backend of bitcoinjs (libsecp256k1 compiled to WebAssembly): several times
+// faster than a pure-JavaScript one at signing and verifying, which a settlement does per input.
+import * as ecc from 'tiny-secp256k1';
 import { BIP32Factory, type BIP32Interface } from 'bip32';
 import { initEccLib } from 'bitcoinjs-lib';
 import { BitStableError } from '../errors';

@@ -18,7 +18,7 @@ import {
   sameBytes,
   unsignedTxId,
 } from '../keys/psbt-keys';
-import type { SignContext, Signer } from './types';
+import type { SignContext, SignOutcome, Signer } from './types';
 
 /** How a PSBT file is written: base64 text (`.txt`, pasteable) or BIP174 binary (`.psbt`). */
 export type PsbtFileFormat = 'base64' | 'binary';
@@ -162,6 +162,14 @@ export class FileGuardianSigner implements Signer {
       'The guardian key is not on this computer: export the PSBT to a file, have the guardian sign it, and import the signed file.',
       { role: this.role, kind: this.kind },
     );
+  }
+
+  /** The guardian signs elsewhere, by file: the signature is always deferred. */
+  async requestSignature(_psbtBase64: string, _context: SignContext): Promise<SignOutcome> {
+    return {
+      outcome: 'deferred',
+      reason: 'The guardian signs the PSBT file elsewhere; import the signed file when it is back.',
+    };
   }
 
   /** Writes the PSBT for the guardian to sign elsewhere. */

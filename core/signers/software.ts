@@ -83,9 +83,16 @@ export class SoftwareSigner implements Signer {
   async signPsbt(psbtBase64: string, context: SignContext): Promise<string> {
     this.checkContext(context);
     const psbt = decodePsbt(psbtBase64, this.network.bitcoinjs);
+    // Every input of a vault names the same child path: derive each once per PSBT.
+    const children = new Map<string, ReturnType<typeof childOfAccount>>();
+    const childAt = (path: string) => {
+      if (!children.has(path))
+        children.set(path, childOfAccount(this.#account, this.#origin.path, path));
+      return children.get(path)!;
+    };
     let ours = 0;
     psbt.data.inputs.forEach((_, i) => {
-      ours += this.signInput(psbt, i);
+      ours += this.signInput(psbt, i, childAt);
     });
     if (ours === 0) {
       throw refuse(`The PSBT has no input for the ${this.role} key ${this.#origin.fingerprint}.`, {
@@ -97,11 +104,15 @@ export class SoftwareSigner implements Signer {
   }
 
   /** Signs input `i` for each of this key's derivations in it; returns how many it names. */
-  private signInput(psbt: Psbt, i: number): number {
+  private signInput(
+    psbt: Psbt,
+    i: number,
+    childAt: (path: string) => ReturnType<typeof childOfAccount>,
+  ): number {
     const input = psbt.data.inputs[i]!;
     const derivations = derivationsOf(input, this.#origin.fingerprint);
     for (const d of derivations) {
-      const child = childOfAccount(this.#account, this.#origin.path, d.path);
+      const child = childAt(d.path);
       if (!child) {
         throw invalid(
           `Input ${i} asks the ${this.role} key to sign at ${d.path}, outside its account ${this.#origin.path}.`,

@@ -57,3 +57,29 @@ export interface Signer {
    */
   signPsbt(psbtBase64: string, context: SignContext): Promise<string>;
 }
+
+/**
+ * What asking a key holder for a signature gives: the signed PSBT now, or word that it comes
+ * later (a guardian who signs PSBT files elsewhere; an owner on another machine). Callers keep
+ * the spend and its coins held until it comes, whoever the signer is.
+ */
+export type SignOutcome =
+  { outcome: 'signed'; psbt: string } | { outcome: 'deferred'; reason: string };
+
+/** A signer that may answer later instead of now. */
+export interface DeferringSigner extends Signer {
+  requestSignature(psbtBase64: string, context: SignContext): Promise<SignOutcome>;
+}
+
+/** Asks `signer` for its signature: signed now, or deferred when the signer signs elsewhere. */
+export async function requestSignature(
+  signer: Signer,
+  psbtBase64: string,
+  context: SignContext,
+): Promise<SignOutcome> {
+  const deferring = signer as Partial<DeferringSigner>;
+  if (typeof deferring.requestSignature === 'function') {
+    return deferring.requestSignature(psbtBase64, context);
+  }
+  return { outcome: 'signed', psbt: await signer.signPsbt(psbtBase64, context) };
+}

@@ -37,7 +37,7 @@ import { checkSameTransaction } from '../psbt/verify';
 import { vaultScript } from '../bitcoin/descriptor';
 import { FileGuardianSigner, unsignedTxIdOf } from '../signers/guardian-file';
 import { checkPlanPolicy, type ProtocolSigner, type SpendFacts } from '../signers/protocol';
-import type { SignContext, Signer } from '../signers/types';
+import { requestSignature, type SignContext, type Signer } from '../signers/types';
 import { writeOffDebt } from '../vaults/debt';
 import { collateralRatioBps } from '../vaults/health';
 import type { VaultService } from '../vaults/vault-service';
@@ -239,7 +239,7 @@ export class SpendService implements SpendExecutor {
     const spendId = this.db.transaction(() => {
       // Planning awaited the node: the vault must still be what the plan was made from.
       this.requireUnchanged(vault.id, p, kind);
-      return this.store.insertDraft(vault.id, kind, p, psbtBase64, dest, expiresAt);
+      return this.store.insertDraft(vault.id, kind, p, psbtBase64, dest, expiresAt, this.instance);
     })();
     this.spendChanged(spendId, vault.id, kind, 'draft');
     return {
@@ -320,7 +320,15 @@ export class SpendService implements SpendExecutor {
     const psbt = buildPsbt(plan, source).toBase64();
     const row = this.db.transaction(() => {
       this.requireUnchanged(vault.id, plan, 'settlement');
-      const id = this.store.insertDraft(vault.id, 'settlement', plan, psbt, restAddress, null);
+      const id = this.store.insertDraft(
+        vault.id,
+        'settlement',
+        plan,
+        psbt,
+        restAddress,
+        null,
+        this.instance,
+      );
       const draft = this.store.get(id)!;
       this.store.move(draft, 'sign', { signing_by: this.instance });
       return this.store.get(id)!;
@@ -361,13 +369,6 @@ export class SpendService implements SpendExecutor {
         first = await signers.owner.signPsbt(row.psbt, context);
       }
       checkSameTransaction(first, row.psbt, this.deps.network);
-      if (pair !== 'owner+protocol' && signers.guardian.kind === 'file') {
-        // The guardian signs elsewhere, by file, perhaps days from now: keep the spend with the
-        // first signature and its coins held until the signed file comes back.
-        const feeRate = await this.deps.node.feeRateSatPerKvB();
-        this.commit(row, 'await-guardian', { psbt: first }, plan, feeRate, settlement);
-        return { spendId: row.id, txid: unsignedTxIdOf(first), plan, state: 'awaiting-guardian' };
-      }
       let second: string;
       if (pair === 'owner+protocol') {
         progress('The protocol key checks and co-signs');
@@ -380,7 +381,15 @@ export class SpendService implements SpendExecutor {
         );
       } else {
         progress('Waiting for the guardian key to sign');
-        second = await signers.guardian.signPsbt(first, context);
+        const answer = await requestSignature(signers.guardian, first, context);
+        if (answer.outcome === 'deferred') {
+          // The guardian signs elsewhere, perhaps days from now: keep the spend with the first
+          // signature and its coins held until the signed file comes back.
+          const feeRate = await this.deps.node.feeRateSatPerKvB();
+          this.commit(row, 'await-guardian', { psbt: first }, plan, feeRate, settlement);
+          return { spendId: row.id, txid: unsignedTxIdOf(first), plan, state: 'awaiting-guardian' };
+        }
+        second = answer.psbt;
       }
       const txid = await this.completeAndBroadcast(row, plan, [first, second], settlement);
       return { spendId: row.id, txid, plan, state: 'broadcast' };

@@ -144,7 +144,8 @@ export class SpendStore {
 
   /**
    * Stores a reviewed spend as a draft that expires at `expiresAt` (null: never, for internal
-   * spends). An unsigned draft of the same vault is superseded; any other open spend refuses.
+   * spends), made by process `by`. An unsigned draft of the same vault is superseded; any other
+   * open spend refuses.
    */
   insertDraft(
     vaultId: number,
@@ -153,6 +154,7 @@ export class SpendStore {
     psbt: string,
     destination: string | null,
     expiresAt: number | null,
+    by: string,
   ): number {
     const ts = this.now();
     return this.db.transaction(() => {
@@ -162,9 +164,9 @@ export class SpendStore {
       const id = Number(
         this.db
           .prepare(
-            "INSERT INTO spends (vault_id, kind, state, plan, psbt, destination, created_at, updated_at, expires_at) VALUES (?, ?, 'draft', ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO spends (vault_id, kind, state, plan, psbt, destination, created_at, updated_at, expires_at, signing_by) VALUES (?, ?, 'draft', ?, ?, ?, ?, ?, ?, ?)",
           )
-          .run(vaultId, kind, JSON.stringify(plan), psbt, destination, ts, ts, expiresAt)
+          .run(vaultId, kind, JSON.stringify(plan), psbt, destination, ts, ts, expiresAt, by)
           .lastInsertRowid,
       );
       journal(this.db, 'spend.planned', vaultId, { spendId: id, kind, feeSats: plan.feeSats }, ts);

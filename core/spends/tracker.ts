@@ -51,11 +51,21 @@ export class SpendTracker {
     }
   }
 
-  /** Drafts past their time free their vault. */
+  /**
+   * Drafts past their time free their vault; so do drafts an earlier process made (after a
+   * restart nobody holds their id: the review is made again).
+   */
   expireDrafts(): number {
     let n = 0;
     for (const r of this.spends.store.inStates(['draft'])) {
-      if (r.expires_at !== null && this.now() >= r.expires_at && this.spends.move(r, 'expire')) n++;
+      if (r.signing_by !== this.spends.instance) {
+        if (this.spends.move(r, 'supersede')) n++;
+      } else if (
+        r.expires_at !== null &&
+        this.now() >= r.expires_at &&
+        this.spends.move(r, 'expire')
+      )
+        n++;
     }
     return n;
   }

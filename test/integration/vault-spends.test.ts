@@ -295,6 +295,24 @@ describe('the protocol signer', () => {
     expect(
       await codeOf(() => app.signers.protocol.approveAndSign(psbt, greedy, preview.facts, ctx)),
     ).toBe('SIGNER_REFUSED');
+    // A fee the plan declares at a sane rate but that is far above the node's own estimate now:
+    // the cap is measured against the node, not against what the plan says of itself.
+    const change = preview.plan.outputs[1]!;
+    const costly: SpendPlan = {
+      ...preview.plan,
+      outputs: [
+        preview.plan.outputs[0]!,
+        { ...change, amountSats: (change.amountSats - 50_000) as Sats },
+      ],
+      feeSats: (preview.plan.feeSats + 50_000) as Sats,
+    };
+    const costlyPsbt = await app.signers.owner.signPsbt(
+      buildPsbt(costly, preview.source).toBase64(),
+      ctx,
+    );
+    await expect(
+      app.signers.protocol.approveAndSign(costlyPsbt, costly, preview.facts, ctx),
+    ).rejects.toMatchObject({ code: 'SIGNER_REFUSED', message: expect.stringContaining('fee') });
     // And it never co-signs an emergency exit (an exit takes a vault with no debt).
     const free = await fundedVault([2_000_000]);
     const exit = await app.operations.previewEmergencyExit(free.id, dest);

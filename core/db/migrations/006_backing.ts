@@ -2,8 +2,9 @@
  * Migration 6: backing that holds (SPEC §6, §8.2–8.4).
  *
  * Spends: the table is rebuilt (SQLite cannot change a CHECK in place) with
- * - `signing` (a process is signing it; `signing_by` names that process, so a restart can tell
- *   its own from a dead one's) and `expired` (a reviewed draft nobody signed in time);
+ * - `signing` (a process is signing it) and `expired` (a reviewed draft nobody signed in time);
+ *   `signing_by` names the process that made the draft or is signing it, so a restart can tell
+ *   its own from a dead one's;
  * - `sweep` (coins that arrived at a Closed or Liquidated vault, back to the owner);
  * - `expires_at` (when an unsigned draft frees its vault) and `cosign_price_cents` (the price the
  *   protocol co-signed at, for audits and the race soak);

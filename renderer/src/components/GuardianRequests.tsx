@@ -6,7 +6,7 @@
 import { useState } from 'react';
 import { useApi, useApiMutation } from '../api/context';
 import { shortHash, when } from '../lib/format';
-import { Btc, Card, download, ErrorNote, fromBase64 } from './ui';
+import { Btc, BsUsd, Card, download, ErrorNote, fromBase64 } from './ui';
 
 type Request = NonNullable<ReturnType<typeof useApi<'spends.awaitingGuardian'>>['data']>[number];
 
@@ -74,6 +74,9 @@ function GuardianRequestRow({ request: r }: { request: Request }) {
         ))}
         <li className="muted">
           Fee <Btc sats={r.feeSats} />
+        </li>
+        <li className="muted" data-testid="guardian-request-debt">
+          The vault owes <BsUsd cents={r.debtCents} />
         </li>
       </ul>
       <div className="actions start">

@@ -20,7 +20,7 @@ import {
 import { Btc, Dialog, download, ErrorNote, Field, fromBase64 } from './ui';
 
 type Vault = Result<'vaults.get'>;
-type Tab = 'mint' | 'repay' | 'withdraw' | 'close' | 'exit' | 'return';
+type Tab = 'mint' | 'repay' | 'withdraw' | 'close' | 'exit' | 'return' | 'sweep';
 
 export function Operations({ vault }: { vault: Vault }) {
   const open = ['active', 'warning'].includes(vault.state);
@@ -43,6 +43,11 @@ export function Operations({ vault }: { vault: Vault }) {
       label: 'Return address',
       enabled: !['liquidated', 'closed'].includes(vault.state),
     },
+    {
+      id: 'sweep',
+      label: 'Sweep',
+      enabled: ['liquidated', 'closed'].includes(vault.state) && vault.collateralSats > 0,
+    },
   ];
   const available = tabs.filter((t) => t.enabled);
   const [tab, setTab] = useState<Tab | null>(available[0]?.id ?? null);
@@ -50,8 +55,8 @@ export function Operations({ vault }: { vault: Vault }) {
   const current = tabs.find((t) => t.id === tab) ?? null;
   if (
     !current ||
-    vault.state === 'liquidated' ||
-    (vault.state === 'closed' && current.id !== 'close')
+    (vault.state === 'liquidated' && current.id !== 'sweep') ||
+    (vault.state === 'closed' && current.id !== 'close' && current.id !== 'sweep')
   ) {
     return (
       <p className="muted">This vault is {vault.state}; there is nothing more to do with it.</p>
@@ -89,6 +94,7 @@ export function Operations({ vault }: { vault: Vault }) {
         {current.id === 'close' && <SpendForm vault={vault} kind="close" />}
         {current.id === 'exit' && <SpendForm vault={vault} kind="exit" />}
         {current.id === 'return' && <ReturnAddressForm vault={vault} />}
+        {current.id === 'sweep' && <SpendForm vault={vault} kind="sweep" />}
       </div>
     </div>
   );
@@ -270,7 +276,7 @@ function DebtForm({ vault, kind }: { vault: Vault; kind: 'mint' | 'repay' }) {
   );
 }
 
-type SpendKind = 'withdraw' | 'close' | 'exit';
+type SpendKind = 'withdraw' | 'close' | 'exit' | 'sweep';
 const SPEND = {
   withdraw: {
     verb: 'Withdraw',
@@ -290,6 +296,12 @@ const SPEND = {
     run: 'vaults.emergencyExit',
     keys: 'your key and the guardian key (no protocol key)',
   },
+  sweep: {
+    verb: 'Sweep',
+    preview: 'vaults.previewSweep',
+    run: 'vaults.sweep',
+    keys: 'your key and the protocol key',
+  },
 } as const;
 
 /** Withdraw, close or emergency exit: form → preview (the planned transaction) → sign and send. */
@@ -306,9 +318,11 @@ function SpendForm({ vault, kind }: { vault: Vault; kind: SpendKind }) {
   const runW = useApiMutation('vaults.withdraw');
   const runC = useApiMutation('vaults.close');
   const runE = useApiMutation('vaults.emergencyExit');
+  const previewS = useApiMutation('vaults.previewSweep');
+  const runS = useApiMutation('vaults.sweep');
   const newAddress = useApiMutation('regtest.newAddress');
-  const preview = kind === 'withdraw' ? previewW : kind === 'close' ? previewC : previewE;
-  const run = kind === 'withdraw' ? runW : kind === 'close' ? runC : runE;
+  const preview = { withdraw: previewW, close: previewC, exit: previewE, sweep: previewS }[kind];
+  const run = { withdraw: runW, close: runC, exit: runE, sweep: runS }[kind];
   const sats = kind === 'withdraw' ? parseBtc(amount) : null;
   const onPrompt = useCallback(
     (e: { payload: { text: string; state: string; level: string } }) =>
@@ -324,6 +338,7 @@ function SpendForm({ vault, kind }: { vault: Vault; kind: SpendKind }) {
     if (kind === 'withdraw')
       previewW.mutate({ vaultId: vault.id, amountSats: sats ?? 0, destination: dest });
     else if (kind === 'close') previewC.mutate({ vaultId: vault.id, destination: dest });
+    else if (kind === 'sweep') previewS.mutate({ vaultId: vault.id, destination: dest });
     else previewE.mutate({ vaultId: vault.id, destination: dest });
     setOpen(true);
   };
@@ -335,6 +350,7 @@ function SpendForm({ vault, kind }: { vault: Vault; kind: SpendKind }) {
     const draft = { vaultId: vault.id, spendId: p.spendId };
     if (kind === 'withdraw') runW.mutate(draft);
     else if (kind === 'close') runC.mutate(draft);
+    else if (kind === 'sweep') runS.mutate(draft);
     else runE.mutate(draft);
   };
 
@@ -352,8 +368,14 @@ function SpendForm({ vault, kind }: { vault: Vault; kind: SpendKind }) {
       )}
       {kind === 'exit' && (
         <p className="warn-text">
-          For when the protocol is gone: your key and the guardian's move all the collateral out
-          without the protocol key. The debt stays on record.
+          Your key and the guardian&apos;s move all the collateral out without the protocol key.
+          While the protocol runs, this takes a vault with no debt: repay first.
+        </p>
+      )}
+      {kind === 'sweep' && (
+        <p className="muted">
+          Coins arrived at this {vault.state} vault&apos;s address after it ended. Send them, less
+          the network fee, back to one of your wallets.
         </p>
       )}
       {kind === 'withdraw' && (

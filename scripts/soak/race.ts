@@ -1,0 +1,848 @@
+/**
+ * Race soak: one BitStable node on local regtest (its own bitcoind, real SQLite), a handful of
+ * owners' vaults, a bank vault whose bsUSD pays the liquidators, and a few liquidators. Every
+ * round fires a random set of operations at once — they interleave at every await:
+ *
+ *   mint, repay, withdraw (review then sign, with a pause between), a review left unsigned and
+ *   signed rounds later (after mints, repays, deposits or price moves), close (sometimes repaying
+ *   first), emergency exit, takes on live auctions (whole, partial, dust-leaving, too small, above
+ *   the taker's price), deposits from the miner, price moves (small, crossing a vault's 150 %, or
+ *   beyond the circuit breaker), a block mined and synced, an auction tick, the clock moved on.
+ *
+ * Typed refusals (SPEND_IN_FLIGHT, RATIO_TOO_LOW, DRAFT_CHANGED, VAULT_LIQUIDATING, …) are the
+ * expected answer to a race and are counted; anything else thrown (not a BitStableError, or code
+ * INTERNAL) is a failure. After every round, once the node has synced and ticked:
+ *
+ *   1. every withdrawal was co-signed at ≥ 150 %: its change × the price it was co-signed at
+ *      (`spends.cosign_price_cents`) over the vault's debt at that moment (from the journal);
+ *   2. no running auction offers more (`lot_sats`) than the vault's coins;
+ *   3. no debt stands on a Closed or Liquidated vault, nor on an open vault with no coins at all;
+ *   4. no auction stays settling for SETTLE_ROUNDS rounds with blocks without a settlement in
+ *      flight (a recorded settlement error is shown);
+ *   5. the bsUSD ledger invariant holds (and SQLite's integrity and foreign-key checks);
+ *   6. every vault's collateral equals its coins in the node's watch wallet under the app's rule
+ *      (≥ the confirmation depth, or change of its own spend), and a vault with no debt is
+ *      Active with collateral, Pending without;
+ *   plus no transaction made twice and at most one spend in flight per vault.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BitStableNode } from '../../core/app/bitstable-node';
+import { isBitStableError } from '../../core/errors';
+import { InMemoryKeyStore } from '../../core/keys/keystore';
+import { checkInvariant } from '../../core/ledger/bsusd';
+import type { Auction } from '../../core/liquidation/auction-house';
+import type { Bps, Cents, Sats } from '../../core/money';
+import type { SpendPlan } from '../../core/psbt/build';
+import { collateralRatioBps, maxDebtFor } from '../../core/vaults/health';
+import type { Vault } from '../../core/vaults/vault-store';
+import { databaseProblems, spendProblems } from './lib/chain';
+import { setPrice } from './lib/price';
+import { budget, describeError, Failures, finish, keep, seedOf } from './lib/report';
+import { Rng } from './lib/rng';
+import type { SoakOptions, SoakResult } from './lib/types';
+
+export const defaults = { runs: 500, seconds: 1_800 };
+
+const BASE_PRICE = 50_000_00;
+const MIN_PRICE = 25_000_00;
+const MAX_PRICE = 120_000_00;
+/** Owner vaults kept open (Pending, Active or Warning); new ones replace closed and liquidated. */
+const OPEN_OWNERS = 7;
+/** Rounds with a block after which an ended auction must have its settlement in flight. */
+const SETTLE_ROUNDS = 5;
+/** The bank keeps the liquidators' bsUSD above this (cents). */
+const BANK_FLOOR_CENTS = 300_000_00;
+const LIQUIDATORS = 3;
+
+type OpKind =
+  | 'mint'
+  | 'repay'
+  | 'withdraw'
+  | 'draft'
+  | 'sign-draft'
+  | 'close'
+  | 'exit'
+  | 'take'
+  | 'deposit'
+  | 'price'
+  | 'mine'
+  | 'tick'
+  | 'time';
+
+const WEIGHTS: Record<OpKind, number> = {
+  mint: 6,
+  repay: 3,
+  withdraw: 5,
+  draft: 2,
+  'sign-draft': 2.5,
+  close: 1.5,
+  exit: 1,
+  take: 5,
+  deposit: 3,
+  price: 3.5,
+  mine: 3,
+  tick: 1,
+  time: 0.7,
+};
+
+interface Planned {
+  kind: OpKind;
+  /** What it does, for failure reports. */
+  label: string;
+  /** Interleaving: how many event-loop turns (and whether a short sleep) before it starts. */
+  turns: number;
+  sleepMs: number;
+  run: () => Promise<void>;
+}
+
+interface Draft {
+  spendId: number;
+  vaultId: number;
+  kind: 'withdraw' | 'close';
+  round: number;
+}
+
+/** Typed, so counted as refusals, but logged with their message. */
+const ODD = [
+  'SIGNER_REFUSED',
+  'PSBT_INVALID',
+  'NODE_RPC_ERROR',
+  'DATABASE_ERROR',
+  'SETTLEMENT_UNBUILDABLE',
+];
+
+const turn = () => new Promise<void>((r) => setImmediate(r));
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const OPEN = ['active', 'warning'] as const;
+const isOpen = (v: Vault) => (OPEN as readonly string[]).includes(v.state);
+
+/** Runs the race soak; prints `soak race runs=… failures=… …`. */
+export async function run(options: SoakOptions): Promise<SoakResult> {
+  const seed = seedOf(options);
+  const rng = new Rng(seed);
+  const failures = new Failures(options.log);
+  const time = budget(options);
+  const dataDir = mkdtempSync(join(tmpdir(), 'bitstable-soak-race-'));
+  const f = {
+    ops: 0,
+    refusals: 0,
+    mints: 0,
+    withdrawals: 0,
+    closes: 0,
+    exits: 0,
+    takes: 0,
+    liquidations: 0,
+    settlements: 0,
+  };
+  /** Figures for the log only (the printed line keeps the agreed shape). */
+  const x = {
+    repays: 0,
+    deposits: 0,
+    drafts: 0,
+    late_signs: 0,
+    price_moves: 0,
+    blocks: 0,
+    ticks: 0,
+    clock_moves: 0,
+    background_refusals: 0,
+    /** Withdrawals with debt checked against their co-signing price, and the lowest ratio seen. */
+    cosigned_with_debt: 0,
+    lowest_cosign_ratio_bps: 0,
+    longest_settling_rounds: 0,
+    ops_s: 0,
+    sync_s: 0,
+    checks_s: 0,
+  };
+  const refusalCodes = new Map<string, number>();
+  let done = 0;
+  let offsetMs = 0;
+  let app: BitStableNode | undefined;
+  try {
+    app = await BitStableNode.start({
+      dataDir,
+      network: 'regtest',
+      keyStore: new InMemoryKeyStore(),
+      clock: () => Date.now() + offsetMs,
+      backups: false,
+    });
+    const a = app;
+    const { miner } = a.regtest!;
+    const confirmations = a.params.confirmations;
+    let where = 'setup';
+    let problems: { key: string; text: string }[] = [];
+    const problem = (key: string, text = key) => {
+      problems.push({ key, text: `${where}: ${text}` });
+      options.log(`problem in ${where}: ${text}`);
+    };
+    a.onBackgroundError = (err) => {
+      if (isBitStableError(err) && err.code !== 'INTERNAL') {
+        x.background_refusals++;
+        options.log(`${where}: background: ${describeError(err)}`);
+      } else problem(`background error: ${describeError(err)}`);
+    };
+    const refused = (kind: string, code: string) => {
+      f.refusals++;
+      const k = `${kind}:${code}`;
+      refusalCodes.set(k, (refusalCodes.get(k) ?? 0) + 1);
+    };
+    const price = () => {
+      const p = a.oracle.current();
+      return (p.priceCents ?? BASE_PRICE) as Cents;
+    };
+
+    // ── Setup: funds, a bank vault, liquidators' addresses, owners' vaults ──────────────────
+    if (!(await setPrice(a, BASE_PRICE))) throw new Error('the simulated price was not accepted');
+    await miner.mine(200); // mature coinbases for every deposit to come
+    const bank = await a.vaults.createVault({
+      keySetId: a.keySetId,
+      label: 'bank',
+      returnAddress: await miner.newAddress(),
+    });
+    await miner.send(bank.address, 10_000_000_000 as Sats); // 100 BTC
+    const liquidators: string[][] = [];
+    for (let i = 0; i < LIQUIDATORS; i++)
+      liquidators.push([await miner.newAddress(), await miner.newAddress()]);
+    const destinations = [await miner.newAddress(), await miner.newAddress()];
+    let created = 0;
+    const newOwner = async () => {
+      created++;
+      // Every seventh owner never sets a return address: its mints are refused.
+      const v = await a.vaults.createVault({
+        keySetId: a.keySetId,
+        label: `owner-${created}`,
+        ...(created % 7 === 3 ? {} : { returnAddress: await miner.newAddress() }),
+      });
+      await miner.send(v.address, rng.int(10_000_000, 200_000_000) as Sats);
+      x.deposits++;
+      return v;
+    };
+    for (let i = 0; i < OPEN_OWNERS; i++) await newOwner();
+    await miner.mine(confirmations);
+    await a.sync();
+    a.operations.mint(bank.id, 500_000_00);
+
+    const owners = () => a.vaults.listVaults().filter((v) => v.id !== bank.id);
+    const drafts: Draft[] = [];
+    /** Per auction: the count of mined rounds when it was first seen settling. */
+    const settlingSince = new Map<number, number>();
+    let minedRounds = 0;
+    /** Withdrawals already checked (a signed spend never changes). */
+    const checkedWithdrawals = new Set<number>();
+
+    /** One operation: a typed refusal is counted, anything else is a failure. */
+    const attempt = async (op: Planned) => {
+      for (let i = 0; i < op.turns; i++) await turn();
+      if (op.sleepMs > 0) await sleep(op.sleepMs);
+      f.ops++;
+      try {
+        await op.run();
+      } catch (err) {
+        if (isBitStableError(err) && err.code !== 'INTERNAL') {
+          refused(op.kind, err.code);
+          // Refusals a race should not reach (a later check, the node, or a signer said no).
+          if (ODD.includes(err.code)) options.log(`${where}: ${op.label}: ${describeError(err)}`);
+        } else
+          problem(
+            `${op.kind} threw ${describeError(err).replace(/\d+/g, 'N')}`,
+            `${op.label} threw ${describeError(err)}${err instanceof Error && !isBitStableError(err) ? `\n${err.stack}` : ''}`,
+          );
+      }
+    };
+
+    // ── Planning one round ──────────────────────────────────────────────────────────────────
+    const pickVault = (pool: Vault[], hot: Vault | undefined): Vault | undefined => {
+      if (pool.length === 0) return undefined;
+      if (hot && pool.some((v) => v.id === hot.id) && rng.chance(0.45)) return hot;
+      return rng.pick(pool);
+    };
+
+    const planPrice = (): { label: string; target: number; hold: boolean } => {
+      const now = price();
+      const indebted = owners().filter(
+        (v) => isOpen(v) && v.debtCents > 0 && v.liquidationPriceCents,
+      );
+      let mode = rng.weighted({ walk: 4, cross: 5, up: 2, breaker: 1, hold: 1 });
+      if (f.liquidations === 0 && done >= 2 && indebted.length) mode = 'cross';
+      let target: number;
+      if (mode === 'cross' && indebted.length) {
+        // Just under one vault's liquidation price: it falls below 150 %.
+        const v = rng.pick(indebted);
+        target = Math.floor(v.liquidationPriceCents! * (0.95 + rng.next() * 0.049));
+      } else if (mode === 'up') {
+        target = Math.round(now * (1.02 + rng.next() * 0.13));
+      } else if (mode === 'breaker' || mode === 'hold') {
+        target = Math.round(
+          now * (rng.chance(0.5) ? 1.21 + rng.next() * 0.2 : 0.6 + rng.next() * 0.19),
+        );
+      } else {
+        // A random walk that leans back toward the base price.
+        const lean = now > BASE_PRICE * 1.3 ? -0.02 : now < BASE_PRICE * 0.8 ? 0.02 : 0;
+        target = Math.round(now * (1 + lean + (rng.next() * 2 - 1) * 0.05));
+      }
+      target = Math.min(MAX_PRICE, Math.max(MIN_PRICE, target));
+      return { label: `price ${mode} ${now} → ${target}`, target, hold: mode === 'hold' };
+    };
+
+    const planRound = (round: number): Planned[] => {
+      const vaults = owners();
+      const open = vaults.filter(isOpen);
+      const live = a.liquidation.listAuctions({ live: true });
+      const hot = open.length ? rng.pick(open) : undefined;
+      const p = price();
+      const count = rng.int(2, 9);
+      const ops: Planned[] = [];
+      let priced = false;
+      for (let i = 0; i < count; i++) {
+        const w: Record<OpKind, number> = { ...WEIGHTS };
+        if (live.length === 0) w.take = 1;
+        else if (f.takes === 0) w.take *= 3;
+        if (drafts.length === 0) w['sign-draft'] = 0;
+        if (priced) w.price = 0;
+        if (f.closes + f.exits === 0 && round >= 4) {
+          w.close *= 3;
+          w.exit *= 3;
+        }
+        const kind = rng.weighted(w);
+        const r = new Rng(rng.seed());
+        const base = { kind, turns: rng.int(0, 4), sleepMs: rng.chance(0.25) ? rng.int(1, 25) : 0 };
+        const add = (label: string, fn: () => Promise<void>) =>
+          ops.push({ ...base, label, run: fn });
+        switch (kind) {
+          case 'mint': {
+            // Sometimes any vault at all (Pending, Closed, Liquidating: refused).
+            const v = rng.chance(0.1) ? pickVault(vaults, hot) : pickVault(open, hot);
+            if (!v) break;
+            // A target ratio from 140 % (refused) to 300 %, often just above 150 %.
+            const ratio = rng.chance(0.5) ? r.int(14_900, 16_500) : r.int(14_000, 30_000);
+            const room = maxDebtFor(v.collateralSats, p, ratio as Bps) - v.debtCents;
+            const amount = room > 5_000 ? room : r.int(1, 10_000);
+            add(`mint ${amount} on vault ${v.id}`, async () => {
+              a.operations.mint(v.id, amount);
+              f.mints++;
+            });
+            break;
+          }
+          case 'repay': {
+            const withDebt = vaults.filter((v) => v.debtCents > 0);
+            const v = rng.chance(0.1) ? pickVault(vaults, hot) : pickVault(withDebt, hot);
+            if (!v) break;
+            const amount = r.chance(0.35)
+              ? v.debtCents
+              : Math.max(1, Math.floor(v.debtCents * (0.05 + r.next() * 0.6)));
+            add(`repay ${amount} on vault ${v.id}`, async () => {
+              a.operations.repay(v.id, amount);
+              x.repays++;
+            });
+            break;
+          }
+          case 'withdraw':
+          case 'draft': {
+            const v = pickVault(
+              open.filter((o) => o.collateralSats > 0),
+              hot,
+            );
+            if (!v) break;
+            const amount = withdrawAmount(r, v, p);
+            const dest = r.pick(destinations);
+            const later = kind === 'draft';
+            const closing = later && r.chance(0.2);
+            const pause = r.int(0, 3);
+            // Now and then the same review is signed twice at once (a double click).
+            const twice = !later && r.chance(0.12);
+            add(
+              `${later ? 'review (signed later) of a ' : ''}${closing ? 'close' : `withdrawal of ${amount}`} from vault ${v.id}`,
+              async () => {
+                const preview = closing
+                  ? await a.spends.previewClose(v.id, dest)
+                  : await a.spends.previewWithdraw(v.id, amount, dest);
+                if (later) {
+                  drafts.push({
+                    spendId: preview.spendId,
+                    vaultId: v.id,
+                    kind: closing ? 'close' : 'withdraw',
+                    round,
+                  });
+                  x.drafts++;
+                  return;
+                }
+                // Let the other operations of the round run between the review and the signature.
+                for (let k = 0; k < pause; k++) await turn();
+                if (pause === 3) await sleep(5);
+                if (twice) {
+                  const both = await Promise.allSettled([
+                    a.spends.sign(preview.spendId, 'withdraw'),
+                    turn().then(() => a.spends.sign(preview.spendId, 'withdraw')),
+                  ]);
+                  const ok = both.filter((b) => b.status === 'fulfilled').length;
+                  if (ok > 1) throw new Error(`review #${preview.spendId} was signed twice`);
+                  for (const b of both) {
+                    if (b.status === 'rejected' && ok === 1) {
+                      // The second signature's refusal is counted; the first one's result stands.
+                      if (!isBitStableError(b.reason) || b.reason.code === 'INTERNAL')
+                        throw b.reason;
+                      refused('double-sign', b.reason.code);
+                    }
+                  }
+                  if (ok === 0) throw (both[0] as PromiseRejectedResult).reason;
+                } else await a.spends.sign(preview.spendId, 'withdraw');
+                f.withdrawals++;
+              },
+            );
+            break;
+          }
+          case 'sign-draft': {
+            const d = drafts.splice(r.int(0, drafts.length - 1), 1)[0]!;
+            add(
+              `signing the ${d.kind} review #${d.spendId} of vault ${d.vaultId} from round ${d.round}`,
+              async () => {
+                await a.spends.sign(d.spendId, d.kind);
+                x.late_signs++;
+                if (d.kind === 'close') f.closes++;
+                else f.withdrawals++;
+              },
+            );
+            break;
+          }
+          case 'close':
+          case 'exit': {
+            const v = pickVault(open, hot);
+            if (!v) break;
+            const repayFirst = v.debtCents > 0 && r.chance(0.6);
+            const dest = r.pick(destinations);
+            add(`${repayFirst ? 'repay all, then ' : ''}${kind} vault ${v.id}`, async () => {
+              if (repayFirst) {
+                const debt = a.vaults.getVault(v.id).debtCents;
+                if (debt > 0) a.operations.repay(v.id, debt);
+                await turn();
+              }
+              if (kind === 'close') {
+                await a.operations.close(v.id, dest);
+                f.closes++;
+              } else {
+                await a.operations.emergencyExit(v.id, dest);
+                f.exits++;
+              }
+            });
+            break;
+          }
+          case 'take': {
+            if (live.length === 0 || r.chance(0.25)) {
+              // Whatever is live when it runs: an auction a price move of this round started.
+              const btcAddress = r.pick(r.pick(liquidators));
+              const pickAt = r.next();
+              add('take all of an auction live when the take runs', async () => {
+                const now = a.liquidation.listAuctions({ live: true });
+                if (now.length === 0) return;
+                const auction = now[Math.floor(pickAt * now.length)]!;
+                a.liquidation.take({
+                  auctionId: auction.id,
+                  maxSats: auction.lotSats + 100_000_000,
+                  maxPriceCents: auction.topPriceCents * 2,
+                  btcAddress,
+                });
+                f.takes++;
+              });
+              break;
+            }
+            const auction: Auction = r.pick(live);
+            const lotLeft = Math.max(0, auction.lotSats - auction.soldSats);
+            const size = r.weighted({ all: 4, part: 4, near: 1.5, tiny: 1 });
+            // What buys the rest of the tab at the auction's price now.
+            const needed = Math.ceil(
+              ((auction.tabCents - auction.coveredCents) * 100_000_000) /
+                Math.max(1, auction.priceCents),
+            );
+            const maxSats =
+              size === 'all'
+                ? lotLeft + 100_000_000
+                : size === 'part'
+                  ? Math.max(1, Math.floor(lotLeft * (0.05 + r.next() * 0.7)))
+                  : size === 'near'
+                    ? Math.max(1, Math.min(lotLeft, needed) - r.int(1, 100_000)) // leaves dust
+                    : r.chance(0.5)
+                      ? r.int(1, 600)
+                      : r.int(1, 20_000);
+            const maxPriceCents = r.chance(0.9)
+              ? auction.topPriceCents * 2
+              : Math.floor(auction.floorPriceCents / 2);
+            const btcAddress = r.pick(r.pick(liquidators));
+            // Now and then a liquidator who holds no bsUSD at all.
+            const taker = r.chance(0.05) ? 'liquidator-without-bsusd' : undefined;
+            add(
+              `take ${size} (${maxSats} sats) of auction ${auction.id} (vault ${auction.vaultId})${taker ? ` by ${taker}` : ''}`,
+              async () => {
+                a.liquidation.take({
+                  auctionId: auction.id,
+                  maxSats,
+                  maxPriceCents,
+                  btcAddress,
+                  ...(taker ? { taker } : {}),
+                });
+                f.takes++;
+              },
+            );
+            break;
+          }
+          case 'deposit': {
+            const v = rng.chance(0.08)
+              ? pickVault(vaults, hot)
+              : pickVault(
+                  vaults.filter(
+                    (o) => o.state === 'pending' || isOpen(o) || o.state === 'liquidating',
+                  ),
+                  hot,
+                );
+            if (!v) break;
+            const amount = r.int(1_000_000, 100_000_000);
+            add(`deposit ${amount} to vault ${v.id}`, async () => {
+              await miner.send(v.address, amount as Sats);
+              x.deposits++;
+            });
+            break;
+          }
+          case 'price': {
+            priced = true;
+            const { label, target, hold } = planPrice();
+            add(label, async () => {
+              if (hold) {
+                // One round only: the circuit breaker holds the move for the rest of this round
+                // (no fresh price: mints and withdrawals with debt wait); the next confirms it.
+                a.simulated!.setPrice(target as Cents);
+                await a.oracle.runRound();
+              } else await setPrice(a, target);
+              x.price_moves++;
+            });
+            break;
+          }
+          case 'mine': {
+            const n = r.chance(0.8) ? 1 : 2;
+            add(`mine ${n} block(s) and sync`, async () => {
+              await miner.mine(n);
+              x.blocks += n;
+              await a.sync();
+            });
+            break;
+          }
+          case 'tick':
+            add('auction tick', async () => {
+              await a.liquidation.tick();
+              x.ticks++;
+            });
+            break;
+          case 'time': {
+            // Auctions fall toward their floor and reset; now and then unsigned reviews expire.
+            const ms = r.chance(0.12) ? 16 * 60_000 : r.int(10_000, 130_000);
+            add(`clock +${ms} ms`, async () => {
+              offsetMs += ms;
+              x.clock_moves++;
+            });
+            break;
+          }
+        }
+      }
+      return ops;
+    };
+
+    // ── Between rounds: a fresh price, the bank's bsUSD, enough open owners ─────────────────
+    const housekeeping = async () => {
+      const state = a.oracle.current();
+      if (state.status !== 'ok' || (state.ageMs ?? 0) > 20_000) {
+        // A held move is confirmed (or a stale price refreshed) at the simulated price.
+        await a.oracle.runRound();
+        if (a.oracle.current().status !== 'ok') await a.oracle.runRound();
+      }
+      const b = a.vaults.getVault(bank.id);
+      if (a.operations.balanceCents() < BANK_FLOOR_CENTS && a.oracle.current().status === 'ok') {
+        const room = maxDebtFor(b.collateralSats, price(), 40_000 as Bps) - b.debtCents;
+        if (room >= 100_000_00) a.operations.mint(bank.id, Math.min(room, 500_000_00));
+        else await miner.send(bank.address, 5_000_000_000 as Sats);
+      }
+      const open = owners().filter((v) => v.state === 'pending' || isOpen(v));
+      for (let i = open.length; i < OPEN_OWNERS; i++) await newOwner();
+    };
+
+    // ── After a round: the checks ────────────────────────────────────────────────────────────
+    const check = async (minedThisRound: boolean) => {
+      const started = performance.now();
+      try {
+        await miner.settle();
+        await a.sync();
+        await a.liquidation.tick();
+      } catch (err) {
+        problem(`sync or tick after the round failed: ${describeError(err)}`);
+        return;
+      } finally {
+        x.sync_s += (performance.now() - started) / 1000;
+      }
+      const checking = performance.now();
+      if (minedThisRound) minedRounds++;
+      const db = a.db;
+
+      // 1. Every withdrawal co-signed at ≥ 150 % at its co-signing price.
+      const withdrawals = db
+        .prepare(
+          "SELECT id, vault_id, state, plan, cosign_price_cents FROM spends WHERE kind = 'withdraw' AND state IN ('signed', 'broadcast', 'confirmed', 'abandoned')",
+        )
+        .all() as {
+        id: number;
+        vault_id: number;
+        state: string;
+        plan: string;
+        cosign_price_cents: number | null;
+      }[];
+      for (const s of withdrawals) {
+        if (checkedWithdrawals.has(s.id)) continue;
+        const signedAt = db
+          .prepare(
+            "SELECT id FROM events WHERE type = 'spend.signed' AND vault_id = ? AND json_extract(data, '$.spendId') = ?",
+          )
+          .pluck()
+          .get(s.vault_id, s.id) as number | undefined;
+        if (signedAt === undefined) continue; // abandoned before it was ever co-signed
+        checkedWithdrawals.add(s.id);
+        const liquidatedBefore = db
+          .prepare(
+            "SELECT type FROM events WHERE vault_id = ? AND id < ? AND type IN ('vault.liquidating', 'auction.take', 'vault.written-off') LIMIT 1",
+          )
+          .pluck()
+          .get(s.vault_id, signedAt) as string | undefined;
+        if (liquidatedBefore)
+          problem(
+            `a withdrawal was co-signed after its vault was liquidated (${liquidatedBefore})`,
+            `withdrawal #${s.id} of vault ${s.vault_id} was co-signed after ${liquidatedBefore}`,
+          );
+        const lastDebt = db
+          .prepare(
+            "SELECT data FROM events WHERE vault_id = ? AND id < ? AND type IN ('vault.mint', 'vault.repay') ORDER BY id DESC LIMIT 1",
+          )
+          .pluck()
+          .get(s.vault_id, signedAt) as string | undefined;
+        const debt = lastDebt ? (JSON.parse(lastDebt) as { debtCents: number }).debtCents : 0;
+        if (debt === 0) continue;
+        const plan = JSON.parse(s.plan) as SpendPlan;
+        const change = plan.outputs[plan.outputs.length - 1]!.amountSats;
+        if (s.cosign_price_cents === null) {
+          problem(
+            'a withdrawal with debt was co-signed without a recorded price',
+            `withdrawal #${s.id} of vault ${s.vault_id} (debt ${debt}) has no cosign_price_cents`,
+          );
+          continue;
+        }
+        const ratio = collateralRatioBps(change, debt as Cents, s.cosign_price_cents as Cents)!;
+        x.cosigned_with_debt++;
+        if (x.lowest_cosign_ratio_bps === 0 || ratio < x.lowest_cosign_ratio_bps)
+          x.lowest_cosign_ratio_bps = ratio;
+        if (ratio < a.params.liquidationRatioBps)
+          problem(
+            `withdrawal #${s.id} left vault ${s.vault_id} under 150 % at its co-signing price`,
+            `withdrawal #${s.id} left vault ${s.vault_id} at ${ratio / 100} % (change ${change} sats, debt ${debt} cents, co-signed at ${s.cosign_price_cents})`,
+          );
+      }
+
+      // 2. No running auction offers more than the vault's coins.
+      const lots = db
+        .prepare(
+          `SELECT l.id, l.vault_id, l.lot_sats, l.sold_sats,
+                  COALESCE((SELECT SUM(u.amount_sats) FROM vault_utxos u WHERE u.vault_id = l.vault_id), 0) AS coins
+             FROM liquidations l WHERE l.state = 'running'`,
+        )
+        .all() as {
+        id: number;
+        vault_id: number;
+        lot_sats: number;
+        sold_sats: number;
+        coins: number;
+      }[];
+      for (const l of lots)
+        if (l.lot_sats > l.coins)
+          problem(
+            `auction ${l.id} offers more than its vault's coins`,
+            `auction ${l.id} (vault ${l.vault_id}) offers a lot of ${l.lot_sats} sats (${l.sold_sats} sold) but the vault holds ${l.coins}`,
+          );
+
+      // 3. No debt on an empty, closed or liquidated vault.
+      const rows = db
+        .prepare(
+          'SELECT id, address, state, collateral_sats, incoming_sats, debt_cents FROM vaults',
+        )
+        .all() as {
+        id: number;
+        address: string;
+        state: string;
+        collateral_sats: number;
+        incoming_sats: number;
+        debt_cents: number;
+      }[];
+      const liveAuction = new Set(
+        db
+          .prepare("SELECT vault_id FROM liquidations WHERE state = 'running'")
+          .pluck()
+          .all() as number[],
+      );
+      for (const v of rows) {
+        if (v.debt_cents === 0) continue;
+        if (v.state === 'closed' || v.state === 'liquidated')
+          problem(
+            `vault ${v.id} is ${v.state} with debt`,
+            `vault ${v.id} is ${v.state} and still owes ${v.debt_cents} cents (${v.collateral_sats} sats, ${v.incoming_sats} incoming)`,
+          );
+        else if (v.collateral_sats === 0 && v.incoming_sats === 0 && !liveAuction.has(v.id))
+          problem(
+            `vault ${v.id} owes with no coins`,
+            `vault ${v.id} (${v.state}) owes ${v.debt_cents} cents with no coins at all`,
+          );
+      }
+
+      // 4. Ended auctions get their settlement.
+      const settling = db
+        .prepare(
+          "SELECT id, vault_id, last_error, last_error_code, error_count FROM liquidations WHERE state = 'settling'",
+        )
+        .all() as {
+        id: number;
+        vault_id: number;
+        last_error: string | null;
+        last_error_code: string | null;
+        error_count: number;
+      }[];
+      const stillSettling = new Set(settling.map((s) => s.id));
+      for (const id of settlingSince.keys()) if (!stillSettling.has(id)) settlingSince.delete(id);
+      for (const s of settling) {
+        if (!settlingSince.has(s.id)) settlingSince.set(s.id, minedRounds);
+        const waited = minedRounds - settlingSince.get(s.id)!;
+        x.longest_settling_rounds = Math.max(x.longest_settling_rounds, waited);
+        const inFlight = db
+          .prepare(
+            "SELECT state FROM spends WHERE vault_id = ? AND kind = 'settlement' AND state IN ('signing', 'awaiting-guardian', 'signed', 'broadcast')",
+          )
+          .pluck()
+          .get(s.vault_id) as string | undefined;
+        const error = s.last_error
+          ? `; its last settlement error (${s.error_count}×): ${s.last_error_code}: ${s.last_error}`
+          : '';
+        if (waited >= SETTLE_ROUNDS && !inFlight)
+          problem(
+            `auction ${s.id} is stuck settling${s.last_error_code ? ` (${s.last_error_code})` : ''}`,
+            `auction ${s.id} (vault ${s.vault_id}) ended ${waited} mined rounds ago with no settlement in flight${error}`,
+          );
+        else if (waited >= SETTLE_ROUNDS * 3)
+          problem(
+            `auction ${s.id}'s settlement does not confirm`,
+            `auction ${s.id} (vault ${s.vault_id}) has been settling for ${waited} mined rounds (settlement ${inFlight})${error}`,
+          );
+      }
+
+      // 5. The ledger (and SQLite's own checks).
+      const ledger = checkInvariant(db);
+      if (!ledger.ok) problem(`ledger invariant: ${ledger.problems.join('; ')}`);
+      for (const p of databaseProblems(db)) if (!p.startsWith('ledger')) problem(p);
+
+      // 6. Collateral is the watch wallet's coins under syncDeposits' rule.
+      const own = new Set(
+        db
+          .prepare(
+            "SELECT txid FROM spends WHERE txid IS NOT NULL AND state IN ('signed', 'broadcast', 'confirmed')",
+          )
+          .pluck()
+          .all() as string[],
+      );
+      const credited = new Map<string, number>();
+      for (const u of await a.chain.listWatchedUtxos()) {
+        if (u.confirmations >= confirmations || own.has(u.txid))
+          credited.set(u.address, (credited.get(u.address) ?? 0) + u.amountSats);
+      }
+      const closing = new Set(
+        db
+          .prepare(
+            "SELECT vault_id FROM spends WHERE kind IN ('close', 'emergency-exit') AND state IN ('signed', 'broadcast')",
+          )
+          .pluck()
+          .all() as number[],
+      );
+      for (const v of rows) {
+        const chain = credited.get(v.address) ?? 0;
+        if (v.collateral_sats !== chain)
+          problem(
+            `vault ${v.id}'s collateral differs from the chain`,
+            `vault ${v.id} (${v.state}) holds ${v.collateral_sats} sats of collateral; its coins in the wallet make ${chain}`,
+          );
+        const terminal = ['liquidating', 'liquidated', 'closed'].includes(v.state);
+        if (!terminal && !closing.has(v.id) && v.debt_cents === 0) {
+          const want = v.collateral_sats > 0 ? 'active' : 'pending';
+          if (v.state !== want)
+            problem(
+              `vault ${v.id} is ${v.state} without debt`,
+              `vault ${v.id} is ${v.state} with ${v.collateral_sats} sats and no debt; it should be ${want}`,
+            );
+        }
+      }
+
+      // And: nothing made twice, one spend in flight per vault, takes add up.
+      for (const p of spendProblems(db)) problem(p);
+      x.checks_s += (performance.now() - checking) / 1000;
+    };
+
+    // ── The rounds ─────────────────────────────────────────────────────────────────────────
+    options.log(`race soak: seed ${seed}, ${options.runs} rounds, data ${dataDir}`);
+    while (time.more(done)) {
+      where = `round ${done}`;
+      problems = [];
+      try {
+        await housekeeping();
+        const ops = planRound(done);
+        where = `round ${done} [${ops.map((o) => o.label).join('; ')}]`;
+        const blocksBefore = x.blocks;
+        const started = performance.now();
+        await Promise.allSettled(ops.map((op) => attempt(op)));
+        x.ops_s += (performance.now() - started) / 1000;
+        await check(x.blocks > blocksBefore);
+      } catch (err) {
+        problem(
+          `round threw: ${describeError(err)}`,
+          `round threw: ${(err as Error)?.stack ?? String(err)}`,
+        );
+      }
+      f.liquidations = a.db.prepare('SELECT count(*) FROM liquidations').pluck().get() as number;
+      f.settlements = a.db
+        .prepare("SELECT count(*) FROM liquidations WHERE state = 'settled'")
+        .pluck()
+        .get() as number;
+      failures.endRun(`round ${done}`, problems, ` [seed ${seed}]`);
+      done++;
+      if (done % 25 === 0)
+        options.log(
+          `race soak: ${done} rounds, ${failures.count} failures, ${f.ops} ops, ${f.refusals} refusals, ${Math.round(time.elapsed())} s`,
+        );
+    }
+    options.log(
+      `race soak: ${JSON.stringify(x, (_, v: unknown) => (typeof v === 'number' ? Math.round(v * 10) / 10 : v))}; refusals ${[
+        ...refusalCodes.entries(),
+      ]
+        .sort((p, q) => q[1] - p[1])
+        .map(([k, n]) => `${k}=${n}`)
+        .join(' ')}`,
+    );
+  } finally {
+    await app?.stop();
+    if (!keep(failures, options, dataDir)) rmSync(dataDir, { recursive: true, force: true });
+  }
+  return finish('race', options, done, failures, { seed, ...f }, time.elapsed());
+}
+
+/**
+ * How much to withdraw: with debt, enough to leave a ratio from 140 % (refused) to 250 % at
+ * today's price; without, a fifth to nine tenths of the collateral (sometimes all: refused).
+ */
+function withdrawAmount(r: Rng, v: Vault, price: Cents): number {
+  if (v.debtCents === 0) {
+    return r.chance(0.08)
+      ? v.collateralSats
+      : Math.max(1_000, Math.floor(v.collateralSats * (0.2 + r.next() * 0.7)));
+  }
+  const ratio = r.chance(0.5) ? r.int(14_800, 16_000) : r.int(14_000, 25_000);
+  // change ≥ debt × ratio / price (in sats)
+  const keepSats = Math.ceil((v.debtCents * ratio * 10_000) / price);
+  return Math.max(1_000, v.collateralSats - keepSats);
+}
