@@ -20,10 +20,23 @@ const P2WSH_2OF3_INPUT_WEIGHT =
 /** version, locktime, input and output counts, segwit marker and flag. */
 const TX_OVERHEAD_WEIGHT = (4 + 4 + 1 + 1) * 4 + 2;
 
+/**
+ * Decoded addresses, per network: decoding tries each address form in turn and throws on the
+ * misses, which costs more than the rest of planning a settlement to twenty takers. Bounded.
+ */
+const decoded = new Map<string, Uint8Array>();
+const DECODED_MAX = 10_000;
+
 /** The output script for an address on `net`; a wrong or foreign address is INVALID_ADDRESS. */
 export function outputScript(address: string, net: NetworkInfo): Uint8Array {
+  const key = `${net.name}:${address}`;
+  const known = decoded.get(key);
+  if (known) return Uint8Array.from(known);
   try {
-    return bjsAddress.toOutputScript(address, net.bitcoinjs);
+    const script = bjsAddress.toOutputScript(address, net.bitcoinjs);
+    if (decoded.size >= DECODED_MAX) decoded.delete(decoded.keys().next().value!);
+    decoded.set(key, Uint8Array.from(script));
+    return script;
   } catch {
     throw new BitStableError(
       'INVALID_ADDRESS',
