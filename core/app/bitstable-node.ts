@@ -379,8 +379,10 @@ export class BitStableNode {
       await this.tracker.track();
       await this.vaults.syncDeposits();
       await this.liquidation.tick();
-      // A settlement broadcast by the tick is tracked at once.
-      await this.tracker.track();
+      // A settlement broadcast by the tick is tracked at once; when that pass sends or drops a
+      // transaction (a spend a reorg evicted, sent again), the coins are read again, so the
+      // collateral matches the chain when the sync returns.
+      if ((await this.tracker.track()) > 0) await this.vaults.syncDeposits();
       this.background.succeeded('sync');
     };
     const next = this.syncing.then(run, run);

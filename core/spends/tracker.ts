@@ -19,19 +19,26 @@ export class SpendTracker {
     this.now = deps.clock ?? Date.now;
   }
 
-  /** One pass over every spend that is not finished. */
-  async track(): Promise<void> {
+  /**
+   * One pass over every spend that is not finished. Returns how many transactions it sent, sent
+   * again, dropped or adopted — moves that change which coins the node's wallet shows.
+   */
+  async track(): Promise<number> {
     const { store } = this.spends;
+    let moved = 0;
     this.expireDrafts();
     // Left `signing` by a process that is gone (a crash mid-signing): nothing was sent.
     for (const r of store.inStates(['signing'])) {
       if (r.signing_by !== this.spends.instance) this.spends.move(r, 'fail');
     }
     // The guardian holds a PSBT two keys have signed and may send it from their own wallet.
-    for (const r of store.watchedGuardianRequests()) await this.spends.adoptIfSent(r);
+    for (const r of store.watchedGuardianRequests()) {
+      if (await this.spends.adoptIfSent(r)) moved++;
+    }
 
     for (let s of store.tracked()) {
       if (s.state === 'signed') {
+        moved++;
         if (!(await this.send(s, 0))) continue;
         s = store.get(s.id)!;
       }
@@ -47,8 +54,12 @@ export class SpendTracker {
       // Neither in a block nor in the mempool (evicted by a reorg, or never relayed): Core's
       // wallet still counts its inputs as spent, so the vault would look empty. Send it again —
       // it is signed and was checked — or, if it can no longer be sent, let it go.
-      if (confs <= 0 && !(await this.deps.node.inMempool(s.txid!))) await this.send(s, confs);
+      if (confs <= 0 && !(await this.deps.node.inMempool(s.txid!))) {
+        moved++;
+        await this.send(s, confs);
+      }
     }
+    return moved;
   }
 
   /**
