@@ -372,6 +372,9 @@ export class SpendService implements SpendExecutor {
       let second: string;
       if (pair === 'owner+protocol') {
         progress('The protocol key checks and co-signs');
+        // The owner may have taken minutes: say in a code the UI can act on when the vault or
+        // the price moved meanwhile (the protocol's own check below still decides).
+        this.requireStillAllowed(row.vault_id, plan, row.kind);
         const feeRate = await this.deps.node.feeRateSatPerKvB();
         second = await signers.protocol.approveAndSign(
           first,
@@ -759,6 +762,13 @@ export class SpendService implements SpendExecutor {
         { vaultId: vault.id },
       );
     }
+    this.requireStillAllowed(vaultId, plan, kind);
+  }
+
+  /** The vault's state still allows the spend, and a withdrawal with debt still keeps 150 %. */
+  private requireStillAllowed(vaultId: number, plan: SpendPlan, kind: SpendKind): void {
+    const vault = this.deps.vaults.getVault(vaultId);
+    this.requireState(vault, kind);
     if (kind === 'withdraw' && vault.debtCents > 0) {
       const price = this.deps.price.requireFreshPrice();
       const ratio = collateralRatioBps(plan.outputs[1]!.amountSats, vault.debtCents, price)!;

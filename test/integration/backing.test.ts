@@ -206,7 +206,8 @@ describe('one change at a time per vault', () => {
         ),
       ).toBe('SPEND_IN_FLIGHT');
       slow.release();
-      expect(await codeOf(() => signing)).toBe('SIGNER_REFUSED');
+      // Refused before the protocol key is even asked, in a code the UI can act on.
+      expect(await codeOf(() => signing)).toBe('VAULT_LIQUIDATING');
       expect(app.spends.store.get(review.spendId)!.state).toBe('abandoned');
       // Nothing left: the coins are the vault's, the lot is at most what it holds.
       await app.sync();
@@ -229,6 +230,46 @@ describe('one change at a time per vault', () => {
       expect(await receivedAt(app, dest)).toBe(0);
     } finally {
       slow.restore();
+    }
+    expectBacked();
+  });
+
+  it('3. a price drop while the protocol key signs: its signature is discarded in the transaction that would have recorded it', async () => {
+    const { app } = t();
+    await setPrice(app, 10_000_000);
+    const vault = await fundedVault([10_000_000], 450_000);
+    const dest = await app.regtest!.miner.newAddress();
+    const review = await app.operations.previewWithdraw(vault.id, 3_000_000, dest);
+    const protocol = app.signers.protocol;
+    let signatures = 0;
+    (app.signers as { protocol: unknown }).protocol = {
+      accountKey: () => protocol.accountKey(),
+      approveAndSign: async (...args: Parameters<typeof protocol.approveAndSign>) => {
+        const signed = await protocol.approveAndSign(...args);
+        signatures++;
+        // The price falls after the key signed, before the signature is recorded.
+        await setPrice(app, 6_500_000);
+        return signed;
+      },
+    };
+    try {
+      const before = await receivedAt(app, dest);
+      expect(await codeOf(() => app.spends.sign(review.spendId, 'withdraw'))).toBe(
+        'SIGNER_REFUSED',
+      );
+      expect(signatures).toBe(1);
+      expect(app.spends.store.get(review.spendId)).toMatchObject({
+        state: 'abandoned',
+        tx_hex: null,
+      });
+      await mine(app);
+      expect(await receivedAt(app, dest)).toBe(before);
+      expect(app.vaults.getVault(vault.id)).toMatchObject({
+        state: 'liquidating',
+        collateralSats: 10_000_000,
+      });
+    } finally {
+      (app.signers as { protocol: unknown }).protocol = protocol;
     }
     expectBacked();
   });
