@@ -24,6 +24,30 @@ export function markLiquidationSettled(db: Sqlite, vaultId: number, ts: number):
   return id;
 }
 
+/**
+ * The vault's coins left by another way than the settlement (an emergency exit the owner and the
+ * guardian signed before the liquidation, from a database older than the rule that exits need no
+ * debt): its open auction ends with the debt booked as deficit. Takes are refused while an exit
+ * holds the coins, so nobody paid for them. Returns the auction id.
+ */
+export function endLiquidationWithoutCoins(
+  db: Sqlite,
+  vaultId: number,
+  deficitCents: number,
+  ts: number,
+): number | null {
+  const id = db
+    .prepare("SELECT id FROM liquidations WHERE vault_id = ? AND state <> 'settled'")
+    .pluck()
+    .get(vaultId) as number | undefined;
+  if (id === undefined) return null;
+  db.prepare(
+    "UPDATE liquidations SET state = 'settled', ended_at = COALESCE(ended_at, ?), deficit_cents = deficit_cents + ? WHERE id = ?",
+  ).run(ts, deficitCents, id);
+  journal(db, 'auction.ended-without-coins', vaultId, { auctionId: id, deficitCents }, ts);
+  return id;
+}
+
 /** A reorg undid the settlement: the vault is Liquidating and its last auction settling again. */
 export function reopenLiquidation(db: Sqlite, vaultId: number, ts: number): void {
   db.prepare(

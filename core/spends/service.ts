@@ -42,7 +42,11 @@ import { writeOffDebt } from '../vaults/debt';
 import { collateralRatioBps } from '../vaults/health';
 import type { VaultService } from '../vaults/vault-service';
 import type { Vault } from '../vaults/vault-store';
-import { markLiquidationSettled, reopenLiquidation } from '../liquidation/settlement-state';
+import {
+  endLiquidationWithoutCoins,
+  markLiquidationSettled,
+  reopenLiquidation,
+} from '../liquidation/settlement-state';
 import type { SpendEffect, SpendEvent, SpendKind } from './state';
 import { SpendStore, type SpendPatch, type SpendRow } from './store';
 
@@ -666,13 +670,20 @@ export class SpendService implements SpendExecutor {
     const { db } = this;
     const why = `${spend.kind} #${spend.id}`;
     switch (effect) {
-      case 'vault.close':
+      case 'vault.close': {
         db.prepare("UPDATE vaults SET state = 'closed', updated_at = ? WHERE id = ?").run(
           ts,
           spend.vault_id,
         );
-        writeOffDebt(db, spend.vault_id, this.deps.params, ts, why);
+        const deficit = writeOffDebt(db, spend.vault_id, this.deps.params, ts, why);
+        const auctionId = endLiquidationWithoutCoins(db, spend.vault_id, deficit, ts);
+        if (auctionId !== null) {
+          this.after.push(() =>
+            this.deps.bus.emit('auction.changed', { auctionId, state: 'settled' }),
+          );
+        }
         break;
+      }
       case 'vault.reopen':
         db.prepare(
           "UPDATE vaults SET state = 'active', updated_at = ? WHERE id = ? AND state = 'closed'",

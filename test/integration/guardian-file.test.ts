@@ -16,6 +16,9 @@ import { logicalHash } from '../../core/db/snapshot';
 import { softwareGuardianAccount } from '../../core/keys/node-keys';
 import { rootOf } from '../../core/keys/software-key';
 import { finalizePsbt } from '../../core/psbt/build';
+import { checkInvariant, post } from '../../core/ledger/bsusd';
+import type { Cents } from '../../core/money';
+import { setVaultDebt } from '../../core/vaults/debt';
 import { psbtFromFile, psbtToFile } from '../../core/signers/guardian-file';
 import { SoftwareSigner } from '../../core/signers/software';
 import type { SignContext } from '../../core/signers/types';
@@ -290,5 +293,53 @@ describe('a guardian who signs PSBT files', () => {
     });
     expect(logicalHash(app.db)).toBe(before);
     expect(app.vaults.getVault(vault.id).debtCents).toBe(0);
+  });
+
+  it('an exit signed before the rules (debt on the vault) that wins against a liquidation: no take is paid for its coins, the auction ends, the debt is booked', async () => {
+    const { app } = t();
+    await setPrice(app, 4_500_000);
+    const vault = await fundedVault(20_000_000);
+    const destination = await app.regtest!.miner.newAddress();
+    const exit = await app.operations.emergencyExit(vault.id, destination);
+    // As a database from before migration 6 could hold it: debt drawn while the exit waited.
+    app.db.transaction(() => {
+      post(app.db, 'mint', vault.id, [
+        ['holder:local', 600_000],
+        [`vault:${vault.id}`, -600_000],
+      ]);
+      setVaultDebt(app.db, vault.id, 600_000 as Cents, app.params, Date.now());
+    })();
+    const deficitBefore = checkInvariant(app.db).deficitCents;
+    await setPrice(app, 4_000_000); // $8,000 against $6,000: 133 %
+    expect(app.vaults.getVault(vault.id).state).toBe('liquidating');
+    const auction = app.liquidation
+      .listAuctions({ live: true })
+      .find((a) => a.vaultId === vault.id)!;
+    expect(auction.coinsHeld).toBe(true);
+    expect(
+      await codeOf(() =>
+        app.liquidation.take({
+          auctionId: auction.id,
+          maxSats: 1_000_000,
+          maxPriceCents: 100_000_000,
+          btcAddress: destination,
+        }),
+      ),
+    ).toBe('SPEND_IN_FLIGHT');
+    // The guardian sends the exit anyway: the coins are the owner's; the debt has no backing.
+    const request = app.operations.guardianRequests().find((r) => r.spendId === exit.spendId)!;
+    const psbt = Psbt.fromBase64(request.psbtBase64, { network: net.bitcoinjs });
+    psbt.signAllInputsHD(rootOf({ seed: guardianSeed }, net));
+    await app.chain.broadcast(finalizePsbt([psbt.toBase64()], net).txHex);
+    await app.sync();
+    await mine(app);
+    expect(app.vaults.getVault(vault.id)).toMatchObject({ state: 'closed', debtCents: 0 });
+    expect(app.liquidation.getAuction(auction.id)).toMatchObject({
+      state: 'settled',
+      soldSats: 0,
+      deficitCents: 600_000,
+    });
+    expect(checkInvariant(app.db).deficitCents - deficitBefore).toBe(600_000);
+    expectLedgerBalanced(app);
   });
 });

@@ -232,6 +232,11 @@ function AuctionCard({
         Falls from {usd(a.topPriceCents)} to {usd(a.floorPriceCents)}, then restarts from the market
         price{a.resets ? ` (restarted ${a.resets}×)` : ''}.
       </p>
+      {a.coinsHeld && (
+        <p className="warn-text small" role="status" data-testid="auction-coins-held">
+          Takes wait: a transaction from this vault holds its coins until it confirms or is dropped.
+        </p>
+      )}
       <form
         onSubmit={(e) => {
           e.preventDefault();
