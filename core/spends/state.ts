@@ -52,7 +52,8 @@ export type SpendEvent =
   | 'adopt'
   | 'drop'
   | 'confirm'
-  | 'unconfirm';
+  | 'unconfirm'
+  | 'revive';
 
 /** What else changes, in the same transaction, when a spend moves. */
 export type SpendEffect =
@@ -80,6 +81,8 @@ const TABLE: Record<SpendEvent, Partial<Record<SpendState, SpendState>>> = {
   drop: { signed: 'abandoned', broadcast: 'abandoned', 'awaiting-guardian': 'abandoned' },
   confirm: { broadcast: 'confirmed' },
   unconfirm: { confirmed: 'broadcast' },
+  // A dropped transaction the chain brought back (its conflict was reorged away): it is sent.
+  revive: { abandoned: 'broadcast' },
 };
 
 const CLOSES: readonly SpendKind[] = ['close', 'emergency-exit'];

@@ -240,6 +240,15 @@ export class SpendStore {
       .all(this.now() - 24 * 3600_000) as SpendRow[];
   }
 
+  /** Spends dropped in the last day that had a transaction (a reorg may bring it back). */
+  droppedRecently(): SpendRow[] {
+    return this.db
+      .prepare(
+        "SELECT * FROM spends WHERE state = 'abandoned' AND txid IS NOT NULL AND updated_at > ? ORDER BY id",
+      )
+      .all(this.now() - 24 * 3600_000) as SpendRow[];
+  }
+
   /** True when `txid` is a transaction of one of the vault's own spends (its change counts at once). */
   isOwnTransaction(txid: string): boolean {
     return (

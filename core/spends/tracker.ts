@@ -36,6 +36,20 @@ export class SpendTracker {
       if (await this.spends.adoptIfSent(r)) moved++;
     }
 
+    // Dropped transactions the node's wallet still holds: one the chain brought back (its
+    // conflict was reorged away) is sent after all; one neither mined nor in the mempool is
+    // abandoned in the wallet again — while it counts as pending there, its inputs would be
+    // missing from the vault's coins (a conflicted one could not be abandoned when dropped).
+    for (const d of store.droppedRecently()) {
+      const confs = await this.deps.node.confirmations(d.txid!);
+      if (confs < 0) continue;
+      if (confs > 0 || (await this.deps.node.inMempool(d.txid!))) {
+        if (this.spends.move(d, 'revive')) moved++;
+      } else {
+        await this.deps.node.abandon(d.txid!);
+      }
+    }
+
     for (let s of store.tracked()) {
       if (s.state === 'signed') {
         moved++;
@@ -81,7 +95,12 @@ export class SpendTracker {
     return n;
   }
 
-  /** (Re)sends a stored spend; one that can no longer be sent is dropped. False when dropped. */
+  /**
+   * (Re)sends a stored spend; one that can no longer be sent is dropped. False when dropped.
+   * A refusal is checked against the node first: another pass (or the signing call itself) may
+   * have sent it meanwhile, or it is in a block — then it is sent, not lost. A dropped one is
+   * abandoned in the node's wallet too, so its inputs count as the vault's coins again.
+   */
   private async send(s: SpendRow, confs: number): Promise<boolean> {
     try {
       if (s.state === 'signed') await this.spends.broadcastStored(s);
@@ -89,8 +108,14 @@ export class SpendTracker {
       return true;
     } catch (err) {
       if (!isBitStableError(err, 'PSBT_INVALID')) throw err;
+      const now = await this.deps.node.confirmations(s.txid!);
+      if (now > 0 || (now === 0 && (await this.deps.node.inMempool(s.txid!)))) {
+        if (s.state === 'signed') this.spends.move(s, 'send');
+        return true;
+      }
       // Its coins were spent by another transaction, or the deposit it spends was reorged away.
-      if (confs === 0 && s.state !== 'signed') await this.deps.node.abandon(s.txid!);
+      // (A conflicted one cannot be abandoned now; the dropped-spends pass retries.)
+      if (now === 0 || confs === 0) await this.deps.node.abandon(s.txid!);
       this.spends.move(s, 'drop');
       return false;
     }
