@@ -19,7 +19,7 @@ import { network } from '../core/config/networks';
 import { checkpoint, openDatabase, type Sqlite } from '../core/db/database';
 import { HealthQueries, naiveChangesAt, type HealthChanges } from '../core/liquidation/health-pass';
 import type { Cents, Sats } from '../core/money';
-import { storedPrices } from '../core/vaults/vault-service';
+import { storedPrices } from '../core/vaults/debt';
 import { healthBand } from '../core/vaults/state';
 
 const params = network('regtest').defaults;

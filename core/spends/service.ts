@@ -106,17 +106,6 @@ export interface GuardianRequest {
   createdAt: number;
 }
 
-/** Makes and sends the settlement of an auction (used by the auction house). */
-export interface SpendExecutor {
-  settle(
-    vault: Vault,
-    auctionId: number,
-    payouts: Payment[],
-    restAddress: string,
-    context: SignContext,
-  ): Promise<SpendResult>;
-}
-
 /** Which two keys sign a spend, the first one first. */
 const PAIRS: Record<SpendKind, 'owner+protocol' | 'owner+guardian' | 'protocol+guardian'> = {
   withdraw: 'owner+protocol',
@@ -137,7 +126,7 @@ const FROM_STATES: Record<SpendKind, readonly Vault['state'][]> = {
 
 const DEFAULT_DRAFT_TTL_MS = 15 * 60_000;
 
-export class SpendService implements SpendExecutor {
+export class SpendService {
   readonly store: SpendStore;
   /** This process, as written on the spends it signs (a restart abandons a dead one's). */
   readonly instance = randomUUID();
@@ -255,7 +244,7 @@ export class SpendService implements SpendExecutor {
       ratioAfterBps: planned.ratioAfterBps,
       psbtBase64,
       source,
-      facts: this.factsNow(vault.id, await this.deps.node.feeRateSatPerKvB()),
+      facts: this.factsNow(vault.id, source.feeRateSatPerKvB),
     };
   }
 
@@ -308,7 +297,8 @@ export class SpendService implements SpendExecutor {
   }
 
   /**
-   * Builds, stores, signs (protocol + guardian) and broadcasts the settlement of an ended auction:
+   * Builds, stores, signs (protocol + guardian) and broadcasts the settlement of an ended auction
+   * (called by the auction house):
    * every taker's payout, then the rest (less the fee) to `restAddress`.
    */
   async settle(

@@ -125,6 +125,3 @@ export function requireTransition(
   }
   return t;
 }
-
-/** True when a spend in `state` holds its vault. */
-export const isOpen = (state: SpendState) => OPEN_SPEND_STATES.includes(state);

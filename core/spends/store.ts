@@ -202,17 +202,6 @@ export class SpendStore {
     })();
   }
 
-  /** Moves the spend from whatever state it is in now; false if the event does not apply. */
-  moveCurrent(id: number, event: SpendEvent, patch: SpendPatch = {}): boolean {
-    const row = this.get(id);
-    if (!row) return false;
-    try {
-      return this.move(row, event, patch);
-    } catch {
-      return false;
-    }
-  }
-
   /** Spends in any of `states`, oldest first. */
   inStates(states: readonly SpendState[]): SpendRow[] {
     return this.db

@@ -24,7 +24,7 @@ import { storedPrices } from './debt';
 import type { VaultService } from './vault-service';
 import type { Vault } from './vault-store';
 
-export type { SpendPreview, SpendResult, GuardianRequest, SpendExecutor } from '../spends/service';
+export type { SpendPreview, SpendResult, GuardianRequest } from '../spends/service';
 
 export interface OperationsDeps {
   db: Sqlite;

@@ -44,8 +44,6 @@ export interface SyncResult {
   utxos: number;
 }
 
-export { storedPrices } from './debt';
-
 /** Vault creation and deposit tracking for one network. */
 export class VaultService {
   private readonly db: Sqlite;
