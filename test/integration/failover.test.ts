@@ -72,7 +72,11 @@ describe('failover to a second Bitcoin node', () => {
     // A second deposit reaches the secondary's mempool; then the primary goes away.
     const txid = await a.miner.send(vault.address, 500_000 as Sats);
     // Hand it over directly: P2P relay waits a random few seconds, too slow to wait for reliably.
-    const hex = await a.rpc.call<string>('getrawtransaction', [txid]);
+    // From the sending wallet (gettransaction), not the mempool: a CI run once found the
+    // just-sent transaction missing from getrawtransaction's view.
+    const { hex } = await a.rpc.call<{ hex: string }>('gettransaction', [txid], {
+      wallet: 'miner',
+    });
     await b.rpc.call('sendrawtransaction', [hex]);
     await a.stop();
 
