@@ -322,8 +322,9 @@ export class MinerWallet {
 
   /** Sends `amount` from the miner wallet to `address`; returns the txid. */
   async send(address: string, amount: Sats): Promise<string> {
+    let txid: string;
     try {
-      return await this.rpc.call<string>('sendtoaddress', [address, btcParam(amount)], {
+      txid = await this.rpc.call<string>('sendtoaddress', [address, btcParam(amount)], {
         wallet: this.walletName,
       });
     } catch (err) {
@@ -341,6 +342,37 @@ export class MinerWallet {
       }
       throw err;
     }
+    await this.checkInMempool(txid);
+    return txid;
+  }
+
+  /**
+   * Core's wallet returns the txid of a transaction its own mempool refused (it keeps it to
+   * rebroadcast later), so a faucet payment could silently never confirm. Asks the mempool, and
+   * on a refusal says why (testmempoolaccept of the wallet's copy).
+   */
+  private async checkInMempool(txid: string): Promise<void> {
+    try {
+      await this.rpc.call('getmempoolentry', [txid]);
+      return;
+    } catch (err) {
+      if (!isRpcError(err, RPC.INVALID_ADDRESS_OR_KEY)) throw err;
+    }
+    const { hex, confirmations } = await this.rpc.call<{ hex: string; confirmations: number }>(
+      'gettransaction',
+      [txid],
+      { wallet: this.walletName },
+    );
+    if (confirmations > 0) return; // mined already (someone else mined in between)
+    const [verdict] = await this.rpc.call<{ allowed: boolean; 'reject-reason'?: string }[]>(
+      'testmempoolaccept',
+      [[hex]],
+    );
+    throw new BitStableError(
+      'NODE_RPC_ERROR',
+      `The regtest node did not take the miner's payment into its mempool: ${verdict?.['reject-reason'] ?? 'no reason given'}.`,
+      { txid },
+    );
   }
 
   /**

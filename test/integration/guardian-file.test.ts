@@ -50,7 +50,12 @@ async function fundedVault(amount: number, returnAddress?: string) {
   });
   await faucet(app, vault.address, amount);
   await mine(app);
-  return app.vaults.getVault(vault.id);
+  const funded = app.vaults.getVault(vault.id);
+  expect(funded, 'the deposit confirmed and the vault saw it').toMatchObject({
+    state: 'active',
+    collateralSats: amount,
+  });
+  return funded;
 }
 
 function spendRow(id: number): { state: string; txid: string | null } {
