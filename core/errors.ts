@@ -41,6 +41,17 @@ export const ERROR_CODES = [
   'ADMIN_ONLY',
   /** Nothing to sweep: the vault holds no coins. */
   'NOTHING_TO_SWEEP',
+  // Accounts
+  /** Not a bsa1… account id (or a bad account key). */
+  'INVALID_ACCOUNT',
+  /** No account with that id is registered on this node. */
+  'ACCOUNT_NOT_FOUND',
+  /** The call acts for an account, and the caller is signed in as none. */
+  'ACCOUNT_REQUIRED',
+  /** The sign-in signature, challenge or session is not valid. */
+  'SIGN_IN_FAILED',
+  /** Registration needs an invite code from the operator on this node. */
+  'REGISTRATION_CLOSED',
   // Node
   'NODE_UNREACHABLE',
   'NODE_AUTH_FAILED',

@@ -44,7 +44,13 @@ export const API_METHODS = [
   'spends.completeWithGuardian',
   'spends.cancelGuardianRequest',
   'admin.cancelSettlement',
+  'admin.createInvite',
   'balance.get',
+  'auth.challenge',
+  'auth.signIn',
+  'account.get',
+  'bsusd.transfer',
+  'bsusd.statement',
   'recoveryKit.get',
   'settings.get',
   'auctions.list',
@@ -74,6 +80,7 @@ export const API_EVENT_TYPES = [
   'auction.changed',
   'spend.confirmed',
   'spend.changed',
+  'bsusd.transfer',
   'signer.prompt',
   'progress',
 ] as const satisfies readonly ApiEventType[];
@@ -187,7 +194,7 @@ export type PreloadBridge = BitStableBridge & {
 };
 
 /** The API version this preload was built against (core/api/contract.ts `API_VERSION`). */
-export const BRIDGE_API_VERSION = 2;
+export const BRIDGE_API_VERSION = 3;
 
 /** IPC channel names. */
 export const CHANNELS = {

@@ -10,7 +10,8 @@
  *                     signs by PSBT file. Required off regtest, where the default is a software key.
  *   BITSTABLE_RPC_URL, _COOKIE or _USER/_PASSWORD, _WALLET, _FALLBACK_URL; BITSTABLE_LEDGER:
  *                     the Bitcoin Core and the Ledger to use off regtest (core/app/env-config.ts)
- *   --add-token ROLES [--label TEXT]   adds a token with comma-separated roles and exits
+ *   --add-token ROLES [--label TEXT] [--account ID]   adds a token with comma-separated roles
+ *                     (acting for account bsa1…, registered at the next start) and exits
  *   BITSTABLE_PASSPHRASE  the key store passphrase (on regtest a generated one is kept if unset)
  *
  * The URL to open is printed on stdout with the token in its fragment; logs are JSON on stderr.
@@ -73,6 +74,7 @@ async function main(): Promise<void> {
       'guardian-key': { type: 'string' },
       'add-token': { type: 'string' },
       label: { type: 'string' },
+      account: { type: 'string' },
     },
   });
   const env = process.env;
@@ -82,7 +84,12 @@ async function main(): Promise<void> {
     const roles = values['add-token'].split(',').map((r) => r.trim());
     const bad = roles.filter((r) => !(ROLES as readonly string[]).includes(r));
     if (bad.length) fail(`Unknown role ${bad.join(', ')}; roles are ${ROLES.join(', ')}.`);
-    const entry = addToken(dataDir, roles as Role[], values.label ?? roles.join('+'));
+    let entry: ReturnType<typeof addToken>;
+    try {
+      entry = addToken(dataDir, roles as Role[], values.label ?? roles.join('+'), values.account);
+    } catch (err) {
+      fail(isBitStableError(err) ? err.message : String(err));
+    }
     process.stdout.write(`${entry.token}\n`);
     return;
   }

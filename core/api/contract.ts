@@ -8,6 +8,8 @@
  */
 import { z } from 'zod';
 import {
+  Account,
+  AccountId,
   Address,
   Auction,
   Cents,
@@ -23,6 +25,7 @@ import {
   Settings,
   SpendPreview,
   SpendResult,
+  StatementLine,
   Status,
   TakeResult,
   Vault,
@@ -33,16 +36,20 @@ import {
   VaultTotals,
 } from './schemas';
 
-export const API_VERSION = 2;
+export const API_VERSION = 3;
 
 /**
- * The seed's permissions (SPEC §10) plus reading. Roles on tokens grant permissions.
+ * The seed's permissions (SPEC §10) plus reading, moving one's own bsUSD, and the regtest
+ * playground. Roles on tokens grant permissions. `Public` needs no token at all (sign-in).
  */
 export const PERMISSIONS = [
+  'Public',
   'Read',
+  'Transfer',
   'CreateVault',
   'ModifyVault',
   'Liquidate',
+  'Playground',
   'AdminAccess',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
@@ -50,18 +57,33 @@ export type Permission = (typeof PERMISSIONS)[number];
 export const ROLES = ['viewer', 'owner', 'liquidator', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
-/** What each role may do. `admin` is everything, including the regtest controls. */
+/**
+ * What each role may do. `admin` is everything, including the regtest controls; it acts for its
+ * own account only (it never moves another account's bsUSD). On regtest the playground (mining,
+ * faucet, simulated price) is every account's: the coins are worthless (SPEC §3).
+ */
 export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
   viewer: ['Read'],
-  owner: ['Read', 'CreateVault', 'ModifyVault'],
-  liquidator: ['Read', 'Liquidate'],
+  owner: ['Read', 'Transfer', 'CreateVault', 'ModifyVault', 'Playground'],
+  liquidator: ['Read', 'Transfer', 'Liquidate', 'Playground'],
   admin: PERMISSIONS,
 };
 
-/** True when any of `roles` grants `permission`. */
+/** The roles a signed-in account's session holds. */
+export const SESSION_ROLES: readonly Role[] = ['owner', 'liquidator'];
+
+/** True when any of `roles` grants `permission` (everyone may call a Public method). */
 export function allows(roles: readonly Role[], permission: Permission): boolean {
-  return roles.some((r) => ROLE_PERMISSIONS[r]?.includes(permission));
+  return permission === 'Public' || roles.some((r) => ROLE_PERMISSIONS[r]?.includes(permission));
 }
+
+/**
+ * Whose data a method touches, checked by the dispatcher before the handler runs:
+ * - `vault`: the vault named by `vaultId` must be the caller's (admin may read any);
+ * - `spend`: the vault of the spend named by `spendId` must be the caller's;
+ * - `account`: the method acts for the caller's account, so there must be one.
+ */
+export type Scope = 'vault' | 'spend' | 'account';
 
 const None = z.strictObject({});
 const VaultRef = z.strictObject({ vaultId: Id });
@@ -74,6 +96,7 @@ interface MethodSpec<P extends z.ZodType, R extends z.ZodType> {
   params: P;
   result: R;
   permission: Permission;
+  scope?: Scope;
   /** One line for docs and the UI's error messages. */
   summary: string;
 }
@@ -127,6 +150,7 @@ export const API = {
     params: VaultRef,
     result: Vault,
     permission: 'Read',
+    scope: 'vault',
     summary: 'One vault.',
   }),
   'vaults.history': method({
@@ -138,6 +162,7 @@ export const API = {
     }),
     result: z.array(VaultHistoryPoint),
     permission: 'Read',
+    scope: 'vault',
     summary: "A vault's collateral ratio against the price over time.",
   }),
   'vaults.create': method({
@@ -148,12 +173,14 @@ export const API = {
     }),
     result: Vault,
     permission: 'CreateVault',
+    scope: 'account',
     summary: 'Creates a vault with the owner key; it waits for a deposit.',
   }),
   'vaults.depositAddress': method({
     params: z.strictObject({ vaultId: Id, amountSats: PositiveSats.optional() }),
     result: z.object({ address: z.string(), uri: z.string() }),
     permission: 'Read',
+    scope: 'vault',
     summary: "The vault's deposit address and a BIP21 URI for a QR code.",
   }),
   'vaults.showAddress': method({
@@ -165,48 +192,56 @@ export const API = {
       message: z.string(),
     }),
     permission: 'ModifyVault',
+    scope: 'vault',
     summary: "Shows the vault's address on the Ledger for the owner to compare.",
   }),
   'vaults.setReturnAddress': method({
     params: z.strictObject({ vaultId: Id, address: Address }),
     result: Vault,
     permission: 'ModifyVault',
+    scope: 'vault',
     summary: 'Where the rest of the collateral goes if the vault is liquidated.',
   }),
   'vaults.mint': method({
     params: z.strictObject({ vaultId: Id, amountCents: PositiveCents }),
     result: Vault,
     permission: 'ModifyVault',
+    scope: 'vault',
     summary: 'Mints bsUSD against the vault (ratio stays at or above 150 %).',
   }),
   'vaults.repay': method({
     params: z.strictObject({ vaultId: Id, amountCents: PositiveCents }),
     result: Vault,
     permission: 'ModifyVault',
+    scope: 'vault',
     summary: "Repays the vault's debt from your bsUSD.",
   }),
   'vaults.previewWithdraw': method({
     params: Withdraw,
     result: SpendPreview,
     permission: 'ModifyVault',
+    scope: 'vault',
     summary: 'The review step of a withdrawal: outputs, fee, ratio after, unsigned PSBT.',
   }),
   'vaults.withdraw': method({
     params: SignDraft,
     result: SpendResult,
     permission: 'ModifyVault',
+    scope: 'vault',
     summary: 'Signs the reviewed withdrawal (its spendId) and sends it (owner + protocol sign).',
   }),
   'vaults.previewClose': method({
     params: Destination,
     result: SpendPreview,
     permission: 'ModifyVault',
+    scope: 'vault',
     summary: 'The review step of closing a vault with no debt.',
   }),
   'vaults.close': method({
     params: SignDraft,
     result: SpendResult,
     permission: 'ModifyVault',
+    scope: 'vault',
     summary:
       'Signs the reviewed close (its spendId): all collateral, less the fee, to your address.',
   }),
@@ -214,18 +249,21 @@ export const API = {
     params: Destination,
     result: SpendPreview,
     permission: 'ModifyVault',
+    scope: 'vault',
     summary: 'The review step of an emergency exit (owner + guardian).',
   }),
   'vaults.emergencyExit': method({
     params: SignDraft,
     result: SpendResult,
     permission: 'ModifyVault',
+    scope: 'vault',
     summary: 'Signs the reviewed emergency exit (its spendId) with the owner and guardian keys.',
   }),
   'vaults.previewSweep': method({
     params: Destination,
     result: SpendPreview,
     permission: 'ModifyVault',
+    scope: 'vault',
     summary:
       'The review step of sweeping coins that arrived at a Closed or Liquidated vault back to you.',
   }),
@@ -233,6 +271,7 @@ export const API = {
     params: SignDraft,
     result: SpendResult,
     permission: 'ModifyVault',
+    scope: 'vault',
     summary: 'Signs the reviewed sweep (its spendId) and sends it (owner + protocol sign).',
   }),
   'psbt.decode': method({
@@ -251,12 +290,14 @@ export const API = {
     params: z.strictObject({ spendId: Id, psbtBase64: z.string().min(1).max(2_000_000) }),
     result: SpendResult,
     permission: 'ModifyVault',
+    scope: 'spend',
     summary: "Completes and sends a transaction with the guardian's signed PSBT.",
   }),
   'spends.cancelGuardianRequest': method({
     params: z.strictObject({ spendId: Id }),
     result: z.object({ spendId: z.int(), state: z.literal('cancelled') }),
     permission: 'ModifyVault',
+    scope: 'spend',
     summary:
       'Gives up a transaction waiting for the guardian (BitStable sent nothing; it is still watched in case the guardian sends it).',
   }),
@@ -271,12 +312,14 @@ export const API = {
     params: None,
     result: z.object({ bsusdCents: Cents }),
     permission: 'Read',
+    scope: 'account',
     summary: 'Your bsUSD balance.',
   }),
   'recoveryKit.get': method({
     params: None,
     result: RecoveryKit,
     permission: 'ModifyVault',
+    scope: 'account',
     summary: 'Everything needed to rebuild every vault in Sparrow, Electrum or Bitcoin Core.',
   }),
   'settings.get': method({
@@ -306,7 +349,62 @@ export const API = {
     }),
     result: TakeResult,
     permission: 'Liquidate',
+    scope: 'account',
     summary: 'Buys collateral at the current auction price, paying bsUSD.',
+  }),
+  'auth.challenge': method({
+    params: None,
+    result: z.object({ challenge: z.string(), nodeId: z.string(), expiresAt: Millis }),
+    permission: 'Public',
+    summary: 'A fresh challenge to sign in with (SPEC §3); answer it within five minutes.',
+  }),
+  'auth.signIn': method({
+    params: z.strictObject({
+      accountId: AccountId,
+      challenge: z.string().regex(/^[0-9a-f]{64}$/, { error: 'must be the challenge as given' }),
+      signature: z.string().regex(/^[0-9a-f]{128}$/, { error: 'must be a 64-byte hex signature' }),
+      inviteCode: z.string().min(1).max(64).optional(),
+      label: z.string().max(80, { error: 'must be at most 80 characters' }).optional(),
+    }),
+    result: z.object({ token: z.string(), accountId: z.string(), expiresAt: Millis }),
+    permission: 'Public',
+    summary:
+      "Signs in with the account key's BIP340 signature of the challenge; registers a new account where registration is open.",
+  }),
+  'account.get': method({
+    params: None,
+    result: Account,
+    permission: 'Read',
+    scope: 'account',
+    summary: 'Your account: its id (where others send bsUSD) and balance.',
+  }),
+  'bsusd.transfer': method({
+    params: z.strictObject({
+      to: AccountId,
+      amountCents: PositiveCents,
+      memo: z.string().max(140, { error: 'must be at most 140 characters' }).optional(),
+    }),
+    result: z.object({ entryId: z.int(), to: z.string(), amountCents: Cents, balanceCents: Cents }),
+    permission: 'Transfer',
+    scope: 'account',
+    summary: 'Sends bsUSD from your account to another (one ledger entry).',
+  }),
+  'bsusd.statement': method({
+    params: z.strictObject({
+      offset: z.int().min(0).default(0),
+      limit: z.int().min(1).max(500).default(50),
+    }),
+    result: z.object({ total: z.int(), items: z.array(StatementLine) }),
+    permission: 'Read',
+    scope: 'account',
+    summary: 'Every entry that touched your bsUSD, newest first, with the balance after each.',
+  }),
+  'admin.createInvite': method({
+    params: None,
+    result: z.object({ code: z.string() }),
+    permission: 'AdminAccess',
+    summary:
+      'A one-time code with which a new account may register (networks with invite-only registration).',
   }),
   'regtest.mine': method({
     params: z.strictObject({
@@ -316,25 +414,25 @@ export const API = {
         .max(1_000, { error: 'must be at most 1,000' }),
     }),
     result: z.object({ height: z.int() }),
-    permission: 'AdminAccess',
+    permission: 'Playground',
     summary: 'Mines blocks on local regtest.',
   }),
   'regtest.faucet': method({
     params: z.strictObject({ address: Address, amountSats: PositiveSats }),
     result: z.object({ txid: z.string() }),
-    permission: 'AdminAccess',
+    permission: 'Playground',
     summary: 'Sends regtest coins from the miner wallet.',
   }),
   'regtest.newAddress': method({
     params: None,
     result: z.object({ address: z.string() }),
-    permission: 'AdminAccess',
+    permission: 'Playground',
     summary: 'A fresh address of the regtest miner wallet (your stand-in everyday wallet).',
   }),
   'regtest.setPrice': method({
     params: z.strictObject({ priceCents: PositiveCents }),
     result: Price,
-    permission: 'AdminAccess',
+    permission: 'Playground',
     summary: 'Sets the simulated BTC price and runs oracle rounds until it is accepted.',
   }),
 } as const;

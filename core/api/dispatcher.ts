@@ -6,14 +6,35 @@
  * It also fans out events: the core's EventBus plus the host's signer prompts and progress lines.
  */
 import type { z } from 'zod';
-import { API, allows, isMethodName, type MethodName, type Result, type Role } from './contract';
+import {
+  API,
+  allows,
+  isMethodName,
+  type MethodName,
+  type Result,
+  type Role,
+  type Scope,
+} from './contract';
+import { BitStableError } from '../errors';
 import { ApiBoundaryError, toApiError, type ApiError } from './errors';
 import { CORE_EVENT_TYPES, type ApiEvent } from './events';
 import { createHandlers, type ApiCore, type ApiHostInfo, type Handlers } from './handlers';
 
-/** Who is calling: the roles their token (or the desktop window) holds. */
+/**
+ * Who is calling: the roles their token (or the desktop window) holds, and the account they act
+ * for. `account` left out means the node's own account (local mode: the desktop window, and
+ * tokens from the token file bound to no account); `null` means none (an anonymous caller, or
+ * an operator token that acts for nobody).
+ */
 export interface CallContext {
   roles: readonly Role[];
+  account?: string | null;
+}
+
+/** The caller as a handler sees it, after the dispatcher's checks. */
+export interface Caller {
+  account: string | null;
+  admin: boolean;
 }
 
 export type DispatchOutcome<M extends MethodName = MethodName> =
@@ -35,8 +56,13 @@ export interface ApiServiceOptions {
 /** The API over one running node. */
 export interface ApiService {
   dispatch(method: string, params: unknown, ctx: CallContext): Promise<DispatchOutcome>;
-  /** Receives every event; returns the unsubscribe function. */
-  subscribe(listener: (event: ApiEvent) => void): () => void;
+  /**
+   * Receives events; returns the unsubscribe function. With a caller's context, only what that
+   * caller may see: public events (prices, auctions, the node), their own vaults' and spends'
+   * events, transfers to or from them, and (for the node's own account) the host's prompts. An
+   * admin sees everything. Without one: every event (the host itself).
+   */
+  subscribe(listener: (event: ApiEvent) => void, ctx?: CallContext): () => void;
   /** Sends a host event (signer prompts from a device, progress lines) to every subscriber. */
   emit(event: ApiEvent): void;
   /** Detaches from the core's event bus. */
@@ -45,9 +71,41 @@ export interface ApiService {
 
 /** Builds the dispatcher and the event fan-out for a running node. */
 export function createApiService(options: ApiServiceOptions): ApiService {
-  const listeners = new Set<(event: ApiEvent) => void>();
+  const listeners = new Map<(event: ApiEvent) => void, Caller | null>();
+  const callerOf = (ctx: CallContext): Caller => ({
+    account: ctx.account === undefined ? options.core.localAccountId : ctx.account,
+    admin: ctx.roles.includes('admin'),
+  });
+  let ownerQuery: ReturnType<ApiCore['db']['prepare']> | null = null;
+  const vaultOwner = (vaultId: number) =>
+    (ownerQuery ??= options.core.db
+      .prepare('SELECT account_id FROM vaults WHERE id = ?')
+      .pluck()).get(vaultId) as string | null | undefined;
+  /** Who may see an event: 'all', or the accounts it concerns (computed once per event). */
+  const audienceOf = (event: ApiEvent): 'all' | readonly (string | null)[] => {
+    switch (event.type) {
+      case 'vault.created':
+      case 'vault.changed':
+      case 'spend.confirmed':
+      case 'spend.changed':
+        return [vaultOwner(event.payload.vaultId) ?? null];
+      case 'bsusd.transfer':
+        return [event.payload.from, event.payload.to];
+      case 'signer.prompt':
+      case 'progress':
+        return [options.core.localAccountId];
+      default:
+        return 'all';
+    }
+  };
   const emit = (event: ApiEvent) => {
-    for (const l of listeners) {
+    let audience: 'all' | readonly (string | null)[] | undefined;
+    for (const [l, caller] of listeners) {
+      if (caller && !caller.admin) {
+        audience ??= audienceOf(event);
+        if (audience !== 'all' && (caller.account === null || !audience.includes(caller.account)))
+          continue;
+      }
       try {
         l(event);
       } catch (err) {
@@ -87,6 +145,13 @@ export function createApiService(options: ApiServiceOptions): ApiService {
         );
       }
       const spec = API[method];
+      if (ctx.roles.length === 0 && spec.permission !== 'Public') {
+        throw new ApiBoundaryError(
+          'UNAUTHENTICATED',
+          `Sign in first: ${method} needs a session or a gateway token.`,
+          { method },
+        );
+      }
       if (!allows(ctx.roles, spec.permission)) {
         throw new ApiBoundaryError(
           'FORBIDDEN',
@@ -99,8 +164,11 @@ export function createApiService(options: ApiServiceOptions): ApiService {
       if (!parsed.success) {
         return { ok: false, error: invalidArguments(method, parsed.error.issues) };
       }
-      const handler = handlers[method] as (p: unknown) => unknown;
-      const raw = await handler(parsed.data);
+      const caller = callerOf(ctx);
+      const scope = (spec as { scope?: Scope }).scope;
+      if (scope) checkScope(method, scope, spec.permission, parsed.data, caller);
+      const handler = handlers[method] as (p: unknown, c: Caller) => unknown;
+      const raw = await handler(parsed.data, caller);
       const checked = (spec.result as z.ZodType).safeParse(raw);
       if (!checked.success) {
         options.logger?.error(
@@ -117,10 +185,41 @@ export function createApiService(options: ApiServiceOptions): ApiService {
     }
   }
 
+  /** Ownership (SPEC §3, the seed's verify_ownership): another account's vault is FORBIDDEN. */
+  function checkScope(
+    method: string,
+    scope: Scope,
+    permission: string,
+    params: unknown,
+    caller: Caller,
+  ): void {
+    const p = params as { vaultId?: number; spendId?: number };
+    if (scope === 'account') {
+      if (caller.account === null) {
+        throw new BitStableError(
+          'ACCOUNT_REQUIRED',
+          `${method} acts for an account, and this token is bound to none. Sign in, or use a token made with --account.`,
+          { method },
+        );
+      }
+      return;
+    }
+    const vaultId =
+      scope === 'vault' ? p.vaultId! : options.core.spends.store.require(p.spendId).vault_id;
+    const owner = options.core.vaults.getVault(vaultId).accountId;
+    if (owner !== null && owner === caller.account) return;
+    // The operator reads every vault (it holds their public data) and handles the guardian's
+    // files of settlements; it changes no one's vault.
+    if (caller.admin && (permission === 'Read' || scope === 'spend')) return;
+    throw new ApiBoundaryError('FORBIDDEN', `Vault #${vaultId} belongs to another account.`, {
+      vaultId,
+    });
+  }
+
   return {
     dispatch,
-    subscribe(listener) {
-      listeners.add(listener);
+    subscribe(listener, ctx) {
+      listeners.set(listener, ctx ? callerOf(ctx) : null);
       return () => listeners.delete(listener);
     },
     emit,

@@ -39,6 +39,13 @@ export const EVENT_SCHEMAS = {
     kind: z.string(),
     state: z.string(),
   }),
+  'bsusd.transfer': z.object({
+    entryId: z.int(),
+    from: z.string(),
+    to: z.string(),
+    amountCents: z.int(),
+    memo: z.string().nullable(),
+  }),
   /** What the signing device (or software key) asks of the person now. */
   'signer.prompt': SignerPrompt.extend({ operation: z.string().nullable() }),
   /** A line of progress on long work (signing, broadcasting, starting the node). */
@@ -63,4 +70,5 @@ export const CORE_EVENT_TYPES = [
   'auction.changed',
   'spend.confirmed',
   'spend.changed',
+  'bsusd.transfer',
 ] as const satisfies readonly ApiEventType[];

@@ -23,6 +23,7 @@ import type { SpendKind } from '../spends/state';
 import { API_VERSION, METHOD_NAMES, type API, type MethodName, type Result } from './contract';
 import type { z } from 'zod';
 import { ApiBoundaryError } from './errors';
+import type { Caller } from './dispatcher';
 import type { ApiEvent } from './events';
 import { VAULT_STATES } from './schemas';
 
@@ -46,6 +47,8 @@ export type ApiCore = Pick<
   | 'sync'
   | 'background'
   | 'tracker'
+  | 'accounts'
+  | 'localAccountId'
 >;
 
 /** What the host (headless gateway, Electron main) tells the API about itself. */
@@ -59,7 +62,7 @@ export interface ApiHostInfo {
 /** Handler arguments: the parsed params of method M. */
 type ParsedParams<M extends MethodName> = z.output<(typeof API)[M]['params']>;
 export type Handlers = {
-  [M in MethodName]: (params: ParsedParams<M>) => Promise<Result<M>> | Result<M>;
+  [M in MethodName]: (params: ParsedParams<M>, caller: Caller) => Promise<Result<M>> | Result<M>;
 };
 
 interface Deps {
@@ -264,7 +267,7 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
   return {
     'api.version': () => ({ version: API_VERSION, methods: [...METHOD_NAMES] }),
 
-    'status.get': async () => {
+    'status.get': async (_, caller) => {
       let node: Result<'status.get'>['node'];
       try {
         const info = await core.chain.chainInfo();
@@ -302,7 +305,9 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
         node,
         regtest: core.regtest !== null,
         owner: signerInfo('owner'),
-        bsusdBalanceCents: core.operations.balanceCents(),
+        accountId: caller.account,
+        bsusdBalanceCents:
+          caller.account === null ? 0 : core.operations.balanceCents(caller.account),
         params: core.params,
       };
     },
@@ -317,9 +322,12 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
         highCents: h.highCents,
       })),
 
-    'vaults.list': ({ offset, limit, sort, order, state }) => {
+    'vaults.list': ({ offset, limit, sort, order, state }, caller) => {
       const p = priceForRatio();
-      const all = core.vaults.listVaults().map((v) => toVault(v, false, p));
+      // Your own vaults; an operator token bound to no account sees every vault.
+      const all = core.vaults
+        .listVaults(caller.account === null && caller.admin ? undefined : (caller.account ?? ''))
+        .map((v) => toVault(v, false, p));
       const byState = Object.fromEntries(VAULT_STATES.map((s) => [s, 0])) as Record<
         (typeof VAULT_STATES)[number],
         number
@@ -397,11 +405,12 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
       });
     },
 
-    'vaults.create': async ({ label, plannedDepositSats, returnAddress }) => {
+    'vaults.create': async ({ label, plannedDepositSats, returnAddress }, caller) => {
       // Checked before anything is created, so a bad address changes nothing.
       if (returnAddress !== undefined) outputScript(returnAddress, net);
       let vault = await core.vaults.createVault({
         keySetId: core.keySetId,
+        accountId: caller.account!,
         ...(label !== undefined ? { label } : {}),
         ...(plannedDepositSats !== undefined ? { plannedDepositSats } : {}),
       });
@@ -494,7 +503,12 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
 
     'psbt.decode': ({ psbtBase64 }) => decodePsbt(psbtBase64, net.bitcoinjs),
 
-    'spends.awaitingGuardian': () => core.operations.guardianRequests(),
+    'spends.awaitingGuardian': (_, caller) => {
+      const all = core.operations.guardianRequests();
+      if (caller.admin) return all; // the operator also handles settlements' guardian files
+      const mine = new Set(core.vaults.listVaults(caller.account ?? '').map((v) => v.id));
+      return all.filter((r) => mine.has(r.vaultId));
+    },
 
     'spends.completeWithGuardian': async ({ spendId, psbtBase64 }) =>
       toSpendResult(await core.operations.completeWithGuardian(spendId, psbtBase64)),
@@ -509,7 +523,26 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
       return { spendId, state: 'cancelled' as const };
     },
 
-    'balance.get': () => ({ bsusdCents: core.operations.balanceCents() }),
+    'balance.get': (_, caller) => ({ bsusdCents: core.operations.balanceCents(caller.account!) }),
+
+    'auth.challenge': () => core.accounts.challenge(),
+
+    'auth.signIn': (input) => core.accounts.signIn(input),
+
+    'account.get': (_, caller) => {
+      const a = core.accounts.require(caller.account);
+      return { ...a, balanceCents: core.operations.balanceCents(a.id) };
+    },
+
+    'bsusd.transfer': ({ to, amountCents, memo }, caller) => {
+      const r = core.operations.transfer(caller.account!, to, amountCents, memo ?? null);
+      return { entryId: r.entryId, to, amountCents, balanceCents: r.balanceCents };
+    },
+
+    'bsusd.statement': ({ offset, limit }, caller) =>
+      core.operations.statement(caller.account!, offset, limit),
+
+    'admin.createInvite': () => ({ code: core.accounts.createInvite() }),
 
     'recoveryKit.get': () => recoveryKit(core.vaults, core.keySetId, net),
 
@@ -559,8 +592,15 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
       auction: auctions().getAuction(auctionId),
     }),
 
-    'auctions.take': async ({ auctionId, maxSats, maxPriceCents, btcAddress }) => {
-      const r = auctions().take({ auctionId, maxSats, maxPriceCents, btcAddress });
+    'auctions.take': async ({ auctionId, maxSats, maxPriceCents, btcAddress }, caller) => {
+      // Paid from the caller's own bsUSD.
+      const r = auctions().take({
+        auctionId,
+        maxSats,
+        maxPriceCents,
+        btcAddress,
+        taker: caller.account!,
+      });
       // An auction the take ended is settled at once rather than at the next block.
       if (r.auction.state !== 'running') {
         await core.sync().catch(() => undefined);

@@ -160,8 +160,45 @@ export const Status = z.object({
   /** True when this is local regtest mode (mining, faucet, simulated price). */
   regtest: z.boolean(),
   owner: SignerInfo,
+  /** The caller's account (null for an operator token bound to none). */
+  accountId: z.string().nullable(),
   bsusdBalanceCents: Cents,
   params: VaultParams,
+});
+
+/** An account id: `bsa1…` (bech32m of a BIP340 x-only key). Checked fully by the core. */
+export const AccountId = z
+  .string({ error: 'must be an account id (bsa1…)' })
+  .min(8, { error: 'must be an account id (bsa1…)' })
+  .max(90, { error: 'must be an account id (bsa1…)' });
+
+export const Account = z.object({
+  id: z.string(),
+  label: z.string().nullable(),
+  balanceCents: Cents,
+  createdAt: Millis,
+});
+
+export const LedgerEntryKind = z.enum([
+  'mint',
+  'repay',
+  'transfer',
+  'auction_payment',
+  'penalty',
+  'bad_debt',
+]);
+
+/** One line of an account's statement: what an entry did to its balance. */
+export const StatementLine = z.object({
+  entryId: z.int(),
+  ts: Millis,
+  kind: LedgerEntryKind,
+  /** + received, − paid. */
+  amountCents: z.int(),
+  balanceAfterCents: Cents,
+  vaultId: z.int().nullable(),
+  memo: z.string().nullable(),
+  counterparty: z.string().nullable(),
 });
 
 export const SpendKind = z.enum(['withdraw', 'close', 'emergency-exit', 'settlement', 'sweep']);

@@ -13,6 +13,8 @@ import {
 import { checkpoint, openDatabase, type Sqlite } from '../db/database';
 import { BitStableError } from '../errors';
 import { EventBus } from '../events/bus';
+import { adoptLocalAccount, ensureAccountSecret, ensureNodeId } from '../accounts/local';
+import { AccountService, type Registration } from '../accounts/service';
 import {
   ensureProtocolSeed,
   ensureSoftwareGuardianSeed,
@@ -82,6 +84,8 @@ export interface BitStableNodeOptions {
   logger?: FailureLogger;
   /** How long a reviewed spend waits for its signature (default 15 minutes). */
   draftTtlMs?: number;
+  /** Who may register an account: default open on regtest, invite codes elsewhere (SPEC §3). */
+  registration?: Registration;
 }
 
 /** The Bitcoin node's reachability and tip, as last polled. */
@@ -157,6 +161,10 @@ export class BitStableNode {
   readonly background: BackgroundErrors;
   /** Also told of every background failure (tests and soaks listen here). */
   onBackgroundError: (err: unknown) => void = () => {};
+  /** Accounts, sign-in and sessions (SPEC §3). */
+  accounts!: AccountService;
+  /** The account of the wallet in this process (local mode): what a call without one acts for. */
+  localAccountId!: string;
 
   private constructor(
     readonly network: NetworkInfo,
@@ -264,7 +272,20 @@ export class BitStableNode {
         return s.status === 'ok' ? s.priceCents : null;
       };
       const clock = options.clock ?? Date.now;
+      const accounts = new AccountService({
+        db,
+        nodeId: ensureNodeId(db, net),
+        registration: options.registration ?? (net.name === 'regtest' ? 'open' : 'invite'),
+        clock,
+      });
+      const localAccountId = adoptLocalAccount(
+        db,
+        accounts,
+        await ensureAccountSecret(options.keyStore, net),
+        clock(),
+      );
       const vaults = new VaultService({
+        defaultAccountId: () => localAccountId,
         db,
         node: chain,
         network: net,
@@ -298,6 +319,7 @@ export class BitStableNode {
       });
       const tracker = new SpendTracker(spends, { node: chain, params, clock });
       const operations = new VaultOperations({
+        holder: localAccountId,
         db,
         network: net,
         params,
@@ -308,6 +330,7 @@ export class BitStableNode {
         clock,
       });
       const liquidation = new AuctionHouse({
+        defaultTaker: localAccountId,
         db,
         node: chain,
         network: net,
@@ -352,6 +375,8 @@ export class BitStableNode {
         signers,
         options.logger ?? null,
       );
+      node.accounts = accounts;
+      node.localAccountId = localAccountId;
       node.status = {
         online: true,
         height: info.blocks,

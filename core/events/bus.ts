@@ -16,6 +16,14 @@ export interface CoreEvents {
   'spend.confirmed': { spendId: number; vaultId: number; kind: string; txid: string | null };
   /** A spend began or stopped waiting for the guardian's signed PSBT file. */
   'spend.changed': { spendId: number; vaultId: number; kind: string; state: string };
+  /** bsUSD moved between two accounts (shown to those two only). */
+  'bsusd.transfer': {
+    entryId: number;
+    from: string;
+    to: string;
+    amountCents: number;
+    memo: string | null;
+  };
 }
 
 export type CoreEventType = keyof CoreEvents;

@@ -13,8 +13,8 @@ import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { extname, join, resolve, sep } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { Role } from '../api/contract';
-import type { ApiService } from '../api/dispatcher';
+import { API, isMethodName, SESSION_ROLES } from '../api/contract';
+import type { ApiService, CallContext } from '../api/dispatcher';
 import type { ApiError } from '../api/errors';
 import type { ApiCore } from '../api/handlers';
 import { BitStableError } from '../errors';
@@ -111,8 +111,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const allowedOrigins = () =>
     new Set([...[...allowedHosts()].map((h) => `http://${h}`), ...(options.extraOrigins ?? [])]);
 
-  /** The roles of the request's bearer token, or null. */
-  const rolesOf = (req: IncomingMessage): readonly Role[] | null => {
+  /**
+   * Who the request's bearer token is: a token from the token file (its roles, and its account
+   * if it is bound to one), or a signed-in account's session. `anonymous` when no token was sent
+   * (only sign-in may be called then); null for a token nobody knows.
+   */
+  const contextOf = (req: IncomingMessage): CallContext | 'anonymous' | null => {
     const header = req.headers.authorization;
     let presented: string | null = null;
     if (typeof header === 'string' && /^Bearer /i.test(header)) presented = header.slice(7).trim();
@@ -123,8 +127,17 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       const p = protocols.find((s) => s.startsWith(WS_TOKEN_PREFIX));
       if (p) presented = p.slice(WS_TOKEN_PREFIX.length);
     }
-    return matchToken(options.tokens, presented)?.roles ?? null;
+    if (!presented) return 'anonymous';
+    const entry = matchToken(options.tokens, presented);
+    if (entry)
+      return entry.account
+        ? { roles: entry.roles, account: entry.account }
+        : { roles: entry.roles };
+    const account = options.core.accounts.sessionAccount(presented);
+    return account ? { roles: SESSION_ROLES, account } : null;
   };
+  const known = (ctx: CallContext | 'anonymous' | null): ctx is CallContext =>
+    ctx !== null && ctx !== 'anonymous';
 
   const hostOk = (req: IncomingMessage) =>
     !isLoopback(host) || allowedHosts().has(String(req.headers.host ?? ''));
@@ -163,7 +176,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       return;
     }
     if (url.pathname === '/metrics' && req.method === 'GET') {
-      if (!rolesOf(req)) {
+      if (!known(contextOf(req))) {
         sendJson(
           res,
           401,
@@ -211,7 +224,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       sendJson(res, 415, errorBody('INVALID_ARGUMENT', 'Send the request as application/json.'));
       return;
     }
-    const roles = rolesOf(req);
+    const ctx = contextOf(req);
     const body = await readBody(req);
     if (body === null) {
       sendJson(
@@ -221,18 +234,35 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       );
       return;
     }
-    if (!roles) {
+    if (ctx === null) {
       sendJson(
         res,
         401,
         rpcErrorFor(body, {
           code: 'UNAUTHENTICATED',
-          message: 'A valid gateway token is needed: send "Authorization: Bearer <token>".',
+          message:
+            'That token is not valid here (unknown, or a session that ended): sign in again or send another "Authorization: Bearer <token>".',
         }),
       );
       return;
     }
-    const out = await handleRpcText(body, { roles }, dispatch);
+    if (ctx === 'anonymous' && !onlyPublic(body)) {
+      sendJson(
+        res,
+        401,
+        rpcErrorFor(body, {
+          code: 'UNAUTHENTICATED',
+          message:
+            'Sign in first (auth.challenge, then auth.signIn), or send a gateway token as "Authorization: Bearer <token>".',
+        }),
+      );
+      return;
+    }
+    const out = await handleRpcText(
+      body,
+      ctx === 'anonymous' ? { roles: [], account: null } : ctx,
+      dispatch,
+    );
     if (out === null) {
       res.writeHead(204).end();
       return;
@@ -305,23 +335,24 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         message: `WebSocket connections from ${origin.slice(0, 100)} are refused.`,
       });
     }
-    const roles = rolesOf(req);
-    if (!roles)
+    const ctx = contextOf(req);
+    if (!known(ctx))
       return refuse(401, {
         code: 'UNAUTHENTICATED',
-        message: 'A valid gateway token is needed to open the API socket.',
+        message:
+          'A valid gateway token or session is needed to open the API socket (sign in with POST /rpc first).',
       });
-    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, roles));
+    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, ctx));
   });
 
-  function onConnection(ws: WebSocket, roles: readonly Role[]): void {
+  function onConnection(ws: WebSocket, ctx: CallContext): void {
     const unsubscribe = api.subscribe((event) => {
       if (ws.readyState === ws.OPEN)
         ws.send(JSON.stringify({ jsonrpc: '2.0', method: 'event', params: event }));
-    });
+    }, ctx);
     ws.on('message', (data, isBinary) => {
       if (isBinary) return;
-      void handleRpcText(data.toString(), { roles }, dispatch).then((out) => {
+      void handleRpcText(data.toString(), ctx, dispatch).then((out) => {
         if (out !== null && ws.readyState === ws.OPEN) ws.send(out);
       });
     });
@@ -365,6 +396,26 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 function pathOf(req: IncomingMessage): string {
   const raw = (req.url ?? '/').split(/[?#]/)[0] ?? '/';
   return raw.replace(/\/{2,}/g, '/') || '/';
+}
+
+/**
+ * True when a request without a token asks only for what needs none (sign-in). Anything else,
+ * and anything unreadable, is answered 401 at once; the dispatcher would refuse it anyway.
+ */
+function onlyPublic(body: string): boolean {
+  try {
+    const parsed = JSON.parse(body) as unknown;
+    const calls = Array.isArray(parsed) ? parsed : [parsed];
+    return (
+      calls.length > 0 &&
+      calls.every((c) => {
+        const m = (c as { method?: unknown } | null)?.method;
+        return isMethodName(m) && API[m].permission === 'Public';
+      })
+    );
+  } catch {
+    return false;
+  }
 }
 
 function errorBody(code: ApiError['code'], message: string) {

@@ -7,6 +7,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { ROLES, type Role } from '../api/contract';
+import { parseAccountId } from '../accounts/id';
 import { BitStableError } from '../errors';
 
 export const TOKEN_FILE = 'gateway-tokens.json';
@@ -15,6 +16,8 @@ const TokenEntry = z.object({
   label: z.string().max(100),
   roles: z.array(z.enum(ROLES)).min(1),
   token: z.string().regex(/^[A-Za-z0-9_-]{32,128}$/),
+  /** The account a bot token acts for (`--add-token ROLES --account ID`). */
+  account: z.string().max(90).optional(),
 });
 const TokenFile = z.object({ version: z.literal(1), tokens: z.array(TokenEntry) });
 export type TokenEntry = z.infer<typeof TokenEntry>;
@@ -54,10 +57,21 @@ export function loadTokens(dataDir: string): {
   return { tokens: parsed.tokens, created: false, path };
 }
 
-/** Adds a token with `roles` to the file; returns it. */
-export function addToken(dataDir: string, roles: Role[], label: string): TokenEntry {
+/** Adds a token with `roles` (acting for `account`, if given) to the file; returns it. */
+export function addToken(
+  dataDir: string,
+  roles: Role[],
+  label: string,
+  account?: string,
+): TokenEntry {
+  if (account !== undefined) parseAccountId(account);
   const { tokens, path } = loadTokens(dataDir);
-  const entry = TokenEntry.parse({ label, roles, token: newToken() });
+  const entry = TokenEntry.parse({
+    label,
+    roles,
+    token: newToken(),
+    ...(account !== undefined ? { account } : {}),
+  });
   writeTokens(path, [...tokens, entry]);
   return entry;
 }

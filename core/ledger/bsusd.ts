@@ -153,3 +153,102 @@ export function checkInvariant(db: Sqlite): InvariantReport {
   }
   return { ...totals, ok: problems.length === 0, problems };
 }
+
+/**
+ * Moves bsUSD from one holder to another: one balanced entry. The sender's balance never goes
+ * below zero (INSUFFICIENT_BALANCE, and nothing changes). Call inside the caller's transaction.
+ */
+export function transfer(
+  db: Sqlite,
+  from: string,
+  to: string,
+  amountCents: number,
+  memo: string | null,
+  ts = Date.now(),
+): number {
+  if (!Number.isSafeInteger(amountCents) || amountCents <= 0) {
+    throw new BitStableError('INVALID_AMOUNT', 'Send a whole number of cents above 0.', {
+      amountCents,
+    });
+  }
+  if (from === to) {
+    throw new BitStableError('INVALID_ARGUMENT', 'That is your own account: nothing to send.', {});
+  }
+  return post(
+    db,
+    'transfer',
+    null,
+    [
+      [holderAccount(from), -amountCents],
+      [holderAccount(to), amountCents],
+    ],
+    memo ?? undefined,
+    ts,
+  );
+}
+
+export interface StatementLine {
+  entryId: number;
+  ts: number;
+  kind: EntryKind;
+  /** What the entry did to this holder: + received, − paid. */
+  amountCents: number;
+  balanceAfterCents: number;
+  vaultId: number | null;
+  memo: string | null;
+  /** For a transfer: the other holder's name (an account id). */
+  counterparty: string | null;
+}
+
+/**
+ * Every entry that touched a holder, newest first, with the balance after each. The running
+ * balance comes from all of the holder's postings (a window over the index on account_id).
+ */
+export function statement(
+  db: Sqlite,
+  holder: string,
+  offset: number,
+  limit: number,
+): { total: number; items: StatementLine[] } {
+  const account = holderAccount(holder);
+  const total = db
+    .prepare('SELECT COUNT(*) FROM ledger_postings WHERE account_id = ?')
+    .pluck()
+    .get(account) as number;
+  const rows = db
+    .prepare(
+      `WITH mine AS (
+         SELECT p.entry_id, p.amount_cents,
+                SUM(p.amount_cents) OVER (ORDER BY p.entry_id) AS balance_after
+           FROM ledger_postings p WHERE p.account_id = ?)
+       SELECT m.entry_id, m.amount_cents, m.balance_after, e.ts, e.kind, e.vault_id, e.memo,
+              (SELECT o.account_id FROM ledger_postings o
+                WHERE o.entry_id = m.entry_id AND o.account_id <> ? AND e.kind = 'transfer'
+                LIMIT 1) AS other
+         FROM mine m JOIN ledger_entries e ON e.id = m.entry_id
+        ORDER BY m.entry_id DESC LIMIT ? OFFSET ?`,
+    )
+    .all(account, account, limit, offset) as {
+    entry_id: number;
+    amount_cents: number;
+    balance_after: number;
+    ts: number;
+    kind: EntryKind;
+    vault_id: number | null;
+    memo: string | null;
+    other: string | null;
+  }[];
+  return {
+    total,
+    items: rows.map((r) => ({
+      entryId: r.entry_id,
+      ts: r.ts,
+      kind: r.kind,
+      amountCents: r.amount_cents,
+      balanceAfterCents: r.balance_after,
+      vaultId: r.vault_id,
+      memo: r.memo,
+      counterparty: r.other?.startsWith('holder:') ? r.other.slice(7) : null,
+    })),
+  };
+}

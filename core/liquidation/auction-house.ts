@@ -80,6 +80,8 @@ export interface TakeInput {
 }
 
 export interface AuctionHouseDeps {
+  /** Who pays for a take that names no taker (the node's own account, in local mode). */
+  defaultTaker?: string;
   db: Sqlite;
   node: BitcoinNode;
   network: NetworkInfo;
@@ -217,7 +219,7 @@ export class AuctionHouse {
         {},
       );
     const script = outputScript(input.btcAddress, this.deps.network);
-    const taker = input.taker ?? 'local';
+    const taker = input.taker ?? this.deps.defaultTaker ?? 'local';
     const ts = this.now();
     const result = this.db.transaction(() => {
       const row = this.row(input.auctionId);

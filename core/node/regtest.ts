@@ -2,7 +2,7 @@
  * Local regtest mode: starts a private `bitcoind -regtest` on free loopback ports, waits for its
  * RPC, funds a miner wallet, and stops it cleanly. Both the app's playground and the test harness.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -71,8 +71,15 @@ export function bitcoindArgs(o: {
   rpcPort: number;
   p2pPort: number;
   listen: boolean;
+  /** The binary, to tell Bitcoin Knots (which takes more options) from Core. */
+  bitcoind?: string;
 }): string[] {
   return [
+    // Knots refuses "parasite" transactions, CAT-21 among them: any transaction with nLockTime
+    // 21. Core's wallet sometimes sets a locktime a random distance below the tip (anti fee
+    // sniping), so on a young regtest chain a faucet payment now and then never reached the
+    // mempool, and a test waited for a deposit that could not come.
+    ...(o.bitcoind && isKnots(o.bitcoind) ? ['-rejectparasites=0'] : []),
     `-chain=${o.chain}`,
     '-connect=0',
     `-datadir=${o.dataDir}`,
@@ -92,6 +99,18 @@ export function bitcoindArgs(o: {
     '-changetype=bech32',
     '-dbcache=64',
   ];
+}
+
+const knots = new Map<string, boolean>();
+/** True when the binary is Bitcoin Knots (asked once per path). */
+export function isKnots(bitcoind: string): boolean {
+  let known = knots.get(bitcoind);
+  if (known === undefined) {
+    const out = spawnSync(bitcoind, ['-version'], { encoding: 'utf8', timeout: 10_000 });
+    known = /knots/i.test(`${out.stdout ?? ''}`);
+    knots.set(bitcoind, known);
+  }
+  return known;
 }
 
 export class RegtestNode {
@@ -116,6 +135,7 @@ export class RegtestNode {
     const [rpcPort, p2pPort] = [await freePort(), await freePort()];
     const chain = options.chain ?? 'regtest';
     const args = bitcoindArgs({
+      bitcoind,
       chain,
       dataDir,
       rpcPort,

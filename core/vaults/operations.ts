@@ -12,7 +12,15 @@ import type { Sqlite } from '../db/database';
 import { BitStableError } from '../errors';
 import type { EventBus } from '../events/bus';
 import { journal } from '../events/journal';
-import { ensureHolder, holderAccount, post, vaultAccount } from '../ledger/bsusd';
+import { parseAccountId } from '../accounts/id';
+import {
+  ensureHolder,
+  holderAccount,
+  post,
+  statement,
+  transfer,
+  vaultAccount,
+} from '../ledger/bsusd';
 import { cents, sats, satsToBtcString, type Cents } from '../money';
 import type { PriceFeed } from '../oracle/feed';
 import { rangedDescriptor } from '../bitcoin/descriptor';
@@ -52,12 +60,56 @@ export class VaultOperations {
     ensureHolder(this.db, this.holder);
   }
 
-  /** The local holder's bsUSD balance in cents. */
-  balanceCents(): Cents {
+  /** A holder's bsUSD balance in cents (default: the node's own account). */
+  balanceCents(holder: string = this.holder): Cents {
     return (this.db
       .prepare('SELECT balance_cents FROM ledger_accounts WHERE id = ?')
       .pluck()
-      .get(holderAccount(this.holder)) ?? 0) as Cents;
+      .get(holderAccount(holder)) ?? 0) as Cents;
+  }
+
+  /** Who holds the bsUSD a vault mints and repays with: the vault's account. */
+  private holderOf(vault: Vault): string {
+    return vault.accountId ?? this.holder;
+  }
+
+  /**
+   * Sends bsUSD between accounts (SPEC §5): one ledger entry; the receiver must be registered
+   * here. Emits `bsusd.transfer` so both sides see it at once.
+   */
+  transfer(
+    from: string,
+    to: unknown,
+    amountCents: unknown,
+    memo: string | null,
+  ): { entryId: number; balanceCents: Cents } {
+    const amount = this.positiveCents(amountCents);
+    parseAccountId(to);
+    const ts = this.now();
+    const entryId = this.db.transaction(() => {
+      const known = this.db.prepare('SELECT 1 FROM accounts WHERE id = ?').pluck();
+      if (!known.get(to)) {
+        throw new BitStableError(
+          'ACCOUNT_NOT_FOUND',
+          `No account ${String(to)} is registered on this node; check the id with its holder.`,
+          { to },
+        );
+      }
+      return transfer(this.db, from, to as string, amount, memo, ts);
+    })();
+    this.deps.bus.emit('bsusd.transfer', {
+      entryId,
+      from,
+      to: to as string,
+      amountCents: amount,
+      memo,
+    });
+    return { entryId, balanceCents: this.balanceCents(from) };
+  }
+
+  /** A holder's statement, newest first. */
+  statement(holder: string, offset = 0, limit = 50) {
+    return statement(this.db, holder, offset, limit);
   }
 
   /** Where to send more collateral, with a BIP21 URI for a QR code. */
@@ -117,7 +169,7 @@ export class VaultOperations {
       return {
         entry: 'mint',
         postings: [
-          [holderAccount(this.holder), amount],
+          [holderAccount(this.holderOf(vault)), amount],
           [vaultAccount(vault.id), -amount],
         ],
         price,
@@ -125,7 +177,7 @@ export class VaultOperations {
     });
   }
 
-  /** Repays `amountCents` of the vault's debt from the local holder's bsUSD. */
+  /** Repays `amountCents` of the vault's debt from its account's bsUSD. */
   repay(vaultId: unknown, amountCents: unknown): Vault {
     const amount = this.positiveCents(amountCents);
     const price =
@@ -148,7 +200,7 @@ export class VaultOperations {
       return {
         entry: 'repay',
         postings: [
-          [holderAccount(this.holder), -amount],
+          [holderAccount(this.holderOf(vault)), -amount],
           [vaultAccount(vault.id), amount],
         ],
         price,

@@ -27,6 +27,8 @@ export interface VaultServiceDeps {
   /** The current fresh oracle price, or null when the oracle is not ok. */
   freshPrice?: () => Cents | null;
   clock?: () => number;
+  /** The account a vault created without one belongs to (the node's own, in local mode). */
+  defaultAccountId?: () => string | null;
 }
 
 export interface CreateVaultInput {
@@ -36,6 +38,8 @@ export interface CreateVaultInput {
   plannedDepositSats?: number;
   /** Where the rest of the collateral goes if the vault is liquidated (an address of the owner's). */
   returnAddress?: string;
+  /** The account the vault belongs to (registered); default: the node's own account. */
+  accountId?: string;
 }
 
 export interface SyncResult {
@@ -149,8 +153,8 @@ export class VaultService {
         const info = this.db
           .prepare(
             `INSERT INTO vaults (key_set_id, idx, network, address, descriptor, state, planned_deposit_sats,
-               return_address, label, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)`,
+               return_address, label, account_id, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?)`,
           )
           .run(
             input.keySetId,
@@ -161,6 +165,7 @@ export class VaultService {
             planned,
             returnAddress,
             label,
+            input.accountId ?? this.deps.defaultAccountId?.() ?? null,
             ts,
             ts,
           );
@@ -229,9 +234,9 @@ export class VaultService {
     return getVault(this.db, id);
   }
 
-  /** Every vault on this network, newest first. */
-  listVaults(): Vault[] {
-    return listVaults(this.db, this.deps.network.name);
+  /** Every vault on this network (of one account, when given), newest first. */
+  listVaults(accountId?: string): Vault[] {
+    return listVaults(this.db, this.deps.network.name, accountId);
   }
 
   /**

@@ -27,6 +27,8 @@ export interface Vault {
   /** Where the rest of the collateral goes if the vault is liquidated. */
   returnAddress: string | null;
   label: string | null;
+  /** The account the vault belongs to (SPEC §3); null only before the node's first start with accounts. */
+  accountId: string | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -56,6 +58,7 @@ interface VaultRow {
   planned_deposit_sats: number | null;
   return_address: string | null;
   label: string | null;
+  account_id: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -78,6 +81,7 @@ export function vaultFromRow(r: VaultRow): Vault {
     plannedDepositSats: r.planned_deposit_sats as Sats | null,
     returnAddress: r.return_address,
     label: r.label,
+    accountId: r.account_id,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };
@@ -106,11 +110,15 @@ export function getVault(db: Sqlite, id: unknown): Vault {
   return vaultFromRow(row);
 }
 
-/** Every vault of a network, newest first. */
-export function listVaults(db: Sqlite, network: NetworkName): Vault[] {
-  return (
-    db.prepare('SELECT * FROM vaults WHERE network = ? ORDER BY id DESC').all(network) as VaultRow[]
-  ).map(vaultFromRow);
+/** Every vault of a network (of one account, when given), newest first. */
+export function listVaults(db: Sqlite, network: NetworkName, accountId?: string): Vault[] {
+  const rows =
+    accountId === undefined
+      ? db.prepare('SELECT * FROM vaults WHERE network = ? ORDER BY id DESC').all(network)
+      : db
+          .prepare('SELECT * FROM vaults WHERE network = ? AND account_id = ? ORDER BY id DESC')
+          .all(network, accountId);
+  return (rows as VaultRow[]).map(vaultFromRow);
 }
 
 /** Loads one key set or throws KEY_SET_NOT_FOUND. */

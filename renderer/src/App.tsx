@@ -15,6 +15,7 @@ import { Layout } from './components/Layout';
 import { Auctions } from './pages/Auctions';
 import { CreateVault } from './pages/CreateVault';
 import { Dashboard } from './pages/Dashboard';
+import { Money } from './pages/Money';
 import { Regtest } from './pages/Regtest';
 import { Settings } from './pages/Settings';
 import { VaultPage } from './pages/VaultPage';
@@ -69,6 +70,7 @@ function Pages() {
       {route.page === 'create' && <CreateVault />}
       {route.page === 'vault' && <VaultPage key={route.id} id={route.id} />}
       {route.page === 'auctions' && <Auctions />}
+      {route.page === 'money' && <Money />}
       {route.page === 'regtest' && <Regtest />}
       {route.page === 'settings' && <Settings />}
       {route.page === 'not-found' && (

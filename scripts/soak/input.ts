@@ -130,7 +130,11 @@ export async function run(options: InputSoakOptions = {}): Promise<SoakResult> {
     const before = logicalHash(app.db);
 
     const r = rng(seed);
-    const mutating = METHOD_NAMES.filter((m) => API[m].permission !== 'Read');
+    const mutating = METHOD_NAMES.filter(
+      (m) => API[m].permission !== 'Read' && API[m].permission !== 'Public',
+    );
+    // Sign-in is open to everyone: what needs a token is everything else.
+    const needsToken = METHOD_NAMES.filter((m) => API[m].permission !== 'Public');
     const rpc = (method: unknown, params: unknown, id: unknown = r.int(1e6)) =>
       JSON.stringify({ jsonrpc: '2.0', id, method, params });
     // Schema-valid calls the core itself must refuse (unknown ids, rules, foreign addresses).
@@ -228,7 +232,7 @@ export async function run(options: InputSoakOptions = {}): Promise<SoakResult> {
         ),
       }),
       // Authentication and roles.
-      () => ({ kind: 'no-token', token: null, body: rpc(r.pick(METHOD_NAMES), {}) }),
+      () => ({ kind: 'no-token', token: null, body: rpc(r.pick(needsToken), {}) }),
       () => ({
         kind: 'wrong-token',
         token: r.pick([

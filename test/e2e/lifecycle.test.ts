@@ -8,7 +8,40 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, type Browser } from './fixtures/browser';
 import { startHeadless, type Headless } from './fixtures/headless';
+import { randomBytes } from 'node:crypto';
+import { accountKey, signLogin } from '../../core/accounts/login';
 import { BitStableApp } from './pages/app';
+
+/** One JSON-RPC call over the gateway's POST /rpc. */
+async function rpcOver(url: string, token: string | null, method: string, params: unknown = {}) {
+  const res = await fetch(`${url}/rpc`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  });
+  const body = (await res.json()) as { result?: unknown; error?: { message: string } };
+  if (body.error) throw new Error(body.error.message);
+  return body.result as Record<string, unknown>;
+}
+
+/** A second person: a fresh account key, signed in by challenge and signature. */
+async function signInOver(url: string): Promise<{ id: string; token: string }> {
+  const secret = randomBytes(32);
+  const { id } = accountKey(secret);
+  const { challenge, nodeId } = (await rpcOver(url, null, 'auth.challenge')) as {
+    challenge: string;
+    nodeId: string;
+  };
+  const { token } = (await rpcOver(url, null, 'auth.signIn', {
+    accountId: id,
+    challenge,
+    signature: signLogin(secret, nodeId, challenge),
+  })) as { token: string };
+  return { id, token };
+}
 
 let host: Headless | undefined;
 let browser: Browser | undefined;
@@ -128,9 +161,24 @@ describe('a person in a browser, on local regtest', () => {
     await app.shot('15-dashboard-final');
   });
 
+  it('sends bsUSD to another account from Send & receive; the statement shows it, and the receiver holds it', async () => {
+    // The receiver: another person's account, signed in at this node with its own key.
+    const bob = await signInOver(host!.url);
+    const money = await app.money().show();
+    expect(await money.accountId()).toMatch(/^bsa1/);
+    await app.shot('16-money');
+    const done = await money.send(bob.id, '1000', 'for the bike', '17-send-review');
+    expect(done).toContain('1,000.00 bsUSD');
+    await app.waitForBalance(5_500_000 - 2_825_000 - 100_000);
+    await app.page.locator('[data-testid="statement-line"][data-kind="transfer"]').waitFor();
+    expect((await money.statementKinds())[0]).toBe('transfer');
+    await app.shot('18-money-sent');
+    expect(await rpcOver(host!.url, bob.token, 'balance.get')).toEqual({ bsusdCents: 100_000 });
+  });
+
   it('settings show the node, the oracle, the keys and the recovery kit', async () => {
     const settings = await app.settings().show();
     expect(await settings.descriptor()).toMatch(/^wsh\(sortedmulti\(2,/);
-    await app.shot('16-settings');
+    await app.shot('19-settings');
   });
 });

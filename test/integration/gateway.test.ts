@@ -188,14 +188,14 @@ describe('the gateway on a real node', () => {
         'FORBIDDEN',
       ],
       [
-        'a liquidator mining',
-        await post('regtest.mine', { blocks: 1 }, tokens.liquidator.token),
+        'a viewer mining',
+        await post('regtest.mine', { blocks: 1 }, tokens.viewer.token),
         200,
         'FORBIDDEN',
       ],
       [
-        'an owner setting the price',
-        await post('regtest.setPrice', { priceCents: 1 }, tokens.owner.token),
+        'a viewer setting the price',
+        await post('regtest.setPrice', { priceCents: 1 }, tokens.viewer.token),
         200,
         'FORBIDDEN',
       ],

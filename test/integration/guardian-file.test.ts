@@ -16,7 +16,7 @@ import { logicalHash } from '../../core/db/snapshot';
 import { softwareGuardianAccount } from '../../core/keys/node-keys';
 import { rootOf } from '../../core/keys/software-key';
 import { finalizePsbt } from '../../core/psbt/build';
-import { checkInvariant, post } from '../../core/ledger/bsusd';
+import { checkInvariant, holderAccount, post } from '../../core/ledger/bsusd';
 import type { Cents } from '../../core/money';
 import { setVaultDebt } from '../../core/vaults/debt';
 import { psbtFromFile, psbtToFile } from '../../core/signers/guardian-file';
@@ -309,7 +309,7 @@ describe('a guardian who signs PSBT files', () => {
     // As a database from before migration 6 could hold it: debt drawn while the exit waited.
     app.db.transaction(() => {
       post(app.db, 'mint', vault.id, [
-        ['holder:local', 600_000],
+        [holderAccount(app.localAccountId), 600_000],
         [`vault:${vault.id}`, -600_000],
       ]);
       setVaultDebt(app.db, vault.id, 600_000 as Cents, app.params, Date.now());

@@ -21,6 +21,10 @@ import { ERROR_CODES, BitStableError } from '../../core/errors';
 import { EventBus } from '../../core/events/bus';
 
 /** A core whose every part throws if touched, except what a test puts in. */
+const LOCAL = 'bsa1local';
+const ALICE = 'bsa1alice';
+const BOB = 'bsa1bob';
+
 function fakeCore(parts: Record<string, unknown> = {}): {
   core: ApiCore;
   bus: EventBus;
@@ -53,6 +57,7 @@ function fakeCore(parts: Record<string, unknown> = {}): {
     operations: trap('operations'),
     liquidation: trap('liquidation'),
     keySetId: 1,
+    localAccountId: LOCAL,
     signers: trap('signers'),
     sync: async () => undefined,
     ...parts,
@@ -92,7 +97,13 @@ describe('the contract', () => {
     expect(API['auctions.take'].permission).toBe('Liquidate');
     expect(API['vaults.create'].permission).toBe('CreateVault');
     expect(API['vaults.mint'].permission).toBe('ModifyVault');
-    expect(API['regtest.mine'].permission).toBe('AdminAccess');
+    // On regtest the playground is every account's (SPEC §3); regtest-only is the handler's check.
+    expect(API['regtest.mine'].permission).toBe('Playground');
+    expect(allows(['viewer'], 'Playground')).toBe(false);
+    expect(allows([], 'Public')).toBe(true);
+    expect(API['auth.signIn'].permission).toBe('Public');
+    expect(allows(['liquidator'], 'Transfer')).toBe(true);
+    expect(allows(['viewer'], 'Transfer')).toBe(false);
   });
 
   it('has an event schema for every core event the host forwards', () => {
@@ -120,14 +131,69 @@ describe('the dispatcher', () => {
       ['vaults.mint', ['viewer']],
       ['vaults.create', ['liquidator']],
       ['auctions.take', ['owner']],
-      ['regtest.mine', ['owner', 'liquidator']],
-      ['status.get', []],
+      ['regtest.mine', ['viewer']],
+      ['bsusd.transfer', ['viewer']],
+      ['admin.createInvite', ['owner', 'liquidator']],
     ] as const) {
       const out = await api.dispatch(method, { nonsense: true }, as(...roles));
       expect(out, method).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
       if (!out.ok) expect(out.error.message).toMatch(/may not call/);
     }
+    // No token at all: only sign-in may be called.
+    const anonymous = await api.dispatch('status.get', {}, { roles: [], account: null });
+    expect(anonymous).toMatchObject({ ok: false, error: { code: 'UNAUTHENTICATED' } });
     expect(f.touched).toEqual([]);
+  });
+
+  it("refuses another account's vault with FORBIDDEN and an account-less caller with ACCOUNT_REQUIRED, before the core acts", async () => {
+    const mints: number[] = [];
+    const f = fakeCore({
+      vaults: { getVault: (id: number) => ({ id, accountId: id === 1 ? ALICE : BOB }) },
+      operations: {
+        mint: (id: number) => {
+          mints.push(id);
+          throw new Error('the core must not be asked');
+        },
+      },
+    });
+    const api = createApiService(f);
+    const alice = { roles: ['owner'] as Role[], account: ALICE };
+    expect(
+      await api.dispatch('vaults.mint', { vaultId: 2, amountCents: 100 }, alice),
+    ).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
+    expect(await api.dispatch('vaults.get', { vaultId: 2 }, alice)).toMatchObject({
+      ok: false,
+      error: { code: 'FORBIDDEN' },
+    });
+    // The operator may read Bob's vault but not change it.
+    const operator = { roles: ['admin'] as Role[], account: null };
+    expect(
+      await api.dispatch('vaults.mint', { vaultId: 2, amountCents: 100 }, operator),
+    ).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
+    expect(await api.dispatch('balance.get', {}, operator)).toMatchObject({
+      ok: false,
+      error: { code: 'ACCOUNT_REQUIRED' },
+    });
+    expect(mints).toEqual([]);
+  });
+
+  it("sends each caller only the events they may see: public ones, their own vaults', their transfers", () => {
+    const owners: Record<number, string> = { 1: ALICE, 2: BOB };
+    const f = fakeCore({
+      db: { prepare: () => ({ pluck: () => ({ get: (id: number) => owners[id] }) }) },
+    });
+    const api = createApiService(f);
+    const seen: Record<string, string[]> = { alice: [], bob: [], admin: [] };
+    api.subscribe((e) => seen.alice!.push(`${e.type}`), { roles: ['owner'], account: ALICE });
+    api.subscribe((e) => seen.bob!.push(`${e.type}`), { roles: ['owner'], account: BOB });
+    api.subscribe((e) => seen.admin!.push(`${e.type}`), { roles: ['admin'], account: null });
+    f.bus.emit('vault.changed', { vaultId: 1, state: 'active', collateralSats: 1, debtCents: 0 });
+    f.bus.emit('price.accepted', { roundId: 1, priceCents: 100, ts: 1 });
+    f.bus.emit('bsusd.transfer', { entryId: 1, from: ALICE, to: BOB, amountCents: 5, memo: null });
+    f.bus.emit('spend.changed', { spendId: 1, vaultId: 2, kind: 'withdraw', state: 'signed' });
+    expect(seen.alice).toEqual(['vault.changed', 'price.accepted', 'bsusd.transfer']);
+    expect(seen.bob).toEqual(['price.accepted', 'bsusd.transfer', 'spend.changed']);
+    expect(seen.admin).toHaveLength(4);
   });
 
   // Each invalid case: what was sent, and the field the sentence must name.
@@ -211,6 +277,7 @@ describe('the dispatcher', () => {
 
   it('passes a core refusal through with its code and sentence', async () => {
     const f = fakeCore({
+      vaults: { getVault: () => ({ accountId: LOCAL }) },
       operations: {
         mint: () => {
           throw new BitStableError(

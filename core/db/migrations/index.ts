@@ -8,5 +8,6 @@ import m003 from './003_spends';
 import m004 from './004_auctions';
 import m005 from './005_guardian_files';
 import m006 from './006_backing';
+import m007 from './007_accounts';
 
-export const MIGRATIONS: readonly string[] = [m001, m002, m003, m004, m005, m006];
+export const MIGRATIONS: readonly string[] = [m001, m002, m003, m004, m005, m006, m007];

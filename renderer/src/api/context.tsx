@@ -87,6 +87,7 @@ const STALE_BY_EVENT: Record<ApiEvent['type'], MethodName[]> = {
   ],
   'spend.confirmed': ['vaults.list', 'vaults.get', 'auctions.list', 'spends.awaitingGuardian'],
   'spend.changed': ['vaults.list', 'vaults.get', 'auctions.list', 'spends.awaitingGuardian'],
+  'bsusd.transfer': ['balance.get', 'account.get', 'bsusd.statement', 'status.get'],
   'signer.prompt': [],
   progress: [],
 };

@@ -7,6 +7,7 @@ import { href, type Route } from '../lib/route';
 const NAV: { page: Route['page']; label: string; to: string; regtestOnly?: boolean }[] = [
   { page: 'dashboard', label: 'Dashboard', to: href.dashboard },
   { page: 'create', label: 'New vault', to: href.create },
+  { page: 'money', label: 'Send & receive', to: href.money },
   { page: 'auctions', label: 'Auctions', to: href.auctions },
   { page: 'regtest', label: 'Regtest', to: href.regtest, regtestOnly: true },
   { page: 'settings', label: 'Settings', to: href.settings },
@@ -52,14 +53,21 @@ export function Layout({ route, children }: { route: Route; children: ReactNode 
         </nav>
         <div className="sidebar-foot">
           {status.data && (
-            <div
+            <a
               className="balance"
+              href={href.money}
               data-testid="bsusd-balance"
               data-cents={status.data.bsusdBalanceCents}
+              title={status.data.accountId ?? undefined}
             >
               <span className="muted">Your bsUSD</span>
               <strong className="num">{bsusd(status.data.bsusdBalanceCents)}</strong>
-            </div>
+              {status.data.accountId && (
+                <span className="muted small mono" data-testid="account-bar-id">
+                  {status.data.accountId.slice(0, 10)}…{status.data.accountId.slice(-6)}
+                </span>
+              )}
+            </a>
           )}
         </div>
       </aside>

@@ -1,6 +1,6 @@
 /**
  * A small hash router: works the same from the gateway (http://) and from Electron (file://).
- * Routes: #/ · #/vaults/new · #/vaults/:id · #/auctions · #/regtest · #/settings
+ * Routes: #/ · #/vaults/new · #/vaults/:id · #/auctions · #/bsusd · #/regtest · #/settings
  */
 import { useEffect, useState } from 'react';
 
@@ -9,6 +9,7 @@ export type Route =
   | { page: 'create' }
   | { page: 'vault'; id: number }
   | { page: 'auctions' }
+  | { page: 'money' }
   | { page: 'regtest' }
   | { page: 'settings' }
   | { page: 'not-found'; path: string };
@@ -20,6 +21,7 @@ export function parseRoute(hash: string): Route {
   const m = /^\/vaults\/(\d{1,15})$/.exec(path);
   if (m) return { page: 'vault', id: Number(m[1]) };
   if (path === '/auctions') return { page: 'auctions' };
+  if (path === '/bsusd') return { page: 'money' };
   if (path === '/regtest') return { page: 'regtest' };
   if (path === '/settings') return { page: 'settings' };
   return { page: 'not-found', path };
@@ -30,6 +32,7 @@ export const href = {
   create: '#/vaults/new',
   vault: (id: number) => `#/vaults/${id}`,
   auctions: '#/auctions',
+  money: '#/bsusd',
   regtest: '#/regtest',
   settings: '#/settings',
 };

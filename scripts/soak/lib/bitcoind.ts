@@ -45,9 +45,11 @@ export class FixedBitcoind {
   /** Starts bitcoind and waits for its RPC. */
   static async start(ports: FixedPorts, timeoutMs = 60_000): Promise<FixedBitcoind> {
     mkdirSync(ports.dataDir, { recursive: true });
+    const bitcoind = findBitcoind();
     const child = spawn(
-      findBitcoind(),
+      bitcoind,
       bitcoindArgs({
+        bitcoind,
         chain: 'regtest',
         dataDir: ports.dataDir,
         rpcPort: ports.rpcPort,

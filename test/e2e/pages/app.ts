@@ -25,7 +25,9 @@ export class BitStableApp {
     await this.page.evaluate((h) => (window.location.hash = h), hash);
   }
 
-  async nav(name: 'dashboard' | 'create' | 'auctions' | 'regtest' | 'settings'): Promise<void> {
+  async nav(
+    name: 'dashboard' | 'create' | 'money' | 'auctions' | 'regtest' | 'settings',
+  ): Promise<void> {
     await this.page.locator(T(`nav-${name}`)).click();
   }
 
@@ -48,6 +50,7 @@ export class BitStableApp {
   auctions = () => new AuctionsPage(this);
   regtest = () => new RegtestPage(this);
   settings = () => new SettingsPage(this);
+  money = () => new MoneyPage(this);
 }
 
 export class DashboardPage {
@@ -272,5 +275,39 @@ export class SettingsPage {
   }
   descriptor(): Promise<string> {
     return this.page.locator(T('recovery-descriptor')).innerText();
+  }
+}
+
+export class MoneyPage {
+  constructor(readonly app: BitStableApp) {}
+  get page() {
+    return this.app.page;
+  }
+  async show(): Promise<this> {
+    await this.app.nav('money');
+    await this.page.locator(T('money-page')).waitFor();
+    await this.page.locator(T('account-id')).waitFor();
+    return this;
+  }
+  accountId(): Promise<string> {
+    return this.page.locator(T('account-id')).innerText();
+  }
+  /** Fills Send, reviews, confirms; returns the confirmation's text. */
+  async send(to: string, amount: string, memo: string, shot?: string): Promise<string> {
+    await this.page.locator(T('send-to')).fill(to);
+    await this.page.locator(T('send-amount')).fill(amount);
+    await this.page.locator(T('send-memo')).fill(memo);
+    await this.page.locator(T('send-review-button')).click();
+    await this.page.locator(T('send-review')).waitFor();
+    if (shot) await this.app.shot(shot);
+    await this.page.locator(T('send-confirm')).click();
+    const done = this.page.locator(T('send-done'));
+    await done.waitFor(LONG);
+    return done.innerText();
+  }
+  statementKinds(): Promise<string[]> {
+    return this.page
+      .locator(T('statement-line'))
+      .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-kind') ?? ''));
   }
 }

@@ -1,0 +1,235 @@
+/**
+ * Accounts (SPEC §3, §5): bsa1 ids, sign-in by BIP340 signature of a single-use challenge bound
+ * to the node, sessions, invites, and bsUSD transfers with statements — on a real SQLite file.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bech32, bech32m } from 'bech32';
+import { afterAll, describe, expect, it } from 'vitest';
+import { accountIdOf, parseAccountId } from '../../core/accounts/id';
+import { adoptLocalAccount, ensureNodeId } from '../../core/accounts/local';
+import { accountKey, signLogin, verifyLogin } from '../../core/accounts/login';
+import { AccountService } from '../../core/accounts/service';
+import { network } from '../../core/config/networks';
+import { openDatabase, type Sqlite } from '../../core/db/database';
+import { logicalHash } from '../../core/db/snapshot';
+import {
+  balance,
+  checkInvariant,
+  ensureHolder,
+  holderAccount,
+  post,
+  statement,
+  transfer,
+} from '../../core/ledger/bsusd';
+import { codeOfSync } from '../helpers/errors';
+
+const dir = mkdtempSync(join(tmpdir(), 'bitstable-accounts-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let n = 0;
+const freshDb = (): Sqlite => openDatabase(join(dir, `db-${++n}.sqlite`));
+
+const wallet = () => {
+  const secret = randomBytes(32);
+  return { secret, id: accountKey(secret).id };
+};
+
+describe('account ids', () => {
+  it('are the x-only key as bech32m with prefix bsa, and read back to the same key', () => {
+    const key = randomBytes(32);
+    const id = accountIdOf(key);
+    expect(id).toMatch(/^bsa1[02-9ac-hj-np-z]{58}$/);
+    expect(Buffer.from(parseAccountId(id)).equals(key)).toBe(true);
+  });
+
+  it('refuse a mistyped character, another prefix, bech32 (not m), upper case and other lengths', () => {
+    const id = accountIdOf(randomBytes(32));
+    const last = id.at(-1) === 'q' ? 'p' : 'q';
+    const cases = [
+      id.slice(0, -1) + last, // one character off: the checksum catches it
+      bech32m.encode('bc', bech32m.toWords(randomBytes(32))),
+      bech32.encode('bsa', bech32.toWords(randomBytes(32))),
+      id.toUpperCase(),
+      bech32m.encode('bsa', bech32m.toWords(randomBytes(20))),
+      '',
+      42,
+    ];
+    for (const c of cases)
+      expect(
+        codeOfSync(() => parseAccountId(c)),
+        String(c),
+      ).toBe('INVALID_ACCOUNT');
+  });
+});
+
+describe('sign-in', () => {
+  it('verifies only the account key’s signature of this node’s challenge', () => {
+    const a = wallet();
+    const b = wallet();
+    const sig = signLogin(a.secret, 'node-1', 'ab'.repeat(32));
+    expect(verifyLogin(a.id, 'node-1', 'ab'.repeat(32), sig)).toBe(true);
+    expect(verifyLogin(b.id, 'node-1', 'ab'.repeat(32), sig)).toBe(false); // another account
+    expect(verifyLogin(a.id, 'node-2', 'ab'.repeat(32), sig)).toBe(false); // another node
+    expect(verifyLogin(a.id, 'node-1', 'cd'.repeat(32), sig)).toBe(false); // another challenge
+    expect(verifyLogin(a.id, 'node-1', 'ab'.repeat(32), 'zz')).toBe(false);
+  });
+
+  it('hands out a session for a fresh challenge, once; refuses replays, expired and foreign challenges', () => {
+    const db = freshDb();
+    let now = 1_000_000;
+    const accounts = new AccountService({
+      db,
+      nodeId: ensureNodeId(db, network('regtest')),
+      registration: 'open',
+      clock: () => now,
+    });
+    const a = wallet();
+    const { challenge, nodeId } = accounts.challenge();
+    const signature = signLogin(a.secret, nodeId, challenge);
+    const session = accounts.signIn({ accountId: a.id, challenge, signature });
+    expect(session.accountId).toBe(a.id);
+    expect(accounts.sessionAccount(session.token)).toBe(a.id);
+    expect(accounts.get(a.id)).toMatchObject({ id: a.id });
+    // The same answer again: the challenge was used.
+    expect(codeOfSync(() => accounts.signIn({ accountId: a.id, challenge, signature }))).toBe(
+      'SIGN_IN_FAILED',
+    );
+    // A challenge this node never gave.
+    const made = 'ef'.repeat(32);
+    expect(
+      codeOfSync(() =>
+        accounts.signIn({
+          accountId: a.id,
+          challenge: made,
+          signature: signLogin(a.secret, nodeId, made),
+        }),
+      ),
+    ).toBe('SIGN_IN_FAILED');
+    // Answered too late.
+    const late = accounts.challenge();
+    now += 6 * 60_000;
+    expect(
+      codeOfSync(() =>
+        accounts.signIn({
+          accountId: a.id,
+          challenge: late.challenge,
+          signature: signLogin(a.secret, nodeId, late.challenge),
+        }),
+      ),
+    ).toBe('SIGN_IN_FAILED');
+    // A wrong signature burns the challenge and registers nobody.
+    const b = wallet();
+    const c = accounts.challenge();
+    const wrong = signLogin(a.secret, nodeId, c.challenge);
+    expect(
+      codeOfSync(() =>
+        accounts.signIn({ accountId: b.id, challenge: c.challenge, signature: wrong }),
+      ),
+    ).toBe('SIGN_IN_FAILED');
+    expect(accounts.get(b.id)).toBeNull();
+    // Sessions end.
+    now += 31 * 24 * 3_600_000;
+    expect(accounts.sessionAccount(session.token)).toBeNull();
+    expect(accounts.sessionAccount('not-a-token')).toBeNull();
+    db.close();
+  });
+
+  it('registers a new account only with an unused invite where registration is by invite', () => {
+    const db = freshDb();
+    const accounts = new AccountService({ db, nodeId: 'n', registration: 'invite' });
+    const answer = (w: ReturnType<typeof wallet>, inviteCode?: string) => {
+      const { challenge } = accounts.challenge();
+      return accounts.signIn({
+        accountId: w.id,
+        challenge,
+        signature: signLogin(w.secret, 'n', challenge),
+        ...(inviteCode ? { inviteCode } : {}),
+      });
+    };
+    const a = wallet();
+    expect(codeOfSync(() => answer(a))).toBe('REGISTRATION_CLOSED');
+    expect(accounts.get(a.id)).toBeNull();
+    const code = accounts.createInvite();
+    expect(answer(a, code).accountId).toBe(a.id);
+    expect(codeOfSync(() => answer(wallet(), code))).toBe('REGISTRATION_CLOSED'); // used once
+    expect(answer(a).accountId).toBe(a.id); // a registered account needs no code
+    db.close();
+  });
+});
+
+describe('bsUSD between accounts', () => {
+  function ledgerWith(...names: string[]) {
+    const db = freshDb();
+    for (const name of names) ensureHolder(db, name);
+    // 100.00 bsUSD to the first holder, from the surplus's counterpart (deficit) to keep it balanced.
+    post(db, 'bad_debt', null, [
+      [holderAccount(names[0]!), 10_000],
+      ['deficit', -10_000],
+    ]);
+    return db;
+  }
+
+  it('moves bsUSD in one balanced entry; the statements of both sides show it with the balance after', () => {
+    const db = ledgerWith('alice', 'bob');
+    db.transaction(() => transfer(db, 'alice', 'bob', 2_500, 'lunch', 5))();
+    expect(balance(db, holderAccount('alice'))).toBe(7_500);
+    expect(balance(db, holderAccount('bob'))).toBe(2_500);
+    expect(checkInvariant(db).ok).toBe(true);
+    const bob = statement(db, 'bob', 0, 10);
+    expect(bob).toEqual({
+      total: 1,
+      items: [
+        {
+          entryId: expect.any(Number),
+          ts: 5,
+          kind: 'transfer',
+          amountCents: 2_500,
+          balanceAfterCents: 2_500,
+          vaultId: null,
+          memo: 'lunch',
+          counterparty: 'alice',
+        },
+      ],
+    });
+    const alice = statement(db, 'alice', 0, 10);
+    expect(alice.items.map((l) => [l.amountCents, l.balanceAfterCents])).toEqual([
+      [-2_500, 7_500],
+      [10_000, 10_000],
+    ]);
+    db.close();
+  });
+
+  it('never takes a balance below zero, and a refused transfer changes nothing', () => {
+    const db = ledgerWith('alice', 'bob');
+    const before = logicalHash(db);
+    expect(
+      codeOfSync(() => db.transaction(() => transfer(db, 'alice', 'bob', 10_001, null))()),
+    ).toBe('INSUFFICIENT_BALANCE');
+    expect(codeOfSync(() => transfer(db, 'alice', 'bob', 0, null))).toBe('INVALID_AMOUNT');
+    expect(codeOfSync(() => transfer(db, 'alice', 'bob', 1.5, null))).toBe('INVALID_AMOUNT');
+    expect(codeOfSync(() => transfer(db, 'alice', 'alice', 1, null))).toBe('INVALID_ARGUMENT');
+    expect(logicalHash(db)).toBe(before);
+    db.close();
+  });
+
+  it("the node's own account takes over what the app held before accounts: bsUSD as one transfer, and its vaults", () => {
+    const db = ledgerWith('local');
+    const accounts = new AccountService({ db, nodeId: 'n', registration: 'open' });
+    const secret = randomBytes(32);
+    const id = adoptLocalAccount(db, accounts, secret, 7);
+    expect(balance(db, holderAccount(id))).toBe(10_000);
+    expect(balance(db, holderAccount('local'))).toBe(0);
+    expect(statement(db, id, 0, 5).items[0]).toMatchObject({
+      kind: 'transfer',
+      amountCents: 10_000,
+      counterparty: 'local',
+    });
+    // A second start finds nothing left to adopt.
+    expect(adoptLocalAccount(db, accounts, secret, 8)).toBe(id);
+    expect(statement(db, id, 0, 5).total).toBe(1);
+    expect(checkInvariant(db).ok).toBe(true);
+    db.close();
+  });
+});
