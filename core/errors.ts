@@ -52,6 +52,17 @@ export const ERROR_CODES = [
   'SIGN_IN_FAILED',
   /** Registration needs an invite code from the operator on this node. */
   'REGISTRATION_CLOSED',
+  // The wallet's checks of what the protocol node says (SPEC §4)
+  /** The node's protocol or guardian key is not the one this wallet pinned. */
+  'NODE_KEYS_CHANGED',
+  /** The node's vault address or descriptor is not what the wallet derives itself. */
+  'ADDRESS_MISMATCH',
+  /** A PSBT from the node pays other outputs than the person asked for. */
+  'PSBT_OUTPUTS_CHANGED',
+  /** A PSBT from the node spends a coin that is not the vault's (or not as the wallet's node sees it). */
+  'PSBT_FOREIGN_INPUT',
+  /** A PSBT from the node pays a higher fee than it said, or more than the wallet allows. */
+  'PSBT_FEE_TOO_HIGH',
   // Node
   'NODE_UNREACHABLE',
   'NODE_AUTH_FAILED',

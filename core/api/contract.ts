@@ -170,6 +170,11 @@ export const API = {
       label: z.string().max(80, { error: 'must be at most 80 characters' }).optional(),
       plannedDepositSats: PositiveSats.optional(),
       returnAddress: Address.optional(),
+      /**
+       * The owner's BIP48 account key with origin, `[fingerprint/48'/c'/0'/2']xpub`, from the
+       * owner's wallet (SPEC §4). Left out: the node's own owner key (local mode).
+       */
+      ownerKey: z.string().min(20).max(300).optional(),
     }),
     result: Vault,
     permission: 'CreateVault',
@@ -229,6 +234,18 @@ export const API = {
     permission: 'ModifyVault',
     scope: 'vault',
     summary: 'Signs the reviewed withdrawal (its spendId) and sends it (owner + protocol sign).',
+  }),
+  'vaults.submitSigned': method({
+    params: z.strictObject({
+      vaultId: Id,
+      spendId: Id,
+      psbtBase64: z.string().min(1).max(2_000_000),
+    }),
+    result: SpendResult,
+    permission: 'ModifyVault',
+    scope: 'vault',
+    summary:
+      "Hands back a reviewed draft signed in the owner's wallet; the protocol decides and co-signs (or the guardian is asked).",
   }),
   'vaults.previewClose': method({
     params: Destination,
@@ -351,6 +368,20 @@ export const API = {
     permission: 'Liquidate',
     scope: 'account',
     summary: 'Buys collateral at the current auction price, paying bsUSD.',
+  }),
+  'node.info': method({
+    params: None,
+    result: z.object({
+      nodeId: z.string(),
+      network: z.string(),
+      apiVersion: z.int(),
+      registration: z.enum(['open', 'invite']),
+      /** The keys a wallet pins on first connection (SPEC §4), with origin. */
+      protocolKey: z.string(),
+      guardianKey: z.string(),
+    }),
+    permission: 'Public',
+    summary: 'Who this node is: its id, network, and the protocol and guardian keys to pin.',
   }),
   'auth.challenge': method({
     params: None,

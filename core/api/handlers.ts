@@ -251,14 +251,27 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
 
   const auctions = () => core.liquidation;
 
-  /** Signs a reviewed draft, checking it belongs to the vault the caller names. */
-  const signDraft = (vaultId: number, spendId: number, kind: SpendKind) => {
+  /** The draft, checked to belong to the vault the caller names. */
+  const draftOf = (vaultId: number, spendId: number) => {
     const draft = core.spends.store.require(spendId);
     if (draft.vault_id !== vaultId) {
       throw new BitStableError(
         'INVALID_ARGUMENT',
         `Transaction #${spendId} is not from vault #${vaultId}.`,
         { spendId, vaultId },
+      );
+    }
+    return draft;
+  };
+
+  /** Signs a reviewed draft here: only for a vault of this node's own owner key. */
+  const signDraft = (vaultId: number, spendId: number, kind: SpendKind) => {
+    draftOf(vaultId, spendId);
+    if (core.vaults.getVault(vaultId).keySetId !== core.keySetId) {
+      throw new BitStableError(
+        'SIGNER_REFUSED',
+        `Vault #${vaultId}'s owner key is in the owner's wallet, not on this node: sign the reviewed PSBT there and hand it back with vaults.submitSigned.`,
+        { vaultId, spendId },
       );
     }
     return core.spends.sign(spendId, kind);
@@ -405,11 +418,20 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
       });
     },
 
-    'vaults.create': async ({ label, plannedDepositSats, returnAddress }, caller) => {
+    'vaults.create': async ({ label, plannedDepositSats, returnAddress, ownerKey }, caller) => {
       // Checked before anything is created, so a bad address changes nothing.
       if (returnAddress !== undefined) outputScript(returnAddress, net);
+      // The owner's key from their wallet: a key set of theirs with this node's two keys.
+      const keySetId =
+        ownerKey === undefined
+          ? core.keySetId
+          : core.vaults.registerKeySet({
+              owner: ownerKey,
+              protocol: keyExpression(keys().protocol),
+              guardian: keyExpression(keys().guardian),
+            });
       let vault = await core.vaults.createVault({
-        keySetId: core.keySetId,
+        keySetId,
         accountId: caller.account!,
         ...(label !== undefined ? { label } : {}),
         ...(plannedDepositSats !== undefined ? { plannedDepositSats } : {}),
@@ -524,6 +546,20 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
     },
 
     'balance.get': (_, caller) => ({ bsusdCents: core.operations.balanceCents(caller.account!) }),
+
+    'node.info': () => ({
+      nodeId: core.accounts.nodeId,
+      network: net.name,
+      apiVersion: API_VERSION,
+      registration: core.accounts.registration,
+      protocolKey: keyExpression(keys().protocol),
+      guardianKey: keyExpression(keys().guardian),
+    }),
+
+    'vaults.submitSigned': async ({ vaultId, spendId, psbtBase64 }) => {
+      const draft = draftOf(vaultId, spendId);
+      return toSpendResult(await core.spends.submitOwnerSigned(spendId, draft.kind, psbtBase64));
+    },
 
     'auth.challenge': () => core.accounts.challenge(),
 

@@ -141,3 +141,21 @@ export function witnessStack(serialized: Uint8Array): Uint8Array[] {
     return [];
   }
 }
+
+/**
+ * `base` (the PSBT handed out) with the valid partial signatures that `signed` carries from the
+ * key with master `fingerprint` on each input — nothing else of `signed` is taken (its scripts,
+ * derivations and any other signatures stay out).
+ */
+export function withSignaturesOf(base: Psbt, signed: Psbt, fingerprint: string): Psbt {
+  const out = base.clone();
+  out.data.inputs.forEach((input, i) => {
+    for (const d of derivationsOf(input, fingerprint)) {
+      const sig = signed.data.inputs[i]?.partialSig?.find((p) => sameBytes(p.pubkey, d.pubkey));
+      if (!sig || !hasValidSignature(signed, i, d.pubkey)) continue;
+      if (input.partialSig?.some((p) => sameBytes(p.pubkey, d.pubkey))) continue;
+      out.updateInput(i, { partialSig: [sig] });
+    }
+  });
+  return out;
+}

@@ -208,54 +208,79 @@ export class FileGuardianSigner implements Signer {
     name = 'The PSBT',
     data: Record<string, unknown> = {},
   ): GuardianImport {
-    checkTxidArgument(expectedUnsignedTxId);
-    const expected = expectedUnsignedTxId.toLowerCase();
-    const original = exported === undefined ? undefined : decodePsbt(exported);
-    if (original && unsignedTxId(original) !== expected) {
-      throw new BitStableError(
-        'INVALID_ARGUMENT',
-        'The exported PSBT given is not for the expected transaction.',
-        { expected, exported: unsignedTxId(original) },
-      );
-    }
-    // PSBT text comes as base64 or, from some wallets, hex.
-    const text = psbtBase64.trim();
-    const psbt = decodePsbt(
-      /^70736274ff[0-9a-f]*$/i.test(text) ? Buffer.from(text, 'hex').toString('base64') : text,
-      this.network.bitcoinjs,
+    return checkSignedBy(
+      this.#key,
+      'the guardian key',
+      this.network,
+      psbtBase64,
+      expectedUnsignedTxId,
+      exported,
+      name,
+      data,
     );
-    const txid = unsignedTxId(psbt);
-    if (txid !== expected) {
-      throw invalid(
-        `${name} is a PSBT for another transaction (${txid}), not the one exported (${expected}).`,
-        { ...data, txid, expected },
-      );
-    }
-    const signedInputs = psbt.data.inputs.flatMap((_, i) =>
-      this.guardianPubkeys(psbt, i, original).some((pubkey) => hasValidSignature(psbt, i, pubkey))
-        ? [i]
-        : [],
-    );
-    if (signedInputs.length === 0) {
-      const finalized = psbt.data.inputs.some((input) => input.finalScriptWitness);
-      throw invalid(
-        finalized && !original
-          ? `${name} is finalized and no longer says which keys signed it; import it together with the PSBT that was exported.`
-          : `${name} carries no valid signature from the guardian key ${this.#key.fingerprint}. Have the guardian sign it, and save the signed PSBT.`,
-        { ...data, fingerprint: this.#key.fingerprint },
-      );
-    }
-    return { psbt: psbt.toBase64(), signedInputs };
   }
+}
 
-  /** The guardian's public keys that input `i` names, each checked against the guardian xpub. */
-  private guardianPubkeys(psbt: Psbt, i: number, original?: Psbt): Uint8Array[] {
+/**
+ * Checks a PSBT signed elsewhere by `key` (the guardian's file, or the owner's PSBT from their
+ * wallet): the same unsigned transaction as `expectedUnsignedTxId`, and at least one valid
+ * signature of `key`; returns which inputs carry one. `who` names the key in the sentences.
+ * `exported` is the PSBT that was handed out: a signer that also finalized the inputs drops
+ * their BIP32 derivations, and the key's children are then found from the exported PSBT's.
+ */
+export function checkSignedBy(
+  key: ParsedKey,
+  who: string,
+  network: NetworkInfo,
+  psbtBase64: string,
+  expectedUnsignedTxId: string,
+  exported?: string,
+  name = 'The PSBT',
+  data: Record<string, unknown> = {},
+): GuardianImport {
+  checkTxidArgument(expectedUnsignedTxId);
+  const expected = expectedUnsignedTxId.toLowerCase();
+  const original = exported === undefined ? undefined : decodePsbt(exported);
+  if (original && unsignedTxId(original) !== expected) {
+    throw new BitStableError(
+      'INVALID_ARGUMENT',
+      'The exported PSBT given is not for the expected transaction.',
+      { expected, exported: unsignedTxId(original) },
+    );
+  }
+  // PSBT text comes as base64 or, from some wallets, hex.
+  const text = psbtBase64.trim();
+  const psbt = decodePsbt(
+    /^70736274ff[0-9a-f]*$/i.test(text) ? Buffer.from(text, 'hex').toString('base64') : text,
+    network.bitcoinjs,
+  );
+  const txid = unsignedTxId(psbt);
+  if (txid !== expected) {
+    throw invalid(
+      `${name} is a PSBT for another transaction (${txid}), not the one exported (${expected}).`,
+      { ...data, txid, expected },
+    );
+  }
+  const pubkeysOf = (i: number): Uint8Array[] => {
     const named = [psbt.data.inputs[i], original?.data.inputs[i]].flatMap((input) =>
-      input ? derivationsOf(input, this.#key.fingerprint) : [],
+      input ? derivationsOf(input, key.fingerprint) : [],
     );
     return named.flatMap((d) => {
-      const child = childOfAccount(this.#key.node, this.#key.path, d.path);
+      const child = childOfAccount(key.node, key.path, d.path);
       return child && sameBytes(child.publicKey, d.pubkey) ? [child.publicKey] : [];
     });
+  };
+  const signedInputs = psbt.data.inputs.flatMap((_, i) =>
+    pubkeysOf(i).some((pubkey) => hasValidSignature(psbt, i, pubkey)) ? [i] : [],
+  );
+  if (signedInputs.length === 0) {
+    const finalized = psbt.data.inputs.some((input) => input.finalScriptWitness);
+    throw invalid(
+      finalized && !original
+        ? `${name} is finalized and no longer says which keys signed it; import it together with the PSBT that was exported.`
+        : `${name} carries no valid signature from ${who} ${key.fingerprint}. Have it signed, and send the signed PSBT.`,
+      { ...data, fingerprint: key.fingerprint },
+    );
   }
+  return { psbt: psbt.toBase64(), signedInputs };
 }

@@ -18,7 +18,7 @@ import { BitStableError } from '../errors';
 import type { EventBus } from '../events/bus';
 import { journal } from '../events/journal';
 import { faultPoint } from '../fault';
-import { decodePsbt } from '../keys/psbt-keys';
+import { decodePsbt, withSignaturesOf } from '../keys/psbt-keys';
 import { sats, type Cents, type Sats } from '../money';
 import type { BitcoinNode } from '../node/bitcoin-node';
 import type { PriceFeed } from '../oracle/feed';
@@ -35,7 +35,7 @@ import {
 import { outputScript } from '../psbt/fees';
 import { checkSameTransaction } from '../psbt/verify';
 import { vaultScript } from '../bitcoin/descriptor';
-import { FileGuardianSigner, unsignedTxIdOf } from '../signers/guardian-file';
+import { checkSignedBy, FileGuardianSigner, unsignedTxIdOf } from '../signers/guardian-file';
 import { checkPlanPolicy, type ProtocolSigner, type SpendFacts } from '../signers/protocol';
 import { requestSignature, type SignContext, type Signer } from '../signers/types';
 import { writeOffDebt } from '../vaults/debt';
@@ -257,6 +257,63 @@ export class SpendService {
    * means, so a withdrawal's id cannot be signed as a close.
    */
   async sign(spendId: unknown, kind?: SpendKind): Promise<SpendResult> {
+    const { row, plan } = this.claimDraft(spendId, kind);
+    return this.signStored(row, plan);
+  }
+
+  /**
+   * The owner signed the reviewed draft elsewhere — in their own wallet, on their own Ledger
+   * (SPEC §4): the PSBT must be that very unsigned transaction with a valid owner signature on
+   * every input. Then the protocol decides and co-signs (or the guardian is asked) exactly as
+   * after a signature made here. A PSBT that is not that is refused and changes nothing.
+   */
+  async submitOwnerSigned(
+    spendId: unknown,
+    kind: SpendKind | undefined,
+    psbtBase64: unknown,
+  ): Promise<SpendResult> {
+    const draft = this.store.require(spendId);
+    if (PAIRS[draft.kind] === 'protocol+guardian') {
+      throw new BitStableError(
+        'INVALID_ARGUMENT',
+        `Transaction #${draft.id} is a ${draft.kind}: the owner does not sign it.`,
+        { spendId: draft.id },
+      );
+    }
+    if (typeof psbtBase64 !== 'string' || psbtBase64.length === 0) {
+      throw new BitStableError('PSBT_INVALID', 'Give the PSBT the owner signed.', {});
+    }
+    const keys = this.deps.vaults.keySet(this.deps.vaults.getVault(draft.vault_id).keySetId);
+    const imported = checkSignedBy(
+      keys.owner,
+      'the owner key',
+      this.deps.network,
+      psbtBase64,
+      unsignedTxIdOf(draft.psbt),
+      draft.psbt,
+      'The signed PSBT',
+      { spendId: draft.id },
+    );
+    const inputs = decodePsbt(draft.psbt).data.inputs.length;
+    if (imported.signedInputs.length !== inputs) {
+      throw new BitStableError(
+        'PSBT_INVALID',
+        `The owner signed ${imported.signedInputs.length} of the ${inputs} inputs; every input needs its signature.`,
+        { spendId: draft.id, signed: imported.signedInputs, inputs },
+      );
+    }
+    // Signatures only: the stored draft's fields (derivations, scripts) stay as they were.
+    const ownerPsbt = withSignaturesOf(
+      decodePsbt(draft.psbt),
+      decodePsbt(imported.psbt),
+      keys.owner.fingerprint,
+    ).toBase64();
+    const { row, plan } = this.claimDraft(spendId, kind);
+    return this.signStored(row, plan, undefined, undefined, ownerPsbt);
+  }
+
+  /** Moves a reviewed, unexpired, unchanged draft to `signing` by this process. */
+  private claimDraft(spendId: unknown, kind?: SpendKind): { row: SpendRow; plan: SpendPlan } {
     const row = this.store.require(spendId);
     if (kind && row.kind !== kind) {
       throw new BitStableError(
@@ -293,7 +350,7 @@ export class SpendService {
       }
       return { ...row, ...patch, state: 'signing' as const };
     })();
-    return this.signStored(signing, plan);
+    return { row: signing, plan };
   }
 
   /**
@@ -337,6 +394,7 @@ export class SpendService {
     plan: SpendPlan,
     settlement?: { payouts: Payment[]; restAddress: string },
     signContext?: SignContext,
+    ownerSigned?: string,
   ): Promise<SpendResult> {
     const progress = this.deps.onProgress ?? (() => {});
     const keys = this.deps.vaults.keySet(this.deps.vaults.getVault(row.vault_id).keySetId);
@@ -358,6 +416,8 @@ export class SpendService {
           this.factsNow(row.vault_id, feeRate, settlement),
           context,
         );
+      } else if (ownerSigned !== undefined) {
+        first = ownerSigned; // signed in the owner's wallet, checked by submitOwnerSigned
       } else {
         progress('Waiting for the owner key to sign');
         first = await signers.owner.signPsbt(row.psbt, context);

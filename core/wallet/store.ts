@@ -1,0 +1,164 @@
+/**
+ * The wallet's own records (SPEC §5 of issue 12): its own SQLite file, apart from any protocol
+ * node's. The pinned keys of each node it has connected to, its vaults (descriptor, index,
+ * address — enough to recover without the node), and every PSBT it signed, written before it
+ * is handed to the node.
+ */
+import Database from 'better-sqlite3';
+import type { PinnedKeys } from './checks';
+
+export type WalletDb = Database.Database;
+
+const SCHEMA = /* sql */ `
+CREATE TABLE IF NOT EXISTS pins (
+  node_id      TEXT PRIMARY KEY,
+  protocol_key TEXT NOT NULL,
+  guardian_key TEXT NOT NULL,
+  pinned_at    INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS vaults (
+  node_id    TEXT    NOT NULL,
+  vault_id   INTEGER NOT NULL,
+  owner_key  TEXT    NOT NULL,
+  idx        INTEGER NOT NULL,
+  address    TEXT    NOT NULL,
+  descriptor TEXT    NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (node_id, vault_id)
+);
+CREATE TABLE IF NOT EXISTS signed (
+  node_id    TEXT    NOT NULL,
+  spend_id   INTEGER NOT NULL,
+  vault_id   INTEGER NOT NULL,
+  kind       TEXT    NOT NULL,
+  psbt       TEXT    NOT NULL,
+  signed_at  INTEGER NOT NULL,
+  -- submitted | accepted (the node co-signed or kept it for the guardian) | refused
+  outcome    TEXT    NOT NULL DEFAULT 'submitted',
+  txid       TEXT,
+  message    TEXT,
+  PRIMARY KEY (node_id, spend_id)
+);
+`;
+
+export interface WalletVault {
+  nodeId: string;
+  vaultId: number;
+  ownerKey: string;
+  index: number;
+  address: string;
+  descriptor: string;
+}
+
+export class WalletStore {
+  constructor(readonly db: WalletDb) {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.exec(SCHEMA);
+  }
+
+  static open(path: string): WalletStore {
+    return new WalletStore(new Database(path));
+  }
+
+  pinned(nodeId: string): PinnedKeys | null {
+    const r = this.db
+      .prepare('SELECT node_id, protocol_key, guardian_key FROM pins WHERE node_id = ?')
+      .get(nodeId) as { node_id: string; protocol_key: string; guardian_key: string } | undefined;
+    return r
+      ? { nodeId: r.node_id, protocolKey: r.protocol_key, guardianKey: r.guardian_key }
+      : null;
+  }
+
+  pin(keys: PinnedKeys, ts = Date.now()): void {
+    this.db
+      .prepare(
+        'INSERT INTO pins (node_id, protocol_key, guardian_key, pinned_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+      )
+      .run(keys.nodeId, keys.protocolKey, keys.guardianKey, ts);
+  }
+
+  addVault(v: WalletVault, ts = Date.now()): void {
+    this.db
+      .prepare(
+        'INSERT INTO vaults (node_id, vault_id, owner_key, idx, address, descriptor, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      )
+      .run(v.nodeId, v.vaultId, v.ownerKey, v.index, v.address, v.descriptor, ts);
+  }
+
+  vault(nodeId: string, vaultId: number): WalletVault | null {
+    const r = this.db
+      .prepare('SELECT * FROM vaults WHERE node_id = ? AND vault_id = ?')
+      .get(nodeId, vaultId) as
+      | {
+          node_id: string;
+          vault_id: number;
+          owner_key: string;
+          idx: number;
+          address: string;
+          descriptor: string;
+        }
+      | undefined;
+    return r
+      ? {
+          nodeId: r.node_id,
+          vaultId: r.vault_id,
+          ownerKey: r.owner_key,
+          index: r.idx,
+          address: r.address,
+          descriptor: r.descriptor,
+        }
+      : null;
+  }
+
+  vaults(nodeId: string): WalletVault[] {
+    return (
+      this.db
+        .prepare('SELECT vault_id FROM vaults WHERE node_id = ? ORDER BY vault_id')
+        .pluck()
+        .all(nodeId) as number[]
+    ).map((id) => this.vault(nodeId, id)!);
+  }
+
+  recordSigned(
+    nodeId: string,
+    spendId: number,
+    vaultId: number,
+    kind: string,
+    psbt: string,
+    ts = Date.now(),
+  ): void {
+    this.db
+      .prepare(
+        `INSERT INTO signed (node_id, spend_id, vault_id, kind, psbt, signed_at) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (node_id, spend_id) DO UPDATE SET psbt = excluded.psbt, signed_at = excluded.signed_at,
+           outcome = 'submitted', txid = NULL, message = NULL`,
+      )
+      .run(nodeId, spendId, vaultId, kind, psbt, ts);
+  }
+
+  settleSigned(
+    nodeId: string,
+    spendId: number,
+    outcome: 'accepted' | 'refused',
+    txid: string | null,
+    message: string | null,
+  ): void {
+    this.db
+      .prepare(
+        'UPDATE signed SET outcome = ?, txid = ?, message = ? WHERE node_id = ? AND spend_id = ?',
+      )
+      .run(outcome, txid, message, nodeId, spendId);
+  }
+
+  signedCount(nodeId: string): number {
+    return this.db
+      .prepare('SELECT COUNT(*) FROM signed WHERE node_id = ?')
+      .pluck()
+      .get(nodeId) as number;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

@@ -1,0 +1,246 @@
+/**
+ * The wallet core (SPEC §1, §4): the user's side of BitStable. It holds the account key and the
+ * owner's signer (a Ledger; on regtest a software key), keeps its own records, and believes the
+ * protocol node only what it can check: the node's keys against the ones it pinned, each vault's
+ * address against its own derivation, each PSBT against what the person asked for, the vault's
+ * own script and (when it has one) its own Bitcoin node's view of every coin. Only then does the
+ * owner sign; the signed PSBT is written down before it is handed back to the node.
+ */
+import { keyExpression } from '../bitcoin/keys';
+import type { NetworkInfo } from '../config/networks';
+import { BitStableError } from '../errors';
+import type { Result } from '../api/contract';
+import { toSats, type RpcCaller } from '../node/rpc';
+import type { Signer } from '../signers/types';
+import type { SpendKind } from '../spends/state';
+import {
+  checkPinned,
+  checkSpendPsbt,
+  checkVaultAddress,
+  vaultKeys,
+  type CoinLookup,
+  type PinnedKeys,
+  type SpendRequest,
+} from './checks';
+import { ProtocolError, type ProtocolClient } from './protocol-client';
+import type { WalletStore } from './store';
+
+export interface WalletCoreOptions {
+  network: NetworkInfo;
+  store: WalletStore;
+  client: ProtocolClient;
+  /** The owner's signer: on the owner's machine only. */
+  owner: Signer;
+  /**
+   * The wallet's own Bitcoin node (optional, recommended): every coin a PSBT spends is checked
+   * against it, and the fee rate against its estimate. Without it, collateral figures come from
+   * the protocol node unverified.
+   */
+  bitcoin?: { rpc: RpcCaller; feeRateSatPerKvB: () => Promise<number> };
+  clock?: () => number;
+}
+
+type Preview = Result<'vaults.previewWithdraw'>;
+type PreviewKind = 'withdraw' | 'close' | 'emergency-exit' | 'sweep';
+
+const PREVIEW_METHOD = {
+  withdraw: 'vaults.previewWithdraw',
+  close: 'vaults.previewClose',
+  'emergency-exit': 'vaults.previewEmergencyExit',
+  sweep: 'vaults.previewSweep',
+} as const;
+
+export class WalletCore {
+  private pins: PinnedKeys | null = null;
+  /** Reviews made in this wallet, by spend id: what the person asked for and the PSBT shown. */
+  private readonly reviews = new Map<number, { request: SpendRequest; psbt: string }>();
+  private readonly now: () => number;
+
+  constructor(private readonly o: WalletCoreOptions) {
+    this.now = o.clock ?? Date.now;
+  }
+
+  /** The node this wallet is connected to, with its keys pinned (after `connect`). */
+  get node(): PinnedKeys {
+    if (!this.pins)
+      throw new BitStableError('INVALID_STATE', 'Connect to the protocol node first.', {});
+    return this.pins;
+  }
+
+  /** True when collateral and coins are checked against the wallet's own Bitcoin node. */
+  get verifiesCoins(): boolean {
+    return this.o.bitcoin !== undefined;
+  }
+
+  /**
+   * Asks the node who it is; pins its protocol and guardian keys on the first connection and
+   * refuses a node that shows other keys later (NODE_KEYS_CHANGED).
+   */
+  async connect(): Promise<PinnedKeys> {
+    const info = await this.o.client.call('node.info', {});
+    if (info.network !== this.o.network.name) {
+      throw new BitStableError(
+        'WRONG_NETWORK',
+        `The protocol node is on ${info.network}; this wallet is on ${this.o.network.name}.`,
+        { node: info.network },
+      );
+    }
+    const shown: PinnedKeys = {
+      nodeId: info.nodeId,
+      protocolKey: info.protocolKey,
+      guardianKey: info.guardianKey,
+    };
+    const pinned = this.o.store.pinned(info.nodeId);
+    if (pinned) checkPinned(pinned, shown);
+    else this.o.store.pin(shown, this.now());
+    this.pins = pinned ?? shown;
+    return this.pins;
+  }
+
+  /** The owner key as given to the node: `[fingerprint/48'/c'/0'/2']xpub`. */
+  async ownerKey(): Promise<string> {
+    return keyExpression(await this.o.owner.accountKey());
+  }
+
+  /**
+   * Creates a vault on the owner's key: the node answers with its descriptor and address, the
+   * wallet derives both itself from the three keys and refuses a mismatch (ADDRESS_MISMATCH);
+   * only a checked vault is recorded.
+   */
+  async createVault(input: {
+    label?: string;
+    returnAddress?: string;
+    plannedDepositSats?: number;
+  }): Promise<Result<'vaults.create'>> {
+    const pins = this.node;
+    const ownerKey = await this.ownerKey();
+    const vault = await this.o.client.call('vaults.create', { ...input, ownerKey });
+    const keys = vaultKeys(ownerKey, pins, this.o.network);
+    checkVaultAddress(keys, vault.index, this.o.network, vault);
+    this.o.store.addVault(
+      {
+        nodeId: pins.nodeId,
+        vaultId: vault.id,
+        ownerKey,
+        index: vault.index,
+        address: vault.address,
+        descriptor: vault.descriptor,
+      },
+      this.now(),
+    );
+    return vault;
+  }
+
+  /** Reviews a spend at the node and remembers what was asked, to check the PSBT against it. */
+  async preview(
+    kind: PreviewKind,
+    vaultId: number,
+    destination: string,
+    amountSats?: number,
+  ): Promise<Preview> {
+    this.vaultRecord(vaultId);
+    const preview =
+      kind === 'withdraw'
+        ? await this.o.client.call(PREVIEW_METHOD.withdraw, {
+            vaultId,
+            destination,
+            amountSats: amountSats!,
+          })
+        : await this.o.client.call(PREVIEW_METHOD[kind], { vaultId, destination });
+    this.reviews.set(preview.spendId, {
+      request: {
+        kind: kind as SpendKind,
+        vaultId,
+        destination,
+        ...(kind === 'withdraw' ? { amountSats: amountSats! } : {}),
+        feeSats: preview.feeSats,
+      },
+      psbt: preview.psbtBase64,
+    });
+    return preview;
+  }
+
+  /**
+   * Signs a spend reviewed in this wallet: checks the PSBT (inputs, outputs, fee; coins against
+   * its own node), has the owner sign, writes the signed PSBT down, then hands it to the node,
+   * which decides and co-signs. Any failed check signs nothing and stores nothing as signed.
+   */
+  async sign(vaultId: number, spendId: number): Promise<Result<'vaults.submitSigned'>> {
+    const pins = this.node;
+    const vault = this.vaultRecord(vaultId);
+    const review = this.reviews.get(spendId);
+    if (!review || review.request.vaultId !== vaultId) {
+      throw new BitStableError(
+        'INVALID_ARGUMENT',
+        `Transaction #${spendId} was not reviewed in this wallet; review it here first.`,
+        { spendId },
+      );
+    }
+    const keys = vaultKeys(vault.ownerKey, pins, this.o.network);
+    const options: Parameters<typeof checkSpendPsbt>[5] = {};
+    if (this.o.bitcoin) {
+      options.lookup = this.coinLookup();
+      options.maxFeeRateSatPerKvB = 2 * (await this.o.bitcoin.feeRateSatPerKvB());
+    }
+    await checkSpendPsbt(review.psbt, vault, keys, review.request, this.o.network, options);
+
+    const signed = await this.o.owner.signPsbt(review.psbt, {
+      keys: { owner: keys.owner, protocol: keys.protocol, guardian: keys.guardian },
+      purpose: `${review.request.kind} from vault #${vaultId}`,
+    });
+    this.o.store.recordSigned(
+      pins.nodeId,
+      spendId,
+      vaultId,
+      review.request.kind,
+      signed,
+      this.now(),
+    );
+    try {
+      const result = await this.o.client.call('vaults.submitSigned', {
+        vaultId,
+        spendId,
+        psbtBase64: signed,
+      });
+      this.o.store.settleSigned(pins.nodeId, spendId, 'accepted', result.txid, null);
+      this.reviews.delete(spendId);
+      return result;
+    } catch (err) {
+      // A refusal is final (the node said so); a lost connection leaves it `submitted`, to be
+      // looked up again: the node may have co-signed and sent it.
+      if (
+        err instanceof ProtocolError &&
+        err.code !== 'NODE_UNREACHABLE' &&
+        err.code !== 'NODE_TIMEOUT'
+      )
+        this.o.store.settleSigned(pins.nodeId, spendId, 'refused', null, err.message);
+      throw err;
+    }
+  }
+
+  /** A vault of this wallet's records on the connected node (VAULT_NOT_FOUND otherwise). */
+  private vaultRecord(vaultId: number) {
+    const v = this.o.store.vault(this.node.nodeId, vaultId);
+    if (!v) {
+      throw new BitStableError(
+        'VAULT_NOT_FOUND',
+        `Vault #${vaultId} is not one this wallet created on this node.`,
+        { vaultId },
+      );
+    }
+    return v;
+  }
+
+  /** A coin as the wallet's own Bitcoin node sees it (unspent, with its script and amount). */
+  private coinLookup(): CoinLookup {
+    const rpc = this.o.bitcoin!.rpc;
+    return async (txid, vout) => {
+      const out = await rpc.call<{
+        value: unknown;
+        scriptPubKey: { hex: string };
+      } | null>('gettxout', [txid, vout, true]);
+      if (!out) return null;
+      return { amountSats: toSats(out.value), script: Buffer.from(out.scriptPubKey.hex, 'hex') };
+    };
+  }
+}
