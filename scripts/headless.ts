@@ -13,6 +13,10 @@
  *   --add-token ROLES [--label TEXT] [--account ID]   adds a token with comma-separated roles
  *                     (acting for account bsa1…, registered at the next start) and exits
  *   BITSTABLE_PASSPHRASE  the key store passphrase (on regtest a generated one is kept if unset)
+ *   --connect URL     a wallet host: this wallet (its own account key, owner key and records)
+ *                     connected to the protocol node at URL (`npm run protocol`), serving its UI;
+ *                     BITSTABLE_RPC_URL/_COOKIE then name the wallet's own Bitcoin node (optional,
+ *                     recommended). Without --connect: local mode (node and wallet in one process).
  *
  * The URL to open is printed on stdout with the token in its fragment; logs are JSON on stderr.
  */
@@ -26,6 +30,7 @@ import { nodeOptionsFromEnv } from '../core/app/env-config';
 import { isBitStableError } from '../core/errors';
 import { startHeadless } from '../core/gateway/host';
 import { addToken } from '../core/gateway/tokens';
+import { startWalletHost } from '../core/wallet/host';
 import { createLogger, logEvents } from '../core/ops/log';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -75,6 +80,7 @@ async function main(): Promise<void> {
       'add-token': { type: 'string' },
       label: { type: 'string' },
       account: { type: 'string' },
+      connect: { type: 'string' },
     },
   });
   const env = process.env;
@@ -118,10 +124,44 @@ async function main(): Promise<void> {
   }
 
   const logger = createLogger({
-    base: { host: 'headless', network },
+    base: { host: values.connect ? 'wallet' : 'headless', network },
     destination: pino.destination(2),
   });
   const staticDir = await ensureRendererBuilt((m) => logger.info({}, m));
+  if (values.connect !== undefined) {
+    const bitcoin = connections.bitcoin?.kind === 'rpc' ? connections.bitcoin.rpc : undefined;
+    const wallet = await startWalletHost({
+      dataDir,
+      network,
+      connect: values.connect,
+      port,
+      host,
+      allowRemote,
+      ...(env.BITSTABLE_PASSPHRASE ? { passphrase: env.BITSTABLE_PASSPHRASE } : {}),
+      ...(bitcoin ? { bitcoin } : {}),
+      ...(values.label ? { label: values.label } : {}),
+      staticDir,
+      logger,
+    }).catch((err: unknown) => {
+      if (isBitStableError(err)) fail(err.message);
+      throw err;
+    });
+    process.stdout.write(
+      [
+        '',
+        `BitStable wallet connected to the protocol node at ${values.connect} (node ${wallet.nodeId}).`,
+        `Account: ${wallet.accountId}`,
+        wallet.wallet.verifiesCoins
+          ? 'Coins are checked against your own Bitcoin node.'
+          : 'No Bitcoin node of your own: collateral figures come from the protocol node, unverified.',
+        `Open: ${wallet.openUrl}`,
+        'Press Ctrl+C to stop.',
+        '',
+      ].join('\n'),
+    );
+    onSignals(() => wallet.stop(), logger);
+    return;
+  }
   const host_ = await startHeadless({
     dataDir,
     network,
@@ -149,13 +189,17 @@ async function main(): Promise<void> {
     ].join('\n'),
   );
 
+  onSignals(() => host_.stop(), logger);
+}
+
+/** Stops cleanly on SIGINT/SIGTERM (once), then exits. */
+export function onSignals(stopHost: () => Promise<void>, logger: ReturnType<typeof createLogger>) {
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping');
-    host_
-      .stop()
+    stopHost()
       .then(() => {
         logger.info({}, 'stopped');
         logger.flush();

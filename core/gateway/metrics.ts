@@ -155,6 +155,11 @@ export function createMetrics(core: ApiCore): GatewayMetrics {
       this.set(core.liquidation.failingSettlements().length);
     },
   });
+  return withCallLatency(registry);
+}
+
+/** The API call latency histogram on `registry`. */
+function withCallLatency(registry: Registry): GatewayMetrics {
   const latency = new Histogram({
     name: 'bitstable_api_request_duration_seconds',
     help: 'API call latency by method and outcome (ok or the error code).',
@@ -162,7 +167,6 @@ export function createMetrics(core: ApiCore): GatewayMetrics {
     buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
     registers: [registry],
   });
-
   return {
     registry,
     observeCall(method, outcome, ms) {
@@ -170,3 +174,10 @@ export function createMetrics(core: ApiCore): GatewayMetrics {
     },
   };
 }
+
+/** A wallet host's metrics: the process and its API calls (it has no vaults of its own). */
+createMetrics.bare = (): GatewayMetrics => {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'bitstable_process_' });
+  return withCallLatency(registry);
+};

@@ -40,7 +40,13 @@ export interface GatewayLogger {
 
 export interface GatewayOptions {
   api: ApiService;
-  core: ApiCore;
+  /**
+   * The protocol node behind the API (its health, metrics and sign-in sessions). A wallet host
+   * has none: it passes `health` instead, and knows no sessions.
+   */
+  core?: ApiCore;
+  /** /health when there is no `core` (a wallet host: its connection to the protocol node). */
+  health?: () => Promise<{ status: 'ok' | 'degraded' | 'down' } & Record<string, unknown>>;
   /** Tokens and their roles (from the 0600 token file). */
   tokens: readonly TokenEntry[];
   /** Default 127.0.0.1. Anything else needs `allowRemote`. */
@@ -88,7 +94,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const host = options.host ?? '127.0.0.1';
   checkBindHost(host, options.allowRemote ?? false);
   const log = options.logger;
-  const metrics = createMetrics(options.core);
+  const metrics = options.core ? createMetrics(options.core) : createMetrics.bare();
   const api = options.api;
   const dispatch: ApiService['dispatch'] = async (method, params, ctx) => {
     const started = performance.now();
@@ -133,7 +139,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       return entry.account
         ? { roles: entry.roles, account: entry.account }
         : { roles: entry.roles };
-    const account = options.core.accounts.sessionAccount(presented);
+    const account = options.core?.accounts.sessionAccount(presented) ?? null;
     return account ? { roles: SESSION_ROLES, account } : null;
   };
   const known = (ctx: CallContext | 'anonymous' | null): ctx is CallContext =>
@@ -170,7 +176,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
     const url = { pathname: pathOf(req) };
     if (url.pathname === '/health' && req.method === 'GET') {
-      const report = await healthReport(options.core);
+      const report = options.core
+        ? await healthReport(options.core)
+        : ((await options.health?.()) ?? { status: 'ok' as const });
       res.setHeader('Cache-Control', 'no-store');
       sendJson(res, report.status === 'down' ? 503 : 200, report);
       return;

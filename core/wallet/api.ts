@@ -1,0 +1,151 @@
+/**
+ * The wallet API (SPEC §2): what the renderer calls on its wallet core when the protocol node is
+ * elsewhere. It has the protocol API's shape, so the same UI runs on both: reads pass through to
+ * the node; what touches the owner's key happens here — creating a vault (the wallet's own
+ * owner key, the address checked), reviews (remembered, to check the PSBT against), and signing
+ * (checked, signed on this machine, handed back to the node).
+ */
+import type { z } from 'zod';
+import { API, allows, isMethodName, type MethodName, type Result } from '../api/contract';
+import { invalidArguments, type ApiService, type CallContext } from '../api/dispatcher';
+import { ApiBoundaryError, toApiError, type ApiError } from '../api/errors';
+import type { ApiEvent } from '../api/events';
+import type { Signer } from '../signers/types';
+import { keyExpression } from '../bitcoin/keys';
+import { ProtocolError, type ProtocolClient } from './protocol-client';
+import type { WalletCore } from './wallet';
+
+export interface WalletApiOptions {
+  wallet: WalletCore;
+  client: ProtocolClient;
+  owner: Signer;
+  logger?: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
+}
+
+type Handler = (params: never) => Promise<unknown>;
+
+/** The wallet API over a wallet core and its connection to a protocol node. */
+export function createWalletApiService(o: WalletApiOptions): ApiService {
+  const { wallet, client } = o;
+  const listeners = new Set<(event: ApiEvent) => void>();
+  const emit = (event: ApiEvent) => {
+    for (const l of listeners) {
+      try {
+        l(event);
+      } catch (err) {
+        o.logger?.warn({ err }, 'event listener failed');
+      }
+    }
+  };
+  const unsubscribe = client.onEvent(emit);
+  const prompt = (operation: string, text: string, state: 'active' | 'done' | 'failed') =>
+    emit({
+      type: 'signer.prompt',
+      payload: {
+        state,
+        level: state === 'failed' ? 'error' : state === 'done' ? 'success' : 'info',
+        code: `wallet.${state}`,
+        text,
+        operation,
+      },
+    });
+  const signing = (operation: string) => async (p: { vaultId: number; spendId: number }) => {
+    prompt(
+      operation,
+      `Your ${o.owner.kind} owner key signs the ${operation} of vault #${p.vaultId}.`,
+      'active',
+    );
+    try {
+      const r = await wallet.sign(p.vaultId, p.spendId);
+      prompt(operation, `Signed here and handed to the protocol node: ${r.txid}.`, 'done');
+      return r;
+    } catch (err) {
+      prompt(
+        operation,
+        err instanceof Error ? err.message : 'Signing failed; nothing was sent.',
+        'failed',
+      );
+      throw err;
+    }
+  };
+
+  const handlers: Partial<Record<MethodName, Handler>> = {
+    'vaults.create': ((p: {
+      label?: string;
+      plannedDepositSats?: number;
+      returnAddress?: string;
+    }) => wallet.createVault(p)) as Handler,
+    'vaults.previewWithdraw': ((p: { vaultId: number; amountSats: number; destination: string }) =>
+      wallet.preview('withdraw', p.vaultId, p.destination, p.amountSats)) as Handler,
+    'vaults.previewClose': ((p: { vaultId: number; destination: string }) =>
+      wallet.preview('close', p.vaultId, p.destination)) as Handler,
+    'vaults.previewEmergencyExit': ((p: { vaultId: number; destination: string }) =>
+      wallet.preview('emergency-exit', p.vaultId, p.destination)) as Handler,
+    'vaults.previewSweep': ((p: { vaultId: number; destination: string }) =>
+      wallet.preview('sweep', p.vaultId, p.destination)) as Handler,
+    'vaults.withdraw': signing('withdraw') as Handler,
+    'vaults.close': signing('close') as Handler,
+    'vaults.emergencyExit': signing('emergency exit') as Handler,
+    'vaults.sweep': signing('sweep') as Handler,
+    // The owner key is this wallet's, whatever the node's own is.
+    'status.get': (async () => {
+      const status = await client.call('status.get', {});
+      const key = await o.owner.accountKey();
+      return {
+        ...status,
+        owner: {
+          kind: o.owner.kind,
+          label: (o.owner as { label?: string }).label ?? `owner key (${o.owner.kind})`,
+          key: keyExpression(key),
+        },
+      };
+    }) as Handler,
+  };
+
+  async function dispatch(method: string, params: unknown, ctx: CallContext) {
+    try {
+      if (!isMethodName(method)) {
+        throw new ApiBoundaryError(
+          'METHOD_NOT_FOUND',
+          `There is no API method "${String(method).slice(0, 60)}".`,
+        );
+      }
+      const spec = API[method];
+      if (!allows(ctx.roles, spec.permission)) {
+        throw new ApiBoundaryError(
+          'FORBIDDEN',
+          `This token may not call ${method}: it needs the ${spec.permission} permission.`,
+          { method, permission: spec.permission },
+        );
+      }
+      const parsed = (spec.params as z.ZodType).safeParse(params === undefined ? {} : params);
+      if (!parsed.success)
+        return { ok: false as const, error: invalidArguments(method, parsed.error.issues) };
+      const own = handlers[method];
+      const result = own
+        ? await own(parsed.data as never)
+        : await client.call(method, parsed.data as never);
+      return { ok: true as const, result: result as Result<MethodName> };
+    } catch (err) {
+      const error: ApiError =
+        err instanceof ProtocolError
+          ? ({ code: err.code, message: err.message, data: err.data } as ApiError)
+          : toApiError(err);
+      if (error.code === 'INTERNAL') o.logger?.error({ err, method }, 'wallet API call failed');
+      return { ok: false as const, error };
+    }
+  }
+
+  return {
+    dispatch,
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    emit,
+    close() {
+      unsubscribe();
+      listeners.clear();
+    },
+  };
+}

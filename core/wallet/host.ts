@@ -1,0 +1,142 @@
+/**
+ * A wallet host (`npm run headless -- --connect URL`): the wallet core connected to a protocol
+ * node elsewhere, serving the UI for this wallet in a browser over its own loopback gateway.
+ * Its own data folder holds its key store (the account key and, on regtest, its software owner
+ * key), its SQLite records and its UI token; the protocol node never sees any of them.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { accountKey } from '../accounts/login';
+import { ensureAccountSecret } from '../accounts/local';
+import { network as networkInfo, type NetworkName } from '../config/networks';
+import { BitStableError } from '../errors';
+import { ensureSoftwareOwnerMnemonic } from '../keys/node-keys';
+import { PassphraseKeyStore } from '../keys/passphrase-keystore';
+import { CoreNode, REGTEST_FEE_RATE_SAT_PER_KVB } from '../node/bitcoin-node';
+import { RpcClient, type RpcConfig } from '../node/rpc';
+import { SoftwareSigner } from '../signers/software';
+import { resolvePassphrase } from '../gateway/host';
+import { startGateway, type Gateway, type GatewayLogger } from '../gateway/server';
+import { loadTokens } from '../gateway/tokens';
+import { createWalletApiService } from './api';
+import { ProtocolClient, signInOverHttp, webSocketTransport } from './protocol-client';
+import { WalletStore } from './store';
+import { WalletCore } from './wallet';
+
+export interface WalletHostOptions {
+  dataDir: string;
+  network: NetworkName;
+  /** The protocol node's gateway, e.g. http://127.0.0.1:7420 */
+  connect: string;
+  port: number;
+  host?: string;
+  allowRemote?: boolean;
+  passphrase?: string;
+  /** The wallet's own Bitcoin node (optional, recommended). */
+  bitcoin?: RpcConfig;
+  staticDir?: string;
+  label?: string;
+  logger: GatewayLogger;
+}
+
+export interface WalletHost {
+  wallet: WalletCore;
+  accountId: string;
+  nodeId: string;
+  gateway: Gateway;
+  openUrl: string;
+  stop(): Promise<void>;
+}
+
+export async function startWalletHost(options: WalletHostOptions): Promise<WalletHost> {
+  const net = networkInfo(options.network);
+  if (net.name !== 'regtest') {
+    throw new BitStableError(
+      'INVALID_CONFIG',
+      'A wallet host connected to a remote node runs on regtest for now (software owner key); the Ledger in connect mode comes next.',
+      { network: net.name },
+    );
+  }
+  const log = options.logger;
+  const dir = join(options.dataDir, net.name);
+  mkdirSync(dir, { recursive: true });
+  const { tokens } = loadTokens(options.dataDir);
+  const passphrase = resolvePassphrase(options.dataDir, net.name, options.passphrase, log);
+  const keyStore = new PassphraseKeyStore(join(dir, 'keys'), passphrase);
+  const accountSecret = await ensureAccountSecret(keyStore, net);
+  const owner = new SoftwareSigner({
+    role: 'owner',
+    network: net,
+    secret: { mnemonic: await ensureSoftwareOwnerMnemonic(keyStore, net) },
+  });
+  const base = options.connect.replace(/\/+$/, '');
+  const session = await signInOverHttp(base, accountSecret, options.label);
+  const client = new ProtocolClient(await webSocketTransport(base, session.token));
+  const store = WalletStore.open(join(dir, 'wallet.sqlite'));
+  const bitcoin = options.bitcoin
+    ? (() => {
+        const chain = new CoreNode(
+          new RpcClient(options.bitcoin),
+          undefined,
+          REGTEST_FEE_RATE_SAT_PER_KVB,
+        );
+        return { rpc: chain.rpc, feeRateSatPerKvB: () => chain.feeRateSatPerKvB() };
+      })()
+    : undefined;
+  const wallet = new WalletCore({
+    network: net,
+    store,
+    client,
+    owner,
+    ...(bitcoin ? { bitcoin } : {}),
+  });
+  try {
+    const pins = await wallet.connect();
+    const api = createWalletApiService({ wallet, client, owner, logger: log });
+    const gateway = await startGateway({
+      api,
+      tokens,
+      port: options.port,
+      ...(options.host ? { host: options.host } : {}),
+      ...(options.allowRemote ? { allowRemote: true } : {}),
+      ...(options.staticDir ? { staticDir: options.staticDir } : {}),
+      health: async () => {
+        try {
+          await client.call('node.info', {});
+          return { status: 'ok' as const, protocolNode: base, nodeId: pins.nodeId };
+        } catch (err) {
+          return { status: 'down' as const, protocolNode: base, message: (err as Error).message };
+        }
+      },
+      logger: log,
+    });
+    if (!bitcoin) {
+      log.warn(
+        {},
+        "no Bitcoin node of the wallet's own: collateral and coins come from the protocol node unverified",
+      );
+    }
+    const ui = tokens.find((t) => t.roles.includes('admin')) ?? tokens[0]!;
+    let stopped: Promise<void> | null = null;
+    return {
+      wallet,
+      accountId: accountKey(accountSecret).id,
+      nodeId: pins.nodeId,
+      gateway,
+      openUrl: `${gateway.url}/#token=${ui.token}`,
+      stop() {
+        stopped ??= (async () => {
+          await gateway.close();
+          api.close();
+          await client.close();
+          store.close();
+        })();
+        return stopped;
+      },
+    };
+  } catch (err) {
+    await client.close();
+    store.close();
+    throw err;
+  }
+}
