@@ -42,6 +42,8 @@ export const API_METHODS = [
   'vaults.sweep',
   'psbt.decode',
   'spends.awaitingGuardian',
+  'spends.get',
+  'wallet.signed',
   'spends.completeWithGuardian',
   'spends.cancelGuardianRequest',
   'admin.cancelSettlement',

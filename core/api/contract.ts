@@ -303,6 +303,36 @@ export const API = {
     permission: 'Read',
     summary: "Transactions waiting for the guardian's signed PSBT file.",
   }),
+  'spends.get': method({
+    params: z.strictObject({ spendId: Id }),
+    result: z.object({
+      spendId: z.int(),
+      vaultId: z.int(),
+      kind: z.string(),
+      state: z.string(),
+      txid: z.string().nullable(),
+    }),
+    permission: 'Read',
+    scope: 'spend',
+    summary: 'Where one transaction of your vault stands (a wallet asks after a lost connection).',
+  }),
+  'wallet.signed': method({
+    params: None,
+    result: z.array(
+      z.object({
+        spendId: z.int(),
+        vaultId: z.int(),
+        kind: z.string(),
+        outcome: z.enum(['submitted', 'accepted', 'refused']),
+        txid: z.string().nullable(),
+        message: z.string().nullable(),
+        signedAt: Millis,
+      }),
+    ),
+    permission: 'Read',
+    summary:
+      'Every PSBT this wallet signed and what became of it (a wallet host only: a protocol node keeps no owner signatures).',
+  }),
   'spends.completeWithGuardian': method({
     params: z.strictObject({ spendId: Id, psbtBase64: z.string().min(1).max(2_000_000) }),
     result: SpendResult,

@@ -532,6 +532,18 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
       return all.filter((r) => mine.has(r.vaultId));
     },
 
+    'spends.get': ({ spendId }) => {
+      const s = core.spends.store.require(spendId);
+      return { spendId: s.id, vaultId: s.vault_id, kind: s.kind, state: s.state, txid: s.txid };
+    },
+
+    'wallet.signed': () => {
+      throw new ApiBoundaryError(
+        'NOT_SUPPORTED',
+        'A protocol node keeps no owner signatures: ask the wallet that signed (npm run headless -- --connect).',
+      );
+    },
+
     'spends.completeWithGuardian': async ({ spendId, psbtBase64 }) =>
       toSpendResult(await core.operations.completeWithGuardian(spendId, psbtBase64)),
 

@@ -16,6 +16,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { API, isMethodName, SESSION_ROLES } from '../api/contract';
 import type { ApiService, CallContext } from '../api/dispatcher';
 import type { ApiError } from '../api/errors';
+import type { ApiEvent } from '../api/events';
 import type { ApiCore } from '../api/handlers';
 import { BitStableError } from '../errors';
 import { healthReport } from './health';
@@ -355,8 +356,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   function onConnection(ws: WebSocket, ctx: CallContext): void {
     const unsubscribe = api.subscribe((event) => {
-      if (ws.readyState === ws.OPEN)
-        ws.send(JSON.stringify({ jsonrpc: '2.0', method: 'event', params: event }));
+      if (ws.readyState === ws.OPEN) ws.send(eventFrame(event));
     }, ctx);
     ws.on('message', (data, isBinary) => {
       if (isBinary) return;
@@ -398,6 +398,20 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   };
   log?.info({ url: gateway.url }, 'gateway listening');
   return gateway;
+}
+
+/**
+ * An event's JSON-RPC notification, serialized once however many sockets it goes to (the same
+ * event object reaches every subscriber; 1,000 wallets would otherwise mean 1,000 stringifies).
+ */
+const frames = new WeakMap<object, string>();
+function eventFrame(event: ApiEvent): string {
+  let frame = frames.get(event);
+  if (frame === undefined) {
+    frame = JSON.stringify({ jsonrpc: '2.0', method: 'event', params: event });
+    frames.set(event, frame);
+  }
+  return frame;
 }
 
 /** The request's path without the query, with repeated slashes collapsed. */

@@ -3,7 +3,7 @@
  * RPC, funds a miner wallet, and stops it cleanly. Both the app's playground and the test harness.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -117,14 +117,46 @@ export class RegtestNode {
   private stopping: Promise<void> | null = null;
 
   private constructor(
-    readonly child: ChildProcess,
+    /** The bitcoind this process started; null for one adopted from an earlier start. */
+    readonly child: ChildProcess | null,
     readonly dataDir: string,
     readonly rpcPort: number,
     readonly p2pPort: number,
     readonly rpc: RpcClient,
     readonly miner: MinerWallet,
     private readonly stderrTail: () => string,
+    /** The pid of an adopted bitcoind (not a child of this process). */
+    private readonly adoptedPid: number | null = null,
   ) {}
+
+  /**
+   * A bitcoind still running on this data folder from an earlier start that did not stop it
+   * (the app was killed; its child lives on and holds the folder's lock). Linux only: the pid
+   * file's process must be bitcoind with this very `-datadir` (read from /proc), so a stale pid
+   * file or a reused pid is never mistaken for it. Returns its RPC and P2P ports.
+   */
+  static findOrphan(
+    dataDir: string,
+    chain: Chain,
+  ): { pid: number; rpcPort: number; p2pPort: number } | null {
+    const pidFile = join(dataDir, CHAIN_DIRS[chain], 'bitcoind.pid');
+    if (process.platform !== 'linux' || !existsSync(pidFile)) return null;
+    const pid = Number(readFileSync(pidFile, 'utf8').trim());
+    if (!Number.isSafeInteger(pid) || pid <= 1) return null;
+    let args: string[];
+    try {
+      args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    } catch {
+      return null; // not running
+    }
+    if (!/bitcoind$/.test(args[0] ?? '') || !args.includes(`-datadir=${dataDir}`)) return null;
+    const port = (flag: string) =>
+      Number(args.find((a) => a.startsWith(`${flag}=`))?.slice(flag.length + 1));
+    const rpcPort = port('-rpcport');
+    const p2pPort = port('-port');
+    if (!rpcPort || !p2pPort) return null;
+    return { pid, rpcPort, p2pPort };
+  }
 
   /** Starts bitcoind, waits for RPC, creates and funds the miner wallet. */
   static async start(options: RegtestOptions = {}): Promise<RegtestNode> {
@@ -132,8 +164,10 @@ export class RegtestNode {
     const bitcoind = options.bitcoind ?? findBitcoind();
     const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'bitstable-regtest-'));
     mkdirSync(dataDir, { recursive: true });
-    const [rpcPort, p2pPort] = [await freePort(), await freePort()];
     const chain = options.chain ?? 'regtest';
+    const orphan = RegtestNode.findOrphan(dataDir, chain);
+    if (orphan) return RegtestNode.adopt(orphan, dataDir, chain, options, progress);
+    const [rpcPort, p2pPort] = [await freePort(), await freePort()];
     const args = bitcoindArgs({
       bitcoind,
       chain,
@@ -176,44 +210,102 @@ export class RegtestNode {
       () => stderr,
     );
     try {
-      const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
-      for (;;) {
-        const exited = status.exited;
-        if (exited) {
-          throw new BitStableError(
-            'BITCOIND_START_FAILED',
-            `bitcoind exited while starting (code ${exited.code ?? exited.signal}). ${stderr.trim().slice(-500)}`,
-            { bitcoind, dataDir },
-          );
-        }
-        try {
-          await rpc.call('getblockchaininfo', [], { timeoutMs: 2_000 });
-          break;
-        } catch (err) {
-          if (Date.now() > deadline) {
-            throw new BitStableError(
-              'BITCOIND_START_FAILED',
-              'bitcoind did not answer RPC in time.',
-              { bitcoind, dataDir },
-              { cause: err },
-            );
-          }
-          await new Promise((r) => setTimeout(r, 100));
-        }
-      }
-      if (chain !== 'regtest') return node;
-      progress('Creating the miner wallet');
-      await node.miner.ensure();
-      const blocks = options.initialBlocks ?? 101;
-      const height = Number(await rpc.call('getblockcount'));
-      if (blocks > 0 && height < blocks) {
-        progress(`Mining ${blocks - height} blocks`);
-        await node.miner.mine(blocks - height);
-      }
+      await node.ready(options, progress, () => status.exited, bitcoind);
       return node;
     } catch (err) {
       await node.stop();
       throw err;
+    }
+  }
+
+  /** Takes over a bitcoind an earlier start left running (see findOrphan). */
+  private static async adopt(
+    orphan: { pid: number; rpcPort: number; p2pPort: number },
+    dataDir: string,
+    chain: Chain,
+    options: RegtestOptions,
+    progress: (line: string) => void,
+  ): Promise<RegtestNode> {
+    progress(
+      `Using the bitcoind still running on ${dataDir} (pid ${orphan.pid}) from the last start`,
+    );
+    const rpc = new RpcClient({
+      url: `http://127.0.0.1:${orphan.rpcPort}`,
+      auth: { kind: 'cookie', cookieFile: join(dataDir, CHAIN_DIRS[chain], '.cookie') },
+      timeoutMs: 30_000,
+    });
+    const node = new RegtestNode(
+      null,
+      dataDir,
+      orphan.rpcPort,
+      orphan.p2pPort,
+      rpc,
+      new MinerWallet(rpc),
+      () => '',
+      orphan.pid,
+    );
+    const alive = () => {
+      try {
+        process.kill(orphan.pid, 0);
+        return null;
+      } catch {
+        return { code: null, signal: 'gone' };
+      }
+    };
+    try {
+      await node.ready({ ...options, chain }, progress, alive, 'bitcoind');
+      return node;
+    } catch (err) {
+      await node.stop();
+      throw err;
+    }
+  }
+
+  /** Waits for RPC, then (regtest) makes and funds the miner wallet. */
+  private async ready(
+    options: RegtestOptions,
+    progress: (line: string) => void,
+    exitedNow: () => { code: number | null; signal: string | null } | null,
+    bitcoind: string,
+  ): Promise<void> {
+    const { rpc, dataDir } = this;
+    const chain = options.chain ?? 'regtest';
+    const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
+    for (;;) {
+      const exited = exitedNow();
+      if (exited) {
+        const stderr = this.stderrTail();
+        throw new BitStableError(
+          'BITCOIND_START_FAILED',
+          /Cannot obtain a lock/i.test(stderr)
+            ? `Another bitcoind is using ${dataDir}. Stop it (or the app that started it) and try again.`
+            : `bitcoind exited while starting (code ${exited.code ?? exited.signal}). ${stderr.trim().slice(-500)}`,
+          { bitcoind, dataDir },
+        );
+      }
+      try {
+        await rpc.call('getblockchaininfo', [], { timeoutMs: 2_000 });
+        break;
+      } catch (err) {
+        if (Date.now() > deadline) {
+          throw new BitStableError(
+            'BITCOIND_START_FAILED',
+            'bitcoind did not answer RPC in time.',
+            { bitcoind, dataDir },
+            { cause: err },
+          );
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    if (chain !== 'regtest') return;
+    progress('Creating the miner wallet');
+    await this.miner.ensure();
+    const blocks = options.initialBlocks ?? 101;
+    const height = Number(await rpc.call('getblockcount'));
+    if (blocks > 0 && height < blocks) {
+      progress(`Mining ${blocks - height} blocks`);
+      await this.miner.mine(blocks - height);
     }
   }
 
@@ -226,6 +318,7 @@ export class RegtestNode {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       const child = this.child;
+      if (!child) return this.stopAdopted(this.adoptedPid!);
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise<void>((r) => child.once('exit', () => r()));
       const within = (ms: number) =>
@@ -246,5 +339,35 @@ export class RegtestNode {
       await exited;
     })();
     return this.stopping;
+  }
+
+  /** Stops an adopted bitcoind (not our child): RPC `stop`, then signals, polling its pid. */
+  private async stopAdopted(pid: number): Promise<void> {
+    const gone = () => {
+      try {
+        process.kill(pid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    };
+    const within = async (ms: number) => {
+      const end = Date.now() + ms;
+      while (Date.now() < end) {
+        if (gone()) return true;
+        await new Promise((r) => setTimeout(r, 100).unref());
+      }
+      return gone();
+    };
+    try {
+      await this.rpc.call('stop', [], { timeoutMs: 5_000 });
+    } catch {
+      if (!gone()) process.kill(pid, 'SIGTERM');
+    }
+    if (await within(20_000)) return;
+    process.kill(pid, 'SIGTERM');
+    if (await within(5_000)) return;
+    process.kill(pid, 'SIGKILL');
+    await within(5_000);
   }
 }

@@ -87,6 +87,7 @@ export function createWalletApiService(o: WalletApiOptions): ApiService {
     'vaults.close': signing('close') as Handler,
     'vaults.emergencyExit': signing('emergency exit') as Handler,
     'vaults.sweep': signing('sweep') as Handler,
+    'wallet.signed': (async () => wallet.signed()) as Handler,
     // The owner key is this wallet's, whatever the node's own is.
     'status.get': (async () => {
       const status = await client.call('status.get', {});

@@ -71,7 +71,17 @@ export async function startWalletHost(options: WalletHostOptions): Promise<Walle
   });
   const base = options.connect.replace(/\/+$/, '');
   const session = await signInOverHttp(base, accountSecret, options.label);
-  const client = new ProtocolClient(await webSocketTransport(base, session.token));
+  let reconciled: () => void = () => {};
+  const client = new ProtocolClient(
+    await webSocketTransport(base, session.token, {
+      // The node restarted or the network blinked: sign in again, then ask what became of
+      // anything signed whose answer was lost.
+      reconnect: {
+        token: async () => (await signInOverHttp(base, accountSecret, options.label)).token,
+        onReconnected: () => reconciled(),
+      },
+    }),
+  );
   const store = WalletStore.open(join(dir, 'wallet.sqlite'));
   const bitcoin = options.bitcoin
     ? (() => {
@@ -92,6 +102,15 @@ export async function startWalletHost(options: WalletHostOptions): Promise<Walle
   });
   try {
     const pins = await wallet.connect();
+    reconciled = () => {
+      log.info({}, 'reconnected to the protocol node');
+      void wallet
+        .connect()
+        .then(() => wallet.reconcile())
+        .then((counts) => log.info(counts, 'signed transactions reconciled'))
+        .catch((err: unknown) => log.error({ err }, 'reconciling signed transactions failed'));
+    };
+    await wallet.reconcile();
     const api = createWalletApiService({ wallet, client, owner, logger: log });
     const gateway = await startGateway({
       api,

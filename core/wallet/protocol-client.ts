@@ -106,24 +106,15 @@ function errorOf(e: NonNullable<RpcReply['error']>): ProtocolError {
 export async function webSocketTransport(
   baseUrl: string,
   token: string,
-  options: { callTimeoutMs?: number } = {},
+  options: {
+    callTimeoutMs?: number;
+    /**
+     * Reconnects when the socket drops (the node restarted, the network blinked): a fresh token
+     * (sign in again), then `onReconnected`. Calls made while it is away fail NODE_UNREACHABLE.
+     */
+    reconnect?: { token: () => Promise<string>; onReconnected?: () => void };
+  } = {},
 ): Promise<ProtocolTransport> {
-  const ws = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/rpc`, [
-    WS_PROTOCOL,
-    `${WS_TOKEN_PREFIX}${token}`,
-  ]);
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve());
-    ws.once('error', reject);
-    ws.once('unexpected-response', (_req, res) =>
-      reject(
-        new ProtocolError(
-          res.statusCode === 401 ? 'UNAUTHENTICATED' : 'NODE_UNREACHABLE',
-          `The protocol node refused the connection (HTTP ${res.statusCode}).`,
-        ),
-      ),
-    );
-  });
   const timeoutMs = options.callTimeoutMs ?? 60_000;
   const pending = new Map<
     number,
@@ -131,7 +122,17 @@ export async function webSocketTransport(
   >();
   const listeners = new Set<(event: ApiEvent) => void>();
   let nextId = 1;
-  ws.on('message', (data) => {
+  let closing = false;
+  let ws: WebSocket;
+
+  const failAll = (why: string) => {
+    for (const [id, p] of pending) {
+      clearTimeout(p.timer);
+      p.reject(new ProtocolError('NODE_UNREACHABLE', why));
+      pending.delete(id);
+    }
+  };
+  const onMessage = (data: WebSocket.RawData) => {
     let msg: RpcReply;
     try {
       msg = JSON.parse(data.toString()) as RpcReply;
@@ -148,16 +149,53 @@ export async function webSocketTransport(
     clearTimeout(waiting.timer);
     if (msg.error) waiting.reject(errorOf(msg.error));
     else waiting.resolve(msg.result);
-  });
-  const failAll = (why: string) => {
-    for (const [id, p] of pending) {
-      clearTimeout(p.timer);
-      p.reject(new ProtocolError('NODE_UNREACHABLE', why));
-      pending.delete(id);
+  };
+  const open = (withToken: string) =>
+    new Promise<WebSocket>((resolve, reject) => {
+      const socket = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/rpc`, [
+        WS_PROTOCOL,
+        `${WS_TOKEN_PREFIX}${withToken}`,
+      ]);
+      socket.once('open', () => resolve(socket));
+      socket.once('error', reject);
+      socket.once('unexpected-response', (_req, res) =>
+        reject(
+          new ProtocolError(
+            res.statusCode === 401 ? 'UNAUTHENTICATED' : 'NODE_UNREACHABLE',
+            `The protocol node refused the connection (HTTP ${res.statusCode}).`,
+          ),
+        ),
+      );
+    });
+  const attach = (socket: WebSocket) => {
+    ws = socket;
+    socket.on('message', onMessage);
+    socket.on('error', () => failAll('The connection to the protocol node failed.'));
+    socket.on('close', () => {
+      failAll('The connection to the protocol node closed.');
+      if (!closing && options.reconnect) void again(options.reconnect);
+    });
+  };
+  const again = async (r: NonNullable<typeof options.reconnect>) => {
+    for (let attempt = 0; !closing; attempt++) {
+      await new Promise((w) => setTimeout(w, Math.min(5_000, 250 * 2 ** attempt)));
+      if (closing) return;
+      try {
+        const socket = await open(await r.token());
+        if (closing) {
+          socket.close();
+          return;
+        }
+        attach(socket);
+        r.onReconnected?.();
+        return;
+      } catch {
+        // not back yet; the next attempt waits longer (at most 5 s)
+      }
     }
   };
-  ws.on('close', () => failAll('The connection to the protocol node closed.'));
-  ws.on('error', () => failAll('The connection to the protocol node failed.'));
+  attach(await open(token));
+
   return {
     call(method, params) {
       if (ws.readyState !== ws.OPEN) {
@@ -179,11 +217,13 @@ export async function webSocketTransport(
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: () => {
+      closing = true;
+      return new Promise<void>((resolve) => {
         if (ws.readyState === ws.CLOSED) return resolve();
         ws.once('close', () => resolve());
         ws.close();
-      }),
+      });
+    },
   };
 }

@@ -41,6 +41,16 @@ CREATE TABLE IF NOT EXISTS signed (
 );
 `;
 
+export interface SignedRecord {
+  spendId: number;
+  vaultId: number;
+  kind: string;
+  outcome: 'submitted' | 'accepted' | 'refused';
+  txid: string | null;
+  message: string | null;
+  signedAt: number;
+}
+
 export interface WalletVault {
   nodeId: string;
   vaultId: number;
@@ -149,6 +159,33 @@ export class WalletStore {
         'UPDATE signed SET outcome = ?, txid = ?, message = ? WHERE node_id = ? AND spend_id = ?',
       )
       .run(outcome, txid, message, nodeId, spendId);
+  }
+
+  /** Every PSBT signed for that node, newest first. */
+  signedList(nodeId: string): SignedRecord[] {
+    return (
+      this.db
+        .prepare(
+          'SELECT spend_id, vault_id, kind, outcome, txid, message, signed_at FROM signed WHERE node_id = ? ORDER BY signed_at DESC, spend_id DESC',
+        )
+        .all(nodeId) as {
+        spend_id: number;
+        vault_id: number;
+        kind: string;
+        outcome: SignedRecord['outcome'];
+        txid: string | null;
+        message: string | null;
+        signed_at: number;
+      }[]
+    ).map((r) => ({
+      spendId: r.spend_id,
+      vaultId: r.vault_id,
+      kind: r.kind,
+      outcome: r.outcome,
+      txid: r.txid,
+      message: r.message,
+      signedAt: r.signed_at,
+    }));
   }
 
   signedCount(nodeId: string): number {

@@ -218,6 +218,38 @@ export class WalletCore {
     }
   }
 
+  /** Every PSBT this wallet signed on the connected node and what became of it. */
+  signed() {
+    return this.o.store.signedList(this.node.nodeId);
+  }
+
+  /**
+   * Asks the node about every signed PSBT whose answer was lost (the node stopped, the
+   * connection dropped): sent → accepted with its txid; abandoned or expired → refused, saying
+   * that nothing was sent. One still in flight stays `submitted` for the next time.
+   */
+  async reconcile(): Promise<{ accepted: number; refused: number; open: number }> {
+    const counts = { accepted: 0, refused: 0, open: 0 };
+    const nodeId = this.node.nodeId;
+    for (const r of this.o.store.signedList(nodeId).filter((x) => x.outcome === 'submitted')) {
+      const s = await this.o.client.call('spends.get', { spendId: r.spendId });
+      if (['broadcast', 'confirmed', 'signed', 'awaiting-guardian'].includes(s.state)) {
+        this.o.store.settleSigned(nodeId, r.spendId, 'accepted', s.txid, null);
+        counts.accepted++;
+      } else if (['abandoned', 'expired', 'cancelled'].includes(s.state)) {
+        this.o.store.settleSigned(
+          nodeId,
+          r.spendId,
+          'refused',
+          null,
+          `The protocol node stopped before it co-signed transaction #${r.spendId}; it was ${s.state} and nothing was sent. Review it again.`,
+        );
+        counts.refused++;
+      } else counts.open++;
+    }
+    return counts;
+  }
+
   /** A vault of this wallet's records on the connected node (VAULT_NOT_FOUND otherwise). */
   private vaultRecord(vaultId: number) {
     const v = this.o.store.vault(this.node.nodeId, vaultId);
