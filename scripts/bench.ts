@@ -5,7 +5,9 @@
 import { main as oracle } from './bench-oracle';
 import { both as health } from './bench-health';
 import { main as settlement } from './bench-settlement';
+import { main as wallets } from './bench-wallets';
 
 await oracle();
 await health();
 await settlement();
+await wallets();

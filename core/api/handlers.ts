@@ -319,6 +319,7 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
         regtest: core.regtest !== null,
         owner: signerInfo('owner'),
         accountId: caller.account,
+        protocolNode: { nodeId: core.accounts.nodeId, url: null },
         bsusdBalanceCents:
           caller.account === null ? 0 : core.operations.balanceCents(caller.account),
         params: core.params,

@@ -162,6 +162,8 @@ export const Status = z.object({
   owner: SignerInfo,
   /** The caller's account (null for an operator token bound to none). */
   accountId: z.string().nullable(),
+  /** The protocol node: in this process (url null), or the one a wallet host is connected to. */
+  protocolNode: z.object({ nodeId: z.string(), url: z.string().nullable() }),
   bsusdBalanceCents: Cents,
   params: VaultParams,
 });

@@ -16,6 +16,8 @@ import { ProtocolError, type ProtocolClient } from './protocol-client';
 import type { WalletCore } from './wallet';
 
 export interface WalletApiOptions {
+  /** The protocol node's gateway URL, shown to the person. */
+  nodeUrl: string;
   wallet: WalletCore;
   client: ProtocolClient;
   owner: Signer;
@@ -94,6 +96,7 @@ export function createWalletApiService(o: WalletApiOptions): ApiService {
       const key = await o.owner.accountKey();
       return {
         ...status,
+        protocolNode: { nodeId: wallet.node.nodeId, url: o.nodeUrl },
         owner: {
           kind: o.owner.kind,
           label: (o.owner as { label?: string }).label ?? `owner key (${o.owner.kind})`,

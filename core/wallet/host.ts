@@ -111,7 +111,7 @@ export async function startWalletHost(options: WalletHostOptions): Promise<Walle
         .catch((err: unknown) => log.error({ err }, 'reconciling signed transactions failed'));
     };
     await wallet.reconcile();
-    const api = createWalletApiService({ wallet, client, owner, logger: log });
+    const api = createWalletApiService({ wallet, client, owner, nodeUrl: base, logger: log });
     const gateway = await startGateway({
       api,
       tokens,

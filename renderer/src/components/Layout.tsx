@@ -32,7 +32,13 @@ export function Layout({ route, children }: { route: Route; children: ReactNode 
           </span>
           <span>
             BitStable
-            <small>{status.data ? networkName(status.data.network) : ' '}</small>
+            <small data-testid="network-name" title={status.data?.protocolNode.url ?? undefined}>
+              {status.data
+                ? status.data.protocolNode.url
+                  ? `${networkName(status.data.network, false)} · protocol node ${new URL(status.data.protocolNode.url).host}`
+                  : networkName(status.data.network)
+                : ' '}
+            </small>
           </span>
         </div>
         <nav aria-label="Main">
@@ -127,8 +133,9 @@ export function Layout({ route, children }: { route: Route; children: ReactNode 
   );
 }
 
-function networkName(n: string): string {
-  return n === 'regtest' ? 'Local regtest' : n.charAt(0).toUpperCase() + n.slice(1);
+function networkName(n: string, local = true): string {
+  if (n === 'regtest') return local ? 'Local regtest' : 'Regtest';
+  return n.charAt(0).toUpperCase() + n.slice(1);
 }
 
 interface PromptItem {

@@ -6,8 +6,32 @@ import { Card, ErrorNote, Field, Loading } from '../components/ui';
 import { parseBtc } from '../lib/format';
 import { href } from '../lib/route';
 
+/** One of the vault's three keys: its role, its master fingerprint, the full key. */
+function KeyRow({
+  role,
+  keyExpression,
+  testId,
+}: {
+  role: string;
+  keyExpression: string;
+  testId: string;
+}) {
+  const fingerprint = /^\[([0-9a-f]{8})/.exec(keyExpression)?.[1] ?? '—';
+  return (
+    <>
+      <dt>
+        {role} · fingerprint <code data-testid={`${testId}-fingerprint`}>{fingerprint}</code>
+      </dt>
+      <dd>
+        <code data-testid={testId}>{keyExpression}</code>
+      </dd>
+    </>
+  );
+}
+
 export function CreateVault() {
   const status = useApi('status.get', {});
+  const info = useApi('node.info', {});
   const [step, setStep] = useState<1 | 2 | 3>(1);
   const [label, setLabel] = useState('');
   const [planned, setPlanned] = useState('');
@@ -55,12 +79,30 @@ export function CreateVault() {
             </div>
           )}
           {owner && (
-            <dl className="keys">
-              <dt>Owner (you)</dt>
-              <dd>
-                <code>{owner.key}</code>
-              </dd>
+            <dl className="keys" data-testid="vault-keys">
+              <KeyRow role="Owner (you)" keyExpression={owner.key} testId="key-owner" />
+              {info.data && (
+                <>
+                  <KeyRow
+                    role="Protocol (the node's co-signer)"
+                    keyExpression={info.data.protocolKey}
+                    testId="key-protocol"
+                  />
+                  <KeyRow
+                    role="Guardian (backup signer)"
+                    keyExpression={info.data.guardianKey}
+                    testId="key-guardian"
+                  />
+                </>
+              )}
             </dl>
+          )}
+          {info.data && (
+            <p className="muted small">
+              Any two of these three keys spend a vault. Protocol node {info.data.nodeId}; check the
+              fingerprints against what the operator publishes
+              {owner?.kind === 'ledger' ? ' and against your Ledger’s screen' : ''}.
+            </p>
           )}
           <div className="actions">
             <button
