@@ -69,6 +69,13 @@ export const Vault = z.object({
   warningPriceCents: Cents.nullable(),
   plannedDepositSats: Sats.nullable(),
   returnAddress: z.string().nullable(),
+  /**
+   * A wallet host's own Bitcoin node's view of the vault's coins (absent from a protocol node, or
+   * a wallet without a node of its own): `agrees` when it matches what the protocol node says.
+   */
+  ownView: z
+    .object({ collateralSats: Sats, incomingSats: Sats, agrees: z.boolean(), checkedAt: Millis })
+    .optional(),
   /** A spend of the vault's coins that is signed or broadcast but not yet confirmed. */
   pendingSpend: z
     .object({ kind: z.string(), txid: z.string().nullable(), state: z.string() })

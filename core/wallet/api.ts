@@ -90,6 +90,12 @@ export function createWalletApiService(o: WalletApiOptions): ApiService {
     'vaults.emergencyExit': signing('emergency exit') as Handler,
     'vaults.sweep': signing('sweep') as Handler,
     'wallet.signed': (async () => wallet.signed()) as Handler,
+    // The node's vault, beside the coins as this wallet's own Bitcoin node sees them.
+    'vaults.get': (async (p: { vaultId: number }) => {
+      const vault = await client.call('vaults.get', p);
+      const own = await wallet.ownView(vault);
+      return own ? { ...vault, ownView: own } : vault;
+    }) as Handler,
     // The owner key is this wallet's, whatever the node's own is.
     'status.get': (async () => {
       const status = await client.call('status.get', {});

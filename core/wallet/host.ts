@@ -83,14 +83,23 @@ export async function startWalletHost(options: WalletHostOptions): Promise<Walle
     }),
   );
   const store = WalletStore.open(join(dir, 'wallet.sqlite'));
+  const accountId = accountKey(accountSecret).id;
   const bitcoin = options.bitcoin
-    ? (() => {
-        const chain = new CoreNode(
-          new RpcClient(options.bitcoin),
-          undefined,
+    ? await (async () => {
+        // Its own watch-only wallet on that node, apart from any other wallet's (several may
+        // share one node on a playground machine).
+        const watch = new CoreNode(
+          new RpcClient(options.bitcoin!),
+          `bitstable-wallet-${accountId.slice(4, 16)}`,
           REGTEST_FEE_RATE_SAT_PER_KVB,
         );
-        return { rpc: chain.rpc, feeRateSatPerKvB: () => chain.feeRateSatPerKvB() };
+        await watch.ensureWatchWallet();
+        return {
+          rpc: watch.rpc,
+          feeRateSatPerKvB: () => watch.feeRateSatPerKvB(),
+          watch,
+          confirmations: net.defaults.confirmations,
+        };
       })()
     : undefined;
   const wallet = new WalletCore({
@@ -139,7 +148,7 @@ export async function startWalletHost(options: WalletHostOptions): Promise<Walle
     let stopped: Promise<void> | null = null;
     return {
       wallet,
-      accountId: accountKey(accountSecret).id,
+      accountId,
       nodeId: pins.nodeId,
       gateway,
       openUrl: `${gateway.url}/#token=${ui.token}`,

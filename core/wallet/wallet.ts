@@ -11,6 +11,7 @@ import type { NetworkInfo } from '../config/networks';
 import { BitStableError } from '../errors';
 import type { Result } from '../api/contract';
 import { toSats, type RpcCaller } from '../node/rpc';
+import type { CoreNode } from '../node/bitcoin-node';
 import type { Signer } from '../signers/types';
 import type { SpendKind } from '../spends/state';
 import {
@@ -36,7 +37,14 @@ export interface WalletCoreOptions {
    * against it, and the fee rate against its estimate. Without it, collateral figures come from
    * the protocol node unverified.
    */
-  bitcoin?: { rpc: RpcCaller; feeRateSatPerKvB: () => Promise<number> };
+  bitcoin?: {
+    rpc: RpcCaller;
+    feeRateSatPerKvB: () => Promise<number>;
+    /** Its watch-only wallet for this wallet's vaults (made and filled by the wallet core). */
+    watch?: CoreNode;
+    /** Confirmations a deposit needs to count (the network's). */
+    confirmations?: number;
+  };
   clock?: () => number;
 }
 
@@ -117,6 +125,10 @@ export class WalletCore {
     const vault = await this.o.client.call('vaults.create', { ...input, ownerKey });
     const keys = vaultKeys(ownerKey, pins, this.o.network);
     checkVaultAddress(keys, vault.index, this.o.network, vault);
+    // Its own node watches the vault from now on (a new address: nothing to rescan).
+    await this.o.bitcoin?.watch?.importDescriptors([
+      { desc: vault.descriptor, label: `bitstable-vault-${vault.id}`, timestamp: 'now' },
+    ]);
     this.o.store.addVault(
       {
         nodeId: pins.nodeId,
@@ -216,6 +228,39 @@ export class WalletCore {
         this.o.store.settleSigned(pins.nodeId, spendId, 'refused', null, err.message);
       throw err;
     }
+  }
+
+  /**
+   * The vault's coins as the wallet's own Bitcoin node sees them, beside what the protocol node
+   * says: null without a node of its own (the figures are then the protocol node's, unverified).
+   */
+  async ownView(vault: {
+    id: number;
+    address: string;
+    collateralSats: number;
+    incomingSats: number;
+  }): Promise<{
+    collateralSats: number;
+    incomingSats: number;
+    agrees: boolean;
+    checkedAt: number;
+  } | null> {
+    const watch = this.o.bitcoin?.watch;
+    if (!watch || !this.o.store.vault(this.node.nodeId, vault.id)) return null;
+    const need = this.o.bitcoin?.confirmations ?? 1;
+    let collateralSats = 0;
+    let incomingSats = 0;
+    for (const u of await watch.listWatchedUtxos()) {
+      if (u.address !== vault.address) continue;
+      if (u.confirmations >= need) collateralSats += u.amountSats;
+      else incomingSats += u.amountSats;
+    }
+    // A spend the node sent but that is not yet confirmed leaves change the node already counts:
+    // compare the total, so that only coins that are not there (or not the node's) disagree.
+    const agrees =
+      collateralSats + incomingSats === vault.collateralSats + vault.incomingSats ||
+      collateralSats === vault.collateralSats;
+    return { collateralSats, incomingSats, agrees, checkedAt: this.now() };
   }
 
   /** Every PSBT this wallet signed on the connected node and what became of it. */

@@ -7,7 +7,8 @@
  * Alice opens a vault (its address checked by her wallet), deposits, mints 10,000 bsUSD and
  * sends 2,000 to Bob; Bob cannot read or change her vault but sees her auction; the price falls;
  * the bot, holding nothing, cannot take; Bob takes it with his own bsUSD; the settlement pays
- * Bob's address; Alice's vault is Liquidated; statements and the ledger add up. The protocol
+ * Bob's address; Alice's vault is Liquidated, as her wallet's own Bitcoin node sees too;
+ * statements and the ledger add up. The protocol
  * node's files hold no owner secret of Alice's, and its process never loaded a device library.
  */
 import { execFileSync } from 'node:child_process';
@@ -165,6 +166,11 @@ describe('a protocol node, two wallets and a bot, each its own process', () => {
   it('Alice mints and pays Bob; Bob takes her auction with his own bsUSD; the settlement pays him', async () => {
     await call(alice, 'regtest.setPrice', { priceCents: 4_500_000 });
     const aliceVault = await openVault(alice, 50_000_000, 1_000_000); // 10,000 bsUSD at 225 %
+    // Her wallet's own Bitcoin node sees the deposit too.
+    expect((await call(alice, 'vaults.get', { vaultId: aliceVault.id })).ownView).toMatchObject({
+      collateralSats: 50_000_000,
+      agrees: true,
+    });
     // The vault is on Alice's own owner key (her wallet's, not the node's).
     const aliceStatus = await call(alice, 'status.get');
     expect(aliceVault.descriptor).toContain(aliceStatus.owner.key.slice(0, 20));
@@ -221,11 +227,13 @@ describe('a protocol node, two wallets and a bot, each its own process', () => {
       (received) => received === take.sats,
     );
     await call(bob, 'regtest.mine', { blocks: 1 });
-    await until(
+    const liquidated = await until(
       "Alice's vault Liquidated",
       () => call(alice, 'vaults.get', { vaultId: aliceVault.id }),
       (v) => v.state === 'liquidated',
     );
+    // …and her wallet's own Bitcoin node agrees: the coins are gone from the vault.
+    expect(liquidated.ownView).toMatchObject({ collateralSats: 0, incomingSats: 0, agrees: true });
 
     // Statements add up, and so does the ledger (read from the node's database).
     for (const host of [alice, bob]) {

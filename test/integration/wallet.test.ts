@@ -201,6 +201,40 @@ describe("the owner's key on the owner's machine", () => {
   });
 });
 
+describe("the wallet's own view of its vaults", () => {
+  it('its own node watches each vault it creates; a node that claims other coins is caught', async () => {
+    const { app } = t();
+    const { CoreNode } = await import('../../core/node/bitcoin-node');
+    const watch = new CoreNode(app.regtest!.rpc, 'bitstable-wallet-test', 2_000);
+    await watch.ensureWatchWallet();
+    const real = inProcessTransport(api, { roles: SESSION_ROLES, account: account.id });
+    const w = new WalletCore({
+      network: net,
+      store,
+      client: new ProtocolClient(real),
+      owner,
+      bitcoin: {
+        rpc: app.regtest!.rpc,
+        feeRateSatPerKvB: () => app.chain.feeRateSatPerKvB(),
+        watch,
+        confirmations: 1,
+      },
+    });
+    await w.connect();
+    const vault = await fundedVault(w, 7_000_000);
+    const seen = app.vaults.getVault(vault.id);
+    expect(await w.ownView({ ...seen, id: vault.id })).toMatchObject({
+      collateralSats: 7_000_000,
+      incomingSats: 0,
+      agrees: true,
+    });
+    // The protocol node says the vault holds more than the chain does.
+    expect(
+      await w.ownView({ ...seen, id: vault.id, collateralSats: seen.collateralSats + 1_000_000 }),
+    ).toMatchObject({ collateralSats: 7_000_000, agrees: false });
+  });
+});
+
 describe('a lying protocol node (a double in front of a real one)', () => {
   const before = () => ({ signed: store.signedCount(t().app.accounts.nodeId) });
 

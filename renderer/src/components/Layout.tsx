@@ -35,7 +35,7 @@ export function Layout({ route, children }: { route: Route; children: ReactNode 
             <small data-testid="network-name" title={status.data?.protocolNode.url ?? undefined}>
               {status.data
                 ? status.data.protocolNode.url
-                  ? `${networkName(status.data.network, false)} · protocol node ${new URL(status.data.protocolNode.url).host}`
+                  ? `${networkName(status.data.network, false)} · node ${new URL(status.data.protocolNode.url).host}`
                   : networkName(status.data.network)
                 : ' '}
             </small>

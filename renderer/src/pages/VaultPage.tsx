@@ -17,7 +17,7 @@ import {
   StateBadge,
   Usd,
 } from '../components/ui';
-import { pct, ratioAt, usd, when } from '../lib/format';
+import { btc, pct, ratioAt, usd, when } from '../lib/format';
 import { href } from '../lib/route';
 
 export function VaultPage({ id }: { id: number }) {
@@ -81,6 +81,18 @@ export function VaultPage({ id }: { id: number }) {
             </>
           )}
         </div>
+      )}
+      {v.ownView && !v.ownView.agrees && (
+        <div className="banner danger" role="alert" data-testid="own-view-disagrees">
+          Your own Bitcoin node sees {btc(v.ownView.collateralSats)} BTC confirmed and{' '}
+          {btc(v.ownView.incomingSats)} BTC incoming at this vault, not what the protocol node says
+          ({btc(v.collateralSats)} BTC). Do not mint or withdraw until they agree; ask the operator.
+        </div>
+      )}
+      {v.ownView?.agrees && (
+        <p className="muted small" data-testid="own-view-agrees">
+          Collateral checked against your own Bitcoin node.
+        </p>
       )}
       <GuardianRequests vaultId={v.id} />
       {v.state === 'liquidating' && (
