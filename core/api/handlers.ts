@@ -267,7 +267,8 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
   /** Signs a reviewed draft here: only for a vault of this node's own owner key. */
   const signDraft = (vaultId: number, spendId: number, kind: SpendKind) => {
     draftOf(vaultId, spendId);
-    if (core.vaults.getVault(vaultId).keySetId !== core.keySetId) {
+    const vault = core.vaults.getVault(vaultId);
+    if (vault.keySetId !== core.keySetId || vault.accountId !== core.localAccountId) {
       throw new BitStableError(
         'SIGNER_REFUSED',
         `Vault #${vaultId}'s owner key is in the owner's wallet, not on this node: sign the reviewed PSBT there and hand it back with vaults.submitSigned.`,
@@ -422,7 +423,16 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
     'vaults.create': async ({ label, plannedDepositSats, returnAddress, ownerKey }, caller) => {
       // Checked before anything is created, so a bad address changes nothing.
       if (returnAddress !== undefined) outputScript(returnAddress, net);
-      // The owner's key from their wallet: a key set of theirs with this node's two keys.
+      // The owner's key from their wallet: a key set of theirs with this node's two keys. Only
+      // the node's own account (local mode) may use the node's own owner key.
+      const local = caller.account === core.localAccountId;
+      if (!local && (ownerKey === undefined || ownerKey === keyExpression(keys().owner))) {
+        throw new BitStableError(
+          'INVALID_ARGUMENT',
+          "Give your own owner key (ownerKey, from your wallet): this node's owner key is not yours, and a vault on it would have the node hold two of its three keys.",
+          {},
+        );
+      }
       const keySetId =
         ownerKey === undefined
           ? core.keySetId
@@ -593,7 +603,15 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
 
     'admin.createInvite': () => ({ code: core.accounts.createInvite() }),
 
-    'recoveryKit.get': () => recoveryKit(core.vaults, core.keySetId, net),
+    'recoveryKit.get': (_, caller) => {
+      if (caller.account !== core.localAccountId) {
+        throw new ApiBoundaryError(
+          'FORBIDDEN',
+          'Your recovery kit is made by your own wallet from its records; this node keeps only its own account’s.',
+        );
+      }
+      return recoveryKit(core.vaults, core.keySetId, net, core.localAccountId);
+    },
 
     'settings.get': () => {
       const c = core.oracle.config;

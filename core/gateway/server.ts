@@ -136,10 +136,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
     if (!presented) return 'anonymous';
     const entry = matchToken(options.tokens, presented);
+    // A token bound to an account acts for it; the operator's (admin) token bound to none acts for
+    // the node's own account; any other unbound token acts for nobody (it reads public data).
     if (entry)
       return entry.account
         ? { roles: entry.roles, account: entry.account }
-        : { roles: entry.roles };
+        : entry.roles.includes('admin')
+          ? { roles: entry.roles }
+          : { roles: entry.roles, account: null };
     const account = options.core?.accounts.sessionAccount(presented) ?? null;
     return account ? { roles: SESSION_ROLES, account } : null;
   };

@@ -152,10 +152,23 @@ export function withSignaturesOf(base: Psbt, signed: Psbt, fingerprint: string):
   out.data.inputs.forEach((input, i) => {
     for (const d of derivationsOf(input, fingerprint)) {
       const sig = signed.data.inputs[i]?.partialSig?.find((p) => sameBytes(p.pubkey, d.pubkey));
-      if (!sig || !hasValidSignature(signed, i, d.pubkey)) continue;
-      if (input.partialSig?.some((p) => sameBytes(p.pubkey, d.pubkey))) continue;
-      out.updateInput(i, { partialSig: [sig] });
+      if (!sig || input.partialSig?.some((p) => sameBytes(p.pubkey, d.pubkey))) continue;
+      // Verified against `base`'s own amounts and scripts, not the ones `signed` came with.
+      const trial = out.clone();
+      trial.updateInput(i, { partialSig: [sig] });
+      if (hasValidSignature(trial, i, d.pubkey)) out.updateInput(i, { partialSig: [sig] });
     }
   });
   return out;
+}
+
+/** How many of the PSBT's inputs carry a valid partial signature of the key `fingerprint` names. */
+export function inputsSignedBy(psbt: Psbt, fingerprint: string): number {
+  return psbt.data.inputs.filter((input, i) =>
+    derivationsOf(input, fingerprint).some(
+      (d) =>
+        input.partialSig?.some((p) => sameBytes(p.pubkey, d.pubkey)) &&
+        hasValidSignature(psbt, i, d.pubkey),
+    ),
+  ).length;
 }

@@ -18,7 +18,7 @@ import { BitStableError } from '../errors';
 import type { EventBus } from '../events/bus';
 import { journal } from '../events/journal';
 import { faultPoint } from '../fault';
-import { decodePsbt, withSignaturesOf } from '../keys/psbt-keys';
+import { decodePsbt, inputsSignedBy, withSignaturesOf } from '../keys/psbt-keys';
 import { sats, type Cents, type Sats } from '../money';
 import type { BitcoinNode } from '../node/bitcoin-node';
 import type { PriceFeed } from '../oracle/feed';
@@ -302,12 +302,22 @@ export class SpendService {
         { spendId: draft.id, signed: imported.signedInputs, inputs },
       );
     }
-    // Signatures only: the stored draft's fields (derivations, scripts) stay as they were.
-    const ownerPsbt = withSignaturesOf(
+    // Signatures only, each verified again on the stored draft (its amounts and scripts, not
+    // the submitted PSBT's): every input needs one before the protocol signs anything.
+    const merged = withSignaturesOf(
       decodePsbt(draft.psbt),
       decodePsbt(imported.psbt),
       keys.owner.fingerprint,
-    ).toBase64();
+    );
+    const valid = inputsSignedBy(merged, keys.owner.fingerprint);
+    if (valid !== inputs) {
+      throw new BitStableError(
+        'PSBT_INVALID',
+        `The owner's signature is valid on ${valid} of the ${inputs} inputs of the stored transaction; sign the PSBT as it was handed out (unfinalized).`,
+        { spendId: draft.id, valid, inputs },
+      );
+    }
+    const ownerPsbt = merged.toBase64();
     const { row, plan } = this.claimDraft(spendId, kind);
     return this.signStored(row, plan, undefined, undefined, ownerPsbt);
   }

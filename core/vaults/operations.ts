@@ -329,10 +329,15 @@ export class VaultOperations {
 }
 
 /** The recovery kit (SPEC §4): enough to rebuild every vault in Sparrow, Electrum or Core. */
-export function recoveryKit(vaults: VaultService, keySetId: number, network: NetworkInfo) {
+export function recoveryKit(
+  vaults: VaultService,
+  keySetId: number,
+  network: NetworkInfo,
+  accountId?: string,
+) {
   const keys = vaults.keySet(keySetId);
   const indexes = vaults
-    .listVaults()
+    .listVaults(accountId)
     .filter((v) => v.keySetId === keySetId)
     .map((v) => v.index)
     .sort((a, b) => a - b);

@@ -58,6 +58,9 @@ const PREVIEW_METHOD = {
   sweep: 'vaults.previewSweep',
 } as const;
 
+/** The highest fee rate a wallet without a Bitcoin node of its own signs: 200 sat/vB. */
+export const MAX_FEE_RATE_WITHOUT_NODE_SAT_PER_KVB = 200_000;
+
 export class WalletCore {
   private pins: PinnedKeys | null = null;
   /** Reviews made in this wallet, by spend id: what the person asked for and the PSBT shown. */
@@ -125,6 +128,18 @@ export class WalletCore {
     const vault = await this.o.client.call('vaults.create', { ...input, ownerKey });
     const keys = vaultKeys(ownerKey, pins, this.o.network);
     checkVaultAddress(keys, vault.index, this.o.network, vault);
+    const reused = this.o.store
+      .vaults(pins.nodeId)
+      .find(
+        (v) => v.address === vault.address || (v.ownerKey === ownerKey && v.index === vault.index),
+      );
+    if (reused) {
+      throw new BitStableError(
+        'ADDRESS_MISMATCH',
+        `The protocol node gave vault index ${vault.index} (${vault.address}), which your vault #${reused.vaultId} already uses. An address is never used twice; nothing was stored.`,
+        { index: vault.index, address: vault.address, vaultId: reused.vaultId },
+      );
+    }
     // Its own node watches the vault from now on (a new address: nothing to rescan).
     await this.o.bitcoin?.watch?.importDescriptors([
       { desc: vault.descriptor, label: `bitstable-vault-${vault.id}`, timestamp: 'now' },
@@ -189,7 +204,10 @@ export class WalletCore {
       );
     }
     const keys = vaultKeys(vault.ownerKey, pins, this.o.network);
-    const options: Parameters<typeof checkSpendPsbt>[5] = {};
+    // Without a node of its own, the fee rate still has a ceiling: the node's word is not enough.
+    const options: Parameters<typeof checkSpendPsbt>[5] = {
+      maxFeeRateSatPerKvB: MAX_FEE_RATE_WITHOUT_NODE_SAT_PER_KVB,
+    };
     if (this.o.bitcoin) {
       options.lookup = this.coinLookup();
       options.maxFeeRateSatPerKvB = 2 * (await this.o.bitcoin.feeRateSatPerKvB());

@@ -19,6 +19,9 @@ import { logicalHash } from '../../core/db/snapshot';
 import { startGateway, WS_PROTOCOL, type Gateway } from '../../core/gateway/server';
 import { newToken, type TokenEntry } from '../../core/gateway/tokens';
 import { balance, checkInvariant, holderAccount } from '../../core/ledger/bsusd';
+import { keyExpression } from '../../core/bitcoin/keys';
+import { network as networkInfo } from '../../core/config/networks';
+import { SoftwareSigner } from '../../core/signers/software';
 import { receivedAt, setPrice, useBitStableNode } from '../helpers/app';
 
 const t = useBitStableNode();
@@ -30,6 +33,8 @@ const botToken: TokenEntry = {
   account: carol,
 };
 const operatorToken: TokenEntry = { label: 'operator', roles: ['admin'], token: newToken() };
+/** A liquidator token bound to no account: it acts for nobody, so it spends nobody's bsUSD. */
+const unboundToken: TokenEntry = { label: 'unbound', roles: ['liquidator'], token: newToken() };
 let api: ApiService;
 let gw: Gateway;
 
@@ -37,7 +42,12 @@ beforeAll(async () => {
   const { app } = t();
   app.accounts.register(carol, 'carol-bot');
   api = createApiService({ core: app });
-  gw = await startGateway({ api, core: app, tokens: [botToken, operatorToken], port: 0 });
+  gw = await startGateway({
+    api,
+    core: app,
+    tokens: [botToken, operatorToken, unboundToken],
+    port: 0,
+  });
 });
 afterAll(async () => {
   await gw?.close();
@@ -119,10 +129,20 @@ async function until(what: string, ok: () => boolean, ms = 5_000): Promise<void>
   }
 }
 
+/** An owner key of the caller's own (from their wallet; the node's is not theirs). */
+const ownerKey = async () =>
+  keyExpression(
+    await new SoftwareSigner({
+      role: 'owner',
+      network: networkInfo('regtest'),
+      secret: { seed: randomBytes(32) },
+    }).accountKey(),
+  );
+
 /** A vault of the caller's, funded and confirmed, with `mintCents` minted. */
 async function openVault(token: string, sats: number, mintCents: number) {
   const returnAddress = (await call(token, 'regtest.newAddress')).address as string;
-  const vault = await call(token, 'vaults.create', { returnAddress });
+  const vault = await call(token, 'vaults.create', { returnAddress, ownerKey: await ownerKey() });
   await call(token, 'regtest.faucet', { address: vault.address, amountSats: sats });
   await call(token, 'regtest.mine', { blocks: 1 });
   await call(token, 'vaults.mint', { vaultId: vault.id, amountCents: mintCents });
@@ -251,6 +271,20 @@ describe('accounts: many parties on one node', () => {
     }
   });
 
+  it("a remote account must bring its own owner key: the node's own is refused, and so is none", async () => {
+    const { app } = t();
+    const mallory = await signIn('mallory');
+    const before = logicalHash(app.db);
+    const nodeOwner = keyExpression(app.vaults.keySet(app.keySetId).owner);
+    expect(await codeOf(call(mallory.token, 'vaults.create', {}))).toBe('INVALID_ARGUMENT');
+    expect(await codeOf(call(mallory.token, 'vaults.create', { ownerKey: nodeOwner }))).toBe(
+      'INVALID_ARGUMENT',
+    );
+    // Nor does the node hand out its own account's recovery kit.
+    expect(await codeOf(call(mallory.token, 'recoveryKit.get'))).toBe('FORBIDDEN');
+    expect(logicalHash(app.db)).toBe(before);
+  });
+
   it('refuses transfers that cannot be made, with a code and a sentence, and changes nothing', async () => {
     const { app } = t();
     const alice = await signIn('alice-2');
@@ -278,6 +312,23 @@ describe('accounts: many parties on one node', () => {
     expect(
       await codeOf(call(operatorToken.token, 'bsusd.transfer', { to: bob.id, amountCents: 1 })),
     ).toBe('INSUFFICIENT_BALANCE');
+    for (const [method, params] of [
+      ['bsusd.transfer', { to: bob.id, amountCents: 1 }],
+      ['balance.get', {}],
+      [
+        'auctions.take',
+        {
+          auctionId: 1,
+          maxSats: 1_000,
+          maxPriceCents: 1,
+          btcAddress: 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080',
+        },
+      ],
+    ] as const) {
+      expect(await codeOf(call(unboundToken.token, method, params)), method).toBe(
+        'ACCOUNT_REQUIRED',
+      );
+    }
     expect(logicalHash(app.db)).toBe(before);
   });
 

@@ -28,6 +28,8 @@ let gw: Gateway;
 
 beforeAll(async () => {
   const { app } = t();
+  // The owner's token acts for the node's own account (an unbound non-admin token acts for none).
+  tokens.owner.account = app.localAccountId;
   api = createApiService({ core: app });
   gw = await startGateway({ api, core: app, tokens: Object.values(tokens), port: 0 });
 });

@@ -272,6 +272,68 @@ describe('a lying protocol node (a double in front of a real one)', () => {
     expect(store.vaults(app.accounts.nodeId)).toHaveLength(known);
   });
 
+  it("gives an index and address one of the wallet's vaults already uses: refused, nothing recorded", async () => {
+    const { app } = t();
+    const w = wallet();
+    await w.connect();
+    const [first] = store.vaults(app.accounts.nodeId);
+    const known = store.vaults(app.accounts.nodeId).length;
+    lie = (method, result) =>
+      method === 'vaults.create'
+        ? {
+            ...(result as object),
+            index: first!.index,
+            address: first!.address,
+            descriptor: first!.descriptor,
+          }
+        : result;
+    try {
+      expect(await codeOf(() => w.createVault({}))).toBe('ADDRESS_MISMATCH');
+    } finally {
+      lie = null;
+    }
+    expect(store.vaults(app.accounts.nodeId)).toHaveLength(known);
+  });
+
+  it('a wallet without a Bitcoin node of its own still refuses a fee the node states but no one would pay', async () => {
+    const { app } = t();
+    const real = inProcessTransport(api, { roles: SESSION_ROLES, account: account.id });
+    const blind = new WalletCore({
+      network: net,
+      store,
+      client: new ProtocolClient(lyingTransport(real)),
+      owner,
+    });
+    await blind.connect();
+    const vault = await fundedVault(blind, 5_000_000);
+    const vaultScript = Buffer.from(
+      (await import('../../core/psbt/fees')).outputScript(vault.address, net),
+    );
+    const { signed } = { signed: store.signedCount(app.accounts.nodeId) };
+    lie = (m, r) => {
+      if (m !== 'vaults.previewWithdraw') return r;
+      const p = r as { psbtBase64: string; feeSats: number };
+      p.psbtBase64 = rewrite(p.psbtBase64, {
+        outputs: (outs) =>
+          outs.map((o) =>
+            vaultScript.equals(Buffer.from(o.script)) ? { ...o, value: o.value - 900_000n } : o,
+          ),
+      });
+      p.feeSats += 900_000;
+      return p;
+    };
+    let spendId: number;
+    try {
+      spendId = (
+        await blind.preview('withdraw', vault.id, await app.regtest!.miner.newAddress(), 1_000_000)
+      ).spendId;
+    } finally {
+      lie = null;
+    }
+    expect(await codeOf(() => blind.sign(vault.id, spendId))).toBe('PSBT_FEE_TOO_HIGH');
+    expect(store.signedCount(app.accounts.nodeId)).toBe(signed);
+  });
+
   it('changes an output, raises the fee (alone and with the review), adds a coin that is not the vault’s: each refused, nothing signed', async () => {
     const { app } = t();
     const w = wallet();
@@ -401,6 +463,16 @@ describe('a lying protocol node (a double in front of a real one)', () => {
       .catch(() => preview.psbtBase64);
     expect(await submit(strangerSigned)).toBe('PSBT_INVALID');
     expect(await submit('bm90IGEgcHNidA==')).toBe('PSBT_INVALID');
+    // Signed by the owner over a coin amount the node never stored: valid against the submitted
+    // PSBT's own fields, not against the stored draft's — refused before the protocol signs.
+    const lied = Psbt.fromBase64(preview.psbtBase64, { network: net.bitcoinjs });
+    const utxo = lied.data.inputs[0]!.witnessUtxo!;
+    lied.data.inputs[0]!.witnessUtxo = { script: utxo.script, value: utxo.value + 1n };
+    delete lied.data.inputs[0]!.nonWitnessUtxo; // which would give the lie away to the signer
+    const liedSigned = await owner.signPsbt(lied.toBase64(), {
+      keys: { owner: keys.owner, protocol: keys.protocol, guardian: keys.guardian },
+    });
+    expect(await submit(liedSigned)).toBe('PSBT_INVALID');
     expect(spendState(preview.spendId)).toBe('draft');
   });
 });
