@@ -4,6 +4,7 @@
  * wallets to connect to (`npm run headless -- --connect URL`) and bots to call with tokens.
  *
  *   --port N  --data-dir DIR  --network NAME  --host ADDR  --allow-remote  --guardian-key KEY
+ *   --public-url URL  where wallets reach it through a TLS proxy (sign-ins name that address)
  *   (the same environment as `npm run headless`; on regtest it runs its own bitcoind)
  *
  * Prints its gateway URL, its node id, the admin URL (token in the fragment) and, on regtest,
@@ -30,6 +31,7 @@ async function main(): Promise<void> {
       host: { type: 'string' },
       'allow-remote': { type: 'boolean' },
       'guardian-key': { type: 'string' },
+      'public-url': { type: 'string' },
     },
   });
   const env = process.env;
@@ -67,6 +69,7 @@ async function main(): Promise<void> {
     allowRemote: values['allow-remote'] ?? false,
     ...(env.BITSTABLE_PASSPHRASE ? { passphrase: env.BITSTABLE_PASSPHRASE } : {}),
     connections,
+    ...(values['public-url'] ? { publicUrls: [values['public-url']] } : {}),
     logger,
   }).catch((err: unknown) => {
     if (isBitStableError(err)) fail(err.message);

@@ -3,7 +3,7 @@
  * the sessions it hands out. The node never holds an account's private key; it holds the public
  * key (the id) and, for a session, only the SHA-256 of its token.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Sqlite } from '../db/database';
 import { BitStableError } from '../errors';
 import { ensureHolder } from '../ledger/bsusd';
@@ -36,8 +36,13 @@ export interface AccountServiceOptions {
   sessionTtlMs?: number;
 }
 
-/** At most this many unanswered challenges at once: a flood of requests cannot fill memory. */
-const MAX_CHALLENGES = 10_000;
+/**
+ * Challenges are not stored: each is a nonce, its expiry and an HMAC of both under a key of this
+ * process, so handing them out costs no memory and a flood cannot push out anyone's. Only the
+ * nonces of answered challenges are kept, until they expire, so that none is used twice; past
+ * this many at once, sign-in waits rather than forget one (forgetting would allow a replay).
+ */
+const MAX_USED_CHALLENGES = 100_000;
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
@@ -48,8 +53,11 @@ export class AccountService {
   private readonly now: () => number;
   private readonly challengeTtlMs: number;
   private readonly sessionTtlMs: number;
-  /** Outstanding challenges → when they expire. One use each. */
-  private readonly challenges = new Map<string, number>();
+  private readonly challengeKey = randomBytes(32);
+  /** Nonces of answered challenges → when they expire. */
+  private readonly used = new Map<string, number>();
+  /** The origins this node is reached at (its gateway adds its own): what a login must name. */
+  private readonly origins = new Set<string>();
 
   constructor(options: AccountServiceOptions) {
     this.db = options.db;
@@ -97,19 +105,32 @@ export class AccountService {
     return account;
   }
 
-  /** A fresh single-use challenge for a sign-in. */
+  /** Adds an origin (scheme://host:port) at which wallets reach this node. */
+  addOrigin(url: string): void {
+    this.origins.add(new URL(url).origin);
+  }
+
+  /** A fresh single-use challenge for a sign-in: 12 nonce bytes, 8 of expiry, 12 of HMAC. */
   challenge(): { challenge: string; nodeId: string; expiresAt: number } {
-    const ts = this.now();
-    for (const [c, exp] of this.challenges) if (exp <= ts) this.challenges.delete(c);
-    if (this.challenges.size >= MAX_CHALLENGES) {
-      // The oldest go first: a flood only ever costs the flood its own challenges.
-      const oldest = this.challenges.keys().next().value;
-      if (oldest !== undefined) this.challenges.delete(oldest);
-    }
-    const challenge = randomBytes(32).toString('hex');
-    const expiresAt = ts + this.challengeTtlMs;
-    this.challenges.set(challenge, expiresAt);
+    const expiresAt = this.now() + this.challengeTtlMs;
+    const body = Buffer.alloc(20);
+    randomBytes(12).copy(body, 0);
+    body.writeBigUInt64BE(BigInt(expiresAt), 12);
+    const challenge = Buffer.concat([body, this.mac(body)]).toString('hex');
     return { challenge, nodeId: this.nodeId, expiresAt };
+  }
+
+  private mac(body: Buffer): Buffer {
+    return createHmac('sha256', this.challengeKey).update(body).digest().subarray(0, 12);
+  }
+
+  /** The expiry of a challenge this process made, or null. */
+  private challengeExpiry(challenge: string): number | null {
+    if (!/^[0-9a-f]{64}$/.test(challenge)) return null;
+    const raw = Buffer.from(challenge, 'hex');
+    const body = raw.subarray(0, 20);
+    if (!timingSafeEqual(raw.subarray(20), this.mac(body))) return null;
+    return Number(body.readBigUInt64BE(12));
   }
 
   /**
@@ -120,18 +141,42 @@ export class AccountService {
     accountId: string;
     challenge: string;
     signature: string;
+    /** The origin the wallet connected to, as it signed it. */
+    origin: string;
     inviteCode?: string;
     label?: string;
   }): Session {
     const failed = (why: string) =>
       new BitStableError('SIGN_IN_FAILED', `Sign-in failed: ${why}. Ask for a new challenge.`, {});
     parseAccountId(input.accountId);
-    const expires = this.challenges.get(input.challenge);
+    const ts0 = this.now();
+    const expires = this.challengeExpiry(input.challenge);
+    if (expires === null) throw failed('this node did not hand out that challenge');
+    if (expires <= ts0) throw failed('the challenge expired');
+    for (const [n, exp] of this.used) if (exp <= ts0) this.used.delete(n);
+    const nonce = input.challenge.slice(0, 24);
+    if (this.used.has(nonce)) throw failed('that challenge was answered already');
+    if (this.used.size >= MAX_USED_CHALLENGES) {
+      throw new BitStableError(
+        'SIGN_IN_FAILED',
+        'This node is answering very many sign-ins right now; try again in a minute.',
+        {},
+      );
+    }
     // Used once, whatever the outcome: a wrong signature burns the challenge.
-    this.challenges.delete(input.challenge);
-    if (expires === undefined) throw failed('this node did not hand out that challenge');
-    if (expires <= this.now()) throw failed('the challenge expired');
-    if (!verifyLogin(input.accountId, this.nodeId, input.challenge, input.signature)) {
+    this.used.set(nonce, expires);
+    let origin: string;
+    try {
+      origin = new URL(input.origin).origin;
+    } catch {
+      throw failed('the origin signed is not a URL');
+    }
+    if (!this.origins.has(origin)) {
+      throw failed(
+        `the signature names ${origin.slice(0, 100)}, which is not this node's address (a node in between may have passed this node's challenge on)`,
+      );
+    }
+    if (!verifyLogin(input.accountId, this.nodeId, input.challenge, input.signature, origin)) {
       throw failed("the signature is not this account's signature of the challenge");
     }
     const ts = this.now();

@@ -424,6 +424,8 @@ export const API = {
       accountId: AccountId,
       challenge: z.string().regex(/^[0-9a-f]{64}$/, { error: 'must be the challenge as given' }),
       signature: z.string().regex(/^[0-9a-f]{128}$/, { error: 'must be a 64-byte hex signature' }),
+      /** The origin the wallet connected to (scheme://host:port), as it signed it. */
+      origin: z.string().min(8).max(200),
       inviteCode: z.string().min(1).max(64).optional(),
       label: z.string().max(80, { error: 'must be at most 80 characters' }).optional(),
     }),

@@ -29,6 +29,8 @@ export interface HeadlessOptions {
   connections?: Pick<BitStableNodeOptions, 'bitcoin' | 'owner' | 'guardian'>;
   staticDir?: string;
   extraOrigins?: string[];
+  /** Where wallets reach this node through a proxy (logins name the address they reached). */
+  publicUrls?: string[];
   logger: GatewayLogger;
 }
 
@@ -136,6 +138,7 @@ export async function startHeadless(options: HeadlessOptions): Promise<HeadlessH
       ...(options.allowRemote ? { allowRemote: true } : {}),
       ...(options.staticDir ? { staticDir: options.staticDir } : {}),
       ...(options.extraOrigins ? { extraOrigins: options.extraOrigins } : {}),
+      ...(options.publicUrls ? { publicUrls: options.publicUrls } : {}),
       logger: log,
     });
     node.startBackground();

@@ -59,6 +59,8 @@ export interface GatewayOptions {
   staticDir?: string;
   /** More origins allowed to open the WebSocket (e.g. a Vite dev server). */
   extraOrigins?: string[];
+  /** Where wallets reach this node when not directly (a TLS proxy in front): logins name these. */
+  publicUrls?: string[];
   logger?: GatewayLogger;
 }
 
@@ -400,6 +402,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       await new Promise<void>((r) => server.close(() => r()));
     },
   };
+  // Logins must name the address wallets reach this node at (see core/accounts/login.ts).
+  if (options.core) {
+    for (const h of allowedHosts()) options.core.accounts.addOrigin(`http://${h}`);
+    for (const u of options.publicUrls ?? []) options.core.accounts.addOrigin(u);
+  }
   log?.info({ url: gateway.url }, 'gateway listening');
   return gateway;
 }

@@ -103,6 +103,7 @@ export async function startWalletHost(options: WalletHostOptions): Promise<Walle
       })()
     : undefined;
   const wallet = new WalletCore({
+    nodeUrl: base,
     network: net,
     store,
     client,

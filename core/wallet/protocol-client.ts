@@ -8,7 +8,7 @@ import type { MethodName, Params, Result } from '../api/contract';
 import type { CallContext, ApiService } from '../api/dispatcher';
 import type { ApiEvent } from '../api/events';
 import { WS_PROTOCOL, WS_TOKEN_PREFIX } from '../gateway/server';
-import { accountKey, signLogin } from '../accounts/login';
+import { accountKey, originOf, signLogin } from '../accounts/login';
 
 /** A refusal or failure the protocol node answered with: its code, sentence and data. */
 export class ProtocolError extends Error {
@@ -83,7 +83,8 @@ export async function signInOverHttp(
   const session = (await post('auth.signIn', {
     accountId: id,
     challenge,
-    signature: signLogin(accountSecret, nodeId, challenge),
+    origin: originOf(baseUrl),
+    signature: signLogin(accountSecret, nodeId, challenge, originOf(baseUrl)),
     ...(label ? { label } : {}),
   })) as { token: string; accountId: string };
   return { ...session, nodeId };

@@ -10,8 +10,11 @@ import type { PinnedKeys } from './checks';
 export type WalletDb = Database.Database;
 
 const SCHEMA = /* sql */ `
+-- Pinned by the address the wallet connects to: whatever answers there later must be the same
+-- node with the same keys (a node that renames itself does not get a fresh pin).
 CREATE TABLE IF NOT EXISTS pins (
-  node_id      TEXT PRIMARY KEY,
+  node_url     TEXT PRIMARY KEY,
+  node_id      TEXT NOT NULL,
   protocol_key TEXT NOT NULL,
   guardian_key TEXT NOT NULL,
   pinned_at    INTEGER NOT NULL
@@ -71,21 +74,22 @@ export class WalletStore {
     return new WalletStore(new Database(path));
   }
 
-  pinned(nodeId: string): PinnedKeys | null {
+  /** What was pinned for the node at `nodeUrl`, or null. */
+  pinned(nodeUrl: string): PinnedKeys | null {
     const r = this.db
-      .prepare('SELECT node_id, protocol_key, guardian_key FROM pins WHERE node_id = ?')
-      .get(nodeId) as { node_id: string; protocol_key: string; guardian_key: string } | undefined;
+      .prepare('SELECT node_id, protocol_key, guardian_key FROM pins WHERE node_url = ?')
+      .get(nodeUrl) as { node_id: string; protocol_key: string; guardian_key: string } | undefined;
     return r
       ? { nodeId: r.node_id, protocolKey: r.protocol_key, guardianKey: r.guardian_key }
       : null;
   }
 
-  pin(keys: PinnedKeys, ts = Date.now()): void {
+  pin(nodeUrl: string, keys: PinnedKeys, ts = Date.now()): void {
     this.db
       .prepare(
-        'INSERT INTO pins (node_id, protocol_key, guardian_key, pinned_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+        'INSERT INTO pins (node_url, node_id, protocol_key, guardian_key, pinned_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
       )
-      .run(keys.nodeId, keys.protocolKey, keys.guardianKey, ts);
+      .run(nodeUrl, keys.nodeId, keys.protocolKey, keys.guardianKey, ts);
   }
 
   addVault(v: WalletVault, ts = Date.now()): void {

@@ -28,6 +28,8 @@ import type { WalletStore } from './store';
 
 export interface WalletCoreOptions {
   network: NetworkInfo;
+  /** Where the protocol node is reached ('in-process' in local mode): what its keys are pinned by. */
+  nodeUrl: string;
   store: WalletStore;
   client: ProtocolClient;
   /** The owner's signer: on the owner's machine only. */
@@ -101,9 +103,16 @@ export class WalletCore {
       protocolKey: info.protocolKey,
       guardianKey: info.guardianKey,
     };
-    const pinned = this.o.store.pinned(info.nodeId);
+    const pinned = this.o.store.pinned(this.o.nodeUrl);
+    if (pinned && pinned.nodeId !== shown.nodeId) {
+      throw new BitStableError(
+        'NODE_KEYS_CHANGED',
+        `${this.o.nodeUrl} now answers as protocol node ${shown.nodeId}, not the ${pinned.nodeId} this wallet pinned there. Nothing was changed; ask the operator why before you go on.`,
+        { pinned: pinned.nodeId, shown: shown.nodeId },
+      );
+    }
     if (pinned) checkPinned(pinned, shown);
-    else this.o.store.pin(shown, this.now());
+    else this.o.store.pin(this.o.nodeUrl, shown, this.now());
     this.pins = pinned ?? shown;
     return this.pins;
   }

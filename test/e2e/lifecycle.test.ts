@@ -38,7 +38,8 @@ async function signInOver(url: string): Promise<{ id: string; token: string }> {
   const { token } = (await rpcOver(url, null, 'auth.signIn', {
     accountId: id,
     challenge,
-    signature: signLogin(secret, nodeId, challenge),
+    origin: new URL(url).origin,
+    signature: signLogin(secret, nodeId, challenge, new URL(url).origin),
   })) as { token: string };
   return { id, token };
 }

@@ -98,7 +98,8 @@ async function signIn(label: string) {
   const session = await call<{ token: string; accountId: string }>(null, 'auth.signIn', {
     accountId: id,
     challenge,
-    signature: signLogin(secret, nodeId, challenge),
+    origin: gw.url,
+    signature: signLogin(secret, nodeId, challenge, new URL(gw.url).origin),
     label,
   });
   expect(session.accountId).toBe(id);

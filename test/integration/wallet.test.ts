@@ -32,6 +32,8 @@ import { faucet, mine, receivedAt, setPrice, useBitStableNode } from '../helpers
 import { randomBytes } from 'node:crypto';
 
 const net = networkInfo('regtest');
+/** The node is in this process; its keys are pinned under this address. */
+const NODE_URL = 'in-process';
 const t = useBitStableNode();
 const dir = mkdtempSync(join(tmpdir(), 'bitstable-wallet-'));
 const mnemonic = generateMnemonic(256);
@@ -59,6 +61,7 @@ function wallet(): WalletCore {
   const { app } = t();
   const real = inProcessTransport(api, { roles: SESSION_ROLES, account: account.id });
   return new WalletCore({
+    nodeUrl: NODE_URL,
     network: net,
     store,
     client: new ProtocolClient(lyingTransport(real)),
@@ -209,6 +212,7 @@ describe("the wallet's own view of its vaults", () => {
     await watch.ensureWatchWallet();
     const real = inProcessTransport(api, { roles: SESSION_ROLES, account: account.id });
     const w = new WalletCore({
+      nodeUrl: NODE_URL,
       network: net,
       store,
       client: new ProtocolClient(real),
@@ -239,7 +243,6 @@ describe('a lying protocol node (a double in front of a real one)', () => {
   const before = () => ({ signed: store.signedCount(t().app.accounts.nodeId) });
 
   it('swaps the protocol key: the wallet refuses the node (NODE_KEYS_CHANGED)', async () => {
-    const { app } = t();
     const other = new SoftwareSigner({
       role: 'protocol',
       network: net,
@@ -253,7 +256,26 @@ describe('a lying protocol node (a double in front of a real one)', () => {
     } finally {
       lie = null;
     }
-    expect(store.pinned(app.accounts.nodeId)!.protocolKey).not.toBe(swapped);
+    expect(store.pinned(NODE_URL)!.protocolKey).not.toBe(swapped);
+  });
+
+  it('answers as another node id with other keys at the same address: refused, not pinned afresh', async () => {
+    const other = new SoftwareSigner({
+      role: 'protocol',
+      network: net,
+      secret: { seed: randomBytes(32) },
+    });
+    const swapped = keyExpression(await other.accountKey());
+    lie = (method, result) =>
+      method === 'node.info'
+        ? { ...(result as object), nodeId: 'bsn-regtest-evil', protocolKey: swapped }
+        : result;
+    try {
+      expect(await codeOf(() => wallet().connect())).toBe('NODE_KEYS_CHANGED');
+    } finally {
+      lie = null;
+    }
+    expect(store.pinned(NODE_URL)!.protocolKey).not.toBe(swapped);
   });
 
   it('gives an address that does not match the descriptor: ADDRESS_MISMATCH, and nothing is recorded', async () => {
@@ -299,6 +321,7 @@ describe('a lying protocol node (a double in front of a real one)', () => {
     const { app } = t();
     const real = inProcessTransport(api, { roles: SESSION_ROLES, account: account.id });
     const blind = new WalletCore({
+      nodeUrl: NODE_URL,
       network: net,
       store,
       client: new ProtocolClient(lyingTransport(real)),

@@ -31,6 +31,9 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 const freshDb = (): Sqlite => openDatabase(join(dir, `db-${++n}.sqlite`));
 
+/** Where the wallets in these tests reach the node. */
+const AT = 'http://127.0.0.1:7430';
+
 const wallet = () => {
   const secret = randomBytes(32);
   return { secret, id: accountKey(secret).id };
@@ -68,12 +71,14 @@ describe('sign-in', () => {
   it('verifies only the account key’s signature of this node’s challenge', () => {
     const a = wallet();
     const b = wallet();
-    const sig = signLogin(a.secret, 'node-1', 'ab'.repeat(32));
-    expect(verifyLogin(a.id, 'node-1', 'ab'.repeat(32), sig)).toBe(true);
-    expect(verifyLogin(b.id, 'node-1', 'ab'.repeat(32), sig)).toBe(false); // another account
-    expect(verifyLogin(a.id, 'node-2', 'ab'.repeat(32), sig)).toBe(false); // another node
-    expect(verifyLogin(a.id, 'node-1', 'cd'.repeat(32), sig)).toBe(false); // another challenge
-    expect(verifyLogin(a.id, 'node-1', 'ab'.repeat(32), 'zz')).toBe(false);
+    const at = 'http://127.0.0.1:7430';
+    const sig = signLogin(a.secret, 'node-1', 'ab'.repeat(32), at);
+    expect(verifyLogin(a.id, 'node-1', 'ab'.repeat(32), sig, at)).toBe(true);
+    expect(verifyLogin(b.id, 'node-1', 'ab'.repeat(32), sig, at)).toBe(false); // another account
+    expect(verifyLogin(a.id, 'node-2', 'ab'.repeat(32), sig, at)).toBe(false); // another node
+    expect(verifyLogin(a.id, 'node-1', 'cd'.repeat(32), sig, at)).toBe(false); // another challenge
+    expect(verifyLogin(a.id, 'node-1', 'ab'.repeat(32), sig, 'http://evil:1')).toBe(false); // elsewhere
+    expect(verifyLogin(a.id, 'node-1', 'ab'.repeat(32), 'zz', at)).toBe(false);
   });
 
   it('hands out a session for a fresh challenge, once; refuses replays, expired and foreign challenges', () => {
@@ -85,17 +90,18 @@ describe('sign-in', () => {
       registration: 'open',
       clock: () => now,
     });
+    accounts.addOrigin(AT);
     const a = wallet();
     const { challenge, nodeId } = accounts.challenge();
-    const signature = signLogin(a.secret, nodeId, challenge);
-    const session = accounts.signIn({ accountId: a.id, challenge, signature });
+    const signature = signLogin(a.secret, nodeId, challenge, AT);
+    const session = accounts.signIn({ accountId: a.id, challenge, signature, origin: AT });
     expect(session.accountId).toBe(a.id);
     expect(accounts.sessionAccount(session.token)).toBe(a.id);
     expect(accounts.get(a.id)).toMatchObject({ id: a.id });
     // The same answer again: the challenge was used.
-    expect(codeOfSync(() => accounts.signIn({ accountId: a.id, challenge, signature }))).toBe(
-      'SIGN_IN_FAILED',
-    );
+    expect(
+      codeOfSync(() => accounts.signIn({ accountId: a.id, challenge, signature, origin: AT })),
+    ).toBe('SIGN_IN_FAILED');
     // A challenge this node never gave.
     const made = 'ef'.repeat(32);
     expect(
@@ -103,7 +109,8 @@ describe('sign-in', () => {
         accounts.signIn({
           accountId: a.id,
           challenge: made,
-          signature: signLogin(a.secret, nodeId, made),
+          signature: signLogin(a.secret, nodeId, made, AT),
+          origin: AT,
         }),
       ),
     ).toBe('SIGN_IN_FAILED');
@@ -115,17 +122,18 @@ describe('sign-in', () => {
         accounts.signIn({
           accountId: a.id,
           challenge: late.challenge,
-          signature: signLogin(a.secret, nodeId, late.challenge),
+          signature: signLogin(a.secret, nodeId, late.challenge, AT),
+          origin: AT,
         }),
       ),
     ).toBe('SIGN_IN_FAILED');
     // A wrong signature burns the challenge and registers nobody.
     const b = wallet();
     const c = accounts.challenge();
-    const wrong = signLogin(a.secret, nodeId, c.challenge);
+    const wrong = signLogin(a.secret, nodeId, c.challenge, AT);
     expect(
       codeOfSync(() =>
-        accounts.signIn({ accountId: b.id, challenge: c.challenge, signature: wrong }),
+        accounts.signIn({ accountId: b.id, challenge: c.challenge, signature: wrong, origin: AT }),
       ),
     ).toBe('SIGN_IN_FAILED');
     expect(accounts.get(b.id)).toBeNull();
@@ -136,15 +144,82 @@ describe('sign-in', () => {
     db.close();
   });
 
+  it('refuses a login relayed through another node: the signature names the address the wallet reached', () => {
+    const db = freshDb();
+    const honest = new AccountService({ db, nodeId: 'node-h', registration: 'open' });
+    honest.addOrigin(AT);
+    const a = wallet();
+    // The wallet talks to a node in between at another address, which passes H's challenge on.
+    const { challenge, nodeId } = honest.challenge();
+    const relayed = signLogin(a.secret, nodeId, challenge, 'http://127.0.0.1:9999');
+    expect(
+      codeOfSync(() =>
+        honest.signIn({
+          accountId: a.id,
+          challenge,
+          signature: relayed,
+          origin: 'http://127.0.0.1:9999',
+        }),
+      ),
+    ).toBe('SIGN_IN_FAILED');
+    // Claiming H's own address does not help: the signature names the other one.
+    const next = honest.challenge();
+    const signedElsewhere = signLogin(a.secret, nodeId, next.challenge, 'http://127.0.0.1:9999');
+    expect(
+      codeOfSync(() =>
+        honest.signIn({
+          accountId: a.id,
+          challenge: next.challenge,
+          signature: signedElsewhere,
+          origin: AT,
+        }),
+      ),
+    ).toBe('SIGN_IN_FAILED');
+    expect(honest.get(a.id)).toBeNull();
+    db.close();
+  });
+
+  it('hands out challenges without storing them: a flood of them does not push out anyone’s', () => {
+    const db = freshDb();
+    const accounts = new AccountService({ db, nodeId: 'n', registration: 'open' });
+    accounts.addOrigin(AT);
+    const a = wallet();
+    const mine = accounts.challenge();
+    for (let i = 0; i < 50_000; i++) accounts.challenge();
+    const session = accounts.signIn({
+      accountId: a.id,
+      challenge: mine.challenge,
+      signature: signLogin(a.secret, 'n', mine.challenge, AT),
+      origin: AT,
+    });
+    expect(session.accountId).toBe(a.id);
+    // A challenge with its expiry changed is not this node's.
+    const c = accounts.challenge().challenge;
+    const forged = c.slice(0, 24) + 'ff'.repeat(8) + c.slice(40);
+    expect(
+      codeOfSync(() =>
+        accounts.signIn({
+          accountId: a.id,
+          challenge: forged,
+          signature: signLogin(a.secret, 'n', forged, AT),
+          origin: AT,
+        }),
+      ),
+    ).toBe('SIGN_IN_FAILED');
+    db.close();
+  });
+
   it('registers a new account only with an unused invite where registration is by invite', () => {
     const db = freshDb();
     const accounts = new AccountService({ db, nodeId: 'n', registration: 'invite' });
+    accounts.addOrigin(AT);
     const answer = (w: ReturnType<typeof wallet>, inviteCode?: string) => {
       const { challenge } = accounts.challenge();
       return accounts.signIn({
         accountId: w.id,
         challenge,
-        signature: signLogin(w.secret, 'n', challenge),
+        origin: AT,
+        signature: signLogin(w.secret, 'n', challenge, AT),
         ...(inviteCode ? { inviteCode } : {}),
       });
     };
