@@ -18,6 +18,8 @@ import type { WalletCore } from './wallet';
 export interface WalletApiOptions {
   /** The protocol node's gateway URL, shown to the person. */
   nodeUrl: string;
+  /** The wallet's own Bitcoin node, for the settings page (null: none). */
+  ownNode?: { kind: 'rpc'; rpcUrl: string | null; watchWallet: string; dataDir: string | null };
   wallet: WalletCore;
   client: ProtocolClient;
   owner: Signer;
@@ -90,6 +92,24 @@ export function createWalletApiService(o: WalletApiOptions): ApiService {
     'vaults.emergencyExit': signing('emergency exit') as Handler,
     'vaults.sweep': signing('sweep') as Handler,
     'wallet.signed': (async () => wallet.signed()) as Handler,
+    'recoveryKit.get': (async () => wallet.recoveryKit()) as Handler,
+    // The node's settings, with this wallet's own owner key and Bitcoin node in them.
+    'settings.get': (async () => {
+      const s = await client.call('settings.get', {});
+      const key = await o.owner.accountKey();
+      return {
+        ...s,
+        node: o.ownNode ?? { kind: 'rpc' as const, rpcUrl: null, watchWallet: '', dataDir: null },
+        keys: {
+          ...s.keys,
+          owner: {
+            kind: o.owner.kind,
+            label: (o.owner as { label?: string }).label ?? `owner key (${o.owner.kind})`,
+            key: keyExpression(key),
+          },
+        },
+      };
+    }) as Handler,
     // The node's vault, beside the coins as this wallet's own Bitcoin node sees them.
     'vaults.get': (async (p: { vaultId: number }) => {
       const vault = await client.call('vaults.get', p);

@@ -121,7 +121,23 @@ export async function startWalletHost(options: WalletHostOptions): Promise<Walle
         .catch((err: unknown) => log.error({ err }, 'reconciling signed transactions failed'));
     };
     await wallet.reconcile();
-    const api = createWalletApiService({ wallet, client, owner, nodeUrl: base, logger: log });
+    const api = createWalletApiService({
+      wallet,
+      client,
+      owner,
+      nodeUrl: base,
+      ...(bitcoin
+        ? {
+            ownNode: {
+              kind: 'rpc' as const,
+              rpcUrl: bitcoin.watch.rpc.url,
+              watchWallet: bitcoin.watch.walletName,
+              dataDir: options.dataDir,
+            },
+          }
+        : {}),
+      logger: log,
+    });
     const gateway = await startGateway({
       api,
       tokens,

@@ -150,4 +150,27 @@ describe('two wallets, one protocol node, in two browsers', () => {
     await alice.app.shot('36-parties-alice-liquidated');
     await alice.app.waitForBalance(800_000); // Alice keeps what she minted and did not send
   });
+
+  it("Alice's settings name the protocol node and her pinned keys; her recovery kit comes from her wallet", async () => {
+    const settings = await alice.app.settings().show();
+    const page = alice.app.page;
+    expect(await page.locator('[data-testid="protocol-node-url"]').innerText()).toMatch(
+      /^http:\/\/127\.0\.0\.1:\d+$/,
+    );
+    const descriptor = await settings.descriptor();
+    // The kit is on the owner key of Alice's wallet (as its wallet API reports it).
+    const base = alice.openUrl.slice(0, alice.openUrl.indexOf('/#'));
+    const token = alice.openUrl.slice(alice.openUrl.indexOf('token=') + 6);
+    const res = await fetch(`${base}/rpc`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'status.get', params: {} }),
+    });
+    const { result } = (await res.json()) as { result: { owner: { key: string } } };
+    expect(descriptor).toContain(result.owner.key);
+    expect(await page.locator('[data-testid="settings-keys"]').innerText()).toContain(
+      result.owner.key.slice(0, 30),
+    );
+    await alice.app.shot('37-parties-alice-settings');
+  });
 });

@@ -38,6 +38,7 @@ export function Settings() {
             )}
           </div>
         </Card>
+        <ProtocolNodeCard />
         <Card title="Vault rules" testId="settings-params">
           <div className="stats">
             <Stat label="Liquidation under">{pct(s.params.liquidationRatioBps)}</Stat>
@@ -114,6 +115,48 @@ export function Settings() {
         </Card>
       </div>
     </div>
+  );
+}
+
+/** Which protocol node this wallet uses, its id, and the keys pinned on first connection. */
+function ProtocolNodeCard() {
+  const status = useApi('status.get', {});
+  const info = useApi('node.info', {});
+  const url = status.data?.protocolNode.url ?? null;
+  const fp = (key: string) => /^\[([0-9a-f]{8})/.exec(key)?.[1] ?? '—';
+  return (
+    <Card title="Protocol node" testId="settings-protocol-node">
+      <ErrorNote error={status.error ?? info.error} />
+      {status.data && info.data && (
+        <div className="stats">
+          <Stat label="Where">
+            {url ? (
+              <code data-testid="protocol-node-url">{url}</code>
+            ) : (
+              'This computer (local mode)'
+            )}
+          </Stat>
+          <Stat label="Node id">
+            <code data-testid="protocol-node-id">{info.data.nodeId}</code>
+          </Stat>
+          <Stat label="Protocol key" hint={url ? 'pinned on first connection' : undefined}>
+            <code data-testid="protocol-key-fingerprint">{fp(info.data.protocolKey)}</code>
+          </Stat>
+          <Stat label="Guardian key" hint={url ? 'pinned on first connection' : undefined}>
+            <code data-testid="guardian-key-fingerprint">{fp(info.data.guardianKey)}</code>
+          </Stat>
+          <Stat label="Registration">
+            {info.data.registration === 'open' ? 'Open' : 'By invite'}
+          </Stat>
+        </div>
+      )}
+      {url && (
+        <p className="muted small">
+          To use another node, start this wallet with <code>--connect</code> and that node&apos;s
+          address; a node that later shows other keys at this address is refused.
+        </p>
+      )}
+    </Card>
   );
 }
 
