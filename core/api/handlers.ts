@@ -126,6 +126,19 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
     };
   };
 
+  /**
+   * The owner key as a caller may see it: the node's own owner key is its own account's (and the
+   * operator's); to anyone else it would give away every vault address of that account.
+   */
+  const ownerInfoFor = (caller: Caller) =>
+    caller.account === core.localAccountId || caller.admin
+      ? signerInfo('owner')
+      : {
+          kind: 'software' as const,
+          label: 'Your owner key is in your own wallet, not on this node',
+          key: '',
+        };
+
   const priceResult = (): Result<'price.get'> => {
     const s = price();
     const last = s.lastRoundId === null ? null : core.oracle.round(s.lastRoundId);
@@ -318,7 +331,7 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
         network: net.name,
         node,
         regtest: core.regtest !== null,
-        owner: signerInfo('owner'),
+        owner: ownerInfoFor(caller),
         accountId: caller.account,
         protocolNode: { nodeId: core.accounts.nodeId, url: null },
         bsusdBalanceCents:
@@ -613,18 +626,22 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
       return recoveryKit(core.vaults, core.keySetId, net, core.localAccountId);
     },
 
-    'settings.get': () => {
+    'settings.get': (_, caller) => {
       const c = core.oracle.config;
       const enabled = new Set(enabledSourceNames(c));
       return {
         network: net.name,
         params: core.params,
-        node: {
-          kind: core.regtest ? 'local-regtest' : 'rpc',
-          rpcUrl: core.chain.rpc.url,
-          watchWallet: core.chain.walletName,
-          dataDir: host.dataDir ?? null,
-        },
+        // The operator's Bitcoin node and folders are the operator's business.
+        node:
+          caller.account === core.localAccountId || caller.admin
+            ? {
+                kind: core.regtest ? ('local-regtest' as const) : ('rpc' as const),
+                rpcUrl: core.chain.rpc.url,
+                watchWallet: core.chain.walletName,
+                dataDir: host.dataDir ?? null,
+              }
+            : { kind: 'rpc' as const, rpcUrl: null, watchWallet: '', dataDir: null },
         oracle: {
           sources: [
             ...EXCHANGES.map((name) => ({
@@ -641,7 +658,7 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
           circuitBreakerBps: c.circuitBreakerBps,
         },
         keys: {
-          owner: signerInfo('owner'),
+          owner: ownerInfoFor(caller),
           protocol: signerInfo('protocol'),
           guardian: signerInfo('guardian'),
         },

@@ -281,8 +281,15 @@ describe('accounts: many parties on one node', () => {
     expect(await codeOf(call(mallory.token, 'vaults.create', { ownerKey: nodeOwner }))).toBe(
       'INVALID_ARGUMENT',
     );
-    // Nor does the node hand out its own account's recovery kit.
+    // Nor does the node hand out its own account's recovery kit, owner key or Bitcoin node.
     expect(await codeOf(call(mallory.token, 'recoveryKit.get'))).toBe('FORBIDDEN');
+    expect((await call(mallory.token, 'status.get')).owner.key).toBe('');
+    const settings = await call(mallory.token, 'settings.get');
+    expect(settings.keys.owner.key).toBe('');
+    expect(settings.node).toMatchObject({ rpcUrl: null, dataDir: null });
+    expect(JSON.stringify(settings)).not.toContain(nodeOwner);
+    // The operator still sees them.
+    expect((await call(operatorToken.token, 'status.get')).owner.key).toBe(nodeOwner);
     expect(logicalHash(app.db)).toBe(before);
   });
 
