@@ -19,6 +19,7 @@ import { createApiService, type ApiService } from '../../core/api/dispatcher';
 import { keyExpression } from '../../core/bitcoin/keys';
 import { network as networkInfo } from '../../core/config/networks';
 import { rootOf } from '../../core/keys/software-key';
+import { checkInvariant } from '../../core/ledger/bsusd';
 import { SoftwareSigner } from '../../core/signers/software';
 import {
   inProcessTransport,
@@ -497,5 +498,59 @@ describe('a lying protocol node (a double in front of a real one)', () => {
     });
     expect(await submit(liedSigned)).toBe('PSBT_INVALID');
     expect(spendState(preview.spendId)).toBe('draft');
+  });
+});
+
+describe('an owner-signed PSBT against everything else on the vault at once', () => {
+  it('the same signature handed back twice, a mint and another review in one go: sent once, the rest refused, the backing holds', async () => {
+    const { app } = t();
+    await setPrice(app, 4_500_000);
+    const w = wallet();
+    await w.connect();
+    const vault = await fundedVault(w, 20_000_000);
+    const client = new ProtocolClient(
+      inProcessTransport(api, { roles: SESSION_ROLES, account: account.id }),
+    );
+    await client.call('vaults.mint', { vaultId: vault.id, amountCents: 500_000 });
+    const destination = await app.regtest!.miner.newAddress();
+    const preview = await client.call('vaults.previewWithdraw', {
+      vaultId: vault.id,
+      amountSats: 3_000_000,
+      destination,
+    });
+    const keys = app.vaults.keySet(app.vaults.getVault(vault.id).keySetId);
+    const signed = await owner.signPsbt(preview.psbtBase64, {
+      keys: { owner: keys.owner, protocol: keys.protocol, guardian: keys.guardian },
+    });
+    const outcome = (p: Promise<unknown>) =>
+      p.then(
+        () => 'ok',
+        (err: { code?: string }) => err.code ?? 'no code',
+      );
+    const submit = () =>
+      outcome(
+        client.call('vaults.submitSigned', {
+          vaultId: vault.id,
+          spendId: preview.spendId,
+          psbtBase64: signed,
+        }),
+      );
+    const results = await Promise.all([
+      submit(),
+      submit(),
+      outcome(client.call('vaults.mint', { vaultId: vault.id, amountCents: 900_000 })),
+      outcome(client.call('vaults.previewClose', { vaultId: vault.id, destination })),
+    ]);
+    expect(results.slice(0, 2).sort()).toEqual(['SPEND_STATE_CHANGED', 'ok']);
+    expect(results[2]).toBe('SPEND_IN_FLIGHT'); // no debt drawn against coins on their way out
+    expect(['SPEND_IN_FLIGHT', 'DEBT_OUTSTANDING']).toContain(results[3]);
+    await mine(app);
+    expect(await receivedAt(app, destination)).toBe(3_000_000); // once
+    const after = app.vaults.getVault(vault.id);
+    expect(after).toMatchObject({
+      debtCents: 500_000,
+      collateralSats: 20_000_000 - 3_000_000 - preview.feeSats,
+    });
+    expect(checkInvariant(app.db).problems).toEqual([]);
   });
 });
