@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { NetworkInfo } from '../config/networks';
 import type { Sqlite } from '../db/database';
 import type { KeyStore } from '../keys/keystore';
-import { isSecretExists } from '../keys/keystore';
+import { ensureSecret } from '../keys/node-keys';
 import { balance, holderAccount, transfer } from '../ledger/bsusd';
 import { accountKey } from './login';
 import type { AccountService } from './service';
@@ -15,17 +15,8 @@ import type { AccountService } from './service';
 export const accountSecretName = (net: NetworkInfo) => `account-key.${net.name}`;
 
 /** The wallet's account secret on `net`, created on first use and kept. */
-export async function ensureAccountSecret(store: KeyStore, net: NetworkInfo): Promise<Uint8Array> {
-  const name = accountSecretName(net);
-  if (await store.has(name)) return store.get(name);
-  const fresh = randomBytes(32);
-  try {
-    await store.put(name, fresh);
-    return fresh;
-  } catch (err) {
-    if (!isSecretExists(err)) throw err;
-    return store.get(name);
-  }
+export function ensureAccountSecret(store: KeyStore, net: NetworkInfo): Promise<Uint8Array> {
+  return ensureSecret(store, accountSecretName(net), () => randomBytes(32));
 }
 
 /**

@@ -26,7 +26,7 @@ export const secretNames = (net: NetworkInfo) => ({
  * Returns the secret stored under `name`, creating it with `create` the first time. Two starts
  * racing both end with the first one's secret: the store never overwrites.
  */
-async function ensureSecret(
+export async function ensureSecret(
   store: KeyStore,
   name: string,
   create: () => Uint8Array,

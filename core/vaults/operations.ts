@@ -23,7 +23,7 @@ import {
 } from '../ledger/bsusd';
 import { cents, sats, satsToBtcString, type Cents } from '../money';
 import type { PriceFeed } from '../oracle/feed';
-import { rangedDescriptor } from '../bitcoin/descriptor';
+import { rangedDescriptor, type VaultKeys } from '../bitcoin/descriptor';
 import { keyExpression } from '../bitcoin/keys';
 import type { SpendService, SpendResult } from '../spends/service';
 import { collateralRatioBps } from './health';
@@ -335,12 +335,15 @@ export function recoveryKit(
   network: NetworkInfo,
   accountId?: string,
 ) {
-  const keys = vaults.keySet(keySetId);
   const indexes = vaults
     .listVaults(accountId)
     .filter((v) => v.keySetId === keySetId)
-    .map((v) => v.index)
-    .sort((a, b) => a - b);
+    .map((v) => v.index);
+  return recoveryKitOf(vaults.keySet(keySetId), indexes, network);
+}
+
+/** The recovery kit of one key set and its vault indexes (the node's, or a wallet's own records). */
+export function recoveryKitOf(keys: VaultKeys, indexes: number[], network: NetworkInfo) {
   return {
     format: 'bitstable-recovery-kit/1',
     network: network.name,
@@ -351,7 +354,7 @@ export function recoveryKit(
       protocol: keyExpression(keys.protocol),
       guardian: keyExpression(keys.guardian),
     },
-    vaultIndexes: indexes,
+    vaultIndexes: [...indexes].sort((a, b) => a - b),
     note: 'Import the descriptor as a watch-only wallet and scan indexes 0 to the highest listed; any two of the three keys spend.',
   };
 }

@@ -73,6 +73,13 @@ export function createWalletApiService(o: WalletApiOptions): ApiService {
     }
   };
 
+  /** This wallet's owner key as status and settings show it. */
+  const ownerInfo = async () => ({
+    kind: o.owner.kind,
+    label: (o.owner as { label?: string }).label ?? `owner key (${o.owner.kind})`,
+    key: keyExpression(await o.owner.accountKey()),
+  });
+
   const handlers: Partial<Record<MethodName, Handler>> = {
     'vaults.create': ((p: {
       label?: string;
@@ -96,18 +103,10 @@ export function createWalletApiService(o: WalletApiOptions): ApiService {
     // The node's settings, with this wallet's own owner key and Bitcoin node in them.
     'settings.get': (async () => {
       const s = await client.call('settings.get', {});
-      const key = await o.owner.accountKey();
       return {
         ...s,
         node: o.ownNode ?? { kind: 'rpc' as const, rpcUrl: null, watchWallet: '', dataDir: null },
-        keys: {
-          ...s.keys,
-          owner: {
-            kind: o.owner.kind,
-            label: (o.owner as { label?: string }).label ?? `owner key (${o.owner.kind})`,
-            key: keyExpression(key),
-          },
-        },
+        keys: { ...s.keys, owner: await ownerInfo() },
       };
     }) as Handler,
     // The node's vault, beside the coins as this wallet's own Bitcoin node sees them.
@@ -119,15 +118,10 @@ export function createWalletApiService(o: WalletApiOptions): ApiService {
     // The owner key is this wallet's, whatever the node's own is.
     'status.get': (async () => {
       const status = await client.call('status.get', {});
-      const key = await o.owner.accountKey();
       return {
         ...status,
         protocolNode: { nodeId: wallet.node.nodeId, url: o.nodeUrl },
-        owner: {
-          kind: o.owner.kind,
-          label: (o.owner as { label?: string }).label ?? `owner key (${o.owner.kind})`,
-          key: keyExpression(key),
-        },
+        owner: await ownerInfo(),
       };
     }) as Handler,
   };

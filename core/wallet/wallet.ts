@@ -6,7 +6,6 @@
  * own script and (when it has one) its own Bitcoin node's view of every coin. Only then does the
  * owner sign; the signed PSBT is written down before it is handed back to the node.
  */
-import { POLICY_TEMPLATE, rangedDescriptor } from '../bitcoin/descriptor';
 import { keyExpression } from '../bitcoin/keys';
 import type { NetworkInfo } from '../config/networks';
 import { BitStableError } from '../errors';
@@ -15,6 +14,7 @@ import { toSats, type RpcCaller } from '../node/rpc';
 import type { CoreNode } from '../node/bitcoin-node';
 import type { Signer } from '../signers/types';
 import type { SpendKind } from '../spends/state';
+import { recoveryKitOf } from '../vaults/operations';
 import {
   checkPinned,
   checkSpendPsbt,
@@ -298,21 +298,11 @@ export class WalletCore {
   async recoveryKit() {
     const pins = this.node;
     const ownerKey = await this.ownerKey();
-    const keys = vaultKeys(ownerKey, pins, this.o.network);
     const indexes = this.o.store
       .vaults(pins.nodeId)
       .filter((v) => v.ownerKey === ownerKey)
-      .map((v) => v.index)
-      .sort((a, b) => a - b);
-    return {
-      format: 'bitstable-recovery-kit/1',
-      network: this.o.network.name,
-      descriptor: rangedDescriptor(keys),
-      policy: POLICY_TEMPLATE,
-      keys: { owner: ownerKey, protocol: pins.protocolKey, guardian: pins.guardianKey },
-      vaultIndexes: indexes,
-      note: 'Made by your wallet from its own records. Import the descriptor as a watch-only wallet and scan indexes 0 to the highest listed; any two of the three keys spend.',
-    };
+      .map((v) => v.index);
+    return recoveryKitOf(vaultKeys(ownerKey, pins, this.o.network), indexes, this.o.network);
   }
 
   /** Every PSBT this wallet signed on the connected node and what became of it. */

@@ -31,6 +31,7 @@ import {
   type ProtocolError,
 } from '../../core/wallet/protocol-client';
 import { startScript, type Child } from '../helpers/process';
+import { rpcCall, until } from '../helpers/rpc';
 
 const PASSPHRASE = 'many-parties-test-passphrase';
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -116,37 +117,15 @@ afterAll(async () => {
 }, 120_000);
 
 /** One call on a wallet host's wallet API (what its UI calls). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- replies are JSON; the assertions check them
-async function call<T = any>(host: Host, method: string, params: unknown = {}): Promise<T> {
-  const res = await fetch(`${host.url}/rpc`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${host.token}` },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
-  });
-  const body = (await res.json()) as {
-    result?: T;
-    error?: { message: string; data: { code: string } };
-  };
-  if (body.error)
-    throw Object.assign(new Error(body.error.message), { code: body.error.data.code });
-  return body.result as T;
-}
+
+const call = (host: Host, method: string, params: unknown = {}) =>
+  rpcCall(host.url, host.token, method, params);
 
 const codeOf = (p: Promise<unknown>) =>
   p.then(
     () => 'ok',
     (err: { code?: string }) => err.code ?? 'no code',
   );
-
-async function until<T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean): Promise<T> {
-  const end = Date.now() + 30_000;
-  for (;;) {
-    const v = await read();
-    if (ok(v)) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 async function openVault(host: Host, sats: number, mintCents: number) {
   const returnAddress = (await call(host, 'regtest.newAddress')).address as string;

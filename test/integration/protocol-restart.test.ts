@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RpcClient, toSats } from '../../core/node/rpc';
 import { startScript, type Child } from '../helpers/process';
+import { rpcCall, until } from '../helpers/rpc';
 
 const PASSPHRASE = 'restart-test-passphrase';
 const dirs: string[] = [];
@@ -55,37 +56,8 @@ async function reapNode(): Promise<void> {
   await new Promise<void>((r) => child.once('exit', () => r()));
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- replies are JSON; the assertions check them
-async function call<T = any>(method: string, params: unknown = {}): Promise<T> {
-  const res = await fetch(`${wallet.url}/rpc`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${wallet.token}` },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
-  });
-  const body = (await res.json()) as {
-    result?: T;
-    error?: { message: string; data: { code: string } };
-  };
-  if (body.error)
-    throw Object.assign(new Error(body.error.message), { code: body.error.data.code });
-  return body.result as T;
-}
-
-async function until<T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean): Promise<T> {
-  const end = Date.now() + 60_000;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await read();
-      if (ok(v)) return v;
-      last = v;
-    } catch (err) {
-      last = err; // the node is away: keep asking
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${String(last)}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+const call = (method: string, params: unknown = {}) =>
+  rpcCall(wallet.url, wallet.token, method, params);
 
 beforeAll(async () => {
   protocolDir = tmp('protocol');

@@ -1,0 +1,48 @@
+/** Calls on a gateway's `POST /rpc` as a test makes them, and waiting for a condition. */
+
+/** One JSON-RPC call; resolves with the result or rejects with an Error carrying the typed code. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- replies are JSON; the assertions check them
+export async function rpcCall<T = any>(
+  baseUrl: string,
+  token: string | null,
+  method: string,
+  params: unknown = {},
+): Promise<T> {
+  const res = await fetch(`${baseUrl}/rpc`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  });
+  const body = (await res.json()) as {
+    result?: T;
+    error?: { message: string; data: { code: string } };
+  };
+  if (body.error)
+    throw Object.assign(new Error(body.error.message), { code: body.error.data.code });
+  return body.result as T;
+}
+
+/** Reads until `ok` holds (a read that throws is retried), or fails naming `what` after `ms`. */
+export async function until<T>(
+  what: string,
+  read: () => Promise<T>,
+  ok: (v: T) => boolean,
+  ms = 60_000,
+): Promise<T> {
+  const end = Date.now() + ms;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await read();
+      if (ok(v)) return v;
+      last = JSON.stringify(v);
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${String(last)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
