@@ -343,6 +343,9 @@ export class MinerWallet {
       throw err;
     }
     await this.checkInMempool(txid);
+    // The other wallets (the vaults' watch-only one) hear of a mempool payment through Core's
+    // notification queue, after this call returns; a deposit read at once would be missed.
+    await this.settle();
     return txid;
   }
 
