@@ -63,6 +63,8 @@ export const ERROR_CODES = [
   'PSBT_FOREIGN_INPUT',
   /** A PSBT from the node pays a higher fee than it said, or more than the wallet allows. */
   'PSBT_FEE_TOO_HIGH',
+  /** The wallet needs its own Bitcoin node for this (an exit without the protocol node). */
+  'OWN_NODE_REQUIRED',
   // Node
   'NODE_UNREACHABLE',
   'NODE_AUTH_FAILED',

@@ -17,6 +17,10 @@
  *                     connected to the protocol node at URL (`npm run protocol`), serving its UI;
  *                     BITSTABLE_RPC_URL/_COOKIE then name the wallet's own Bitcoin node (optional,
  *                     recommended). Without --connect: local mode (node and wallet in one process).
+ *   BITSTABLE_ORACLE, BITSTABLE_PRICE_MARGIN_BPS  the exchanges a wallet host asks itself to check
+ *                     the node's price, and how far apart warns (core/app/env-config.ts)
+ *   BITSTABLE_EXIT_ALONE_AFTER_S  how long the protocol node must be unreachable before the
+ *                     wallet host offers an exit without it (owner + guardian)
  *
  * The URL to open is printed on stdout with the token in its fragment; logs are JSON on stderr.
  */
@@ -26,7 +30,11 @@ import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { ROLES, type Role } from '../core/api/contract';
 import { NETWORKS, type NetworkName } from '../core/config/networks';
-import { nodeOptionsFromEnv } from '../core/app/env-config';
+import {
+  exitAloneAfterFromEnv,
+  nodeOptionsFromEnv,
+  priceMarginFromEnv,
+} from '../core/app/env-config';
 import { isBitStableError } from '../core/errors';
 import { startHeadless } from '../core/gateway/host';
 import { addToken } from '../core/gateway/tokens';
@@ -110,7 +118,11 @@ async function main(): Promise<void> {
   const host = values.host ?? env.BITSTABLE_HOST ?? '127.0.0.1';
   const allowRemote = values['allow-remote'] ?? env.BITSTABLE_ALLOW_REMOTE === '1';
   let connections: ReturnType<typeof nodeOptionsFromEnv>;
+  let priceMarginBps: number | undefined;
+  let exitAloneAfterMs: number | undefined;
   try {
+    priceMarginBps = priceMarginFromEnv(env);
+    exitAloneAfterMs = exitAloneAfterFromEnv(env);
     connections = nodeOptionsFromEnv(
       {
         ...env,
@@ -140,6 +152,11 @@ async function main(): Promise<void> {
       ...(env.BITSTABLE_PASSPHRASE ? { passphrase: env.BITSTABLE_PASSPHRASE } : {}),
       ...(bitcoin ? { bitcoin } : {}),
       ...(values.label ? { label: values.label } : {}),
+      ...(connections.oracleOverrides !== undefined
+        ? { oracleOverrides: connections.oracleOverrides }
+        : {}),
+      ...(priceMarginBps !== undefined ? { priceMarginBps } : {}),
+      ...(exitAloneAfterMs !== undefined ? { exitAloneAfterMs } : {}),
       staticDir,
       logger,
     }).catch((err: unknown) => {

@@ -91,6 +91,20 @@ const Destination = z.strictObject({ vaultId: Id, destination: Address });
 const Withdraw = z.strictObject({ vaultId: Id, amountSats: PositiveSats, destination: Address });
 /** Signing names the reviewed draft: what you review is what you sign. */
 const SignDraft = z.strictObject({ vaultId: Id, spendId: Id });
+/** An exit a wallet built alone while its protocol node was unreachable (owner + guardian). */
+const AloneExit = z.object({
+  exitId: z.int(),
+  vaultId: z.int(),
+  destination: z.string(),
+  amountSats: z.int(),
+  feeSats: z.int(),
+  /** Signed by the owner, for the guardian. */
+  psbtBase64: z.string(),
+  unsignedTxid: z.string(),
+  state: z.enum(['awaiting-guardian', 'broadcast']),
+  txid: z.string().nullable(),
+  createdAt: Millis,
+});
 
 interface MethodSpec<P extends z.ZodType, R extends z.ZodType> {
   params: P;
@@ -332,6 +346,45 @@ export const API = {
     permission: 'Read',
     summary:
       'Every PSBT this wallet signed and what became of it (a wallet host only: a protocol node keeps no owner signatures).',
+  }),
+  'wallet.alone': method({
+    params: None,
+    result: z.object({
+      nodeReachable: z.boolean(),
+      unreachableSinceMs: Millis.nullable(),
+      exitAloneAfterMs: z.int(),
+      /** An exit without the protocol node may be built now. */
+      ready: z.boolean(),
+      reason: z.string(),
+      /** This wallet's vaults from its own records, coins as its own Bitcoin node sees them. */
+      vaults: z.array(
+        z.object({
+          vaultId: z.int(),
+          index: z.int(),
+          address: z.string(),
+          collateralSats: z.int().nullable(),
+          incomingSats: z.int().nullable(),
+        }),
+      ),
+      exits: z.array(AloneExit),
+    }),
+    permission: 'Read',
+    summary:
+      'What the wallet can do without its protocol node: its own vault records and coins, and the exits it built alone (a wallet host only).',
+  }),
+  'wallet.exitAlone': method({
+    params: Destination,
+    result: AloneExit,
+    permission: 'ModifyVault',
+    summary:
+      "Builds and owner-signs an emergency exit from the wallet's own records and Bitcoin node, for the guardian, once the protocol node has been unreachable for a set time (a wallet host only).",
+  }),
+  'wallet.completeExitAlone': method({
+    params: z.strictObject({ exitId: Id, psbtBase64: z.string().min(1).max(2_000_000) }),
+    result: AloneExit,
+    permission: 'ModifyVault',
+    summary:
+      "Sends an exit built alone with the guardian's signed PSBT, through the wallet's own Bitcoin node (a wallet host only).",
   }),
   'spends.completeWithGuardian': method({
     params: z.strictObject({ spendId: Id, psbtBase64: z.string().min(1).max(2_000_000) }),

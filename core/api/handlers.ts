@@ -568,6 +568,10 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
       );
     },
 
+    'wallet.alone': walletOnly,
+    'wallet.exitAlone': walletOnly,
+    'wallet.completeExitAlone': walletOnly,
+
     'spends.completeWithGuardian': async ({ spendId, psbtBase64 }) =>
       toSpendResult(await core.operations.completeWithGuardian(spendId, psbtBase64)),
 
@@ -732,6 +736,14 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
 }
 
 /** Reads a PSBT for display; PSBT_INVALID when it is not one. */
+/** Methods of the wallet API only: an exit without the protocol node is not the node's to make. */
+function walletOnly(): never {
+  throw new ApiBoundaryError(
+    'NOT_SUPPORTED',
+    "An exit without the protocol node is built by the owner's wallet from its own records (npm run headless -- --connect), not by a protocol node.",
+  );
+}
+
 function decodePsbt(base64: string, network: BjsNetwork): Result<'psbt.decode'> {
   let psbt: Psbt;
   try {

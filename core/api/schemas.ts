@@ -129,6 +129,19 @@ export const Price = z.object({
   lastRound: z
     .object({ id: z.int(), ts: Millis, status: PriceStatus, answers: z.array(PriceAnswer) })
     .nullable(),
+  /** A wallet's own check of this price against the exchanges it asks itself (wallet API only). */
+  ownCheck: z
+    .object({
+      state: z.enum(['agrees', 'differs', 'unavailable', 'not-checked']),
+      priceCents: Cents.nullable(),
+      nodePriceCents: Cents.nullable(),
+      diffBps: z.int().nullable(),
+      marginBps: z.int(),
+      sources: z.array(z.string()),
+      checkedAt: Millis.nullable(),
+      message: z.string(),
+    })
+    .optional(),
 });
 
 export const PricePoint = z.object({

@@ -12,6 +12,12 @@
  *   BITSTABLE_LEDGER             hid (default off regtest) | speculos:<api port>[@<base URL>] | off
  *                                (regtest only: the software owner key)
  *   BITSTABLE_GUARDIAN_KEY       the guardian's [fingerprint/48'/c'/0'/2']xpub (required off regtest)
+ *   BITSTABLE_ORACLE             oracle settings as JSON laid over the network's defaults, e.g.
+ *                                {"sources":{"kraken":{"enabled":false}}} (a node's oracle; a
+ *                                wallet host's own price check)
+ *   BITSTABLE_PRICE_MARGIN_BPS   a wallet's warning margin against the node's price (default 200)
+ *   BITSTABLE_EXIT_ALONE_AFTER_S how long a wallet host waits, its protocol node unreachable,
+ *                                before it offers an exit without it (default 30 on regtest, 3600)
  *
  * Bad values are INVALID_CONFIG with a sentence naming the variable; nothing is started.
  */
@@ -66,12 +72,53 @@ function auth(env: Env, prefix: string): RpcAuth | undefined {
   return undefined;
 }
 
+/** The oracle settings in BITSTABLE_ORACLE (JSON), checked against the network's later. */
+function oracleOverrides(env: Env): unknown {
+  const text = env.BITSTABLE_ORACLE?.trim();
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw bad(
+      'BITSTABLE_ORACLE',
+      'is not JSON; write it as {"sources":{"kraken":{"enabled":false}}}.',
+    );
+  }
+}
+
+/** BITSTABLE_PRICE_MARGIN_BPS: how far a node's price may be from the wallet's own. */
+export function priceMarginFromEnv(env: Env): number | undefined {
+  const text = env.BITSTABLE_PRICE_MARGIN_BPS?.trim();
+  if (!text) return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 5_000)
+    throw bad(
+      'BITSTABLE_PRICE_MARGIN_BPS',
+      `must be whole basis points from 1 to 5000; got "${text.slice(0, 20)}".`,
+    );
+  return n;
+}
+
+/** BITSTABLE_EXIT_ALONE_AFTER_S, in milliseconds. */
+export function exitAloneAfterFromEnv(env: Env): number | undefined {
+  const text = env.BITSTABLE_EXIT_ALONE_AFTER_S?.trim();
+  if (!text) return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 30 * 86_400)
+    throw bad(
+      'BITSTABLE_EXIT_ALONE_AFTER_S',
+      `must be whole seconds from 0 to 2592000 (30 days); got "${text.slice(0, 20)}".`,
+    );
+  return n * 1000;
+}
+
+type EnvOptions = Pick<BitStableNodeOptions, 'bitcoin' | 'owner' | 'guardian' | 'oracleOverrides'>;
+
 /** The parts of BitStableNodeOptions the environment sets for `network`. */
-export function nodeOptionsFromEnv(
-  env: Env,
-  network: NetworkName,
-): Pick<BitStableNodeOptions, 'bitcoin' | 'owner' | 'guardian'> {
-  const out: Pick<BitStableNodeOptions, 'bitcoin' | 'owner' | 'guardian'> = {};
+export function nodeOptionsFromEnv(env: Env, network: NetworkName): EnvOptions {
+  const out: EnvOptions = {};
+  const oracle = oracleOverrides(env);
+  if (oracle !== undefined) out.oracleOverrides = oracle;
   const regtest = network === 'regtest';
 
   const rpcUrl = url(env, 'BITSTABLE_RPC_URL');

@@ -26,7 +26,7 @@ export interface HeadlessOptions {
    * The Bitcoin node, the owner's Ledger and the guardian (see nodeOptionsFromEnv). Default on
    * regtest: a local bitcoind and software owner and guardian keys.
    */
-  connections?: Pick<BitStableNodeOptions, 'bitcoin' | 'owner' | 'guardian'>;
+  connections?: Pick<BitStableNodeOptions, 'bitcoin' | 'owner' | 'guardian' | 'oracleOverrides'>;
   staticDir?: string;
   extraOrigins?: string[];
   /** Where wallets reach this node through a proxy (logins name the address they reached). */

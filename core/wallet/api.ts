@@ -13,6 +13,7 @@ import type { ApiEvent } from '../api/events';
 import type { Signer } from '../signers/types';
 import { keyExpression } from '../bitcoin/keys';
 import { ProtocolError, type ProtocolClient } from './protocol-client';
+import type { OwnPriceCheck } from './price-check';
 import type { WalletCore } from './wallet';
 
 export interface WalletApiOptions {
@@ -23,6 +24,8 @@ export interface WalletApiOptions {
   wallet: WalletCore;
   client: ProtocolClient;
   owner: Signer;
+  /** The wallet's own price check, laid beside the node's price. */
+  priceCheck?: OwnPriceCheck;
   logger?: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
 }
 
@@ -99,6 +102,12 @@ export function createWalletApiService(o: WalletApiOptions): ApiService {
     'vaults.emergencyExit': signing('emergency exit') as Handler,
     'vaults.sweep': signing('sweep') as Handler,
     'wallet.signed': (async () => wallet.signed()) as Handler,
+    // Without the protocol node: the wallet's own records, its own Bitcoin node, the guardian.
+    'wallet.alone': (async () => wallet.alone()) as Handler,
+    'wallet.exitAlone': ((p: { vaultId: number; destination: string }) =>
+      wallet.exitAlone(p.vaultId, p.destination)) as Handler,
+    'wallet.completeExitAlone': ((p: { exitId: number; psbtBase64: string }) =>
+      wallet.completeExitAlone(p.exitId, p.psbtBase64)) as Handler,
     'recoveryKit.get': (async () => wallet.recoveryKit()) as Handler,
     // The node's settings, with this wallet's own owner key and Bitcoin node in them.
     'settings.get': (async () => {
@@ -114,6 +123,11 @@ export function createWalletApiService(o: WalletApiOptions): ApiService {
       const vault = await client.call('vaults.get', p);
       const own = await wallet.ownView(vault);
       return own ? { ...vault, ownView: own } : vault;
+    }) as Handler,
+    // The node's price, with what the wallet's own sources say of it.
+    'price.get': (async () => {
+      const price = await client.call('price.get', {});
+      return o.priceCheck ? { ...price, ownCheck: o.priceCheck.compare(price) } : price;
     }) as Handler,
     // The owner key is this wallet's, whatever the node's own is.
     'status.get': (async () => {

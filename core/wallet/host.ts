@@ -19,6 +19,7 @@ import { resolvePassphrase } from '../gateway/host';
 import { startGateway, type Gateway, type GatewayLogger } from '../gateway/server';
 import { loadTokens } from '../gateway/tokens';
 import { createWalletApiService } from './api';
+import { OwnPriceCheck } from './price-check';
 import { ProtocolClient, signInOverHttp, webSocketTransport } from './protocol-client';
 import { WalletStore } from './store';
 import { WalletCore } from './wallet';
@@ -36,6 +37,12 @@ export interface WalletHostOptions {
   bitcoin?: RpcConfig;
   staticDir?: string;
   label?: string;
+  /** Oracle settings for the wallet's own price check (the exchanges it asks itself). */
+  oracleOverrides?: unknown;
+  /** How far the node's price may be from the wallet's own before it warns. */
+  priceMarginBps?: number;
+  /** How long the protocol node must be unreachable before an exit alone is offered. */
+  exitAloneAfterMs?: number;
   logger: GatewayLogger;
 }
 
@@ -58,6 +65,13 @@ export async function startWalletHost(options: WalletHostOptions): Promise<Walle
     );
   }
   const log = options.logger;
+  // Built first: settings that are wrong stop the host before it connects to anything.
+  const priceCheck = new OwnPriceCheck({
+    network: net.name,
+    overrides: options.oracleOverrides,
+    ...(options.priceMarginBps !== undefined ? { marginBps: options.priceMarginBps } : {}),
+    logger: log,
+  });
   const dir = join(options.dataDir, net.name);
   mkdirSync(dir, { recursive: true });
   const { tokens } = loadTokens(options.dataDir);
@@ -72,6 +86,7 @@ export async function startWalletHost(options: WalletHostOptions): Promise<Walle
   const base = options.connect.replace(/\/+$/, '');
   const session = await signInOverHttp(base, accountSecret, options.label);
   let reconciled: () => void = () => {};
+  let lost: () => void = () => {};
   const client = new ProtocolClient(
     await webSocketTransport(base, session.token, {
       // The node restarted or the network blinked: sign in again, then ask what became of
@@ -79,6 +94,7 @@ export async function startWalletHost(options: WalletHostOptions): Promise<Walle
       reconnect: {
         token: async () => (await signInOverHttp(base, accountSecret, options.label)).token,
         onReconnected: () => reconciled(),
+        onDisconnected: () => lost(),
       },
     }),
   );
@@ -109,10 +125,19 @@ export async function startWalletHost(options: WalletHostOptions): Promise<Walle
     client,
     owner,
     ...(bitcoin ? { bitcoin } : {}),
+    ...(options.exitAloneAfterMs !== undefined
+      ? { exitAloneAfterMs: options.exitAloneAfterMs }
+      : {}),
   });
   try {
     const pins = await wallet.connect();
+    priceCheck.start();
+    lost = () => {
+      log.warn({}, 'the connection to the protocol node dropped; reconnecting');
+      wallet.nodeLost();
+    };
     reconciled = () => {
+      wallet.nodeBack();
       log.info({}, 'reconnected to the protocol node');
       void wallet
         .connect()
@@ -126,6 +151,7 @@ export async function startWalletHost(options: WalletHostOptions): Promise<Walle
       client,
       owner,
       nodeUrl: base,
+      priceCheck,
       ...(bitcoin
         ? {
             ownNode: {
@@ -173,6 +199,7 @@ export async function startWalletHost(options: WalletHostOptions): Promise<Walle
         stopped ??= (async () => {
           await gateway.close();
           api.close();
+          await priceCheck.stop();
           await client.close();
           store.close();
         })();
@@ -180,6 +207,7 @@ export async function startWalletHost(options: WalletHostOptions): Promise<Walle
       },
     };
   } catch (err) {
+    await priceCheck.stop();
     await client.close();
     store.close();
     throw err;

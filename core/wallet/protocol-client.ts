@@ -113,7 +113,12 @@ export async function webSocketTransport(
      * Reconnects when the socket drops (the node restarted, the network blinked): a fresh token
      * (sign in again), then `onReconnected`. Calls made while it is away fail NODE_UNREACHABLE.
      */
-    reconnect?: { token: () => Promise<string>; onReconnected?: () => void };
+    reconnect?: {
+      token: () => Promise<string>;
+      onReconnected?: () => void;
+      /** The socket dropped; reconnecting begins. */
+      onDisconnected?: () => void;
+    };
   } = {},
 ): Promise<ProtocolTransport> {
   const timeoutMs = options.callTimeoutMs ?? 60_000;
@@ -174,7 +179,10 @@ export async function webSocketTransport(
     socket.on('error', () => failAll('The connection to the protocol node failed.'));
     socket.on('close', () => {
       failAll('The connection to the protocol node closed.');
-      if (!closing && options.reconnect) void again(options.reconnect);
+      if (!closing && options.reconnect) {
+        options.reconnect.onDisconnected?.();
+        void again(options.reconnect);
+      }
     });
   };
   const again = async (r: NonNullable<typeof options.reconnect>) => {

@@ -42,6 +42,22 @@ CREATE TABLE IF NOT EXISTS signed (
   message    TEXT,
   PRIMARY KEY (node_id, spend_id)
 );
+-- Exits the wallet built alone, from its own records and Bitcoin node, while the protocol node
+-- was unreachable (owner + guardian): the owner-signed PSBT is written before it is handed out.
+CREATE TABLE IF NOT EXISTS alone_exits (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  node_id     TEXT    NOT NULL,
+  vault_id    INTEGER NOT NULL,
+  destination TEXT    NOT NULL,
+  amount_sats INTEGER NOT NULL,
+  fee_sats    INTEGER NOT NULL,
+  psbt        TEXT    NOT NULL,
+  unsigned_txid TEXT  NOT NULL,
+  -- awaiting-guardian | broadcast
+  state       TEXT    NOT NULL DEFAULT 'awaiting-guardian',
+  txid        TEXT,
+  created_at  INTEGER NOT NULL
+);
 `;
 
 export interface SignedRecord {
@@ -62,6 +78,46 @@ export interface WalletVault {
   address: string;
   descriptor: string;
 }
+
+export interface AloneExit {
+  exitId: number;
+  vaultId: number;
+  destination: string;
+  amountSats: number;
+  feeSats: number;
+  /** The owner-signed PSBT for the guardian. */
+  psbtBase64: string;
+  unsignedTxid: string;
+  state: 'awaiting-guardian' | 'broadcast';
+  txid: string | null;
+  createdAt: number;
+}
+
+interface AloneExitRow {
+  id: number;
+  vault_id: number;
+  destination: string;
+  amount_sats: number;
+  fee_sats: number;
+  psbt: string;
+  unsigned_txid: string;
+  state: AloneExit['state'];
+  txid: string | null;
+  created_at: number;
+}
+
+const aloneExit = (r: AloneExitRow): AloneExit => ({
+  exitId: r.id,
+  vaultId: r.vault_id,
+  destination: r.destination,
+  amountSats: r.amount_sats,
+  feeSats: r.fee_sats,
+  psbtBase64: r.psbt,
+  unsignedTxid: r.unsigned_txid,
+  state: r.state,
+  txid: r.txid,
+  createdAt: r.created_at,
+});
 
 export class WalletStore {
   constructor(readonly db: WalletDb) {
@@ -197,6 +253,57 @@ export class WalletStore {
       .prepare('SELECT COUNT(*) FROM signed WHERE node_id = ?')
       .pluck()
       .get(nodeId) as number;
+  }
+
+  /** Records an owner-signed exit built alone; returns its id. */
+  addAloneExit(
+    nodeId: string,
+    e: Omit<AloneExit, 'exitId' | 'state' | 'txid' | 'createdAt'>,
+    ts = Date.now(),
+  ): number {
+    return Number(
+      this.db
+        .prepare(
+          `INSERT INTO alone_exits (node_id, vault_id, destination, amount_sats, fee_sats, psbt, unsigned_txid, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          nodeId,
+          e.vaultId,
+          e.destination,
+          e.amountSats,
+          e.feeSats,
+          e.psbtBase64,
+          e.unsignedTxid,
+          ts,
+        ).lastInsertRowid,
+    );
+  }
+
+  aloneExit(nodeId: string, exitId: number): AloneExit | null {
+    const r = this.db
+      .prepare('SELECT * FROM alone_exits WHERE node_id = ? AND id = ?')
+      .get(nodeId, exitId) as AloneExitRow | undefined;
+    return r ? aloneExit(r) : null;
+  }
+
+  aloneExits(nodeId: string): AloneExit[] {
+    return (
+      this.db
+        .prepare('SELECT * FROM alone_exits WHERE node_id = ? ORDER BY id DESC')
+        .all(nodeId) as AloneExitRow[]
+    ).map(aloneExit);
+  }
+
+  /** Marks an exit sent (once: a second completion finds it sent already). */
+  aloneExitSent(nodeId: string, exitId: number, txid: string): boolean {
+    return (
+      this.db
+        .prepare(
+          "UPDATE alone_exits SET state = 'broadcast', txid = ? WHERE node_id = ? AND id = ? AND state = 'awaiting-guardian'",
+        )
+        .run(txid, nodeId, exitId).changes === 1
+    );
   }
 
   close(): void {

@@ -15,6 +15,10 @@ import type { CoreNode } from '../node/bitcoin-node';
 import type { Signer } from '../signers/types';
 import type { SpendKind } from '../spends/state';
 import { recoveryKitOf } from '../vaults/operations';
+import { vaultScript } from '../bitcoin/descriptor';
+import { buildPsbt, finalizePsbt, planSpend, type VaultCoin } from '../psbt/build';
+import { decodePsbt, inputsSignedBy, unsignedTxId, withSignaturesOf } from '../keys/psbt-keys';
+import { checkSignedBy } from '../signers/guardian-file';
 import {
   checkPinned,
   checkSpendPsbt,
@@ -25,7 +29,7 @@ import {
   type SpendRequest,
 } from './checks';
 import { ProtocolError, type ProtocolClient } from './protocol-client';
-import type { WalletStore } from './store';
+import type { AloneExit, WalletStore } from './store';
 
 export interface WalletCoreOptions {
   network: NetworkInfo;
@@ -49,6 +53,17 @@ export interface WalletCoreOptions {
     confirmations?: number;
   };
   clock?: () => number;
+  /**
+   * How long the protocol node must have been unreachable before the wallet builds an exit
+   * alone (owner + guardian, from its own records and Bitcoin node). Default: 30 s on regtest,
+   * an hour elsewhere.
+   */
+  exitAloneAfterMs?: number;
+}
+
+/** The default wait before an exit without the protocol node is offered. */
+export function defaultExitAloneAfterMs(network: NetworkInfo): number {
+  return network.name === 'regtest' ? 30_000 : 3_600_000;
 }
 
 type Preview = Result<'vaults.previewWithdraw'>;
@@ -69,9 +84,23 @@ export class WalletCore {
   /** Reviews made in this wallet, by spend id: what the person asked for and the PSBT shown. */
   private readonly reviews = new Map<number, { request: SpendRequest; psbt: string }>();
   private readonly now: () => number;
+  /** Since when the protocol node has not answered (null: connected). */
+  private unreachableSince: number | null = null;
+  private completing: Promise<unknown> = Promise.resolve();
+  readonly exitAloneAfterMs: number;
 
   constructor(private readonly o: WalletCoreOptions) {
     this.now = o.clock ?? Date.now;
+    this.exitAloneAfterMs = o.exitAloneAfterMs ?? defaultExitAloneAfterMs(o.network);
+  }
+
+  /** The connection to the protocol node dropped (the first drop counts; reconnects clear it). */
+  nodeLost(): void {
+    this.unreachableSince ??= this.now();
+  }
+
+  nodeBack(): void {
+    this.unreachableSince = null;
   }
 
   /** The node this wallet is connected to, with its keys pinned (after `connect`). */
@@ -335,6 +364,186 @@ export class WalletCore {
       } else counts.open++;
     }
     return counts;
+  }
+
+  /**
+   * What the wallet can do without the protocol node: whether it is reachable (and since when
+   * not), whether an exit alone may be built yet, its vaults' coins as its own Bitcoin node sees
+   * them, and the exits it built.
+   */
+  async alone() {
+    const pins = this.node;
+    const since = this.unreachableSince;
+    const waited = since === null ? 0 : this.now() - since;
+    const ready =
+      this.o.bitcoin?.watch !== undefined && since !== null && waited >= this.exitAloneAfterMs;
+    const reason = !this.o.bitcoin?.watch
+      ? 'An exit without the protocol node needs a Bitcoin node of your own (BITSTABLE_RPC_URL): your coins are checked and the exit is sent through it.'
+      : since === null
+        ? 'The protocol node is reachable: use the emergency exit on the vault page, which the node records.'
+        : ready
+          ? 'The protocol node has not answered for a while: you can build an exit from your own records, sign it with your owner key, and have the guardian co-sign it.'
+          : `The protocol node has not answered for ${Math.floor(waited / 1000)} s; an exit without it is offered after ${Math.ceil(this.exitAloneAfterMs / 1000)} s.`;
+    const coins = this.o.bitcoin?.watch ? await this.o.bitcoin.watch.listWatchedUtxos() : null;
+    const need = this.o.bitcoin?.confirmations ?? 1;
+    const ownerKey = await this.ownerKey();
+    return {
+      nodeReachable: since === null,
+      unreachableSinceMs: since,
+      exitAloneAfterMs: this.exitAloneAfterMs,
+      ready,
+      reason,
+      vaults: this.o.store
+        .vaults(pins.nodeId)
+        .filter((v) => v.ownerKey === ownerKey)
+        .map((v) => {
+          const mine = (coins ?? []).filter((u) => u.address === v.address);
+          return {
+            vaultId: v.vaultId,
+            index: v.index,
+            address: v.address,
+            collateralSats:
+              coins === null
+                ? null
+                : mine.filter((u) => u.confirmations >= need).reduce((t, u) => t + u.amountSats, 0),
+            incomingSats:
+              coins === null
+                ? null
+                : mine.filter((u) => u.confirmations < need).reduce((t, u) => t + u.amountSats, 0),
+          };
+        }),
+      exits: this.o.store.aloneExits(pins.nodeId),
+    };
+  }
+
+  /**
+   * Builds an emergency exit alone (SPEC §6, owner + guardian) when the protocol node has been
+   * unreachable for `exitAloneAfterMs`: every confirmed coin of the vault, as the wallet's own
+   * Bitcoin node sees it, to `destination`, at its own node's fee rate. The owner signs here;
+   * the signed PSBT is written down before it is returned for the guardian.
+   */
+  async exitAlone(vaultId: number, destination: string): Promise<AloneExit> {
+    const status = await this.alone();
+    if (!status.ready) {
+      throw new BitStableError(
+        this.o.bitcoin?.watch ? 'INVALID_STATE' : 'OWN_NODE_REQUIRED',
+        status.reason,
+        { vaultId },
+      );
+    }
+    const pins = this.node;
+    const vault = this.vaultRecord(vaultId);
+    const keys = vaultKeys(vault.ownerKey, pins, this.o.network);
+    const script = vaultScript(keys, vault.index, this.o.network);
+    if (script.address !== vault.address) {
+      throw new BitStableError(
+        'ADDRESS_MISMATCH',
+        `Your records say vault #${vaultId} is ${vault.address}, but its keys make ${script.address}. Nothing was signed.`,
+        { vaultId },
+      );
+    }
+    const watch = this.o.bitcoin!.watch!;
+    const coins: VaultCoin[] = [];
+    for (const u of await watch.listWatchedUtxos()) {
+      if (u.address !== vault.address || u.confirmations < 1) continue;
+      coins.push({
+        txid: u.txid,
+        vout: u.vout,
+        amountSats: u.amountSats,
+        prevTxHex: await watch.transactionHex(u.txid),
+      });
+    }
+    const source = {
+      vaultId,
+      script,
+      coins,
+      net: this.o.network,
+      feeRateSatPerKvB: await this.o.bitcoin!.feeRateSatPerKvB(),
+    };
+    // Validates the destination (INVALID_ADDRESS) and the amounts before anything is signed.
+    const plan = planSpend(source, 'emergency-exit', [], destination);
+    const unsigned = buildPsbt(plan, source).toBase64();
+    const signed = await this.o.owner.signPsbt(unsigned, {
+      keys: { owner: keys.owner, protocol: keys.protocol, guardian: keys.guardian },
+      purpose: `emergency exit of vault #${vaultId} without the protocol node`,
+    });
+    if (inputsSignedBy(decodePsbt(signed), keys.owner.fingerprint) !== plan.inputs.length) {
+      throw new BitStableError(
+        'SIGNER_REFUSED',
+        'The owner key did not sign every input of the exit.',
+        { vaultId },
+      );
+    }
+    const exitId = this.o.store.addAloneExit(
+      pins.nodeId,
+      {
+        vaultId,
+        destination,
+        amountSats: plan.outputs[plan.outputs.length - 1]!.amountSats,
+        feeSats: plan.feeSats,
+        psbtBase64: signed,
+        unsignedTxid: unsignedTxId(decodePsbt(signed)),
+      },
+      this.now(),
+    );
+    return this.o.store.aloneExit(pins.nodeId, exitId)!;
+  }
+
+  /**
+   * Completes an exit built alone with the guardian's signed PSBT: the same transaction, a valid
+   * guardian signature on every input; only those signatures are taken into the wallet's own
+   * copy, which is finalized and sent through the wallet's own Bitcoin node. Sent once.
+   */
+  completeExitAlone(exitId: number, signedByGuardian: string): Promise<AloneExit> {
+    // One completion at a time: a second, at once, finds the exit sent and sends nothing.
+    const run = this.completing.then(() => this.completeExitAloneNow(exitId, signedByGuardian));
+    this.completing = run.catch(() => undefined);
+    return run;
+  }
+
+  private async completeExitAloneNow(exitId: number, signedByGuardian: string): Promise<AloneExit> {
+    const pins = this.node;
+    const exit = this.o.store.aloneExit(pins.nodeId, exitId);
+    if (!exit) {
+      throw new BitStableError('SPEND_NOT_FOUND', `There is no exit #${exitId} in this wallet.`, {
+        exitId,
+      });
+    }
+    if (exit.state === 'broadcast') return exit;
+    const watch = this.o.bitcoin?.watch;
+    if (!watch) {
+      throw new BitStableError(
+        'OWN_NODE_REQUIRED',
+        'Sending the exit needs your own Bitcoin node.',
+        { exitId },
+      );
+    }
+    const vault = this.vaultRecord(exit.vaultId);
+    const keys = vaultKeys(vault.ownerKey, pins, this.o.network);
+    const imported = checkSignedBy(
+      keys.guardian,
+      'the guardian',
+      this.o.network,
+      signedByGuardian,
+      exit.unsignedTxid,
+      exit.psbtBase64,
+      "The guardian's PSBT",
+      { exitId },
+    );
+    const base = decodePsbt(exit.psbtBase64);
+    const merged = withSignaturesOf(base, decodePsbt(imported.psbt), keys.guardian.fingerprint);
+    if (inputsSignedBy(merged, keys.guardian.fingerprint) !== base.data.inputs.length) {
+      throw new BitStableError(
+        'PSBT_INVALID',
+        `The guardian signed ${imported.signedInputs.length} of the exit's ${base.data.inputs.length} inputs; every input needs their signature. Nothing was sent.`,
+        { exitId },
+      );
+    }
+    const { txHex, txid } = finalizePsbt([merged.toBase64()], this.o.network);
+    await watch.testMempoolAccept(txHex);
+    await watch.broadcast(txHex);
+    this.o.store.aloneExitSent(pins.nodeId, exitId, txid);
+    return this.o.store.aloneExit(pins.nodeId, exitId)!;
   }
 
   /** A vault of this wallet's records on the connected node (VAULT_NOT_FOUND otherwise). */

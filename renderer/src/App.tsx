@@ -20,6 +20,7 @@ import { Regtest } from './pages/Regtest';
 import { Settings } from './pages/Settings';
 import { VaultPage } from './pages/VaultPage';
 import { href, useRoute } from './lib/route';
+import { ExitAlone } from './pages/ExitAlone';
 
 const queryClient = new QueryClient({
   defaultOptions: {
@@ -73,6 +74,7 @@ function Pages() {
       {route.page === 'money' && <Money />}
       {route.page === 'regtest' && <Regtest />}
       {route.page === 'settings' && <Settings />}
+      {route.page === 'alone' && <ExitAlone />}
       {route.page === 'not-found' && (
         <div className="page">
           <h1>Nothing here</h1>

@@ -3,13 +3,16 @@
  * real processes on one regtest chain (issue 12). Alice opens a vault on her own owner key,
  * mints, and sends Bob bsUSD from "Send & receive"; Bob sees it arrive; the price falls and Bob
  * takes Alice's auction from his own balance; Alice sees her vault Liquidated. Screenshots of
- * both sides go to test-artifacts/e2e/ (30-…).
+ * both sides go to test-artifacts/e2e/ (30-…). Bob's wallet checks the node's price against two
+ * exchanges of its own (fake ones on loopback HTTP with the real ticker formats); Alice's has
+ * none and says so.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, type Browser } from './fixtures/browser';
 import { ensureRendererBuilt } from '../../scripts/headless';
 import { BitStableApp } from './pages/app';
 import { startScript, type Child } from '../helpers/process';
+import { FakeExchange } from '../fixtures/oracle/exchanges';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +21,7 @@ const PASSPHRASE = 'parties-e2e-passphrase';
 const dirs: string[] = [];
 const children: Child[] = [];
 const browsers: Browser[] = [];
+let exchanges: FakeExchange[] = [];
 const tmp = (name: string) => {
   const d = mkdtempSync(join(tmpdir(), `bitstable-e2e-${name}-`));
   dirs.push(d);
@@ -37,11 +41,17 @@ async function person(
   gateway: string,
   rpcUrl: string,
   cookie: string,
+  env: Record<string, string> = {},
 ): Promise<Person> {
   const c = startScript(
     'headless.ts',
     ['--connect', gateway, '--data-dir', tmp(label), '--port', '0', '--label', label],
-    { BITSTABLE_PASSPHRASE: PASSPHRASE, BITSTABLE_RPC_URL: rpcUrl, BITSTABLE_RPC_COOKIE: cookie },
+    {
+      BITSTABLE_PASSPHRASE: PASSPHRASE,
+      BITSTABLE_RPC_URL: rpcUrl,
+      BITSTABLE_RPC_COOKIE: cookie,
+      ...env,
+    },
   );
   children.push(c);
   const [, openUrl] = await c.waitFor(/Open: (http:\/\/\S+#token=[A-Za-z0-9_-]+)/);
@@ -60,9 +70,20 @@ beforeAll(async () => {
   children.push(node);
   const [, rpcUrl, cookie] = await node.waitFor(/Bitcoin RPC: (\S+) cookie=(\S+)/);
   const [, gateway] = await node.waitFor(/Gateway: (http:\/\/\S+)/);
+  // Two exchanges that send no timestamps, so they stay fresh however long the test runs.
+  exchanges = await Promise.all(
+    (['binance', 'kraken'] as const).map((k) => FakeExchange.start(k, Date.now())),
+  );
+  for (const e of exchanges) e.price = '45000.00';
+  const oracle = {
+    sources: Object.fromEntries(
+      exchanges.map((e) => [e.kind, { enabled: true, baseUrl: e.baseUrl }]),
+    ),
+    threshold: 2,
+  };
   [alice, bob] = await Promise.all([
     person('alice', gateway!, rpcUrl!, cookie!),
-    person('bob', gateway!, rpcUrl!, cookie!),
+    person('bob', gateway!, rpcUrl!, cookie!, { BITSTABLE_ORACLE: JSON.stringify(oracle) }),
   ]);
 }, 240_000);
 
@@ -77,6 +98,7 @@ afterEach(async (ctx) => {
 afterAll(async () => {
   await Promise.allSettled(browsers.map((b) => b.close()));
   await Promise.allSettled(children.map((c) => c.stop()));
+  await Promise.allSettled(exchanges.map((e) => e.close()));
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 }, 120_000);
 
@@ -114,6 +136,18 @@ describe('two wallets, one protocol node, in two browsers', () => {
     expect(await bob.app.dashboard().row(ids.alice).count()).toBe(0);
   });
 
+  it("Bob's wallet checks the node's price against its own exchanges; Alice's says it has none", async () => {
+    await bob.app.dashboard().show();
+    const own = bob.app.page.locator('[data-testid="price-own-check"][data-state="agrees"]');
+    await own.waitFor({ timeout: 30_000 });
+    expect(await own.innerText()).toContain('within 0.00 %');
+    await bob.app.shot('38-parties-bob-price-check');
+    await alice.app.dashboard().show();
+    await alice.app.page
+      .locator('[data-testid="price-own-check"][data-state="not-checked"]')
+      .waitFor({ timeout: 30_000 });
+  });
+
   it('Alice sends Bob 2,000 bsUSD; Bob sees it arrive', async () => {
     const bobMoney = await bob.app.money().show();
     expect(await bobMoney.accountId()).toBe(bob.account);
@@ -138,6 +172,12 @@ describe('two wallets, one protocol node, in two browsers', () => {
 
   it("the price falls; Bob takes Alice's auction with his own bsUSD; Alice's vault is Liquidated", async () => {
     await (await bob.app.regtest().show()).setPrice('28000');
+    // The node's price fell; the exchanges Bob asks did not: his dashboard warns.
+    await bob.app.dashboard().show();
+    const differs = bob.app.page.locator('[data-testid="price-own-check"][data-state="differs"]');
+    await differs.waitFor({ timeout: 30_000 });
+    expect(await differs.innerText()).toMatch(/37\.78 % away from your wallet's own, \$45000\.00/);
+    await bob.app.shot('39-parties-bob-price-differs');
     const auctions = await bob.app.auctions().show();
     await auctions.card(ids.alice!).waitFor({ timeout: 60_000 });
     await bob.app.shot('34-parties-bob-auction');

@@ -13,6 +13,12 @@ const NAV: { page: Route['page']; label: string; to: string; regtestOnly?: boole
   { page: 'settings', label: 'Settings', to: href.settings },
 ];
 
+/** The wallet is up but its protocol node does not answer. */
+function nodeUnreachable(error: unknown): boolean {
+  const code = (error as { code?: string } | null)?.code;
+  return code === 'NODE_UNREACHABLE' || code === 'NODE_TIMEOUT';
+}
+
 export function Layout({ route, children }: { route: Route; children: ReactNode }) {
   const status = useApi('status.get', {}, { refetchInterval: 15_000 });
   const price = useApi('price.get', {}, { refetchInterval: 5_000 });
@@ -104,9 +110,17 @@ export function Layout({ route, children }: { route: Route; children: ReactNode 
               ? status.data.node.online
                 ? `Block ${status.data.node.height?.toLocaleString('en-US')}`
                 : 'Node offline'
-              : 'Connecting…'}
+              : nodeUnreachable(status.error)
+                ? 'Protocol node not answering'
+                : 'Connecting…'}
           </div>
         </header>
+        {nodeUnreachable(status.error) && route.page !== 'alone' && (
+          <div className="banner warn" role="status" data-testid="node-unreachable-banner">
+            The protocol node does not answer. Your coins are still yours:{' '}
+            <a href={href.alone}>see what your wallet can do without it</a>.
+          </div>
+        )}
         {connection !== 'open' && (
           <div
             className={`banner ${connection === 'connecting' ? 'info' : 'warn'}`}

@@ -1,6 +1,6 @@
 /**
  * A small hash router: works the same from the gateway (http://) and from Electron (file://).
- * Routes: #/ · #/vaults/new · #/vaults/:id · #/auctions · #/bsusd · #/regtest · #/settings
+ * Routes: #/ · #/vaults/new · #/vaults/:id · #/auctions · #/bsusd · #/regtest · #/settings · #/alone
  */
 import { useEffect, useState } from 'react';
 
@@ -12,6 +12,7 @@ export type Route =
   | { page: 'money' }
   | { page: 'regtest' }
   | { page: 'settings' }
+  | { page: 'alone' }
   | { page: 'not-found'; path: string };
 
 export function parseRoute(hash: string): Route {
@@ -24,6 +25,7 @@ export function parseRoute(hash: string): Route {
   if (path === '/bsusd') return { page: 'money' };
   if (path === '/regtest') return { page: 'regtest' };
   if (path === '/settings') return { page: 'settings' };
+  if (path === '/alone') return { page: 'alone' };
   return { page: 'not-found', path };
 }
 
@@ -35,6 +37,7 @@ export const href = {
   money: '#/bsusd',
   regtest: '#/regtest',
   settings: '#/settings',
+  alone: '#/alone',
 };
 
 export function navigate(to: string): void {

@@ -1,5 +1,6 @@
 /** Dashboard (SPEC §9): price with sources and freshness, node, totals, the vault list. */
 import { useState } from 'react';
+import type { Result } from '../../../core/api/contract';
 import { useApi } from '../api/context';
 import { GuardianRequests } from '../components/GuardianRequests';
 import {
@@ -98,9 +99,40 @@ function PriceCard() {
           <div className="muted small">
             {price.data.threshold} agreeing source{price.data.threshold === 1 ? '' : 's'} required
           </div>
+          {price.data.ownCheck && <OwnPriceCheck check={price.data.ownCheck} />}
         </>
       )}
     </Card>
+  );
+}
+
+type OwnCheck = NonNullable<Result<'price.get'>['ownCheck']>;
+
+/** What the wallet's own exchanges say of the node's price (a wallet connected to a node). */
+function OwnPriceCheck({ check }: { check: OwnCheck }) {
+  const label = {
+    agrees: 'Your own check agrees',
+    differs: 'Differs from your own check',
+    unavailable: 'Not checked',
+    'not-checked': 'Simulated price',
+  }[check.state];
+  return (
+    <div className="own-check" data-testid="price-own-check" data-state={check.state}>
+      <div className="row gap">
+        <span
+          className={`pill ${check.state === 'agrees' ? 'ok' : check.state === 'differs' ? 'bad' : 'warn'}`}
+        >
+          {label}
+        </span>
+        {check.priceCents !== null && (
+          <span className="muted">
+            yours <Usd cents={check.priceCents} />
+            {check.diffBps !== null && ` · ${(check.diffBps / 100).toFixed(2)} % apart`}
+          </span>
+        )}
+      </div>
+      <p className={check.state === 'differs' ? 'warn-text' : 'muted small'}>{check.message}</p>
+    </div>
   );
 }
 

@@ -1,0 +1,177 @@
+/**
+ * The protocol node is gone and the owner wants out (SPEC §6, issue 12), as real processes: a
+ * protocol node whose guardian is an independent key (this test plays the guardian, holding
+ * only its own seed), and a wallet host with its own Bitcoin node. Alice opens a vault and mints;
+ * the protocol node is SIGKILLed and stays down. After the wait, Alice's wallet builds the exit
+ * from its own records and its own node, signs it with her owner key, and hands the PSBT to the
+ * guardian; the guardian signs; the wallet sends it through its own node. The destination gets
+ * every coin less the fee, once, though the completion is handed in twice at once.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keyExpression, parseKey } from '../../core/bitcoin/keys';
+import { network } from '../../core/config/networks';
+import { RpcClient, toSats } from '../../core/node/rpc';
+import { softwareGuardianAccount } from '../../core/keys/node-keys';
+import { SoftwareSigner } from '../../core/signers/software';
+import { startScript, type Child } from '../helpers/process';
+import { rpcCall, until } from '../helpers/rpc';
+
+const net = network('regtest');
+const PASSPHRASE = 'alone-test-passphrase';
+const guardianSeed = randomBytes(32);
+const guardianKey = keyExpression(softwareGuardianAccount(guardianSeed, net));
+const dirs: string[] = [];
+const children: Child[] = [];
+const tmp = (name: string) => {
+  const d = mkdtempSync(join(tmpdir(), `bitstable-${name}-`));
+  dirs.push(d);
+  return d;
+};
+
+let protocolDir: string;
+let node: Child;
+let bitcoin: RpcClient;
+let wallet: { url: string; token: string };
+
+const call = (method: string, params: unknown = {}) =>
+  rpcCall(wallet.url, wallet.token, method, params);
+const codeOf = (p: Promise<unknown>) =>
+  p.then(
+    () => 'ok',
+    (err: { code?: string }) => err.code,
+  );
+
+beforeAll(async () => {
+  protocolDir = tmp('alone-protocol');
+  node = startScript(
+    'protocol.ts',
+    ['--port', '0', '--data-dir', protocolDir, '--guardian-key', guardianKey],
+    { BITSTABLE_PASSPHRASE: PASSPHRASE },
+  );
+  children.push(node);
+  const [, gateway] = await node.waitFor(/Gateway: (http:\/\/\S+)/);
+  const [, rpcUrl, cookie] = await node.waitFor(/Bitcoin RPC: (\S+) cookie=(\S+)/);
+  bitcoin = new RpcClient({ url: rpcUrl!, auth: { kind: 'cookie', cookieFile: cookie! } });
+  const c = startScript(
+    'headless.ts',
+    ['--connect', gateway!, '--data-dir', tmp('alone-wallet'), '--port', '0'],
+    {
+      BITSTABLE_PASSPHRASE: PASSPHRASE,
+      BITSTABLE_RPC_URL: rpcUrl!,
+      BITSTABLE_RPC_COOKIE: cookie!,
+      BITSTABLE_EXIT_ALONE_AFTER_S: '2',
+    },
+  );
+  children.push(c);
+  const [, url, token] = await c.waitFor(/Open: (http:\/\/\S+)\/#token=([A-Za-z0-9_-]+)/);
+  wallet = { url: url!, token: token! };
+}, 240_000);
+
+afterAll(async () => {
+  await Promise.allSettled(children.map((c) => c.stop()));
+  // The killed node's bitcoind is left running, as after a real crash; none may outlive the test.
+  try {
+    execFileSync('pkill', ['-KILL', '-f', protocolDir]);
+  } catch {
+    // none left
+  }
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+}, 120_000);
+
+describe('an exit without the protocol node', () => {
+  it('is refused while the node answers; once it is gone, the wallet and the guardian send every coin to the owner, once', async () => {
+    await call('regtest.setPrice', { priceCents: 4_500_000 });
+    const returnAddress = (await call('regtest.newAddress')).address as string;
+    const vault = await call('vaults.create', { returnAddress });
+    await call('regtest.faucet', { address: vault.address, amountSats: 20_000_000 });
+    await call('regtest.faucet', { address: vault.address, amountSats: 5_000_000 });
+    await call('regtest.mine', { blocks: 1 });
+    await until(
+      'the vault active',
+      () => call('vaults.get', { vaultId: vault.id }),
+      (v) => v.state === 'active' && v.collateralSats === 25_000_000,
+    );
+    await call('vaults.mint', { vaultId: vault.id, amountCents: 500_000 });
+    const destination = (await call('regtest.newAddress')).address as string;
+    const info = await call('node.info');
+    const owner = (await call('status.get')).owner.key as string;
+
+    // While the node answers, the exit goes through it (recorded there), not around it.
+    expect((await call('wallet.alone')).nodeReachable).toBe(true);
+    expect(await codeOf(call('wallet.exitAlone', { vaultId: vault.id, destination }))).toBe(
+      'INVALID_STATE',
+    );
+
+    node.child.kill('SIGKILL');
+    await new Promise<void>((r) => node.child.once('exit', () => r()));
+    const down = await until(
+      'the wallet to see the node gone',
+      () => call('wallet.alone'),
+      (s) => s.nodeReachable === false,
+    );
+    expect(down.vaults).toEqual([
+      expect.objectContaining({ vaultId: vault.id, collateralSats: 25_000_000 }),
+    ]);
+    // The node's own reads now fail plainly; the wallet's own records still answer.
+    expect(await codeOf(call('vaults.get', { vaultId: vault.id }))).toBe('NODE_UNREACHABLE');
+    const ready = await until(
+      'the wait to pass',
+      () => call('wallet.alone'),
+      (s) => s.ready === true,
+    );
+    expect(ready.reason).toMatch(/guardian co-sign/);
+
+    // A destination that is not an address changes nothing.
+    expect(
+      await codeOf(call('wallet.exitAlone', { vaultId: vault.id, destination: 'bcrt1qnope' })),
+    ).toBe('INVALID_ADDRESS');
+    expect((await call('wallet.alone')).exits).toEqual([]);
+    const exit = await call('wallet.exitAlone', { vaultId: vault.id, destination });
+    expect(exit).toMatchObject({ vaultId: vault.id, state: 'awaiting-guardian', txid: null });
+    expect(exit.amountSats + exit.feeSats).toBe(25_000_000);
+
+    // The guardian, elsewhere, with only their own seed; first a PSBT they did not sign.
+    const unsigned = await rpcCall(wallet.url, wallet.token, 'wallet.completeExitAlone', {
+      exitId: exit.exitId,
+      psbtBase64: exit.psbtBase64,
+    }).catch((err: Error & { code: string }) => err);
+    expect(unsigned).toMatchObject({ code: 'PSBT_INVALID' });
+    expect(unsigned.message).toMatch(/no valid signature from the guardian/);
+    const guardianWallet = new SoftwareSigner({
+      role: 'guardian',
+      network: net,
+      secret: { seed: guardianSeed },
+    });
+    const keys = {
+      owner: parseKey(owner, net),
+      protocol: parseKey(info.protocolKey, net),
+      guardian: parseKey(info.guardianKey, net),
+    };
+    const signed = await guardianWallet.signPsbt(exit.psbtBase64, { keys });
+
+    // Handed in twice at once: sent once.
+    const [a, b] = await Promise.all([
+      call('wallet.completeExitAlone', { exitId: exit.exitId, psbtBase64: signed }),
+      call('wallet.completeExitAlone', { exitId: exit.exitId, psbtBase64: signed }),
+    ]);
+    expect(a.state).toBe('broadcast');
+    expect(b.txid).toBe(a.txid);
+    const miner = (await bitcoin.call<string>('getnewaddress', [], { wallet: 'miner' })) as string;
+    await bitcoin.call('generatetoaddress', [1, miner]);
+    const tx = await bitcoin.call<{ confirmations: number }>('gettransaction', [a.txid, true], {
+      wallet: 'miner',
+    });
+    expect(tx.confirmations).toBe(1);
+    expect(
+      toSats(await bitcoin.call('getreceivedbyaddress', [destination, 1], { wallet: 'miner' })),
+    ).toBe(exit.amountSats);
+    const after = await call('wallet.alone');
+    expect(after.exits[0]).toMatchObject({ exitId: exit.exitId, state: 'broadcast', txid: a.txid });
+    expect(after.vaults[0]).toMatchObject({ collateralSats: 0, incomingSats: 0 });
+  });
+});
