@@ -166,7 +166,9 @@ async function main(): Promise<void> {
     process.stdout.write(
       [
         '',
-        `BitStable wallet connected to the protocol node at ${values.connect} (node ${wallet.nodeId}).`,
+        wallet.connected
+          ? `BitStable wallet connected to the protocol node at ${values.connect} (node ${wallet.nodeId}).`
+          : `The protocol node at ${values.connect} (node ${wallet.nodeId}) does not answer; this wallet runs from its own records and keeps trying.`,
         `Account: ${wallet.accountId}`,
         wallet.wallet.verifiesCoins
           ? 'Coins are checked against your own Bitcoin node.'

@@ -20,7 +20,12 @@ import { startGateway, type Gateway, type GatewayLogger } from '../gateway/serve
 import { loadTokens } from '../gateway/tokens';
 import { createWalletApiService } from './api';
 import { OwnPriceCheck } from './price-check';
-import { ProtocolClient, signInOverHttp, webSocketTransport } from './protocol-client';
+import {
+  ProtocolClient,
+  ProtocolError,
+  signInOverHttp,
+  webSocketTransport,
+} from './protocol-client';
 import { WalletStore } from './store';
 import { WalletCore } from './wallet';
 
@@ -50,6 +55,8 @@ export interface WalletHost {
   wallet: WalletCore;
   accountId: string;
   nodeId: string;
+  /** False when the node did not answer at the start (the wallet runs from its own records). */
+  connected: boolean;
   gateway: Gateway;
   openUrl: string;
   stop(): Promise<void>;
@@ -84,11 +91,24 @@ export async function startWalletHost(options: WalletHostOptions): Promise<Walle
     secret: { mnemonic: await ensureSoftwareOwnerMnemonic(keyStore, net) },
   });
   const base = options.connect.replace(/\/+$/, '');
-  const session = await signInOverHttp(base, accountSecret, options.label);
+  const store = WalletStore.open(join(dir, 'wallet.sqlite'));
+  // A node that does not answer at all, where this wallet has been before, does not keep the
+  // wallet from starting: its own records, its own Bitcoin node and the exit without the node
+  // are what the person needs then. A node that answers and refuses stops the start.
+  let session: { token: string } | null = null;
+  try {
+    session = await signInOverHttp(base, accountSecret, options.label);
+  } catch (err) {
+    if (err instanceof ProtocolError || !store.pinned(base)) {
+      store.close();
+      throw err;
+    }
+    log.warn({ err }, "the protocol node does not answer; starting from this wallet's own records");
+  }
   let reconciled: () => void = () => {};
   let lost: () => void = () => {};
   const client = new ProtocolClient(
-    await webSocketTransport(base, session.token, {
+    await webSocketTransport(base, session?.token ?? '', {
       // The node restarted or the network blinked: sign in again, then ask what became of
       // anything signed whose answer was lost.
       reconnect: {
@@ -96,9 +116,9 @@ export async function startWalletHost(options: WalletHostOptions): Promise<Walle
         onReconnected: () => reconciled(),
         onDisconnected: () => lost(),
       },
+      offline: session === null,
     }),
   );
-  const store = WalletStore.open(join(dir, 'wallet.sqlite'));
   const accountId = accountKey(accountSecret).id;
   const bitcoin = options.bitcoin
     ? await (async () => {
@@ -130,7 +150,8 @@ export async function startWalletHost(options: WalletHostOptions): Promise<Walle
       : {}),
   });
   try {
-    const pins = await wallet.connect();
+    const pins = session ? await wallet.connect() : wallet.usePinned();
+    if (!session) wallet.nodeLost();
     priceCheck.start();
     lost = () => {
       log.warn({}, 'the connection to the protocol node dropped; reconnecting');
@@ -145,7 +166,7 @@ export async function startWalletHost(options: WalletHostOptions): Promise<Walle
         .then((counts) => log.info(counts, 'signed transactions reconciled'))
         .catch((err: unknown) => log.error({ err }, 'reconciling signed transactions failed'));
     };
-    await wallet.reconcile();
+    if (session) await wallet.reconcile();
     const api = createWalletApiService({
       wallet,
       client,
@@ -193,6 +214,7 @@ export async function startWalletHost(options: WalletHostOptions): Promise<Walle
       wallet,
       accountId,
       nodeId: pins.nodeId,
+      connected: session !== null,
       gateway,
       openUrl: `${gateway.url}/#token=${ui.token}`,
       stop() {

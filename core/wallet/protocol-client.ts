@@ -119,6 +119,11 @@ export async function webSocketTransport(
       /** The socket dropped; reconnecting begins. */
       onDisconnected?: () => void;
     };
+    /**
+     * Start without a connection (the node is down as the wallet starts): calls fail
+     * NODE_UNREACHABLE until the reconnect loop, begun at once, gets through.
+     */
+    offline?: boolean;
   } = {},
 ): Promise<ProtocolTransport> {
   const timeoutMs = options.callTimeoutMs ?? 60_000;
@@ -129,7 +134,7 @@ export async function webSocketTransport(
   const listeners = new Set<(event: ApiEvent) => void>();
   let nextId = 1;
   let closing = false;
-  let ws: WebSocket;
+  let ws: WebSocket | null = null;
 
   const failAll = (why: string) => {
     for (const [id, p] of pending) {
@@ -203,11 +208,15 @@ export async function webSocketTransport(
       }
     }
   };
-  attach(await open(token));
+  if (options.offline && options.reconnect) {
+    options.reconnect.onDisconnected?.();
+    void again(options.reconnect);
+  } else attach(await open(token));
 
   return {
     call(method, params) {
-      if (ws.readyState !== ws.OPEN) {
+      const socket = ws;
+      if (!socket || socket.readyState !== socket.OPEN) {
         return Promise.reject(
           new ProtocolError('NODE_UNREACHABLE', 'Not connected to the protocol node.'),
         );
@@ -219,7 +228,7 @@ export async function webSocketTransport(
           reject(new ProtocolError('NODE_TIMEOUT', `The protocol node did not answer ${method}.`));
         }, timeoutMs);
         pending.set(id, { resolve, reject, timer });
-        ws.send(JSON.stringify({ jsonrpc: '2.0', id, method, params }));
+        socket.send(JSON.stringify({ jsonrpc: '2.0', id, method, params }));
       });
     },
     onEvent(listener) {
@@ -229,9 +238,10 @@ export async function webSocketTransport(
     close: () => {
       closing = true;
       return new Promise<void>((resolve) => {
-        if (ws.readyState === ws.CLOSED) return resolve();
-        ws.once('close', () => resolve());
-        ws.close();
+        const socket = ws;
+        if (!socket || socket.readyState === socket.CLOSED) return resolve();
+        socket.once('close', () => resolve());
+        socket.close();
       });
     },
   };

@@ -94,6 +94,23 @@ export class WalletCore {
     this.exitAloneAfterMs = o.exitAloneAfterMs ?? defaultExitAloneAfterMs(o.network);
   }
 
+  /**
+   * Starts from the keys pinned for this node when it does not answer (the wallet then has its
+   * own records only); `connect` checks them again once it is back.
+   */
+  usePinned(): PinnedKeys {
+    const pinned = this.o.store.pinned(this.o.nodeUrl);
+    if (!pinned) {
+      throw new BitStableError(
+        'NODE_UNREACHABLE',
+        `The protocol node at ${this.o.nodeUrl} does not answer, and this wallet has never connected to it.`,
+        {},
+      );
+    }
+    this.pins = pinned;
+    return pinned;
+  }
+
   /** The connection to the protocol node dropped (the first drop counts; reconnects clear it). */
   nodeLost(): void {
     this.unreachableSince ??= this.now();

@@ -2,10 +2,12 @@
  * The protocol node is gone and the owner wants out (SPEC §6, issue 12), as real processes: a
  * protocol node whose guardian is an independent key (this test plays the guardian, holding
  * only its own seed), and a wallet host with its own Bitcoin node. Alice opens a vault and mints;
- * the protocol node is SIGKILLed and stays down. After the wait, Alice's wallet builds the exit
+ * the protocol node is SIGKILLed and stays down; her wallet is restarted while it is down and
+ * starts from its own records. After the wait, Alice's wallet builds the exit
  * from its own records and its own node, signs it with her owner key, and hands the PSBT to the
  * guardian; the guardian signs; the wallet sends it through its own node. The destination gets
- * every coin less the fee, once, though the completion is handed in twice at once.
+ * every coin less the fee, once, though the completion is handed in twice at once. The node
+ * comes back; the wallet reconnects by itself.
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -37,6 +39,28 @@ let protocolDir: string;
 let node: Child;
 let bitcoin: RpcClient;
 let wallet: { url: string; token: string };
+let walletDir: string;
+let aliceHost: Child;
+let gatewayUrl: string;
+let rpc: { url: string; cookie: string };
+
+/** Starts Alice's wallet host on her data folder; resolves with its first output line of note. */
+async function startWallet(): Promise<Child> {
+  const c = startScript(
+    'headless.ts',
+    ['--connect', gatewayUrl, '--data-dir', walletDir, '--port', '0'],
+    {
+      BITSTABLE_PASSPHRASE: PASSPHRASE,
+      BITSTABLE_RPC_URL: rpc.url,
+      BITSTABLE_RPC_COOKIE: rpc.cookie,
+      BITSTABLE_EXIT_ALONE_AFTER_S: '2',
+    },
+  );
+  children.push(c);
+  const [, url, token] = await c.waitFor(/Open: (http:\/\/\S+)\/#token=([A-Za-z0-9_-]+)/);
+  wallet = { url: url!, token: token! };
+  return c;
+}
 
 const call = (method: string, params: unknown = {}) =>
   rpcCall(wallet.url, wallet.token, method, params);
@@ -56,20 +80,11 @@ beforeAll(async () => {
   children.push(node);
   const [, gateway] = await node.waitFor(/Gateway: (http:\/\/\S+)/);
   const [, rpcUrl, cookie] = await node.waitFor(/Bitcoin RPC: (\S+) cookie=(\S+)/);
+  gatewayUrl = gateway!;
+  rpc = { url: rpcUrl!, cookie: cookie! };
   bitcoin = new RpcClient({ url: rpcUrl!, auth: { kind: 'cookie', cookieFile: cookie! } });
-  const c = startScript(
-    'headless.ts',
-    ['--connect', gateway!, '--data-dir', tmp('alone-wallet'), '--port', '0'],
-    {
-      BITSTABLE_PASSPHRASE: PASSPHRASE,
-      BITSTABLE_RPC_URL: rpcUrl!,
-      BITSTABLE_RPC_COOKIE: cookie!,
-      BITSTABLE_EXIT_ALONE_AFTER_S: '2',
-    },
-  );
-  children.push(c);
-  const [, url, token] = await c.waitFor(/Open: (http:\/\/\S+)\/#token=([A-Za-z0-9_-]+)/);
-  wallet = { url: url!, token: token! };
+  walletDir = tmp('alone-wallet');
+  aliceHost = await startWallet();
 }, 240_000);
 
 afterAll(async () => {
@@ -109,11 +124,17 @@ describe('an exit without the protocol node', () => {
 
     node.child.kill('SIGKILL');
     await new Promise<void>((r) => node.child.once('exit', () => r()));
-    const down = await until(
+    await until(
       'the wallet to see the node gone',
       () => call('wallet.alone'),
       (s) => s.nodeReachable === false,
     );
+    // Restarted while the node is down: it starts from its own records and says so.
+    await aliceHost.stop();
+    aliceHost = await startWallet();
+    expect(aliceHost.output()).toMatch(/does not answer; this wallet runs from its own records/);
+    const down = await call('wallet.alone');
+    expect(down.nodeReachable).toBe(false);
     expect(down.vaults).toEqual([
       expect.objectContaining({ vaultId: vault.id, collateralSats: 25_000_000 }),
     ]);
@@ -173,5 +194,27 @@ describe('an exit without the protocol node', () => {
     const after = await call('wallet.alone');
     expect(after.exits[0]).toMatchObject({ exitId: exit.exitId, state: 'broadcast', txid: a.txid });
     expect(after.vaults[0]).toMatchObject({ collateralSats: 0, incomingSats: 0 });
+
+    // The node comes back on the same folder and port; the wallet reconnects by itself.
+    node = startScript(
+      'protocol.ts',
+      [
+        '--port',
+        new URL(gatewayUrl).port,
+        '--data-dir',
+        protocolDir,
+        '--guardian-key',
+        guardianKey,
+      ],
+      { BITSTABLE_PASSPHRASE: PASSPHRASE },
+    );
+    children.push(node);
+    await node.waitFor(/Gateway: (http:\/\/\S+)/);
+    await until(
+      'the wallet to reconnect',
+      () => call('wallet.alone'),
+      (s) => s.nodeReachable === true,
+    );
+    expect((await call('vaults.get', { vaultId: vault.id })).id).toBe(vault.id);
   });
 });
