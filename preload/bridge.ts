@@ -47,6 +47,7 @@ export const API_METHODS = [
   'wallet.alone',
   'wallet.exitAlone',
   'wallet.completeExitAlone',
+  'wallet.abandonExitAlone',
   'spends.completeWithGuardian',
   'spends.cancelGuardianRequest',
   'admin.cancelSettlement',

@@ -101,7 +101,7 @@ const AloneExit = z.object({
   /** Signed by the owner, for the guardian. */
   psbtBase64: z.string(),
   unsignedTxid: z.string(),
-  state: z.enum(['awaiting-guardian', 'broadcast']),
+  state: z.enum(['awaiting-guardian', 'broadcast', 'abandoned']),
   txid: z.string().nullable(),
   createdAt: Millis,
 });
@@ -385,6 +385,13 @@ export const API = {
     permission: 'ModifyVault',
     summary:
       "Sends an exit built alone with the guardian's signed PSBT, through the wallet's own Bitcoin node (a wallet host only).",
+  }),
+  'wallet.abandonExitAlone': method({
+    params: z.strictObject({ exitId: Id }),
+    result: AloneExit,
+    permission: 'ModifyVault',
+    summary:
+      'Gives up an exit built alone that waits for the guardian (a guardian who signs it anyway can still send it).',
   }),
   'spends.completeWithGuardian': method({
     params: z.strictObject({ spendId: Id, psbtBase64: z.string().min(1).max(2_000_000) }),

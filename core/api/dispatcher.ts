@@ -35,6 +35,8 @@ export interface CallContext {
 export interface Caller {
   account: string | null;
   admin: boolean;
+  /** The call comes from this machine's own window or host (no account of its own in ctx). */
+  here?: boolean;
 }
 
 export type DispatchOutcome<M extends MethodName = MethodName> =
@@ -71,10 +73,11 @@ export interface ApiService {
 
 /** Builds the dispatcher and the event fan-out for a running node. */
 export function createApiService(options: ApiServiceOptions): ApiService {
-  const listeners = new Map<(event: ApiEvent) => void, Caller | null>();
+  const listeners = new Map<(event: ApiEvent) => void, (() => Caller) | null>();
   const callerOf = (ctx: CallContext): Caller => ({
-    account: ctx.account === undefined ? options.core.localAccountId : ctx.account,
+    account: ctx.account === undefined ? options.core.activeAccountId() : ctx.account,
     admin: ctx.roles.includes('admin'),
+    here: ctx.account === undefined,
   });
   let ownerQuery: ReturnType<ApiCore['db']['prepare']> | null = null;
   const vaultOwner = (vaultId: number) =>
@@ -93,14 +96,15 @@ export function createApiService(options: ApiServiceOptions): ApiService {
         return [event.payload.from, event.payload.to];
       case 'signer.prompt':
       case 'progress':
-        return [options.core.localAccountId];
+        return [options.core.activeAccountId()];
       default:
         return 'all';
     }
   };
   const emit = (event: ApiEvent) => {
     let audience: 'all' | readonly (string | null)[] | undefined;
-    for (const [l, caller] of listeners) {
+    for (const [l, callerNow] of listeners) {
+      const caller = callerNow?.();
       if (caller && !caller.admin) {
         audience ??= audienceOf(event);
         if (audience !== 'all' && (caller.account === null || !audience.includes(caller.account)))
@@ -219,7 +223,9 @@ export function createApiService(options: ApiServiceOptions): ApiService {
   return {
     dispatch,
     subscribe(listener, ctx) {
-      listeners.set(listener, ctx ? callerOf(ctx) : null);
+      // The window of this machine follows the playground's switch; anyone else is fixed.
+      const fixed = ctx && ctx.account !== undefined ? callerOf(ctx) : null;
+      listeners.set(listener, ctx ? (fixed ? () => fixed : () => callerOf(ctx)) : null);
       return () => listeners.delete(listener);
     },
     emit,

@@ -49,6 +49,9 @@ export type ApiCore = Pick<
   | 'tracker'
   | 'accounts'
   | 'localAccountId'
+  | 'activeAccountId'
+  | 'isHere'
+  | 'playground'
 >;
 
 /** What the host (headless gateway, Electron main) tells the API about itself. */
@@ -131,7 +134,7 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
    * operator's); to anyone else it would give away every vault address of that account.
    */
   const ownerInfoFor = (caller: Caller) =>
-    caller.account === core.localAccountId || caller.admin
+    core.isHere(caller.account) || caller.admin
       ? signerInfo('owner')
       : {
           kind: 'software' as const,
@@ -281,7 +284,7 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
   const signDraft = (vaultId: number, spendId: number, kind: SpendKind) => {
     draftOf(vaultId, spendId);
     const vault = core.vaults.getVault(vaultId);
-    if (vault.keySetId !== core.keySetId || vault.accountId !== core.localAccountId) {
+    if (vault.keySetId !== core.keySetId || !core.isHere(vault.accountId)) {
       throw new BitStableError(
         'SIGNER_REFUSED',
         `Vault #${vaultId}'s owner key is in the owner's wallet, not on this node: sign the reviewed PSBT there and hand it back with vaults.submitSigned.`,
@@ -438,7 +441,7 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
       if (returnAddress !== undefined) outputScript(returnAddress, net);
       // The owner's key from their wallet: a key set of theirs with this node's two keys. Only
       // the node's own account (local mode) may use the node's own owner key.
-      const local = caller.account === core.localAccountId;
+      const local = core.isHere(caller.account);
       if (!local && (ownerKey === undefined || ownerKey === keyExpression(keys().owner))) {
         throw new BitStableError(
           'INVALID_ARGUMENT',
@@ -571,6 +574,7 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
     'wallet.alone': walletOnly,
     'wallet.exitAlone': walletOnly,
     'wallet.completeExitAlone': walletOnly,
+    'wallet.abandonExitAlone': walletOnly,
 
     'spends.completeWithGuardian': async ({ spendId, psbtBase64 }) =>
       toSpendResult(await core.operations.completeWithGuardian(spendId, psbtBase64)),
@@ -621,13 +625,13 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
     'admin.createInvite': () => ({ code: core.accounts.createInvite() }),
 
     'recoveryKit.get': (_, caller) => {
-      if (caller.account !== core.localAccountId) {
+      if (!core.isHere(caller.account)) {
         throw new ApiBoundaryError(
           'FORBIDDEN',
           'Your recovery kit is made by your own wallet from its records; this node keeps only its own account’s.',
         );
       }
-      return recoveryKit(core.vaults, core.keySetId, net, core.localAccountId);
+      return recoveryKit(core.vaults, core.keySetId, net, caller.account!);
     },
 
     'settings.get': (_, caller) => {
@@ -638,7 +642,7 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
         params: core.params,
         // The operator's Bitcoin node and folders are the operator's business.
         node:
-          caller.account === core.localAccountId || caller.admin
+          core.isHere(caller.account) || caller.admin
             ? {
                 kind: core.regtest ? ('local-regtest' as const) : ('rpc' as const),
                 rpcUrl: core.chain.rpc.url,

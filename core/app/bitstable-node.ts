@@ -14,6 +14,7 @@ import { checkpoint, openDatabase, type Sqlite } from '../db/database';
 import { BitStableError } from '../errors';
 import { EventBus } from '../events/bus';
 import { adoptLocalAccount, ensureAccountSecret, ensureNodeId } from '../accounts/local';
+import { PlaygroundAccounts } from '../accounts/playground';
 import { AccountService, type Registration } from '../accounts/service';
 import {
   ensureProtocolSeed,
@@ -163,8 +164,20 @@ export class BitStableNode {
   onBackgroundError: (err: unknown) => void = () => {};
   /** Accounts, sign-in and sessions (SPEC §3). */
   accounts!: AccountService;
-  /** The account of the wallet in this process (local mode): what a call without one acts for. */
+  /** The account of the wallet in this process (local mode). */
   localAccountId!: string;
+  /** Regtest: the playground's accounts, and which one this machine's window acts as. */
+  playground: PlaygroundAccounts | null = null;
+
+  /** What a call without an account of its own acts for: the window's current account. */
+  activeAccountId(): string {
+    return this.playground?.active ?? this.localAccountId;
+  }
+
+  /** True when the account's key is in this process (the node's own, or a playground one). */
+  isHere(accountId: string | null): boolean {
+    return this.playground ? this.playground.isHere(accountId) : accountId === this.localAccountId;
+  }
 
   private constructor(
     readonly network: NetworkInfo,
@@ -377,6 +390,16 @@ export class BitStableNode {
       );
       node.accounts = accounts;
       node.localAccountId = localAccountId;
+      if (net.name === 'regtest') {
+        node.playground = new PlaygroundAccounts({
+          db,
+          accounts,
+          keyStore: options.keyStore,
+          network: net,
+          ownId: localAccountId,
+          clock,
+        });
+      }
       node.status = {
         online: true,
         height: info.blocks,

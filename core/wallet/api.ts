@@ -108,6 +108,8 @@ export function createWalletApiService(o: WalletApiOptions): ApiService {
       wallet.exitAlone(p.vaultId, p.destination)) as Handler,
     'wallet.completeExitAlone': ((p: { exitId: number; psbtBase64: string }) =>
       wallet.completeExitAlone(p.exitId, p.psbtBase64)) as Handler,
+    'wallet.abandonExitAlone': ((p: { exitId: number }) =>
+      wallet.abandonExitAlone(p.exitId)) as Handler,
     'recoveryKit.get': (async () => wallet.recoveryKit()) as Handler,
     // The node's settings, with this wallet's own owner key and Bitcoin node in them.
     'settings.get': (async () => {

@@ -62,6 +62,9 @@ export interface WalletHost {
   stop(): Promise<void>;
 }
 
+/** How often a wallet host asks its protocol node whether it still answers. */
+const HEARTBEAT_MS = 15_000;
+
 export async function startWalletHost(options: WalletHostOptions): Promise<WalletHost> {
   const net = networkInfo(options.network);
   if (net.name !== 'regtest') {
@@ -127,7 +130,7 @@ export async function startWalletHost(options: WalletHostOptions): Promise<Walle
         const watch = new CoreNode(
           new RpcClient(options.bitcoin!),
           `bitstable-wallet-${accountId.slice(4, 16)}`,
-          REGTEST_FEE_RATE_SAT_PER_KVB,
+          net.name === 'regtest' ? REGTEST_FEE_RATE_SAT_PER_KVB : null,
         );
         await watch.ensureWatchWallet();
         return {
@@ -158,15 +161,35 @@ export async function startWalletHost(options: WalletHostOptions): Promise<Walle
       wallet.nodeLost();
     };
     reconciled = () => {
-      wallet.nodeBack();
       log.info({}, 'reconnected to the protocol node');
+      // Back only once it shows the pinned keys again: a node that returns with other keys is
+      // not the one this wallet trusts, and the exit without it stays on offer.
       void wallet
         .connect()
+        .then(() => wallet.nodeBack())
         .then(() => wallet.reconcile())
         .then((counts) => log.info(counts, 'signed transactions reconciled'))
         .catch((err: unknown) => log.error({ err }, 'reconciling signed transactions failed'));
     };
     if (session) await wallet.reconcile();
+    // A node that keeps the socket open and answers nothing is as gone as one that closed it.
+    const heartbeat = setInterval(() => {
+      void client.call('node.info', {}).then(
+        () => {
+          if (wallet.nodeReachable) return;
+          void wallet
+            .connect()
+            .then(() => wallet.nodeBack())
+            .catch((err: unknown) =>
+              log.error({ err }, 'the protocol node answers but was refused'),
+            );
+        },
+        (err: unknown) => {
+          if (err instanceof ProtocolError && err.code === 'NODE_TIMEOUT') wallet.nodeLost();
+        },
+      );
+    }, HEARTBEAT_MS);
+    heartbeat.unref();
     const api = createWalletApiService({
       wallet,
       client,
@@ -219,6 +242,7 @@ export async function startWalletHost(options: WalletHostOptions): Promise<Walle
       openUrl: `${gateway.url}/#token=${ui.token}`,
       stop() {
         stopped ??= (async () => {
+          clearInterval(heartbeat);
           await gateway.close();
           api.close();
           await priceCheck.stop();

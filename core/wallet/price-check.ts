@@ -8,6 +8,7 @@
  * there is nothing to compare: the check says so instead of agreeing with itself.
  */
 import type { NetworkName } from '../config/networks';
+import { BitStableError } from '../errors';
 import type { Cents } from '../money';
 import { centsToString } from '../money';
 import { resolveOracleConfig, EXCHANGES } from '../oracle/config';
@@ -70,6 +71,7 @@ export class OwnPriceCheck {
   readonly marginBps: number;
   private readonly oracle: Oracle | null;
   private readonly logger: OracleLogger | undefined;
+  private readonly network: NetworkName;
   private lastState: PriceCheckState | null = null;
 
   constructor(o: PriceCheckOptions) {
@@ -77,9 +79,19 @@ export class OwnPriceCheck {
     this.logger = o.logger;
     const config = resolveOracleConfig(o.network, o.overrides ?? {});
     const exchanges = EXCHANGES.filter((n) => config.sources[n].enabled);
+    this.network = o.network;
     if (exchanges.length === 0) {
       this.oracle = null;
       return;
+    }
+    if (config.threshold > exchanges.length) {
+      // The simulated source is not counted here; a lower threshold would be a weaker check
+      // than the one asked for.
+      throw new BitStableError(
+        'INVALID_CONFIG',
+        `The wallet's own price check asks exchanges only (not the simulated price): a threshold of ${config.threshold} needs ${config.threshold} exchanges, and ${exchanges.length} ${exchanges.length === 1 ? 'is' : 'are'} enabled.`,
+        { threshold: config.threshold, exchanges },
+      );
     }
     const own = {
       ...config,
@@ -126,8 +138,7 @@ export class OwnPriceCheck {
         diffBps: null,
         sources: [],
         checkedAt: null,
-        message:
-          "The price is the protocol node's simulated one (regtest); your wallet has no exchange to check it against.",
+        message: `The price is the protocol node's simulated one (${this.network}); your wallet has no exchange to check it against.`,
       });
     }
     const own = this.oracle.current();
@@ -142,6 +153,18 @@ export class OwnPriceCheck {
         sources: own.sources,
         checkedAt,
         message: `Your wallet could not make a price of its own: ${(why ?? 'no answer yet.').replace(/ Minting.*$/, '')} The protocol node's price is unchecked.`,
+      });
+    }
+    if (nodeCents !== null && (!Number.isSafeInteger(nodeCents) || nodeCents <= 0)) {
+      return this.note({
+        ...base,
+        nodePriceCents: null,
+        state: 'differs',
+        priceCents: own.priceCents,
+        diffBps: null,
+        sources: own.sources,
+        checkedAt,
+        message: `The protocol node answered a price that is not a price (${String(nodeCents).slice(0, 20)} cents); your wallet's own is $${centsToString(own.priceCents)}. Do not act on the node's figures.`,
       });
     }
     if (nodeCents === null) {

@@ -53,7 +53,7 @@ CREATE TABLE IF NOT EXISTS alone_exits (
   fee_sats    INTEGER NOT NULL,
   psbt        TEXT    NOT NULL,
   unsigned_txid TEXT  NOT NULL,
-  -- awaiting-guardian | broadcast
+  -- awaiting-guardian | broadcast | abandoned
   state       TEXT    NOT NULL DEFAULT 'awaiting-guardian',
   txid        TEXT,
   created_at  INTEGER NOT NULL
@@ -88,7 +88,7 @@ export interface AloneExit {
   /** The owner-signed PSBT for the guardian. */
   psbtBase64: string;
   unsignedTxid: string;
-  state: 'awaiting-guardian' | 'broadcast';
+  state: 'awaiting-guardian' | 'broadcast' | 'abandoned';
   txid: string | null;
   createdAt: number;
 }
@@ -295,12 +295,21 @@ export class WalletStore {
     ).map(aloneExit);
   }
 
+  /** Marks a waiting exit abandoned. */
+  aloneExitAbandoned(nodeId: string, exitId: number): void {
+    this.db
+      .prepare(
+        "UPDATE alone_exits SET state = 'abandoned' WHERE node_id = ? AND id = ? AND state = 'awaiting-guardian'",
+      )
+      .run(nodeId, exitId);
+  }
+
   /** Marks an exit sent (once: a second completion finds it sent already). */
   aloneExitSent(nodeId: string, exitId: number, txid: string): boolean {
     return (
       this.db
         .prepare(
-          "UPDATE alone_exits SET state = 'broadcast', txid = ? WHERE node_id = ? AND id = ? AND state = 'awaiting-guardian'",
+          "UPDATE alone_exits SET state = 'broadcast', txid = ? WHERE node_id = ? AND id = ? AND state IN ('awaiting-guardian', 'abandoned')",
         )
         .run(txid, nodeId, exitId).changes === 1
     );

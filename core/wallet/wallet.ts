@@ -116,6 +116,11 @@ export class WalletCore {
     this.unreachableSince ??= this.now();
   }
 
+  /** False while the protocol node is counted as gone. */
+  get nodeReachable(): boolean {
+    return this.unreachableSince === null;
+  }
+
   nodeBack(): void {
     this.unreachableSince = null;
   }
@@ -402,8 +407,12 @@ export class WalletCore {
           ? 'The protocol node has not answered for a while: you can build an exit from your own records, sign it with your owner key, and have the guardian co-sign it.'
           : `The protocol node has not answered for ${Math.floor(waited / 1000)} s; an exit without it is offered after ${Math.ceil(this.exitAloneAfterMs / 1000)} s.`;
     const coins = this.o.bitcoin?.watch ? await this.o.bitcoin.watch.listWatchedUtxos() : null;
-    const need = this.o.bitcoin?.confirmations ?? 1;
+    // What an exit takes: every coin with a confirmation (the owner's own exit needs no more).
+    const need = 1;
     const ownerKey = await this.ownerKey();
+    // An exit the guardian (or anyone holding both signatures) sent is seen on the chain.
+    for (const e of this.o.store.aloneExits(pins.nodeId))
+      if (e.state !== 'broadcast') await this.adoptIfSent(e);
     return {
       nodeReachable: since === null,
       unreachableSinceMs: since,
@@ -439,7 +448,12 @@ export class WalletCore {
    * Bitcoin node sees it, to `destination`, at its own node's fee rate. The owner signs here;
    * the signed PSBT is written down before it is returned for the guardian.
    */
-  async exitAlone(vaultId: number, destination: string): Promise<AloneExit> {
+  exitAlone(vaultId: number, destination: string): Promise<AloneExit> {
+    // One at a time with completions and abandons: two at once cannot both pass the check below.
+    return this.aloneLocked(() => this.exitAloneNow(vaultId, destination.trim()));
+  }
+
+  private async exitAloneNow(vaultId: number, destination: string): Promise<AloneExit> {
     const status = await this.alone();
     if (!status.ready) {
       throw new BitStableError(
@@ -450,6 +464,23 @@ export class WalletCore {
     }
     const pins = this.node;
     const vault = this.vaultRecord(vaultId);
+    const waiting = status.exits.find(
+      (e) => e.vaultId === vaultId && e.state === 'awaiting-guardian',
+    );
+    if (waiting) {
+      throw new BitStableError(
+        'AWAITING_GUARDIAN',
+        `Exit #${waiting.exitId} of vault #${vaultId} already waits for the guardian. Abandon it first to build another.`,
+        { vaultId, exitId: waiting.exitId },
+      );
+    }
+    if (this.o.store.vaults(pins.nodeId).some((v) => v.address === destination)) {
+      throw new BitStableError(
+        'INVALID_ADDRESS',
+        'That is the address of one of your vaults: an exit pays an address of your own wallet, outside BitStable.',
+        { vaultId },
+      );
+    }
     const keys = vaultKeys(vault.ownerKey, pins, this.o.network);
     const script = vaultScript(keys, vault.index, this.o.network);
     if (script.address !== vault.address) {
@@ -513,20 +544,72 @@ export class WalletCore {
    */
   completeExitAlone(exitId: number, signedByGuardian: string): Promise<AloneExit> {
     // One completion at a time: a second, at once, finds the exit sent and sends nothing.
-    const run = this.completing.then(() => this.completeExitAloneNow(exitId, signedByGuardian));
+    return this.aloneLocked(() => this.completeExitAloneNow(exitId, signedByGuardian));
+  }
+
+  /**
+   * Gives up an exit that waits for the guardian (a wrong destination, a fee too low). The PSBT
+   * the owner signed stays valid: a guardian who signs and sends it anyway still can; the page
+   * says so, and the exit is then seen on the chain as the vault's coins leaving.
+   */
+  abandonExitAlone(exitId: number): Promise<AloneExit> {
+    return this.aloneLocked(async () => {
+      const pins = this.node;
+      const exit = this.requireExit(exitId);
+      if (exit.state !== 'awaiting-guardian') {
+        throw new BitStableError(
+          'SPEND_STATE_CHANGED',
+          `Exit #${exitId} is ${exit.state}; only one that waits for the guardian can be abandoned.`,
+          { exitId, state: exit.state },
+        );
+      }
+      if (await this.adoptIfSent(exit)) return this.requireExit(exitId);
+      this.o.store.aloneExitAbandoned(pins.nodeId, exitId);
+      return this.requireExit(exitId);
+    });
+  }
+
+  private aloneLocked<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.completing.then(work);
     this.completing = run.catch(() => undefined);
     return run;
   }
 
-  private async completeExitAloneNow(exitId: number, signedByGuardian: string): Promise<AloneExit> {
-    const pins = this.node;
-    const exit = this.o.store.aloneExit(pins.nodeId, exitId);
+  private requireExit(exitId: number): AloneExit {
+    const exit = this.o.store.aloneExit(this.node.nodeId, exitId);
     if (!exit) {
       throw new BitStableError('SPEND_NOT_FOUND', `There is no exit #${exitId} in this wallet.`, {
         exitId,
       });
     }
+    return exit;
+  }
+
+  /**
+   * An exit already in the mempool or a block (the guardian sent it, or this wallet stopped
+   * between sending and writing it down) is recorded as sent, and not sent again.
+   */
+  private async adoptIfSent(exit: AloneExit): Promise<boolean> {
+    const watch = this.o.bitcoin?.watch;
+    if (!watch) return false;
+    const seen =
+      (await watch.inMempool(exit.unsignedTxid)) ||
+      (await watch.confirmations(exit.unsignedTxid)) >= 0;
+    if (seen) this.o.store.aloneExitSent(this.node.nodeId, exit.exitId, exit.unsignedTxid);
+    return seen;
+  }
+
+  private async completeExitAloneNow(exitId: number, signedByGuardian: string): Promise<AloneExit> {
+    const pins = this.node;
+    const exit = this.requireExit(exitId);
     if (exit.state === 'broadcast') return exit;
+    if (exit.state === 'abandoned') {
+      throw new BitStableError(
+        'SPEND_STATE_CHANGED',
+        `Exit #${exitId} was abandoned in this wallet; build a new one.`,
+        { exitId },
+      );
+    }
     const watch = this.o.bitcoin?.watch;
     if (!watch) {
       throw new BitStableError(
@@ -548,15 +631,25 @@ export class WalletCore {
       { exitId },
     );
     const base = decodePsbt(exit.psbtBase64);
-    const merged = withSignaturesOf(base, decodePsbt(imported.psbt), keys.guardian.fingerprint);
-    if (inputsSignedBy(merged, keys.guardian.fingerprint) !== base.data.inputs.length) {
+    const inputs = base.data.inputs.length;
+    if (imported.signedInputs.length !== inputs) {
       throw new BitStableError(
         'PSBT_INVALID',
-        `The guardian signed ${imported.signedInputs.length} of the exit's ${base.data.inputs.length} inputs; every input needs their signature. Nothing was sent.`,
+        `The guardian signed ${imported.signedInputs.length} of the exit's ${inputs} inputs; every input needs their signature. Nothing was sent.`,
         { exitId },
       );
     }
-    const { txHex, txid } = finalizePsbt([merged.toBase64()], this.o.network);
+    // Only the guardian's partial signatures go into the wallet's own copy. A guardian wallet
+    // that added the second signature may have finalized the inputs instead (Bitcoin Core and
+    // Sparrow do): that witness was checked above to carry the guardian's valid signature on
+    // this very transaction, and the node's mempool check below verifies all of it.
+    const merged = withSignaturesOf(base, decodePsbt(imported.psbt), keys.guardian.fingerprint);
+    const copies =
+      inputsSignedBy(merged, keys.guardian.fingerprint) === inputs
+        ? [merged.toBase64()]
+        : [exit.psbtBase64, imported.psbt];
+    const { txHex, txid } = finalizePsbt(copies, this.o.network);
+    if (await this.adoptIfSent(exit)) return this.requireExit(exitId);
     await watch.testMempoolAccept(txHex);
     await watch.broadcast(txHex);
     this.o.store.aloneExitSent(pins.nodeId, exitId, txid);

@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Psbt } from 'bitcoinjs-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keyExpression, parseKey } from '../../core/bitcoin/keys';
 import { network } from '../../core/config/networks';
@@ -112,6 +113,9 @@ describe('an exit without the protocol node', () => {
       (v) => v.state === 'active' && v.collateralSats === 25_000_000,
     );
     await call('vaults.mint', { vaultId: vault.id, amountCents: 500_000 });
+    const second = await call('vaults.create', { returnAddress });
+    await call('regtest.faucet', { address: second.address, amountSats: 10_000_000 });
+    await call('regtest.mine', { blocks: 1 });
     const destination = (await call('regtest.newAddress')).address as string;
     const info = await call('node.info');
     const owner = (await call('status.get')).owner.key as string;
@@ -137,6 +141,7 @@ describe('an exit without the protocol node', () => {
     expect(down.nodeReachable).toBe(false);
     expect(down.vaults).toEqual([
       expect.objectContaining({ vaultId: vault.id, collateralSats: 25_000_000 }),
+      expect.objectContaining({ vaultId: second.id, collateralSats: 10_000_000 }),
     ]);
     // The node's own reads now fail plainly; the wallet's own records still answer.
     expect(await codeOf(call('vaults.get', { vaultId: vault.id }))).toBe('NODE_UNREACHABLE');
@@ -173,7 +178,16 @@ describe('an exit without the protocol node', () => {
       protocol: parseKey(info.protocolKey, net),
       guardian: parseKey(info.guardianKey, net),
     };
-    const signed = await guardianWallet.signPsbt(exit.psbtBase64, { keys });
+    // Their wallet added the second signature and finalized the inputs (as Core and Sparrow do).
+    const finalized = (owned: string, guardianSigned: string) => {
+      const p = Psbt.fromBase64(owned, { network: net.bitcoinjs });
+      p.combine(Psbt.fromBase64(guardianSigned, { network: net.bitcoinjs }));
+      return p.finalizeAllInputs();
+    };
+    const signed = finalized(
+      exit.psbtBase64,
+      await guardianWallet.signPsbt(exit.psbtBase64, { keys }),
+    ).toBase64();
 
     // Handed in twice at once: sent once.
     const [a, b] = await Promise.all([
@@ -194,6 +208,43 @@ describe('an exit without the protocol node', () => {
     const after = await call('wallet.alone');
     expect(after.exits[0]).toMatchObject({ exitId: exit.exitId, state: 'broadcast', txid: a.txid });
     expect(after.vaults[0]).toMatchObject({ collateralSats: 0, incomingSats: 0 });
+
+    // The second vault: not into one of the wallet's own vaults; one waiting exit at a time.
+    expect(
+      await codeOf(call('wallet.exitAlone', { vaultId: second.id, destination: vault.address })),
+    ).toBe('INVALID_ADDRESS');
+    const wrong = await call('wallet.exitAlone', { vaultId: second.id, destination });
+    expect(await codeOf(call('wallet.exitAlone', { vaultId: second.id, destination }))).toBe(
+      'AWAITING_GUARDIAN',
+    );
+    expect(await call('wallet.abandonExitAlone', { exitId: wrong.exitId })).toMatchObject({
+      state: 'abandoned',
+    });
+    const elsewhere = await bitcoin.call<string>('getnewaddress', [], { wallet: 'miner' });
+    const right = await call('wallet.exitAlone', { vaultId: second.id, destination: elsewhere });
+    // The guardian sends it themselves; the wallet sees it on the chain and records it sent.
+    const tx2 = finalized(
+      right.psbtBase64,
+      await guardianWallet.signPsbt(right.psbtBase64, { keys }),
+    ).extractTransaction();
+    await bitcoin.call('sendrawtransaction', [tx2.toHex()]);
+    const seen = await until(
+      'the wallet to see the guardian send it',
+      () => call('wallet.alone'),
+      (st) =>
+        st.exits.some(
+          (e: { exitId: number; state: string }) =>
+            e.exitId === right.exitId && e.state === 'broadcast',
+        ),
+    );
+    expect(seen.exits.find((e: { exitId: number }) => e.exitId === right.exitId).txid).toBe(
+      tx2.getId(),
+    );
+    expect(
+      await codeOf(
+        call('wallet.completeExitAlone', { exitId: wrong.exitId, psbtBase64: right.psbtBase64 }),
+      ),
+    ).toBe('SPEND_STATE_CHANGED');
 
     // The node comes back on the same folder and port; the wallet reconnects by itself.
     node = startScript(

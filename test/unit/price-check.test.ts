@@ -94,6 +94,29 @@ describe("the wallet's own price check", () => {
     });
   });
 
+  it('warns, rather than fails, when the node answers a price that is not a price', async () => {
+    setAll('50000.00');
+    const c = check();
+    await c.runRound();
+    for (const bad of [0, -5_000_000, 4_999_999.5]) {
+      const r = c.compare({ priceCents: bad });
+      expect(r.state).toBe('differs');
+      expect(r.nodePriceCents).toBeNull();
+      expect(r.message).toMatch(/not a price/);
+    }
+  });
+
+  it('does not count the simulated source: a threshold the exchanges alone cannot reach is refused', () => {
+    const sources = { binance: { enabled: true, baseUrl: exchanges[0]!.baseUrl } };
+    expect(
+      () =>
+        new OwnPriceCheck({
+          network: 'regtest',
+          overrides: { sources, threshold: 2 },
+        }),
+    ).toThrowError(/threshold of 2 needs 2 exchanges, and 1 is enabled/);
+  });
+
   it('refuses settings that are not valid oracle settings, with the reason', () => {
     expect(
       () => new OwnPriceCheck({ network: 'regtest', overrides: { threshold: 0 } }),

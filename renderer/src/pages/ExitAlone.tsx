@@ -145,7 +145,7 @@ function AloneVault({
             e.preventDefault();
             if (
               window.confirm(
-                `Sign an exit of every coin of vault #${v.vaultId} to ${destination}? Your owner key signs now; nothing is sent until the guardian signs too.`,
+                `Sign an exit of every confirmed coin of vault #${v.vaultId} to ${destination.trim()}? Your owner key signs now; nothing is sent until the guardian signs too.`,
               )
             )
               exit.mutate({ vaultId: v.vaultId, destination: destination.trim() });
@@ -178,6 +178,7 @@ function AloneVault({
 
 function AloneExitRow({ exit: e }: { exit: Alone['exits'][number] }) {
   const complete = useApiMutation('wallet.completeExitAlone');
+  const abandon = useApiMutation('wallet.abandonExitAlone');
   const [signed, setSigned] = useState('');
   return (
     <li className="guardian-request" data-testid={`alone-exit-${e.exitId}`} data-state={e.state}>
@@ -197,7 +198,12 @@ function AloneExitRow({ exit: e }: { exit: Alone['exits'][number] }) {
       </ul>
       {e.state === 'broadcast' ? (
         <p className="ok-text" data-testid="alone-sent">
-          Sent through your own Bitcoin node: <code className="mono">{e.txid}</code>
+          Sent: <code className="mono">{e.txid}</code>
+        </p>
+      ) : e.state === 'abandoned' ? (
+        <p className="muted small">
+          Abandoned. Your owner key signed it: should the guardian sign and send it anyway, it shows
+          here as sent.
         </p>
       ) : (
         <>
@@ -219,6 +225,22 @@ function AloneExitRow({ exit: e }: { exit: Alone['exits'][number] }) {
               Save PSBT for the guardian
             </button>
             <CopyButton text={e.psbtBase64} label="Copy PSBT" />
+            <button
+              type="button"
+              className="button ghost"
+              disabled={abandon.isPending || complete.isPending}
+              onClick={() => {
+                if (
+                  window.confirm(
+                    'Abandon this exit and build another? Tell the guardian: the PSBT you gave them is signed by your owner key and stays valid if they sign it.',
+                  )
+                )
+                  abandon.mutate({ exitId: e.exitId });
+              }}
+              data-testid="alone-abandon"
+            >
+              Abandon
+            </button>
           </div>
           <form
             className="row gap wrap"
@@ -227,7 +249,10 @@ function AloneExitRow({ exit: e }: { exit: Alone['exits'][number] }) {
               complete.mutate({ exitId: e.exitId, psbtBase64: signed.trim() });
             }}
           >
-            <Field label="The guardian's signed PSBT (base64)" htmlFor={`alone-signed-${e.exitId}`}>
+            <Field
+              label="The guardian's signed PSBT (base64 or hex)"
+              htmlFor={`alone-signed-${e.exitId}`}
+            >
               <textarea
                 id={`alone-signed-${e.exitId}`}
                 rows={3}
@@ -246,7 +271,7 @@ function AloneExitRow({ exit: e }: { exit: Alone['exits'][number] }) {
               {complete.isPending ? 'Checking and sending…' : 'Check and send'}
             </button>
           </form>
-          <ErrorNote error={complete.error} />
+          <ErrorNote error={complete.error ?? abandon.error} />
         </>
       )}
     </li>
