@@ -68,6 +68,9 @@ export const API_METHODS = [
   'regtest.faucet',
   'regtest.newAddress',
   'regtest.setPrice',
+  'playground.accounts',
+  'playground.addAccount',
+  'playground.switch',
 ] as const satisfies readonly MethodName[];
 
 /** Compile-time check that no contract method is missing above. */

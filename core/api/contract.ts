@@ -91,6 +91,14 @@ const Destination = z.strictObject({ vaultId: Id, destination: Address });
 const Withdraw = z.strictObject({ vaultId: Id, amountSats: PositiveSats, destination: Address });
 /** Signing names the reviewed draft: what you review is what you sign. */
 const SignDraft = z.strictObject({ vaultId: Id, spendId: Id });
+const PlaygroundAccount = z.object({
+  accountId: z.string(),
+  label: z.string(),
+  /** The node's own account ("you"), not one added to play another party. */
+  own: z.boolean(),
+  active: z.boolean(),
+  balanceCents: z.int(),
+});
 /** An exit a wallet built alone while its protocol node was unreachable (owner + guardian). */
 const AloneExit = z.object({
   exitId: z.int(),
@@ -551,6 +559,25 @@ export const API = {
     result: z.object({ address: z.string() }),
     permission: 'Playground',
     summary: 'A fresh address of the regtest miner wallet (your stand-in everyday wallet).',
+  }),
+  'playground.accounts': method({
+    params: None,
+    result: z.array(PlaygroundAccount),
+    permission: 'Playground',
+    summary:
+      "The playground's accounts (local mode on regtest): yours and those added to play other parties, and which one this window acts as.",
+  }),
+  'playground.addAccount': method({
+    params: z.strictObject({ label: z.string().trim().min(1).max(60) }),
+    result: PlaygroundAccount,
+    permission: 'Playground',
+    summary: 'Adds a playground account with its own key, kept by this node (regtest, local mode).',
+  }),
+  'playground.switch': method({
+    params: z.strictObject({ accountId: AccountId }),
+    result: z.array(PlaygroundAccount),
+    permission: 'Playground',
+    summary: 'Makes this window act as another playground account (regtest, local mode).',
   }),
   'regtest.setPrice': method({
     params: z.strictObject({ priceCents: PositiveCents }),

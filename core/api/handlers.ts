@@ -294,6 +294,23 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
     return core.spends.sign(spendId, kind);
   };
 
+  /** The playground, for this machine's own window only (a remote session plays one account). */
+  const playgroundFor = (caller: Caller) => {
+    if (!core.playground) {
+      throw new ApiBoundaryError(
+        'NOT_SUPPORTED',
+        'Playground accounts exist on regtest only: elsewhere every account is a wallet of its own.',
+      );
+    }
+    if (!caller.here) {
+      throw new ApiBoundaryError(
+        'FORBIDDEN',
+        "Playground accounts are switched from the protocol node's own window; a wallet connected to the node plays its own account (start another wallet for another party).",
+      );
+    }
+    return core.playground;
+  };
+
   return {
     'api.version': () => ({ version: API_VERSION, methods: [...METHOD_NAMES] }),
 
@@ -700,6 +717,21 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
       }
       return r;
     },
+
+    'playground.accounts': (_, caller) =>
+      playgroundFor(caller)
+        .list()
+        .map((a) => ({ ...a, balanceCents: core.operations.balanceCents(a.accountId) })),
+
+    'playground.addAccount': async ({ label }, caller) => {
+      const a = await playgroundFor(caller).add(label);
+      return { ...a, balanceCents: 0 };
+    },
+
+    'playground.switch': ({ accountId }, caller) =>
+      playgroundFor(caller)
+        .switchTo(accountId)
+        .map((a) => ({ ...a, balanceCents: core.operations.balanceCents(a.accountId) })),
 
     'regtest.mine': async ({ blocks }) => {
       const regtest = requireRegtest();

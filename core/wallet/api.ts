@@ -31,6 +31,14 @@ export interface WalletApiOptions {
 
 type Handler = (params: never) => Promise<unknown>;
 
+/** A wallet connected to a node is one account: the playground's switch is the node's window's. */
+const playgroundHere: Handler = async () => {
+  throw new ApiBoundaryError(
+    'NOT_SUPPORTED',
+    'This wallet is one account on its protocol node. To play another party, start another wallet (npm run headless -- --connect … --data-dir another-folder).',
+  );
+};
+
 /** The wallet API over a wallet core and its connection to a protocol node. */
 export function createWalletApiService(o: WalletApiOptions): ApiService {
   const { wallet, client } = o;
@@ -102,6 +110,9 @@ export function createWalletApiService(o: WalletApiOptions): ApiService {
     'vaults.emergencyExit': signing('emergency exit') as Handler,
     'vaults.sweep': signing('sweep') as Handler,
     'wallet.signed': (async () => wallet.signed()) as Handler,
+    'playground.accounts': playgroundHere,
+    'playground.addAccount': playgroundHere,
+    'playground.switch': playgroundHere,
     // Without the protocol node: the wallet's own records, its own Bitcoin node, the guardian.
     'wallet.alone': (async () => wallet.alone()) as Handler,
     'wallet.exitAlone': ((p: { vaultId: number; destination: string }) =>

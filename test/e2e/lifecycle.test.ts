@@ -177,6 +177,39 @@ describe('a person in a browser, on local regtest', () => {
     expect(await rpcOver(host!.url, bob.token, 'balance.get')).toEqual({ bsusdCents: 100_000 });
   });
 
+  it('plays another side: adds a Liquidator playground account, pays it, switches to it and back', async () => {
+    const regtest = await app.regtest().show();
+    const page = app.page;
+    await page.locator('[data-testid="playground-label"]').fill('Liquidator');
+    await page.locator('[data-testid="playground-add"]').click();
+    const row = page
+      .locator('[data-testid="playground-account"]')
+      .filter({ hasText: 'Liquidator' });
+    await row.waitFor();
+    const liquidator = (await row.getAttribute('data-account'))!;
+    const mine = 5_500_000 - 2_825_000 - 100_000;
+    const money = await app.money().show();
+    await money.send(liquidator, '500', 'to play the liquidator');
+    await app.waitForBalance(mine - 50_000);
+    await regtest.show();
+    await row.locator('[data-testid="playground-switch"]').click();
+    await page
+      .locator('[data-testid="playground-account"][data-active="true"]')
+      .filter({ hasText: 'Liquidator' })
+      .waitFor();
+    // The whole window is the liquidator's now: its balance, its (no) vaults.
+    await app.waitForBalance(50_000);
+    await app.shot('19-playground-liquidator');
+    await (await app.dashboard().show()).page.locator('[data-testid="empty-state"]').waitFor();
+    await regtest.show();
+    await page
+      .locator('[data-testid="playground-account"]')
+      .filter({ hasText: 'You' })
+      .locator('[data-testid="playground-switch"]')
+      .click();
+    await app.waitForBalance(mine - 50_000);
+  });
+
   it('settings show the node, the oracle, the keys and the recovery kit', async () => {
     const settings = await app.settings().show();
     expect(await settings.descriptor()).toMatch(/^wsh\(sortedmulti\(2,/);

@@ -154,6 +154,7 @@ function AloneVault({
           <Field label="Send every coin to (your address)" htmlFor={`alone-dest-${v.vaultId}`}>
             <input
               id={`alone-dest-${v.vaultId}`}
+              className="input"
               value={destination}
               onChange={(e) => setDestination(e.target.value)}
               placeholder="bcrt1…"
@@ -255,6 +256,7 @@ function AloneExitRow({ exit: e }: { exit: Alone['exits'][number] }) {
             >
               <textarea
                 id={`alone-signed-${e.exitId}`}
+                className="input"
                 rows={3}
                 value={signed}
                 onChange={(ev) => setSigned(ev.target.value)}

@@ -1,8 +1,11 @@
-/** The regtest panel (SPEC §9): mine blocks, faucet, set the simulated price. */
+/**
+ * The regtest panel (SPEC §9): mine blocks, faucet, set the simulated price, and switch between
+ * playground accounts (you, a liquidator…) so one person can play every side.
+ */
 import { useState } from 'react';
 import { useApi, useApiMutation } from '../api/context';
 import { Card, ErrorNote, Field, Usd } from '../components/ui';
-import { parseBtc, parseDollars, shortHash, usd } from '../lib/format';
+import { bsusd, parseBtc, parseDollars, shortHash, usd } from '../lib/format';
 
 export function Regtest() {
   const status = useApi('status.get', {});
@@ -46,7 +49,86 @@ export function Regtest() {
           <PriceForm current={price.data?.priceCents ?? null} />
         </Card>
       </div>
+      <PlaygroundAccounts />
     </div>
+  );
+}
+
+/** The playground's accounts; hidden where there are none to switch (a wallet of one account). */
+function PlaygroundAccounts() {
+  const accounts = useApi('playground.accounts', {}, { retry: false });
+  const add = useApiMutation('playground.addAccount');
+  const switchTo = useApiMutation('playground.switch');
+  const [label, setLabel] = useState('');
+  const code = accounts.error && 'code' in accounts.error ? accounts.error.code : null;
+  if (code === 'NOT_SUPPORTED' || code === 'FORBIDDEN') return null;
+  return (
+    <Card title="Playground accounts" testId="playground-accounts">
+      <p className="muted">
+        Play every side on this machine: add an account (a liquidator, a friend to pay), send it
+        bsUSD from yours, then switch to it. Each has its own key, kept by this node, and its own
+        balance and vaults.
+      </p>
+      <ErrorNote error={accounts.error ?? switchTo.error} />
+      <ul className="guardian-list">
+        {(accounts.data ?? []).map((a) => (
+          <li
+            key={a.accountId}
+            className="row gap wrap"
+            data-testid="playground-account"
+            data-active={String(a.active)}
+            data-account={a.accountId}
+          >
+            <strong>{a.label}</strong>
+            <code className="mono small">
+              {a.accountId.slice(0, 12)}…{a.accountId.slice(-6)}
+            </code>
+            <span className="num">{bsusd(a.balanceCents)}</span>
+            {a.active ? (
+              <span className="pill ok">This window acts as it</span>
+            ) : (
+              <button
+                type="button"
+                className="button ghost small"
+                disabled={switchTo.isPending}
+                onClick={() => switchTo.mutate({ accountId: a.accountId })}
+                data-testid="playground-switch"
+              >
+                Switch to it
+              </button>
+            )}
+          </li>
+        ))}
+      </ul>
+      <form
+        className="row gap wrap"
+        onSubmit={(e) => {
+          e.preventDefault();
+          add.mutate({ label: label.trim() }, { onSuccess: () => setLabel('') });
+        }}
+      >
+        <Field label="New account" htmlFor="playground-label">
+          <input
+            id="playground-label"
+            className="input"
+            value={label}
+            maxLength={60}
+            placeholder="Liquidator"
+            onChange={(e) => setLabel(e.target.value)}
+            data-testid="playground-label"
+          />
+        </Field>
+        <button
+          type="submit"
+          className="button"
+          disabled={!label.trim() || add.isPending}
+          data-testid="playground-add"
+        >
+          {add.isPending ? 'Adding…' : 'Add account'}
+        </button>
+      </form>
+      <ErrorNote error={add.error} />
+    </Card>
   );
 }
 
