@@ -29,6 +29,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import pino from 'pino';
 import { nodeOptionsFromEnv } from '../core/app/env-config';
+import { readProtocolChoice } from '../core/wallet/choice';
 import { NETWORKS, type NetworkName } from '../core/config/networks';
 import { BitStableError } from '../core/errors';
 import { resolvePassphrase } from '../core/gateway/host';
@@ -384,6 +385,7 @@ async function start(): Promise<void> {
     network,
     keyStore: () => openKeyStore(dataDir, network),
     connections: () => nodeOptionsFromEnv(process.env, network),
+    protocolNode: () => readProtocolChoice(dataDir, network),
     hostInfo: {
       dataDir,
       updates: {

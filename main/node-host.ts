@@ -1,5 +1,6 @@
 /**
- * The core inside the desktop app: starts the BitStable node (local regtest by default) in the
+ * The core inside the desktop app: starts the BitStable node (local regtest by default) — or,
+ * when Settings chose a protocol node at a URL, the wallet core connected to it — in the
  * background while the window opens, serves API calls once it runs (calls made while it starts
  * wait for it; calls after a failed start get the failure), forwards its events, and stops it
  * (and the regtest bitcoind it started) exactly once.
@@ -18,6 +19,8 @@ import { toApiError, type ApiError } from '../core/api/errors';
 import type { ApiHostInfo } from '../core/api/handlers';
 import type { NetworkName } from '../core/config/networks';
 import type { KeyStore } from '../core/keys/keystore';
+import type { ProtocolChoice } from '../core/wallet/choice';
+import { startWalletCore, type RunningWallet } from '../core/wallet/host';
 import type { BridgeEventMessage, StartupStatus } from '../preload/bridge';
 
 export interface HostLogger {
@@ -36,6 +39,8 @@ export interface CoreHostOptions {
    * the core starts, so a bad setting shows as a failed start with its sentence.
    */
   connections?: () => Pick<BitStableNodeOptions, 'bitcoin' | 'owner' | 'guardian'>;
+  /** The protocol node chosen in Settings (core/wallet/choice.ts); null or local: this computer. */
+  protocolNode?: () => ProtocolChoice | null;
   hostInfo: ApiHostInfo;
   logger: HostLogger;
   /** Every event for the window: the core's, progress lines, and startup status. */
@@ -45,6 +50,7 @@ export interface CoreHostOptions {
 /** The running core of the desktop app. */
 export class CoreHost {
   private node: BitStableNode | null = null;
+  private wallet: RunningWallet | null = null;
   private api: ApiService | null = null;
   private failure: ApiError | null = null;
   private started: Promise<void> | null = null;
@@ -86,6 +92,9 @@ export class CoreHost {
       await this.started?.catch(() => undefined);
       this.api?.close();
       this.api = null;
+      const wallet = this.wallet;
+      this.wallet = null;
+      await wallet?.stop();
       const node = this.node;
       this.node = null;
       if (node) {
@@ -101,6 +110,32 @@ export class CoreHost {
     this.setStatus({ state: 'starting', message: 'Starting BitStable' });
     try {
       const keyStore = await this.options.keyStore();
+      const choice = this.options.protocolNode?.() ?? null;
+      if (choice?.mode === 'remote') {
+        // A wallet connected to a node elsewhere: the same wallet API, from the wallet core.
+        this.setStatus({ state: 'starting', message: `Connecting to ${choice.url}` });
+        const wallet = await startWalletCore({
+          dataDir: this.options.dataDir,
+          network: this.options.network,
+          connect: choice.url,
+          keyStore,
+          logger,
+        });
+        if (this.stopping) {
+          await wallet.stop();
+          return;
+        }
+        this.wallet = wallet;
+        wallet.api.subscribe((event) => this.options.send(event));
+        this.api = wallet.api;
+        this.setStatus({
+          state: 'ready',
+          message: wallet.connected
+            ? `Connected to the protocol node at ${choice.url}.`
+            : `The protocol node at ${choice.url} does not answer; your own records are shown.`,
+        });
+        return;
+      }
       const node = await BitStableNode.start({
         dataDir: this.options.dataDir,
         network: this.options.network,

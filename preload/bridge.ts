@@ -69,6 +69,9 @@ export const API_METHODS = [
   'regtest.newAddress',
   'regtest.setPrice',
   'playground.accounts',
+  'settings.protocolNode',
+  'settings.testProtocolNode',
+  'settings.setProtocolNode',
   'playground.addAccount',
   'playground.switch',
 ] as const satisfies readonly MethodName[];

@@ -16,7 +16,8 @@
  *   --connect URL     a wallet host: this wallet (its own account key, owner key and records)
  *                     connected to the protocol node at URL (`npm run protocol`), serving its UI;
  *                     BITSTABLE_RPC_URL/_COOKIE then name the wallet's own Bitcoin node (optional,
- *                     recommended). Without --connect: local mode (node and wallet in one process).
+ *                     recommended). Without --connect: the protocol node chosen in Settings, or
+ *                     local mode (node and wallet in one process) when none was chosen.
  *   BITSTABLE_ORACLE, BITSTABLE_PRICE_MARGIN_BPS  the exchanges a wallet host asks itself to check
  *                     the node's price, and how far apart warns (core/app/env-config.ts)
  *   BITSTABLE_EXIT_ALONE_AFTER_S  how long the protocol node must be unreachable before the
@@ -38,6 +39,7 @@ import {
 import { isBitStableError } from '../core/errors';
 import { startHeadless } from '../core/gateway/host';
 import { addToken } from '../core/gateway/tokens';
+import { readProtocolChoice } from '../core/wallet/choice';
 import { startWalletHost } from '../core/wallet/host';
 import { createLogger, logEvents } from '../core/ops/log';
 
@@ -135,17 +137,27 @@ async function main(): Promise<void> {
     throw err;
   }
 
+  // Without --connect, the protocol node chosen in Settings (none chosen: this computer).
+  let connect = values.connect;
+  if (connect === undefined) {
+    try {
+      connect = readProtocolChoice(dataDir, network)?.url ?? undefined;
+    } catch (err) {
+      if (isBitStableError(err)) fail(err.message);
+      throw err;
+    }
+  }
   const logger = createLogger({
-    base: { host: values.connect ? 'wallet' : 'headless', network },
+    base: { host: connect ? 'wallet' : 'headless', network },
     destination: pino.destination(2),
   });
   const staticDir = await ensureRendererBuilt((m) => logger.info({}, m));
-  if (values.connect !== undefined) {
+  if (connect !== undefined) {
     const bitcoin = connections.bitcoin?.kind === 'rpc' ? connections.bitcoin.rpc : undefined;
     const wallet = await startWalletHost({
       dataDir,
       network,
-      connect: values.connect,
+      connect,
       port,
       host,
       allowRemote,
@@ -167,8 +179,8 @@ async function main(): Promise<void> {
       [
         '',
         wallet.connected
-          ? `BitStable wallet connected to the protocol node at ${values.connect} (node ${wallet.nodeId}).`
-          : `The protocol node at ${values.connect} (node ${wallet.nodeId}) does not answer; this wallet runs from its own records and keeps trying.`,
+          ? `BitStable wallet connected to the protocol node at ${connect} (node ${wallet.nodeId}).`
+          : `The protocol node at ${connect} (node ${wallet.nodeId}) does not answer; this wallet runs from its own records and keeps trying.`,
         `Account: ${wallet.accountId}`,
         wallet.wallet.verifiesCoins
           ? 'Coins are checked against your own Bitcoin node.'

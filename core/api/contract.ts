@@ -91,6 +91,14 @@ const Destination = z.strictObject({ vaultId: Id, destination: Address });
 const Withdraw = z.strictObject({ vaultId: Id, amountSats: PositiveSats, destination: Address });
 /** Signing names the reviewed draft: what you review is what you sign. */
 const SignDraft = z.strictObject({ vaultId: Id, spendId: Id });
+const NodeChoice = z.object({ mode: z.enum(['local', 'remote']), url: z.string().nullable() });
+const ProtocolNodeSetting = z.object({
+  /** What this app runs now. */
+  running: NodeChoice,
+  /** What it runs at the next start. */
+  chosen: NodeChoice,
+  restartNeeded: z.boolean(),
+});
 const PlaygroundAccount = z.object({
   accountId: z.string(),
   label: z.string(),
@@ -559,6 +567,35 @@ export const API = {
     result: z.object({ address: z.string() }),
     permission: 'Playground',
     summary: 'A fresh address of the regtest miner wallet (your stand-in everyday wallet).',
+  }),
+  'settings.protocolNode': method({
+    params: None,
+    result: ProtocolNodeSetting,
+    permission: 'AdminAccess',
+    summary: 'Which protocol node this app uses: this computer, or a node at a URL.',
+  }),
+  'settings.testProtocolNode': method({
+    params: z.strictObject({ url: z.string().min(1).max(300) }),
+    result: z.object({
+      url: z.string(),
+      nodeId: z.string(),
+      network: z.string(),
+      apiVersion: z.int(),
+      registration: z.enum(['open', 'invite']),
+      protocolKey: z.string(),
+      guardianKey: z.string(),
+      protocolFingerprint: z.string(),
+      guardianFingerprint: z.string(),
+    }),
+    permission: 'AdminAccess',
+    summary: 'Tests a protocol node: who answers at the URL, its network and the keys to pin.',
+  }),
+  'settings.setProtocolNode': method({
+    params: z.strictObject({ url: z.string().min(1).max(300).nullable() }),
+    result: ProtocolNodeSetting,
+    permission: 'AdminAccess',
+    summary:
+      'Chooses this computer (null) or the node at a URL (tested first); takes effect at the next start.',
   }),
   'playground.accounts': method({
     params: None,

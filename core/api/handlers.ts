@@ -24,6 +24,8 @@ import { API_VERSION, METHOD_NAMES, type API, type MethodName, type Result } fro
 import type { z } from 'zod';
 import { ApiBoundaryError } from './errors';
 import type { Caller } from './dispatcher';
+import { protocolNodeSetting } from '../wallet/node-setting';
+import { testProtocolNode, writeProtocolChoice } from '../wallet/choice';
 import type { ApiEvent } from './events';
 import { VAULT_STATES } from './schemas';
 
@@ -292,6 +294,17 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
       );
     }
     return core.spends.sign(spendId, kind);
+  };
+
+  /** The app's folder, for this machine's own window only: its settings are the person's. */
+  const dataDirFor = (caller: Caller): string => {
+    if (!caller.here || !host.dataDir) {
+      throw new ApiBoundaryError(
+        'FORBIDDEN',
+        "Which protocol node an app uses is chosen in that app's own window.",
+      );
+    }
+    return host.dataDir;
   };
 
   /** The playground, for this machine's own window only (a remote session plays one account). */
@@ -716,6 +729,20 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
         return { ...r, auction: auctions().getAuction(r.auction.id) };
       }
       return r;
+    },
+
+    'settings.protocolNode': (_, caller) => protocolNodeSetting(dataDirFor(caller), net.name, null),
+
+    'settings.testProtocolNode': ({ url }, caller) => {
+      dataDirFor(caller);
+      return testProtocolNode(url, net.name);
+    },
+
+    'settings.setProtocolNode': async ({ url }, caller) => {
+      const dir = dataDirFor(caller);
+      if (url !== null) await testProtocolNode(url, net.name);
+      writeProtocolChoice(dir, net.name, url);
+      return protocolNodeSetting(dir, net.name, null);
     },
 
     'playground.accounts': (_, caller) =>

@@ -13,6 +13,8 @@ import type { ApiEvent } from '../api/events';
 import type { Signer } from '../signers/types';
 import { keyExpression } from '../bitcoin/keys';
 import { ProtocolError, type ProtocolClient } from './protocol-client';
+import { testProtocolNode, writeProtocolChoice } from './choice';
+import { protocolNodeSetting } from './node-setting';
 import type { OwnPriceCheck } from './price-check';
 import type { WalletCore } from './wallet';
 
@@ -24,6 +26,8 @@ export interface WalletApiOptions {
   wallet: WalletCore;
   client: ProtocolClient;
   owner: Signer;
+  /** The app's folder (its choice of protocol node is kept there). */
+  dataDir?: string;
   /** The wallet's own price check, laid beside the node's price. */
   priceCheck?: OwnPriceCheck;
   logger?: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
@@ -42,6 +46,11 @@ const playgroundHere: Handler = async () => {
 /** The wallet API over a wallet core and its connection to a protocol node. */
 export function createWalletApiService(o: WalletApiOptions): ApiService {
   const { wallet, client } = o;
+  const needDir = () => {
+    if (!o.dataDir)
+      throw new ApiBoundaryError('NOT_SUPPORTED', 'This wallet keeps no settings of its own.');
+    return o.dataDir;
+  };
   const listeners = new Set<(event: ApiEvent) => void>();
   const emit = (event: ApiEvent) => {
     for (const l of listeners) {
@@ -110,6 +119,19 @@ export function createWalletApiService(o: WalletApiOptions): ApiService {
     'vaults.emergencyExit': signing('emergency exit') as Handler,
     'vaults.sweep': signing('sweep') as Handler,
     'wallet.signed': (async () => wallet.signed()) as Handler,
+    'settings.protocolNode': (async () => {
+      return protocolNodeSetting(needDir(), wallet.network.name, o.nodeUrl);
+    }) as Handler,
+    'settings.testProtocolNode': (async (p: { url: string }) => {
+      needDir();
+      return testProtocolNode(p.url, wallet.network.name);
+    }) as Handler,
+    'settings.setProtocolNode': (async (p: { url: string | null }) => {
+      const dir = needDir();
+      if (p.url !== null) await testProtocolNode(p.url, wallet.network.name);
+      writeProtocolChoice(dir, wallet.network.name, p.url);
+      return protocolNodeSetting(dir, wallet.network.name, o.nodeUrl);
+    }) as Handler,
     'playground.accounts': playgroundHere,
     'playground.addAccount': playgroundHere,
     'playground.switch': playgroundHere,

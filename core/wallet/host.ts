@@ -1,8 +1,9 @@
 /**
- * A wallet host (`npm run headless -- --connect URL`): the wallet core connected to a protocol
- * node elsewhere, serving the UI for this wallet in a browser over its own loopback gateway.
- * Its own data folder holds its key store (the account key and, on regtest, its software owner
- * key), its SQLite records and its UI token; the protocol node never sees any of them.
+ * A wallet connected to a protocol node elsewhere. `startWalletCore` runs the wallet core (its
+ * account and owner keys from a key store, its SQLite records, its connection to the node, its
+ * own price check and Bitcoin node) behind the wallet API — what the desktop app binds to IPC.
+ * `startWalletHost` (`npm run headless -- --connect URL`) adds a passphrase key store and its
+ * own loopback gateway serving the UI in a browser. The protocol node never sees any of it.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,6 +18,8 @@ import { RpcClient, type RpcConfig } from '../node/rpc';
 import { SoftwareSigner } from '../signers/software';
 import { resolvePassphrase } from '../gateway/host';
 import { startGateway, type Gateway, type GatewayLogger } from '../gateway/server';
+import type { ApiService } from '../api/dispatcher';
+import type { KeyStore } from '../keys/keystore';
 import { loadTokens } from '../gateway/tokens';
 import { createWalletApiService } from './api';
 import { OwnPriceCheck } from './price-check';
@@ -29,18 +32,14 @@ import {
 import { WalletStore } from './store';
 import { WalletCore } from './wallet';
 
-export interface WalletHostOptions {
+export interface WalletCoreOptions {
   dataDir: string;
   network: NetworkName;
   /** The protocol node's gateway, e.g. http://127.0.0.1:7420 */
   connect: string;
-  port: number;
-  host?: string;
-  allowRemote?: boolean;
-  passphrase?: string;
+  keyStore: KeyStore;
   /** The wallet's own Bitcoin node (optional, recommended). */
   bitcoin?: RpcConfig;
-  staticDir?: string;
   label?: string;
   /** Oracle settings for the wallet's own price check (the exchanges it asks itself). */
   oracleOverrides?: unknown;
@@ -51,12 +50,33 @@ export interface WalletHostOptions {
   logger: GatewayLogger;
 }
 
-export interface WalletHost {
+export interface RunningWallet {
   wallet: WalletCore;
+  /** The wallet API over this wallet core. */
+  api: ApiService;
   accountId: string;
   nodeId: string;
+  /** The node's URL, as given. */
+  nodeUrl: string;
   /** False when the node did not answer at the start (the wallet runs from its own records). */
   connected: boolean;
+  /** Whether the node answers now (for the gateway's /health). */
+  health(): Promise<
+    | { status: 'ok'; protocolNode: string; nodeId: string }
+    | { status: 'down'; protocolNode: string; message: string }
+  >;
+  stop(): Promise<void>;
+}
+
+export interface WalletHostOptions extends Omit<WalletCoreOptions, 'keyStore'> {
+  port: number;
+  host?: string;
+  allowRemote?: boolean;
+  passphrase?: string;
+  staticDir?: string;
+}
+
+export interface WalletHost extends Omit<RunningWallet, 'api' | 'health' | 'stop' | 'nodeUrl'> {
   gateway: Gateway;
   openUrl: string;
   stop(): Promise<void>;
@@ -65,7 +85,7 @@ export interface WalletHost {
 /** How often a wallet host asks its protocol node whether it still answers. */
 const HEARTBEAT_MS = 15_000;
 
-export async function startWalletHost(options: WalletHostOptions): Promise<WalletHost> {
+export async function startWalletCore(options: WalletCoreOptions): Promise<RunningWallet> {
   const net = networkInfo(options.network);
   if (net.name !== 'regtest') {
     throw new BitStableError(
@@ -84,9 +104,7 @@ export async function startWalletHost(options: WalletHostOptions): Promise<Walle
   });
   const dir = join(options.dataDir, net.name);
   mkdirSync(dir, { recursive: true });
-  const { tokens } = loadTokens(options.dataDir);
-  const passphrase = resolvePassphrase(options.dataDir, net.name, options.passphrase, log);
-  const keyStore = new PassphraseKeyStore(join(dir, 'keys'), passphrase);
+  const { keyStore } = options;
   const accountSecret = await ensureAccountSecret(keyStore, net);
   const owner = new SoftwareSigner({
     role: 'owner',
@@ -195,6 +213,7 @@ export async function startWalletHost(options: WalletHostOptions): Promise<Walle
       client,
       owner,
       nodeUrl: base,
+      dataDir: options.dataDir,
       priceCheck,
       ...(bitcoin
         ? {
@@ -208,14 +227,21 @@ export async function startWalletHost(options: WalletHostOptions): Promise<Walle
         : {}),
       logger: log,
     });
-    const gateway = await startGateway({
+    if (!bitcoin) {
+      log.warn(
+        {},
+        "no Bitcoin node of the wallet's own: collateral and coins come from the protocol node unverified",
+      );
+    }
+    let stopped: Promise<void> | null = null;
+    return {
+      wallet,
       api,
-      tokens,
-      port: options.port,
-      ...(options.host ? { host: options.host } : {}),
-      ...(options.allowRemote ? { allowRemote: true } : {}),
-      ...(options.staticDir ? { staticDir: options.staticDir } : {}),
-      health: async () => {
+      accountId,
+      nodeId: pins.nodeId,
+      nodeUrl: base,
+      connected: session !== null,
+      async health() {
         try {
           await client.call('node.info', {});
           return { status: 'ok' as const, protocolNode: base, nodeId: pins.nodeId };
@@ -223,27 +249,9 @@ export async function startWalletHost(options: WalletHostOptions): Promise<Walle
           return { status: 'down' as const, protocolNode: base, message: (err as Error).message };
         }
       },
-      logger: log,
-    });
-    if (!bitcoin) {
-      log.warn(
-        {},
-        "no Bitcoin node of the wallet's own: collateral and coins come from the protocol node unverified",
-      );
-    }
-    const ui = tokens.find((t) => t.roles.includes('admin')) ?? tokens[0]!;
-    let stopped: Promise<void> | null = null;
-    return {
-      wallet,
-      accountId,
-      nodeId: pins.nodeId,
-      connected: session !== null,
-      gateway,
-      openUrl: `${gateway.url}/#token=${ui.token}`,
       stop() {
         stopped ??= (async () => {
           clearInterval(heartbeat);
-          await gateway.close();
           api.close();
           await priceCheck.stop();
           await client.close();
@@ -256,6 +264,49 @@ export async function startWalletHost(options: WalletHostOptions): Promise<Walle
     await priceCheck.stop();
     await client.close();
     store.close();
+    throw err;
+  }
+}
+
+/** The wallet core with a passphrase key store and its own gateway serving the UI. */
+export async function startWalletHost(options: WalletHostOptions): Promise<WalletHost> {
+  const net = networkInfo(options.network);
+  const log = options.logger;
+  const { tokens } = loadTokens(options.dataDir);
+  const passphrase = resolvePassphrase(options.dataDir, net.name, options.passphrase, log);
+  mkdirSync(join(options.dataDir, net.name), { recursive: true });
+  const keyStore = new PassphraseKeyStore(join(options.dataDir, net.name, 'keys'), passphrase);
+  const running = await startWalletCore({ ...options, keyStore });
+  try {
+    const gateway = await startGateway({
+      api: running.api,
+      tokens,
+      port: options.port,
+      ...(options.host ? { host: options.host } : {}),
+      ...(options.allowRemote ? { allowRemote: true } : {}),
+      ...(options.staticDir ? { staticDir: options.staticDir } : {}),
+      health: () => running.health(),
+      logger: log,
+    });
+    const ui = tokens.find((t) => t.roles.includes('admin')) ?? tokens[0]!;
+    let stopped: Promise<void> | null = null;
+    return {
+      wallet: running.wallet,
+      accountId: running.accountId,
+      nodeId: running.nodeId,
+      connected: running.connected,
+      gateway,
+      openUrl: `${gateway.url}/#token=${ui.token}`,
+      stop() {
+        stopped ??= (async () => {
+          await gateway.close();
+          await running.stop();
+        })();
+        return stopped;
+      },
+    };
+  } catch (err) {
+    await running.stop();
     throw err;
   }
 }

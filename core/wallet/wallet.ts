@@ -125,6 +125,11 @@ export class WalletCore {
     this.unreachableSince = null;
   }
 
+  /** The network this wallet is on. */
+  get network(): NetworkInfo {
+    return this.o.network;
+  }
+
   /** The node this wallet is connected to, with its keys pinned (after `connect`). */
   get node(): PinnedKeys {
     if (!this.pins)

@@ -130,6 +130,12 @@ export async function run(options: InputSoakOptions = {}): Promise<SoakResult> {
     const before = logicalHash(app.db);
 
     const r = rng(seed);
+    // Methods for which some "bad" values are good ones: any name is a playground account's
+    // name ("NaN" included), and a null node address means "this computer".
+    const ANY_VALUE_WORKS = new Set<MethodName>([
+      'playground.addAccount',
+      'settings.setProtocolNode',
+    ]);
     const mutating = METHOD_NAMES.filter(
       (m) => API[m].permission !== 'Read' && API[m].permission !== 'Public',
     );
@@ -258,7 +264,9 @@ export async function run(options: InputSoakOptions = {}): Promise<SoakResult> {
       () => {
         const m = r.pick(
           METHOD_NAMES.filter(
-            (x) => Object.keys((API[x].params as { shape?: object }).shape ?? {}).length > 0,
+            (x) =>
+              Object.keys((API[x].params as { shape?: object }).shape ?? {}).length > 0 &&
+              !ANY_VALUE_WORKS.has(x),
           ),
         );
         const fields = Object.keys((API[m].params as unknown as { shape: object }).shape);

@@ -22,6 +22,7 @@ const dirs: string[] = [];
 const children: Child[] = [];
 const browsers: Browser[] = [];
 let exchanges: FakeExchange[] = [];
+let gatewayUrl = '';
 const tmp = (name: string) => {
   const d = mkdtempSync(join(tmpdir(), `bitstable-e2e-${name}-`));
   dirs.push(d);
@@ -70,6 +71,7 @@ beforeAll(async () => {
   children.push(node);
   const [, rpcUrl, cookie] = await node.waitFor(/Bitcoin RPC: (\S+) cookie=(\S+)/);
   const [, gateway] = await node.waitFor(/Gateway: (http:\/\/\S+)/);
+  gatewayUrl = gateway!;
   // Two exchanges that send no timestamps, so they stay fresh however long the test runs.
   exchanges = await Promise.all(
     (['binance', 'kraken'] as const).map((k) => FakeExchange.start(k, Date.now())),
@@ -212,5 +214,17 @@ describe('two wallets, one protocol node, in two browsers', () => {
       result.owner.key.slice(0, 30),
     );
     await alice.app.shot('37-parties-alice-settings');
+
+    // Settings → Protocol node: test an address; the fingerprints match what she pinned.
+    await page.locator('[data-testid="choose-remote"]').check();
+    await page.locator('[data-testid="protocol-node-url-field"]').fill(gatewayUrl);
+    await page.locator('[data-testid="protocol-node-test"]').click();
+    const tested = page.locator('[data-testid="protocol-node-tested"]');
+    await tested.waitFor();
+    expect(await tested.innerText()).toContain(
+      await page.locator('[data-testid="protocol-key-fingerprint"]').innerText(),
+    );
+    await tested.scrollIntoViewIfNeeded();
+    await alice.app.shot('44-parties-alice-test-node');
   });
 });

@@ -2,7 +2,7 @@
 import { useState } from 'react';
 import { useApi, useApiMutation, useClient } from '../api/context';
 import { forgetToken } from '../api/client';
-import { Btc, Card, download, ErrorNote, Loading, Stat } from '../components/ui';
+import { Btc, Card, download, ErrorNote, Field, Loading, Stat } from '../components/ui';
 import { duration, pct, satsText } from '../lib/format';
 
 export function Settings() {
@@ -150,13 +150,118 @@ function ProtocolNodeCard() {
           </Stat>
         </div>
       )}
-      {url && (
-        <p className="muted small">
-          To use another node, start this wallet with <code>--connect</code> and that node&apos;s
-          address; a node that later shows other keys at this address is refused.
+      <ChooseProtocolNode />
+    </Card>
+  );
+}
+
+/** "This computer" or a node at a URL: tested first, used from the next start. */
+function ChooseProtocolNode() {
+  const setting = useApi('settings.protocolNode', {}, { retry: false });
+  const test = useApiMutation('settings.testProtocolNode');
+  const choose = useApiMutation('settings.setProtocolNode');
+  const [mode, setMode] = useState<'local' | 'remote' | null>(null);
+  const [url, setUrl] = useState('');
+  if (!setting.data) return <ErrorNote error={setting.error} />;
+  const current = setting.data.chosen;
+  const picked = mode ?? current.mode;
+  const shown = setting.data;
+  return (
+    <div className="choose-node" data-testid="choose-protocol-node">
+      <fieldset className="row gap wrap">
+        <legend className="small">Use</legend>
+        <label className="row gap">
+          <input
+            type="radio"
+            name="protocol-node"
+            checked={picked === 'local'}
+            onChange={() => setMode('local')}
+            data-testid="choose-local"
+          />
+          This computer (local mode)
+        </label>
+        <label className="row gap">
+          <input
+            type="radio"
+            name="protocol-node"
+            checked={picked === 'remote'}
+            onChange={() => setMode('remote')}
+            data-testid="choose-remote"
+          />
+          A protocol node at an address
+        </label>
+      </fieldset>
+      {picked === 'remote' && (
+        <form
+          className="row gap wrap"
+          onSubmit={(e) => {
+            e.preventDefault();
+            choose.reset();
+            test.mutate({ url: url.trim() });
+          }}
+        >
+          <Field label="Node address" htmlFor="protocol-node-url-input">
+            <input
+              id="protocol-node-url-input"
+              className="input"
+              value={url}
+              placeholder={current.url ?? 'http://127.0.0.1:7430'}
+              onChange={(e) => {
+                setUrl(e.target.value);
+                test.reset();
+              }}
+              spellCheck={false}
+              data-testid="protocol-node-url-field"
+            />
+          </Field>
+          <button
+            type="submit"
+            className="button"
+            disabled={!url.trim() || test.isPending}
+            data-testid="protocol-node-test"
+          >
+            {test.isPending ? 'Testing…' : 'Test connection'}
+          </button>
+        </form>
+      )}
+      <ErrorNote error={test.error ?? choose.error} />
+      {picked === 'remote' && test.data && (
+        <div className="stats" data-testid="protocol-node-tested">
+          <Stat label="Answers as">
+            <code>{test.data.nodeId}</code>
+          </Stat>
+          <Stat label="Network">{test.data.network}</Stat>
+          <Stat label="Protocol key" hint="pinned when you first connect">
+            <code>{test.data.protocolFingerprint}</code>
+          </Stat>
+          <Stat label="Guardian key" hint="pinned when you first connect">
+            <code>{test.data.guardianFingerprint}</code>
+          </Stat>
+        </div>
+      )}
+      <div className="actions start">
+        <button
+          type="button"
+          className="button primary"
+          disabled={
+            choose.isPending ||
+            (picked === 'remote' ? !test.data : current.mode === 'local' && mode === null)
+          }
+          onClick={() => choose.mutate({ url: picked === 'remote' ? test.data!.url : null })}
+          data-testid="protocol-node-use"
+        >
+          {picked === 'remote' ? 'Use this node' : 'Use this computer'}
+        </button>
+      </div>
+      {shown.restartNeeded && (
+        <p className="warn-text" data-testid="protocol-node-restart">
+          Restart BitStable to{' '}
+          {shown.chosen.url ? `connect to ${shown.chosen.url}` : 'run on this computer'}. Your
+          vaults and keys stay where they are; a node you connect to for the first time has its keys
+          pinned then.
         </p>
       )}
-    </Card>
+    </div>
   );
 }
 
