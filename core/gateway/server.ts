@@ -28,12 +28,15 @@ import { matchToken, type TokenEntry } from './tokens';
 export const WS_PROTOCOL = 'bitstable.v1';
 export const WS_TOKEN_PREFIX = 'bearer.';
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
+/** Sign-in calls are small: a caller without a token may send no more than this. */
+const MAX_ANONYMOUS_BODY_BYTES = 16 * 1024;
 
 /** The CSP the renderer runs under (as in renderer/index.html). */
 const CSP =
   "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self' ws://127.0.0.1:* http://127.0.0.1:* ws://localhost:* http://localhost:*; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 export interface GatewayLogger {
+  debug?(obj: object, msg: string): void;
   info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
   error(obj: object, msg: string): void;
@@ -61,6 +64,9 @@ export interface GatewayOptions {
   extraOrigins?: string[];
   /** Where wallets reach this node when not directly (a TLS proxy in front): logins name these. */
   publicUrls?: string[];
+  /** Open connections allowed from one address (default 1,500) and in all (default 4,096). */
+  maxConnectionsPerHost?: number;
+  maxConnections?: number;
   logger?: GatewayLogger;
 }
 
@@ -102,8 +108,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const dispatch: ApiService['dispatch'] = async (method, params, ctx) => {
     const started = performance.now();
     const outcome = await api.dispatch(method, params, ctx);
+    // Labels from the contract's method list only: names a caller makes up would grow the
+    // registry without bound.
     metrics.observeCall(
-      method.slice(0, 40),
+      isMethodName(method) ? method : 'unknown',
       outcome.ok ? 'ok' : outcome.error.code,
       performance.now() - started,
     );
@@ -157,6 +165,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   const server: Server = createServer((req, res) => {
     void handleHttp(req, res).catch((err) => {
+      // A client that went away mid-request is not BitStable's failure.
+      if (aborted(err)) {
+        log?.debug?.({ code: (err as { code?: string }).code }, 'a client went away mid-request');
+        res.destroy();
+        return;
+      }
       log?.error({ err }, 'gateway request failed');
       if (!res.headersSent)
         sendJson(res, 500, {
@@ -187,7 +201,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         ? await healthReport(options.core)
         : ((await options.health?.()) ?? { status: 'ok' as const });
       res.setHeader('Cache-Control', 'no-store');
-      sendJson(res, report.status === 'down' ? 503 : 200, report);
+      // Without a token: up or down only. The parts (network, height, price, sources) are for
+      // those who hold one.
+      sendJson(
+        res,
+        report.status === 'down' ? 503 : 200,
+        known(contextOf(req)) ? report : { status: report.status },
+      );
       return;
     }
     if (url.pathname === '/metrics' && req.method === 'GET') {
@@ -239,26 +259,37 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       sendJson(res, 415, errorBody('INVALID_ARGUMENT', 'Send the request as application/json.'));
       return;
     }
+    // Who is calling is known from the headers: an unknown token is refused before a byte of
+    // its body is read, and a caller without one may send only a small one.
     const ctx = contextOf(req);
-    const body = await readBody(req);
-    if (body === null) {
-      sendJson(
-        res,
-        413,
-        errorBody('INVALID_ARGUMENT', `The request is larger than ${MAX_BODY_BYTES} bytes.`),
-      );
-      return;
-    }
     if (ctx === null) {
-      sendJson(
+      refuseEarly(
+        req,
         res,
         401,
-        rpcErrorFor(body, {
+        rpcErrorFor('', {
           code: 'UNAUTHENTICATED',
           message:
             'That token is not valid here (unknown, or a session that ended): sign in again or send another "Authorization: Bearer <token>".',
         }),
       );
+      return;
+    }
+    const limit = ctx === 'anonymous' ? MAX_ANONYMOUS_BODY_BYTES : MAX_BODY_BYTES;
+    const tooBig = () =>
+      refuseEarly(
+        req,
+        res,
+        413,
+        errorBody('INVALID_ARGUMENT', `The request is larger than ${limit} bytes.`),
+      );
+    if (Number(req.headers['content-length'] ?? 0) > limit) {
+      tooBig();
+      return;
+    }
+    const body = await readBody(req, limit);
+    if (body === null) {
+      tooBig();
       return;
     }
     if (ctx === 'anonymous' && !onlyPublic(body)) {
@@ -388,6 +419,27 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     );
     server.listen(options.port, host, () => resolveListen());
   });
+  // Slow or idle clients hold nothing for long, and no address may hold every socket.
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  server.maxConnections = options.maxConnections ?? 4_096;
+  const perHost = options.maxConnectionsPerHost ?? 1_500;
+  const openFrom = new Map<string, number>();
+  server.on('connection', (socket) => {
+    const from = socket.remoteAddress ?? '?';
+    const n = (openFrom.get(from) ?? 0) + 1;
+    if (n > perHost) {
+      log?.warn({ from, open: n - 1 }, 'refused a connection: too many open from one address');
+      socket.destroy();
+      return;
+    }
+    openFrom.set(from, n);
+    socket.once('close', () => {
+      const left = (openFrom.get(from) ?? 1) - 1;
+      if (left > 0) openFrom.set(from, left);
+      else openFrom.delete(from);
+    });
+  });
   const address = server.address();
   port = typeof address === 'object' && address ? address.port : options.port;
   const shownHost = host.includes(':') ? `[${host}]` : host;
@@ -476,19 +528,40 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.end(JSON.stringify(body));
 }
 
-function readBody(req: IncomingMessage): Promise<string | null> {
+/** The body, or null as soon as it passes `limit` (the rest is not read). */
+function readBody(req: IncomingMessage, limit: number): Promise<string | null> {
   return new Promise((resolveBody, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    let tooBig = false;
-    req.on('data', (c: Buffer) => {
+    const onData = (c: Buffer) => {
       size += c.length;
-      if (size > MAX_BODY_BYTES) tooBig = true;
-      else chunks.push(c);
-    });
-    req.on('end', () => resolveBody(tooBig ? null : Buffer.concat(chunks).toString('utf8')));
+      if (size <= limit) return void chunks.push(c);
+      req.off('data', onData);
+      req.pause();
+      resolveBody(null);
+    };
+    req.on('data', onData);
+    req.on('end', () => resolveBody(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
+}
+
+/** Answers at once and closes the connection, leaving whatever body is still coming unread. */
+function refuseEarly(
+  req: IncomingMessage,
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+): void {
+  res.setHeader('Connection', 'close');
+  sendJson(res, status, body);
+  res.once('finish', () => req.socket.destroySoon?.() ?? req.socket.end());
+}
+
+/** A request the client abandoned (reset, aborted): logged at debug, not as a failure. */
+function aborted(err: unknown): boolean {
+  const code = (err as { code?: string } | null)?.code;
+  return code === 'ECONNRESET' || code === 'ECONNABORTED' || (err as Error)?.message === 'aborted';
 }
 
 const STATUS_TEXT: Record<number, string> = {

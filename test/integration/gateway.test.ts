@@ -14,6 +14,9 @@ import { startHeadless } from '../../core/gateway/host';
 import { startGateway, WS_PROTOCOL, type Gateway } from '../../core/gateway/server';
 import { newToken, type TokenEntry } from '../../core/gateway/tokens';
 import { request } from 'node:http';
+import { connect } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { startScript } from '../helpers/process';
 import { setPrice, useBitStableNode } from '../helpers/app';
 
 const t = useBitStableNode();
@@ -264,7 +267,13 @@ describe('the gateway on a real node', () => {
   });
 
   it('answers /health with every part and /metrics in Prometheus text (with a token)', async () => {
-    const health = await fetch(`${gw.url}/health`);
+    // Without a token: up or down, nothing about the network, the height or the price.
+    const bare = await fetch(`${gw.url}/health`);
+    expect(bare.status).toBe(200);
+    expect(Object.keys((await bare.json()) as object)).toEqual(['status']);
+    const health = await fetch(`${gw.url}/health`, {
+      headers: { authorization: `Bearer ${tokens.viewer.token}` },
+    });
     expect(health.status).toBe(200);
     const report = (await health.json()) as {
       status: string;
@@ -332,5 +341,106 @@ describe('the gateway on a real node', () => {
     await expect(
       startGateway({ api, core: t().app, tokens: [], port: 0, host: '0.0.0.0' }),
     ).rejects.toMatchObject({ code: 'INVALID_CONFIG' });
+  });
+
+  it('labels metrics by the contract only: 10,000 made-up method names from a viewer leave /metrics small', async () => {
+    const scrape = async () =>
+      (
+        await fetch(`${gw.url}/metrics`, {
+          headers: { authorization: `Bearer ${tokens.viewer.token}` },
+        })
+      ).text();
+    const before = (await scrape()).length;
+    for (let b = 0; b < 200; b++) {
+      const batch = Array.from({ length: 50 }, (_, i) => ({
+        jsonrpc: '2.0',
+        id: i,
+        method: `made.up.${b}.${i}`,
+        params: {},
+      }));
+      const res = await fetch(`${gw.url}/rpc`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${tokens.viewer.token}`,
+        },
+        body: JSON.stringify(batch),
+      });
+      expect(res.status).toBe(200);
+      await res.arrayBuffer();
+    }
+    const after = await scrape();
+    expect(after).not.toContain('made.up');
+    expect(after).toContain('method="unknown"');
+    expect(after.length - before).toBeLessThan(20_000);
+  });
+
+  it('refuses an unknown token and an oversized anonymous body before reading them, and caps connections per address', async () => {
+    // Headers that promise 4 MB, then nothing: the answer comes without the body ever sent.
+    const early = (headers: string) =>
+      new Promise<string>((resolve, reject) => {
+        const sock = connect(gw.port, '127.0.0.1', () =>
+          sock.write(
+            `POST /rpc HTTP/1.1\r\nHost: 127.0.0.1:${gw.port}\r\nContent-Type: application/json\r\nContent-Length: 4000000\r\n${headers}\r\n`,
+          ),
+        );
+        let text = '';
+        sock.on('data', (d) => (text += d.toString()));
+        sock.on('close', () => resolve(text));
+        sock.on('error', reject);
+        setTimeout(() => reject(new Error('no answer before the body')), 5_000).unref();
+      });
+    expect(await early('Authorization: Bearer not-a-token\r\n')).toMatch(/^HTTP\/1\.1 401/);
+    expect(await early('')).toMatch(/^HTTP\/1\.1 413/);
+
+    // Forty bodies of 4 MB with a token nobody knows, at once, at a gateway in its own process:
+    // refused, and that server's memory barely moves.
+    const child = startScript('../test/fixtures/gateway-child.ts', []);
+    const [, childUrl] = await child.waitFor(/Gateway: (http:\/\/\S+)/);
+    const rssOf = () =>
+      Number(
+        /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.child.pid}/status`, 'utf8'))![1],
+      ) * 1024;
+    const rss = rssOf();
+    const big = Buffer.alloc(4 * 1024 * 1024 - 1, 0x20);
+    const results = await Promise.all(
+      Array.from({ length: 40 }, () =>
+        fetch(`${childUrl}/rpc`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: 'Bearer nobody' },
+          body: big,
+        }).then(
+          (r) => r.status,
+          () => 0, // the server may close before the client finished sending: also refused
+        ),
+      ),
+    );
+    expect(results.every((st) => st === 401 || st === 0)).toBe(true);
+    const grew = rssOf() - rss;
+    await child.stop();
+    // Had the bodies been read, 40 × 4 MB would be 160 MB.
+    expect(grew).toBeLessThan(40 * 1024 * 1024);
+
+    // A gateway that allows 3 sockets from one address: the fourth is closed at once.
+    const small = await startGateway({
+      api,
+      tokens: Object.values(tokens),
+      port: 0,
+      maxConnectionsPerHost: 3,
+    });
+    try {
+      const open = () =>
+        new Promise<ReturnType<typeof connect>>((resolve) => {
+          const c = connect(small.port, '127.0.0.1', () => resolve(c));
+        });
+      const held = await Promise.all([open(), open(), open()]);
+      const fourth = await open();
+      await new Promise<void>((resolve) => fourth.once('close', () => resolve()));
+      expect(fourth.destroyed).toBe(true);
+      for (const c of held) expect(c.destroyed).toBe(false);
+      for (const c of held) c.destroy();
+    } finally {
+      await small.close();
+    }
   });
 });
