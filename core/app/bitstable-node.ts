@@ -15,6 +15,7 @@ import { BitStableError } from '../errors';
 import { EventBus } from '../events/bus';
 import { adoptLocalAccount, ensureAccountSecret, ensureNodeId } from '../accounts/local';
 import { PlaygroundAccounts } from '../accounts/playground';
+import { privateDir, type PrivateLogger } from '../ops/private';
 import { AccountService, type Registration } from '../accounts/service';
 import {
   ensureProtocolSeed,
@@ -226,6 +227,11 @@ export class BitStableNode {
     }
 
     progress('Opening the database');
+    // The app's folder and everything in it are this user's alone.
+    privateDir(options.dataDir, {
+      info: (obj, msg) =>
+        (options.logger as { info?: PrivateLogger['info'] } | undefined)?.info?.(obj, msg),
+    });
     const db = openDatabase(join(dir, 'bitstable.sqlite'), { backgroundCheckpoints: true });
     const bus = new EventBus();
     let regtest: RegtestNode | null = null;

@@ -2,7 +2,8 @@
  * The SQLite database: opened with durable settings, migrated at start.
  */
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { privateDir, privateFile } from '../ops/private';
 import { dirname } from 'node:path';
 import { BitStableError } from '../errors';
 import { MIGRATIONS } from './migrations';
@@ -29,7 +30,13 @@ export interface OpenOptions {
  * the last commits on power loss; money state must not.
  */
 export function openDatabase(path: string, options: OpenOptions = {}): Sqlite {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  if (path !== ':memory:') {
+    privateDir(dirname(path));
+    // Made 0600 before SQLite opens it: its -wal and -shm files take the database file's mode.
+    privateFile(path);
+    for (const side of ['-wal', '-shm'])
+      if (existsSync(`${path}${side}`)) privateFile(`${path}${side}`);
+  }
   let db: Sqlite;
   try {
     db = new Database(path);

@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { privateDir } from '../ops/private';
 import { join } from 'node:path';
 import { BitStableNode, type BitStableNodeOptions } from '../app/bitstable-node';
 import { createApiService, type ApiService } from '../api/dispatcher';
@@ -88,7 +89,7 @@ export async function startHeadless(options: HeadlessOptions): Promise<HeadlessH
   const net = networkInfo(options.network);
   // Refused before anything starts, so a bad bind never leaves a bitcoind behind.
   checkBindHost(options.host ?? '127.0.0.1', options.allowRemote ?? false);
-  mkdirSync(options.dataDir, { recursive: true });
+  privateDir(options.dataDir, log);
   const { tokens, created, path: tokenFile } = loadTokens(options.dataDir);
   if (created) log.info({ tokenFile }, 'created the gateway token file (0600)');
 

@@ -6,6 +6,7 @@
  * the copy is a consistent snapshot.
  */
 import {
+  chmodSync,
   copyFileSync,
   existsSync,
   fsyncSync,
@@ -20,6 +21,7 @@ import {
 import { basename, dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { SCHEMA_VERSION, type Sqlite } from '../db/database';
+import { privateDir, privateFile } from './private';
 import { BitStableError } from '../errors';
 
 const PREFIX = 'bitstable-';
@@ -109,10 +111,12 @@ export async function backupDatabase(
   if (!Number.isSafeInteger(keep) || keep < 1) {
     throw new BitStableError('INVALID_CONFIG', 'Keep at least one backup.', { keep });
   }
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  privateDir(dir);
   const path = join(dir, backupName(now));
   const partial = `${path}.partial`;
   try {
+    // 0600 before SQLite writes into it: a backup holds what the database holds.
+    privateFile(partial);
     await db.backup(partial);
     checkBackup(partial);
     renameSync(partial, path);
@@ -138,6 +142,7 @@ export function restoreBackup(
   mkdirSync(dirname(target), { recursive: true });
   const tmp = `${target}.restoring`;
   copyFileSync(backup, tmp);
+  chmodSync(tmp, 0o600);
   const fd = openSync(tmp, 'r+');
   try {
     fsyncSync(fd);

@@ -5,7 +5,7 @@
  * `startWalletHost` (`npm run headless -- --connect URL`) adds a passphrase key store and its
  * own loopback gateway serving the UI in a browser. The protocol node never sees any of it.
  */
-import { mkdirSync } from 'node:fs';
+import { privateDir } from '../ops/private';
 import { join } from 'node:path';
 import { accountKey } from '../accounts/login';
 import { ensureAccountSecret } from '../accounts/local';
@@ -103,7 +103,8 @@ export async function startWalletCore(options: WalletCoreOptions): Promise<Runni
     logger: log,
   });
   const dir = join(options.dataDir, net.name);
-  mkdirSync(dir, { recursive: true });
+  privateDir(options.dataDir, log);
+  privateDir(dir, log);
   const { keyStore } = options;
   const accountSecret = await ensureAccountSecret(keyStore, net);
   const owner = new SoftwareSigner({
@@ -274,7 +275,7 @@ export async function startWalletHost(options: WalletHostOptions): Promise<Walle
   const log = options.logger;
   const { tokens } = loadTokens(options.dataDir);
   const passphrase = resolvePassphrase(options.dataDir, net.name, options.passphrase, log);
-  mkdirSync(join(options.dataDir, net.name), { recursive: true });
+  privateDir(join(options.dataDir, net.name), log);
   const keyStore = new PassphraseKeyStore(join(options.dataDir, net.name, 'keys'), passphrase);
   const running = await startWalletCore({ ...options, keyStore });
   try {

@@ -4,7 +4,10 @@
  * address — enough to recover without the node), and every PSBT it signed, written before it
  * is handed to the node.
  */
+import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { privateDir, privateFile } from '../ops/private';
 import type { PinnedKeys } from './checks';
 
 export type WalletDb = Database.Database;
@@ -127,6 +130,10 @@ export class WalletStore {
   }
 
   static open(path: string): WalletStore {
+    privateDir(dirname(path));
+    privateFile(path);
+    for (const side of ['-wal', '-shm'])
+      if (existsSync(`${path}${side}`)) privateFile(`${path}${side}`);
     return new WalletStore(new Database(path));
   }
 
