@@ -2,6 +2,7 @@
  * JSON-RPC 2.0 framing over the dispatcher: one request (or a batch) in, responses out. The
  * transport (WebSocket message, HTTP POST body) is the caller's business.
  */
+import { isInteger, parse as parseLossless } from 'lossless-json';
 import type { CallContext, DispatchOutcome } from '../api/dispatcher';
 import type { ApiError, ApiErrorCode } from '../api/errors';
 
@@ -55,8 +56,21 @@ export async function handleRpcText(
   dispatch: Dispatch,
 ): Promise<string | null> {
   let body: unknown;
+  let inexact: string | null = null;
   try {
-    body = JSON.parse(text);
+    JSON.parse(text); // the quick, strict check first (and deep nesting refused without recursion)
+    // Then once more keeping every number's text: a literal that a double cannot hold exactly
+    // (100.0000000000000001, 1e400, 9007199254740993) is refused, not rounded into another amount.
+    body = parseLossless(text, null, (literal: string) => {
+      const n = Number(literal);
+      const exact =
+        Number.isFinite(n) &&
+        (isInteger(literal)
+          ? Number.isSafeInteger(n)
+          : !Number.isInteger(n) && String(n) === literal.replace(/^(-?)0+(?=\d)/, '$1'));
+      if (!exact) inexact ??= literal;
+      return n;
+    });
   } catch {
     const r = errorResponse(null, {
       code: 'INVALID_ARGUMENT',
@@ -64,6 +78,14 @@ export async function handleRpcText(
     });
     r.error!.code = -32700;
     return JSON.stringify(r);
+  }
+  if (inexact !== null) {
+    return JSON.stringify(
+      errorResponse(null, {
+        code: 'INVALID_ARGUMENT',
+        message: `The number ${String(inexact).slice(0, 40)} cannot be read exactly. Amounts, counts and ids are whole numbers: send them without a fraction or exponent.`,
+      }),
+    );
   }
   if (Array.isArray(body)) {
     if (body.length === 0 || body.length > MAX_BATCH) {

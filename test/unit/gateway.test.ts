@@ -40,6 +40,31 @@ describe('JSON-RPC 2.0 framing', () => {
       : { ok: false, error: { code: 'METHOD_NOT_FOUND', message: 'no' } };
   const ctx = { roles: ['viewer' as const] };
 
+  it('reads numbers exactly: a literal a double cannot hold is refused, never rounded into another amount', async () => {
+    const calls: unknown[] = [];
+    const record = async (method: string, params: unknown): Promise<DispatchOutcome> => {
+      calls.push(params);
+      return { ok: true, result: params } as DispatchOutcome;
+    };
+    const send = async (literal: string) =>
+      JSON.parse(
+        (await handleRpcText(
+          `{"jsonrpc":"2.0","id":1,"method":"echo","params":{"amountCents":${literal}}}`,
+          ctx,
+          record,
+        ))!,
+      ) as { result?: unknown; error?: { message: string; data: { code: string } } };
+    for (const bad of ['100.0000000000000001', '9007199254740993', '1e2', '100.0', '1e400']) {
+      const r = await send(bad);
+      expect(r.error?.data.code, bad).toBe('INVALID_ARGUMENT');
+      expect(r.error?.message, bad).toMatch(/cannot be read exactly/);
+    }
+    expect(calls).toEqual([]);
+    expect((await send('100')).result).toEqual({ amountCents: 100 });
+    expect((await send('0.5')).result).toEqual({ amountCents: 0.5 }); // exact; an int field refuses it
+    expect(calls).toHaveLength(2);
+  });
+
   it('answers a call with its id, and an error with a JSON-RPC code and our code in data', async () => {
     expect(
       JSON.parse(
