@@ -35,7 +35,8 @@ import { BitStableError } from '../core/errors';
 import { resolvePassphrase } from '../core/gateway/host';
 import { FileKeyStore } from '../core/keys/file-keystore';
 import type { KeyStore } from '../core/keys/keystore';
-import { PassphraseKeyStore } from '../core/keys/passphrase-keystore';
+import { PassphraseKeyStore, scryptFor } from '../core/keys/passphrase-keystore';
+import { checkPassphraseStrength } from '../core/keys/passphrase-strength';
 import {
   CHANNELS,
   type BridgeEventMessage,
@@ -197,11 +198,15 @@ async function openKeyStore(dataDir: string, network: NetworkName): Promise<KeyS
     case 'safeStorage':
       return new FileKeyStore(dirs.safeStorage, new SafeStorageCipher(safeStorage));
     case 'passphrase':
-      return new PassphraseKeyStore(dirs.passphrase, choice.passphrase);
+      checkPassphraseStrength(choice.passphrase, network);
+      return new PassphraseKeyStore(dirs.passphrase, choice.passphrase, {
+        scrypt: scryptFor(network),
+      });
     case 'regtest-generated-passphrase':
       return new PassphraseKeyStore(
         dirs.passphrase,
         resolvePassphrase(dataDir, 'regtest', undefined, log),
+        { scrypt: scryptFor('regtest') },
       );
     case 'refuse':
       void dialog.showMessageBox({

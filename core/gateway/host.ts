@@ -5,12 +5,13 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { privateDir } from '../ops/private';
+import { checkPassphraseStrength } from '../keys/passphrase-strength';
 import { join } from 'node:path';
 import { BitStableNode, type BitStableNodeOptions } from '../app/bitstable-node';
 import { createApiService, type ApiService } from '../api/dispatcher';
 import { network as networkInfo, type NetworkName } from '../config/networks';
 import { BitStableError } from '../errors';
-import { PassphraseKeyStore } from '../keys/passphrase-keystore';
+import { PassphraseKeyStore, scryptFor } from '../keys/passphrase-keystore';
 import type { SignerPrompt } from '../signers/types';
 import { checkBindHost, startGateway, type Gateway, type GatewayLogger } from './server';
 import { loadTokens } from './tokens';
@@ -54,7 +55,10 @@ export function resolvePassphrase(
   given: string | undefined,
   logger: GatewayLogger,
 ): string {
-  if (given) return given;
+  if (given) {
+    checkPassphraseStrength(given, network);
+    return given;
+  }
   if (network !== 'regtest') {
     throw new BitStableError(
       'INVALID_CONFIG',
@@ -94,7 +98,9 @@ export async function startHeadless(options: HeadlessOptions): Promise<HeadlessH
   if (created) log.info({ tokenFile }, 'created the gateway token file (0600)');
 
   const passphrase = resolvePassphrase(options.dataDir, net.name, options.passphrase, log);
-  const keyStore = new PassphraseKeyStore(join(options.dataDir, net.name, 'keys'), passphrase);
+  const keyStore = new PassphraseKeyStore(join(options.dataDir, net.name, 'keys'), passphrase, {
+    scrypt: scryptFor(net.name),
+  });
 
   let progressSink: (text: string) => void = () => {};
   let promptSink: (prompt: SignerPrompt) => void = () => {};

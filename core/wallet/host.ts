@@ -12,7 +12,7 @@ import { ensureAccountSecret } from '../accounts/local';
 import { network as networkInfo, type NetworkName } from '../config/networks';
 import { BitStableError } from '../errors';
 import { ensureSoftwareOwnerMnemonic } from '../keys/node-keys';
-import { PassphraseKeyStore } from '../keys/passphrase-keystore';
+import { PassphraseKeyStore, scryptFor } from '../keys/passphrase-keystore';
 import { CoreNode, REGTEST_FEE_RATE_SAT_PER_KVB } from '../node/bitcoin-node';
 import { RpcClient, type RpcConfig } from '../node/rpc';
 import { SoftwareSigner } from '../signers/software';
@@ -276,7 +276,9 @@ export async function startWalletHost(options: WalletHostOptions): Promise<Walle
   const { tokens } = loadTokens(options.dataDir);
   const passphrase = resolvePassphrase(options.dataDir, net.name, options.passphrase, log);
   privateDir(join(options.dataDir, net.name), log);
-  const keyStore = new PassphraseKeyStore(join(options.dataDir, net.name, 'keys'), passphrase);
+  const keyStore = new PassphraseKeyStore(join(options.dataDir, net.name, 'keys'), passphrase, {
+    scrypt: scryptFor(net.name),
+  });
   const running = await startWalletCore({ ...options, keyStore });
   try {
     const gateway = await startGateway({

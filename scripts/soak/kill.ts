@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { BitStableNode } from '../../core/app/bitstable-node';
-import { PassphraseKeyStore } from '../../core/keys/passphrase-keystore';
+import { PassphraseKeyStore, REGTEST_SCRYPT } from '../../core/keys/passphrase-keystore';
 import { RegtestNode } from '../../core/node/regtest';
 import { KILL_SOAK_PASSPHRASE } from './lib/kill-keys';
 import { collateralProblems, databaseProblems, spendProblems } from './lib/chain';
@@ -162,7 +162,9 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
       BitStableNode.start({
         dataDir,
         network: 'regtest',
-        keyStore: new PassphraseKeyStore(join(dataDir, 'keys'), KILL_SOAK_PASSPHRASE),
+        keyStore: new PassphraseKeyStore(join(dataDir, 'keys'), KILL_SOAK_PASSPHRASE, {
+          scrypt: REGTEST_SCRYPT,
+        }),
         bitcoin: {
           kind: 'rpc',
           rpc: { url: rpc.config.url, auth: { kind: 'cookie', cookieFile } },

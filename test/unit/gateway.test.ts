@@ -42,7 +42,7 @@ describe('JSON-RPC 2.0 framing', () => {
 
   it('reads numbers exactly: a literal a double cannot hold is refused, never rounded into another amount', async () => {
     const calls: unknown[] = [];
-    const record = async (method: string, params: unknown): Promise<DispatchOutcome> => {
+    const record = async (_method: string, params: unknown): Promise<DispatchOutcome> => {
       calls.push(params);
       return { ok: true, result: params } as DispatchOutcome;
     };

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InMemoryKeyStore, type KeyStore } from '../../core/keys/keystore';
-import { PassphraseKeyStore } from '../../core/keys/passphrase-keystore';
+import { PassphraseKeyStore, REGTEST_SCRYPT } from '../../core/keys/passphrase-keystore';
+import { checkPassphraseStrength } from '../../core/keys/passphrase-strength';
 
 const PASSPHRASE = 'correct horse battery staple';
 const posix = process.platform !== 'win32';
@@ -30,6 +31,30 @@ async function tamper(file: string, field: string): Promise<void> {
 }
 
 describe('PassphraseKeyStore', () => {
+  it('seals new files at scrypt N = 2^17; a file made at 2^15 (older, or regtest) still opens', async () => {
+    const secret = randomBytes(32);
+    const store = new PassphraseKeyStore(dir, PASSPHRASE);
+    await store.put('new', secret);
+    const kdf = (JSON.parse(await readFile(store.pathOf('new'), 'utf8')) as { kdf: { N: number } })
+      .kdf;
+    expect(kdf.N).toBe(2 ** 17);
+    await new PassphraseKeyStore(dir, PASSPHRASE, { scrypt: REGTEST_SCRYPT }).put('old', secret);
+    expect(
+      (JSON.parse(await readFile(store.pathOf('old'), 'utf8')) as { kdf: { N: number } }).kdf.N,
+    ).toBe(2 ** 15);
+    expect(Buffer.from(await store.get('old'))).toEqual(secret);
+  });
+
+  it('refuses a weak passphrase for keys off regtest, with what would do', () => {
+    for (const weak of ['a', 'password123', 'aaaaaaaaaaaaaaaaaaaaaaaa', 'Short1!'])
+      expect(() => checkPassphraseStrength(weak, 'mainnet'), weak).toThrowError(
+        /too weak for mainnet keys: use 20 characters or more/,
+      );
+    for (const fine of [PASSPHRASE, 'Tr0ub4dor&3xyz', 'x7#Lq9!mZ2@w'])
+      expect(() => checkPassphraseStrength(fine, 'signet'), fine).not.toThrow();
+    expect(() => checkPassphraseStrength('a', 'regtest')).not.toThrow();
+  });
+
   it('round-trips a secret through a real directory, and a new instance reads it back', async () => {
     const store = new PassphraseKeyStore(dir, PASSPHRASE);
     const secret = randomBytes(32);
@@ -69,7 +94,7 @@ describe('PassphraseKeyStore', () => {
       expect(envelope).toMatchObject({
         version: 1,
         cipher: 'aes-256-gcm',
-        kdf: { name: 'scrypt', N: 2 ** 15, r: 8, p: 1 },
+        kdf: { name: 'scrypt', N: 2 ** 17, r: 8, p: 1 },
       });
       expect(Buffer.from(envelope.salt, 'base64')).toHaveLength(16);
       expect(Buffer.from(envelope.iv, 'base64')).toHaveLength(12);
