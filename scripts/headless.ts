@@ -12,6 +12,9 @@
  *                     the Bitcoin Core and the Ledger to use off regtest (core/app/env-config.ts)
  *   --add-token ROLES [--label TEXT] [--account ID]   adds a token with comma-separated roles
  *                     (acting for account bsa1…, registered at the next start) and exits
+ *   --revoke-token LABEL|PREFIX  removes tokens by label or token prefix (8+ characters) and
+ *                     exits; a running host refuses them within a second, and closes their sockets
+ *   --show-link       prints the link with its token again (it is shown when the token is made)
  *   BITSTABLE_PASSPHRASE  the key store passphrase (on regtest a generated one is kept if unset)
  *   --connect URL     a wallet host: this wallet (its own account key, owner key and records)
  *                     connected to the protocol node at URL (`npm run protocol`), serving its UI;
@@ -23,7 +26,8 @@
  *   BITSTABLE_EXIT_ALONE_AFTER_S  how long the protocol node must be unreachable before the
  *                     wallet host offers an exit without it (owner + guardian)
  *
- * The URL to open is printed on stdout with the token in its fragment; logs are JSON on stderr.
+ * The URL to open is printed on stdout, with the token in its fragment on the start that made
+ * it (or with --show-link); logs are JSON on stderr.
  */
 import { readdirSync, statSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -38,7 +42,7 @@ import {
 } from '../core/app/env-config';
 import { isBitStableError } from '../core/errors';
 import { startHeadless } from '../core/gateway/host';
-import { addToken } from '../core/gateway/tokens';
+import { addToken, revokeTokens } from '../core/gateway/tokens';
 import { readProtocolChoice } from '../core/wallet/choice';
 import { startWalletHost } from '../core/wallet/host';
 import { createLogger, logEvents } from '../core/ops/log';
@@ -88,6 +92,8 @@ async function main(): Promise<void> {
       'allow-remote': { type: 'boolean' },
       'guardian-key': { type: 'string' },
       'add-token': { type: 'string' },
+      'revoke-token': { type: 'string' },
+      'show-link': { type: 'boolean' },
       label: { type: 'string' },
       account: { type: 'string' },
       connect: { type: 'string' },
@@ -95,6 +101,18 @@ async function main(): Promise<void> {
   });
   const env = process.env;
   const dataDir = resolve(values['data-dir'] ?? env.BITSTABLE_DATA_DIR ?? join(ROOT, 'data'));
+
+  if (values['revoke-token'] !== undefined) {
+    try {
+      const gone = revokeTokens(dataDir, values['revoke-token']);
+      process.stdout.write(
+        `Revoked ${gone.map((t) => `"${t.label}"`).join(', ')}: a running host refuses ${gone.length === 1 ? 'it' : 'them'} within a second.\n`,
+      );
+    } catch (err) {
+      fail(isBitStableError(err) ? err.message : String(err));
+    }
+    return;
+  }
 
   if (values['add-token'] !== undefined) {
     const roles = values['add-token'].split(',').map((r) => r.trim());
@@ -185,7 +203,11 @@ async function main(): Promise<void> {
         wallet.wallet.verifiesCoins
           ? 'Coins are checked against your own Bitcoin node.'
           : 'No Bitcoin node of your own: collateral figures come from the protocol node, unverified.',
-        `Open: ${wallet.openUrl}`,
+        openLine(
+          wallet.openUrl,
+          wallet.tokenCreated || values['show-link'] === true,
+          wallet.tokenFile,
+        ),
         'Press Ctrl+C to stop.',
         '',
       ].join('\n'),
@@ -213,7 +235,7 @@ async function main(): Promise<void> {
     [
       '',
       `BitStable is running on ${network}${network === 'regtest' ? ' (local regtest mode)' : ''}.`,
-      `Open: ${host_.openUrl}`,
+      openLine(host_.openUrl, host_.tokenCreated || values['show-link'] === true, host_.tokenFile),
       `(The token is in the URL fragment, which the browser never sends to the server. Tokens: ${host_.tokenFile})`,
       'Press Ctrl+C to stop.',
       '',
@@ -221,6 +243,16 @@ async function main(): Promise<void> {
   );
 
   onSignals(() => host_.stop(), logger);
+}
+
+/**
+ * The link to open: with its token when the token file was just made (or --show-link), and
+ * otherwise without it — a token printed at every start ends up in logs.
+ */
+export function openLine(openUrl: string, withToken: boolean, tokenFile: string): string {
+  return withToken
+    ? `Open: ${openUrl}`
+    : `Open: ${openUrl.slice(0, openUrl.indexOf('#'))} — the token is in ${tokenFile} (shown when it was made; --show-link prints the link again)`;
 }
 
 /** Stops cleanly on SIGINT/SIGTERM (once), then exits. */

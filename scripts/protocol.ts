@@ -7,7 +7,8 @@
  *   --public-url URL  where wallets reach it through a TLS proxy (sign-ins name that address)
  *   (the same environment as `npm run headless`; on regtest it runs its own bitcoind)
  *
- * Prints its gateway URL, its node id, the admin URL (token in the fragment) and, on regtest,
+ * Prints its gateway URL, its node id, the admin URL (token in the fragment on the start that
+ * made it, or with --show-link) and, on regtest,
  * its bitcoind's RPC so that wallets on the same machine can use it as their own node.
  */
 import { join, resolve } from 'node:path';
@@ -18,7 +19,7 @@ import { nodeOptionsFromEnv } from '../core/app/env-config';
 import { isBitStableError } from '../core/errors';
 import { startHeadless } from '../core/gateway/host';
 import { createLogger, logEvents } from '../core/ops/log';
-import { onSignals } from './headless';
+import { onSignals, openLine } from './headless';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
@@ -31,6 +32,7 @@ async function main(): Promise<void> {
       host: { type: 'string' },
       'allow-remote': { type: 'boolean' },
       'guardian-key': { type: 'string' },
+      'show-link': { type: 'boolean' },
       'public-url': { type: 'string' },
     },
   });
@@ -84,7 +86,11 @@ async function main(): Promise<void> {
       `BitStable protocol node on ${network}.`,
       `Node id: ${host.node.accounts.nodeId}`,
       `Gateway: ${host.gateway.url}`,
-      `Admin: ${host.openUrl}`,
+      openLine(
+        host.openUrl,
+        host.tokenCreated || values['show-link'] === true,
+        host.tokenFile,
+      ).replace(/^Open:/, 'Admin:'),
       ...(regtest ? [`Bitcoin RPC: ${regtest.rpc.url} cookie=${cookie}`] : []),
       `Registration: ${host.node.accounts.registration}. Connect a wallet: npm run headless -- --connect ${host.gateway.url} --data-dir <its own folder>`,
       'Press Ctrl+C to stop.',

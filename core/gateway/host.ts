@@ -14,7 +14,7 @@ import { BitStableError } from '../errors';
 import { PassphraseKeyStore, scryptFor } from '../keys/passphrase-keystore';
 import type { SignerPrompt } from '../signers/types';
 import { checkBindHost, startGateway, type Gateway, type GatewayLogger } from './server';
-import { loadTokens } from './tokens';
+import { tokenSource, loadTokens } from './tokens';
 
 export interface HeadlessOptions {
   dataDir: string;
@@ -43,6 +43,8 @@ export interface HeadlessHost {
   /** The URL to open, with the token in the fragment (never sent to a server). */
   openUrl: string;
   tokenFile: string;
+  /** True when this start made the token file (the link with its token is shown then only). */
+  tokenCreated: boolean;
   stop(): Promise<void>;
 }
 
@@ -139,7 +141,8 @@ export async function startHeadless(options: HeadlessOptions): Promise<HeadlessH
     const gateway = await startGateway({
       api,
       core: node,
-      tokens,
+      // Re-read as the file changes: a token removed from it is refused without a restart.
+      tokens: tokenSource(options.dataDir, (message) => log.warn({ tokenFile }, message)),
       port: options.port,
       ...(options.host ? { host: options.host } : {}),
       ...(options.allowRemote ? { allowRemote: true } : {}),
@@ -157,6 +160,7 @@ export async function startHeadless(options: HeadlessOptions): Promise<HeadlessH
       gateway,
       openUrl: `${gateway.url}/#token=${owner.token}`,
       tokenFile,
+      tokenCreated: created,
       stop() {
         stopped ??= (async () => {
           await gateway.close();

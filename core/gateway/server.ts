@@ -51,8 +51,8 @@ export interface GatewayOptions {
   core?: ApiCore;
   /** /health when there is no `core` (a wallet host: its connection to the protocol node). */
   health?: () => Promise<{ status: 'ok' | 'degraded' | 'down' } & Record<string, unknown>>;
-  /** Tokens and their roles (from the 0600 token file). */
-  tokens: readonly TokenEntry[];
+  /** Tokens and their roles (from the 0600 token file), or where to read them as they change. */
+  tokens: readonly TokenEntry[] | (() => readonly TokenEntry[]);
   /** Default 127.0.0.1. Anything else needs `allowRemote`. */
   host?: string;
   /** 0 picks a free port. */
@@ -133,7 +133,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
    * if it is bound to one), or a signed-in account's session. `anonymous` when no token was sent
    * (only sign-in may be called then); null for a token nobody knows.
    */
-  const contextOf = (req: IncomingMessage): CallContext | 'anonymous' | null => {
+  const currentTokens =
+    typeof options.tokens === 'function'
+      ? options.tokens
+      : () => options.tokens as readonly TokenEntry[];
+  const contextOf = (req: IncomingMessage): CallContext | 'anonymous' | null =>
+    contextOfCredential(presentedOf(req));
+  /** What the request presents: its bearer token or the token in its WebSocket subprotocol. */
+  const presentedOf = (req: IncomingMessage): string | null => {
     const header = req.headers.authorization;
     let presented: string | null = null;
     if (typeof header === 'string' && /^Bearer /i.test(header)) presented = header.slice(7).trim();
@@ -144,8 +151,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       const p = protocols.find((s) => s.startsWith(WS_TOKEN_PREFIX));
       if (p) presented = p.slice(WS_TOKEN_PREFIX.length);
     }
+    return presented;
+  };
+  const contextOfCredential = (presented: string | null): CallContext | 'anonymous' | null => {
     if (!presented) return 'anonymous';
-    const entry = matchToken(options.tokens, presented);
+    const entry = matchToken(currentTokens(), presented);
     // A token bound to an account acts for it; the operator's (admin) token bound to none acts for
     // the node's own account; any other unbound token acts for nobody (it reads public data).
     if (entry)
@@ -381,28 +391,46 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         message: `WebSocket connections from ${origin.slice(0, 100)} are refused.`,
       });
     }
-    const ctx = contextOf(req);
+    const presented = presentedOf(req);
+    const ctx = contextOfCredential(presented);
     if (!known(ctx))
       return refuse(401, {
         code: 'UNAUTHENTICATED',
         message:
           'A valid gateway token or session is needed to open the API socket (sign in with POST /rpc first).',
       });
-    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, ctx));
+    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, ctx, presented!));
   });
 
-  function onConnection(ws: WebSocket, ctx: CallContext): void {
+  /** Each socket and the credential it opened with: a revoked token or ended session closes it. */
+  const credentials = new Map<WebSocket, string>();
+  const stillValid = (presented: string) => known(contextOfCredential(presented));
+  const endSocket = (ws: WebSocket) =>
+    ws.close(4001, 'Your token was revoked or your session ended: sign in again.');
+  const sweep = setInterval(() => {
+    for (const [ws, presented] of credentials) if (!stillValid(presented)) endSocket(ws);
+  }, 5_000);
+  sweep.unref();
+
+  function onConnection(ws: WebSocket, ctx: CallContext, presented: string): void {
+    credentials.set(ws, presented);
     const unsubscribe = api.subscribe((event) => {
       if (ws.readyState === ws.OPEN) ws.send(eventFrame(event));
     }, ctx);
     ws.on('message', (data, isBinary) => {
       if (isBinary) return;
+      // Checked on every message, not only at the upgrade: a socket outlives no revocation.
+      if (!stillValid(presented)) return endSocket(ws);
       void handleRpcText(data.toString(), ctx, dispatch).then((out) => {
         if (out !== null && ws.readyState === ws.OPEN) ws.send(out);
       });
     });
-    ws.on('close', unsubscribe);
-    ws.on('error', unsubscribe);
+    const done = () => {
+      credentials.delete(ws);
+      unsubscribe();
+    };
+    ws.on('close', done);
+    ws.on('error', done);
   }
 
   await new Promise<void>((resolveListen, reject) => {
@@ -448,6 +476,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     port,
     host,
     async close() {
+      clearInterval(sweep);
       for (const client of wss.clients) client.terminate();
       wss.close();
       server.closeAllConnections();

@@ -3,7 +3,15 @@
  * file in the data folder. The first start writes one token with every role.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { ROLES, type Role } from '../api/contract';
@@ -78,8 +86,76 @@ export function addToken(
 
 function writeTokens(path: string, tokens: TokenEntry[]): void {
   mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, `${JSON.stringify({ version: 1, tokens }, null, 2)}\n`, { mode: 0o600 });
-  chmodSync(path, 0o600);
+  // Written aside and renamed: a gateway reading it meanwhile sees the old file or the new one.
+  const tmp = `${path}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify({ version: 1, tokens }, null, 2)}\n`, { mode: 0o600 });
+  chmodSync(tmp, 0o600);
+  renameSync(tmp, path);
+}
+
+/**
+ * The token file as it is now: re-read when it changes (checked at most every `everyMs`), so a
+ * token removed from it is refused without a restart. A file that became invalid keeps the last
+ * good tokens and says so once.
+ */
+export function tokenSource(
+  dataDir: string,
+  onProblem: (message: string) => void = () => {},
+  everyMs = 500,
+): () => readonly TokenEntry[] {
+  const path = tokenFilePath(dataDir);
+  let tokens = loadTokens(dataDir).tokens;
+  let seen = stamp(path);
+  let checkedAt = Date.now();
+  let complained = false;
+  return () => {
+    const now = Date.now();
+    if (now - checkedAt < everyMs) return tokens;
+    checkedAt = now;
+    const current = stamp(path);
+    if (current === seen) return tokens;
+    try {
+      tokens = existsSync(path) ? loadTokens(dataDir).tokens : [];
+      seen = current;
+      complained = false;
+    } catch (err) {
+      if (!complained) onProblem((err as Error).message);
+      complained = true;
+    }
+    return tokens;
+  };
+}
+
+function stamp(path: string): string {
+  try {
+    const st = statSync(path);
+    return `${st.mtimeMs}:${st.size}:${st.ino}`;
+  } catch {
+    return 'none';
+  }
+}
+
+/**
+ * Removes the tokens whose label is `which`, or whose token starts with it (8 characters or
+ * more); returns what was removed. INVALID_ARGUMENT when nothing matches.
+ */
+export function revokeTokens(dataDir: string, which: string): TokenEntry[] {
+  const { tokens, path } = loadTokens(dataDir);
+  const hit = (t: TokenEntry) =>
+    t.label === which || (which.length >= 8 && t.token.startsWith(which));
+  const gone = tokens.filter(hit);
+  if (gone.length === 0) {
+    throw new BitStableError(
+      'INVALID_ARGUMENT',
+      `No token is labelled "${which.slice(0, 60)}" or starts with it; nothing was revoked.`,
+      {},
+    );
+  }
+  writeTokens(
+    path,
+    tokens.filter((t) => !hit(t)),
+  );
+  return gone;
 }
 
 const digest = (s: string) => createHash('sha256').update(s).digest();

@@ -20,7 +20,7 @@ import { resolvePassphrase } from '../gateway/host';
 import { startGateway, type Gateway, type GatewayLogger } from '../gateway/server';
 import type { ApiService } from '../api/dispatcher';
 import type { KeyStore } from '../keys/keystore';
-import { loadTokens } from '../gateway/tokens';
+import { loadTokens, tokenSource } from '../gateway/tokens';
 import { createWalletApiService } from './api';
 import { OwnPriceCheck } from './price-check';
 import {
@@ -79,6 +79,9 @@ export interface WalletHostOptions extends Omit<WalletCoreOptions, 'keyStore'> {
 export interface WalletHost extends Omit<RunningWallet, 'api' | 'health' | 'stop' | 'nodeUrl'> {
   gateway: Gateway;
   openUrl: string;
+  tokenFile: string;
+  /** True when this start made the token file (the link with its token is shown then only). */
+  tokenCreated: boolean;
   stop(): Promise<void>;
 }
 
@@ -273,7 +276,7 @@ export async function startWalletCore(options: WalletCoreOptions): Promise<Runni
 export async function startWalletHost(options: WalletHostOptions): Promise<WalletHost> {
   const net = networkInfo(options.network);
   const log = options.logger;
-  const { tokens } = loadTokens(options.dataDir);
+  const { tokens, created, path: tokenFile } = loadTokens(options.dataDir);
   const passphrase = resolvePassphrase(options.dataDir, net.name, options.passphrase, log);
   privateDir(join(options.dataDir, net.name), log);
   const keyStore = new PassphraseKeyStore(join(options.dataDir, net.name, 'keys'), passphrase, {
@@ -283,7 +286,7 @@ export async function startWalletHost(options: WalletHostOptions): Promise<Walle
   try {
     const gateway = await startGateway({
       api: running.api,
-      tokens,
+      tokens: tokenSource(options.dataDir, (message) => log.warn({ tokenFile }, message)),
       port: options.port,
       ...(options.host ? { host: options.host } : {}),
       ...(options.allowRemote ? { allowRemote: true } : {}),
@@ -300,6 +303,8 @@ export async function startWalletHost(options: WalletHostOptions): Promise<Walle
       connected: running.connected,
       gateway,
       openUrl: `${gateway.url}/#token=${ui.token}`,
+      tokenFile,
+      tokenCreated: created,
       stop() {
         stopped ??= (async () => {
           await gateway.close();

@@ -27,7 +27,7 @@ let appDir: string;
 let app: { child: Child; url: string; token: string };
 
 async function startApp(): Promise<Child> {
-  const c = startScript('headless.ts', ['--data-dir', appDir, '--port', '0'], {
+  const c = startScript('headless.ts', ['--data-dir', appDir, '--port', '0', '--show-link'], {
     BITSTABLE_PASSPHRASE: PASSPHRASE,
   });
   children.push(c);

@@ -49,7 +49,7 @@ let rpc: { url: string; cookie: string };
 async function startWallet(): Promise<Child> {
   const c = startScript(
     'headless.ts',
-    ['--connect', gatewayUrl, '--data-dir', walletDir, '--port', '0'],
+    ['--connect', gatewayUrl, '--data-dir', walletDir, '--port', '0', '--show-link'],
     {
       BITSTABLE_PASSPHRASE: PASSPHRASE,
       BITSTABLE_RPC_URL: rpc.url,
