@@ -64,6 +64,7 @@ import {
   withSecurityHeaders,
   type AppOrigin,
 } from './security';
+import { highestSeenStore } from './updates/seen';
 import { UpdateController, type UpdaterLike } from './updates/controller';
 import { UPDATE_PUBLIC_KEYS } from './updates/public-key';
 import {
@@ -278,6 +279,7 @@ async function createUpdates(): Promise<UpdateController> {
     },
     disabledReason: reason,
     logger: log,
+    highestSeen: highestSeenStore(join(app.getPath('userData'), 'update-highest-seen.json')),
   });
   controller.schedule(UPDATE_FIRST_CHECK_MS, UPDATE_INTERVAL_MS);
   return controller;

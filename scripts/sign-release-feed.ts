@@ -27,6 +27,7 @@ import {
   keyIdOf,
   privateKeyFromPem,
   publicKeyToBase64,
+  DEFAULT_FEED_VALIDITY_DAYS,
   signFeed,
 } from '../main/updates/feed-signature';
 import { UPDATE_PUBLIC_KEYS } from '../main/updates/public-key';
@@ -62,7 +63,11 @@ export async function loadPrivateKey(env: NodeJS.ProcessEnv, keyFile?: string): 
  * Signs one feed file, after checking that it parses and that every artifact it lists that sits
  * beside it has the listed size and sha512. Returns the .sig path.
  */
-export async function signFeedFile(feedPath: string, key: KeyObject): Promise<string> {
+export async function signFeedFile(
+  feedPath: string,
+  key: KeyObject,
+  validDays = DEFAULT_FEED_VALIDITY_DAYS,
+): Promise<string> {
   const bytes = await readFile(feedPath);
   const feed = parseFeed(bytes);
   for (const file of feed.files) {
@@ -81,7 +86,9 @@ export async function signFeedFile(feedPath: string, key: KeyObject): Promise<st
     }
   }
   const sigPath = `${feedPath}.sig`;
-  await writeFile(sigPath, signFeed(basename(feedPath), bytes, key));
+  // Apps refuse the feed after this: the release process signs it again before then.
+  const expires = new Date(Date.now() + validDays * 86_400_000);
+  await writeFile(sigPath, signFeed(basename(feedPath), bytes, key, expires));
   return sigPath;
 }
 
@@ -114,6 +121,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       out: { type: 'string' },
       key: { type: 'string' },
       'public-key': { type: 'string', multiple: true },
+      'valid-days': { type: 'string' },
     },
   });
   switch (command) {
@@ -143,7 +151,11 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
           `warning: key ${keyIdOf(publicKey)} is not in main/updates/public-key.ts; this build's apps will refuse these feeds.`,
         );
       }
-      for (const feed of positionals) console.log(`signed ${await signFeedFile(feed, key)}`);
+      const days = Number(values['valid-days'] ?? DEFAULT_FEED_VALIDITY_DAYS);
+      if (!Number.isInteger(days) || days < 1 || days > 365)
+        throw new Error('--valid-days must be a whole number of days from 1 to 365.');
+      for (const feed of positionals)
+        console.log(`signed ${await signFeedFile(feed, key, days)} (valid ${days} days)`);
       return 0;
     }
     case 'verify': {

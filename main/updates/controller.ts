@@ -66,6 +66,11 @@ export interface UpdateControllerOptions {
   disabledReason?: string | null;
   logger?: UpdateLogger;
   now?: () => number;
+  /**
+   * The newest version a verified feed has offered (kept across restarts): a feed older than it
+   * is an old feed served again, and refused.
+   */
+  highestSeen?: { get(): string | null; set(version: string): void };
 }
 
 /** Checks, verifies, downloads and installs updates; reports every step as an UpdateStatus. */
@@ -153,7 +158,10 @@ export class UpdateController {
         publicKeys: o.publicKeys,
         currentVersion: o.currentVersion,
         fetch: o.fetch,
+        highestSeen: o.highestSeen?.get() ?? null,
+        now: this.now(),
       });
+      o.highestSeen?.set(offer.feed.version);
       checkOfferMatchesFeed(info, offer.feed);
       if (offer.kind === 'current') {
         this.set({ state: 'none', checkedAt: this.now() });

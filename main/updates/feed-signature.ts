@@ -6,9 +6,10 @@
  * signed offline by the release key; the app ships the public half (public-key.ts) and refuses a
  * feed whose signature does not verify.
  *
- * The signed message is domain-separated and names the feed file, so a signature cannot be
- * replayed onto another platform's feed or reused by another protocol:
- *   "bitstable-update-feed/v1\n" + fileName + "\n" + feed bytes
+ * The signed message is domain-separated, names the feed file and says until when it holds, so a
+ * signature cannot be replayed onto another platform's feed, reused by another protocol, or
+ * served forever by a frozen or replaying mirror:
+ *   "bitstable-update-feed/v2\n" + fileName + "\n" + expires (ISO 8601 UTC) + "\n" + feed bytes
  *
  * node:crypto only (Ed25519 from OpenSSL); no third-party code handles the key.
  */
@@ -24,8 +25,10 @@ import {
 import { z } from 'zod';
 
 export const SIGNATURE_FORMAT = 'bitstable-feed-signature';
-export const SIGNATURE_VERSION = 1;
-const DOMAIN = 'bitstable-update-feed/v1';
+export const SIGNATURE_VERSION = 2;
+const DOMAIN = 'bitstable-update-feed/v2';
+/** How long a signed feed holds unless the release says otherwise: the feed is re-signed sooner. */
+export const DEFAULT_FEED_VALIDITY_DAYS = 30;
 
 /** The `.sig` file: JSON, one signature. */
 export const signatureFileSchema = z.strictObject({
@@ -36,14 +39,16 @@ export const signatureFileSchema = z.strictObject({
   file: z.string().min(1).max(200),
   /** keyIdOf(public key): which shipped key to verify with. */
   keyId: z.string().regex(/^[0-9a-f]{16}$/),
+  /** Until when the signed feed may be believed (ISO 8601, UTC); it is signed with the feed. */
+  expires: z.iso.datetime(),
   /** 64 bytes, base64. */
   signature: z.base64().refine((s) => Buffer.from(s, 'base64').length === 64, 'must be 64 bytes'),
 });
 export type SignatureFile = z.infer<typeof signatureFileSchema>;
 
-/** The bytes that are signed for feed `fileName`. */
-export function signedMessage(fileName: string, feed: Uint8Array): Buffer {
-  return Buffer.concat([Buffer.from(`${DOMAIN}\n${fileName}\n`, 'utf8'), feed]);
+/** The bytes that are signed for feed `fileName`, believed until `expires`. */
+export function signedMessage(fileName: string, expires: string, feed: Uint8Array): Buffer {
+  return Buffer.concat([Buffer.from(`${DOMAIN}\n${fileName}\n${expires}\n`, 'utf8'), feed]);
 }
 
 /** A public key as the app ships it: the raw 32 bytes in base64. */
@@ -94,33 +99,42 @@ export function generateSigningKeyPair(): {
   };
 }
 
-/** Signs a feed; returns the `.sig` file's text. */
-export function signFeed(fileName: string, feed: Uint8Array, privateKey: KeyObject): string {
+/** Signs a feed, believed until `expires` (default 30 days from now); returns the `.sig` text. */
+export function signFeed(
+  fileName: string,
+  feed: Uint8Array,
+  privateKey: KeyObject,
+  expires: Date = new Date(Date.now() + DEFAULT_FEED_VALIDITY_DAYS * 86_400_000),
+): string {
   const publicKey = publicKeyToBase64(createPublicKey(privateKey));
+  const until = expires.toISOString();
   const file: SignatureFile = {
     format: SIGNATURE_FORMAT,
     version: SIGNATURE_VERSION,
     algorithm: 'ed25519',
     file: fileName,
     keyId: keyIdOf(publicKey),
-    signature: sign(null, signedMessage(fileName, feed), privateKey).toString('base64'),
+    expires: until,
+    signature: sign(null, signedMessage(fileName, until, feed), privateKey).toString('base64'),
   };
   return `${JSON.stringify(file, null, 2)}\n`;
 }
 
 /** Why a signature was refused. */
-export type SignatureFailure = 'malformed' | 'wrong-file' | 'unknown-key' | 'bad-signature';
+export type SignatureFailure =
+  'malformed' | 'wrong-file' | 'unknown-key' | 'bad-signature' | 'expired';
 
 /**
- * Checks a `.sig` text against the feed bytes and the trusted public keys (base64). Returns the
- * key id that verified, or the reason it did not.
+ * Checks a `.sig` text against the feed bytes and the trusted public keys (base64), and that it
+ * has not expired at `now`. Returns the key id that verified, or the reason it did not.
  */
 export function checkFeedSignature(
   fileName: string,
   feed: Uint8Array,
   signatureText: string,
   trustedKeys: readonly string[],
-): { ok: true; keyId: string } | { ok: false; reason: SignatureFailure } {
+  now: number = Date.now(),
+): { ok: true; keyId: string } | { ok: false; reason: SignatureFailure; expires?: string } {
   let json: unknown;
   try {
     json = JSON.parse(signatureText);
@@ -135,9 +149,12 @@ export function checkFeedSignature(
   if (!key) return { ok: false, reason: 'unknown-key' };
   const good = verify(
     null,
-    signedMessage(fileName, feed),
+    signedMessage(fileName, sig.expires, feed),
     publicKeyFromBase64(key),
     Buffer.from(sig.signature, 'base64'),
   );
-  return good ? { ok: true, keyId: sig.keyId } : { ok: false, reason: 'bad-signature' };
+  if (!good) return { ok: false, reason: 'bad-signature' };
+  // Only a verified date counts: the expiry is part of what was signed.
+  if (Date.parse(sig.expires) <= now) return { ok: false, reason: 'expired', expires: sig.expires };
+  return { ok: true, keyId: sig.keyId };
 }

@@ -29,6 +29,10 @@ export const UPDATE_ERROR_CODES = [
   'FEED_INVALID',
   /** The signed feed offers an older version than the one running. */
   'UPDATE_DOWNGRADE',
+  /** The feed's signature has expired: a frozen mirror, or an old feed served again. */
+  'UPDATE_FEED_EXPIRED',
+  /** The signed feed is older than one this app already saw: an old feed served again. */
+  'UPDATE_FEED_STALE',
   /** What electron-updater offers differs from the signed feed. */
   'FEED_MISMATCH',
   /** The downloaded file is not listed in the signed feed. */
@@ -151,8 +155,23 @@ export function compareVersions(a: string, b: string): number {
 /** What the signed feed means for the running app. */
 export type Offer = { kind: 'newer'; feed: UpdateFeed } | { kind: 'current'; feed: UpdateFeed };
 
-/** Refuses a downgrade; tells a newer version from the one already running. */
-export function checkOffer(feed: UpdateFeed, currentVersion: string): Offer {
+/**
+ * Refuses a downgrade, and a feed older than the newest this app has seen offered (an old but
+ * still newer feed replayed: 1.1.5 offered when 1.3.0 is out); tells a newer version from the
+ * one already running.
+ */
+export function checkOffer(
+  feed: UpdateFeed,
+  currentVersion: string,
+  highestSeen: string | null = null,
+): Offer {
+  if (highestSeen !== null && compareVersions(feed.version, highestSeen) < 0) {
+    throw new UpdateVerificationError(
+      'UPDATE_FEED_STALE',
+      `The update feed offers version ${feed.version}, but ${highestSeen} was offered before: an old feed is being served again, so BitStable will not install it.`,
+      { offered: feed.version, highestSeen },
+    );
+  }
   const order = compareVersions(feed.version, currentVersion);
   if (order < 0) {
     throw new UpdateVerificationError(
@@ -170,6 +189,7 @@ export function verifySignedFeed(input: {
   feed: Uint8Array;
   signature: string | null;
   publicKeys: readonly string[];
+  now?: number;
 }): UpdateFeed {
   if (input.publicKeys.length === 0) throw noSigningKey();
   if (input.signature === null) {
@@ -179,7 +199,20 @@ export function verifySignedFeed(input: {
       { file: input.fileName },
     );
   }
-  const check = checkFeedSignature(input.fileName, input.feed, input.signature, input.publicKeys);
+  const check = checkFeedSignature(
+    input.fileName,
+    input.feed,
+    input.signature,
+    input.publicKeys,
+    input.now,
+  );
+  if (!check.ok && check.reason === 'expired') {
+    throw new UpdateVerificationError(
+      'UPDATE_FEED_EXPIRED',
+      `The update feed ${input.fileName} was signed to be believed until ${check.expires}, and that has passed: the update server is serving an old feed, so BitStable will not install it.`,
+      { file: input.fileName, expires: check.expires },
+    );
+  }
   if (!check.ok) {
     throw new UpdateVerificationError(
       'FEED_SIGNATURE_INVALID',
@@ -202,6 +235,7 @@ const SIGNATURE_REASONS: Record<SignatureFailure, string> = {
   'wrong-file': 'it was made for another feed file',
   'unknown-key': 'it was made with a key this app does not trust',
   'bad-signature': 'the feed was changed after it was signed, or the signature is wrong',
+  expired: 'it has expired',
 };
 
 /** What electron-updater says it will download (its UpdateInfo, reduced to what we compare). */
@@ -302,6 +336,9 @@ export async function fetchSignedFeed(input: {
   publicKeys: readonly string[];
   currentVersion: string;
   fetch: FetchLike;
+  /** The newest version a verified feed offered this app before (null: none yet). */
+  highestSeen?: string | null;
+  now?: number;
 }): Promise<Offer> {
   const fileName = decodeURIComponent(new URL(input.feedUrl).pathname.split('/').pop() ?? '');
   if (input.publicKeys.length === 0) throw noSigningKey();
@@ -312,8 +349,9 @@ export async function fetchSignedFeed(input: {
     feed: feed!,
     signature: sig === null ? null : Buffer.from(sig).toString('utf8'),
     publicKeys: input.publicKeys,
+    ...(input.now !== undefined ? { now: input.now } : {}),
   });
-  return checkOffer(verified, input.currentVersion);
+  return checkOffer(verified, input.currentVersion, input.highestSeen ?? null);
 }
 
 async function fetchBytes(

@@ -20,6 +20,7 @@ import {
   type UpdaterLike,
 } from '../../main/updates/controller';
 import { publicKeyToBase64, signFeed } from '../../main/updates/feed-signature';
+import { highestSeenStore } from '../../main/updates/seen';
 import {
   fetchSignedFeed,
   UpdateVerificationError,
@@ -69,6 +70,8 @@ function release(
     signature?: (good: string) => string;
     editFeedAfterSigning?: (feed: string) => string;
     tamperArtifact?: boolean;
+    /** Until when the signature holds (default: 30 days from now). */
+    expires?: Date;
   } = {},
 ): void {
   const dir = join(root, name);
@@ -91,7 +94,7 @@ function release(
   );
   const key = options.sign === undefined ? releaseKey : options.sign;
   if (key) {
-    const sig = signFeed(options.signAs ?? FEED, Buffer.from(feed), key);
+    const sig = signFeed(options.signAs ?? FEED, Buffer.from(feed), key, options.expires);
     writeFileSync(join(dir, `${FEED}.sig`), options.signature ? options.signature(sig) : sig);
   }
 }
@@ -120,6 +123,19 @@ beforeAll(async () => {
   release('garbage-signature', { signature: () => 'not a signature' });
   release('downgrade', { version: '0.0.9' });
   release('same-version', { version: CURRENT });
+  // A feed signed last year for a month: a frozen mirror still serving it.
+  release('expired', { expires: new Date(Date.now() - 86_400_000) });
+  // The signature's date moved forward by hand: the date is signed, so it no longer verifies.
+  release('expiry-edited', {
+    expires: new Date(Date.now() - 86_400_000),
+    signature: (good) =>
+      JSON.stringify({
+        ...JSON.parse(good),
+        expires: new Date(Date.now() + 86_400_000).toISOString(),
+      }),
+  });
+  // Newer than the running app, older than a feed already seen: an old feed replayed.
+  release('replayed', { version: '0.1.5' });
 
   server = createServer((req, res) => {
     const path = normalize(
@@ -309,7 +325,11 @@ class FakeUpdater implements UpdaterLike {
 
 function controllerFor(
   scenario: string,
-  options: { verifyWith?: string; disabledReason?: string } = {},
+  options: {
+    verifyWith?: string;
+    disabledReason?: string;
+    highestSeen?: ReturnType<typeof highestSeenStore>;
+  } = {},
 ) {
   const updater = new FakeUpdater(() => scenario);
   const statuses: UpdateStatus[] = [];
@@ -326,6 +346,7 @@ function controllerFor(
       stopped++;
     },
     ...(options.disabledReason ? { disabledReason: options.disabledReason } : {}),
+    ...(options.highestSeen ? { highestSeen: options.highestSeen } : {}),
   });
   return { controller, updater, statuses, stopped: () => stopped };
 }
@@ -416,5 +437,65 @@ describe('the update controller', () => {
     expect(await controller.install()).toMatchObject({ ok: false });
     expect(controller.status()).toMatchObject({ state: 'error', code: 'ARTIFACT_SHA512_MISMATCH' });
     expect(updater.installs).toBe(0);
+  });
+
+  it('refuses a feed whose signature has expired (a frozen or replaying mirror), and one whose date was moved', async () => {
+    expect(await refusal(verifyRelease('expired'))).toBe('UPDATE_FEED_EXPIRED');
+    const moved = await fetchSignedFeed({
+      feedUrl: feedUrl('expiry-edited'),
+      publicKeys: TRUSTED,
+      currentVersion: CURRENT,
+      fetch,
+    }).catch((e: unknown) => e as UpdateVerificationError);
+    expect(moved).toMatchObject({
+      code: 'FEED_SIGNATURE_INVALID',
+      data: { reason: 'bad-signature' },
+    });
+    // The good feed, checked from a clock 31 days on: expired too.
+    expect(
+      await refusal(
+        fetchSignedFeed({
+          feedUrl: feedUrl('good'),
+          publicKeys: TRUSTED,
+          currentVersion: CURRENT,
+          fetch,
+          now: Date.now() + 31 * 86_400_000,
+        }),
+      ),
+    ).toBe('UPDATE_FEED_EXPIRED');
+  });
+
+  it('refuses an older feed than one already seen, kept across restarts (1.1.5 offered when 1.3.0 is out)', async () => {
+    const seen = highestSeenStore(
+      join(mkdtempSync(join(tmpdir(), 'bitstable-seen-')), 'seen.json'),
+    );
+    const check = (scenario: string) =>
+      fetchSignedFeed({
+        feedUrl: feedUrl(scenario),
+        publicKeys: TRUSTED,
+        currentVersion: CURRENT,
+        fetch,
+        highestSeen: seen.get(),
+      }).then((o) => {
+        seen.set(o.feed.version);
+        return o.feed.version;
+      });
+    expect(await check('good')).toBe('0.2.0');
+    expect(await refusal(check('replayed'))).toBe('UPDATE_FEED_STALE');
+    seen.set('0.1.0'); // never lowers it
+    expect(seen.get()).toBe('0.2.0');
+  });
+
+  it('the controller remembers the newest feed it verified and refuses an older one after it', async () => {
+    const seen = highestSeenStore(
+      join(mkdtempSync(join(tmpdir(), 'bitstable-seen-')), 'seen.json'),
+    );
+    expect(await controllerFor('good', { highestSeen: seen }).controller.check()).toMatchObject({
+      state: 'ready',
+    });
+    expect(seen.get()).toBe('0.2.0');
+    expect(await controllerFor('replayed', { highestSeen: seen }).controller.check()).toMatchObject(
+      { state: 'error', code: 'UPDATE_FEED_STALE' },
+    );
   });
 });
