@@ -27,6 +27,9 @@ electron_skip_given="${ELECTRON_SKIP_BINARY_DOWNLOAD+given}"
 export ELECTRON_SKIP_BINARY_DOWNLOAD="${ELECTRON_SKIP_BINARY_DOWNLOAD:-1}"
 echo "setup: installing npm dependencies (native modules build from source, about two minutes)"
 npm ci --no-audit --no-fund
+# .npmrc sets ignore-scripts, so no package's install script ran: build the approved native
+# modules by name (allowScripts in package.json, checked by npm run check:deps).
+npm rebuild --ignore-scripts=false better-sqlite3 node-hid usb esbuild
 
 bash scripts/install-bitcoind.sh
 
