@@ -23,7 +23,18 @@ export default defineConfig({
   },
   renderer: {
     root: resolve(import.meta.dirname, 'renderer'),
-    plugins: [react()],
+    plugins: [
+      react(),
+      {
+        // The page's meta policy is the production one (main/security.ts, without the directives
+        // a meta tag cannot carry). Under the dev server the main process's header policy, which
+        // adds the server and its HMR socket, is the one in force: drop the meta there.
+        name: 'bitstable-dev-csp',
+        apply: 'serve',
+        transformIndexHtml: (html: string) =>
+          html.replace(/<meta\s+http-equiv="Content-Security-Policy"[^>]*>/s, ''),
+      },
+    ],
     build: {
       outDir: resolve(import.meta.dirname, 'out/renderer'),
       rollupOptions: { input: resolve(import.meta.dirname, 'renderer/index.html') },

@@ -32,8 +32,27 @@ const MAX_BODY_BYTES = 4 * 1024 * 1024;
 const MAX_ANONYMOUS_BODY_BYTES = 16 * 1024;
 
 /** The CSP the renderer runs under (as in renderer/index.html). */
-const CSP =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self' ws://127.0.0.1:* http://127.0.0.1:* ws://localhost:* http://localhost:*; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+/**
+ * The UI's policy when the gateway serves it: the desktop window's (main/security.ts), with the
+ * API socket on this gateway's own address as the one thing to connect to besides itself.
+ */
+function cspFor(host: string): string {
+  return [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data:",
+    "font-src 'self' data:",
+    `connect-src 'self' ws://${host}`,
+    "worker-src 'self'",
+    "manifest-src 'self'",
+    "object-src 'none'",
+    "frame-src 'none'",
+    "frame-ancestors 'none'",
+    "form-action 'none'",
+    "base-uri 'none'",
+  ].join('; ');
+}
 
 export interface GatewayLogger {
   debug?(obj: object, msg: string): void;
@@ -244,7 +263,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       sendJson(res, 405, errorBody('INVALID_ARGUMENT', 'Only GET is served here.'));
       return;
     }
-    serveStatic(url.pathname, res);
+    // The Host header passed hostOk (loopback binds accept only their own names).
+    const asked = String(req.headers.host ?? '');
+    serveStatic(
+      url.pathname,
+      res,
+      /^[A-Za-z0-9.\-]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(asked)
+        ? asked
+        : `${host}:${port}`,
+    );
   }
 
   async function handleHttpRpc(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -327,7 +354,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     res.end(out);
   }
 
-  function serveStatic(pathname: string, res: ServerResponse): void {
+  function serveStatic(pathname: string, res: ServerResponse, host: string): void {
     if (!staticRoot || !existsSync(join(staticRoot, 'index.html'))) {
       res.writeHead(503, { 'Content-Type': 'text/plain; charset=utf-8' });
       res.end(
@@ -355,7 +382,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const immutable = file.includes(`${sep}assets${sep}`);
     res.writeHead(200, {
       'Content-Type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream',
-      'Content-Security-Policy': CSP,
+      'Content-Security-Policy': cspFor(host),
       'Cache-Control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
     });
     createReadStream(file).pipe(res);

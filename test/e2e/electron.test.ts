@@ -106,7 +106,7 @@ describe.skipIf(SKIP !== null)(
       expect(windows).toBe(1);
       const seen = await page.evaluate(async () => {
         const w = window as unknown as { require?: unknown; process?: unknown; bitstable: object };
-        // The <meta> CSP allows http://127.0.0.1:*; only the header's connect-src 'self' refuses it.
+        // The <meta> CSP and the header's are one policy: connect-src 'self' refuses it.
         const violation = new Promise<string>((done) => {
           document.addEventListener('securitypolicyviolation', (e) => done(e.effectiveDirective), {
             once: true,

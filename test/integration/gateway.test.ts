@@ -15,7 +15,9 @@ import { startGateway, WS_PROTOCOL, type Gateway } from '../../core/gateway/serv
 import { newToken, type TokenEntry } from '../../core/gateway/tokens';
 import { request } from 'node:http';
 import { connect } from 'node:net';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startScript } from '../helpers/process';
 import { setPrice, useBitStableNode } from '../helpers/app';
 
@@ -441,6 +443,38 @@ describe('the gateway on a real node', () => {
       for (const c of held) c.destroy();
     } finally {
       await small.close();
+    }
+  });
+
+  it("serves the UI under the desktop window's policy, connecting only to itself", async () => {
+    const staticDir = mkdtempSync(join(tmpdir(), 'bitstable-ui-'));
+    writeFileSync(join(staticDir, 'index.html'), '<!doctype html><title>x</title>');
+    const ui = await startGateway({ api, tokens: Object.values(tokens), port: 0, staticDir });
+    try {
+      const csp = (await fetch(`${ui.url}/`)).headers.get('content-security-policy')!;
+      expect(csp).toContain("default-src 'none'");
+      expect(csp).toContain(`connect-src 'self' ws://127.0.0.1:${ui.port};`);
+      expect(csp).not.toContain('*');
+      const byName = await new Promise<string>((resolve, reject) => {
+        const req = request(
+          {
+            host: '127.0.0.1',
+            port: ui.port,
+            path: '/',
+            headers: { host: `localhost:${ui.port}` },
+          },
+          (res) => {
+            res.resume();
+            resolve(String(res.headers['content-security-policy']));
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+      expect(byName).toContain(`connect-src 'self' ws://localhost:${ui.port};`);
+    } finally {
+      await ui.close();
+      rmSync(staticDir, { recursive: true, force: true });
     }
   });
 });

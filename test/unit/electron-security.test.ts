@@ -3,6 +3,7 @@
  * the Content-Security-Policy, which URLs are the app's, the navigation and window-open guards,
  * the external-link allowlist, and permissions.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -87,6 +88,14 @@ describe('the main window', () => {
 });
 
 describe('the Content-Security-Policy', () => {
+  it("the page's own <meta> policy is the main process's, less what a meta tag cannot carry", () => {
+    const html = readFileSync(new URL('../../renderer/index.html', import.meta.url), 'utf8');
+    const meta = /http-equiv="Content-Security-Policy"\s+content="([^"]+)"/.exec(html)![1]!;
+    const header = directives(contentSecurityPolicy());
+    header.delete('frame-ancestors');
+    expect(directives(meta)).toEqual(header);
+  });
+
   it('in production allows only the app’s own scripts and connections', () => {
     const csp = directives(contentSecurityPolicy());
     expect(csp.get('default-src')).toEqual(["'none'"]);
