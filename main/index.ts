@@ -19,6 +19,7 @@ import {
   ipcMain,
   Menu,
   net,
+  protocol,
   safeStorage,
   session,
   shell,
@@ -27,6 +28,7 @@ import {
 } from 'electron';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import pino from 'pino';
 import { nodeOptionsFromEnv } from '../core/app/env-config';
 import { readProtocolChoice } from '../core/wallet/choice';
@@ -62,6 +64,9 @@ import {
   mainWindowOptions,
   permissionDecision,
   withSecurityHeaders,
+  APP_INDEX_URL,
+  APP_SCHEME,
+  appFileFor,
   type AppOrigin,
 } from './security';
 import { highestSeenStore } from './updates/seen';
@@ -83,6 +88,12 @@ const STOP_TIMEOUT_MS = 30_000;
 app.enableSandbox();
 if (process.env.BITSTABLE_DATA_DIR)
   app.setPath('userData', resolve(process.env.BITSTABLE_DATA_DIR));
+
+// The app's pages come from app://bitstable (see security.ts); the scheme must be registered as
+// privileged before the app is ready.
+protocol.registerSchemesAsPrivileged([
+  { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } },
+]);
 
 const dev = !app.isPackaged && !!process.env.ELECTRON_RENDERER_URL;
 const origin: AppOrigin = {
@@ -165,7 +176,7 @@ function createWindow(): BrowserWindow {
     if (mainWindow === win) mainWindow = null;
   });
   if (origin.devServerUrl) void win.loadURL(origin.devServerUrl);
-  else void win.loadFile(origin.rendererIndexPath);
+  else void win.loadURL(APP_INDEX_URL);
   return win;
 }
 
@@ -357,7 +368,23 @@ function stopCore(): Promise<void> {
   return stoppingCore;
 }
 
+/** Serves app://bitstable/… from the built renderer, under the app's CSP; nothing else. */
+function serveAppScheme(): void {
+  const rendererDir = join(origin.rendererIndexPath, '..');
+  const csp = contentSecurityPolicy({ devServerUrl: null });
+  protocol.handle(APP_SCHEME, async (request) => {
+    const file = appFileFor(request.url, rendererDir);
+    if (!file || !existsSync(file)) return new Response('Not found', { status: 404 });
+    const res = await net.fetch(pathToFileURL(file).toString());
+    const headers = new Headers(res.headers);
+    headers.set('Content-Security-Policy', csp);
+    headers.set('X-Content-Type-Options', 'nosniff');
+    return new Response(res.body, { status: res.status, headers });
+  });
+}
+
 async function start(): Promise<void> {
+  serveAppScheme();
   hardenSession(session.defaultSession);
   app.setAboutPanelOptions({
     applicationName: 'BitStable',

@@ -11,11 +11,41 @@ import type {
   HandlerDetails,
   WindowOpenHandlerResponse,
 } from 'electron';
-import { pathToFileURL } from 'node:url';
+import { resolve, sep } from 'node:path';
+
+/**
+ * The app's own pages are served from a privileged scheme, not file://: one origin of their own
+ * (`app://bitstable`), so `'self'` in the CSP means the app and nothing else on disk, and a file
+ * that happens to lie beside the renderer is never the app.
+ */
+export const APP_SCHEME = 'app';
+export const APP_HOST = 'bitstable';
+export const APP_INDEX_URL = `${APP_SCHEME}://${APP_HOST}/index.html`;
+
+/**
+ * The file under the built renderer's folder that an app:// URL names; null for another host, a
+ * path that leaves the folder, or anything unreadable. App routes live in the hash, so `/` is
+ * the index page.
+ */
+export function appFileFor(url: string, rendererDir: string): string | null {
+  const parsed = parse(url);
+  if (!parsed || parsed.protocol !== `${APP_SCHEME}:` || parsed.host !== APP_HOST) return null;
+  let rel: string;
+  try {
+    rel = decodeURIComponent(parsed.pathname);
+  } catch {
+    return null;
+  }
+  if (rel === '/' || rel === '') rel = '/index.html';
+  if (rel.includes('\0')) return null;
+  const root = resolve(rendererDir);
+  const file = resolve(root, `.${rel}`);
+  return file.startsWith(root + sep) ? file : null;
+}
 
 /** Where the app's own pages come from: the built renderer file, or the dev server in development. */
 export interface AppOrigin {
-  /** Absolute path of out/renderer/index.html. */
+  /** Absolute path of out/renderer/index.html (served as APP_INDEX_URL). */
   rendererIndexPath: string;
   /** electron-vite's dev server (ELECTRON_RENDERER_URL), only when not packaged. */
   devServerUrl?: string | null;
@@ -118,11 +148,11 @@ export function withSecurityHeaders(
 export function isAppUrl(url: string, origin: AppOrigin): boolean {
   const parsed = parse(url);
   if (!parsed) return false;
-  if (parsed.protocol === 'file:') {
-    const own = new URL(pathToFileURL(origin.rendererIndexPath).href);
+  // The app's page is app://bitstable/index.html; no file:// page is the app's, not even the
+  // built renderer opened directly.
+  if (parsed.protocol === `${APP_SCHEME}:`) {
     return (
-      parsed.host === own.host &&
-      decodeURIComponent(parsed.pathname) === decodeURIComponent(own.pathname)
+      parsed.host === APP_HOST && (parsed.pathname === '/index.html' || parsed.pathname === '/')
     );
   }
   if (!origin.devServerUrl) return false;

@@ -3,6 +3,7 @@
  * window, validates every argument against the contract's schemas before anything reaches the
  * core, and always answers `{ok, result}` / `{ok: false, error}`.
  */
+import { APP_INDEX_URL } from '../../main/security';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -20,7 +21,7 @@ import {
 import { CHANNELS } from '../../preload/bridge';
 
 const INDEX = join('/', 'app', 'out', 'renderer', 'index.html');
-const APP_URL = `${pathToFileURL(INDEX).href}#/`;
+const APP_URL = `${APP_INDEX_URL}#/`;
 const MAIN_ID = 7;
 
 class FakeIpcMain implements IpcMainLike {

@@ -13,6 +13,8 @@ import {
   createWindowOpenHandler,
   isAllowedExternalUrl,
   isAppUrl,
+  appFileFor,
+  APP_INDEX_URL,
   mainWindowOptions,
   navigationDecision,
   permissionDecision,
@@ -30,7 +32,7 @@ const INDEX = join(
   'renderer',
   'index.html',
 );
-const APP = pathToFileURL(INDEX).href;
+const APP = APP_INDEX_URL;
 const prod: AppOrigin = { rendererIndexPath: INDEX, devServerUrl: null };
 const dev: AppOrigin = { rendererIndexPath: INDEX, devServerUrl: 'http://localhost:5173/' };
 
@@ -84,6 +86,30 @@ describe('the main window', () => {
     expect(mainWindowOptions({ preloadPath: 'p', devTools: true }).webPreferences!.devTools).toBe(
       true,
     );
+  });
+});
+
+describe('the app:// scheme', () => {
+  it('serves files of the built renderer only: no other host, no way out of its folder', () => {
+    const dir = join(INDEX, '..');
+    expect(appFileFor('app://bitstable/index.html', dir)).toBe(INDEX);
+    expect(appFileFor('app://bitstable/', dir)).toBe(INDEX);
+    expect(appFileFor('app://bitstable/assets/index-abc.js', dir)).toBe(
+      join(dir, 'assets', 'index-abc.js'),
+    );
+    // Dot segments, plain or encoded, never leave the folder: the parser folds them, or the
+    // decoded path resolves outside and is refused.
+    for (const tricky of [
+      'app://bitstable/../../etc/passwd',
+      'app://bitstable/%2e%2e/%2e%2e/etc/passwd',
+      'app://bitstable/..%2f..%2f..%2f..%2fetc%2fpasswd',
+      'app://bitstable/assets/..%2f..%2f..%2f..%2f..%2f..%2fetc%2fpasswd',
+    ]) {
+      const file = appFileFor(tricky, dir);
+      expect(file === null || file.startsWith(`${dir}/`), `${tricky} → ${file}`).toBe(true);
+    }
+    for (const bad of ['app://other/index.html', 'file:///etc/passwd', 'app://bitstable/%E0%A4%A'])
+      expect(appFileFor(bad, dir), bad).toBeNull();
   });
 });
 
@@ -153,6 +179,11 @@ describe('the app’s own pages', () => {
   it('are the built index.html (any hash) and, in development only, the dev server', () => {
     expect(isAppUrl(APP, prod)).toBe(true);
     expect(isAppUrl(`${APP}#/vaults/3`, prod)).toBe(true);
+    expect(isAppUrl('app://bitstable/#/', prod)).toBe(true);
+    expect(isAppUrl('app://bitstable/other.html', prod)).toBe(false);
+    expect(isAppUrl('app://elsewhere/index.html', prod)).toBe(false);
+    // No file:// page is the app's, not even the built renderer opened directly.
+    expect(isAppUrl(pathToFileURL(INDEX).href, prod)).toBe(false);
     expect(isAppUrl(pathToFileURL('/etc/passwd').href, prod)).toBe(false);
     expect(isAppUrl(pathToFileURL(join(INDEX, '..', 'other.html')).href, prod)).toBe(false);
     expect(isAppUrl('http://localhost:5173/', prod)).toBe(false);
