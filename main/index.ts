@@ -86,6 +86,9 @@ const STOP_TIMEOUT_MS = 30_000;
 
 // Every renderer is sandboxed, whatever a window's options say.
 app.enableSandbox();
+// Everything the app writes is its user's alone (folders made before this are tightened where
+// they are opened: core/ops/private.ts).
+process.umask(0o077);
 if (process.env.BITSTABLE_DATA_DIR)
   app.setPath('userData', resolve(process.env.BITSTABLE_DATA_DIR));
 

@@ -83,6 +83,9 @@ export async function ensureRendererBuilt(log: (msg: string) => void = () => {})
 }
 
 async function main(): Promise<void> {
+  // Everything this host writes (logs, backups, token and key files, databases) is its user's
+  // alone; folders made before this are tightened where they are opened (core/ops/private.ts).
+  process.umask(0o077);
   const { values } = parseArgs({
     options: {
       port: { type: 'string' },
