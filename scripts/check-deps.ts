@@ -2,8 +2,9 @@
  * `npm run check:deps` (issue 16): what the dependency tree may do to a machine and what is known
  * against it.
  *
- * 1. Install scripts: every package in package-lock.json that has one must be approved in
- *    package.json's `allowScripts` by name and exact version. `.npmrc` sets ignore-scripts, so
+ * 1. Install scripts: every package in package-lock.json that has one must be reviewed by name and
+ *    exact version in package.json's `reviewedInstallScripts` (with what it does), and named in
+ *    npm's own `allowScripts` (true: runs on the explicit rebuild; false: denied). `.npmrc` sets ignore-scripts, so
  *    none runs on `npm ci`; `npm run setup` rebuilds the approved native modules by name. A new
  *    or upgraded package with a script fails here until someone reads it and approves it.
  * 2. Advisories: `npm audit` over the whole tree, dev dependencies included (Electron, the runtime
@@ -23,25 +24,41 @@ export interface ScriptCheck {
   problems: string[];
 }
 
-/** Every install script in the lockfile against the approvals (name → exact version). */
+/** `name@version` → [name, version] (scoped names keep their leading @). */
+function splitPinned(key: string): [string, string | null] {
+  const at = key.lastIndexOf('@');
+  return at > 0 ? [key.slice(0, at), key.slice(at + 1)] : [key, null];
+}
+
+/**
+ * Every install script in the lockfile against the reviews: `reviewedInstallScripts` in
+ * package.json, keyed `name@version` with what the script does; and npm's own `allowScripts`
+ * must name the package (true: it runs on rebuild; false: it never does). A review of another
+ * version does not cover the version in the lockfile.
+ */
 export function checkInstallScripts(
   lock: { packages?: Record<string, { version?: string; hasInstallScript?: boolean }> },
-  approved: Record<string, unknown>,
+  reviewed: Record<string, unknown>,
+  allowScripts: Record<string, unknown> = {},
 ): ScriptCheck {
   const problems: string[] = [];
+  const pins = Object.keys(reviewed).map(splitPinned);
   for (const [path, pkg] of Object.entries(lock.packages ?? {})) {
     if (!pkg.hasInstallScript || path === '') continue;
     const name = path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length);
-    const ok = approved[name];
-    if (ok === undefined) {
-      problems.push(
-        `${name}@${pkg.version} has an install script that is not approved (allowScripts in package.json).`,
-      );
-    } else if (ok !== pkg.version) {
-      problems.push(
-        `${name} has an install script approved for ${String(ok)}, but the lockfile has ${pkg.version}: read the new version's script, then approve it.`,
-      );
+    if (typeof reviewed[`${name}@${pkg.version}`] === 'string') {
+      if (typeof allowScripts[name] !== 'boolean')
+        problems.push(
+          `${name} is reviewed but not in allowScripts (true to let it run, false to deny it).`,
+        );
+      continue;
     }
+    const other = pins.filter(([n]) => n === name).map(([, v]) => v ?? 'any version');
+    problems.push(
+      other.length
+        ? `${name} has an install script reviewed for ${other.join(', ')}, but the lockfile has ${pkg.version}: read the new version's script, then review it in reviewedInstallScripts.`
+        : `${name}@${pkg.version} has an install script that nobody reviewed (reviewedInstallScripts and allowScripts in package.json).`,
+    );
   }
   return { ok: problems.length === 0, problems };
 }
@@ -87,11 +104,16 @@ export function main(argv: string[]): number {
   const requireAudit = argv.includes('--require-audit');
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
     allowScripts?: Record<string, unknown>;
+    reviewedInstallScripts?: Record<string, unknown>;
   };
   const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8'));
-  const scripts = checkInstallScripts(lock, pkg.allowScripts ?? {});
+  const scripts = checkInstallScripts(
+    lock,
+    pkg.reviewedInstallScripts ?? {},
+    pkg.allowScripts ?? {},
+  );
   for (const p of scripts.problems) console.log(`check:deps: ${p}`);
-  if (scripts.ok) console.log('check:deps: every install script is approved by name and version');
+  if (scripts.ok) console.log('check:deps: every install script is reviewed by name and version');
 
   const a = audit();
   let auditOk: boolean;

@@ -268,7 +268,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     serveStatic(
       url.pathname,
       res,
-      /^[A-Za-z0-9.\-]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(asked)
+      /^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(asked)
         ? asked
         : `${host}:${port}`,
     );
