@@ -42,7 +42,8 @@ beforeAll(() => {
 });
 afterAll(async () => {
   await Promise.allSettled(children.map((c) => c.stop()));
-  rmSync(dir, { recursive: true, force: true });
+  // A bitcoind may still be writing its last files as it exits: retry the removal.
+  rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
 }, 120_000);
 
 describe('gateway tokens', () => {
