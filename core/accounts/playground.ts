@@ -40,7 +40,6 @@ export class PlaygroundAccounts {
       network: NetworkInfo;
       /** The node's own account. */
       ownId: string;
-      clock?: () => number;
     },
   ) {
     this.ids = new Set(this.rows().map((r) => r.accountId));

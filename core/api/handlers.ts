@@ -24,8 +24,8 @@ import { API_VERSION, METHOD_NAMES, type API, type MethodName, type Result } fro
 import type { z } from 'zod';
 import { ApiBoundaryError } from './errors';
 import type { Caller } from './dispatcher';
-import { protocolNodeSetting } from '../wallet/node-setting';
-import { testProtocolNode, writeProtocolChoice } from '../wallet/choice';
+import { chooseProtocolNode, protocolNodeSetting } from '../wallet/node-setting';
+import { testProtocolNode } from '../wallet/choice';
 import type { ApiEvent } from './events';
 import { VAULT_STATES } from './schemas';
 
@@ -738,12 +738,8 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
       return testProtocolNode(url, net.name);
     },
 
-    'settings.setProtocolNode': async ({ url }, caller) => {
-      const dir = dataDirFor(caller);
-      if (url !== null) await testProtocolNode(url, net.name);
-      writeProtocolChoice(dir, net.name, url);
-      return protocolNodeSetting(dir, net.name, null);
-    },
+    'settings.setProtocolNode': ({ url }, caller) =>
+      chooseProtocolNode(dataDirFor(caller), net.name, url, null),
 
     'playground.accounts': (_, caller) =>
       playgroundFor(caller)

@@ -403,7 +403,6 @@ export class BitStableNode {
           keyStore: options.keyStore,
           network: net,
           ownId: localAccountId,
-          clock,
         });
       }
       node.status = {

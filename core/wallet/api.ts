@@ -13,8 +13,8 @@ import type { ApiEvent } from '../api/events';
 import type { Signer } from '../signers/types';
 import { keyExpression } from '../bitcoin/keys';
 import { ProtocolError, type ProtocolClient } from './protocol-client';
-import { testProtocolNode, writeProtocolChoice } from './choice';
-import { protocolNodeSetting } from './node-setting';
+import { testProtocolNode } from './choice';
+import { chooseProtocolNode, protocolNodeSetting } from './node-setting';
 import type { OwnPriceCheck } from './price-check';
 import type { WalletCore } from './wallet';
 
@@ -126,12 +126,8 @@ export function createWalletApiService(o: WalletApiOptions): ApiService {
       needDir();
       return testProtocolNode(p.url, wallet.network.name);
     }) as Handler,
-    'settings.setProtocolNode': (async (p: { url: string | null }) => {
-      const dir = needDir();
-      if (p.url !== null) await testProtocolNode(p.url, wallet.network.name);
-      writeProtocolChoice(dir, wallet.network.name, p.url);
-      return protocolNodeSetting(dir, wallet.network.name, o.nodeUrl);
-    }) as Handler,
+    'settings.setProtocolNode': ((p: { url: string | null }) =>
+      chooseProtocolNode(needDir(), wallet.network.name, p.url, o.nodeUrl)) as Handler,
     'playground.accounts': playgroundHere,
     'playground.addAccount': playgroundHere,
     'playground.switch': playgroundHere,

@@ -143,40 +143,36 @@ export class OwnPriceCheck {
     }
     const own = this.oracle.current();
     const checkedAt = own.ageMs === null ? null : Date.now() - own.ageMs;
+    const answer = (state: PriceCheckState, message: string, nodePriceCents = nodeCents) =>
+      this.note({
+        ...base,
+        nodePriceCents,
+        state,
+        priceCents: own.priceCents,
+        diffBps: null,
+        sources: own.sources,
+        checkedAt,
+        message,
+      });
     const why = priceUnavailableMessage(own);
     if (own.priceCents === null || why !== null) {
-      return this.note({
-        ...base,
-        state: 'unavailable',
-        priceCents: own.priceCents,
-        diffBps: null,
-        sources: own.sources,
-        checkedAt,
-        message: `Your wallet could not make a price of its own: ${(why ?? 'no answer yet.').replace(/ Minting.*$/, '')} The protocol node's price is unchecked.`,
-      });
+      return answer(
+        'unavailable',
+        `Your wallet could not make a price of its own: ${(why ?? 'no answer yet.').replace(/ Minting.*$/, '')} The protocol node's price is unchecked.`,
+      );
     }
     if (nodeCents !== null && (!Number.isSafeInteger(nodeCents) || nodeCents <= 0)) {
-      return this.note({
-        ...base,
-        nodePriceCents: null,
-        state: 'differs',
-        priceCents: own.priceCents,
-        diffBps: null,
-        sources: own.sources,
-        checkedAt,
-        message: `The protocol node answered a price that is not a price (${String(nodeCents).slice(0, 20)} cents); your wallet's own is $${centsToString(own.priceCents)}. Do not act on the node's figures.`,
-      });
+      return answer(
+        'differs',
+        `The protocol node answered a price that is not a price (${String(nodeCents).slice(0, 20)} cents); your wallet's own is $${centsToString(own.priceCents)}. Do not act on the node's figures.`,
+        null,
+      );
     }
     if (nodeCents === null) {
-      return this.note({
-        ...base,
-        state: 'unavailable',
-        priceCents: own.priceCents,
-        diffBps: null,
-        sources: own.sources,
-        checkedAt,
-        message: `The protocol node has no price; your wallet's own is $${centsToString(own.priceCents)}.`,
-      });
+      return answer(
+        'unavailable',
+        `The protocol node has no price; your wallet's own is $${centsToString(own.priceCents)}.`,
+      );
     }
     const bps = diffBps(nodeCents, own.priceCents);
     const pct = `${(bps / 100).toFixed(2)} %`;
