@@ -7,11 +7,7 @@
  * and owner-signed, the guardian's signed PSBT is pasted back, and the wallet sends it through its
  * own node. Screenshots: test-artifacts/e2e/40-… to 43-….
  */
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { keyExpression, parseKey } from '../../core/bitcoin/keys';
 import { network } from '../../core/config/networks';
@@ -19,8 +15,8 @@ import { softwareGuardianAccount } from '../../core/keys/node-keys';
 import { RpcClient, toSats } from '../../core/node/rpc';
 import { SoftwareSigner } from '../../core/signers/software';
 import { ensureRendererBuilt } from '../../scripts/headless';
-import { startScript, type Child } from '../helpers/process';
-import { rpcCall, until } from '../helpers/rpc';
+import { scratch, type Child } from '../helpers/process';
+import { openActiveVault, rpcCall, until } from '../helpers/rpc';
 import { launchBrowser, type Browser } from './fixtures/browser';
 import { BitStableApp } from './pages/app';
 
@@ -28,35 +24,29 @@ const net = network('regtest');
 const PASSPHRASE = 'exit-alone-e2e-passphrase';
 const guardianSeed = randomBytes(32);
 const guardianKey = keyExpression(softwareGuardianAccount(guardianSeed, net));
-const dirs: string[] = [];
-const children: Child[] = [];
+const files = scratch('bitstable-e2e');
 let browser: Browser | null = null;
 let protocolDir: string;
 let node: Child;
 let bitcoin: RpcClient;
 let wallet: { url: string; token: string; openUrl: string };
 let app: BitStableApp;
-const tmp = (name: string) => {
-  const d = mkdtempSync(join(tmpdir(), `bitstable-e2e-${name}-`));
-  dirs.push(d);
-  return d;
-};
+const tmp = files.tmp;
 const call = (method: string, params: unknown = {}) =>
   rpcCall(wallet.url, wallet.token, method, params);
 
 beforeAll(async () => {
   await ensureRendererBuilt();
   protocolDir = tmp('alone-protocol');
-  node = startScript(
+  node = files.start(
     'protocol.ts',
     ['--port', '0', '--data-dir', protocolDir, '--guardian-key', guardianKey],
     { BITSTABLE_PASSPHRASE: PASSPHRASE },
   );
-  children.push(node);
   const [, gateway] = await node.waitFor(/Gateway: (http:\/\/\S+)/);
   const [, rpcUrl, cookie] = await node.waitFor(/Bitcoin RPC: (\S+) cookie=(\S+)/);
   bitcoin = new RpcClient({ url: rpcUrl!, auth: { kind: 'cookie', cookieFile: cookie! } });
-  const c = startScript(
+  const c = files.start(
     'headless.ts',
     ['--connect', gateway!, '--data-dir', tmp('alone-wallet'), '--port', '0', '--label', 'alice'],
     {
@@ -66,7 +56,6 @@ beforeAll(async () => {
       BITSTABLE_EXIT_ALONE_AFTER_S: '3',
     },
   );
-  children.push(c);
   const [, openUrl, url, token] = await c.waitFor(
     /Open: ((http:\/\/\S+)\/#token=([A-Za-z0-9_-]+))/,
   );
@@ -82,28 +71,14 @@ afterEach(async (ctx) => {
 
 afterAll(async () => {
   await browser?.close().catch(() => undefined);
-  await Promise.allSettled(children.map((c) => c.stop()));
-  // The killed node's bitcoind is left running, as after a real crash; none may outlive the test.
-  try {
-    execFileSync('pkill', ['-KILL', '-f', protocolDir]);
-  } catch {
-    // none left
-  }
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  await files.cleanup();
 }, 120_000);
 
 describe('an exit without the protocol node, in the browser', () => {
   it('the node dies; the wallet shows its own records, signs the exit, takes the guardian’s PSBT and sends it', async () => {
     await call('regtest.setPrice', { priceCents: 4_500_000 });
     const returnAddress = (await call('regtest.newAddress')).address as string;
-    const vault = await call('vaults.create', { returnAddress });
-    await call('regtest.faucet', { address: vault.address, amountSats: 30_000_000 });
-    await call('regtest.mine', { blocks: 1 });
-    await until(
-      'the vault active',
-      () => call('vaults.get', { vaultId: vault.id }),
-      (v) => v.state === 'active',
-    );
+    const vault = await openActiveVault(call, [30_000_000], { returnAddress });
     await call('vaults.mint', { vaultId: vault.id, amountCents: 400_000 });
     const destination = (await call('regtest.newAddress')).address as string;
     const info = await call('node.info');

@@ -3,7 +3,9 @@
  * its output collected, the lines it prints awaited — and ALWAYS stopped: SIGTERM (the hosts
  * stop their bitcoind cleanly), then SIGKILL to the whole group if it hangs.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -93,4 +95,38 @@ export async function stopChild(child: ChildProcess): Promise<void> {
     // already gone
   }
   await within(5_000);
+}
+
+/**
+ * A test file's temporary folders and processes. `cleanup` (in afterAll) stops every process,
+ * kills anything still running from one of the folders (a bitcoind left behind by a SIGKILLed
+ * host, as after a real crash) and removes the folders, retrying while a stopping bitcoind still
+ * writes into them.
+ */
+export function scratch(prefix = 'bitstable') {
+  const dirs: string[] = [];
+  const children: Child[] = [];
+  return {
+    tmp(name: string): string {
+      const d = mkdtempSync(join(tmpdir(), `${prefix}-${name}-`));
+      dirs.push(d);
+      return d;
+    },
+    start(script: string, args: string[], env: Record<string, string> = {}): Child {
+      const c = startScript(script, args, env);
+      children.push(c);
+      return c;
+    },
+    async cleanup(): Promise<void> {
+      await Promise.allSettled(children.map((c) => c.stop()));
+      for (const d of dirs) {
+        try {
+          execFileSync('pkill', ['-KILL', '-f', d]);
+        } catch {
+          // nothing left running there
+        }
+        rmSync(d, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+      }
+    },
+  };
 }

@@ -46,3 +46,27 @@ export async function until<T>(
     await new Promise((r) => setTimeout(r, 200));
   }
 }
+
+/**
+ * Opens a vault through a wallet's or node's API (`call`), funds it with each of `deposits`
+ * from the regtest faucet, mines a block and waits until it is active with all of them.
+ */
+export async function openActiveVault(
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- replies are JSON
+  call: (method: string, params?: unknown) => Promise<any>,
+  deposits: number[],
+  params: Record<string, unknown> = {},
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- replies are JSON
+): Promise<any> {
+  const vault = await call('vaults.create', params);
+  for (const amountSats of deposits)
+    await call('regtest.faucet', { address: vault.address, amountSats });
+  await call('regtest.mine', { blocks: 1 });
+  const total = deposits.reduce((a, b) => a + b, 0);
+  await until(
+    'the vault active with its deposits',
+    () => call('vaults.get', { vaultId: vault.id }),
+    (v) => v.state === 'active' && v.collateralSats === total,
+  );
+  return vault;
+}

@@ -5,21 +5,15 @@
  * back at the next start. Bad and unreachable addresses are refused with a sentence and change
  * nothing.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startScript, type Child } from '../helpers/process';
+import { scratch, type Child } from '../helpers/process';
 import { rpcCall } from '../helpers/rpc';
 
 const PASSPHRASE = 'choose-node-test-passphrase';
-const dirs: string[] = [];
-const children: Child[] = [];
-const tmp = (name: string) => {
-  const d = mkdtempSync(join(tmpdir(), `bitstable-${name}-`));
-  dirs.push(d);
-  return d;
-};
+const files = scratch();
+const tmp = files.tmp;
 
 let gateway: string;
 let nodeId: string;
@@ -27,10 +21,9 @@ let appDir: string;
 let app: { child: Child; url: string; token: string };
 
 async function startApp(): Promise<Child> {
-  const c = startScript('headless.ts', ['--data-dir', appDir, '--port', '0', '--show-link'], {
+  const c = files.start('headless.ts', ['--data-dir', appDir, '--port', '0', '--show-link'], {
     BITSTABLE_PASSPHRASE: PASSPHRASE,
   });
-  children.push(c);
   const [, url, token] = await c.waitFor(/Open: (http:\/\/\S+)\/#token=([A-Za-z0-9_-]+)/);
   app = { child: c, url: url!, token: token! };
   return c;
@@ -43,20 +36,16 @@ const codeOf = (p: Promise<unknown>) =>
   );
 
 beforeAll(async () => {
-  const node = startScript('protocol.ts', ['--port', '0', '--data-dir', tmp('choose-protocol')], {
+  const node = files.start('protocol.ts', ['--port', '0', '--data-dir', tmp('choose-protocol')], {
     BITSTABLE_PASSPHRASE: PASSPHRASE,
   });
-  children.push(node);
   [, gateway] = (await node.waitFor(/Gateway: (http:\/\/\S+)/)) as unknown as [string, string];
   [, nodeId] = (await node.waitFor(/Node id: (\S+)/)) as unknown as [string, string];
   appDir = tmp('choose-app');
   await startApp();
 }, 240_000);
 
-afterAll(async () => {
-  await Promise.allSettled(children.map((c) => c.stop()));
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-}, 120_000);
+afterAll(() => files.cleanup(), 120_000);
 
 describe('choosing the protocol node in Settings', () => {
   it('tests a node, uses it from the next start, and goes back to this computer', async () => {

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RpcClient, toSats } from '../../core/node/rpc';
 import { startScript, type Child } from '../helpers/process';
-import { rpcCall, until } from '../helpers/rpc';
+import { openActiveVault, rpcCall, until } from '../helpers/rpc';
 
 const PASSPHRASE = 'restart-test-passphrase';
 const dirs: string[] = [];
@@ -90,14 +90,7 @@ afterAll(async () => {
 describe('the protocol node dies holding the owner’s signature', () => {
   it('before co-signing: abandoned, nothing sent; after storing: sent once on restart; the wallet shows which', async () => {
     await call('regtest.setPrice', { priceCents: 4_500_000 });
-    const vault = await call('vaults.create', {});
-    await call('regtest.faucet', { address: vault.address, amountSats: 10_000_000 });
-    await call('regtest.mine', { blocks: 1 });
-    await until(
-      'the vault active',
-      () => call('vaults.get', { vaultId: vault.id }),
-      (v) => v.state === 'active',
-    );
+    const vault = await openActiveVault(call, [10_000_000]);
     const destination = (await call('regtest.newAddress')).address as string;
     const received = async () =>
       toSats(await bitcoin.call('getreceivedbyaddress', [destination, 0], { wallet: 'miner' }));

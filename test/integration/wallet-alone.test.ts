@@ -9,11 +9,7 @@
  * every coin less the fee, once, though the completion is handed in twice at once. The node
  * comes back; the wallet reconnects by itself.
  */
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Psbt } from 'bitcoinjs-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keyExpression, parseKey } from '../../core/bitcoin/keys';
@@ -21,20 +17,15 @@ import { network } from '../../core/config/networks';
 import { RpcClient, toSats } from '../../core/node/rpc';
 import { softwareGuardianAccount } from '../../core/keys/node-keys';
 import { SoftwareSigner } from '../../core/signers/software';
-import { startScript, type Child } from '../helpers/process';
-import { rpcCall, until } from '../helpers/rpc';
+import { scratch, type Child } from '../helpers/process';
+import { openActiveVault, rpcCall, until } from '../helpers/rpc';
 
 const net = network('regtest');
 const PASSPHRASE = 'alone-test-passphrase';
 const guardianSeed = randomBytes(32);
 const guardianKey = keyExpression(softwareGuardianAccount(guardianSeed, net));
-const dirs: string[] = [];
-const children: Child[] = [];
-const tmp = (name: string) => {
-  const d = mkdtempSync(join(tmpdir(), `bitstable-${name}-`));
-  dirs.push(d);
-  return d;
-};
+const files = scratch();
+const tmp = files.tmp;
 
 let protocolDir: string;
 let node: Child;
@@ -47,7 +38,7 @@ let rpc: { url: string; cookie: string };
 
 /** Starts Alice's wallet host on her data folder; resolves with its first output line of note. */
 async function startWallet(): Promise<Child> {
-  const c = startScript(
+  const c = files.start(
     'headless.ts',
     ['--connect', gatewayUrl, '--data-dir', walletDir, '--port', '0', '--show-link'],
     {
@@ -57,7 +48,6 @@ async function startWallet(): Promise<Child> {
       BITSTABLE_EXIT_ALONE_AFTER_S: '2',
     },
   );
-  children.push(c);
   const [, url, token] = await c.waitFor(/Open: (http:\/\/\S+)\/#token=([A-Za-z0-9_-]+)/);
   wallet = { url: url!, token: token! };
   return c;
@@ -73,12 +63,11 @@ const codeOf = (p: Promise<unknown>) =>
 
 beforeAll(async () => {
   protocolDir = tmp('alone-protocol');
-  node = startScript(
+  node = files.start(
     'protocol.ts',
     ['--port', '0', '--data-dir', protocolDir, '--guardian-key', guardianKey],
     { BITSTABLE_PASSPHRASE: PASSPHRASE },
   );
-  children.push(node);
   const [, gateway] = await node.waitFor(/Gateway: (http:\/\/\S+)/);
   const [, rpcUrl, cookie] = await node.waitFor(/Bitcoin RPC: (\S+) cookie=(\S+)/);
   gatewayUrl = gateway!;
@@ -88,30 +77,13 @@ beforeAll(async () => {
   aliceHost = await startWallet();
 }, 240_000);
 
-afterAll(async () => {
-  await Promise.allSettled(children.map((c) => c.stop()));
-  // The killed node's bitcoind is left running, as after a real crash; none may outlive the test.
-  try {
-    execFileSync('pkill', ['-KILL', '-f', protocolDir]);
-  } catch {
-    // none left
-  }
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-}, 120_000);
+afterAll(() => files.cleanup(), 120_000);
 
 describe('an exit without the protocol node', () => {
   it('is refused while the node answers; once it is gone, the wallet and the guardian send every coin to the owner, once', async () => {
     await call('regtest.setPrice', { priceCents: 4_500_000 });
     const returnAddress = (await call('regtest.newAddress')).address as string;
-    const vault = await call('vaults.create', { returnAddress });
-    await call('regtest.faucet', { address: vault.address, amountSats: 20_000_000 });
-    await call('regtest.faucet', { address: vault.address, amountSats: 5_000_000 });
-    await call('regtest.mine', { blocks: 1 });
-    await until(
-      'the vault active',
-      () => call('vaults.get', { vaultId: vault.id }),
-      (v) => v.state === 'active' && v.collateralSats === 25_000_000,
-    );
+    const vault = await openActiveVault(call, [20_000_000, 5_000_000], { returnAddress });
     await call('vaults.mint', { vaultId: vault.id, amountCents: 500_000 });
     const second = await call('vaults.create', { returnAddress });
     await call('regtest.faucet', { address: second.address, amountSats: 10_000_000 });
@@ -247,7 +219,7 @@ describe('an exit without the protocol node', () => {
     ).toBe('SPEND_STATE_CHANGED');
 
     // The node comes back on the same folder and port; the wallet reconnects by itself.
-    node = startScript(
+    node = files.start(
       'protocol.ts',
       [
         '--port',
@@ -259,7 +231,6 @@ describe('an exit without the protocol node', () => {
       ],
       { BITSTABLE_PASSPHRASE: PASSPHRASE },
     );
-    children.push(node);
     await node.waitFor(/Gateway: (http:\/\/\S+)/);
     await until(
       'the wallet to reconnect',
