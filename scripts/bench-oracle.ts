@@ -66,6 +66,7 @@ async function benchRounds(durationMs: number): Promise<number> {
     latestRound: () => null,
     history: () => [],
     round: () => null,
+    acceptedSince: () => [],
   };
   const sources = ['a', 'b', 'c', 'd'].map(
     (n, i) => new SimulatedSource((4_325_000 + i * 7) as Cents, n),

@@ -156,6 +156,14 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
       sources: s.sources,
       threshold: s.threshold,
       heldPriceCents: s.heldPriceCents,
+      heldConfirmsInMs: s.heldConfirmsInMs,
+      delay: {
+        delayMs: s.delayMs,
+        liquidationPriceCents: s.liquidationPriceCents,
+        next: s.nextLiquidationPrice,
+      },
+      clockSkewMs: s.clockSkewMs,
+      frozenSources: s.frozenSources,
       lastRound: last
         ? {
             id: last.id,
@@ -694,6 +702,9 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
           intervalMs: c.intervalMs,
           maxDeviationBps: c.maxDeviationBps,
           circuitBreakerBps: c.circuitBreakerBps,
+          breakerWindowMs: c.breakerWindowMs,
+          breakerConfirmMs: c.breakerConfirmMs,
+          priceDelayMs: c.priceDelayMs,
         },
         keys: {
           owner: ownerInfoFor(caller),

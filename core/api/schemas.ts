@@ -125,6 +125,18 @@ export const Price = z.object({
   sources: z.array(z.string()),
   threshold: z.int(),
   heldPriceCents: Cents.nullable(),
+  /** Held: how long until the held price is accepted if it stands. */
+  heldConfirmsInMs: z.int().nullable(),
+  /** The delayed price liquidations use (SPEC §7), and the next one with when it takes effect. */
+  delay: z.object({
+    delayMs: z.int(),
+    liquidationPriceCents: Cents.nullable(),
+    next: z.object({ priceCents: Cents, effectiveAtMs: Millis }).nullable(),
+  }),
+  /** Our clock's offset from the timed sources in the last round (ms); null when unknown. */
+  clockSkewMs: z.int().nullable(),
+  /** Sources left out of the last round because their value froze while the others moved. */
+  frozenSources: z.array(z.string()),
   /** Every configured source's answer in the most recent round. */
   lastRound: z
     .object({ id: z.int(), ts: Millis, status: PriceStatus, answers: z.array(PriceAnswer) })
@@ -334,6 +346,9 @@ export const Settings = z.object({
     intervalMs: z.int(),
     maxDeviationBps: z.int(),
     circuitBreakerBps: z.int(),
+    breakerWindowMs: z.int(),
+    breakerConfirmMs: z.int(),
+    priceDelayMs: z.int(),
   }),
   keys: z.object({ owner: SignerInfo, protocol: SignerInfo, guardian: SignerInfo }),
   updates: z.object({ automatic: z.boolean(), note: z.string() }),

@@ -367,10 +367,14 @@ export class BitStableNode {
       // Every accepted (so fresh) price round runs a health pass; stale or held rounds run none,
       // and neither does any round while the Bitcoin node is unreachable: collateral cannot be
       // checked then, so no liquidation starts (the next round after it returns runs the pass).
-      bus.on('price.accepted', ({ priceCents }) => {
-        if (oracle.current().status !== 'ok' || !node.nodeStatus().online) return;
+      // The pass acts on the delayed price (SPEC §7; the current one on regtest): an owner sees a
+      // crossing coming for the delay, and can act, before it is liquidated.
+      bus.on('price.accepted', () => {
+        const state = oracle.current();
+        if (state.status !== 'ok' || !node.nodeStatus().online) return;
+        if (state.liquidationPriceCents === null) return; // no price is a delay old yet
         try {
-          liquidation.healthPass(priceCents as Cents);
+          liquidation.healthPass(state.liquidationPriceCents);
           node.background.succeeded('health-pass');
         } catch (err) {
           node.failed('health-pass', err);

@@ -22,7 +22,7 @@ import { journal } from '../events/journal';
 import { holderAccount, post, vaultAccount } from '../ledger/bsusd';
 import { sats, type Cents, type Sats } from '../money';
 import type { BitcoinNode } from '../node/bitcoin-node';
-import type { PriceFeed } from '../oracle/feed';
+import { priceUnavailableMessage, type PriceFeed } from '../oracle/feed';
 import { dustThreshold, feeFor, outputScript, vsize } from '../psbt/fees';
 import { MIN_RELAY_SAT_PER_KVB } from '../psbt/build';
 import type { SignContext, Signer } from '../signers/types';
@@ -232,6 +232,15 @@ export class AuctionHouse {
       // is on its way elsewhere (or may be, if the guardian sends an exit the owner signed).
       this.requireCoinsFree(row);
       const current = this.rollCycle(row, ts);
+      if (ts - current.cycle_started_at >= current.duration_ms) {
+        // The fall reached its floor and the reset needs a fresh price it does not have: selling
+        // on at the floor (~55 % of a price nobody can confirm) would give the coins away.
+        throw new BitStableError(
+          'PRICE_UNAVAILABLE',
+          `Auction #${current.id} has reached its floor and restarts from the next fresh BTC price; takes wait until then. ${priceUnavailableMessage(this.deps.price.current()) ?? ''}`.trim(),
+          { auctionId: current.id, status: this.deps.price.current().status },
+        );
+      }
       const price = this.priceOf(current, ts);
       if (price > maxPrice) {
         throw new BitStableError(
@@ -593,8 +602,9 @@ export class AuctionHouse {
   private rollCycle(row: LiquidationRow, ts: number): LiquidationRow {
     if (ts - row.cycle_started_at < row.duration_ms) return row;
     const state = this.deps.price.current();
-    if (state.status !== 'ok' || state.priceCents === null) return row; // hold at the floor until the price is fresh
-    const top = scalePrice(state.priceCents, this.deps.params.auctionStartBps);
+    // Hold at the floor until the price is fresh; restart from the price liquidations use.
+    if (state.status !== 'ok' || state.liquidationPriceCents === null) return row;
+    const top = scalePrice(state.liquidationPriceCents, this.deps.params.auctionStartBps);
     const floor = scalePrice(top, this.deps.params.auctionFloorBps);
     this.db
       .prepare(

@@ -1,7 +1,23 @@
 /**
- * One round's aggregation (SPEC §7), as a pure function of the answers and the time:
- * refuse answers from the future or too old, drop those more than `maxDeviationBps` from the
- * median, take the median of the rest, and require `threshold` survivors.
+ * One round's aggregation (SPEC §7), as a pure function of the answers, the time and what the
+ * previous rounds saw of untimed sources:
+ *
+ * 1. **Clock skew.** With two or more answers that carry their own time, our clock's offset from
+ *    the sources is estimated as the *largest* (source time − our time), clamped to
+ *    ±`maxClockSkewMs`, and every timestamp is judged against our time plus that offset. The
+ *    largest, because a stale source can only make its own offset smaller (it cannot push the
+ *    fresh ones out as "future"), and a source lying ahead is bounded by the clamp (it can make
+ *    the fresh ones look at most `maxClockSkewMs` older). So a local clock 6 s slow or 61 s fast
+ *    no longer drops the timed exchanges.
+ * 2. **Timely.** Refuse answers ahead of the corrected time by more than `futureSkewMs` or older
+ *    than `maxAgeMs`. An answer without a time (Binance, Kraken) is timed by its receipt.
+ * 3. **Frozen.** An untimed source whose value has not changed for `frozenAfterMs`, while the
+ *    median of the live sources moved more than `frozenMoveBps` since that value first appeared,
+ *    is frozen and left out: two frozen sources of four can no longer halve a live move (or,
+ *    with outliers, drop every source in a fast one).
+ * 4. **Outliers and median.** Drop prices more than `maxDeviationBps` from the median of the
+ *    rest, take the median of the survivors, and require `threshold` of them.
+ *
  * All comparisons are exact BigInt arithmetic on integer cents.
  */
 import type { Cents } from '../money';
@@ -9,11 +25,17 @@ import type { SourceErrorReason } from './source-error';
 
 /** What one source gave: a price, or an error. */
 export type Answer =
-  | { source: string; priceCents: Cents; sourceTs?: number | undefined }
+  | {
+      source: string;
+      priceCents: Cents;
+      sourceTs?: number | undefined;
+      /** When we received it (default: the round's time). */
+      receivedMs?: number | undefined;
+    }
   | { source: string; error: { reason: SourceErrorReason; message: string } };
 
 /** Why an answer was left out of the price. */
-export type DropReason = 'error' | 'future' | 'too-old' | 'outlier';
+export type DropReason = 'error' | 'future' | 'too-old' | 'frozen' | 'outlier';
 
 /** One answer after aggregation, as it is stored. */
 export interface AnswerOutcome {
@@ -37,7 +59,19 @@ export interface AggregateParams {
   maxDeviationBps: number;
   /** Survivors required for a price. */
   threshold: number;
+  /** The most our clock's offset from the sources is corrected by (0: no correction). */
+  maxClockSkewMs?: number;
+  /** An untimed value unchanged this long, while the others moved, is frozen. */
+  frozenAfterMs?: number;
+  /** How far the live median must have moved for an unchanged value to count as frozen. */
+  frozenMoveBps?: number;
 }
+
+/** What the rounds so far saw of each untimed source: its value and since when it stood. */
+export type FreezeState = ReadonlyMap<
+  string,
+  { cents: Cents; sinceMs: number; liveAtSince: bigint | null }
+>;
 
 export interface Aggregate {
   answers: AnswerOutcome[];
@@ -47,10 +81,19 @@ export interface Aggregate {
   priceCents: Cents | null;
   /** Sources whose price survived every check, in answer order (even when too few for a price). */
   survivors: string[];
+  /** The offset applied to our clock (source time − ours), ms; null when not estimated. */
+  clockSkewMs: number | null;
+  /** The freeze state for the next round. */
+  freeze: FreezeState;
 }
 
 /** Aggregates one round's answers into a price (or none). */
-export function aggregate(answers: readonly Answer[], p: AggregateParams): Aggregate {
+export function aggregate(
+  answers: readonly Answer[],
+  p: AggregateParams,
+  freeze: FreezeState = new Map(),
+): Aggregate {
+  const skew = estimateSkew(answers, p);
   const outcomes: AnswerOutcome[] = answers.map((a) => {
     if ('error' in a) {
       return {
@@ -63,9 +106,10 @@ export function aggregate(answers: readonly Answer[], p: AggregateParams): Aggre
       };
     }
     const ts = a.sourceTs ?? null;
+    const now = (a.receivedMs ?? p.nowMs) + (skew ?? 0);
     let dropped: DropReason | null = null;
-    if (ts !== null && ts > p.nowMs + p.futureSkewMs) dropped = 'future';
-    else if (ts !== null && p.nowMs - ts > p.maxAgeMs) dropped = 'too-old';
+    if (ts !== null && ts > now + p.futureSkewMs) dropped = 'future';
+    else if (ts !== null && now - ts > p.maxAgeMs) dropped = 'too-old';
     return {
       source: a.source,
       priceCents: a.priceCents,
@@ -76,10 +120,18 @@ export function aggregate(answers: readonly Answer[], p: AggregateParams): Aggre
     };
   });
 
+  const nextFreeze = findFrozen(outcomes, p, freeze);
   const timely = outcomes.filter((o) => o.dropped === null);
   const median = medianOf(timely.map((o) => BigInt(o.priceCents!)));
   if (median === null)
-    return { answers: outcomes, medianCents: null, priceCents: null, survivors: [] };
+    return {
+      answers: outcomes,
+      medianCents: null,
+      priceCents: null,
+      survivors: [],
+      clockSkewMs: skew,
+      freeze: nextFreeze,
+    };
 
   const bps = BigInt(p.maxDeviationBps);
   for (const o of timely) {
@@ -96,7 +148,63 @@ export function aggregate(answers: readonly Answer[], p: AggregateParams): Aggre
     medianCents: Number(median) as Cents,
     priceCents: price === null ? null : (Number(price) as Cents),
     survivors: survivors.map((o) => o.source),
+    clockSkewMs: skew,
+    freeze: nextFreeze,
   };
+}
+
+/** The largest (source time − receipt time) of two or more timed answers, clamped; else null. */
+function estimateSkew(answers: readonly Answer[], p: AggregateParams): number | null {
+  const bound = p.maxClockSkewMs ?? 0;
+  if (bound === 0) return null;
+  const offsets = answers.flatMap((a) =>
+    'error' in a || a.sourceTs === undefined ? [] : [a.sourceTs - (a.receivedMs ?? p.nowMs)],
+  );
+  if (offsets.length < 2) return null;
+  return Math.max(-bound, Math.min(bound, Math.max(...offsets)));
+}
+
+/**
+ * Marks frozen untimed answers (`dropped = 'frozen'`, in place) and returns the next freeze
+ * state. "Live" is every timely answer that is not an untimed value standing for
+ * `frozenAfterMs`; its median is what a standing value is compared with.
+ */
+function findFrozen(
+  outcomes: AnswerOutcome[],
+  p: AggregateParams,
+  freeze: FreezeState,
+): FreezeState {
+  const after = p.frozenAfterMs ?? 0;
+  const moveBps = BigInt(p.frozenMoveBps ?? 0);
+  const untimed = outcomes.filter((o) => o.dropped === null && o.sourceTs === null);
+  const standing = new Set(
+    untimed.filter((o) => {
+      const st = freeze.get(o.source);
+      return after > 0 && st?.cents === o.priceCents && p.nowMs - st.sinceMs >= after;
+    }),
+  );
+  const live = medianOf(
+    outcomes
+      .filter((o) => o.dropped === null && !standing.has(o))
+      .map((o) => BigInt(o.priceCents!)),
+  );
+  for (const o of standing) {
+    const since = freeze.get(o.source)!.liveAtSince;
+    if (since === null || live === null) continue;
+    const diff = live > since ? live - since : since - live;
+    if (diff * 10_000n > moveBps * since) o.dropped = 'frozen';
+  }
+  const next = new Map(freeze);
+  for (const o of untimed) {
+    const st = freeze.get(o.source);
+    next.set(
+      o.source,
+      st?.cents === o.priceCents
+        ? { ...st, liveAtSince: st.liveAtSince ?? live }
+        : { cents: o.priceCents!, sinceMs: p.nowMs, liveAtSince: live },
+    );
+  }
+  return next;
 }
 
 /** The median of integer prices; with an even count, the mean of the middle two, rounded half up. */

@@ -42,6 +42,18 @@ const Schema = z
     circuitBreakerBps: int(1),
     /** How far ahead of our clock a source's timestamp may be. */
     futureSkewMs: int(0),
+    /** The circuit breaker's limit also bounds the move from every price accepted this far back. */
+    breakerWindowMs: int(0),
+    /** How long a held price must stand before it is accepted (0: the next round confirms it). */
+    breakerConfirmMs: int(0),
+    /** Liquidations use the price of this long ago (Maker's OSM); 0: the current price. */
+    priceDelayMs: int(0),
+    /** The most our clock is corrected by towards the timed sources' (0: never). */
+    maxClockSkewMs: int(0),
+    /** An untimed source's value unchanged this long while the others moved is frozen (0: off). */
+    frozenAfterMs: int(0),
+    /** The live move that makes an unchanged value frozen. */
+    frozenMoveBps: int(0, 10_000),
     /** Plausible price range; anything outside is a broken source. */
     minPriceCents: int(1),
     maxPriceCents: int(1),
@@ -88,6 +100,12 @@ const common = {
   maxDeviationBps: 200,
   circuitBreakerBps: 2_000,
   futureSkewMs: 5_000,
+  breakerWindowMs: 3_600_000,
+  breakerConfirmMs: 600_000,
+  priceDelayMs: 600_000,
+  maxClockSkewMs: 30_000,
+  frozenAfterMs: 30_000,
+  frozenMoveBps: 50,
   minPriceCents: DEFAULT_PRICE_BOUNDS.minCents,
   maxPriceCents: DEFAULT_PRICE_BOUNDS.maxCents,
 };
@@ -111,6 +129,10 @@ export function defaultOracleConfig(network: NetworkName): OracleConfig {
       },
       threshold: 1,
       intervalMs: 5_000,
+      // The playground's price is its user's own: a move is confirmed by the next round and
+      // liquidations act on the price at once, so a fall can be tried in seconds.
+      breakerConfirmMs: 0,
+      priceDelayMs: 0,
     };
   }
   return {

@@ -29,6 +29,18 @@ export interface PriceState {
   threshold: number;
   /** After this much time without an accepted round the price is stale. */
   maxAgeMs: number;
+  /** Held: how long until the held price is accepted if it stands; null otherwise. */
+  heldConfirmsInMs: number | null;
+  /** Liquidations use the accepted price of this long ago (0: the current one). */
+  delayMs: number;
+  /** The price liquidations use now: the accepted price of `delayMs` ago. */
+  liquidationPriceCents: Cents | null;
+  /** The next delayed price, and when it takes effect; null when none is waiting. */
+  nextLiquidationPrice: { priceCents: Cents; effectiveAtMs: number } | null;
+  /** Our clock's estimated offset from the timed sources in the last round; null if unknown. */
+  clockSkewMs: number | null;
+  /** Sources left out of the last round as frozen. */
+  frozenSources: string[];
 }
 
 /** The price the vault core may act on. */
@@ -53,8 +65,33 @@ export function priceUnavailableMessage(s: PriceState): string | null {
     case 'insufficient-sources':
       return `Not enough price sources agree on the BTC price (${s.lastRoundSources} of the ${s.threshold} required). ${PAUSED}`;
     case 'held':
-      return `The circuit breaker is holding a new BTC price of $${s.heldPriceCents === null ? '?' : centsToString(s.heldPriceCents)} that moved too far from the last accepted one; the next round must confirm it. ${PAUSED}`;
+      return `The circuit breaker is holding a new BTC price of $${s.heldPriceCents === null ? '?' : centsToString(s.heldPriceCents)} that moved too far from the prices accepted lately; ${s.heldConfirmsInMs ? `it is accepted if it still stands in ${seconds(s.heldConfirmsInMs)}` : 'the next round must confirm it'}. ${PAUSED}`;
   }
+}
+
+/**
+ * The price a mint or withdrawal is checked at: the lower of the current and the delayed price
+ * (SPEC §7), so nobody borrows against a rise the liquidations have not seen yet, nor before a
+ * fall they will act on. Throws PRICE_UNAVAILABLE like `requireFresh`.
+ */
+export function requireCollateralPrice(s: PriceState): Cents {
+  const now = requireFresh(s);
+  const delayed = s.liquidationPriceCents;
+  return delayed !== null && delayed < now ? delayed : now;
+}
+
+/**
+ * The price liquidations act on: the delayed price, when the current one is fresh. Throws
+ * PRICE_UNAVAILABLE when the price is not usable, or when no price is yet a delay old.
+ */
+export function requireLiquidationPrice(s: PriceState): Cents {
+  requireFresh(s);
+  if (s.liquidationPriceCents !== null) return s.liquidationPriceCents;
+  throw new BitStableError(
+    'PRICE_UNAVAILABLE',
+    `Liquidations use the price of ${seconds(s.delayMs)} ago, and no accepted price is that old yet. New liquidations start once one is.`,
+    { status: s.status, delayMs: s.delayMs },
+  );
 }
 
 /** Returns the usable price or throws PRICE_UNAVAILABLE with the reason (shared by every feed). */
@@ -84,6 +121,12 @@ export function fixedPriceFeed(priceCents: Cents): PriceFeed {
     lastRoundSources: 1,
     threshold: 1,
     maxAgeMs: Number.MAX_SAFE_INTEGER,
+    heldConfirmsInMs: null,
+    delayMs: 0,
+    liquidationPriceCents: priceCents,
+    nextLiquidationPrice: null,
+    clockSkewMs: null,
+    frozenSources: [],
   };
   return {
     current: () => ({ ...state, sources: [...state.sources] }),

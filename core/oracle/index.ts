@@ -51,7 +51,14 @@ export {
   type AnswerOutcome,
   type DropReason,
 } from './aggregate';
-export { decide, type BreakerDecision, type BreakerState, type RoundStatus } from './breaker';
+export {
+  decide,
+  EMPTY_BREAKER,
+  type BreakerDecision,
+  type BreakerLimits,
+  type BreakerState,
+  type RoundStatus,
+} from './breaker';
 export { ManualClock, systemClock, type Clock } from './clock';
 export {
   defaultOracleConfig,
@@ -65,7 +72,9 @@ export { decimalToCents } from './decimal';
 export {
   fixedPriceFeed,
   priceUnavailableMessage,
+  requireCollateralPrice,
   requireFresh,
+  requireLiquidationPrice,
   type PriceFeed,
   type PriceState,
   type PriceStatus,

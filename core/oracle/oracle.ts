@@ -7,8 +7,8 @@ import type { NetworkName } from '../config/networks';
 import { BitStableError, isBitStableError } from '../errors';
 import type { EventBus } from '../events/bus';
 import type { Cents } from '../money';
-import { aggregate, type Answer, type AnswerOutcome } from './aggregate';
-import { decide, type BreakerState, type RoundStatus } from './breaker';
+import { aggregate, type Answer, type AnswerOutcome, type FreezeState } from './aggregate';
+import { decide, EMPTY_BREAKER, type BreakerState, type RoundStatus } from './breaker';
 import { systemClock, type Clock } from './clock';
 import type { OracleConfig } from './config';
 import { requireFresh, type PriceFeed, type PriceState, type PriceStatus } from './feed';
@@ -20,7 +20,7 @@ import type { HistoryPoint, OracleStore, StoredRound } from './store';
 /** The store operations the oracle uses (OracleStore, or a stand-in for benches). */
 export type RoundStore = Pick<
   OracleStore,
-  'saveRound' | 'lastAccepted' | 'latestRound' | 'history' | 'round'
+  'saveRound' | 'lastAccepted' | 'latestRound' | 'history' | 'round' | 'acceptedSince'
 >;
 
 /** The subset of a pino logger the oracle writes to. */
@@ -51,6 +51,10 @@ export interface RoundResult {
   moveBps: number | null;
   survivors: string[];
   answers: AnswerOutcome[];
+  /** Our clock's estimated offset from the timed sources; null when not estimated. */
+  clockSkewMs: number | null;
+  /** Held: when it is accepted if it stands. */
+  confirmsAtMs: number | null;
 }
 
 interface Accepted {
@@ -66,6 +70,9 @@ interface Latest {
   status: RoundStatus;
   priceCents: Cents | null;
   survivors: number;
+  clockSkewMs: number | null;
+  confirmsAtMs: number | null;
+  frozen: string[];
 }
 
 /** Aggregates BTC/USD from several sources into one price the vault core can trust. */
@@ -80,7 +87,10 @@ export class Oracle implements PriceFeed {
 
   private accepted: Accepted | null = null;
   private latest: Latest | null = null;
-  private breaker: BreakerState = { lastAcceptedCents: null, heldCents: null };
+  private breaker: BreakerState = EMPTY_BREAKER;
+  private freeze: FreezeState = new Map();
+  /** Accepted prices back to the one in effect `priceDelayMs` ago: the delayed price's source. */
+  private delayLog: { id: number; ts: number; cents: Cents }[] = [];
 
   private chain: Promise<unknown> = Promise.resolve();
   private running = false;
@@ -135,18 +145,47 @@ export class Oracle implements PriceFeed {
     if (latest && now - latest.ts <= maxAge && latest.status !== 'ok') status = latest.status;
     else if (ageMs === null || ageMs > maxAge) status = 'stale';
     else status = 'ok';
+    const delay = this.delayed(now);
+    const held = status === 'held';
     return {
       priceCents: accepted?.priceCents ?? null,
       status,
       ageMs,
       sources: accepted ? [...accepted.sources] : [],
       roundId: accepted?.id ?? null,
-      heldPriceCents: status === 'held' ? (latest?.priceCents ?? null) : null,
+      heldPriceCents: held ? (latest?.priceCents ?? null) : null,
+      heldConfirmsInMs:
+        held && latest?.confirmsAtMs != null ? Math.max(0, latest.confirmsAtMs - now) : null,
       lastRoundId: latest?.id ?? null,
       lastRoundSources: latest?.survivors ?? 0,
       threshold: this.config.threshold,
       maxAgeMs: maxAge,
+      delayMs: this.config.priceDelayMs,
+      liquidationPriceCents: delay.current,
+      nextLiquidationPrice: delay.next,
+      clockSkewMs: latest?.clockSkewMs ?? null,
+      frozenSources: latest ? [...latest.frozen] : [],
     };
+  }
+
+  /** The price of `priceDelayMs` ago, and the next one waiting to take effect. */
+  private delayed(now: number): {
+    current: Cents | null;
+    next: PriceState['nextLiquidationPrice'];
+  } {
+    const delayMs = this.config.priceDelayMs;
+    if (delayMs === 0) return { current: this.accepted?.priceCents ?? null, next: null };
+    const cutoff = now - delayMs;
+    let current: Cents | null = null;
+    let next: { priceCents: Cents; effectiveAtMs: number } | null = null;
+    for (const e of this.delayLog) {
+      if (e.ts <= cutoff) current = e.cents;
+      else if (e.cents !== current) {
+        next = { priceCents: e.cents, effectiveAtMs: e.ts + delayMs };
+        break;
+      }
+    }
+    return { current, next };
   }
 
   /** The price when it may be used; otherwise throws PRICE_UNAVAILABLE saying why. */
@@ -165,6 +204,8 @@ export class Oracle implements PriceFeed {
   }
 
   private restore(): void {
+    const now = this.clock.now();
+    const c = this.config;
     const acc = this.store.lastAccepted(this.network);
     if (acc && acc.priceCents !== null) {
       this.accepted = {
@@ -173,16 +214,19 @@ export class Oracle implements PriceFeed {
         priceCents: acc.priceCents,
         sources: acc.sourcesUsed,
       };
-      this.breaker = { lastAcceptedCents: acc.priceCents, heldCents: null };
+      const window = this.store
+        .acceptedSince(this.network, now - c.breakerWindowMs)
+        .filter((e) => now - e.ts <= c.breakerWindowMs)
+        .map((e) => ({ ts: e.ts, cents: e.cents }));
+      this.breaker = { lastAcceptedCents: acc.priceCents, window, held: null };
+      if (c.priceDelayMs > 0)
+        this.delayLog = this.store.acceptedSince(this.network, now - c.priceDelayMs);
     }
     const last = this.store.latestRound(this.network);
-    // A held price survives a quick restart (the next round may confirm it); an old one does not.
-    if (
-      last?.status === 'held' &&
-      last.priceCents !== null &&
-      this.clock.now() - last.ts <= this.config.maxAgeMs
-    ) {
-      this.breaker = { ...this.breaker, heldCents: last.priceCents };
+    // A held price survives a quick restart (the next round may confirm it); an old one does
+    // not. Its confirmation time starts again at that round: a restart never shortens a hold.
+    if (last?.status === 'held' && last.priceCents !== null && now - last.ts <= c.maxAgeMs) {
+      this.breaker = { ...this.breaker, held: { cents: last.priceCents, sinceMs: last.ts } };
     }
     if (last) {
       this.latest = {
@@ -191,6 +235,9 @@ export class Oracle implements PriceFeed {
         status: last.status,
         priceCents: last.priceCents,
         survivors: last.sourcesUsed.length,
+        clockSkewMs: null,
+        confirmsAtMs: last.status === 'held' ? last.ts + c.breakerConfirmMs : null,
+        frozen: [],
       };
     }
   }
@@ -217,14 +264,25 @@ export class Oracle implements PriceFeed {
     const answers = await Promise.all(this.sources.map((s) => this.ask(s)));
     const c = this.config;
     const ts = this.clock.now();
-    const agg = aggregate(answers, {
-      nowMs: ts,
-      maxAgeMs: c.maxAgeMs,
-      futureSkewMs: c.futureSkewMs,
-      maxDeviationBps: c.maxDeviationBps,
-      threshold: c.threshold,
+    const agg = aggregate(
+      answers,
+      {
+        nowMs: ts,
+        maxAgeMs: c.maxAgeMs,
+        futureSkewMs: c.futureSkewMs,
+        maxDeviationBps: c.maxDeviationBps,
+        threshold: c.threshold,
+        maxClockSkewMs: c.maxClockSkewMs,
+        frozenAfterMs: c.frozenAfterMs,
+        frozenMoveBps: c.frozenMoveBps,
+      },
+      this.freeze,
+    );
+    const d = decide(this.breaker, agg.priceCents, ts, {
+      limitBps: c.circuitBreakerBps,
+      windowMs: c.breakerWindowMs,
+      confirmMs: c.breakerConfirmMs,
     });
-    const d = decide(this.breaker, agg.priceCents, c.circuitBreakerBps);
     const id = this.store.saveRound({
       network: this.network,
       ts,
@@ -239,15 +297,20 @@ export class Oracle implements PriceFeed {
     });
     // Memory changes only after the commit, so a failed write never leaves a price unrecorded.
     this.breaker = d.next;
+    this.freeze = agg.freeze;
     this.latest = {
       id,
       ts,
       status: d.status,
       priceCents: agg.priceCents,
       survivors: agg.survivors.length,
+      clockSkewMs: agg.clockSkewMs,
+      confirmsAtMs: d.confirmsAtMs,
+      frozen: agg.answers.filter((a) => a.dropped === 'frozen').map((a) => a.source),
     };
     if (d.accepted && agg.priceCents !== null) {
       this.accepted = { id, ts, priceCents: agg.priceCents, sources: agg.survivors };
+      if (c.priceDelayMs > 0) this.logForDelay({ id, ts, cents: agg.priceCents });
     }
     this.logOutcome(agg.answers, d.status);
     this.bus?.emit('price.round', {
@@ -269,7 +332,18 @@ export class Oracle implements PriceFeed {
       moveBps: d.moveBps,
       survivors: agg.survivors,
       answers: agg.answers,
+      clockSkewMs: agg.clockSkewMs,
+      confirmsAtMs: d.confirmsAtMs,
     };
+  }
+
+  /** Keeps accepted prices back to the one in effect a delay ago; drops what is older. */
+  private logForDelay(e: { id: number; ts: number; cents: Cents }): void {
+    this.delayLog.push(e);
+    const cutoff = e.ts - this.config.priceDelayMs;
+    let keepFrom = 0;
+    for (let i = 0; i < this.delayLog.length; i++) if (this.delayLog[i]!.ts <= cutoff) keepFrom = i;
+    if (keepFrom > 0) this.delayLog.splice(0, keepFrom);
   }
 
   /** Asks one source under a hard timeout; every failure becomes an error answer, never a throw. */
@@ -290,7 +364,7 @@ export class Oracle implements PriceFeed {
         Promise.resolve().then(() => source.fetch(controller.signal)),
         deadline,
       ]);
-      return this.checkQuote(source.name, quote);
+      return { ...this.checkQuote(source.name, quote), receivedMs: this.clock.now() };
     } catch (err) {
       const timedOut = controller.signal.aborted;
       return {
@@ -308,7 +382,10 @@ export class Oracle implements PriceFeed {
   }
 
   /** Re-checks what a source returned: any PriceSource, not only ours, must pass the bounds. */
-  private checkQuote(name: string, quote: SourceQuote): Answer {
+  private checkQuote(
+    name: string,
+    quote: SourceQuote,
+  ): { source: string; priceCents: Cents; sourceTs: number | undefined } {
     const priceCents = checkBounds(name, quote?.priceCents, {
       minCents: this.config.minPriceCents,
       maxCents: this.config.maxPriceCents,

@@ -133,6 +133,26 @@ export class OracleStore {
     return row ? toRound(row, []) : null;
   }
 
+  /**
+   * Accepted prices from `fromMs` on, oldest first, with the last one before it (so the price in
+   * effect at `fromMs` is known): what the breaker's window and the delayed price start from.
+   */
+  acceptedSince(network: NetworkName, fromMs: number): { id: number; ts: number; cents: Cents }[] {
+    const before = this.db
+      .prepare(
+        `SELECT id, ts, price_cents AS cents FROM price_rounds
+          WHERE network = ? AND accepted = 1 AND ts < ? ORDER BY ts DESC, id DESC LIMIT 1`,
+      )
+      .all(network, fromMs) as { id: number; ts: number; cents: Cents }[];
+    const since = this.db
+      .prepare(
+        `SELECT id, ts, price_cents AS cents FROM price_rounds
+          WHERE network = ? AND accepted = 1 AND ts >= ? ORDER BY ts, id`,
+      )
+      .all(network, fromMs) as { id: number; ts: number; cents: Cents }[];
+    return [...before, ...since];
+  }
+
   /** The most recent round of a network, accepted or not, without its answers. */
   latestRound(network: NetworkName): StoredRound | null {
     const row = this.db

@@ -21,7 +21,7 @@ import { faultPoint } from '../fault';
 import { decodePsbt, inputsSignedBy, withSignaturesOf } from '../keys/psbt-keys';
 import { sats, type Cents, type Sats } from '../money';
 import type { BitcoinNode } from '../node/bitcoin-node';
-import type { PriceFeed } from '../oracle/feed';
+import { requireCollateralPrice, type PriceFeed } from '../oracle/feed';
 import {
   buildPsbt,
   finalizePsbt,
@@ -157,7 +157,7 @@ export class SpendService {
     const amount = sats(amountSats);
     if (amount === 0) throw new BitStableError('INVALID_AMOUNT', 'Withdraw more than 0 sats.', {});
     return this.review(vaultId, 'withdraw', destination, (vault, source, dest) => {
-      const price = vault.debtCents > 0 ? this.deps.price.requireFreshPrice() : null;
+      const price = vault.debtCents > 0 ? requireCollateralPrice(this.deps.price.current()) : null;
       const plan = planSpend(
         source,
         'withdraw',
@@ -841,7 +841,7 @@ export class SpendService {
     const vault = this.deps.vaults.getVault(vaultId);
     this.requireState(vault, kind);
     if (kind === 'withdraw' && vault.debtCents > 0) {
-      const price = this.deps.price.requireFreshPrice();
+      const price = requireCollateralPrice(this.deps.price.current());
       const ratio = collateralRatioBps(plan.outputs[1]!.amountSats, vault.debtCents, price)!;
       this.requireRatio(ratio, 'At the price now, this withdrawal');
     }

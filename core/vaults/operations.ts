@@ -22,7 +22,7 @@ import {
   vaultAccount,
 } from '../ledger/bsusd';
 import { cents, sats, satsToBtcString, type Cents } from '../money';
-import type { PriceFeed } from '../oracle/feed';
+import { requireCollateralPrice, type PriceFeed } from '../oracle/feed';
 import { rangedDescriptor, type VaultKeys } from '../bitcoin/descriptor';
 import { keyExpression } from '../bitcoin/keys';
 import type { SpendService, SpendResult } from '../spends/service';
@@ -133,7 +133,7 @@ export class VaultOperations {
    */
   mint(vaultId: unknown, amountCents: unknown): Vault {
     const amount = this.positiveCents(amountCents);
-    const price = this.deps.price.requireFreshPrice();
+    const price = requireCollateralPrice(this.deps.price.current());
     return this.changeDebt(vaultId, amount, (vault, newDebt) => {
       if (vault.state === 'pending') {
         throw new BitStableError(

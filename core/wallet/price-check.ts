@@ -57,6 +57,7 @@ function memoryStore(): RoundStore {
     latestRound: () => null,
     history: () => [],
     round: () => null,
+    acceptedSince: () => [],
   };
 }
 

@@ -40,7 +40,7 @@ import { SpendService } from '../../core/spends/service';
 import { VaultOperations } from '../../core/vaults/operations';
 import { VaultService } from '../../core/vaults/vault-service';
 import { FakeNoChainNode } from './lib/fake-no-chain-node';
-import { aggregateByRule, crosses, Referee, within, type Injected } from './lib/oracle-rules';
+import { crosses, Referee, within, type Injected } from './lib/oracle-rules';
 import { planScenario, type ScenarioPlan } from './lib/oracle-scenarios';
 import { budget, describeError, Failures, finish, seedOf } from './lib/report';
 import { Rng } from './lib/rng';
@@ -177,6 +177,7 @@ async function runScenario(
       },
       threshold: plan.threshold,
       circuitBreakerBps: plan.breakerBps,
+      breakerConfirmMs: plan.confirmMs,
       timeoutMs: 50,
     });
     const clock = new ManualClock(startOf(index));
@@ -259,8 +260,8 @@ async function runScenario(
         .all() as VaultRow[];
     const maxLiquidation = () =>
       db.prepare('SELECT COALESCE(MAX(id), 0) FROM liquidations').pluck().get() as number;
-    const injectedByRound = new Map<number, { answers: Injected[]; now: number }>();
-    const where = `scenario ${index} (${plan.type}, ${plan.sources} sources, threshold ${plan.threshold}, breaker ${plan.breakerBps} bps)`;
+    const byRound = new Map<number, { price: bigint | null; used: number[] }>();
+    const where = `scenario ${index} (${plan.type}, ${plan.sources} sources, threshold ${plan.threshold}, breaker ${plan.breakerBps} bps, confirm ${plan.confirmMs} ms)`;
 
     for (let k = 0; k < plan.rounds.length; k++) {
       const r = plan.rounds[k]!;
@@ -272,7 +273,7 @@ async function runScenario(
       const ts = clock.now();
       const expected = referee.round(r.answers, ts);
       const result: RoundResult = await oracle.runRound();
-      injectedByRound.set(result.roundId, { answers: r.answers, now: ts });
+      byRound.set(result.roundId, { price: expected.price, used: expected.used });
       tally.rounds++;
       if (result.status === 'ok') tally.accepted++;
       else if (result.status === 'held') tally.held++;
@@ -390,14 +391,13 @@ async function runScenario(
         continue;
       }
       // Recomputed from what the sources were made to answer, and matched with what was stored.
-      const inj = injectedByRound.get(round.id)!;
-      const byRule = aggregateByRule(inj.answers, inj.now, config);
-      const used = new Set(byRule.survivors.map((i) => sources[i]!.name));
+      const byRule = byRound.get(round.id)!;
+      const used = new Set(byRule.used.map((i) => sources[i]!.name));
       const stored = store.round(round.id)!;
       const storedUsed = stored.answers.filter((a) => a.dropped === null).map((a) => a.source);
       if (
         byRule.price !== BigInt(l.price_cents) ||
-        byRule.survivors.length < config.threshold ||
+        byRule.used.length < config.threshold ||
         storedUsed.length !== used.size ||
         storedUsed.some((s) => !used.has(s))
       ) {
@@ -406,22 +406,32 @@ async function runScenario(
         );
       }
     }
-    // The breaker: a move beyond the limit is accepted only right after a held round that it confirms.
+    // The breaker: a move beyond the limit of the last price, or of any price accepted in the
+    // window since the last confirmed move, is accepted only right after a held round it confirms.
     let lastAccepted: number | null = null;
+    let window: { ts: number; p: bigint }[] = [];
     for (let i = 0; i < rounds.length; i++) {
       const r = rounds[i]!;
       if (r.accepted !== 1 || r.price_cents === null) continue;
       const p = BigInt(r.price_cents);
-      if (lastAccepted !== null && !within(BigInt(lastAccepted), p, config.circuitBreakerBps)) {
+      window = window.filter((w) => r.ts - w.ts <= config.breakerWindowMs);
+      const beyond =
+        lastAccepted !== null &&
+        (!within(BigInt(lastAccepted), p, config.circuitBreakerBps) ||
+          window.some((w) => !within(w.p, p, config.circuitBreakerBps)));
+      window = beyond ? [{ ts: r.ts, p }] : [...window, { ts: r.ts, p }];
+      if (beyond) {
         const prev = rounds[i - 1];
+        // With a standing time the round before is the last of the hold's rounds, each within
+        // the limit of the held price, so only its status is checked then.
         if (
           !prev ||
           prev.status !== 'held' ||
           prev.price_cents === null ||
-          !within(BigInt(prev.price_cents), p, config.circuitBreakerBps)
+          (plan.confirmMs === 0 && !within(BigInt(prev.price_cents), p, config.circuitBreakerBps))
         ) {
           fail(
-            `${where}: round ${r.id} moved ${lastAccepted} → ${r.price_cents} beyond the breaker without a confirming held round before it`,
+            `${where}: round ${r.id} moved ${lastAccepted} → ${r.price_cents} beyond the breaker (or its window) without a confirming held round before it`,
           );
         }
       }

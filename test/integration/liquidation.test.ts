@@ -204,4 +204,40 @@ describe('liquidation of an unhealthy vault, settled on a real regtest chain', (
     expect(reset.topPriceCents).toBe(3_850_000);
     expect(reset.timeLeftMs).toBeGreaterThan(0);
   });
+
+  it('a take at an auction whose reset is due waits for a fresh price instead of selling on at the floor', async () => {
+    const { app } = t();
+    await setPrice(app, 4_500_000);
+    const vault = await app.vaults.createVault({
+      keySetId: app.keySetId,
+      returnAddress: 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080',
+    });
+    await faucet(app, vault.address, 10_000_000);
+    await mine(app);
+    app.operations.mint(vault.id, 250_000);
+    await setPrice(app, 3_500_000);
+    const auction = app.liquidation
+      .listAuctions({ live: true })
+      .find((a) => a.vaultId === vault.id)!;
+    offsetMs += app.params.auctionDurationSeconds * 1000 + 1;
+    // Every source fails: the reset the floor calls for cannot happen.
+    app.simulated!.setFailure(new Error('every exchange is down'));
+    await app.oracle.runRound();
+    const take = () =>
+      app.liquidation.take({
+        auctionId: auction.id,
+        maxSats: 1_000_000,
+        maxPriceCents: 10_000_000,
+        btcAddress: 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080',
+      });
+    const before = logicalHash(app.db);
+    expect(await codeOf(take)).toBe('PRICE_UNAVAILABLE');
+    expect(logicalHash(app.db)).toBe(before);
+    // The price returns: the take resets the auction from it and buys at the new top.
+    app.simulated!.setFailure(null);
+    await app.oracle.runRound();
+    const done = take();
+    expect(done.priceCents).toBeGreaterThan(auction.floorPriceCents);
+    expect(app.liquidation.getAuction(auction.id).resets).toBe(1);
+  });
 });

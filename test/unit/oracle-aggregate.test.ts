@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import vectors from '../fixtures/oracle/aggregate-vectors.json';
 import { aggregate, medianOf, type Answer } from '../../core/oracle/aggregate';
-import { decide, type BreakerState } from '../../core/oracle/breaker';
+import { decide, EMPTY_BREAKER, type BreakerState } from '../../core/oracle/breaker';
 import type { Cents } from '../../core/money';
 
 interface Vector {
@@ -134,12 +134,19 @@ const BREAKER_CASES: {
   },
 ];
 
-describe('circuit breaker (limit 2000 bps)', () => {
+/** The regtest limits: the next round confirms a hold; a one-hour window. */
+const NEXT_ROUND = { limitBps: 2_000, windowMs: 3_600_000, confirmMs: 0 };
+const start = (cents: number | null): BreakerState => ({
+  ...EMPTY_BREAKER,
+  lastAcceptedCents: cents as Cents | null,
+});
+
+describe('circuit breaker (limit 2000 bps, the next round confirms)', () => {
   it.each(BREAKER_CASES.map((c) => [c.description, c] as const))('%s', (_, c) => {
-    let state: BreakerState = { lastAcceptedCents: c.start as Cents | null, heldCents: null };
+    let state = start(c.start);
     const statuses: string[] = [];
-    for (const price of c.rounds) {
-      const d = decide(state, price as Cents | null, 2_000);
+    for (const [i, price] of c.rounds.entries()) {
+      const d = decide(state, price as Cents | null, 10_000 * (i + 1), NEXT_ROUND);
       expect(d.accepted).toBe(d.status === 'ok');
       statuses.push(d.status);
       state = d.next;
@@ -149,15 +156,8 @@ describe('circuit breaker (limit 2000 bps)', () => {
   });
 
   it('reports the move in bps, rounded down', () => {
-    expect(
-      decide({ lastAcceptedCents: 4_000_000 as Cents, heldCents: null }, 5_200_000 as Cents, 2_000)
-        .moveBps,
-    ).toBe(3_000);
-    expect(
-      decide({ lastAcceptedCents: 3 as Cents, heldCents: null }, 4 as Cents, 5_000).moveBps,
-    ).toBe(3_333);
-    expect(
-      decide({ lastAcceptedCents: null, heldCents: null }, 4 as Cents, 2_000).moveBps,
-    ).toBeNull();
+    expect(decide(start(4_000_000), 5_200_000 as Cents, 0, NEXT_ROUND).moveBps).toBe(3_000);
+    expect(decide(start(3), 4 as Cents, 0, { ...NEXT_ROUND, limitBps: 5_000 }).moveBps).toBe(3_333);
+    expect(decide(start(null), 4 as Cents, 0, NEXT_ROUND).moveBps).toBeNull();
   });
 });

@@ -11,6 +11,7 @@ import {
   ManualClock,
   Oracle,
   OracleStore,
+  priceUnavailableMessage,
   resolveOracleConfig,
 } from '../../core/oracle';
 import { FakeExchange, type ExchangeKind } from '../fixtures/oracle/exchanges';
@@ -235,7 +236,7 @@ describe('oracle under faulty sources', () => {
     ]);
   });
 
-  it('all sources agree on a 30 % jump → held one round (PRICE_UNAVAILABLE), accepted when the next round confirms', async () => {
+  it('all sources agree on a 30 % jump → held (PRICE_UNAVAILABLE) while it stands, accepted once it has stood 10 minutes', async () => {
     const o = oracle();
     const accepted: number[] = [];
     bus.on('price.accepted', (e) => accepted.push(e.priceCents));
@@ -256,7 +257,16 @@ describe('oracle under faulty sources', () => {
     });
     expect(priceUnavailable(o)).toEqual({ code: 'PRICE_UNAVAILABLE', status: 'held' });
 
+    // The next round agrees, but a mainnet hold must stand 10 minutes: still held.
     clock.advance(10_000);
+    for (const k of KINDS) ex[k].tsMs = clock.now() - 1_000;
+    expect(await o.runRound()).toMatchObject({
+      status: 'held',
+      confirmsAtMs: clock.now() + 590_000,
+    });
+    expect(priceUnavailableMessage(o.current())).toMatch(/accepted if it still stands in 590 s/);
+
+    clock.advance(590_000);
     for (const k of KINDS) ex[k].tsMs = clock.now() - 1_000;
     const confirmed = await o.runRound();
     expect(confirmed).toMatchObject({ status: 'ok', accepted: true, priceCents: 5_622_500 });

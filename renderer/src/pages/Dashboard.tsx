@@ -79,6 +79,14 @@ function PriceCard() {
             </span>
           </div>
           {price.data.message && <p className="warn-text">{price.data.message}</p>}
+          <DelayedPrice price={price.data} />
+          {price.data.clockSkewMs !== null && Math.abs(price.data.clockSkewMs) >= 2_000 && (
+            <p className="muted small" data-testid="price-clock-skew">
+              This computer&apos;s clock is about {duration(Math.abs(price.data.clockSkewMs))}{' '}
+              {price.data.clockSkewMs > 0 ? 'behind' : 'ahead of'} the exchanges&apos; clocks; their
+              timestamps are judged with that in mind.
+            </p>
+          )}
           <ul className="sources" aria-label="Price sources">
             {(price.data.lastRound?.answers ?? []).map((a) => (
               <li key={a.source}>
@@ -91,7 +99,13 @@ function PriceCard() {
                   {a.priceCents !== null ? <Usd cents={a.priceCents} /> : '—'}
                 </span>
                 <span className="muted small">
-                  {a.error ? a.error : a.dropped ? `left out (${a.dropped})` : 'used'}
+                  {a.error
+                    ? a.error
+                    : a.dropped === 'frozen'
+                      ? 'left out: its price stands still while the others move'
+                      : a.dropped
+                        ? `left out (${a.dropped})`
+                        : 'used'}
                 </span>
               </li>
             ))}
@@ -103,6 +117,36 @@ function PriceCard() {
         </>
       )}
     </Card>
+  );
+}
+
+/**
+ * The price liquidations act on beside the current one (SPEC §7): an owner sees a fall a delay
+ * before it can liquidate them, and when it will take effect.
+ */
+function DelayedPrice({ price }: { price: Result<'price.get'> }) {
+  const { delayMs, liquidationPriceCents, next } = price.delay;
+  if (delayMs === 0) return null;
+  return (
+    <div className="delayed-price" data-testid="price-delayed">
+      <div className="row gap">
+        <span className="muted">Liquidations use</span>
+        <span className="num" data-cents={liquidationPriceCents ?? ''}>
+          <Usd cents={liquidationPriceCents} />
+        </span>
+        <span className="muted small">the price of {duration(delayMs)} ago</span>
+      </div>
+      {next && (
+        <div className="muted small" data-testid="price-delayed-next">
+          Next: <Usd cents={next.priceCents} />, in effect in{' '}
+          {duration(next.effectiveAtMs - Date.now())} (at{' '}
+          {new Date(next.effectiveAtMs).toLocaleTimeString()})
+        </div>
+      )}
+      {liquidationPriceCents === null && (
+        <div className="muted small">No price is {duration(delayMs)} old yet.</div>
+      )}
+    </div>
   );
 }
 

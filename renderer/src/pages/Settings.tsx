@@ -71,8 +71,16 @@ export function Settings() {
           <p className="muted small">
             {s.oracle.threshold} agreeing source(s) required; answers more than{' '}
             {pct(s.oracle.maxDeviationBps)} from the median are left out; a price older than{' '}
-            {duration(s.oracle.maxAgeMs)} is stale; a move over {pct(s.oracle.circuitBreakerBps)} is
-            held for one round. A round every {duration(s.oracle.intervalMs)}.
+            {duration(s.oracle.maxAgeMs)} is stale; a move over {pct(s.oracle.circuitBreakerBps)}{' '}
+            from any price accepted in the last {duration(s.oracle.breakerWindowMs)} is held{' '}
+            {s.oracle.breakerConfirmMs === 0
+              ? 'until the next round confirms it'
+              : `until it has stood for ${duration(s.oracle.breakerConfirmMs)}`}
+            . Liquidations use{' '}
+            {s.oracle.priceDelayMs === 0
+              ? 'the current price'
+              : `the price of ${duration(s.oracle.priceDelayMs)} ago`}
+            . A round every {duration(s.oracle.intervalMs)}.
           </p>
         </Card>
         <Card title="Keys" testId="settings-keys">

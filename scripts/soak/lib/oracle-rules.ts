@@ -26,27 +26,67 @@ export function within(a: bigint, b: bigint, limitBps: number): boolean {
   return diff * 10_000n <= BigInt(limitBps) * a;
 }
 
+/** What the referee remembers of a source that answers without a time. */
+export type Untimed = Map<number, { price: bigint; since: number; liveThen: bigint | null }>;
+
 /**
- * SPEC §7's aggregation: answers from the future (beyond the skew) or older than maxAge are not
- * timely; of the timely prices, those more than maxDeviation from their median are dropped; the
- * price is the median of the rest when at least `threshold` remain. Returns the survivors' indexes.
+ * SPEC §7's aggregation, with the rules of "The peg and the price":
+ * - our clock is moved towards the timed sources' by the largest (their time − ours), at most
+ *   `maxClockSkewMs` either way, when two or more answers carry a time;
+ * - against that time, an answer more than `futureSkewMs` ahead or older than `maxAge` is not
+ *   timely; an untimed answer is timed by its receipt;
+ * - an untimed price unchanged for `frozenAfterMs` while the median of the other timely
+ *   answers (those not standing so long) moved more than `frozenMoveBps` since it first
+ *   appeared is frozen, not timely;
+ * - of the timely prices, those more than maxDeviation from their median are dropped; the price
+ *   is the median of the rest when at least `threshold` remain.
+ * Returns the survivors' indexes, and updates `untimed` for the next round.
  */
 export function aggregateByRule(
   answers: Injected[],
   now: number,
   c: OracleConfig,
+  untimed: Untimed = new Map(),
 ): { price: bigint | null; survivors: number[] } {
+  const offsets = answers.flatMap((a) =>
+    a.kind === 'price' && a.ts !== undefined ? [a.ts - now] : [],
+  );
+  let shift = 0;
+  if (offsets.length >= 2)
+    shift = Math.min(c.maxClockSkewMs, Math.max(-c.maxClockSkewMs, Math.max(...offsets)));
+  const ours = now + shift;
   const timely = answers.flatMap((a, i) =>
     a.kind === 'price' &&
-    (a.ts === undefined || (a.ts <= now + c.futureSkewMs && now - a.ts <= c.maxAgeMs))
-      ? [{ i, p: BigInt(a.priceCents) }]
+    (a.ts === undefined || (a.ts <= ours + c.futureSkewMs && ours - a.ts <= c.maxAgeMs))
+      ? [{ i, p: BigInt(a.priceCents), untimed: a.ts === undefined }]
       : [],
   );
-  const m = median(timely.map((t) => t.p));
+  const standing = timely.filter((t) => {
+    const seen = untimed.get(t.i);
+    return (
+      t.untimed &&
+      c.frozenAfterMs > 0 &&
+      seen !== undefined &&
+      seen.price === t.p &&
+      now - seen.since >= c.frozenAfterMs
+    );
+  });
+  const live = median(timely.filter((t) => !standing.includes(t)).map((t) => t.p));
+  const frozen = standing.filter((t) => {
+    const then = untimed.get(t.i)!.liveThen;
+    return then !== null && live !== null && !within(then, live, c.frozenMoveBps);
+  });
+  for (const t of timely.filter((x) => x.untimed)) {
+    const seen = untimed.get(t.i);
+    if (seen && seen.price === t.p) seen.liveThen ??= live;
+    else untimed.set(t.i, { price: t.p, since: now, liveThen: live });
+  }
+  const counted = timely.filter((t) => !frozen.includes(t));
+  const m = median(counted.map((t) => t.p));
   const survivors =
     m === null
       ? []
-      : timely.filter(
+      : counted.filter(
           ({ p }) => (p > m ? p - m : m - p) * 10_000n <= BigInt(c.maxDeviationBps) * m,
         );
   const price = survivors.length >= c.threshold ? median(survivors.map((t) => t.p)) : null;
@@ -56,37 +96,58 @@ export function aggregateByRule(
 export interface Expected {
   price: bigint | null;
   survivors: number;
+  /** The surviving answers' indexes. */
+  used: number[];
   status: 'ok' | 'held' | 'insufficient-sources';
 }
 
-/** Replays the breaker across a scenario's rounds: ok, held, or short of sources. */
+/**
+ * Replays the breaker across a scenario's rounds: a price within the limit of every price
+ * accepted in the window (and of the last) is ok; any other is held, and ok once it has stood —
+ * every round since within the limit of it — for `breakerConfirmMs` (0: the next round); a
+ * round without a price ends a hold; after a confirmed move the window holds only the new price.
+ */
 export class Referee {
   private last: bigint | null = null;
-  private held: bigint | null = null;
+  private accepted: { at: number; p: bigint }[] = [];
+  private held: { p: bigint; since: number } | null = null;
+  private readonly untimed: Untimed = new Map();
 
   constructor(private readonly c: OracleConfig) {}
 
   /** The price a round must produce from these answers at `now`, and its fate at the breaker. */
   round(answers: Injected[], now: number): Expected {
     const c = this.c;
-    const { price, survivors } = aggregateByRule(answers, now, c);
+    const { price, survivors } = aggregateByRule(answers, now, c, this.untimed);
+    this.accepted = this.accepted.filter((a) => now - a.at <= c.breakerWindowMs);
     let status: Expected['status'];
     if (price === null) {
       status = 'insufficient-sources';
       this.held = null;
     } else if (
       this.last === null ||
-      within(this.last, price, c.circuitBreakerBps) ||
-      (this.held !== null && within(this.held, price, c.circuitBreakerBps))
+      (within(this.last, price, c.circuitBreakerBps) &&
+        this.accepted.every((a) => within(a.p, price, c.circuitBreakerBps)))
     ) {
       status = 'ok';
       this.last = price;
+      this.accepted.push({ at: now, p: price });
+      this.held = null;
+    } else if (
+      this.held !== null &&
+      within(this.held.p, price, c.circuitBreakerBps) &&
+      (c.breakerConfirmMs === 0 || now - this.held.since >= c.breakerConfirmMs)
+    ) {
+      status = 'ok';
+      this.last = price;
+      this.accepted = [{ at: now, p: price }];
       this.held = null;
     } else {
       status = 'held';
-      this.held = price;
+      if (this.held === null || !within(this.held.p, price, c.circuitBreakerBps))
+        this.held = { p: price, since: now };
     }
-    return { price, survivors: survivors.length, status };
+    return { price, survivors: survivors.length, used: survivors, status };
   }
 }
 

@@ -26,6 +26,11 @@ export const SCENARIO_TYPES = {
   split: 2,
   hang: 0.3,
   mix: 6,
+  // The attacks of "The peg and the price": sub-limit steps, untimed sources that freeze while
+  // the others move, and a local clock off from the exchanges'.
+  walk: 3,
+  frozen: 3,
+  skew: 3,
 } as const;
 export type ScenarioType = keyof typeof SCENARIO_TYPES;
 
@@ -34,6 +39,8 @@ export interface ScenarioPlan {
   sources: number;
   threshold: number;
   breakerBps: number;
+  /** How long a held price must stand (0: the next round confirms it). */
+  confirmMs: number;
   basePriceCents: number;
   /** Target collateral ratio (bps) per vault; 0 = no debt. */
   ratios: number[];
@@ -51,6 +58,13 @@ export function planScenario(
   const sources = rng.int(3, 5);
   const threshold = rng.int(2, Math.min(3, sources - 1));
   const breakerBps = rng.pick([1_000, 2_000, 3_000]);
+  const confirmMs = rng.pick([0, 0, 20_000, 45_000]);
+  // walk: each round a step just inside the limit, one way; frozen: which sources stand still;
+  // skew: how far our clock is off the exchanges' (negative: ours is fast).
+  const step = 1 + ((rng.chance(0.5) ? -1 : 1) * (breakerBps - rng.int(1, 300))) / 10_000;
+  const frozenSet = new Set(rng.chance(0.5) ? [0] : [0, 1]);
+  const skewMs = rng.pick([-95_000, -61_000, -31_000, -6_000, 6_000, 29_000, 40_000]);
+  let frozenAt: number | null = null;
   const basePriceCents = rng.int(20_000_00, 120_000_00);
   const ratios = Array.from({ length: vaults }, () =>
     rng.chance(0.15) ? 0 : rng.chance(0.5) ? rng.int(15_010, 17_000) : rng.int(15_010, 40_000),
@@ -87,6 +101,7 @@ export function planScenario(
   let secondSpike = 1;
   for (let k = 0; k < count; k++) {
     let advanceMs = rng.int(1_000, 15_000);
+    if (type === 'frozen') advanceMs = rng.int(5_000, 15_000);
     if (type === 'gap' && rng.chance(0.4)) advanceMs = c.maxAgeMs + rng.int(1, 300_000);
     now += advanceMs;
     const answers: Injected[] = [];
@@ -124,6 +139,20 @@ export function planScenario(
           roundTruth = Math.round(
             truth * (spikeFactor === 1 ? (spikeFactor = bigMove()) : spikeFactor),
           );
+        break;
+      case 'walk':
+        if (k >= spikeAt + 1) truth = Math.round(truth * step);
+        roundTruth = truth;
+        break;
+      case 'frozen':
+        if (k > spikeAt + 2 && rng.chance(0.5))
+          truth = Math.round(
+            truth * (1 + ((rng.chance(0.5) ? -1 : 1) * rng.int(30, 600)) / 10_000),
+          );
+        roundTruth = truth;
+        break;
+      case 'skew':
+        roundTruth = truth;
         break;
       default:
         if (rng.chance(0.15))
@@ -177,6 +206,31 @@ export function planScenario(
         case 'hang':
           if (i === 0 && rng.chance(0.5)) a = { kind: 'hang' };
           break;
+        case 'walk':
+          a = {
+            kind: 'price',
+            priceCents: roundTruth,
+            ts: rng.chance(0.5) ? now - 1_000 : undefined,
+          };
+          break;
+        case 'frozen':
+          if (frozenSet.has(i)) {
+            frozenAt ??= roundTruth;
+            a = { kind: 'price', priceCents: frozenAt, ts: undefined };
+          } else
+            a = {
+              kind: 'price',
+              priceCents: noise(roundTruth),
+              ts: rng.chance(0.6) ? now - rng.int(0, 3_000) : undefined,
+            };
+          break;
+        case 'skew':
+          a = {
+            kind: 'price',
+            priceCents: noise(roundTruth),
+            ts: rng.chance(0.25) ? undefined : now + skewMs - rng.int(0, 4_000),
+          };
+          break;
         case 'spike':
         case 'double-spike':
           // Most sources follow the spike; one may lag behind.
@@ -220,5 +274,5 @@ export function planScenario(
     }
     rounds.push({ advanceMs, answers });
   }
-  return { type, sources, threshold, breakerBps, basePriceCents, ratios, rounds };
+  return { type, sources, threshold, breakerBps, confirmMs, basePriceCents, ratios, rounds };
 }
