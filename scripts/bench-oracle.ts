@@ -67,6 +67,7 @@ async function benchRounds(durationMs: number): Promise<number> {
     history: () => [],
     round: () => null,
     acceptedSince: () => [],
+    rounds: () => [],
   };
   const sources = ['a', 'b', 'c', 'd'].map(
     (n, i) => new SimulatedSource((4_325_000 + i * 7) as Cents, n),

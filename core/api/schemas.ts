@@ -309,6 +309,8 @@ export const Auction = z.object({
     .nullable(),
   /** Takes wait while a spend of the vault holds its coins. */
   coinsHeld: z.boolean(),
+  /** When the vault came back to 160 % before any take, ending the auction without penalty. */
+  curedAt: Millis.nullable(),
 });
 
 export const TakeResult = z.object({

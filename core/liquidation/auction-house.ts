@@ -33,6 +33,7 @@ import type { SpendService } from '../spends/service';
 import { OPEN_SPEND_SQL } from '../spends/state';
 import { auctionTab, priceAt, quoteTake, scalePrice } from './dutch';
 import { HealthQueries } from './health-pass';
+import { cureIfHealthy } from './cure';
 import { markLiquidationSettled, protocolSurplusAddress } from './settlement-state';
 
 export interface Auction {
@@ -58,6 +59,8 @@ export interface Auction {
   settlementTxid: string | null;
   /** Where the settlement stands; `awaiting-guardian` until the guardian's signed file is imported. */
   settlementState: SettlementState | null;
+  /** Set when the vault came back to 160 % before any take: ended without penalty. */
+  curedAt: number | null;
   /** Why the settlement could not be made last time, in words (retried at every tick). */
   settlementError: { code: string; message: string; at: number; count: number } | null;
   /** Takes wait while a spend of the vault (or an exit the owner signed) holds its coins. */
@@ -119,6 +122,7 @@ interface LiquidationRow {
   last_error_code: string | null;
   last_error_at: number | null;
   error_count: number;
+  cured_at: number | null;
 }
 
 /**
@@ -337,16 +341,43 @@ export class AuctionHouse {
       await this.refreshFeeRate().catch(() => undefined); // keep the last rate if the node is busy
       const ts = this.now();
       const price = this.deps.price.current();
+      const cured: {
+        auctionId: number;
+        vault: { id: number; collateralSats: number; debtCents: number };
+      }[] = [];
       for (const row of this.db
         .prepare("SELECT * FROM liquidations WHERE state = 'running'")
         .all() as LiquidationRow[]) {
         this.db.transaction(() => {
+          // Before the first take, a vault back at 160 % (deposit, or the price) is cured.
+          const vault = this.deps.vaults.getVault(row.vault_id);
+          const auctionId = cureIfHealthy(
+            this.db,
+            this.deps.params,
+            price,
+            vault,
+            vault.debtCents,
+            ts,
+          );
+          if (auctionId !== null) {
+            cured.push({ auctionId, vault });
+            return;
+          }
           const current =
             ts - row.cycle_started_at >= row.duration_ms && price.status === 'ok'
               ? this.rollCycle(row, ts)
               : row;
           this.endIfNothingToSell(current, ts);
         })();
+      }
+      for (const c of cured) {
+        this.deps.bus.emit('auction.changed', { auctionId: c.auctionId, state: 'settled' });
+        this.deps.bus.emit('vault.changed', {
+          vaultId: c.vault.id,
+          state: 'active',
+          collateralSats: c.vault.collateralSats,
+          debtCents: c.vault.debtCents,
+        });
       }
       for (const row of this.db
         .prepare("SELECT * FROM liquidations WHERE state = 'settling'")
@@ -691,6 +722,7 @@ export class AuctionHouse {
       deficitCents: r.deficit_cents as Cents,
       settlementTxid: settlement?.txid ?? null,
       settlementState: settlement?.state ?? null,
+      curedAt: r.cured_at,
       settlementError:
         r.state === 'settling' && r.last_error !== null
           ? {

@@ -5,8 +5,12 @@
  * walk the price −74 % in a minute. A price outside those bounds is held, and accepted only once
  * every round for at least `confirmMs` has stayed within `limitBps` of it (off regtest 10
  * minutes: whoever moves the median must hold it that long, in the open; on regtest 0, so the
- * very next round confirms). A round without a price ends a hold. After a confirmed move the
- * window starts again from the new price.
+ * very next round confirms), over at least `minRounds` agreeing rounds so a clock jump alone
+ * cannot confirm it. A move back towards the window's earlier prices is not held: a one-round
+ * spike inside the limit must not lock the honest price out. A round without a price pauses a
+ * hold (it neither confirms nor ends it) unless no agreeing round came for `maxGapMs`. After a
+ * confirmed move the window holds the held prices and the new one, so the next step is bounded
+ * from all of them.
  * Pure: the oracle keeps the state and stores each decision.
  */
 import type { Cents } from '../money';
@@ -21,6 +25,10 @@ export interface BreakerLimits {
   windowMs: number;
   /** How long a held price must stand before it is accepted (0: the next round confirms). */
   confirmMs: number;
+  /** Agreeing rounds a hold needs besides its first (default 1). */
+  minRounds?: number;
+  /** A hold with no agreeing round for longer than this ends (default: never). */
+  maxGapMs?: number;
 }
 
 export interface BreakerState {
@@ -29,7 +37,16 @@ export interface BreakerState {
   /** Prices accepted within the window, oldest first. */
   window: readonly { ts: number; cents: Cents }[];
   /** A price being held for confirmation, and since when it has stood. */
-  held: { cents: Cents; sinceMs: number } | null;
+  held: {
+    cents: Cents;
+    sinceMs: number;
+    /** The last round that agreed with it, and how many have. */
+    lastMs: number;
+    rounds: number;
+    /** The lowest and highest prices the hold's rounds gave. */
+    lowCents: Cents;
+    highCents: Cents;
+  } | null;
 }
 
 export const EMPTY_BREAKER: BreakerState = { lastAcceptedCents: null, window: [], held: null };
@@ -54,15 +71,19 @@ export function decide(
   limits: BreakerLimits,
 ): BreakerDecision {
   const window = state.window.filter((w) => nowMs - w.ts <= limits.windowMs);
+  const gapOver = (h: NonNullable<BreakerState['held']>) =>
+    limits.maxGapMs !== undefined && nowMs - h.lastMs > limits.maxGapMs;
   if (candidate === null) {
-    // A round without a price cannot confirm anything, so a held price is forgotten.
+    // A round without a price confirms nothing; it ends a hold only after a long gap, so a few
+    // failed rounds (or two sources splitting the median) cannot keep a real move out for ever.
+    const held = state.held && !gapOver(state.held) ? state.held : null;
     return {
       status: 'insufficient-sources',
       accepted: false,
       confirmed: false,
       moveBps: null,
-      confirmsAtMs: null,
-      next: { ...state, window, held: null },
+      confirmsAtMs: held ? held.sinceMs + limits.confirmMs : null,
+      next: { ...state, window, held },
     };
   }
   const ref = state.lastAcceptedCents;
@@ -79,19 +100,43 @@ export function decide(
       held: null,
     },
   });
-  if (ref === null || inBounds(ref, window, candidate, limits.limitBps))
+  if (
+    ref === null ||
+    inBounds(ref, window, candidate, limits.limitBps) ||
+    backTowardsWindow(ref, window, candidate, limits.limitBps)
+  )
     return accept(false, window);
 
-  const standing =
-    state.held !== null && within(state.held.cents, candidate, limits.limitBps)
-      ? state.held
-      : { cents: candidate, sinceMs: nowMs };
+  const prior = state.held;
+  const agrees =
+    prior !== null && !gapOver(prior) && within(prior.cents, candidate, limits.limitBps);
+  const standing = agrees
+    ? {
+        ...prior,
+        lastMs: nowMs,
+        rounds: prior.rounds + 1,
+        lowCents: (candidate < prior.lowCents ? candidate : prior.lowCents) as Cents,
+        highCents: (candidate > prior.highCents ? candidate : prior.highCents) as Cents,
+      }
+    : {
+        cents: candidate,
+        sinceMs: nowMs,
+        lastMs: nowMs,
+        rounds: 0,
+        lowCents: candidate,
+        highCents: candidate,
+      };
   // confirmMs 0 keeps the old rule: a held round, then one more round that agrees with it.
   const confirmed =
-    standing !== state.held
-      ? false
-      : limits.confirmMs === 0 || nowMs - standing.sinceMs >= limits.confirmMs;
-  if (confirmed) return accept(true, []);
+    agrees &&
+    standing.rounds >= (limits.minRounds ?? 1) &&
+    (limits.confirmMs === 0 || nowMs - standing.sinceMs >= limits.confirmMs);
+  if (confirmed)
+    return accept(true, [
+      { ts: nowMs, cents: standing.cents },
+      { ts: nowMs, cents: standing.lowCents },
+      { ts: nowMs, cents: standing.highCents },
+    ]);
   return {
     status: 'held',
     accepted: false,
@@ -100,6 +145,23 @@ export function decide(
     confirmsAtMs: standing.sinceMs + limits.confirmMs,
     next: { ...state, window, held: standing },
   };
+}
+
+/**
+ * A move from the last price back into the range the window's prices span (as after a one-round
+ * spike), landing within the limit of the window's oldest price: nothing is being walked.
+ */
+function backTowardsWindow(
+  last: Cents,
+  window: readonly { cents: Cents }[],
+  candidate: Cents,
+  limitBps: number,
+): boolean {
+  if (window.length === 0) return false;
+  const oldest = window[0]!.cents;
+  const between =
+    (last <= candidate && candidate <= oldest) || (oldest <= candidate && candidate <= last);
+  return between && within(oldest, candidate, limitBps);
 }
 
 /** Within the limit of the last accepted price and of every price in the window. */
@@ -127,4 +189,26 @@ export function moveInBps(a: Cents, b: Cents): number {
   const B = BigInt(b);
   const diff = A > B ? A - B : B - A;
   return Number((diff * 10_000n) / A);
+}
+
+/**
+ * The breaker's window as it stood after `accepted` (oldest first, all within the window): each
+ * accepted price either kept to the bounds, moved back towards the window, or was a confirmed
+ * move — which started the window again. What a restart rebuilds, so it neither forgets a walk
+ * nor keeps prices a confirmed move had put behind it.
+ */
+export function replayWindow(
+  accepted: readonly { ts: number; cents: Cents }[],
+  limitBps: number,
+): { ts: number; cents: Cents }[] {
+  let window: { ts: number; cents: Cents }[] = [];
+  for (const e of accepted) {
+    const last = window.at(-1)?.cents;
+    const kept =
+      last === undefined ||
+      inBounds(last, window, e.cents, limitBps) ||
+      backTowardsWindow(last, window, e.cents, limitBps);
+    window = kept ? [...window, e] : [e];
+  }
+  return window;
 }

@@ -80,6 +80,14 @@ const Schema = z
         message: 'must be shorter than maxAgeMs',
       });
     }
+    if (c.maxClockSkewMs * 2 > c.maxAgeMs) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['maxClockSkewMs'],
+        message:
+          'must be at most half of maxAgeMs, so one source stamping its answers ahead cannot make fresh ones look stale',
+      });
+    }
     if (c.minPriceCents >= c.maxPriceCents) {
       ctx.addIssue({
         code: 'custom',

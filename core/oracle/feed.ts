@@ -33,9 +33,11 @@ export interface PriceState {
   heldConfirmsInMs: number | null;
   /** Liquidations use the accepted price of this long ago (0: the current one). */
   delayMs: number;
-  /** The price liquidations use now: the accepted price of `delayMs` ago. */
+  /** The accepted price of `delayMs` ago (the current one when 0); null before one is that old. */
+  delayedPriceCents: Cents | null;
+  /** The price liquidations use now: the higher of the current price and the one of `delayMs` ago. */
   liquidationPriceCents: Cents | null;
-  /** The next delayed price, and when it takes effect; null when none is waiting. */
+  /** After a fall: the current price, and from when liquidations act on it if it stays; else null. */
   nextLiquidationPrice: { priceCents: Cents; effectiveAtMs: number } | null;
   /** Our clock's estimated offset from the timed sources in the last round; null if unknown. */
   clockSkewMs: number | null;
@@ -76,7 +78,7 @@ export function priceUnavailableMessage(s: PriceState): string | null {
  */
 export function requireCollateralPrice(s: PriceState): Cents {
   const now = requireFresh(s);
-  const delayed = s.liquidationPriceCents;
+  const delayed = s.delayedPriceCents;
   return delayed !== null && delayed < now ? delayed : now;
 }
 
@@ -123,6 +125,7 @@ export function fixedPriceFeed(priceCents: Cents): PriceFeed {
     maxAgeMs: Number.MAX_SAFE_INTEGER,
     heldConfirmsInMs: null,
     delayMs: 0,
+    delayedPriceCents: priceCents,
     liquidationPriceCents: priceCents,
     nextLiquidationPrice: null,
     clockSkewMs: null,

@@ -8,7 +8,14 @@ import { BitStableError, isBitStableError } from '../errors';
 import type { EventBus } from '../events/bus';
 import type { Cents } from '../money';
 import { aggregate, type Answer, type AnswerOutcome, type FreezeState } from './aggregate';
-import { decide, EMPTY_BREAKER, type BreakerState, type RoundStatus } from './breaker';
+import {
+  decide,
+  EMPTY_BREAKER,
+  replayWindow,
+  within,
+  type BreakerState,
+  type RoundStatus,
+} from './breaker';
 import { systemClock, type Clock } from './clock';
 import type { OracleConfig } from './config';
 import { requireFresh, type PriceFeed, type PriceState, type PriceStatus } from './feed';
@@ -20,7 +27,7 @@ import type { HistoryPoint, OracleStore, StoredRound } from './store';
 /** The store operations the oracle uses (OracleStore, or a stand-in for benches). */
 export type RoundStore = Pick<
   OracleStore,
-  'saveRound' | 'lastAccepted' | 'latestRound' | 'history' | 'round' | 'acceptedSince'
+  'saveRound' | 'lastAccepted' | 'latestRound' | 'history' | 'round' | 'acceptedSince' | 'rounds'
 >;
 
 /** The subset of a pino logger the oracle writes to. */
@@ -161,6 +168,7 @@ export class Oracle implements PriceFeed {
       threshold: this.config.threshold,
       maxAgeMs: maxAge,
       delayMs: this.config.priceDelayMs,
+      delayedPriceCents: delay.delayed,
       liquidationPriceCents: delay.current,
       nextLiquidationPrice: delay.next,
       clockSkewMs: latest?.clockSkewMs ?? null,
@@ -168,24 +176,36 @@ export class Oracle implements PriceFeed {
     };
   }
 
-  /** The price of `priceDelayMs` ago, and the next one waiting to take effect. */
+  /**
+   * The price liquidations use: the higher of the current price and the one of `priceDelayMs`
+   * ago, so a fall is acted on only once it has lasted the delay (and a one-round spike never);
+   * and, while it is above the current price, when it reaches the current price if that stays.
+   */
   private delayed(now: number): {
+    delayed: Cents | null;
     current: Cents | null;
     next: PriceState['nextLiquidationPrice'];
   } {
     const delayMs = this.config.priceDelayMs;
-    if (delayMs === 0) return { current: this.accepted?.priceCents ?? null, next: null };
+    const latest = this.accepted?.priceCents ?? null;
+    if (delayMs === 0) return { delayed: latest, current: latest, next: null };
     const cutoff = now - delayMs;
-    let current: Cents | null = null;
-    let next: { priceCents: Cents; effectiveAtMs: number } | null = null;
-    for (const e of this.delayLog) {
-      if (e.ts <= cutoff) current = e.cents;
-      else if (e.cents !== current) {
-        next = { priceCents: e.cents, effectiveAtMs: e.ts + delayMs };
-        break;
-      }
+    let delayed: Cents | null = null;
+    let reachesLatestAt: number | null = null;
+    for (const [i, e] of this.delayLog.entries()) {
+      if (e.ts <= cutoff) delayed = e.cents;
+      // The delayed price comes down to the current one a delay after the last price above it.
+      if (latest !== null && e.cents > latest)
+        reachesLatestAt = (this.delayLog[i + 1]?.ts ?? now) + delayMs;
     }
-    return { current, next };
+    if (delayed === null || latest === null) return { delayed, current: null, next: null };
+    if (delayed <= latest) return { delayed, current: latest, next: null };
+    // A fall not yet a delay old: if the price stays, liquidations act on it from then.
+    return {
+      delayed,
+      current: delayed,
+      next: { priceCents: latest, effectiveAtMs: reachesLatestAt ?? cutoff + delayMs },
+    };
   }
 
   /** The price when it may be used; otherwise throws PRICE_UNAVAILABLE saying why. */
@@ -218,16 +238,20 @@ export class Oracle implements PriceFeed {
         .acceptedSince(this.network, now - c.breakerWindowMs)
         .filter((e) => now - e.ts <= c.breakerWindowMs)
         .map((e) => ({ ts: e.ts, cents: e.cents }));
-      this.breaker = { lastAcceptedCents: acc.priceCents, window, held: null };
+      this.breaker = {
+        lastAcceptedCents: acc.priceCents,
+        window: replayWindow(window, c.circuitBreakerBps),
+        held: null,
+      };
       if (c.priceDelayMs > 0)
         this.delayLog = this.store.acceptedSince(this.network, now - c.priceDelayMs);
     }
     const last = this.store.latestRound(this.network);
-    // A held price survives a quick restart (the next round may confirm it); an old one does
-    // not. Its confirmation time starts again at that round: a restart never shortens a hold.
-    if (last?.status === 'held' && last.priceCents !== null && now - last.ts <= c.maxAgeMs) {
-      this.breaker = { ...this.breaker, held: { cents: last.priceCents, sinceMs: last.ts } };
-    }
+    // A held price survives a restart within maxAge; its standing time is read back from the
+    // unbroken run of held rounds that agreed with it, so restarting neither shortens nor
+    // lengthens a hold.
+    const held = this.restoreHeld(now);
+    if (held) this.breaker = { ...this.breaker, held };
     if (last) {
       this.latest = {
         id: last.id,
@@ -240,6 +264,42 @@ export class Oracle implements PriceFeed {
         frozen: [],
       };
     }
+  }
+
+  private restoreHeld(now: number): BreakerState['held'] {
+    const c = this.config;
+    const recent = this.store.rounds(
+      this.network,
+      now - c.breakerConfirmMs - 2 * c.maxAgeMs,
+      now,
+      100_000,
+    );
+    const lastHeld = [...recent].reverse().find((r) => r.status !== 'insufficient-sources');
+    if (!lastHeld || lastHeld.status !== 'held' || lastHeld.priceCents === null) return null;
+    if (now - lastHeld.ts > c.maxAgeMs) return null;
+    let first = lastHeld;
+    let rounds = 0;
+    let low = lastHeld.priceCents;
+    let high = lastHeld.priceCents;
+    for (let i = recent.indexOf(lastHeld) - 1; i >= 0; i--) {
+      const r = recent[i]!;
+      if (first.ts - r.ts > c.maxAgeMs) break;
+      if (r.status === 'insufficient-sources') continue;
+      if (r.status !== 'held' || r.priceCents === null) break;
+      if (!within(r.priceCents, lastHeld.priceCents, c.circuitBreakerBps)) break;
+      first = r;
+      rounds++;
+      if (r.priceCents < low) low = r.priceCents;
+      if (r.priceCents > high) high = r.priceCents;
+    }
+    return {
+      cents: first.priceCents!,
+      sinceMs: first.ts,
+      lastMs: lastHeld.ts,
+      rounds,
+      lowCents: low,
+      highCents: high,
+    };
   }
 
   private schedule(gen: number, delayMs: number): void {
@@ -282,6 +342,9 @@ export class Oracle implements PriceFeed {
       limitBps: c.circuitBreakerBps,
       windowMs: c.breakerWindowMs,
       confirmMs: c.breakerConfirmMs,
+      // Half the rounds the standing time spans must agree: a clock jump alone confirms nothing.
+      minRounds: Math.max(1, Math.floor(c.breakerConfirmMs / c.intervalMs / 2)),
+      maxGapMs: c.maxAgeMs,
     });
     const id = this.store.saveRound({
       network: this.network,

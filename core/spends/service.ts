@@ -783,7 +783,9 @@ export class SpendService {
       vaultOutputScript: vaultScript(keys, vault.index, this.deps.network).outputScript,
       coins: this.confirmedCoins(vaultId),
       debtCents: vault.debtCents,
-      freshPriceCents: price.status === 'ok' ? price.priceCents : null,
+      // The co-signer checks a withdrawal at the price a mint is checked at: the lower of the
+      // current and the delayed one.
+      freshPriceCents: price.status === 'ok' ? requireCollateralPrice(price) : null,
       params: this.deps.params,
       nodeFeeRateSatPerKvB,
       network: this.deps.network,

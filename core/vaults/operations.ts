@@ -21,11 +21,12 @@ import {
   transfer,
   vaultAccount,
 } from '../ledger/bsusd';
-import { cents, sats, satsToBtcString, type Cents } from '../money';
+import { cents, centsToString, sats, satsToBtcString, type Cents } from '../money';
 import { requireCollateralPrice, type PriceFeed } from '../oracle/feed';
 import { rangedDescriptor, type VaultKeys } from '../bitcoin/descriptor';
 import { keyExpression } from '../bitcoin/keys';
 import type { SpendService, SpendResult } from '../spends/service';
+import { cureIfHealthy, curableDebt, curesAt, untouchedAuction } from '../liquidation/cure';
 import { collateralRatioBps } from './health';
 import { nextStateOutsideHealthPass } from './state';
 import { storedPrices } from './debt';
@@ -265,9 +266,11 @@ export class VaultOperations {
     ) => { entry: 'mint' | 'repay'; postings: [string, number][]; price: Cents | null },
   ): Vault {
     const ts = this.now();
+    let curedAuction: number | null = null;
     const updated = this.db.transaction(() => {
       const vault = this.deps.vaults.getVault(vaultId);
-      if (vault.state === 'liquidating') {
+      const curing = vault.state === 'liquidating' && this.requireRepayCures(vault, delta);
+      if (vault.state === 'liquidating' && !curing) {
         throw new BitStableError(
           'VAULT_LIQUIDATING',
           `Vault #${vault.id} is being liquidated; its debt is settled by the auction.`,
@@ -303,10 +306,21 @@ export class VaultOperations {
         { amountCents: Math.abs(delta), debtCents: debt },
         ts,
       );
+      if (curing) {
+        curedAuction = cureIfHealthy(
+          this.db,
+          this.deps.params,
+          this.deps.price.current(),
+          vault,
+          debt,
+          ts,
+        );
+        if (curedAuction === null) throw new Error('a repay checked to cure its auction did not');
+      }
       return {
         ...vault,
         debtCents: debt,
-        state,
+        state: curedAuction !== null ? ('active' as const) : state,
         liquidationPriceCents: prices.liquidation,
         warningPriceCents: prices.warning,
       };
@@ -317,7 +331,29 @@ export class VaultOperations {
       collateralSats: updated.collateralSats,
       debtCents: updated.debtCents,
     });
+    if (curedAuction !== null)
+      this.deps.bus.emit('auction.changed', { auctionId: curedAuction, state: 'settled' });
     return updated;
+  }
+
+  /**
+   * A liquidating vault takes one debt change: a repay, before anyone bought from its auction,
+   * that brings it to 160 % at the collateral price — which cures the auction (SPEC §8.2). True
+   * when this is that repay; false when the vault's auction has had a take (or this is no
+   * repay); throws, saying how much would cure it, when the repay is too small.
+   */
+  private requireRepayCures(vault: Vault, delta: number): boolean {
+    if (delta >= 0 || !untouchedAuction(this.db, vault.id)) return false;
+    const price = requireCollateralPrice(this.deps.price.current());
+    const debt = (vault.debtCents + delta) as Cents;
+    if (debt < 0) return true; // more than the debt: the repay's own check refuses it
+    if (curesAt(vault.collateralSats, debt, price, this.deps.params)) return true;
+    const need = vault.debtCents - curableDebt(vault.collateralSats, price, this.deps.params);
+    throw new BitStableError(
+      'VAULT_LIQUIDATING',
+      `Vault #${vault.id} is being liquidated, and nobody has bought from its auction yet: repaying at least ${centsToString(need as Cents)} bsUSD brings it back to ${this.deps.params.warningRatioBps / 100} % at $${centsToString(price)} and ends the auction without penalty. ${centsToString(-delta as Cents)} bsUSD is not enough.`,
+      { vaultId: vault.id, state: vault.state, cureRepayCents: need, priceCents: price },
+    );
   }
 
   private positiveCents(value: unknown): Cents {

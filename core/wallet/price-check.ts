@@ -58,6 +58,7 @@ function memoryStore(): RoundStore {
     history: () => [],
     round: () => null,
     acceptedSince: () => [],
+    rounds: () => [],
   };
 }
 

@@ -40,7 +40,7 @@ import { SpendService } from '../../core/spends/service';
 import { VaultOperations } from '../../core/vaults/operations';
 import { VaultService } from '../../core/vaults/vault-service';
 import { FakeNoChainNode } from './lib/fake-no-chain-node';
-import { crosses, Referee, within, type Injected } from './lib/oracle-rules';
+import { backTowards, crosses, Referee, within, type Injected } from './lib/oracle-rules';
 import { planScenario, type ScenarioPlan } from './lib/oracle-scenarios';
 import { budget, describeError, Failures, finish, seedOf } from './lib/report';
 import { Rng } from './lib/rng';
@@ -418,12 +418,17 @@ async function runScenario(
       const beyond =
         lastAccepted !== null &&
         (!within(BigInt(lastAccepted), p, config.circuitBreakerBps) ||
-          window.some((w) => !within(w.p, p, config.circuitBreakerBps)));
+          window.some((w) => !within(w.p, p, config.circuitBreakerBps))) &&
+        !backTowards(BigInt(lastAccepted), window[0]?.p, p, config.circuitBreakerBps);
       window = beyond ? [{ ts: r.ts, p }] : [...window, { ts: r.ts, p }];
       if (beyond) {
-        const prev = rounds[i - 1];
-        // With a standing time the round before is the last of the hold's rounds, each within
-        // the limit of the held price, so only its status is checked then.
+        // The last priced round before it (rounds without a price only pause a hold). With a
+        // standing time that is the last of the hold's rounds, each within the limit of the
+        // held price, so only its status is checked then.
+        const prev = rounds
+          .slice(0, i)
+          .reverse()
+          .find((q) => q.status !== 'insufficient-sources');
         if (
           !prev ||
           prev.status !== 'held' ||

@@ -59,8 +59,10 @@ describe('the delayed price, in the browser', () => {
       .toBe('4500000');
     const delayed = card.locator('[data-testid="price-delayed"]');
     await expect.poll(() => delayed.innerText()).toMatch(/Liquidations use\s*\$50,000\.00/);
-    await expect.poll(() => delayed.innerText()).toMatch(/the price of 8 s ago/);
-    await expect.poll(() => delayed.innerText()).toMatch(/Next: \$45,000\.00, in effect in \d+ s/);
+    await expect.poll(() => delayed.innerText()).toMatch(/the higher of now and 8 s ago/);
+    await expect
+      .poll(() => delayed.innerText())
+      .toMatch(/If the price stays, liquidations act on \$45,000\.00 in \d+ s/);
     await app.shot('50-delayed-price-waiting');
 
     // A delay later the liquidations' price has caught up and nothing is waiting.

@@ -4,47 +4,39 @@
  * with --add-token works at once, and revoked with --revoke-token it is refused within a second
  * without a restart — its open WebSocket is closed too.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { WS_PROTOCOL, WS_TOKEN_PREFIX } from '../../core/gateway/server';
-import { startScript, type Child } from '../helpers/process';
+import { scratch, type Child } from '../helpers/process';
 import { rpcCall, until } from '../helpers/rpc';
 
 const PASSPHRASE = 'tokens-test-passphrase';
+const files = scratch('bitstable-tokens');
 let dir: string;
-const children: Child[] = [];
 
 /** Runs one of the host's commands that exit (add or revoke a token); resolves with its stdout. */
 async function command(args: string[]): Promise<string> {
-  const c = startScript('headless.ts', ['--data-dir', dir, ...args], {
+  const c = files.start('headless.ts', ['--data-dir', dir, ...args], {
     BITSTABLE_PASSPHRASE: PASSPHRASE,
   });
-  children.push(c);
   await new Promise<void>((resolve) => c.child.once('exit', () => resolve()));
   return c.output();
 }
 
 async function startHost(): Promise<{ child: Child; url: string }> {
-  const c = startScript('headless.ts', ['--data-dir', dir, '--port', '0'], {
+  const c = files.start('headless.ts', ['--data-dir', dir, '--port', '0'], {
     BITSTABLE_PASSPHRASE: PASSPHRASE,
   });
-  children.push(c);
   const [, url] = await c.waitFor(/Open: (http:\/\/127\.0\.0\.1:\d+)/);
   await c.waitFor(/Press Ctrl\+C/);
   return { child: c, url: url! };
 }
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'bitstable-tokens-'));
+  dir = files.tmp('data');
 });
-afterAll(async () => {
-  await Promise.allSettled(children.map((c) => c.stop()));
-  // A bitcoind may still be writing its last files as it exits: retry the removal.
-  rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
-}, 120_000);
+// Stops the hosts, kills a bitcoind one left behind, and removes the folder.
+afterAll(() => files.cleanup(), 120_000);
 
 describe('gateway tokens', () => {
   it('shows the admin link once, and a revoked token stops working without a restart', async () => {

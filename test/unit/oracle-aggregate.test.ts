@@ -119,11 +119,12 @@ const BREAKER_CASES: {
     final: 8_010_000,
   },
   {
-    description: 'a round without a price cannot confirm, and clears the held price',
+    description:
+      'a round without a price neither confirms nor ends a hold: the next agreeing round does',
     start: 4_000_000,
     rounds: [5_200_000, null, 5_200_000],
-    expect: ['held', 'insufficient-sources', 'held'],
-    final: 4_000_000,
+    expect: ['held', 'insufficient-sources', 'ok'],
+    final: 5_200_000,
   },
   {
     description: 'a 30 % drop is held like a jump',

@@ -316,7 +316,7 @@ describe('the delayed price (mainnet: 10 minutes)', () => {
     }
   }
 
-  it('liquidations act on the price of 10 minutes ago; mint and withdraw on the lower of the two; it survives a restart', async () => {
+  it('liquidations act on the higher of now and 10 minutes ago, mint and withdraw on the lower; it survives a restart', async () => {
     const sources = sims(2);
     const o = make(sources);
     await o.runRound();
@@ -329,31 +329,30 @@ describe('the delayed price (mainnet: 10 minutes)', () => {
 
     await roundsFor(o, sources, P, 600_000);
     expect(requireLiquidationPrice(o.current())).toBe(P);
-    // A 10 % rise: mint checks stay at the lower, delayed price until it takes effect.
+    // A 10 % rise: liquidations see it at once (the higher), mint checks stay at the lower, older price.
     await roundsFor(o, sources, 4_400_000, 20_000);
     expect(o.current()).toMatchObject({
       priceCents: 4_400_000,
-      liquidationPriceCents: P,
-      nextLiquidationPrice: {
-        priceCents: 4_400_000,
-        effectiveAtMs: clock.now() - 10_000 + 600_000,
-      },
+      liquidationPriceCents: 4_400_000,
+      nextLiquidationPrice: null,
     });
     expect(requireCollateralPrice(o.current())).toBe(P);
 
-    // A restart keeps the delayed price and what is waiting.
+    // After a restart and a delay at $44,000, a fall to $36,000: mint checks use it at once;
+    // liquidations only once it has lasted 10 minutes — and the card says from when.
     const againSources = sims(2, 4_400_000 as Cents);
     const again = make(againSources);
-    expect(again.current()).toMatchObject({
-      liquidationPriceCents: P,
-      nextLiquidationPrice: { priceCents: 4_400_000 },
-    });
-    clock.advance(600_000);
-    expect(again.current().liquidationPriceCents).toBe(4_400_000);
-    // A fall: mint checks use the lower, current price at once.
+    expect(again.current().priceCents).toBe(4_400_000);
+    await roundsFor(again, againSources, 4_400_000, 600_000);
     await roundsFor(again, againSources, 3_600_000, 10_000);
     expect(requireCollateralPrice(again.current())).toBe(3_600_000);
     expect(requireLiquidationPrice(again.current())).toBe(4_400_000);
+    expect(again.current().nextLiquidationPrice).toEqual({
+      priceCents: 3_600_000,
+      effectiveAtMs: clock.now() + 600_000,
+    });
+    await roundsFor(again, againSources, 3_600_000, 600_000);
+    expect(requireLiquidationPrice(again.current())).toBe(3_600_000);
   });
 
   it('a restart keeps the breaker window: a walk cannot restart from the last step', async () => {

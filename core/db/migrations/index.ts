@@ -9,5 +9,6 @@ import m004 from './004_auctions';
 import m005 from './005_guardian_files';
 import m006 from './006_backing';
 import m007 from './007_accounts';
+import m008 from './008_cures';
 
-export const MIGRATIONS: readonly string[] = [m001, m002, m003, m004, m005, m006, m007];
+export const MIGRATIONS: readonly string[] = [m001, m002, m003, m004, m005, m006, m007, m008];

@@ -145,7 +145,11 @@ export function Auctions() {
                     <a href={href.vault(a.vaultId)}>#{a.vaultId}</a>
                   </td>
                   <td>
-                    {a.state === 'settled' ? (
+                    {a.curedAt !== null ? (
+                      <span data-testid="auction-cured">
+                        Cured: the vault was back at 160 % before any take, no penalty
+                      </span>
+                    ) : a.state === 'settled' ? (
                       'Settled'
                     ) : a.settlementError ? (
                       <span className="error-text" data-testid="settlement-error" role="status">

@@ -80,7 +80,7 @@ function PriceCard() {
           </div>
           {price.data.message && <p className="warn-text">{price.data.message}</p>}
           <DelayedPrice price={price.data} />
-          {price.data.clockSkewMs !== null && Math.abs(price.data.clockSkewMs) >= 2_000 && (
+          {price.data.clockSkewMs !== null && Math.abs(price.data.clockSkewMs) >= 5_000 && (
             <p className="muted small" data-testid="price-clock-skew">
               This computer&apos;s clock is about {duration(Math.abs(price.data.clockSkewMs))}{' '}
               {price.data.clockSkewMs > 0 ? 'behind' : 'ahead of'} the exchanges&apos; clocks; their
@@ -121,8 +121,8 @@ function PriceCard() {
 }
 
 /**
- * The price liquidations act on beside the current one (SPEC §7): an owner sees a fall a delay
- * before it can liquidate them, and when it will take effect.
+ * The price liquidations act on beside the current one (SPEC §7): the higher of now and a delay
+ * ago, so after a fall the card says from when, if the price stays, liquidations act on it.
  */
 function DelayedPrice({ price }: { price: Result<'price.get'> }) {
   const { delayMs, liquidationPriceCents, next } = price.delay;
@@ -134,11 +134,11 @@ function DelayedPrice({ price }: { price: Result<'price.get'> }) {
         <span className="num" data-cents={liquidationPriceCents ?? ''}>
           <Usd cents={liquidationPriceCents} />
         </span>
-        <span className="muted small">the price of {duration(delayMs)} ago</span>
+        <span className="muted small">the higher of now and {duration(delayMs)} ago</span>
       </div>
       {next && (
         <div className="muted small" data-testid="price-delayed-next">
-          Next: <Usd cents={next.priceCents} />, in effect in{' '}
+          If the price stays, liquidations act on <Usd cents={next.priceCents} /> in{' '}
           {duration(next.effectiveAtMs - Date.now())} (at{' '}
           {new Date(next.effectiveAtMs).toLocaleTimeString()})
         </div>

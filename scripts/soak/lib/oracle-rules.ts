@@ -102,15 +102,40 @@ export interface Expected {
 }
 
 /**
- * Replays the breaker across a scenario's rounds: a price within the limit of every price
- * accepted in the window (and of the last) is ok; any other is held, and ok once it has stood —
- * every round since within the limit of it — for `breakerConfirmMs` (0: the next round); a
- * round without a price ends a hold; after a confirmed move the window holds only the new price.
+ * Whether `p` moves back from `last` into the range towards the window's oldest price, within
+ * the limit of that price (after a spike nothing is being walked).
+ */
+export function backTowards(
+  last: bigint,
+  oldest: bigint | undefined,
+  p: bigint,
+  limitBps: number,
+): boolean {
+  if (oldest === undefined) return false;
+  const between = (last <= p && p <= oldest) || (oldest <= p && p <= last);
+  return between && within(oldest, p, limitBps);
+}
+
+/**
+ * Replays the breaker across a scenario's rounds: a price within the limit of the last and of
+ * every price accepted in the window — or one moving back towards the window's oldest price — is
+ * ok; any other is held, and ok once it has stood (every priced round since within the limit of
+ * the first held price) for `breakerConfirmMs` over at least max(1, ⌊confirm / interval / 2⌋)
+ * agreeing rounds (0 ms: the next agreeing round). A round without a price neither confirms nor
+ * ends a hold, unless no agreeing round came for maxAge. After a confirmed move the window
+ * holds the held price, the hold's lowest and highest, and the new price.
  */
 export class Referee {
   private last: bigint | null = null;
   private accepted: { at: number; p: bigint }[] = [];
-  private held: { p: bigint; since: number } | null = null;
+  private held: {
+    p: bigint;
+    since: number;
+    lastAt: number;
+    rounds: number;
+    low: bigint;
+    high: bigint;
+  } | null = null;
   private readonly untimed: Untimed = new Map();
 
   constructor(private readonly c: OracleConfig) {}
@@ -120,32 +145,40 @@ export class Referee {
     const c = this.c;
     const { price, survivors } = aggregateByRule(answers, now, c, this.untimed);
     this.accepted = this.accepted.filter((a) => now - a.at <= c.breakerWindowMs);
+    const lapsed = this.held !== null && now - this.held.lastAt > c.maxAgeMs;
+    const minRounds = Math.max(1, Math.floor(c.breakerConfirmMs / c.intervalMs / 2));
     let status: Expected['status'];
     if (price === null) {
       status = 'insufficient-sources';
-      this.held = null;
+      if (lapsed) this.held = null;
     } else if (
       this.last === null ||
       (within(this.last, price, c.circuitBreakerBps) &&
-        this.accepted.every((a) => within(a.p, price, c.circuitBreakerBps)))
+        this.accepted.every((a) => within(a.p, price, c.circuitBreakerBps))) ||
+      backTowards(this.last, this.accepted[0]?.p, price, c.circuitBreakerBps)
     ) {
       status = 'ok';
       this.last = price;
       this.accepted.push({ at: now, p: price });
       this.held = null;
-    } else if (
-      this.held !== null &&
-      within(this.held.p, price, c.circuitBreakerBps) &&
-      (c.breakerConfirmMs === 0 || now - this.held.since >= c.breakerConfirmMs)
-    ) {
-      status = 'ok';
-      this.last = price;
-      this.accepted = [{ at: now, p: price }];
-      this.held = null;
+    } else if (this.held !== null && !lapsed && within(this.held.p, price, c.circuitBreakerBps)) {
+      const h = this.held;
+      h.lastAt = now;
+      h.rounds++;
+      if (price < h.low) h.low = price;
+      if (price > h.high) h.high = price;
+      if (
+        h.rounds >= minRounds &&
+        (c.breakerConfirmMs === 0 || now - h.since >= c.breakerConfirmMs)
+      ) {
+        status = 'ok';
+        this.last = price;
+        this.accepted = [h.p, h.low, h.high, price].map((p) => ({ at: now, p }));
+        this.held = null;
+      } else status = 'held';
     } else {
       status = 'held';
-      if (this.held === null || !within(this.held.p, price, c.circuitBreakerBps))
-        this.held = { p: price, since: now };
+      this.held = { p: price, since: now, lastAt: now, rounds: 0, low: price, high: price };
     }
     return { price, survivors: survivors.length, used: survivors, status };
   }

@@ -1,0 +1,99 @@
+/**
+ * Curing an auction (SPEC §8.2, issue "The peg and the price" item 6), on a real regtest chain:
+ * before the first take, a vault brought back to 160 % — by a deposit, a repay, or the price
+ * itself — ends its auction without penalty; after a take it cannot.
+ */
+import { describe, expect, it } from 'vitest';
+import { checkInvariant } from '../../core/ledger/bsusd';
+import { logicalHash } from '../../core/db/snapshot';
+import { codeOfSync } from '../helpers/errors';
+import { expectLedgerBalanced, faucet, mine, setPrice, useBitStableNode } from '../helpers/app';
+
+const t = useBitStableNode();
+const RETURN = 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080';
+
+/** A 0.1 BTC vault with 2,500 bsUSD of debt (180 % at $45,000), pushed into an auction at $35,000 (140 %). */
+async function liquidatingVault() {
+  const { app } = t();
+  await setPrice(app, 4_500_000);
+  const vault = await app.vaults.createVault({ keySetId: app.keySetId, returnAddress: RETURN });
+  await faucet(app, vault.address, 10_000_000);
+  await mine(app);
+  app.operations.mint(vault.id, 250_000);
+  await setPrice(app, 3_500_000);
+  expect(app.vaults.getVault(vault.id).state).toBe('liquidating');
+  const auction = app.liquidation.listAuctions({ live: true }).find((a) => a.vaultId === vault.id)!;
+  return { app, vault, auction };
+}
+
+describe('an auction is cured before its first take, on a real regtest chain', () => {
+  it('a deposit that brings the vault to 160 % cures it at the next tick: no penalty, the vault is Active again', async () => {
+    const { app, vault, auction } = await liquidatingVault();
+    const surplus = checkInvariant(app.db).surplusCents;
+    await faucet(app, vault.address, 10_000_000); // 0.2 BTC: 280 % at $35,000
+    await mine(app);
+    await app.liquidation.tick();
+    expect(app.liquidation.getAuction(auction.id)).toMatchObject({
+      state: 'settled',
+      coveredCents: 0,
+      deficitCents: 0,
+      settlementTxid: null,
+    });
+    expect(app.liquidation.getAuction(auction.id).curedAt).not.toBeNull();
+    expect(app.vaults.getVault(vault.id)).toMatchObject({ state: 'active', debtCents: 250_000 });
+    expect(checkInvariant(app.db).surplusCents).toBe(surplus); // no penalty
+    expectLedgerBalanced(app);
+    // It can be minted against again, and liquidated again later.
+    app.operations.mint(vault.id, 10_000);
+    await setPrice(app, 1_500_000);
+    expect(app.vaults.getVault(vault.id).state).toBe('liquidating');
+  });
+
+  it('a repay too small to cure is refused with the amount that would; that amount cures it at once', async () => {
+    const { app, vault, auction } = await liquidatingVault();
+    const before = logicalHash(app.db);
+    let refusal: unknown;
+    try {
+      app.operations.repay(vault.id, 10_000);
+    } catch (err) {
+      refusal = err;
+    }
+    // 0.1 BTC × $35,000 / 1.6 = 2,187.50 of debt at most: 312.50 of the 2,500.00 must go.
+    expect(refusal).toMatchObject({ code: 'VAULT_LIQUIDATING', data: { cureRepayCents: 31_250 } });
+    expect((refusal as Error).message).toMatch(
+      /repaying at least 312\.50 bsUSD brings it back to 160 % at \$35000\.00/,
+    );
+    const need = 31_250;
+    expect(logicalHash(app.db)).toBe(before);
+    const balance = app.operations.balanceCents();
+    const repaid = app.operations.repay(vault.id, need);
+    expect(repaid).toMatchObject({ state: 'active', debtCents: 218_750 });
+    expect(app.operations.balanceCents()).toBe(balance - need);
+    expect(app.liquidation.getAuction(auction.id).curedAt).not.toBeNull();
+    expectLedgerBalanced(app);
+  });
+
+  it('the price coming back cures it; after a take nothing cures it', async () => {
+    const { app, vault, auction } = await liquidatingVault();
+    await setPrice(app, 4_500_000); // 180 % again
+    await app.liquidation.tick();
+    expect(app.liquidation.getAuction(auction.id).curedAt).not.toBeNull();
+    expect(app.vaults.getVault(vault.id).state).toBe('active');
+
+    // A second vault's auction with a take stays an auction when the price returns.
+    const second = await liquidatingVault();
+    second.app.liquidation.take({
+      auctionId: second.auction.id,
+      maxSats: 500_000,
+      maxPriceCents: 10_000_000,
+      btcAddress: RETURN,
+    });
+    await setPrice(app, 4_500_000);
+    await app.liquidation.tick();
+    expect(app.liquidation.getAuction(second.auction.id).curedAt).toBeNull();
+    expect(codeOfSync(() => app.operations.repay(second.vault.id, 100_000))).toBe(
+      'VAULT_LIQUIDATING',
+    );
+    expectLedgerBalanced(app);
+  });
+});
