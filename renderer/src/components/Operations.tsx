@@ -29,7 +29,10 @@ export function Operations({ vault }: { vault: Vault }) {
     {
       id: 'repay',
       label: 'Repay',
-      enabled: vault.debtCents > 0 && ['pending', 'active', 'warning'].includes(vault.state),
+      // Liquidating too: a repay that brings the vault to 160 % before any take cures the auction.
+      enabled:
+        vault.debtCents > 0 &&
+        ['pending', 'active', 'warning', 'liquidating'].includes(vault.state),
     },
     { id: 'withdraw', label: 'Withdraw', enabled: open && vault.collateralSats > 0 },
     { id: 'close', label: 'Close', enabled: open && vault.debtCents === 0 },

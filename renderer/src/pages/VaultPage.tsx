@@ -97,8 +97,12 @@ export function VaultPage({ id }: { id: number }) {
       <GuardianRequests vaultId={v.id} />
       {v.state === 'liquidating' && (
         <div className="banner danger" role="status">
-          This vault fell under {pct(liq)} at a fresh price and its collateral is being auctioned.{' '}
-          <a href={href.auctions}>See the auction</a>.
+          <span>
+            This vault fell under {pct(liq)} at a fresh price and its collateral is being auctioned.{' '}
+            <a href={href.auctions}>See the auction</a>. Until someone buys from it, bringing the
+            vault back to {pct(warn)} — a deposit, a repay, or the price coming back — ends the
+            auction without penalty.
+          </span>
         </div>
       )}
       {v.state === 'liquidated' && (
