@@ -194,7 +194,10 @@ function findFrozen(
     const diff = live > since ? live - since : since - live;
     if (diff * 10_000n > moveBps * since) o.dropped = 'frozen';
   }
-  const next = new Map(freeze);
+  // Only this round's untimed answers are remembered: a source that failed, or now carries a
+  // time, starts again, rather than being judged later against a long-gone live median.
+  const next: Map<string, { cents: Cents; sinceMs: number; liveAtSince: bigint | null }> =
+    new Map();
   for (const o of untimed) {
     const st = freeze.get(o.source);
     next.set(

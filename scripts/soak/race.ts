@@ -139,6 +139,8 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
   /** Figures for the log only (the printed line keeps the agreed shape). */
   const x = {
     repays: 0,
+    /** Auctions ended as cured (a repay, a deposit or the price before any take). */
+    cures: 0,
     deposits: 0,
     drafts: 0,
     late_signs: 0,
@@ -602,13 +604,15 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
           .get(s.vault_id, s.id) as number | undefined;
         if (signedAt === undefined) continue; // abandoned before it was ever co-signed
         checkedWithdrawals.add(s.id);
+        // The last liquidation event before the co-signature; a cure (before any take) gave
+        // the vault back to its owner.
         const liquidatedBefore = db
           .prepare(
-            "SELECT type FROM events WHERE vault_id = ? AND id < ? AND type IN ('vault.liquidating', 'auction.take', 'vault.written-off') LIMIT 1",
+            "SELECT type FROM events WHERE vault_id = ? AND id < ? AND type IN ('vault.liquidating', 'auction.take', 'vault.written-off', 'auction.cured') ORDER BY id DESC LIMIT 1",
           )
           .pluck()
           .get(s.vault_id, signedAt) as string | undefined;
-        if (liquidatedBefore)
+        if (liquidatedBefore && liquidatedBefore !== 'auction.cured')
           problem(
             `a withdrawal was co-signed after its vault was liquidated (${liquidatedBefore})`,
             `withdrawal #${s.id} of vault ${s.vault_id} was co-signed after ${liquidatedBefore}`,
@@ -807,6 +811,10 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
       f.liquidations = a.db.prepare('SELECT count(*) FROM liquidations').pluck().get() as number;
       f.settlements = a.db
         .prepare("SELECT count(*) FROM liquidations WHERE state = 'settled'")
+        .pluck()
+        .get() as number;
+      x.cures = a.db
+        .prepare('SELECT count(*) FROM liquidations WHERE cured_at IS NOT NULL')
         .pluck()
         .get() as number;
       failures.endRun(`round ${done}`, problems, ` [seed ${seed}]`);

@@ -14,6 +14,23 @@ import {
 let offsetMs = 0;
 const t = useBitStableNode({ clock: () => Date.now() + offsetMs });
 
+/** A 0.1 BTC vault with 2,500 bsUSD of debt, auctioned at $35,000, whose auction has reached its floor. */
+async function auctionAtItsFloor() {
+  const { app } = t();
+  await setPrice(app, 4_500_000);
+  const vault = await app.vaults.createVault({
+    keySetId: app.keySetId,
+    returnAddress: 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080',
+  });
+  await faucet(app, vault.address, 10_000_000);
+  await mine(app);
+  app.operations.mint(vault.id, 250_000);
+  await setPrice(app, 3_500_000);
+  const auction = app.liquidation.listAuctions({ live: true }).find((a) => a.vaultId === vault.id)!;
+  offsetMs += app.params.auctionDurationSeconds * 1000 + 1;
+  return { app, vault, auction };
+}
+
 describe('liquidation of an unhealthy vault, settled on a real regtest chain', () => {
   it('1 BTC with 25,000.00 debt at 45,000 → 35,000 (140 %) → auction → taker covers the 28,250.00 tab → settled → Liquidated', async () => {
     const { app } = t();
@@ -183,20 +200,7 @@ describe('liquidation of an unhealthy vault, settled on a real regtest chain', (
   });
 
   it('an auction that reaches its floor resets from the fresh oracle price', async () => {
-    const { app } = t();
-    await setPrice(app, 4_500_000);
-    const vault = await app.vaults.createVault({
-      keySetId: app.keySetId,
-      returnAddress: 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080',
-    });
-    await faucet(app, vault.address, 10_000_000);
-    await mine(app);
-    app.operations.mint(vault.id, 250_000);
-    await setPrice(app, 3_500_000);
-    const auction = app.liquidation
-      .listAuctions({ live: true })
-      .find((a) => a.vaultId === vault.id)!;
-    offsetMs += app.params.auctionDurationSeconds * 1000 + 1;
+    const { app, auction } = await auctionAtItsFloor();
     expect(app.liquidation.getAuction(auction.id).priceCents).toBe(auction.floorPriceCents);
     await app.liquidation.tick();
     const reset = app.liquidation.getAuction(auction.id);
@@ -206,20 +210,7 @@ describe('liquidation of an unhealthy vault, settled on a real regtest chain', (
   });
 
   it('a take at an auction whose reset is due waits for a fresh price instead of selling on at the floor', async () => {
-    const { app } = t();
-    await setPrice(app, 4_500_000);
-    const vault = await app.vaults.createVault({
-      keySetId: app.keySetId,
-      returnAddress: 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080',
-    });
-    await faucet(app, vault.address, 10_000_000);
-    await mine(app);
-    app.operations.mint(vault.id, 250_000);
-    await setPrice(app, 3_500_000);
-    const auction = app.liquidation
-      .listAuctions({ live: true })
-      .find((a) => a.vaultId === vault.id)!;
-    offsetMs += app.params.auctionDurationSeconds * 1000 + 1;
+    const { app, auction } = await auctionAtItsFloor();
     // Every source fails: the reset the floor calls for cannot happen.
     app.simulated!.setFailure(new Error('every exchange is down'));
     await app.oracle.runRound();

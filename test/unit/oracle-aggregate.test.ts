@@ -162,3 +162,47 @@ describe('circuit breaker (limit 2000 bps, the next round confirms)', () => {
     expect(decide(start(null), 4 as Cents, 0, NEXT_ROUND).moveBps).toBeNull();
   });
 });
+
+describe('frozen untimed sources', () => {
+  const p = { ...DEFAULTS, frozenAfterMs: 30_000, frozenMoveBps: 50 };
+  const at = (nowMs: number) => ({ ...p, nowMs });
+  const round = (a: number, b: number | 'down', live: number, tsMs: number): Answer[] => [
+    { source: 'untimed', priceCents: a as Cents },
+    b === 'down'
+      ? { source: 'untimed-2', error: { reason: 'timeout', message: 'slow' } }
+      : { source: 'untimed-2', priceCents: b as Cents },
+    { source: 'timed-1', priceCents: live as Cents, sourceTs: tsMs - 1_000 },
+    { source: 'timed-2', priceCents: live as Cents, sourceTs: tsMs - 1_000 },
+  ];
+
+  it('a source that failed starts again: it is not judged against the live median from before it failed', () => {
+    const t0 = DEFAULTS.nowMs;
+    let freeze = aggregate(round(4_000_000, 4_000_000, 4_000_000, t0), at(t0)).freeze;
+    // untimed-2 fails for a while; the market moves 3 %; untimed-2 returns with its old value.
+    freeze = aggregate(
+      round(4_120_000, 'down', 4_120_000, t0 + 40_000),
+      at(t0 + 40_000),
+      freeze,
+    ).freeze;
+    const back = aggregate(
+      round(4_120_000, 4_000_000, 4_120_000, t0 + 50_000),
+      at(t0 + 50_000),
+      freeze,
+    );
+    // Not frozen (it is new since it came back); it is simply 2.9 % off the median: an outlier.
+    expect(back.answers.find((a) => a.source === 'untimed-2')?.dropped).toBe('outlier');
+    // Had it answered all along with the same value, it would have been frozen.
+    let steady = aggregate(round(4_000_000, 4_000_000, 4_000_000, t0), at(t0)).freeze;
+    steady = aggregate(
+      round(4_120_000, 4_000_000, 4_120_000, t0 + 40_000),
+      at(t0 + 40_000),
+      steady,
+    ).freeze;
+    const frozen = aggregate(
+      round(4_120_000, 4_000_000, 4_120_000, t0 + 50_000),
+      at(t0 + 50_000),
+      steady,
+    );
+    expect(frozen.answers.find((a) => a.source === 'untimed-2')?.dropped).toBe('frozen');
+  });
+});

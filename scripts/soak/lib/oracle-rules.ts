@@ -76,6 +76,9 @@ export function aggregateByRule(
     const then = untimed.get(t.i)!.liveThen;
     return then !== null && live !== null && !within(then, live, c.frozenMoveBps);
   });
+  // A source that did not answer untimed this round is forgotten.
+  const answeredUntimed = new Set(timely.filter((x) => x.untimed).map((x) => x.i));
+  for (const i of [...untimed.keys()]) if (!answeredUntimed.has(i)) untimed.delete(i);
   for (const t of timely.filter((x) => x.untimed)) {
     const seen = untimed.get(t.i);
     if (seen && seen.price === t.p) seen.liveThen ??= live;
