@@ -15,7 +15,7 @@
  * paid by one transaction only); nothing left signed-but-unsent or half-drafted.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -172,7 +172,9 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
       });
     /** The spends table before the restart: signed ones must be broadcast by it, drafts dropped. */
     const peek = () => {
-      const db = new Database(join(dataDir, 'regtest', 'bitstable.sqlite'), {
+      const file = join(dataDir, 'regtest', 'bitstable.sqlite');
+      if (!existsSync(file)) return []; // killed at startup before the database was made
+      const db = new Database(file, {
         readonly: true,
         fileMustExist: true,
       });
