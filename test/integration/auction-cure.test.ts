@@ -96,4 +96,34 @@ describe('an auction is cured before its first take, on a real regtest chain', (
     );
     expectLedgerBalanced(app);
   });
+
+  it('a curing repay and a take at the same time: exactly one wins, and the books and the lot agree', async () => {
+    for (const takeFirst of [true, false]) {
+      const { app, vault, auction } = await liquidatingVault();
+      const take = async () =>
+        app.liquidation.take({
+          auctionId: auction.id,
+          maxSats: 500_000,
+          maxPriceCents: 10_000_000,
+          btcAddress: RETURN,
+        });
+      const repay = async () => app.operations.repay(vault.id, 31_250);
+      const [a, b] = await Promise.allSettled(takeFirst ? [take(), repay()] : [repay(), take()]);
+      // The first call wins; the second is refused with a typed code, never both applied.
+      expect(a!.status).toBe('fulfilled');
+      expect(b!.status).toBe('rejected');
+      expect((b as PromiseRejectedResult).reason.code).toBe(
+        takeFirst ? 'VAULT_LIQUIDATING' : 'AUCTION_CLOSED',
+      );
+      const after = app.liquidation.getAuction(auction.id);
+      if (takeFirst) {
+        expect(after.curedAt).toBeNull();
+        expect(after.soldSats).toBeGreaterThan(0);
+      } else {
+        expect(after).toMatchObject({ soldSats: 0, coveredCents: 0 });
+        expect(after.curedAt).not.toBeNull();
+      }
+      expectLedgerBalanced(app);
+    }
+  });
 });
