@@ -54,8 +54,6 @@ export const EMPTY_BREAKER: BreakerState = { lastAcceptedCents: null, window: []
 export interface BreakerDecision {
   status: RoundStatus;
   accepted: boolean;
-  /** Accepted because a held move stood long enough (not because it was within bounds). */
-  confirmed: boolean;
   /** Move from the last accepted price in bps (rounded down); null when there is none. */
   moveBps: number | null;
   /** When a held price would be accepted if it stands; null when nothing is held. */
@@ -80,7 +78,6 @@ export function decide(
     return {
       status: 'insufficient-sources',
       accepted: false,
-      confirmed: false,
       moveBps: null,
       confirmsAtMs: held ? held.sinceMs + limits.confirmMs : null,
       next: { ...state, window, held },
@@ -88,10 +85,9 @@ export function decide(
   }
   const ref = state.lastAcceptedCents;
   const moveBps = ref === null ? null : moveInBps(ref, candidate);
-  const accept = (confirmed: boolean, kept: readonly { ts: number; cents: Cents }[]) => ({
+  const accept = (kept: readonly { ts: number; cents: Cents }[]) => ({
     status: 'ok' as const,
     accepted: true,
-    confirmed,
     moveBps,
     confirmsAtMs: null,
     next: {
@@ -105,7 +101,7 @@ export function decide(
     inBounds(ref, window, candidate, limits.limitBps) ||
     backTowardsWindow(ref, window, candidate, limits.limitBps)
   )
-    return accept(false, window);
+    return accept(window);
 
   const prior = state.held;
   const agrees =
@@ -132,7 +128,7 @@ export function decide(
     standing.rounds >= (limits.minRounds ?? 1) &&
     (limits.confirmMs === 0 || nowMs - standing.sinceMs >= limits.confirmMs);
   if (confirmed)
-    return accept(true, [
+    return accept([
       { ts: nowMs, cents: standing.cents },
       { ts: nowMs, cents: standing.lowCents },
       { ts: nowMs, cents: standing.highCents },
@@ -140,7 +136,6 @@ export function decide(
   return {
     status: 'held',
     accepted: false,
-    confirmed: false,
     moveBps,
     confirmsAtMs: standing.sinceMs + limits.confirmMs,
     next: { ...state, window, held: standing },
