@@ -80,6 +80,10 @@ export const ERROR_CODES = [
   // Vault rules
   'RATIO_TOO_LOW',
   'DEBT_BELOW_FLOOR',
+  /** A mint past the vault's or the system's debt ceiling (details.scope says which). */
+  'DEBT_CEILING',
+  /** A mint that would take the system's total collateral ratio under its floor. */
+  'SYSTEM_RATIO_TOO_LOW',
   'INSUFFICIENT_FUNDS',
   'INSUFFICIENT_BALANCE',
   // Auctions

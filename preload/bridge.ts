@@ -22,6 +22,7 @@ export const API_METHODS = [
   'status.get',
   'price.get',
   'price.history',
+  'books.get',
   'vaults.list',
   'vaults.get',
   'vaults.history',

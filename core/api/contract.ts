@@ -12,6 +12,7 @@ import {
   AccountId,
   Address,
   Auction,
+  Books,
   Cents,
   GuardianRequest,
   Id,
@@ -152,6 +153,13 @@ export const API = {
     result: Price,
     permission: 'Read',
     summary: 'The oracle price, its sources and freshness.',
+  }),
+  'books.get': method({
+    params: z.strictObject({ limit: z.int().min(1).max(500).default(50) }),
+    result: Books,
+    permission: 'Read',
+    summary:
+      'The protocol books: stability fee, surplus and deficit with their history, debt ceilings and the system collateral ratio.',
   }),
   'price.history': method({
     params: z.strictObject({ fromMs: Millis, toMs: Millis, maxPoints: z.int().min(1).max(2_000) }),

@@ -12,7 +12,10 @@ import { priceUnavailableMessage } from '../oracle/feed';
 import { enabledSourceNames, EXCHANGES } from '../oracle/config';
 import { outputScript } from '../psbt/fees';
 import type { SignerPrompt } from '../signers/types';
-import { collateralRatioBps } from '../vaults/health';
+import { collateralRatioBps, liquidationPrice, thresholdPrice } from '../vaults/health';
+import { debtNow } from '../vaults/fee-book';
+import { feePerYear } from '../vaults/fee';
+import { books } from '../ledger/books';
 import {
   recoveryKit,
   type SpendPreview as CoreSpendPreview,
@@ -54,6 +57,7 @@ export type ApiCore = Pick<
   | 'activeAccountId'
   | 'isHere'
   | 'playground'
+  | 'clock'
 >;
 
 /** What the host (headless gateway, Electron main) tells the API about itself. */
@@ -82,6 +86,7 @@ type WithLabel = { label?: string };
 export function createHandlers({ core, host, emit }: Deps): Handlers {
   const net = core.network;
   const price = () => core.oracle.current();
+  const now = () => (core.clock ? core.clock() : Date.now());
   const priceForRatio = (): Cents | null => price().priceCents;
 
   const openSpendSql =
@@ -92,6 +97,8 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
     const spend = withSpend
       ? (core.db.prepare(openSpendSql).get(v.id) as OpenSpend | undefined)
       : undefined;
+    // The debt now: what the ledger booked and the stability fee accrued since.
+    const debt = debtNow(core.db, v, now());
     return {
       id: v.id,
       keySetId: v.keySetId,
@@ -102,10 +109,16 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
       descriptor: v.descriptor,
       collateralSats: v.collateralSats,
       incomingSats: v.incomingSats,
-      debtCents: v.debtCents,
-      ratioBps: p === null ? null : collateralRatioBps(v.collateralSats, v.debtCents, p),
-      liquidationPriceCents: v.liquidationPriceCents,
-      warningPriceCents: v.warningPriceCents,
+      debtCents: debt,
+      feesCents: (v.feesCents + debt - v.debtCents) as Cents,
+      feePerYearCents: feePerYear(debt, core.params.stabilityFeeBps),
+      ratioBps: p === null ? null : collateralRatioBps(v.collateralSats, debt, p),
+      liquidationPriceCents: liquidationPrice(
+        v.collateralSats,
+        debt,
+        core.params.liquidationRatioBps,
+      ),
+      warningPriceCents: thresholdPrice(v.collateralSats, debt, core.params.warningRatioBps),
       plannedDepositSats: v.plannedDepositSats,
       returnAddress: v.returnAddress,
       pendingSpend: spend ?? null,
@@ -382,6 +395,8 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
     },
 
     'price.get': () => priceResult(),
+    'books.get': ({ limit }) =>
+      books(core.db, net.name, core.params, now(), priceForRatio(), limit),
 
     'price.history': ({ fromMs, toMs, maxPoints }) =>
       core.oracle.history(fromMs, toMs, maxPoints).map((h) => ({

@@ -63,7 +63,12 @@ export const Vault = z.object({
   descriptor: z.string(),
   collateralSats: Sats,
   incomingSats: Sats,
+  /** The debt now: booked in the ledger, and the stability fee accrued since (SPEC §8.5). */
   debtCents: Cents,
+  /** The stability fee this vault has accrued so far (booked and not yet booked). */
+  feesCents: Cents,
+  /** What the fee adds in a year at today's debt and rate. */
+  feePerYearCents: Cents,
   ratioBps: z.int().nullable(),
   liquidationPriceCents: Cents.nullable(),
   warningPriceCents: Cents.nullable(),
@@ -220,7 +225,46 @@ export const LedgerEntryKind = z.enum([
   'auction_payment',
   'penalty',
   'bad_debt',
+  'stability_fee',
+  'netting',
 ]);
+
+/** An entry that moved surplus or deficit (SPEC §8.5): what it did to each. */
+export const BooksEntry = z.object({
+  entryId: z.int(),
+  ts: Millis,
+  kind: LedgerEntryKind,
+  /** + into surplus, − out of it. */
+  surplusChangeCents: z.int(),
+  /** + more bad debt, − bad debt covered. */
+  deficitChangeCents: z.int(),
+  vaultId: z.int().nullable(),
+  memo: z.string().nullable(),
+});
+
+/** The protocol's books: the stability fee, surplus and deficit, ceilings and the system ratio. */
+export const Books = z.object({
+  stabilityFeeBps: z.int(),
+  /** The fee's accumulator (1.0 when the fee started), as a decimal. */
+  rate: z.string(),
+  surplusCents: Cents,
+  deficitCents: Cents,
+  /** Stability fee booked into surplus so far, and accrued on vaults since their last booking. */
+  feesBookedCents: Cents,
+  feesAccruedCents: Cents,
+  totalDebtCents: Cents,
+  /** Collateral of the vaults that have debt. */
+  totalCollateralSats: Sats,
+  /** Total collateral × current price / total debt; null with no debt or no fresh price. */
+  systemRatioBps: z.int().nullable(),
+  systemRatioFloorBps: z.int(),
+  debtCeilingCents: Cents,
+  vaultDebtCeilingCents: Cents,
+  /** How much more all vaults together may mint under the global ceiling. */
+  debtRoomCents: Cents,
+  /** Entries that moved surplus or deficit, newest first. */
+  history: z.array(BooksEntry),
+});
 
 /** One line of an account's statement: what an entry did to its balance. */
 export const StatementLine = z.object({

@@ -3,8 +3,10 @@
  * the keys and the vault core for one network. The Electron main process, the headless host and
  * the integration tests all start the app through here.
  */
+import { setAnnualRate, sweepFees } from '../vaults/fee-book';
 import { join } from 'node:path';
 import {
+  checkPegParams,
   network as networkInfo,
   type NetworkInfo,
   type NetworkName,
@@ -88,6 +90,8 @@ export interface BitStableNodeOptions {
   draftTtlMs?: number;
   /** Who may register an account: default open on regtest, invite codes elsewhere (SPEC §3). */
   registration?: Registration;
+  /** How often every vault's accrued stability fee is booked (default hourly; SPEC §8.5). */
+  feeSweepMs?: number;
 }
 
 /** The Bitcoin node's reachability and tip, as last polled. */
@@ -147,6 +151,10 @@ export class BitStableNode {
   private chainTimer: NodeJS.Timeout | null = null;
   private checkpointTimer: NodeJS.Timeout | null = null;
   private stopBackups: (() => void) | null = null;
+  private feeTimer: NodeJS.Timeout | null = null;
+  private feeSweepMs = 3_600_000;
+  /** The node's clock (milliseconds since the epoch); tests run it ahead. */
+  clock: () => number = Date.now;
   private backupOptions: BitStableNodeOptions['backups'] = undefined;
   private backupDir = '';
   private lastTip: string | null = null;
@@ -212,6 +220,7 @@ export class BitStableNode {
     const net = networkInfo(options.network);
     const progress = options.onProgress ?? (() => {});
     const params: VaultParams = { ...net.defaults, ...options.params };
+    checkPegParams(params);
     const dir = join(options.dataDir, net.name);
     const connection =
       options.bitcoin ?? (net.name === 'regtest' ? { kind: 'local-regtest' } : undefined);
@@ -291,6 +300,8 @@ export class BitStableNode {
         return s.status === 'ok' ? s.priceCents : null;
       };
       const clock = options.clock ?? Date.now;
+      // The stability fee from now on is the configured one; what accrued before, at the old.
+      db.transaction(() => setAnnualRate(db, net.name, params.stabilityFeeBps, clock()))();
       const accounts = new AccountService({
         db,
         nodeId: ensureNodeId(db, net),
@@ -417,6 +428,8 @@ export class BitStableNode {
         message: null,
       };
       node.backupOptions = options.backups;
+      node.clock = clock;
+      if (options.feeSweepMs !== undefined) node.feeSweepMs = options.feeSweepMs;
       node.backupDir = (options.backups && options.backups.dir) || join(dir, 'backups');
       // A first sync that fails (the node busy, a settlement waiting for its guardian) must not
       // keep the app from starting; the background loop retries it.
@@ -485,6 +498,15 @@ export class BitStableNode {
     // Automatic checkpoints are off (see openDatabase); copy the WAL back off the hot path.
     this.checkpointTimer = setInterval(() => checkpoint(this.db), 30_000);
     this.checkpointTimer.unref();
+    this.feeTimer = setInterval(() => {
+      try {
+        this.sweepFees();
+        this.background.succeeded('fee-sweep');
+      } catch (err) {
+        this.failed('fee-sweep', err);
+      }
+    }, this.feeSweepMs);
+    this.feeTimer.unref();
     if (this.backupOptions !== false) {
       this.stopBackups = scheduleBackups(this.db, this.backupDir, {
         intervalMs: this.backupOptions?.intervalMs ?? 3_600_000,
@@ -492,6 +514,15 @@ export class BitStableNode {
         onError: (err) => this.failed('backup', err),
       });
     }
+  }
+
+  /**
+   * Books every vault's accrued stability fee in one ledger entry (the timer does it hourly; a
+   * vault's own fee is booked whenever it is touched). Returns how many vaults and cents.
+   */
+  sweepFees(): { vaults: number; cents: number } {
+    const ts = this.clock();
+    return this.db.transaction(() => sweepFees(this.db, this.network.name, ts))();
   }
 
   /** Takes a backup now (also what the schedule does); returns where it is. */
@@ -524,6 +555,7 @@ export class BitStableNode {
   async stop(): Promise<void> {
     if (this.chainTimer) clearTimeout(this.chainTimer);
     if (this.checkpointTimer) clearInterval(this.checkpointTimer);
+    if (this.feeTimer) clearInterval(this.feeTimer);
     this.stopBackups?.();
     this.chainTimer = null;
     await this.oracle.stop();

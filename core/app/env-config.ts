@@ -16,12 +16,14 @@
  *                                {"sources":{"kraken":{"enabled":false}}} (a node's oracle; a
  *                                wallet host's own price check)
  *   BITSTABLE_PRICE_MARGIN_BPS   a wallet's warning margin against the node's price (default 200)
+ *   BITSTABLE_STABILITY_FEE_BPS  the stability fee a year in basis points (default 200: 2 %)
  *   BITSTABLE_EXIT_ALONE_AFTER_S how long a wallet host waits, its protocol node unreachable,
  *                                before it offers an exit without it (default 30 on regtest, 3600)
  *
  * Bad values are INVALID_CONFIG with a sentence naming the variable; nothing is started.
  */
 import type { NetworkName } from '../config/networks';
+import type { Bps } from '../money';
 import { BitStableError } from '../errors';
 import type { RpcAuth, RpcConfig } from '../node/rpc';
 import type { BitStableNodeOptions } from './bitstable-node';
@@ -112,13 +114,26 @@ export function exitAloneAfterFromEnv(env: Env): number | undefined {
   return n * 1000;
 }
 
-type EnvOptions = Pick<BitStableNodeOptions, 'bitcoin' | 'owner' | 'guardian' | 'oracleOverrides'>;
+type EnvOptions = Pick<
+  BitStableNodeOptions,
+  'bitcoin' | 'owner' | 'guardian' | 'oracleOverrides' | 'params'
+>;
 
 /** The parts of BitStableNodeOptions the environment sets for `network`. */
 export function nodeOptionsFromEnv(env: Env, network: NetworkName): EnvOptions {
   const out: EnvOptions = {};
   const oracle = oracleOverrides(env);
   if (oracle !== undefined) out.oracleOverrides = oracle;
+  const fee = env.BITSTABLE_STABILITY_FEE_BPS?.trim();
+  if (fee) {
+    if (!/^\d{1,5}$/.test(fee) || Number(fee) > 10_000) {
+      throw bad(
+        'BITSTABLE_STABILITY_FEE_BPS',
+        `"${fee.slice(0, 20)}" is not a whole number of basis points from 0 to 10000 (200 is 2 % a year).`,
+      );
+    }
+    out.params = { stabilityFeeBps: Number(fee) as Bps };
+  }
   const regtest = network === 'regtest';
 
   const rpcUrl = url(env, 'BITSTABLE_RPC_URL');

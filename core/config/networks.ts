@@ -28,7 +28,18 @@ export interface VaultParams {
   auctionFloorBps: Bps;
   /** The smallest lot a take may leave behind (Maker's chost, for collateral): else it takes all. */
   auctionMinLotSats: Sats;
+  /** The stability fee, a year, accrued continuously to every vault's debt (2 %; SPEC §8.5). */
+  stabilityFeeBps: Bps;
+  /** The most bsUSD all vaults together may owe (SPEC §8.5). */
+  debtCeilingCents: Cents;
+  /** The most bsUSD one vault may owe; at most 9,000,000,000 cents (its normalized debt stays exact). */
+  vaultDebtCeilingCents: Cents;
+  /** A mint that would leave the system's total collateral ratio under this is refused (150 %). */
+  systemRatioFloorBps: Bps;
 }
+
+/** The largest per-vault debt ceiling: a vault's normalized debt (10^6 per cent) stays under 2^53. */
+export const MAX_VAULT_DEBT_CEILING_CENTS = 9_000_000_000;
 
 export interface NetworkInfo {
   name: NetworkName;
@@ -49,6 +60,11 @@ const common = {
   auctionStartBps: 11_000 as Bps,
   auctionFloorBps: 5_000 as Bps,
   auctionMinLotSats: 10_000 as Sats,
+  stabilityFeeBps: 200 as Bps,
+  // 100 million bsUSD in all, 2 million per vault: a young protocol grows its ceilings with use.
+  debtCeilingCents: 10_000_000_000 as Cents,
+  vaultDebtCeilingCents: 200_000_000 as Cents,
+  systemRatioFloorBps: 15_000 as Bps,
 };
 
 const info: Record<NetworkName, NetworkInfo> = {
@@ -93,4 +109,33 @@ export function network(name: unknown): NetworkInfo {
     );
   }
   return info[name as NetworkName];
+}
+
+/**
+ * INVALID_CONFIG unless the peg's settings make sense: a fee of 0–100 % a year, ceilings of
+ * whole cents (a vault's at most MAX_VAULT_DEBT_CEILING_CENTS), a system floor of at least 100 %.
+ */
+export function checkPegParams(p: VaultParams): void {
+  const whole = (v: number, lo: number, hi: number) =>
+    Number.isSafeInteger(v) && v >= lo && v <= hi;
+  const bad = (name: string, rule: string, value: number) =>
+    new BitStableError('INVALID_CONFIG', `${name} must be ${rule}; got ${String(value)}.`, {
+      [name]: value,
+    });
+  if (!whole(p.stabilityFeeBps, 0, 10_000))
+    throw bad(
+      'stabilityFeeBps',
+      'a whole number of basis points from 0 to 10,000',
+      p.stabilityFeeBps,
+    );
+  if (!whole(p.vaultDebtCeilingCents, 1, MAX_VAULT_DEBT_CEILING_CENTS))
+    throw bad(
+      'vaultDebtCeilingCents',
+      `whole cents from 1 to ${MAX_VAULT_DEBT_CEILING_CENTS}`,
+      p.vaultDebtCeilingCents,
+    );
+  if (!whole(p.debtCeilingCents, 1, Number.MAX_SAFE_INTEGER))
+    throw bad('debtCeilingCents', 'a positive whole number of cents', p.debtCeilingCents);
+  if (!whole(p.systemRatioFloorBps, 10_000, 1_000_000))
+    throw bad('systemRatioFloorBps', 'at least 10,000 (100 %)', p.systemRatioFloorBps);
 }

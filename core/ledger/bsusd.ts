@@ -4,12 +4,24 @@
  * change it belongs to.
  *
  * Accounts: `holder:<name>` (bsUSD held, ≥ 0), `vault:<id>` (minus the vault's debt, ≤ 0),
- * `surplus` (the protocol's bsUSD from penalties), `deficit` (minus bad debt).
+ * `surplus` (the protocol's bsUSD from penalties and stability fees), `deficit` (minus bad debt).
+ *
+ * Surplus covers deficit first (SPEC §8.5): an entry that leaves both standing is followed, in
+ * the same transaction, by a `netting` entry that moves the smaller of the two from surplus to
+ * deficit, so at most one of them is ever non-zero.
  */
 import type { Sqlite } from '../db/database';
 import { BitStableError } from '../errors';
 
-export type EntryKind = 'mint' | 'repay' | 'transfer' | 'auction_payment' | 'penalty' | 'bad_debt';
+export type EntryKind =
+  | 'mint'
+  | 'repay'
+  | 'transfer'
+  | 'auction_payment'
+  | 'penalty'
+  | 'bad_debt'
+  | 'stability_fee'
+  | 'netting';
 
 /** The account id of a bsUSD holder. */
 export const holderAccount = (name: string) => `holder:${name}`;
@@ -81,7 +93,29 @@ export function post(
       });
     }
   }
+  if (kind !== 'netting' && postings.some(([a]) => a === 'surplus' || a === 'deficit')) {
+    netSurplusAgainstDeficit(db, entryId, ts);
+  }
   return entryId;
+}
+
+/** Moves min(surplus, bad debt) from surplus to cover the deficit, as one `netting` entry. */
+function netSurplusAgainstDeficit(db: Sqlite, after: number, ts: number): void {
+  const surplus = balance(db, 'surplus');
+  const badDebt = -balance(db, 'deficit');
+  const n = Math.min(surplus, badDebt);
+  if (n <= 0) return;
+  post(
+    db,
+    'netting',
+    null,
+    [
+      ['surplus', -n],
+      ['deficit', n],
+    ],
+    `surplus covers deficit (after entry ${after})`,
+    ts,
+  );
 }
 
 export interface LedgerTotals {
@@ -148,6 +182,9 @@ export function checkInvariant(db: Sqlite): InvariantReport {
     vaultDebtsCents: 0 - sumOf('vault'),
     deficitCents: 0 - sumOf('deficit'),
   };
+  if (totals.surplusCents > 0 && totals.deficitCents > 0) {
+    problems.push('surplus and deficit both stand: surplus must cover deficit first');
+  }
   if (totals.holdersCents + totals.surplusCents !== totals.vaultDebtsCents + totals.deficitCents) {
     problems.push('holders + surplus differs from vault debts + deficit');
   }

@@ -29,6 +29,8 @@ import type { SignContext, Signer } from '../signers/types';
 import type { ProtocolSigner } from '../signers/protocol';
 import type { VaultService } from '../vaults/vault-service';
 import { setVaultDebt, writeOffDebt } from '../vaults/debt';
+import { RAY } from '../vaults/fee';
+import { accrueVault, drip } from '../vaults/fee-book';
 import type { SpendService } from '../spends/service';
 import { OPEN_SPEND_SQL } from '../spends/state';
 import { auctionTab, priceAt, quoteTake, scalePrice } from './dutch';
@@ -161,7 +163,10 @@ export class AuctionHouse {
   healthPass(price: Cents): { liquidated: number[]; warned: number[]; recovered: number[] } {
     const ts = this.now();
     const changes = this.db.transaction(() => {
-      const c = this.health.changesAt(price);
+      // The stored threshold prices are of the normalized debts (core/vaults/fee.ts): at fee
+      // rate r a vault crosses P when its stored price is above ⌊P / r⌋ (at 1.0, P itself).
+      const { rate } = drip(this.db, this.deps.network.name, ts);
+      const c = this.health.changesAt(Number((BigInt(price) * RAY) / rate) as Cents);
       const setState = this.db.prepare('UPDATE vaults SET state = ?, updated_at = ? WHERE id = ?');
       for (const id of c.toWarning) {
         setState.run('warning', ts, id);
@@ -588,6 +593,8 @@ export class AuctionHouse {
   }
 
   private startAuction(vaultId: number, price: Cents, ts: number): void {
+    // The fee accrued until now is part of the debt the tab covers; none accrues after.
+    accrueVault(this.db, vaultId, ts);
     const vault = this.deps.vaults.getVault(vaultId);
     const p = this.deps.params;
     const top = scalePrice(price, p.auctionStartBps);

@@ -6,12 +6,13 @@
  * 200 %. The price is the lower of the current and the delayed one, as for a mint.
  * Plain SQL on the caller's transaction, so a repay and its cure commit together.
  */
-import type { VaultParams } from '../config/networks';
+import type { NetworkName, VaultParams } from '../config/networks';
 import type { Sqlite } from '../db/database';
 import { journal } from '../events/journal';
 import type { Cents, Sats } from '../money';
 import { requireCollateralPrice, type PriceState } from '../oracle/feed';
 import { storedPrices } from '../vaults/debt';
+import { artFor, drip } from '../vaults/fee-book';
 import { collateralRatioBps } from '../vaults/health';
 
 /** The running auction of a vault that no take has touched, if any. */
@@ -71,10 +72,16 @@ export function cureIfHealthy(
   db.prepare(
     "UPDATE liquidations SET state = 'settled', ended_at = ?, cured_at = ? WHERE id = ? AND state = 'running' AND covered_cents = 0",
   ).run(ts, ts, auction.id);
-  const prices = storedPrices(vault.collateralSats, debt, params);
+  // The fee resumes from today's rate: nothing accrued while the auction ran (its tab was fixed).
+  const network = db
+    .prepare('SELECT network FROM vaults WHERE id = ?')
+    .pluck()
+    .get(vault.id) as NetworkName;
+  const art = artFor(debt, drip(db, network, ts).rate);
+  const prices = storedPrices(vault.collateralSats, art, params);
   db.prepare(
-    "UPDATE vaults SET state = 'active', liquidation_price_cents = ?, warning_price_cents = ?, updated_at = ? WHERE id = ?",
-  ).run(prices.liquidation, prices.warning, ts, vault.id);
+    "UPDATE vaults SET state = 'active', debt_art = ?, liquidation_price_cents = ?, warning_price_cents = ?, updated_at = ? WHERE id = ?",
+  ).run(art, prices.liquidation, prices.warning, ts, vault.id);
   journal(
     db,
     'auction.cured',

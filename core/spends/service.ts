@@ -39,6 +39,7 @@ import { checkSignedBy, FileGuardianSigner, unsignedTxIdOf } from '../signers/gu
 import { checkPlanPolicy, type ProtocolSigner, type SpendFacts } from '../signers/protocol';
 import { requestSignature, type SignContext, type Signer } from '../signers/types';
 import { writeOffDebt } from '../vaults/debt';
+import { accrueVault, debtNow } from '../vaults/fee-book';
 import { collateralRatioBps } from '../vaults/health';
 import type { VaultService } from '../vaults/vault-service';
 import type { Vault } from '../vaults/vault-store';
@@ -844,7 +845,8 @@ export class SpendService {
     this.requireState(vault, kind);
     if (kind === 'withdraw' && vault.debtCents > 0) {
       const price = requireCollateralPrice(this.deps.price.current());
-      const ratio = collateralRatioBps(plan.outputs[1]!.amountSats, vault.debtCents, price)!;
+      const debt = debtNow(this.db, vault, this.now());
+      const ratio = collateralRatioBps(plan.outputs[1]!.amountSats, debt, price)!;
       this.requireRatio(ratio, 'At the price now, this withdrawal');
     }
   }
@@ -869,9 +871,11 @@ export class SpendService {
   }
 
   private vaultFor(vaultId: unknown, kind: SpendKind): Vault {
-    const vault = this.deps.vaults.getVault(vaultId);
-    this.requireState(vault, kind);
-    return vault;
+    const found = this.deps.vaults.getVault(vaultId);
+    this.requireState(found, kind);
+    // A review is made against the debt as it is now: the fee accrued so far is booked first.
+    this.db.transaction(() => accrueVault(this.db, found.id, this.now()))();
+    return this.deps.vaults.getVault(found.id);
   }
 
   private requireNoDebt(vault: Vault, message: string): void {

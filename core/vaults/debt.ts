@@ -2,22 +2,30 @@
  * A vault's debt as stored with its threshold prices (the health pass's index keys), and the
  * write-off of debt that no collateral backs. Call inside the transaction of the change.
  */
-import type { VaultParams } from '../config/networks';
+import type { NetworkName, VaultParams } from '../config/networks';
 import type { Sqlite } from '../db/database';
 import { journal } from '../events/journal';
 import { post, vaultAccount } from '../ledger/bsusd';
 import type { Cents, Sats } from '../money';
-import { thresholdPrice } from './health';
+import { artFor, drip } from './fee-book';
+import { normalizedThresholdPrice } from './health';
 
-/** Derives the threshold prices stored with a vault, so health passes are index range queries. */
-export function storedPrices(collateral: Sats, debt: Cents, params: VaultParams) {
+/**
+ * Derives the threshold prices stored with a vault from its normalized debt (`art`, see
+ * core/vaults/fee.ts), so health passes are index range queries: the vault crosses at price P
+ * when its stored price is above ⌊P / rate⌋, whatever the accumulator has grown to since.
+ */
+export function storedPrices(collateral: Sats, art: number, params: VaultParams) {
   return {
-    liquidation: thresholdPrice(collateral, debt, params.liquidationRatioBps),
-    warning: thresholdPrice(collateral, debt, params.warningRatioBps),
+    liquidation: normalizedThresholdPrice(collateral, art, params.liquidationRatioBps),
+    warning: normalizedThresholdPrice(collateral, art, params.warningRatioBps),
   };
 }
 
-/** Sets a vault's debt and its threshold prices (the ledger entry is the caller's). */
+/**
+ * Sets a vault's debt outright (a take, a write-off, a cure) with its normalized debt at today's
+ * rate and its threshold prices (the ledger entry is the caller's).
+ */
 export function setVaultDebt(
   db: Sqlite,
   vaultId: number,
@@ -25,14 +33,15 @@ export function setVaultDebt(
   params: VaultParams,
   ts: number,
 ): void {
-  const collateral = db
-    .prepare('SELECT collateral_sats FROM vaults WHERE id = ?')
-    .pluck()
-    .get(vaultId) as Sats;
-  const prices = storedPrices(collateral, debt, params);
+  const v = db.prepare('SELECT collateral_sats, network FROM vaults WHERE id = ?').get(vaultId) as {
+    collateral_sats: Sats;
+    network: NetworkName;
+  };
+  const art = artFor(debt, drip(db, v.network, ts).rate);
+  const prices = storedPrices(v.collateral_sats, art, params);
   db.prepare(
-    'UPDATE vaults SET debt_cents = ?, liquidation_price_cents = ?, warning_price_cents = ?, updated_at = ? WHERE id = ?',
-  ).run(debt, prices.liquidation, prices.warning, ts, vaultId);
+    'UPDATE vaults SET debt_cents = ?, debt_art = ?, liquidation_price_cents = ?, warning_price_cents = ?, updated_at = ? WHERE id = ?',
+  ).run(debt, art, prices.liquidation, prices.warning, ts, vaultId);
 }
 
 /**

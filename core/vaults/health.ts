@@ -7,6 +7,7 @@
  * collateral × price can reach 2.1e15 sats × 1e9 cents, far past 2^53, so products are BigInt.
  */
 import type { Bps, Cents, Sats } from '../money';
+import { ART_PER_CENT } from './fee';
 
 const SATS_PER_BTC = 100_000_000n;
 const BPS = 10_000n;
@@ -38,6 +39,25 @@ export function thresholdPrice(collateral: Sats, debt: Cents, thresholdBps: Bps)
   // For integer p, p < L ⇔ p < ceil(L).
   const num = BigInt(thresholdBps) * BigInt(debt) * SATS_PER_BTC;
   const den = BigInt(collateral) * BPS;
+  const ceil = (num + den - 1n) / den;
+  return (ceil > MAX_SAFE ? Number.MAX_SAFE_INTEGER : Number(ceil)) as Cents;
+}
+
+/**
+ * The threshold price of a normalized debt (`art`, millionths of a cent at rate 1.0): the
+ * lowest integer price at which `art` at rate 1.0 still holds `thresholdBps`. At rate 1.0 it is
+ * `thresholdPrice` of the debt; at rate r the vault crosses price P exactly when this is above
+ * P / r (core/liquidation/health-pass.ts asks for ⌊P / r⌋).
+ */
+export function normalizedThresholdPrice(
+  collateral: Sats,
+  art: number,
+  thresholdBps: Bps,
+): Cents | null {
+  if (art === 0) return null;
+  if (collateral === 0) return Number.MAX_SAFE_INTEGER as Cents;
+  const num = BigInt(thresholdBps) * BigInt(art) * SATS_PER_BTC;
+  const den = BigInt(collateral) * BPS * ART_PER_CENT;
   const ceil = (num + den - 1n) / den;
   return (ceil > MAX_SAFE ? Number.MAX_SAFE_INTEGER : Number(ceil)) as Cents;
 }

@@ -30,6 +30,8 @@ import { cureIfHealthy, curableDebt, curesAt, untouchedAuction } from '../liquid
 import { collateralRatioBps } from './health';
 import { nextStateOutsideHealthPass } from './state';
 import { storedPrices } from './debt';
+import { accrueVault, artAfter, debtNow, drip } from './fee-book';
+import { requireWithinCeilings } from './ceilings';
 import type { VaultService } from './vault-service';
 import type { Vault } from './vault-store';
 
@@ -108,6 +110,11 @@ export class VaultOperations {
     return { entryId, balanceCents: this.balanceCents(from) };
   }
 
+  /** The vault's debt now: booked, and the stability fee accrued since (what "repay all" pays). */
+  debtNow(vaultId: unknown): Cents {
+    return debtNow(this.db, this.deps.vaults.getVault(vaultId), this.now());
+  }
+
   /** A holder's statement, newest first. */
   statement(holder: string, offset = 0, limit = 50) {
     return statement(this.db, holder, offset, limit);
@@ -167,6 +174,13 @@ export class VaultOperations {
           { ratioBps: ratio },
         );
       }
+      requireWithinCeilings(this.db, this.deps.network.name, this.deps.params, {
+        vault,
+        newDebt: newDebt as Cents,
+        amount,
+        price,
+        ts: this.now(),
+      });
       return {
         entry: 'mint',
         postings: [
@@ -284,6 +298,9 @@ export class VaultOperations {
           { vaultId: vault.id, state: vault.state },
         );
       }
+      // What accrued since the vault's last booking is booked first: mint, repay and their checks
+      // see the debt as it is now (SPEC §8.5).
+      vault.debtCents = accrueVault(this.db, vault.id, ts);
       const newDebt = vault.debtCents + delta;
       const { entry, postings, price } = check(vault, newDebt);
       post(this.db, entry, vault.id, postings, undefined, ts);
@@ -293,12 +310,14 @@ export class VaultOperations {
         { collateralSats: vault.collateralSats, debtCents: debt, freshPriceCents: price },
         this.deps.params,
       );
-      const prices = storedPrices(vault.collateralSats, debt, this.deps.params);
+      const { rate } = drip(this.db, this.deps.network.name, ts);
+      const art = artAfter(vault.debtArt, delta, debt, rate);
+      const prices = storedPrices(vault.collateralSats, art, this.deps.params);
       this.db
         .prepare(
-          'UPDATE vaults SET debt_cents = ?, state = ?, liquidation_price_cents = ?, warning_price_cents = ?, updated_at = ? WHERE id = ?',
+          'UPDATE vaults SET debt_cents = ?, debt_art = ?, state = ?, liquidation_price_cents = ?, warning_price_cents = ?, updated_at = ? WHERE id = ?',
         )
-        .run(debt, state, prices.liquidation, prices.warning, ts, vault.id);
+        .run(debt, art, state, prices.liquidation, prices.warning, ts, vault.id);
       journal(
         this.db,
         `vault.${entry}`,
@@ -320,6 +339,7 @@ export class VaultOperations {
       return {
         ...vault,
         debtCents: debt,
+        debtArt: art,
         state: curedAuction !== null ? ('active' as const) : state,
         liquidationPriceCents: prices.liquidation,
         warningPriceCents: prices.warning,

@@ -317,7 +317,7 @@ export class VaultService {
           state === vault.state
         )
           continue;
-        const prices = storedPrices(collateral, vault.debtCents, this.deps.params);
+        const prices = storedPrices(collateral, vault.debtArt, this.deps.params);
         update.run(collateral, t.incoming, state, prices.liquidation, prices.warning, ts, vaultId);
         journal(
           this.db,

@@ -20,7 +20,13 @@ export interface Vault {
   collateralSats: Sats;
   /** Seen at the address but not yet confirmed deeply enough. */
   incomingSats: Sats;
+  /** The debt as booked in the ledger (core/vaults/fee-book.ts `debtNow` adds what accrued since). */
   debtCents: Cents;
+  /** The normalized debt: millionths of a cent at fee rate 1.0 (core/vaults/fee.ts). */
+  debtArt: number;
+  /** Stability fee booked on this vault so far. */
+  feesCents: Cents;
+  /** The index keys of the health pass: threshold prices of the normalized debt (at rate 1.0). */
   liquidationPriceCents: Cents | null;
   warningPriceCents: Cents | null;
   plannedDepositSats: Sats | null;
@@ -53,6 +59,8 @@ interface VaultRow {
   collateral_sats: number;
   incoming_sats: number;
   debt_cents: number;
+  debt_art: number;
+  fees_cents: number;
   liquidation_price_cents: number | null;
   warning_price_cents: number | null;
   planned_deposit_sats: number | null;
@@ -76,6 +84,8 @@ export function vaultFromRow(r: VaultRow): Vault {
     collateralSats: r.collateral_sats as Sats,
     incomingSats: r.incoming_sats as Sats,
     debtCents: r.debt_cents as Cents,
+    debtArt: r.debt_art,
+    feesCents: r.fees_cents as Cents,
     liquidationPriceCents: r.liquidation_price_cents as Cents | null,
     warningPriceCents: r.warning_price_cents as Cents | null,
     plannedDepositSats: r.planned_deposit_sats as Sats | null,

@@ -19,7 +19,10 @@
  *   3. no debt stands on a Closed or Liquidated vault, nor on an open vault with no coins at all;
  *   4. no auction stays settling for SETTLE_ROUNDS rounds with blocks without a settlement in
  *      flight (a recorded settlement error is shown);
- *   5. the bsUSD ledger invariant holds (and SQLite's integrity and foreign-key checks);
+ *   5. the bsUSD ledger invariant holds (and SQLite's integrity and foreign-key checks), surplus
+ *      and deficit never both stand, and each vault's stability fee is what the ledger booked on
+ *      it and no more than its normalized debt at today's rate (the soak runs a 100 % fee so its
+ *      clock moves accrue cents, and sweeps at random between the other operations);
  *   6. every vault's collateral equals its coins in the node's watch wallet under the app's rule
  *      (≥ the confirmation depth, or change of its own spend), and a vault with no debt is
  *      Active with collateral, Pending without;
@@ -36,6 +39,8 @@ import type { Auction } from '../../core/liquidation/auction-house';
 import type { Bps, Cents, Sats } from '../../core/money';
 import type { SpendPlan } from '../../core/psbt/build';
 import { collateralRatioBps, maxDebtFor } from '../../core/vaults/health';
+import { debtOf } from '../../core/vaults/fee';
+import { rateAt } from '../../core/vaults/fee-book';
 import type { Vault } from '../../core/vaults/vault-store';
 import { databaseProblems, spendProblems } from './lib/chain';
 import { setPrice } from './lib/price';
@@ -69,7 +74,8 @@ type OpKind =
   | 'price'
   | 'mine'
   | 'tick'
-  | 'time';
+  | 'time'
+  | 'fees';
 
 const WEIGHTS: Record<OpKind, number> = {
   mint: 6,
@@ -85,7 +91,11 @@ const WEIGHTS: Record<OpKind, number> = {
   mine: 3,
   tick: 1,
   time: 0.7,
+  fees: 0.8,
 };
+
+/** A steep stability fee (100 % a year) so the soak's clock moves accrue cents to book. */
+const SOAK_FEE_BPS = 10_000 as Bps;
 
 interface Planned {
   kind: OpKind;
@@ -141,6 +151,9 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
     repays: 0,
     /** Auctions ended as cured (a repay, a deposit or the price before any take). */
     cures: 0,
+    /** Stability fee sweeps, and the cents booked by sweeps and by touches. */
+    fee_sweeps: 0,
+    fee_cents: 0,
     deposits: 0,
     drafts: 0,
     late_signs: 0,
@@ -168,6 +181,7 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
       keyStore: new InMemoryKeyStore(),
       clock: () => Date.now() + offsetMs,
       backups: false,
+      params: { stabilityFeeBps: SOAK_FEE_BPS },
     });
     const a = app;
     const { miner } = a.regtest!;
@@ -330,11 +344,11 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
             const withDebt = vaults.filter((v) => v.debtCents > 0);
             const v = rng.chance(0.1) ? pickVault(vaults, hot) : pickVault(withDebt, hot);
             if (!v) break;
-            const amount = r.chance(0.35)
-              ? v.debtCents
-              : Math.max(1, Math.floor(v.debtCents * (0.05 + r.next() * 0.6)));
-            add(`repay ${amount} on vault ${v.id}`, async () => {
-              a.operations.repay(v.id, amount);
+            // All of it as the UI shows it (with the fee accrued), or a part.
+            const all = r.chance(0.35);
+            const part = Math.max(1, Math.floor(v.debtCents * (0.05 + r.next() * 0.6)));
+            add(`repay ${all ? 'all' : part} on vault ${v.id}`, async () => {
+              a.operations.repay(v.id, all ? a.operations.debtNow(v.id) : part);
               x.repays++;
             });
             break;
@@ -415,7 +429,7 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
             const dest = r.pick(destinations);
             add(`${repayFirst ? 'repay all, then ' : ''}${kind} vault ${v.id}`, async () => {
               if (repayFirst) {
-                const debt = a.vaults.getVault(v.id).debtCents;
+                const debt = a.operations.debtNow(v.id);
                 if (debt > 0) a.operations.repay(v.id, debt);
                 await turn();
               }
@@ -531,6 +545,13 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
             add('auction tick', async () => {
               await a.liquidation.tick();
               x.ticks++;
+            });
+            break;
+          case 'fees':
+            // The hourly sweep, at any moment: it books every untouched vault's accrued fee.
+            add('stability fee sweep', async () => {
+              a.sweepFees();
+              x.fee_sweeps++;
             });
             break;
           case 'time': {
@@ -743,6 +764,38 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
       if (!ledger.ok) problem(`ledger invariant: ${ledger.problems.join('; ')}`);
       for (const p of databaseProblems(db)) if (!p.startsWith('ledger')) problem(p);
 
+      // 5b. The stability fee: what each vault says it was charged is what the ledger booked on
+      // it, and no vault's booked debt is above its debt at today's rate (nothing charged twice).
+      const feeRows = db
+        .prepare(
+          `SELECT v.id, v.fees_cents, v.debt_cents, v.debt_art, v.state,
+                  COALESCE((SELECT -SUM(p.amount_cents) FROM ledger_postings p JOIN ledger_entries e ON e.id = p.entry_id
+                             WHERE p.account_id = 'vault:' || v.id AND e.kind = 'stability_fee'), 0) AS booked
+             FROM vaults v`,
+        )
+        .all() as {
+        id: number;
+        fees_cents: number;
+        debt_cents: number;
+        debt_art: number;
+        state: string;
+        booked: number;
+      }[];
+      const rate = rateAt(db, 'regtest', a.clock()).rate;
+      for (const v of feeRows) {
+        if (v.fees_cents !== v.booked)
+          problem(
+            `a vault's fees differ from the ledger`,
+            `vault ${v.id} says ${v.fees_cents} cents of fee, the ledger booked ${v.booked}`,
+          );
+        const owed = debtOf(BigInt(v.debt_art), rate);
+        if (v.state !== 'liquidating' && v.debt_art > 0 && v.debt_cents > owed + 1)
+          problem(
+            'a vault was charged more than its debt at the fee rate',
+            `vault ${v.id} is booked at ${v.debt_cents} cents; its normalized debt is ${owed} today`,
+          );
+      }
+
       // 6. Collateral is the watch wallet's coins under syncDeposits' rule.
       const own = new Set(
         db
@@ -811,6 +864,10 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
       f.liquidations = a.db.prepare('SELECT count(*) FROM liquidations').pluck().get() as number;
       f.settlements = a.db
         .prepare("SELECT count(*) FROM liquidations WHERE state = 'settled'")
+        .pluck()
+        .get() as number;
+      x.fee_cents = a.db
+        .prepare('SELECT COALESCE(SUM(fees_cents), 0) FROM vaults')
         .pluck()
         .get() as number;
       x.cures = a.db

@@ -14,7 +14,7 @@ import type { VaultKeyOrigins } from '../../core/signers/types';
 import { InMemoryKeyStore } from '../../core/keys/keystore';
 import { checkInvariant } from '../../core/ledger/bsusd';
 import { toSats } from '../../core/node/rpc';
-import type { Cents, Sats } from '../../core/money';
+import type { Bps, Cents, Sats } from '../../core/money';
 
 export interface TestApp {
   app: BitStableNode;
@@ -29,7 +29,14 @@ export function useBitStableNode(options: Partial<BitStableNodeOptions> = {}): (
     const dataDir = mkdtempSync(join(tmpdir(), 'bitstable-app-'));
     const keyStore = new InMemoryKeyStore();
     try {
-      const app = await BitStableNode.start({ dataDir, network: 'regtest', keyStore, ...options });
+      const app = await BitStableNode.start({
+        dataDir,
+        network: 'regtest',
+        keyStore,
+        ...options,
+        // No stability fee unless a test asks for one: debts stay the round numbers tests mint.
+        params: { stabilityFeeBps: 0 as Bps, ...options.params },
+      });
       t = { app, keyStore, dataDir };
     } catch (err) {
       rmSync(dataDir, { recursive: true, force: true });
@@ -84,6 +91,20 @@ export async function receivedAt(app: BitStableNode, address: string): Promise<n
 }
 
 /** Asserts the bsUSD ledger invariant. */
+/**
+ * All bad debt ever booked (cents), whether it still stands as deficit or surplus has covered
+ * it since (SPEC §8.5: surplus covers deficit first, so the deficit balance alone undercounts).
+ */
+export function badDebtBooked(app: BitStableNode): number {
+  return app.db
+    .prepare(
+      `SELECT COALESCE(-SUM(p.amount_cents), 0) FROM ledger_postings p JOIN ledger_entries e ON e.id = p.entry_id
+        WHERE e.kind = 'bad_debt' AND p.account_id = 'deficit'`,
+    )
+    .pluck()
+    .get() as number;
+}
+
 export function expectLedgerBalanced(app: BitStableNode): void {
   const report = checkInvariant(app.db);
   expect(report.problems).toEqual([]);

@@ -25,6 +25,7 @@ import {
   receivedAt,
   setPrice,
   useBitStableNode,
+  badDebtBooked,
 } from '../helpers/app';
 
 /** Moves the node's clock forward (drafts expire, auction prices fall). */
@@ -472,19 +473,12 @@ describe('every auction ends', () => {
     const { app } = t();
     await setPrice(app, 1_000_000_000); // $10,000,000 / BTC: 900 sats are $90
     const vault = await fundedVault([900], 5_000); // $90 against $50: 180 %
-    const deficitBefore = app.db
-      .prepare("SELECT -balance_cents FROM ledger_accounts WHERE id = 'deficit'")
-      .pluck()
-      .get() as number;
+    const deficitBefore = badDebtBooked(app);
     await setPrice(app, 700_000_000); // $63 against $50: 126 %
     const auction = app.liquidation.listAuctions().find((a) => a.vaultId === vault.id)!;
     expect(auction).toMatchObject({ state: 'settling', deficitCents: 5_000 });
     expect(app.vaults.getVault(vault.id).debtCents).toBe(0);
-    const deficitAfter = app.db
-      .prepare("SELECT -balance_cents FROM ledger_accounts WHERE id = 'deficit'")
-      .pluck()
-      .get() as number;
-    expect(deficitAfter - deficitBefore).toBe(5_000);
+    expect(badDebtBooked(app) - deficitBefore).toBe(5_000);
     await app.sync();
     await mine(app);
     const ended = app.liquidation.getAuction(auction.id);

@@ -20,6 +20,19 @@ describe('node connections from the environment', () => {
     expect(nodeOptionsFromEnv({}, 'regtest')).toEqual({});
   });
 
+  it('the stability fee: basis points a year, 0 to 10,000; anything else is refused by name', () => {
+    expect(nodeOptionsFromEnv({ BITSTABLE_STABILITY_FEE_BPS: '0' }, 'regtest')).toEqual({
+      params: { stabilityFeeBps: 0 },
+    });
+    expect(nodeOptionsFromEnv({ BITSTABLE_STABILITY_FEE_BPS: ' 250 ' }, 'regtest')).toEqual({
+      params: { stabilityFeeBps: 250 },
+    });
+    for (const bad of ['2%', '-1', '10001', '1.5'])
+      expect(refusal({ BITSTABLE_STABILITY_FEE_BPS: bad }, 'regtest')).toMatch(
+        /^BITSTABLE_STABILITY_FEE_BPS: .* is not a whole number of basis points/,
+      );
+  });
+
   it('off regtest: Core over RPC with its cookie, the Ledger over USB, the guardian xpub', () => {
     expect(
       nodeOptionsFromEnv(

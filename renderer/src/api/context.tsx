@@ -72,12 +72,22 @@ const STALE_BY_EVENT: Record<ApiEvent['type'], MethodName[]> = {
     'status.get',
     'balance.get',
     'auctions.list',
+    'books.get',
   ],
   'price.round': ['price.get'],
-  'price.accepted': ['price.get', 'price.history', 'vaults.list', 'vaults.get', 'vaults.history'],
+  // Each accepted round also moves the accrued fee and the system ratio.
+  'price.accepted': [
+    'price.get',
+    'price.history',
+    'vaults.list',
+    'vaults.get',
+    'vaults.history',
+    'books.get',
+  ],
   'node.status': ['status.get'],
   'auction.started': ['auctions.list', 'vaults.list', 'vaults.get', 'spends.awaitingGuardian'],
   'auction.changed': [
+    'books.get',
     'auctions.list',
     'auctions.get',
     'vaults.list',

@@ -38,6 +38,7 @@ export function Dashboard() {
         <NodeCard />
         <TotalsCard />
       </div>
+      <BooksCard />
       <GuardianRequests />
       <VaultList />
     </div>
@@ -238,6 +239,123 @@ function TotalsCard() {
         </div>
       )}
     </Card>
+  );
+}
+
+const BOOK_KINDS: Record<string, string> = {
+  penalty: 'Liquidation penalty',
+  auction_payment: 'Liquidation penalty',
+  stability_fee: 'Stability fee',
+  bad_debt: 'Bad debt',
+  netting: 'Surplus covers deficit',
+};
+
+/** The protocol's books (SPEC §8.5): system ratio, ceilings, surplus and deficit, the fee. */
+function BooksCard() {
+  const books = useApi('books.get', { limit: 8 });
+  const b = books.data;
+  const floorTone =
+    b?.systemRatioBps != null && b.systemRatioBps < b.systemRatioFloorBps + 1_000
+      ? 'warn-text'
+      : '';
+  return (
+    <Card title="Protocol books" testId="books-card">
+      {books.isPending && <Loading />}
+      <ErrorNote error={books.error} />
+      {b && (
+        <div className="books">
+          <div className="stats books-stats">
+            <Stat
+              label="System collateral ratio"
+              testId="system-ratio"
+              hint={`Mints that would take it under ${pct(b.systemRatioFloorBps)} are refused`}
+            >
+              <span className={`num ${floorTone}`}>{pct(b.systemRatioBps)}</span>
+            </Stat>
+            <Stat
+              label="Debt / ceiling"
+              testId="debt-ceiling"
+              hint={
+                <>
+                  <BsUsd cents={b.debtRoomCents} /> more may be minted; at most{' '}
+                  <BsUsd cents={b.vaultDebtCeilingCents} /> per vault
+                </>
+              }
+            >
+              <BsUsd cents={b.totalDebtCents} /> / <BsUsd cents={b.debtCeilingCents} />
+            </Stat>
+            <Stat
+              label="Stability fee"
+              testId="stability-fee"
+              hint={
+                <>
+                  <BsUsd cents={b.feesBookedCents} /> booked, <BsUsd cents={b.feesAccruedCents} />{' '}
+                  accrued since
+                </>
+              }
+            >
+              <span className="num">{pct(b.stabilityFeeBps)}</span> a year
+            </Stat>
+            <Stat
+              label="Surplus"
+              testId="surplus"
+              hint="Penalties and fees, after covering deficit"
+            >
+              <BsUsd cents={b.surplusCents} />
+            </Stat>
+            <Stat label="Deficit" testId="deficit" hint="Bad debt that surplus has not covered">
+              <span className={b.deficitCents > 0 ? 'warn-text' : ''}>
+                <BsUsd cents={b.deficitCents} />
+              </span>
+            </Stat>
+          </div>
+          {b.history.length > 0 && (
+            <table className="table books-history" data-testid="books-history">
+              <caption>Surplus and deficit, latest first</caption>
+              <thead>
+                <tr>
+                  <th>When</th>
+                  <th>What</th>
+                  <th className="right">Surplus</th>
+                  <th className="right">Deficit</th>
+                </tr>
+              </thead>
+              <tbody>
+                {b.history.map((e) => (
+                  <tr key={e.entryId}>
+                    <td>{when(e.ts)}</td>
+                    <td>
+                      {BOOK_KINDS[e.kind] ?? e.kind}
+                      {e.vaultId !== null && (
+                        <>
+                          {' '}
+                          · <a href={href.vault(e.vaultId)}>vault #{e.vaultId}</a>
+                        </>
+                      )}
+                    </td>
+                    <td className="right">
+                      {e.surplusChangeCents !== 0 && <Signed cents={e.surplusChangeCents} />}
+                    </td>
+                    <td className="right">
+                      {e.deficitChangeCents !== 0 && <Signed cents={e.deficitChangeCents} />}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </div>
+      )}
+    </Card>
+  );
+}
+
+function Signed({ cents }: { cents: number }) {
+  return (
+    <span className="num">
+      {cents > 0 ? '+' : '−'}
+      <BsUsd cents={Math.abs(cents)} />
+    </span>
   );
 }
 

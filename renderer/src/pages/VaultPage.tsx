@@ -24,6 +24,7 @@ export function VaultPage({ id }: { id: number }) {
   const vault = useApi('vaults.get', { vaultId: id });
   const status = useApi('status.get', {});
   const price = useApi('price.get', {});
+  const books = useApi('books.get', { limit: 1 });
   if (vault.isPending) return <Loading what={`Loading vault #${id}`} />;
   if (vault.error) {
     return (
@@ -141,8 +142,20 @@ export function VaultPage({ id }: { id: number }) {
             >
               <Btc sats={v.collateralSats} />
             </Stat>
-            <Stat label="Debt" testId="vault-debt">
+            <Stat label="Debt" testId="vault-debt" hint="Minted, and the stability fee accrued">
               <BsUsd cents={v.debtCents} />
+            </Stat>
+            <Stat
+              label="Stability fee"
+              testId="vault-fee"
+              hint={
+                <>
+                  <BsUsd cents={v.feePerYearCents} /> a year at today's debt
+                  {books.data ? ` (${pct(books.data.stabilityFeeBps)})` : ''}
+                </>
+              }
+            >
+              <BsUsd cents={v.feesCents} /> so far
             </Stat>
             <Stat
               label="Liquidation price"
