@@ -84,6 +84,12 @@ export const ERROR_CODES = [
   'DEBT_CEILING',
   /** A mint that would take the system's total collateral ratio under its floor. */
   'SYSTEM_RATIO_TOO_LOW',
+  /** No vault could be redeemed from (or not enough for what was asked with `minSats`). */
+  'NOTHING_TO_REDEEM',
+  /** A vault owes a redeemer bitcoin; its coins are held until that payout confirms. */
+  'REDEMPTION_OWED',
+  /** A redemption payout cannot be built from the vault's coins (retried at the next sync). */
+  'REDEMPTION_UNPAYABLE',
   'INSUFFICIENT_FUNDS',
   'INSUFFICIENT_BALANCE',
   // Auctions
@@ -138,6 +144,7 @@ export const STATE_REFUSAL_CODES: readonly ErrorCode[] = [
   'SPEND_STATE_CHANGED',
   'TAKE_LEAVES_DUST',
   'TAKE_TOO_SMALL',
+  'REDEMPTION_OWED',
 ];
 
 /** The shape an error has on the wire (IPC, WebSocket, logs). */

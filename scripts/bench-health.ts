@@ -19,7 +19,7 @@ import { network } from '../core/config/networks';
 import { checkpoint, openDatabase, type Sqlite } from '../core/db/database';
 import { HealthQueries, naiveChangesAt, type HealthChanges } from '../core/liquidation/health-pass';
 import type { Cents, Sats } from '../core/money';
-import { storedPrices } from '../core/vaults/debt';
+import { thresholdPrice } from '../core/vaults/health';
 import { healthBand } from '../core/vaults/state';
 
 const params = network('regtest').defaults;
@@ -34,8 +34,8 @@ function seedDb(path: string, vaults: number, price: Cents, seed: number): Sqlit
   ).run();
   const insert = db.prepare(
     `INSERT INTO vaults (key_set_id, idx, network, address, descriptor, state, collateral_sats, debt_cents,
-       liquidation_price_cents, warning_price_cents, created_at, updated_at)
-     VALUES (1, ?, 'regtest', ?, '', ?, ?, ?, ?, ?, 0, 0)`,
+       debt_art, liquidation_price_cents, warning_price_cents, created_at, updated_at)
+     VALUES (1, ?, 'regtest', ?, '', ?, ?, ?, ?, ?, ?, 0, 0)`,
   );
   db.transaction(() => {
     for (let i = 0; i < vaults; i++) {
@@ -45,7 +45,12 @@ function seedDb(path: string, vaults: number, price: Cents, seed: number): Sqlit
       const debt = (
         rand() < 0.1 ? 0 : Math.max(5_000, Math.floor((collateral * price) / 1e8 / ratio))
       ) as Cents;
-      const prices = storedPrices(collateral, debt, params);
+      // Keys of the exact debt at rate 1.0 (without the pass's one-cent margin), so the naive
+      // pass below, which reads the debt, agrees with the index vault for vault.
+      const prices = {
+        liquidation: thresholdPrice(collateral, debt, params.liquidationRatioBps),
+        warning: thresholdPrice(collateral, debt, params.warningRatioBps),
+      };
       const state = debt === 0 ? 'active' : healthBand(collateral, debt, price, params);
       insert.run(
         i,
@@ -53,6 +58,7 @@ function seedDb(path: string, vaults: number, price: Cents, seed: number): Sqlit
         state === 'liquidating' ? 'warning' : state,
         collateral,
         debt,
+        debt * 1_000_000,
         prices.liquidation,
         prices.warning,
       );

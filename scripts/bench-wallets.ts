@@ -119,11 +119,11 @@ export async function main(options: WalletsBenchOptions = {}): Promise<WalletsBe
     // accounts as if they had opened them in turn. Indexes far above the key set's next_index.
     const collateral = 10_000_000 as Sats;
     const debt = 100_000 as Cents;
-    const prices = storedPrices(collateral, debt, core.params);
+    const prices = storedPrices(collateral, debt * 1_000_000, core.params);
     const insert = core.db.prepare(
       `INSERT INTO vaults (key_set_id, idx, network, address, descriptor, state, collateral_sats,
-         debt_cents, liquidation_price_cents, warning_price_cents, account_id, created_at, updated_at)
-       VALUES (?, ?, 'regtest', ?, '', 'active', ?, ?, ?, ?, ?, ?, ?)`,
+         debt_cents, debt_art, liquidation_price_cents, warning_price_cents, account_id, created_at, updated_at)
+       VALUES (?, ?, 'regtest', ?, '', 'active', ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const ts = Date.now();
     core.db.transaction(() => {
@@ -134,6 +134,7 @@ export async function main(options: WalletsBenchOptions = {}): Promise<WalletsBe
           `bench-wallets-addr-${i}`,
           collateral,
           debt,
+          debt * 1_000_000,
           prices.liquidation,
           prices.warning,
           accounts[i % wallets]!.id,

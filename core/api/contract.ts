@@ -23,6 +23,8 @@ import {
   PricePoint,
   PsbtSummary,
   RecoveryKit,
+  Redemption,
+  RedemptionQuote,
   Settings,
   SpendPreview,
   SpendResult,
@@ -253,7 +255,12 @@ export const API = {
     summary: 'Mints bsUSD against the vault (ratio stays at or above 150 %).',
   }),
   'vaults.repay': method({
-    params: z.strictObject({ vaultId: Id, amountCents: PositiveCents }),
+    params: z.strictObject({
+      vaultId: Id,
+      amountCents: PositiveCents,
+      /** Repay the whole debt as it stands when the repay runs (the fee accrued until then). */
+      all: z.boolean().optional(),
+    }),
     result: Vault,
     permission: 'ModifyVault',
     scope: 'vault',
@@ -545,6 +552,33 @@ export const API = {
     permission: 'Read',
     scope: 'account',
     summary: 'Every entry that touched your bsUSD, newest first, with the balance after each.',
+  }),
+  'bsusd.quoteRedemption': method({
+    params: z.strictObject({ amountCents: PositiveCents }),
+    result: RedemptionQuote,
+    permission: 'Read',
+    scope: 'account',
+    summary: 'What redeeming that much bsUSD for bitcoin would do now (changes nothing).',
+  }),
+  'bsusd.redeem': method({
+    params: z.strictObject({
+      amountCents: PositiveCents,
+      btcAddress: Address,
+      /** Refused, with nothing changed, if the vaults would pay less than this (the price moved). */
+      minSats: z.int().min(1).optional(),
+    }),
+    result: Redemption,
+    permission: 'Transfer',
+    scope: 'account',
+    summary:
+      'Redeems bsUSD for bitcoin at the oracle price less the fee, from the lowest-ratio vaults first.',
+  }),
+  'bsusd.redemptions': method({
+    params: z.strictObject({ limit: z.int().min(1).max(200).default(50) }),
+    result: z.array(Redemption),
+    permission: 'Read',
+    scope: 'account',
+    summary: 'Your redemptions, newest first, with each payout and its transaction.',
   }),
   'admin.createInvite': method({
     params: None,

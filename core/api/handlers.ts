@@ -58,6 +58,7 @@ export type ApiCore = Pick<
   | 'isHere'
   | 'playground'
   | 'clock'
+  | 'redemptions'
 >;
 
 /** What the host (headless gateway, Electron main) tells the API about itself. */
@@ -121,6 +122,7 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
       warningPriceCents: thresholdPrice(v.collateralSats, debt, core.params.warningRatioBps),
       plannedDepositSats: v.plannedDepositSats,
       returnAddress: v.returnAddress,
+      redemptions: withSpend && core.redemptions ? core.redemptions.forVault(v.id) : [],
       pendingSpend: spend ?? null,
       createdAt: v.createdAt,
       updatedAt: v.updatedAt,
@@ -570,8 +572,8 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
     'vaults.mint': ({ vaultId, amountCents }) =>
       toVault(core.operations.mint(vaultId, amountCents)),
 
-    'vaults.repay': ({ vaultId, amountCents }) =>
-      toVault(core.operations.repay(vaultId, amountCents)),
+    'vaults.repay': ({ vaultId, amountCents, all }) =>
+      toVault(core.operations.repay(vaultId, all ? 'all' : amountCents)),
 
     'vaults.previewWithdraw': async ({ vaultId, amountSats, destination }) =>
       toPreview(await core.operations.previewWithdraw(vaultId, amountSats, destination), [
@@ -674,6 +676,11 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
 
     'bsusd.statement': ({ offset, limit }, caller) =>
       core.operations.statement(caller.account!, offset, limit),
+
+    'bsusd.quoteRedemption': ({ amountCents }) => core.redemptions.quote(amountCents),
+    'bsusd.redeem': ({ amountCents, btcAddress, minSats }, caller) =>
+      core.redemptions.redeem(caller.account!, amountCents, btcAddress, minSats),
+    'bsusd.redemptions': ({ limit }, caller) => core.redemptions.list(caller.account!, limit),
 
     'admin.createInvite': () => ({ code: core.accounts.createInvite() }),
 

@@ -81,6 +81,18 @@ export const Vault = z.object({
   ownView: z
     .object({ collateralSats: Sats, incomingSats: Sats, agrees: z.boolean(), checkedAt: Millis })
     .optional(),
+  /** What redemptions took from this vault, newest first (its owner is told, with the numbers). */
+  redemptions: z.array(
+    z.object({
+      redemptionId: z.int(),
+      at: Millis,
+      debtCents: Cents,
+      sats: Sats,
+      priceCents: Cents,
+      state: z.enum(['owed', 'paid']),
+      txid: z.string().nullable(),
+    }),
+  ),
   /** A spend of the vault's coins that is signed or broadcast but not yet confirmed. */
   pendingSpend: z
     .object({ kind: z.string(), txid: z.string().nullable(), state: z.string() })
@@ -227,7 +239,48 @@ export const LedgerEntryKind = z.enum([
   'bad_debt',
   'stability_fee',
   'netting',
+  'redemption',
 ]);
+
+/** What redeeming an amount would do now (SPEC §8.5). */
+export const RedemptionQuote = z.object({
+  priceCents: Cents,
+  feeBps: z.int(),
+  /** What the vaults' debts fall by. */
+  redeemedCents: Cents,
+  feeCents: Cents,
+  /** What leaves your account: redeemed + fee. */
+  paidCents: Cents,
+  /** Bitcoin the vaults pay, before each payout's transaction fee (paid out of it). */
+  sats: Sats,
+  networkFeeSats: Sats,
+  /** How many vaults pay, lowest ratio first. */
+  vaults: z.int(),
+  /** What no vault can take now (it stays in your account). */
+  unfilledCents: Cents,
+});
+
+/** A redemption and what each vault pays for it. */
+export const Redemption = z.object({
+  id: z.int(),
+  accountId: z.string(),
+  btcAddress: z.string(),
+  redeemedCents: Cents,
+  feeCents: Cents,
+  priceCents: Cents,
+  sats: Sats,
+  createdAt: Millis,
+  payouts: z.array(
+    z.object({
+      payoutId: z.int(),
+      vaultId: z.int(),
+      debtCents: Cents,
+      sats: Sats,
+      state: z.enum(['owed', 'paid']),
+      txid: z.string().nullable(),
+    }),
+  ),
+});
 
 /** An entry that moved surplus or deficit (SPEC §8.5): what it did to each. */
 export const BooksEntry = z.object({
@@ -279,7 +332,14 @@ export const StatementLine = z.object({
   counterparty: z.string().nullable(),
 });
 
-export const SpendKind = z.enum(['withdraw', 'close', 'emergency-exit', 'settlement', 'sweep']);
+export const SpendKind = z.enum([
+  'withdraw',
+  'close',
+  'emergency-exit',
+  'settlement',
+  'sweep',
+  'redemption',
+]);
 
 export const SpendPreview = z.object({
   /** The stored draft: sign it by this id (what you review is what you sign). */

@@ -3,6 +3,7 @@
  * the keys and the vault core for one network. The Electron main process, the headless host and
  * the integration tests all start the app through here.
  */
+import { RedemptionDesk } from '../redemptions/desk';
 import { setAnnualRate, sweepFees } from '../vaults/fee-book';
 import { join } from 'node:path';
 import {
@@ -155,6 +156,8 @@ export class BitStableNode {
   private feeSweepMs = 3_600_000;
   /** The node's clock (milliseconds since the epoch); tests run it ahead. */
   clock: () => number = Date.now;
+  /** Redemptions of bsUSD for the collateral of the lowest-ratio vaults (SPEC §8.5). */
+  redemptions!: RedemptionDesk;
   private backupOptions: BitStableNodeOptions['backups'] = undefined;
   private backupDir = '';
   private lastTip: string | null = null;
@@ -411,6 +414,18 @@ export class BitStableNode {
       );
       node.accounts = accounts;
       node.localAccountId = localAccountId;
+      node.redemptions = new RedemptionDesk({
+        db,
+        network: net,
+        params,
+        bus,
+        price: oracle,
+        vaults,
+        spends,
+        clock,
+        feeRateSatPerKvB: () => liquidation.feeRateSatPerKvB(),
+        onError: (err, ids) => node.failed('redemption-payout', err, ids),
+      });
       if (net.name === 'regtest') {
         node.playground = new PlaygroundAccounts({
           db,
@@ -449,6 +464,8 @@ export class BitStableNode {
       await this.tracker.track();
       await this.vaults.syncDeposits();
       await this.liquidation.tick();
+      // Owed redemption payouts whose transaction failed, was dropped or never made are sent.
+      await this.redemptions.payOwed();
       // A settlement broadcast by the tick is tracked at once; when that pass sends or drops a
       // transaction (a spend a reorg evicted, sent again), the coins are read again, so the
       // collateral matches the chain when the sync returns.

@@ -36,6 +36,8 @@ export interface VaultParams {
   vaultDebtCeilingCents: Cents;
   /** A mint that would leave the system's total collateral ratio under this is refused (150 %). */
   systemRatioFloorBps: Bps;
+  /** The fee on a redemption, on what is redeemed, to surplus (0.5 %). */
+  redemptionFeeBps: Bps;
 }
 
 /** The largest per-vault debt ceiling: a vault's normalized debt (10^6 per cent) stays under 2^53. */
@@ -65,6 +67,7 @@ const common = {
   debtCeilingCents: 10_000_000_000 as Cents,
   vaultDebtCeilingCents: 200_000_000 as Cents,
   systemRatioFloorBps: 15_000 as Bps,
+  redemptionFeeBps: 50 as Bps,
 };
 
 const info: Record<NetworkName, NetworkInfo> = {
@@ -134,8 +137,16 @@ export function checkPegParams(p: VaultParams): void {
       `whole cents from 1 to ${MAX_VAULT_DEBT_CEILING_CENTS}`,
       p.vaultDebtCeilingCents,
     );
-  if (!whole(p.debtCeilingCents, 1, Number.MAX_SAFE_INTEGER))
-    throw bad('debtCeilingCents', 'a positive whole number of cents', p.debtCeilingCents);
+  // The system's normalized debt is summed in SQLite's 64-bit integers: 9·10^12 cents (90
+  // billion bsUSD) of debt at 10^6 units per cent stays under 2^63.
+  if (!whole(p.debtCeilingCents, 1, 9_000_000_000_000))
+    throw bad('debtCeilingCents', 'whole cents from 1 to 9,000,000,000,000', p.debtCeilingCents);
+  if (!whole(p.redemptionFeeBps, 0, 5_000))
+    throw bad(
+      'redemptionFeeBps',
+      'a whole number of basis points from 0 to 5,000',
+      p.redemptionFeeBps,
+    );
   if (!whole(p.systemRatioFloorBps, 10_000, 1_000_000))
     throw bad('systemRatioFloorBps', 'at least 10,000 (100 %)', p.systemRatioFloorBps);
 }

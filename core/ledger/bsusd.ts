@@ -21,7 +21,8 @@ export type EntryKind =
   | 'penalty'
   | 'bad_debt'
   | 'stability_fee'
-  | 'netting';
+  | 'netting'
+  | 'redemption';
 
 /** The account id of a bsUSD holder. */
 export const holderAccount = (name: string) => `holder:${name}`;

@@ -29,7 +29,7 @@ import type { SignContext, Signer } from '../signers/types';
 import type { ProtocolSigner } from '../signers/protocol';
 import type { VaultService } from '../vaults/vault-service';
 import { setVaultDebt, writeOffDebt } from '../vaults/debt';
-import { RAY } from '../vaults/fee';
+import { owedPayout } from '../redemptions/payouts';
 import { accrueVault, drip } from '../vaults/fee-book';
 import type { SpendService } from '../spends/service';
 import { OPEN_SPEND_SQL } from '../spends/state';
@@ -150,6 +150,11 @@ export class AuctionHouse {
     this.now = deps.clock ?? Date.now;
   }
 
+  /** The node's fee rate as last asked (sat/kvB). */
+  feeRateSatPerKvB(): number {
+    return this.feeRate;
+  }
+
   /** Asks the node for its fee rate now (the reserve of every lot is sized with it). */
   async refreshFeeRate(): Promise<void> {
     this.feeRate = Math.max(MIN_RELAY_SAT_PER_KVB, await this.deps.node.feeRateSatPerKvB());
@@ -166,7 +171,7 @@ export class AuctionHouse {
       // The stored threshold prices are of the normalized debts (core/vaults/fee.ts): at fee
       // rate r a vault crosses P when its stored price is above ⌊P / r⌋ (at 1.0, P itself).
       const { rate } = drip(this.db, this.deps.network.name, ts);
-      const c = this.health.changesAt(Number((BigInt(price) * RAY) / rate) as Cents);
+      const c = this.health.exactChangesAt(price, rate, this.deps.params);
       const setState = this.db.prepare('UPDATE vaults SET state = ?, updated_at = ? WHERE id = ?');
       for (const id of c.toWarning) {
         setState.run('warning', ts, id);
@@ -413,6 +418,8 @@ export class AuctionHouse {
       .pluck()
       .get(row.vault_id);
     if (open !== undefined) return; // in flight: the tracker moves it on
+    // A redemption payout the vault owes is paid first: those coins are the redeemer's.
+    if (owedPayout(this.db, row.vault_id)) return;
     const takes = this.db
       .prepare(
         'SELECT btc_address, SUM(sats) AS sats FROM auction_takes WHERE liquidation_id = ? GROUP BY btc_address ORDER BY MIN(id)',
@@ -538,7 +545,9 @@ export class AuctionHouse {
         (c.confirmations >= this.deps.params.confirmations ||
           this.deps.spends.store.isOwnTransaction(c.txid)),
     );
-    const free = coins.reduce((s, c) => s + c.amount_sats, 0);
+    // Bitcoin the vault owes a redeemer is not the auction's to sell.
+    const owed = owedPayout(this.db, row.vault_id)?.sats ?? 0;
+    const free = Math.max(0, coins.reduce((s, c) => s + c.amount_sats, 0) - owed);
     const addresses = new Set(
       this.db
         .prepare('SELECT DISTINCT btc_address FROM auction_takes WHERE liquidation_id = ?')

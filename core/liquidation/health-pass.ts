@@ -7,8 +7,12 @@
  *   active with warning_price > P (not above)    → warning
  *   warning with warning_price <= P              → active
  */
+import type { VaultParams } from '../config/networks';
 import type { Sqlite } from '../db/database';
-import type { Cents } from '../money';
+import type { Cents, Sats } from '../money';
+import { RAY } from '../vaults/fee';
+import { unbookedFee } from '../vaults/fee-book';
+import { collateralRatioBps } from '../vaults/health';
 
 export interface HealthChanges {
   toLiquidating: number[];
@@ -21,8 +25,12 @@ export class HealthQueries {
   private readonly liquidate;
   private readonly warn;
   private readonly recover;
+  private readonly row;
 
   constructor(db: Sqlite) {
+    this.row = db.prepare(
+      'SELECT state, collateral_sats, debt_cents, debt_art FROM vaults WHERE id = ?',
+    );
     const ids = (sql: string) => db.prepare(sql).pluck();
     this.liquidate = ids(
       `SELECT id FROM vaults WHERE state = 'active' AND liquidation_price_cents > @p
@@ -37,7 +45,7 @@ export class HealthQueries {
     );
   }
 
-  /** Vaults whose band changes at price `p` (cents per BTC). */
+  /** Vaults whose band changes at index price `p` (cents per BTC, at fee rate 1.0). */
   changesAt(p: Cents): HealthChanges {
     return {
       toLiquidating: this.liquidate.all({ p }) as number[],
@@ -45,6 +53,44 @@ export class HealthQueries {
       toActive: this.recover.all({ p }) as number[],
     };
   }
+
+  /**
+   * The changes at price `price` when the fee accumulator is at `rate`: the index is asked at
+   * ⌊price / rate⌋, and its keys carry a cent's margin (core/vaults/health.ts), so its answer to
+   * "under 150 %" and "under 160 %" holds every vault that is — and may hold one within a cent
+   * of debt that is not. Those are checked against the debt now (booked and accrued), so a vault
+   * exactly at 150 % stays Warning. A recovery is only ever reported when it is certain.
+   */
+  exactChangesAt(price: Cents, rate: bigint, params: VaultParams): HealthChanges {
+    const raw = this.changesAt(Number((BigInt(price) * RAY) / rate) as Cents);
+    const ratioNow = (id: number) => {
+      const v = this.row.get(id) as VaultRow;
+      const debt = v.debt_cents + unbookedFee(v, rate);
+      return {
+        state: v.state,
+        ratio: collateralRatioBps(v.collateral_sats as Sats, debt as Cents, price),
+      };
+    };
+    const out: HealthChanges = { toLiquidating: [], toWarning: [], toActive: raw.toActive };
+    for (const id of raw.toLiquidating) {
+      const { state, ratio } = ratioNow(id);
+      if (ratio === null) continue;
+      if (ratio < params.liquidationRatioBps) out.toLiquidating.push(id);
+      else if (ratio < params.warningRatioBps && state === 'active') out.toWarning.push(id);
+    }
+    for (const id of raw.toWarning) {
+      const { ratio } = ratioNow(id);
+      if (ratio !== null && ratio < params.warningRatioBps) out.toWarning.push(id);
+    }
+    return out;
+  }
+}
+
+interface VaultRow {
+  state: string;
+  collateral_sats: number;
+  debt_cents: number;
+  debt_art: number;
 }
 
 /**

@@ -26,7 +26,7 @@ export interface Payment {
 
 /** What a spend does, fixed before anything is signed; the protocol signer checks PSBTs against it. */
 export interface SpendPlan {
-  kind: 'withdraw' | 'close' | 'emergency-exit' | 'settlement' | 'sweep';
+  kind: 'withdraw' | 'close' | 'emergency-exit' | 'settlement' | 'sweep' | 'redemption';
   vaultId: number;
   inputs: { txid: string; vout: number; amountSats: Sats }[];
   /** Outputs in order; the last one is the remainder (change to the vault, or the owner's rest). */
@@ -35,6 +35,8 @@ export interface SpendPlan {
   feeRateSatPerKvB: number;
   /** For settlements: the auction being settled. */
   auctionId?: number;
+  /** For redemptions: the payout (redemption_payouts.id) this spend pays. */
+  redemptionPayoutId?: number;
   /** The vault's debt when the spend was reviewed: signing refuses if it changed since. */
   debtCents?: number;
 }
@@ -164,6 +166,61 @@ export function planSettlement(
     outputs: payouts,
     feeSats: fee as Sats,
     feeRateSatPerKvB: Math.floor((fee * 1000) / size),
+  };
+}
+
+/**
+ * Plans a redemption payout (SPEC §8.5): the redeemer gets `owedSats` less this transaction's
+ * fee (the redeemer pays to be paid, not the vault's owner); the rest of the vault's coins go back
+ * to the vault's own address. A rest that would be dust goes to the fee. REDEMPTION_UNPAYABLE
+ * when the vault cannot pay what it owes, or what is left for the redeemer after the fee is dust.
+ */
+export function planRedemptionPayout(
+  source: SpendSource,
+  payoutId: number,
+  redeemer: string,
+  owedSats: Sats,
+  vaultAddress: string,
+): SpendPlan {
+  const n = source.coins.length;
+  const total = source.coins.reduce((s, c) => s + c.amountSats, 0);
+  const payScript = outputScript(redeemer, source.net);
+  const restScript = outputScript(vaultAddress, source.net);
+  const unpayable = (why: string) =>
+    new BitStableError('REDEMPTION_UNPAYABLE', why, {
+      vaultId: source.vaultId,
+      totalSats: total,
+      owedSats,
+    });
+  if (total < owedSats)
+    throw unpayable(`The vault holds ${total} sats; it owes the redeemer ${owedSats}.`);
+  const base = {
+    kind: 'redemption' as const,
+    vaultId: source.vaultId,
+    redemptionPayoutId: payoutId,
+    inputs: source.coins.map((c) => ({ txid: c.txid, vout: c.vout, amountSats: c.amountSats })),
+    feeRateSatPerKvB: source.feeRateSatPerKvB,
+  };
+  const rest = total - owedSats;
+  const withRest = rest >= dustThreshold(restScript);
+  const fee = feeFor(
+    vsize(n, withRest ? [payScript, restScript] : [payScript]),
+    source.feeRateSatPerKvB,
+  );
+  const pay = owedSats - fee;
+  if (pay < dustThreshold(payScript))
+    throw unpayable(
+      `Paying ${owedSats} sats costs a ${fee}-sat fee; what is left for the redeemer is dust.`,
+    );
+  return {
+    ...base,
+    outputs: withRest
+      ? [
+          { address: redeemer, amountSats: pay as Sats },
+          { address: vaultAddress, amountSats: rest as Sats },
+        ]
+      : [{ address: redeemer, amountSats: pay as Sats }],
+    feeSats: (withRest ? fee : fee + rest) as Sats,
   };
 }
 

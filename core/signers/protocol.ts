@@ -32,6 +32,8 @@ export interface SpendFacts {
   settlementPayouts?: { address: string; amountSats: Sats }[];
   /** For settlements: where the rest may go (the owner, or the protocol's surplus address). */
   settlementRestAddress?: string;
+  /** The redemption payout the vault owes, if any: a redemption spend pays exactly that. */
+  redemptionOwed?: { id: number; address: string; sats: Sats } | null;
 }
 
 /** The most fee the protocol key ever signs for, whatever the rate: 0.01 BTC. */
@@ -115,6 +117,31 @@ export function checkPlanPolicy(plan: SpendPlan, facts: SpendFacts): void {
       allCoins();
       return;
     }
+    case 'redemption': {
+      requireState(facts, ['active', 'warning', 'liquidating']);
+      const owed = facts.redemptionOwed;
+      if (!owed || owed.id !== plan.redemptionPayoutId)
+        throw refuse('the vault owes no such redemption payout.');
+      const [pay, back] = plan.outputs;
+      if (!pay || pay.address !== owed.address)
+        throw refuse("the first output is not the redeemer's payout.");
+      // The redeemer pays the fee out of what is owed; never more than is owed.
+      if (pay.amountSats > owed.sats || pay.amountSats + plan.feeSats < owed.sats)
+        throw refuse(
+          `it pays the redeemer ${pay.amountSats} sats; ${owed.sats} less the fee are owed.`,
+        );
+      const total = plan.inputs.reduce((s, i) => s + i.amountSats, 0);
+      if (plan.outputs.length > 2)
+        throw refuse('a redemption pays the redeemer and the vault only.');
+      if (back) {
+        if (back.address !== facts.vaultAddress || back.amountSats !== total - owed.sats)
+          throw refuse('the rest does not go back to the vault.');
+      } else if (total - owed.sats >= 546) {
+        throw refuse("the rest of the vault's coins does not go back to the vault.");
+      }
+      allCoins();
+      return;
+    }
     case 'emergency-exit':
       throw refuse(
         'an emergency exit is signed by the owner and the guardian, never by the protocol.',
@@ -139,7 +166,7 @@ function checkFee(plan: SpendPlan, facts: SpendFacts): void {
   const size = vsize(plan.inputs.length, scripts);
   const cap =
     feeFor(size, facts.nodeFeeRateSatPerKvB * MAX_FEE_RATE_MULTIPLE) +
-    (plan.kind === 'settlement' ? DROPPED_DUST_ALLOWANCE_SATS : 0);
+    (plan.kind === 'settlement' || plan.kind === 'redemption' ? DROPPED_DUST_ALLOWANCE_SATS : 0);
   if (plan.feeSats > cap) {
     throw refuse(
       `its fee of ${plan.feeSats} sats is more than twice what the node estimates for it (${feeFor(size, facts.nodeFeeRateSatPerKvB)} sats).`,

@@ -25,6 +25,7 @@ import { requireCollateralPrice, type PriceFeed } from '../oracle/feed';
 import {
   buildPsbt,
   finalizePsbt,
+  planRedemptionPayout,
   planSettlement,
   planSpend,
   type Payment,
@@ -39,6 +40,7 @@ import { checkSignedBy, FileGuardianSigner, unsignedTxIdOf } from '../signers/gu
 import { checkPlanPolicy, type ProtocolSigner, type SpendFacts } from '../signers/protocol';
 import { requestSignature, type SignContext, type Signer } from '../signers/types';
 import { writeOffDebt } from '../vaults/debt';
+import { owedPayout } from '../redemptions/payouts';
 import { accrueVault, debtNow } from '../vaults/fee-book';
 import { collateralRatioBps } from '../vaults/health';
 import type { VaultService } from '../vaults/vault-service';
@@ -114,6 +116,7 @@ const PAIRS: Record<SpendKind, 'owner+protocol' | 'owner+guardian' | 'protocol+g
   sweep: 'owner+protocol',
   'emergency-exit': 'owner+guardian',
   settlement: 'protocol+guardian',
+  redemption: 'protocol+guardian',
 };
 
 /** The vault states each kind of spend is made from. */
@@ -123,6 +126,8 @@ const FROM_STATES: Record<SpendKind, readonly Vault['state'][]> = {
   'emergency-exit': ['active', 'warning'],
   sweep: ['closed', 'liquidated'],
   settlement: ['liquidating'],
+  // A payout owed before an auction started is still paid (the settlement waits for it).
+  redemption: ['active', 'warning', 'liquidating'],
 };
 
 const DEFAULT_DRAFT_TTL_MS = 15 * 60_000;
@@ -225,12 +230,14 @@ export class SpendService {
     const vault = this.vaultFor(vaultId, kind);
     const dest = this.destination(destination, vault);
     this.store.refuseOpen(vault.id, { ignoreUnsignedDraft: true });
+    this.store.refuseOwed(vault.id);
     const source = await this.source(vault);
     const planned = plan(vault, source, dest);
     const p: SpendPlan = { ...planned.plan, debtCents: vault.debtCents };
     const psbtBase64 = buildPsbt(p, source).toBase64();
     const expiresAt = this.now() + (this.deps.draftTtlMs ?? DEFAULT_DRAFT_TTL_MS);
     const spendId = this.db.transaction(() => {
+      accrueVault(this.db, vault.id, this.now());
       // Planning awaited the node: the vault must still be what the plan was made from.
       this.requireUnchanged(vault.id, p, kind);
       return this.store.insertDraft(vault.id, kind, p, psbtBase64, dest, expiresAt, this.instance);
@@ -397,6 +404,47 @@ export class SpendService {
     })();
     this.spendChanged(row.id, vault.id, 'settlement', 'signing');
     return this.signStored(row, plan, { payouts, restAddress }, context);
+  }
+
+  /**
+   * Builds, stores, signs (protocol + guardian) and broadcasts the payment of a redemption payout
+   * the vault owes (called by the redemption desk): the redeemer's bitcoin less the fee, the rest
+   * back to the vault. The payout stays owed until this confirms; a failure leaves it for the
+   * next try.
+   */
+  async payRedemption(
+    vault: Vault,
+    payout: { id: number; address: string; sats: Sats },
+    context: SignContext,
+  ): Promise<SpendResult> {
+    this.store.refuseOpen(vault.id);
+    const source = await this.source(vault);
+    const plan = planRedemptionPayout(
+      source,
+      payout.id,
+      payout.address,
+      payout.sats,
+      vault.address,
+    );
+    const psbt = buildPsbt(plan, source).toBase64();
+    const row = this.db.transaction(() => {
+      this.requireUnchanged(vault.id, plan, 'redemption');
+      const id = this.store.insertDraft(
+        vault.id,
+        'redemption',
+        plan,
+        psbt,
+        payout.address,
+        null,
+        this.instance,
+      );
+      this.db.prepare('UPDATE redemption_payouts SET spend_id = ? WHERE id = ?').run(id, payout.id);
+      const draft = this.store.get(id)!;
+      this.store.move(draft, 'sign', { signing_by: this.instance });
+      return this.store.get(id)!;
+    })();
+    this.spendChanged(row.id, vault.id, 'redemption', 'signing');
+    return this.signStored(row, plan, undefined, context);
   }
 
   /** Runs the two signatures of a stored spend in `signing`; on any failure it is abandoned. */
@@ -765,6 +813,30 @@ export class SpendService {
       case 'liquidation.reopen':
         reopenLiquidation(db, spend.vault_id, ts);
         break;
+      case 'redemption.paid': {
+        const paid = db
+          .prepare(
+            "UPDATE redemption_payouts SET state = 'paid', txid = ?, paid_at = ? WHERE spend_id = ? AND state = 'owed'",
+          )
+          .run(spend.txid, ts, spend.id);
+        if (paid.changes > 0)
+          journal(
+            db,
+            'vault.redemption-paid',
+            spend.vault_id,
+            { spendId: spend.id, txid: spend.txid },
+            ts,
+          );
+        break;
+      }
+      case 'redemption.unpaid':
+        // Owed again until it re-confirms (unless a newer payout of the vault is owed: then this
+        // one stays marked paid, and its spend is back in the mempool to confirm again).
+        db.prepare(
+          `UPDATE redemption_payouts SET state = 'owed', paid_at = NULL WHERE spend_id = ? AND state = 'paid'
+             AND NOT EXISTS (SELECT 1 FROM redemption_payouts o WHERE o.vault_id = ? AND o.state = 'owed')`,
+        ).run(spend.id, spend.vault_id);
+        break;
     }
     this.after.push(() => this.vaultChanged(spend.vault_id));
   }
@@ -783,7 +855,8 @@ export class SpendService {
       vaultAddress: vault.address,
       vaultOutputScript: vaultScript(keys, vault.index, this.deps.network).outputScript,
       coins: this.confirmedCoins(vaultId),
-      debtCents: vault.debtCents,
+      // What the vault owes now: booked, and the stability fee accrued since.
+      debtCents: debtNow(this.db, vault, this.now()),
       // The co-signer checks a withdrawal at the price a mint is checked at: the lower of the
       // current and the delayed one.
       freshPriceCents: price.status === 'ok' ? requireCollateralPrice(price) : null,
@@ -793,6 +866,7 @@ export class SpendService {
       ...(settlement
         ? { settlementPayouts: settlement.payouts, settlementRestAddress: settlement.restAddress }
         : {}),
+      redemptionOwed: owedPayout(this.db, vaultId),
     };
   }
 
@@ -871,11 +945,11 @@ export class SpendService {
   }
 
   private vaultFor(vaultId: unknown, kind: SpendKind): Vault {
-    const found = this.deps.vaults.getVault(vaultId);
-    this.requireState(found, kind);
-    // A review is made against the debt as it is now: the fee accrued so far is booked first.
-    this.db.transaction(() => accrueVault(this.db, found.id, this.now()))();
-    return this.deps.vaults.getVault(found.id);
+    const vault = this.deps.vaults.getVault(vaultId);
+    this.requireState(vault, kind);
+    // Reviewed against the debt now (booked, and the fee accrued since): the draft's
+    // transaction books that fee, so the debt the spend is signed against is the one reviewed.
+    return { ...vault, debtCents: debtNow(this.db, vault, this.now()) };
   }
 
   private requireNoDebt(vault: Vault, message: string): void {

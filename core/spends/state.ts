@@ -25,7 +25,14 @@ export const SPEND_STATES = [
 ] as const;
 export type SpendState = (typeof SPEND_STATES)[number];
 
-export const SPEND_KINDS = ['withdraw', 'close', 'emergency-exit', 'settlement', 'sweep'] as const;
+export const SPEND_KINDS = [
+  'withdraw',
+  'close',
+  'emergency-exit',
+  'settlement',
+  'sweep',
+  'redemption',
+] as const;
 export type SpendKind = (typeof SPEND_KINDS)[number];
 
 /** States in which a spend holds its vault's coins (at most one per vault: a unique index). */
@@ -66,7 +73,11 @@ export type SpendEffect =
   /** The settlement confirmed: the auction is settled and the vault Liquidated. */
   | 'liquidation.settle'
   /** A reorg undid the settlement: the auction settles again. */
-  | 'liquidation.reopen';
+  | 'liquidation.reopen'
+  /** The redemption payout confirmed: the redeemer is paid. */
+  | 'redemption.paid'
+  /** A reorg undid it: the payout is owed again until it re-confirms. */
+  | 'redemption.unpaid';
 
 const TABLE: Record<SpendEvent, Partial<Record<SpendState, SpendState>>> = {
   sign: { draft: 'signing' },
@@ -100,10 +111,12 @@ export function transition(
     if (CLOSES.includes(kind)) effects.push('vault.close');
     if (kind === 'sweep') effects.push('vault.write-off');
     if (kind === 'settlement') effects.push('liquidation.settle');
+    if (kind === 'redemption') effects.push('redemption.paid');
   }
   if (event === 'unconfirm') {
     if (CLOSES.includes(kind)) effects.push('vault.reopen');
     if (kind === 'settlement') effects.push('liquidation.reopen');
+    if (kind === 'redemption') effects.push('redemption.unpaid');
   }
   return { to, effects };
 }

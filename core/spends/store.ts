@@ -129,9 +129,26 @@ export class SpendStore {
     throw openSpendError(open);
   }
 
+  /**
+   * REDEMPTION_OWED while the vault owes a redeemer bitcoin: those coins are the redeemer's until
+   * the payout confirms, whether or not its transaction is in flight right now.
+   */
+  refuseOwed(vaultId: number): void {
+    const owed = this.db
+      .prepare("SELECT id, sats FROM redemption_payouts WHERE vault_id = ? AND state = 'owed'")
+      .get(vaultId) as { id: number; sats: number } | undefined;
+    if (!owed) return;
+    throw new BitStableError(
+      'REDEMPTION_OWED',
+      `Vault #${vaultId} owes a redeemer ${owed.sats} sats (payout #${owed.id}); its coins are held until that payment confirms.`,
+      { vaultId, payoutId: owed.id, sats: owed.sats },
+    );
+  }
+
   /** refuseOpen, and EXIT_SIGNED while a given-up exit the owner signed could still be sent. */
   refuseHeld(vaultId: number): void {
     this.refuseOpen(vaultId);
+    this.refuseOwed(vaultId);
     const exit = this.liveSignedExits(vaultId)[0];
     if (exit) {
       throw new BitStableError(

@@ -177,8 +177,12 @@ export function sweepFees(
 
 /**
  * The normalized debt after a mint or repay of `deltaCents` at `rate` (the vault's fee booked
- * first): a mint adds ⌊Δ / rate⌋ so the booked debt is exactly what it was plus Δ; a repay takes
- * away ⌊Δ / rate⌋ (it is credited at most what it paid); all of the debt repaid is art 0.
+ * first): ⌊Δ / rate⌋ either way, so the booked debt is exactly what it was ± Δ; all of the debt
+ * repaid is art 0. A repay is credited at most what it paid. A mint's art is short of Δ / rate
+ * by under 10^-6 cent: rounding it up instead would make ⌈art · rate⌉ a whole cent more than the
+ * mint whenever art · rate was a whole number of cents before (every first mint), charging a
+ * cent at the next touch — the cent rounding (⌈·⌉, the system's) must stay the only one that
+ * counts.
  */
 export function artAfter(art: number, deltaCents: number, newDebt: Cents, rate: bigint): number {
   if (newDebt === 0) return 0;

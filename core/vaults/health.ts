@@ -44,10 +44,12 @@ export function thresholdPrice(collateral: Sats, debt: Cents, thresholdBps: Bps)
 }
 
 /**
- * The threshold price of a normalized debt (`art`, millionths of a cent at rate 1.0): the
- * lowest integer price at which `art` at rate 1.0 still holds `thresholdBps`. At rate 1.0 it is
- * `thresholdPrice` of the debt; at rate r the vault crosses price P exactly when this is above
- * P / r (core/liquidation/health-pass.ts asks for ⌊P / r⌋).
+ * The health pass's index key of a normalized debt (`art`, millionths of a cent at rate 1.0):
+ * the threshold price of `art` plus one cent, at rate 1.0. A vault's debt now is at most one
+ * cent above art × rate (it is rounded up, and a booking may round up once more), and a cent at
+ * rate 1.0 is at least a cent at any rate ≥ 1.0: so at rate r a vault whose debt now is under
+ * `thresholdBps` at price P always has a key above ⌊P / r⌋, which is what the pass asks for.
+ * The cost is a vault liquidated up to a cent of debt early — a rounding in the system's favour.
  */
 export function normalizedThresholdPrice(
   collateral: Sats,
@@ -56,7 +58,7 @@ export function normalizedThresholdPrice(
 ): Cents | null {
   if (art === 0) return null;
   if (collateral === 0) return Number.MAX_SAFE_INTEGER as Cents;
-  const num = BigInt(thresholdBps) * BigInt(art) * SATS_PER_BTC;
+  const num = BigInt(thresholdBps) * (BigInt(art) + ART_PER_CENT) * SATS_PER_BTC;
   const den = BigInt(collateral) * BPS * ART_PER_CENT;
   const ceil = (num + den - 1n) / den;
   return (ceil > MAX_SAFE ? Number.MAX_SAFE_INTEGER : Number(ceil)) as Cents;

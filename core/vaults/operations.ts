@@ -192,12 +192,16 @@ export class VaultOperations {
     });
   }
 
-  /** Repays `amountCents` of the vault's debt from its account's bsUSD. */
+  /**
+   * Repays `amountCents` of the vault's debt from its account's bsUSD, or with `'all'` the whole
+   * debt as it stands when the repay runs (the fee accrued up to that moment included): a "repay
+   * all" never leaves a cent behind because a cent accrued between the review and the click.
+   */
   repay(vaultId: unknown, amountCents: unknown): Vault {
-    const amount = this.positiveCents(amountCents);
+    const amount = amountCents === 'all' ? 'all' : this.positiveCents(amountCents);
     const price =
       this.deps.price.current().status === 'ok' ? this.deps.price.current().priceCents : null;
-    return this.changeDebt(vaultId, -amount, (vault, newDebt) => {
+    return this.changeDebt(vaultId, amount === 'all' ? 'all' : -amount, (vault, newDebt) => {
       if (newDebt < 0) {
         throw new BitStableError(
           'INVALID_AMOUNT',
@@ -212,11 +216,12 @@ export class VaultOperations {
           { debtFloorCents: this.deps.params.debtFloorCents },
         );
       }
+      const paid = vault.debtCents - newDebt;
       return {
         entry: 'repay',
         postings: [
-          [holderAccount(this.holderOf(vault)), -amount],
-          [vaultAccount(vault.id), amount],
+          [holderAccount(this.holderOf(vault)), -paid],
+          [vaultAccount(vault.id), paid],
         ],
         price,
       };
@@ -273,7 +278,7 @@ export class VaultOperations {
   /** One debt change: checks, ledger entry, vault row and journal in one transaction. */
   private changeDebt(
     vaultId: unknown,
-    delta: number,
+    change: number | 'all',
     check: (
       vault: Vault,
       newDebt: number,
@@ -283,6 +288,15 @@ export class VaultOperations {
     let curedAuction: number | null = null;
     const updated = this.db.transaction(() => {
       const vault = this.deps.vaults.getVault(vaultId);
+      // "All": the debt as booked once the fee accrued until now is booked (below).
+      const debtHere =
+        vault.state === 'liquidating' ? vault.debtCents : debtNow(this.db, vault, ts);
+      const delta = change === 'all' ? -debtHere : change;
+      if (delta === 0) {
+        throw new BitStableError('INVALID_AMOUNT', `Vault #${vault.id} has no debt to repay.`, {
+          vaultId: vault.id,
+        });
+      }
       const curing = vault.state === 'liquidating' && this.requireRepayCures(vault, delta);
       if (vault.state === 'liquidating' && !curing) {
         throw new BitStableError(

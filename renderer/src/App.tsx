@@ -16,6 +16,7 @@ import { Auctions } from './pages/Auctions';
 import { CreateVault } from './pages/CreateVault';
 import { Dashboard } from './pages/Dashboard';
 import { Money } from './pages/Money';
+import { Redeem } from './pages/Redeem';
 import { Regtest } from './pages/Regtest';
 import { Settings } from './pages/Settings';
 import { VaultPage } from './pages/VaultPage';
@@ -72,6 +73,7 @@ function Pages() {
       {route.page === 'vault' && <VaultPage key={route.id} id={route.id} />}
       {route.page === 'auctions' && <Auctions />}
       {route.page === 'money' && <Money />}
+      {route.page === 'redeem' && <Redeem />}
       {route.page === 'regtest' && <Regtest />}
       {route.page === 'settings' && <Settings />}
       {route.page === 'alone' && <ExitAlone />}

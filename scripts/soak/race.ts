@@ -26,7 +26,9 @@
  *   6. every vault's collateral equals its coins in the node's watch wallet under the app's rule
  *      (≥ the confirmation depth, or change of its own spend), and a vault with no debt is
  *      Active with collateral, Pending without;
- *   plus no transaction made twice and at most one spend in flight per vault.
+ *   plus no transaction made twice and at most one spend in flight per vault; and redemptions
+ *   (lowest-ratio vaults first, racing everything else) whose payouts add up to what each
+ *   redeemed, none paid by two transactions, none owed for long.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -75,7 +77,8 @@ type OpKind =
   | 'mine'
   | 'tick'
   | 'time'
-  | 'fees';
+  | 'fees'
+  | 'redeem';
 
 const WEIGHTS: Record<OpKind, number> = {
   mint: 6,
@@ -92,6 +95,7 @@ const WEIGHTS: Record<OpKind, number> = {
   tick: 1,
   time: 0.7,
   fees: 0.8,
+  redeem: 1.5,
 };
 
 /** A steep stability fee (100 % a year) so the soak's clock moves accrue cents to book. */
@@ -154,6 +158,10 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
     /** Stability fee sweeps, and the cents booked by sweeps and by touches. */
     fee_sweeps: 0,
     fee_cents: 0,
+    /** Redemptions made, their payouts, and the most mined rounds a payout stayed owed. */
+    redemptions: 0,
+    payouts: 0,
+    longest_owed_rounds: 0,
     deposits: 0,
     drafts: 0,
     late_signs: 0,
@@ -243,6 +251,8 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
     const drafts: Draft[] = [];
     /** Per auction: the count of mined rounds when it was first seen settling. */
     const settlingSince = new Map<number, number>();
+    /** Since which mined round each redemption payout has been owed. */
+    const owedSince = new Map<number, number>();
     let minedRounds = 0;
     /** Withdrawals already checked (a signed spend never changes). */
     const checkedWithdrawals = new Set<number>();
@@ -547,6 +557,16 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
               x.ticks++;
             });
             break;
+          case 'redeem': {
+            // Redeem bsUSD for bitcoin from the lowest-ratio vaults, whatever they are by then.
+            const amount = r.chance(0.2) ? r.int(1, 2_000) : r.int(5_000, 300_000);
+            const dest = r.pick(destinations);
+            add(`redeem ${amount} to ${dest}`, async () => {
+              await a.redemptions.redeem(a.localAccountId, amount, dest);
+              x.redemptions++;
+            });
+            break;
+          }
           case 'fees':
             // The hourly sweep, at any moment: it books every untouched vault's accrued fee.
             add('stability fee sweep', async () => {
@@ -758,6 +778,48 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
             `auction ${s.id} (vault ${s.vault_id}) has been settling for ${waited} mined rounds (settlement ${inFlight})${error}`,
           );
       }
+
+      // 4b. Redemptions: each one's payouts add up to what it redeemed; no payout is paid by
+      // two confirmed transactions; an owed payout gets paid (a spend in flight, or soon).
+      const badSums = db
+        .prepare(
+          `SELECT r.id, r.redeemed_cents, r.sats, COALESCE(SUM(p.debt_cents), 0) AS debt, COALESCE(SUM(p.sats), 0) AS sats_sum
+             FROM redemptions r LEFT JOIN redemption_payouts p ON p.redemption_id = r.id
+            GROUP BY r.id HAVING debt <> r.redeemed_cents OR sats_sum <> r.sats`,
+        )
+        .all() as { id: number }[];
+      for (const b of badSums)
+        problem(
+          'a redemption whose payouts do not add up',
+          `redemption ${b.id}'s payouts differ from it`,
+        );
+      const twice = db
+        .prepare(
+          `SELECT json_extract(plan, '$.redemptionPayoutId') AS payout, COUNT(*) AS n FROM spends
+            WHERE kind = 'redemption' AND state = 'confirmed' GROUP BY payout HAVING n > 1`,
+        )
+        .all() as { payout: number; n: number }[];
+      for (const t2 of twice)
+        problem(
+          'a redemption payout paid twice',
+          `payout ${t2.payout} has ${t2.n} confirmed transactions`,
+        );
+      const owedNow = db
+        .prepare("SELECT id, vault_id FROM redemption_payouts WHERE state = 'owed'")
+        .all() as { id: number; vault_id: number }[];
+      const stillOwed = new Set(owedNow.map((o) => o.id));
+      for (const id of owedSince.keys()) if (!stillOwed.has(id)) owedSince.delete(id);
+      for (const o of owedNow) {
+        if (!owedSince.has(o.id)) owedSince.set(o.id, minedRounds);
+        const waited = minedRounds - owedSince.get(o.id)!;
+        x.longest_owed_rounds = Math.max(x.longest_owed_rounds, waited);
+        if (waited >= SETTLE_ROUNDS * 3)
+          problem(
+            'a redemption payout is not paid',
+            `payout ${o.id} of vault ${o.vault_id} has been owed for ${waited} mined rounds`,
+          );
+      }
+      x.payouts = db.prepare('SELECT COUNT(*) FROM redemption_payouts').pluck().get() as number;
 
       // 5. The ledger (and SQLite's own checks).
       const ledger = checkInvariant(db);

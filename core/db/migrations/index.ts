@@ -11,5 +11,17 @@ import m006 from './006_backing';
 import m007 from './007_accounts';
 import m008 from './008_cures';
 import m009 from './009_peg';
+import m010 from './010_redemptions';
 
-export const MIGRATIONS: readonly string[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009];
+export const MIGRATIONS: readonly string[] = [
+  m001,
+  m002,
+  m003,
+  m004,
+  m005,
+  m006,
+  m007,
+  m008,
+  m009,
+  m010,
+];

@@ -16,6 +16,7 @@ const KIND_TEXT: Record<Request['kind'], string> = {
   withdraw: 'Withdrawal',
   sweep: 'Sweep',
   close: 'Close',
+  redemption: 'Redemption payout',
 };
 
 /** Reads a PSBT file as base64: binary PSBTs start with "psbt" 0xff, anything else is text. */

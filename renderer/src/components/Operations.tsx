@@ -106,6 +106,9 @@ export function Operations({ vault }: { vault: Vault }) {
 /** Mint or repay: amount → review (debt and ratio after) → confirm. */
 function DebtForm({ vault, kind }: { vault: Vault; kind: 'mint' | 'repay' }) {
   const [amount, setAmount] = useState('');
+  // "All" repays the whole debt as it stands when the repay runs (a cent of fee may accrue
+  // between this click and the confirmation).
+  const [all, setAll] = useState(false);
   const [review, setReview] = useState(false);
   const price = useApi('price.get', {});
   const status = useApi('status.get', {});
@@ -169,7 +172,10 @@ function DebtForm({ vault, kind }: { vault: Vault; kind: 'mint' | 'repay' }) {
             id={`${kind}-amount`}
             className="input grow"
             value={amount}
-            onChange={(e) => setAmount(e.target.value)}
+            onChange={(e) => {
+              setAmount(e.target.value);
+              setAll(false);
+            }}
             inputMode="decimal"
             placeholder="0.00"
             aria-invalid={amount !== '' && !cents}
@@ -180,9 +186,10 @@ function DebtForm({ vault, kind }: { vault: Vault; kind: 'mint' | 'repay' }) {
             <button
               type="button"
               className="button ghost small"
-              onClick={() =>
-                setAmount(dollars(Math.min(vault.debtCents, balance)).replace(/,/g, ''))
-              }
+              onClick={() => {
+                setAmount(dollars(Math.min(vault.debtCents, balance)).replace(/,/g, ''));
+                setAll(vault.debtCents <= balance);
+              }}
             >
               All
             </button>
@@ -265,7 +272,14 @@ function DebtForm({ vault, kind }: { vault: Vault; kind: 'mint' | 'repay' }) {
                 type="button"
                 className="button primary"
                 disabled={mutation.isPending}
-                onClick={() => cents && mutation.mutate({ vaultId: vault.id, amountCents: cents })}
+                onClick={() =>
+                  cents &&
+                  mutation.mutate({
+                    vaultId: vault.id,
+                    amountCents: cents,
+                    ...(kind === 'repay' && all ? { all: true } : {}),
+                  })
+                }
                 autoFocus
                 data-testid={`${kind}-confirm`}
               >

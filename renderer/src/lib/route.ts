@@ -1,6 +1,7 @@
 /**
  * A small hash router: works the same from the gateway (http://) and from Electron (file://).
- * Routes: #/ · #/vaults/new · #/vaults/:id · #/auctions · #/bsusd · #/regtest · #/settings · #/alone
+ * Routes: #/ · #/vaults/new · #/vaults/:id · #/auctions · #/bsusd · #/redeem · #/regtest ·
+ * #/settings · #/alone
  */
 import { useEffect, useState } from 'react';
 
@@ -10,6 +11,7 @@ export type Route =
   | { page: 'vault'; id: number }
   | { page: 'auctions' }
   | { page: 'money' }
+  | { page: 'redeem' }
   | { page: 'regtest' }
   | { page: 'settings' }
   | { page: 'alone' }
@@ -23,6 +25,7 @@ export function parseRoute(hash: string): Route {
   if (m) return { page: 'vault', id: Number(m[1]) };
   if (path === '/auctions') return { page: 'auctions' };
   if (path === '/bsusd') return { page: 'money' };
+  if (path === '/redeem') return { page: 'redeem' };
   if (path === '/regtest') return { page: 'regtest' };
   if (path === '/settings') return { page: 'settings' };
   if (path === '/alone') return { page: 'alone' };
@@ -35,6 +38,7 @@ export const href = {
   vault: (id: number) => `#/vaults/${id}`,
   auctions: '#/auctions',
   money: '#/bsusd',
+  redeem: '#/redeem',
   regtest: '#/regtest',
   settings: '#/settings',
   alone: '#/alone',

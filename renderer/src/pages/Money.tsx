@@ -16,6 +16,8 @@ const KIND_LABEL: Record<string, string> = {
   auction_payment: 'Auction take',
   penalty: 'Penalty',
   bad_debt: 'Write-off',
+  redemption: 'Redeemed for bitcoin',
+  stability_fee: 'Stability fee',
 };
 
 /** An account id shortened for tables: bsa1abcd…wxyz. */

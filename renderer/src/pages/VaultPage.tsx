@@ -125,6 +125,20 @@ export function VaultPage({ id }: { id: number }) {
         </div>
       )}
 
+      {v.redemptions.length > 0 && (
+        <div className="banner" role="status" data-testid="vault-redeemed">
+          {v.redemptions.slice(0, 3).map((r) => (
+            <div key={r.redemptionId}>
+              {when(r.at)}: <BsUsd cents={r.debtCents} /> of this vault&apos;s debt was redeemed for{' '}
+              <Btc sats={r.sats} showSats={false} /> at <Usd cents={r.priceCents} /> per BTC —{' '}
+              {r.state === 'paid' ? 'paid' : 'being paid'}
+              {r.txid ? ` (${r.txid.slice(0, 10)}…)` : ''}. Your debt fell by as much; the bitcoin
+              left the vault.
+            </div>
+          ))}
+        </div>
+      )}
+
       <div className="grid-vault">
         <Card title="Health" testId="health-card">
           <RatioGauge ratioBps={v.ratioBps} liquidationBps={liq} warningBps={warn} />
