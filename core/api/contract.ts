@@ -21,6 +21,7 @@ import {
   PositiveSats,
   Price,
   PricePoint,
+  PoolPosition,
   PsbtSummary,
   RecoveryKit,
   Redemption,
@@ -579,6 +580,28 @@ export const API = {
     permission: 'Read',
     scope: 'account',
     summary: 'Your redemptions, newest first, with each payout and its transaction.',
+  }),
+  'pool.get': method({
+    params: None,
+    result: PoolPosition,
+    permission: 'Read',
+    scope: 'account',
+    summary: 'The stability pool: its bsUSD, yours, and what its takes bought you.',
+  }),
+  'pool.deposit': method({
+    params: z.strictObject({ amountCents: PositiveCents, btcAddress: Address.optional() }),
+    result: PoolPosition,
+    permission: 'Transfer',
+    scope: 'account',
+    summary:
+      'Moves bsUSD into the stability pool; your share of the auctions it takes is paid to your address.',
+  }),
+  'pool.withdraw': method({
+    params: z.strictObject({ amountCents: PositiveCents, all: z.boolean().optional() }),
+    result: PoolPosition,
+    permission: 'Transfer',
+    scope: 'account',
+    summary: 'Takes bsUSD back out of the stability pool (all of it with `all`).',
   }),
   'admin.createInvite': method({
     params: None,

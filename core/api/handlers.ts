@@ -59,6 +59,7 @@ export type ApiCore = Pick<
   | 'playground'
   | 'clock'
   | 'redemptions'
+  | 'pool'
 >;
 
 /** What the host (headless gateway, Electron main) tells the API about itself. */
@@ -681,6 +682,12 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
     'bsusd.redeem': ({ amountCents, btcAddress, minSats }, caller) =>
       core.redemptions.redeem(caller.account!, amountCents, btcAddress, minSats),
     'bsusd.redemptions': ({ limit }, caller) => core.redemptions.list(caller.account!, limit),
+
+    'pool.get': (_, caller) => core.pool.position(caller.account!),
+    'pool.deposit': ({ amountCents, btcAddress }, caller) =>
+      core.pool.deposit(caller.account!, amountCents, btcAddress),
+    'pool.withdraw': ({ amountCents, all }, caller) =>
+      core.pool.withdraw(caller.account!, all ? 'all' : amountCents),
 
     'admin.createInvite': () => ({ code: core.accounts.createInvite() }),
 

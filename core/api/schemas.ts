@@ -240,6 +240,9 @@ export const LedgerEntryKind = z.enum([
   'stability_fee',
   'netting',
   'redemption',
+  'pool_deposit',
+  'pool_withdraw',
+  'pool_take',
 ]);
 
 /** What redeeming an amount would do now (SPEC §8.5). */
@@ -278,6 +281,27 @@ export const Redemption = z.object({
       sats: Sats,
       state: z.enum(['owed', 'paid']),
       txid: z.string().nullable(),
+    }),
+  ),
+});
+
+/** The stability pool, and your place in it (SPEC §8.5). */
+export const PoolPosition = z.object({
+  totalCents: Cents,
+  depositors: z.int(),
+  depositCents: Cents,
+  btcAddress: z.string().nullable(),
+  /** What the pool's takes cost you so far, and the bitcoin they bought you. */
+  spentCents: Cents,
+  gainedSats: Sats,
+  auctions: z.array(
+    z.object({
+      auctionId: z.int(),
+      vaultId: z.int(),
+      poolSats: Sats,
+      poolCents: Cents,
+      yourSats: Sats,
+      yourCents: Cents,
     }),
   ),
 });

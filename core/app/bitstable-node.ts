@@ -3,6 +3,7 @@
  * the keys and the vault core for one network. The Electron main process, the headless host and
  * the integration tests all start the app through here.
  */
+import { StabilityPool } from '../pool/pool';
 import { RedemptionDesk } from '../redemptions/desk';
 import { setAnnualRate, sweepFees } from '../vaults/fee-book';
 import { join } from 'node:path';
@@ -158,6 +159,8 @@ export class BitStableNode {
   clock: () => number = Date.now;
   /** Redemptions of bsUSD for the collateral of the lowest-ratio vaults (SPEC §8.5). */
   redemptions!: RedemptionDesk;
+  /** The stability pool: deposits that take auctions nobody else takes (SPEC §8.5). */
+  pool!: StabilityPool;
   private backupOptions: BitStableNodeOptions['backups'] = undefined;
   private backupDir = '';
   private lastTip: string | null = null;
@@ -414,6 +417,7 @@ export class BitStableNode {
       );
       node.accounts = accounts;
       node.localAccountId = localAccountId;
+      node.pool = new StabilityPool({ db, network: net, clock });
       node.redemptions = new RedemptionDesk({
         db,
         network: net,

@@ -17,6 +17,8 @@
  *                                wallet host's own price check)
  *   BITSTABLE_PRICE_MARGIN_BPS   a wallet's warning margin against the node's price (default 200)
  *   BITSTABLE_STABILITY_FEE_BPS  the stability fee a year in basis points (default 200: 2 %)
+ *   BITSTABLE_AUCTION_SECONDS    regtest only: how long an auction takes to fall to its floor
+ *                                (default 120), for trying the stability pool without waiting
  *   BITSTABLE_EXIT_ALONE_AFTER_S how long a wallet host waits, its protocol node unreachable,
  *                                before it offers an exit without it (default 30 on regtest, 3600)
  *
@@ -133,6 +135,17 @@ export function nodeOptionsFromEnv(env: Env, network: NetworkName): EnvOptions {
       );
     }
     out.params = { stabilityFeeBps: Number(fee) as Bps };
+  }
+  const auction = env.BITSTABLE_AUCTION_SECONDS?.trim();
+  if (auction) {
+    if (network !== 'regtest')
+      throw bad('BITSTABLE_AUCTION_SECONDS', 'only the regtest playground shortens its auctions.');
+    if (!/^\d{1,4}$/.test(auction) || Number(auction) < 5)
+      throw bad(
+        'BITSTABLE_AUCTION_SECONDS',
+        `"${auction.slice(0, 20)}" is not a whole number of seconds from 5 to 9999.`,
+      );
+    out.params = { ...out.params, auctionDurationSeconds: Number(auction) };
   }
   const regtest = network === 'regtest';
 

@@ -22,7 +22,10 @@ export type EntryKind =
   | 'bad_debt'
   | 'stability_fee'
   | 'netting'
-  | 'redemption';
+  | 'redemption'
+  | 'pool_deposit'
+  | 'pool_withdraw'
+  | 'pool_take';
 
 /** The account id of a bsUSD holder. */
 export const holderAccount = (name: string) => `holder:${name}`;
@@ -65,12 +68,15 @@ export function post(
     );
   }
   for (const [account, amount] of postings) {
-    if (!account.startsWith('holder:') || amount >= 0) continue;
+    const pool = account.startsWith('pool:');
+    if ((!account.startsWith('holder:') && !pool) || amount >= 0) continue;
     const have = balance(db, account);
     if (have + amount < 0) {
       throw new BitStableError(
         'INSUFFICIENT_BALANCE',
-        `That needs ${-amount} cents of bsUSD but ${account.slice(7)} holds ${have}.`,
+        pool
+          ? `That needs ${-amount} cents of bsUSD from the stability pool but ${account.slice(5)} has ${have} there.`
+          : `That needs ${-amount} cents of bsUSD but ${account.slice(7)} holds ${have}.`,
         { account, balanceCents: have, neededCents: -amount },
       );
     }
@@ -177,7 +183,8 @@ export function checkInvariant(db: Sqlite): InvariantReport {
       .pluck()
       .get(kind) as number;
   const totals: LedgerTotals = {
-    holdersCents: sumOf('holder'),
+    // bsUSD in the stability pool is still its depositors' bsUSD.
+    holdersCents: sumOf('holder') + sumOf('pool'),
     surplusCents: sumOf('surplus'),
     // `0 - x`, not `-x`: a zero balance must read 0, not -0.
     vaultDebtsCents: 0 - sumOf('vault'),

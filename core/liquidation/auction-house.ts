@@ -29,7 +29,9 @@ import type { SignContext, Signer } from '../signers/types';
 import type { ProtocolSigner } from '../signers/protocol';
 import type { VaultService } from '../vaults/vault-service';
 import { setVaultDebt, writeOffDebt } from '../vaults/debt';
-import { owedPayout } from '../redemptions/payouts';
+import { owedPayout, owedUnsentSats } from '../redemptions/payouts';
+import { poolAccount, poolDepositors } from '../pool/pool';
+import { planPoolTake } from '../pool/split';
 import { accrueVault, drip } from '../vaults/fee-book';
 import type { SpendService } from '../spends/service';
 import { OPEN_SPEND_SQL } from '../spends/state';
@@ -297,36 +299,20 @@ export class AuctionHouse {
           { auctionId: current.id, dustSats: dustThreshold(script) },
         );
       }
-      // The payment repays the vault's debt first; what is above the debt is the penalty.
-      const vault = this.deps.vaults.getVault(current.vault_id);
-      const toDebt = Math.min(vault.debtCents, quote.costCents);
-      const toSurplus = quote.costCents - toDebt;
-      const postings: [string, number][] = [[holderAccount(taker), -quote.costCents]];
-      if (toDebt > 0) postings.push([vaultAccount(vault.id), toDebt]);
-      if (toSurplus > 0) postings.push(['surplus', toSurplus]);
-      post(this.db, 'auction_payment', vault.id, postings, `auction ${current.id}`, ts);
-      this.db
-        .prepare(
-          'INSERT INTO auction_takes (liquidation_id, taker, btc_address, sats, paid_cents, price_cents, ts) VALUES (?, ?, ?, ?, ?, ?, ?)',
-        )
-        .run(current.id, taker, input.btcAddress, quote.sats, quote.costCents, price, ts);
-      const covered = current.covered_cents + quote.costCents;
-      const sold = current.sold_sats + quote.sats;
-      const lot = current.sold_sats + lotLeft;
-      this.db
-        .prepare(
-          'UPDATE liquidations SET covered_cents = ?, sold_sats = ?, lot_sats = ? WHERE id = ?',
-        )
-        .run(covered, sold, lot, current.id);
-      setVaultDebt(this.db, vault.id, (vault.debtCents - toDebt) as Cents, this.deps.params, ts);
-      journal(
-        this.db,
-        'auction.take',
-        vault.id,
-        { auctionId: current.id, sats: quote.sats, costCents: quote.costCents, priceCents: price },
+      this.recordTake(
+        current,
+        holderAccount(taker),
+        taker,
+        input.btcAddress as string,
+        quote,
+        price,
+        lotLeft,
         ts,
+        false,
       );
-      if (covered >= current.tab_cents || sold >= lot) this.endAuction(current.id, ts);
+      const after = this.row(current.id);
+      if (after.covered_cents >= after.tab_cents || after.sold_sats >= after.lot_sats)
+        this.endAuction(current.id, ts);
       return { ...quote, priceCents: price, auctionId: current.id };
     })();
     faultPoint('auction.taken'); // paid and recorded; the settlement is made after a restart
@@ -355,6 +341,7 @@ export class AuctionHouse {
         auctionId: number;
         vault: { id: number; collateralSats: number; debtCents: number };
       }[] = [];
+      const pooled: number[] = [];
       for (const row of this.db
         .prepare("SELECT * FROM liquidations WHERE state = 'running'")
         .all() as LiquidationRow[]) {
@@ -373,12 +360,19 @@ export class AuctionHouse {
             cured.push({ auctionId, vault });
             return;
           }
-          const current =
-            ts - row.cycle_started_at >= row.duration_ms && price.status === 'ok'
-              ? this.rollCycle(row, ts)
-              : row;
+          const atFloor = ts - row.cycle_started_at >= row.duration_ms && price.status === 'ok';
+          // At its floor with the tab not covered: the stability pool takes it, then it resets.
+          if (atFloor && this.poolTakeAtFloor(row, ts) > 0) pooled.push(row.id);
+          const stillRunning = this.row(row.id);
+          if (stillRunning.state !== 'running') return;
+          const current = atFloor ? this.rollCycle(stillRunning, ts) : stillRunning;
           this.endIfNothingToSell(current, ts);
         })();
+      }
+      for (const id of pooled) {
+        const a = this.getAuction(id);
+        this.deps.bus.emit('auction.changed', { auctionId: id, state: a.state });
+        this.emitVault(a.vaultId);
       }
       for (const c of cured) {
         this.deps.bus.emit('auction.changed', { auctionId: c.auctionId, state: 'settled' });
@@ -545,8 +539,8 @@ export class AuctionHouse {
         (c.confirmations >= this.deps.params.confirmations ||
           this.deps.spends.store.isOwnTransaction(c.txid)),
     );
-    // Bitcoin the vault owes a redeemer is not the auction's to sell.
-    const owed = owedPayout(this.db, row.vault_id)?.sats ?? 0;
+    // Bitcoin the vault owes a redeemer, not yet on its way, is not the auction's to sell.
+    const owed = owedUnsentSats(this.db, row.vault_id);
     const free = Math.max(0, coins.reduce((s, c) => s + c.amount_sats, 0) - owed);
     const addresses = new Set(
       this.db
@@ -678,6 +672,111 @@ export class AuctionHouse {
       )
       .run(ts, deficit, id);
     journal(this.db, 'auction.ended', row.vault_id, { auctionId: id, deficitCents: deficit }, ts);
+  }
+
+  /**
+   * Books one take inside the caller's transaction: the payment (from `payer`, a holder's or a
+   * pool depositor's ledger account) repays the vault's debt first, what is above it is the
+   * penalty (surplus); the take row, the auction's cover and the vault's debt. The caller ends
+   * the auction when its tab is covered or its lot is gone.
+   */
+  private recordTake(
+    current: LiquidationRow,
+    payer: string,
+    taker: string,
+    btcAddress: string,
+    quote: { sats: Sats; costCents: Cents },
+    price: Cents,
+    lotLeft: Sats,
+    ts: number,
+    viaPool: boolean,
+  ): void {
+    const vault = this.deps.vaults.getVault(current.vault_id);
+    const toDebt = Math.min(vault.debtCents, quote.costCents);
+    const toSurplus = quote.costCents - toDebt;
+    const postings: [string, number][] = [[payer, -quote.costCents]];
+    if (toDebt > 0) postings.push([vaultAccount(vault.id), toDebt]);
+    if (toSurplus > 0) postings.push(['surplus', toSurplus]);
+    post(
+      this.db,
+      viaPool ? 'pool_take' : 'auction_payment',
+      vault.id,
+      postings,
+      `auction ${current.id}`,
+      ts,
+    );
+    this.db
+      .prepare(
+        'INSERT INTO auction_takes (liquidation_id, taker, btc_address, sats, paid_cents, price_cents, ts, via_pool) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      )
+      .run(current.id, taker, btcAddress, quote.sats, quote.costCents, price, ts, viaPool ? 1 : 0);
+    const now = this.row(current.id);
+    this.db
+      .prepare(
+        'UPDATE liquidations SET covered_cents = ?, sold_sats = ?, lot_sats = ? WHERE id = ?',
+      )
+      .run(
+        now.covered_cents + quote.costCents,
+        now.sold_sats + quote.sats,
+        current.sold_sats + lotLeft,
+        current.id,
+      );
+    setVaultDebt(this.db, vault.id, (vault.debtCents - toDebt) as Cents, this.deps.params, ts);
+    journal(
+      this.db,
+      viaPool ? 'auction.pool-take' : 'auction.take',
+      vault.id,
+      { auctionId: current.id, sats: quote.sats, costCents: quote.costCents, priceCents: price },
+      ts,
+    );
+  }
+
+  /**
+   * The stability pool's backstop (SPEC §8.5): an auction at its floor with its tab not covered
+   * is taken by the pool at the floor price, as far as the pool's bsUSD reaches — each
+   * depositor's share of the lot pro rata to their deposit, bought with their own bsUSD and paid
+   * to their own address by the settlement, like any take (shares under dust are left for the
+   * next round). Run inside the tick's transaction. Returns the sats the pool took.
+   */
+  private poolTakeAtFloor(row: LiquidationRow, ts: number): number {
+    if (row.state !== 'running') return 0;
+    if (this.deps.spends.store.openFor(row.vault_id)) return 0;
+    if (this.deps.spends.store.liveSignedExits(row.vault_id).length > 0) return 0;
+    const depositors = poolDepositors(this.db);
+    const tabLeft = (row.tab_cents - row.covered_cents) as Cents;
+    const lotLeft = Math.max(0, this.lotOf(row) - row.sold_sats) as Sats;
+    const shares = planPoolTake(
+      depositors.map((d) => ({
+        id: d.accountId,
+        balanceCents: d.balanceCents,
+        dustSats: dustThreshold(outputScript(d.btcAddress, this.deps.network)),
+      })),
+      row.floor_price_cents as Cents,
+      tabLeft,
+      lotLeft,
+    );
+    let took = 0;
+    for (const share of shares) {
+      const d = depositors.find((x) => x.accountId === share.id)!;
+      const now = this.row(row.id);
+      const lotNow = Math.max(0, this.lotOf(now) - now.sold_sats) as Sats;
+      this.recordTake(
+        now,
+        poolAccount(d.accountId),
+        d.accountId,
+        d.btcAddress,
+        share,
+        row.floor_price_cents as Cents,
+        lotNow,
+        ts,
+        true,
+      );
+      took += share.sats;
+    }
+    const after = this.row(row.id);
+    if (after.covered_cents >= after.tab_cents || after.sold_sats >= after.lot_sats)
+      this.endAuction(row.id, ts);
+    return took;
   }
 
   private priceOf(row: LiquidationRow, ts: number): Cents {

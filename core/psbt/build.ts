@@ -171,8 +171,10 @@ export function planSettlement(
 
 /**
  * Plans a redemption payout (SPEC §8.5): the redeemer gets `owedSats` less this transaction's
- * fee (the redeemer pays to be paid, not the vault's owner); the rest of the vault's coins go back
- * to the vault's own address. A rest that would be dust goes to the fee. REDEMPTION_UNPAYABLE
+ * fee (the redeemer pays to be paid, not the vault's owner). Only the coins it needs are spent,
+ * largest first, so the fee is that of a small transaction whatever the vault holds; the rest of
+ * those coins goes back to the vault's own address. A rest that would be dust takes one more
+ * coin if there is one, else goes to the fee (the vault is then emptied). REDEMPTION_UNPAYABLE
  * when the vault cannot pay what it owes, or what is left for the redeemer after the fee is dust.
  */
 export function planRedemptionPayout(
@@ -182,7 +184,6 @@ export function planRedemptionPayout(
   owedSats: Sats,
   vaultAddress: string,
 ): SpendPlan {
-  const n = source.coins.length;
   const total = source.coins.reduce((s, c) => s + c.amountSats, 0);
   const payScript = outputScript(redeemer, source.net);
   const restScript = outputScript(vaultAddress, source.net);
@@ -194,26 +195,35 @@ export function planRedemptionPayout(
     });
   if (total < owedSats)
     throw unpayable(`The vault holds ${total} sats; it owes the redeemer ${owedSats}.`);
-  const base = {
-    kind: 'redemption' as const,
-    vaultId: source.vaultId,
-    redemptionPayoutId: payoutId,
-    inputs: source.coins.map((c) => ({ txid: c.txid, vout: c.vout, amountSats: c.amountSats })),
-    feeRateSatPerKvB: source.feeRateSatPerKvB,
-  };
-  const rest = total - owedSats;
-  const withRest = rest >= dustThreshold(restScript);
-  const fee = feeFor(
-    vsize(n, withRest ? [payScript, restScript] : [payScript]),
-    source.feeRateSatPerKvB,
+  const coins = [...source.coins].sort(
+    (a, b) => b.amountSats - a.amountSats || a.txid.localeCompare(b.txid) || a.vout - b.vout,
   );
+  const restDust = dustThreshold(restScript);
+  const twoOut = (n: number) => feeFor(vsize(n, [payScript, restScript]), source.feeRateSatPerKvB);
+  let n = 0;
+  let selected = 0;
+  // Enough coins for what is owed, and a rest that is either nothing or more than dust.
+  while (n < coins.length) {
+    selected += coins[n]!.amountSats;
+    n++;
+    const rest = selected - owedSats;
+    if (rest === 0 || rest >= restDust) break;
+  }
+  const rest = selected - owedSats;
+  const withRest = rest >= restDust;
+  const fee = withRest ? twoOut(n) : feeFor(vsize(n, [payScript]), source.feeRateSatPerKvB);
   const pay = owedSats - fee;
   if (pay < dustThreshold(payScript))
     throw unpayable(
       `Paying ${owedSats} sats costs a ${fee}-sat fee; what is left for the redeemer is dust.`,
     );
   return {
-    ...base,
+    kind: 'redemption',
+    vaultId: source.vaultId,
+    redemptionPayoutId: payoutId,
+    inputs: coins
+      .slice(0, n)
+      .map((c) => ({ txid: c.txid, vout: c.vout, amountSats: c.amountSats })),
     outputs: withRest
       ? [
           { address: redeemer, amountSats: pay as Sats },
@@ -221,6 +231,7 @@ export function planRedemptionPayout(
         ]
       : [{ address: redeemer, amountSats: pay as Sats }],
     feeSats: (withRest ? fee : fee + rest) as Sats,
+    feeRateSatPerKvB: source.feeRateSatPerKvB,
   };
 }
 

@@ -127,8 +127,9 @@ export class RedemptionDesk {
       feeBps: p.redemptionFeeBps,
       debtFloorCents: p.debtFloorCents,
       liquidationRatioBps: p.liquidationRatioBps,
-      // A payout must pay its own transaction's fee and still be more than dust.
-      minSats: (dustThreshold(LARGEST_OUTPUT_SCRIPT) + this.payoutFee()) as Sats,
+      // A payout must pay its own transaction's fee and still be more than dust — with room
+      // for the fee rate to double before it is sent.
+      minSats: (dustThreshold(LARGEST_OUTPUT_SCRIPT) + 2 * this.payoutFee()) as Sats,
       maxVaults: MAX_VAULTS_PER_REDEMPTION,
     };
   }
@@ -166,7 +167,14 @@ export class RedemptionDesk {
     let x = a.next();
     let y = w.next();
     const store = this.deps.spends.store;
-    while (!x.done || !y.done) {
+    const owedStmt = this.db.prepare(
+      "SELECT 1 FROM redemption_payouts WHERE vault_id = ? AND state = 'owed'",
+    );
+    // A redemption looks at a bounded number of vaults: a crowd of vaults at their debt floor
+    // (which the planner passes over) must not make it a scan.
+    let looked = 0;
+    while ((!x.done || !y.done) && looked < MAX_VAULTS_PER_REDEMPTION * 4) {
+      looked++;
       let pick: Candidate;
       if (
         y.done ||
@@ -179,11 +187,7 @@ export class RedemptionDesk {
         y = w.next();
       }
       if (store.openFor(pick.id) || store.liveSignedExits(pick.id).length > 0) continue;
-      const owed = this.db
-        .prepare("SELECT 1 FROM redemption_payouts WHERE vault_id = ? AND state = 'owed'")
-        .pluck()
-        .get(pick.id);
-      if (owed) continue;
+      if (owedStmt.get(pick.id)) continue;
       const debt = accrueVault(this.db, pick.id, ts);
       yield { vaultId: pick.id, collateralSats: pick.collateral_sats as Sats, debtCents: debt };
     }
@@ -282,17 +286,19 @@ export class RedemptionDesk {
         const v = this.deps.vaults.getVault(s.vaultId);
         const debt = (v.debtCents - s.debtCents) as Cents;
         const art = artAfter(v.debtArt, -s.debtCents, debt, rate);
-        const prices = storedPrices(v.collateralSats, art, this.deps.params);
+        // The owed bitcoin is the redeemer's from now on: the vault's health is without it.
+        const collateral = (v.collateralSats - s.sats) as Sats;
+        const prices = storedPrices(collateral, art, this.deps.params);
         const state = nextStateOutsideHealthPass(
           v.state,
-          { collateralSats: v.collateralSats, debtCents: debt, freshPriceCents: price },
+          { collateralSats: collateral, debtCents: debt, freshPriceCents: price },
           this.deps.params,
         );
         this.db
           .prepare(
-            'UPDATE vaults SET debt_cents = ?, debt_art = ?, state = ?, liquidation_price_cents = ?, warning_price_cents = ?, updated_at = ? WHERE id = ?',
+            'UPDATE vaults SET collateral_sats = ?, debt_cents = ?, debt_art = ?, state = ?, liquidation_price_cents = ?, warning_price_cents = ?, updated_at = ? WHERE id = ?',
           )
-          .run(debt, art, state, prices.liquidation, prices.warning, ts, v.id);
+          .run(collateral, debt, art, state, prices.liquidation, prices.warning, ts, v.id);
         insertPayout.run(redemptionId, s.vaultId, s.debtCents, s.sats);
         // What the owner is told: how much of their debt was redeemed, for how much bitcoin.
         journal(

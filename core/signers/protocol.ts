@@ -32,8 +32,8 @@ export interface SpendFacts {
   settlementPayouts?: { address: string; amountSats: Sats }[];
   /** For settlements: where the rest may go (the owner, or the protocol's surplus address). */
   settlementRestAddress?: string;
-  /** The redemption payout the vault owes, if any: a redemption spend pays exactly that. */
-  redemptionOwed?: { id: number; address: string; sats: Sats } | null;
+  /** The redemption payouts the vault owes: a redemption spend pays exactly one of them. */
+  redemptionOwed?: { id: number; address: string; sats: Sats }[];
 }
 
 /** The most fee the protocol key ever signs for, whatever the rate: 0.01 BTC. */
@@ -119,9 +119,8 @@ export function checkPlanPolicy(plan: SpendPlan, facts: SpendFacts): void {
     }
     case 'redemption': {
       requireState(facts, ['active', 'warning', 'liquidating']);
-      const owed = facts.redemptionOwed;
-      if (!owed || owed.id !== plan.redemptionPayoutId)
-        throw refuse('the vault owes no such redemption payout.');
+      const owed = (facts.redemptionOwed ?? []).find((o) => o.id === plan.redemptionPayoutId);
+      if (!owed) throw refuse('the vault owes no such redemption payout.');
       const [pay, back] = plan.outputs;
       if (!pay || pay.address !== owed.address)
         throw refuse("the first output is not the redeemer's payout.");
@@ -130,16 +129,17 @@ export function checkPlanPolicy(plan: SpendPlan, facts: SpendFacts): void {
         throw refuse(
           `it pays the redeemer ${pay.amountSats} sats; ${owed.sats} less the fee are owed.`,
         );
-      const total = plan.inputs.reduce((s, i) => s + i.amountSats, 0);
       if (plan.outputs.length > 2)
         throw refuse('a redemption pays the redeemer and the vault only.');
+      // The coins it spends (some of the vault's, checked above) less what is owed go back.
+      const spent = plan.inputs.reduce((s, i) => s + i.amountSats, 0);
       if (back) {
-        if (back.address !== facts.vaultAddress || back.amountSats !== total - owed.sats)
+        if (back.address !== facts.vaultAddress || back.amountSats !== spent - owed.sats)
           throw refuse('the rest does not go back to the vault.');
-      } else if (total - owed.sats >= 546) {
-        throw refuse("the rest of the vault's coins does not go back to the vault.");
+      } else if (spent - owed.sats >= 330) {
+        // Only a rest under dust (330 sats for the vault's P2WSH) may go to the fee.
+        throw refuse('the rest of the coins it spends does not go back to the vault.');
       }
-      allCoins();
       return;
     }
     case 'emergency-exit':

@@ -40,7 +40,7 @@ import { checkSignedBy, FileGuardianSigner, unsignedTxIdOf } from '../signers/gu
 import { checkPlanPolicy, type ProtocolSigner, type SpendFacts } from '../signers/protocol';
 import { requestSignature, type SignContext, type Signer } from '../signers/types';
 import { writeOffDebt } from '../vaults/debt';
-import { owedPayout } from '../redemptions/payouts';
+import { owedPayouts } from '../redemptions/payouts';
 import { accrueVault, debtNow } from '../vaults/fee-book';
 import { collateralRatioBps } from '../vaults/health';
 import type { VaultService } from '../vaults/vault-service';
@@ -667,10 +667,12 @@ export class SpendService {
    */
   async cancelGuardianRequest(spendId: unknown, options: { admin?: boolean } = {}): Promise<void> {
     const row = this.awaitingRow(spendId);
-    if (row.kind === 'settlement' && !options.admin) {
+    if ((row.kind === 'settlement' || row.kind === 'redemption') && !options.admin) {
       throw new BitStableError(
         'ADMIN_ONLY',
-        `Transaction #${row.id} settles an auction; only the operator can cancel it.`,
+        row.kind === 'settlement'
+          ? `Transaction #${row.id} settles an auction; only the operator can cancel it.`
+          : `Transaction #${row.id} pays a redeemer what the vault owes; only the operator can cancel it.`,
         { spendId: row.id },
       );
     }
@@ -814,29 +816,32 @@ export class SpendService {
         reopenLiquidation(db, spend.vault_id, ts);
         break;
       case 'redemption.paid': {
+        // By the payout the spend pays (its plan), not by the payout's latest spend: an older
+        // spend of the same payout, dropped and then mined after all, pays it just as well.
+        const payoutId = (JSON.parse(spend.plan) as SpendPlan).redemptionPayoutId;
         const paid = db
           .prepare(
-            "UPDATE redemption_payouts SET state = 'paid', txid = ?, paid_at = ? WHERE spend_id = ? AND state = 'owed'",
+            "UPDATE redemption_payouts SET state = 'paid', txid = ?, spend_id = ?, paid_at = ? WHERE id = ? AND state = 'owed'",
           )
-          .run(spend.txid, ts, spend.id);
+          .run(spend.txid, spend.id, ts, payoutId);
         if (paid.changes > 0)
           journal(
             db,
             'vault.redemption-paid',
             spend.vault_id,
-            { spendId: spend.id, txid: spend.txid },
+            { payoutId, spendId: spend.id, txid: spend.txid },
             ts,
           );
         break;
       }
-      case 'redemption.unpaid':
-        // Owed again until it re-confirms (unless a newer payout of the vault is owed: then this
-        // one stays marked paid, and its spend is back in the mempool to confirm again).
+      case 'redemption.unpaid': {
+        // A reorg undid it: owed again until it (or a new spend of it) confirms.
+        const payoutId = (JSON.parse(spend.plan) as SpendPlan).redemptionPayoutId;
         db.prepare(
-          `UPDATE redemption_payouts SET state = 'owed', paid_at = NULL WHERE spend_id = ? AND state = 'paid'
-             AND NOT EXISTS (SELECT 1 FROM redemption_payouts o WHERE o.vault_id = ? AND o.state = 'owed')`,
-        ).run(spend.id, spend.vault_id);
+          "UPDATE redemption_payouts SET state = 'owed', txid = NULL, paid_at = NULL WHERE id = ? AND state = 'paid' AND spend_id = ?",
+        ).run(payoutId, spend.id);
         break;
+      }
     }
     this.after.push(() => this.vaultChanged(spend.vault_id));
   }
@@ -866,7 +871,7 @@ export class SpendService {
       ...(settlement
         ? { settlementPayouts: settlement.payouts, settlementRestAddress: settlement.restAddress }
         : {}),
-      redemptionOwed: owedPayout(this.db, vaultId),
+      redemptionOwed: owedPayouts(this.db, vaultId),
     };
   }
 
@@ -901,9 +906,13 @@ export class SpendService {
       );
     }
     const key = (c: { txid: string; vout: number }) => `${c.txid}:${c.vout}`;
-    const now = this.confirmedCoins(vaultId).map(key).sort().join(',');
-    const planned = plan.inputs.map(key).sort().join(',');
-    if (now !== planned) {
+    const coins = this.confirmedCoins(vaultId).map(key);
+    // A redemption payout spends only the coins it needs; every other spend spends them all.
+    const changed =
+      kind === 'redemption'
+        ? plan.inputs.some((i) => !coins.includes(key(i)))
+        : coins.sort().join(',') !== plan.inputs.map(key).sort().join(',');
+    if (changed) {
       throw new BitStableError(
         'DRAFT_CHANGED',
         `Vault #${vault.id}'s coins changed since the review; review again.`,

@@ -4,6 +4,7 @@
  * Every state change is one SQLite transaction that also writes the journal; events go out after
  * it commits. Collateral is always what the node reports for the vault's address.
  */
+import { owedUnsentSats } from '../redemptions/payouts';
 import type { NetworkInfo, VaultParams } from '../config/networks';
 import type { Sqlite } from '../db/database';
 import { BitStableError } from '../errors';
@@ -301,7 +302,8 @@ export class VaultService {
         deleteCoins.run(vaultId);
         for (const c of t.coins)
           insertCoin.run(c.txid, c.vout, vaultId, c.amountSats, c.confirmations);
-        const collateral = t.confirmed as Sats;
+        // Bitcoin owed to a redeemer and not yet on its way is not the vault's collateral.
+        const collateral = Math.max(0, t.confirmed - owedUnsentSats(this.db, vaultId)) as Sats;
         // While the vault's closing transaction waits to confirm, it is still what it was:
         // Closed comes with the confirmation, not Pending in between.
         const state = closing.get(vaultId)

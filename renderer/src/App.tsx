@@ -17,6 +17,7 @@ import { CreateVault } from './pages/CreateVault';
 import { Dashboard } from './pages/Dashboard';
 import { Money } from './pages/Money';
 import { Redeem } from './pages/Redeem';
+import { Pool } from './pages/Pool';
 import { Regtest } from './pages/Regtest';
 import { Settings } from './pages/Settings';
 import { VaultPage } from './pages/VaultPage';
@@ -74,6 +75,7 @@ function Pages() {
       {route.page === 'auctions' && <Auctions />}
       {route.page === 'money' && <Money />}
       {route.page === 'redeem' && <Redeem />}
+      {route.page === 'pool' && <Pool />}
       {route.page === 'regtest' && <Regtest />}
       {route.page === 'settings' && <Settings />}
       {route.page === 'alone' && <ExitAlone />}

@@ -28,7 +28,8 @@
  *      Active with collateral, Pending without;
  *   plus no transaction made twice and at most one spend in flight per vault; and redemptions
  *   (lowest-ratio vaults first, racing everything else) whose payouts add up to what each
- *   redeemed, none paid by two transactions, none owed for long.
+ *   redeemed, none paid by two transactions, none owed for long; and stability pool deposits
+ *   and withdrawals while the pool takes auctions at their floor.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -78,7 +79,8 @@ type OpKind =
   | 'tick'
   | 'time'
   | 'fees'
-  | 'redeem';
+  | 'redeem'
+  | 'pool';
 
 const WEIGHTS: Record<OpKind, number> = {
   mint: 6,
@@ -96,6 +98,7 @@ const WEIGHTS: Record<OpKind, number> = {
   time: 0.7,
   fees: 0.8,
   redeem: 1.5,
+  pool: 1.5,
 };
 
 /** A steep stability fee (100 % a year) so the soak's clock moves accrue cents to book. */
@@ -162,6 +165,10 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
     redemptions: 0,
     payouts: 0,
     longest_owed_rounds: 0,
+    /** Stability pool deposits and withdrawals, and the auctions it took at their floor. */
+    pool_deposits: 0,
+    pool_withdrawals: 0,
+    pool_takes: 0,
     deposits: 0,
     drafts: 0,
     late_signs: 0,
@@ -567,6 +574,26 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
             });
             break;
           }
+          case 'pool': {
+            // Into the stability pool, or out of it (a part, or all), while auctions fall.
+            const into = r.chance(0.6);
+            const amount = r.int(1_000, 400_000);
+            const all = !into && r.chance(0.3);
+            const dest = r.pick(destinations);
+            add(
+              `${into ? 'deposit' : 'withdraw'} ${all ? 'all' : amount} ${into ? 'into' : 'from'} the stability pool`,
+              async () => {
+                if (into) {
+                  a.pool.deposit(a.localAccountId, amount, dest);
+                  x.pool_deposits++;
+                } else {
+                  a.pool.withdraw(a.localAccountId, all ? 'all' : amount);
+                  x.pool_withdrawals++;
+                }
+              },
+            );
+            break;
+          }
           case 'fees':
             // The hourly sweep, at any moment: it books every untouched vault's accrued fee.
             add('stability fee sweep', async () => {
@@ -820,6 +847,23 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
           );
       }
       x.payouts = db.prepare('SELECT COUNT(*) FROM redemption_payouts').pluck().get() as number;
+      x.pool_takes = db
+        .prepare('SELECT COUNT(DISTINCT liquidation_id) FROM auction_takes WHERE via_pool = 1')
+        .pluck()
+        .get() as number;
+      // 4c. The pool: no depositor's bsUSD below zero, and no pool take above the floor price.
+      const overPriced = db
+        .prepare(
+          `SELECT t.id FROM auction_takes t JOIN liquidations l ON l.id = t.liquidation_id
+            WHERE t.via_pool = 1 AND t.price_cents > l.top_price_cents`,
+        )
+        .pluck()
+        .all() as number[];
+      for (const id of overPriced)
+        problem(
+          'a pool take above the auction price',
+          `pool take ${id} paid more than the auction's top`,
+        );
 
       // 5. The ledger (and SQLite's own checks).
       const ledger = checkInvariant(db);

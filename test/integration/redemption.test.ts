@@ -157,7 +157,11 @@ describe('a redemption payout whose signing fails', () => {
     const r = await app.redemptions.redeem(app.localAccountId, 100_000, to);
     expect(r.payouts).toMatchObject([{ vaultId: v, state: 'owed', txid: null }]);
     expect((app.background.counts()['redemption-payout'] ?? 0) > 0).toBe(true);
-    // The coins are the redeemer's now: the owner can neither mint nor withdraw meanwhile.
+    // The coins are the redeemer's now: not the vault's collateral (its health is without them),
+    // and the owner can neither mint nor withdraw meanwhile.
+    expect(app.vaults.getVault(v).collateralSats).toBe(10_000_000 - r.payouts[0]!.sats);
+    await app.vaults.syncDeposits();
+    expect(app.vaults.getVault(v).collateralSats).toBe(10_000_000 - r.payouts[0]!.sats);
     expect(codeOfSync(() => app.operations.mint(v, 10_000))).toBe('REDEMPTION_OWED');
     expect(await codeOf(() => app.operations.previewWithdraw(v, 100_000, RETURN))).toBe(
       'REDEMPTION_OWED',
@@ -166,6 +170,7 @@ describe('a redemption payout whose signing fails', () => {
     await mine(app);
     const done = app.redemptions.get(r.id);
     expect(done.payouts[0]).toMatchObject({ state: 'paid' });
+    expect(app.vaults.getVault(v).collateralSats).toBe(10_000_000 - r.payouts[0]!.sats);
     const spends = app.db
       .prepare(
         "SELECT state, COUNT(*) AS n FROM spends WHERE vault_id = ? AND kind = 'redemption' GROUP BY state ORDER BY state",

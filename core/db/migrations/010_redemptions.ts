@@ -6,8 +6,10 @@
  * - `redemption_payouts`: what each touched vault owes the redeemer, written in the same
  *   transaction that lowers the vault's debt (the obligation is stored before it is acted on).
  *   `owed` until the vault's `redemption` spend confirms, then `paid` with its txid; a spend that
- *   is dropped or fails leaves it owed, and the next one is made. At most one owed per vault: it
- *   holds the vault's coins like an open spend.
+ *   is dropped or fails leaves it owed, and the next one is made (a spend pays the payout named
+ *   in its plan, so an older spend mined late pays it too). While owed, a payout holds the
+ *   vault's coins like an open spend; a vault with one owed is not redeemed from again (a reorg
+ *   may still put a paid one back to owed beside a newer one, so the index is not unique).
  * - `spends.kind` gains `redemption` (the table is rebuilt as in migration 6; its indexes too).
  */
 export default /* sql */ `
@@ -58,7 +60,7 @@ CREATE TABLE redemption_payouts (
   txid          TEXT,
   paid_at       INTEGER
 );
-CREATE UNIQUE INDEX redemption_payouts_one_owed_per_vault ON redemption_payouts (vault_id) WHERE state = 'owed';
+CREATE INDEX redemption_payouts_owed ON redemption_payouts (vault_id) WHERE state = 'owed';
 CREATE INDEX redemption_payouts_by_redemption ON redemption_payouts (redemption_id);
 CREATE INDEX redemption_payouts_by_vault ON redemption_payouts (vault_id, id);
 `;

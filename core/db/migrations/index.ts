@@ -12,6 +12,7 @@ import m007 from './007_accounts';
 import m008 from './008_cures';
 import m009 from './009_peg';
 import m010 from './010_redemptions';
+import m011 from './011_pool';
 
 export const MIGRATIONS: readonly string[] = [
   m001,
@@ -24,4 +25,5 @@ export const MIGRATIONS: readonly string[] = [
   m008,
   m009,
   m010,
+  m011,
 ];

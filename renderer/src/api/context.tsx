@@ -88,6 +88,7 @@ const STALE_BY_EVENT: Record<ApiEvent['type'], MethodName[]> = {
   'auction.started': ['auctions.list', 'vaults.list', 'vaults.get', 'spends.awaitingGuardian'],
   'auction.changed': [
     'books.get',
+    'pool.get',
     'auctions.list',
     'auctions.get',
     'vaults.list',

@@ -9,6 +9,7 @@ const NAV: { page: Route['page']; label: string; to: string; regtestOnly?: boole
   { page: 'create', label: 'New vault', to: href.create },
   { page: 'money', label: 'Send & receive', to: href.money },
   { page: 'redeem', label: 'Redeem', to: href.redeem },
+  { page: 'pool', label: 'Stability pool', to: href.pool },
   { page: 'auctions', label: 'Auctions', to: href.auctions },
   { page: 'regtest', label: 'Regtest', to: href.regtest, regtestOnly: true },
   { page: 'settings', label: 'Settings', to: href.settings },

@@ -1,6 +1,6 @@
 /**
  * A small hash router: works the same from the gateway (http://) and from Electron (file://).
- * Routes: #/ · #/vaults/new · #/vaults/:id · #/auctions · #/bsusd · #/redeem · #/regtest ·
+ * Routes: #/ · #/vaults/new · #/vaults/:id · #/auctions · #/bsusd · #/redeem · #/pool · #/regtest ·
  * #/settings · #/alone
  */
 import { useEffect, useState } from 'react';
@@ -12,6 +12,7 @@ export type Route =
   | { page: 'auctions' }
   | { page: 'money' }
   | { page: 'redeem' }
+  | { page: 'pool' }
   | { page: 'regtest' }
   | { page: 'settings' }
   | { page: 'alone' }
@@ -26,6 +27,7 @@ export function parseRoute(hash: string): Route {
   if (path === '/auctions') return { page: 'auctions' };
   if (path === '/bsusd') return { page: 'money' };
   if (path === '/redeem') return { page: 'redeem' };
+  if (path === '/pool') return { page: 'pool' };
   if (path === '/regtest') return { page: 'regtest' };
   if (path === '/settings') return { page: 'settings' };
   if (path === '/alone') return { page: 'alone' };
@@ -39,6 +41,7 @@ export const href = {
   auctions: '#/auctions',
   money: '#/bsusd',
   redeem: '#/redeem',
+  pool: '#/pool',
   regtest: '#/regtest',
   settings: '#/settings',
   alone: '#/alone',

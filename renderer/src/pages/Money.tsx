@@ -18,6 +18,8 @@ const KIND_LABEL: Record<string, string> = {
   bad_debt: 'Write-off',
   redemption: 'Redeemed for bitcoin',
   stability_fee: 'Stability fee',
+  pool_deposit: 'Into the stability pool',
+  pool_withdraw: 'Out of the stability pool',
 };
 
 /** An account id shortened for tables: bsa1abcd…wxyz. */

@@ -1,0 +1,120 @@
+/**
+ * The stability pool on a real regtest chain (SPEC §8.5; issue "The peg and the price" item 4):
+ * two depositors' bsUSD takes an auction nobody bid on, at its floor; their shares of the lot
+ * add up, each paid with their own deposit, and the settlement pays each their bitcoin on chain.
+ * Deposits and withdrawals refuse bad input with nothing changed.
+ */
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { accountKey } from '../../core/accounts/login';
+import { logicalHash } from '../../core/db/snapshot';
+import { checkInvariant } from '../../core/ledger/bsusd';
+import { codeOfSync } from '../helpers/errors';
+import { expectLedgerBalanced, faucet, mine, setPrice, useBitStableNode } from '../helpers/app';
+
+const RETURN = 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080';
+let offsetMs = 0;
+const t = useBitStableNode({ clock: () => Date.now() + offsetMs });
+const carol = accountKey(randomBytes(32)).id;
+
+describe('the stability pool, on a real regtest chain', () => {
+  it('an auction nobody bids on is taken by the pool at its floor: the shares add up, each paid with its own deposit and on chain to its own address', async () => {
+    const { app } = t();
+    await setPrice(app, 4_500_000);
+    const me = app.localAccountId;
+    app.accounts.register(carol, 'carol');
+    // A bank vault for the depositors' bsUSD.
+    const bank = await app.vaults.createVault({ keySetId: app.keySetId, returnAddress: RETURN });
+    await faucet(app, bank.address, 100_000_000);
+    await mine(app);
+    app.operations.mint(bank.id, 1_000_000);
+    app.operations.transfer(me, carol, 100_000, null);
+    const mine1 = await app.regtest!.miner.newAddress();
+    const carols = await app.regtest!.miner.newAddress();
+    app.pool.deposit(me, 300_000, mine1);
+    expect(app.pool.deposit(carol, 100_000, carols)).toMatchObject({
+      totalCents: 400_000,
+      depositors: 2,
+      depositCents: 100_000,
+    });
+
+    // A vault falls into an auction nobody takes.
+    const v = await app.vaults.createVault({ keySetId: app.keySetId, returnAddress: RETURN });
+    await faucet(app, v.address, 10_000_000);
+    await mine(app);
+    app.operations.mint(v.id, 250_000);
+    await setPrice(app, 3_500_000); // 140 %
+    const auction = app.liquidation.listAuctions({ live: true }).find((a) => a.vaultId === v.id)!;
+    expect(auction).toMatchObject({ tabCents: 282_500, floorPriceCents: 1_925_000 });
+    const before = checkInvariant(app.db);
+    offsetMs += app.params.auctionDurationSeconds * 1000 + 1; // at its floor
+    await app.liquidation.tick();
+
+    const takes = app.db
+      .prepare(
+        'SELECT taker, btc_address, sats, paid_cents, price_cents FROM auction_takes WHERE liquidation_id = ? AND via_pool = 1 ORDER BY taker',
+      )
+      .all(auction.id) as {
+      taker: string;
+      btc_address: string;
+      sats: number;
+      paid_cents: number;
+      price_cents: number;
+    }[];
+    expect(takes).toHaveLength(2);
+    const mineTake = takes.find((x) => x.taker === me)!;
+    const carolTake = takes.find((x) => x.taker === carol)!;
+    // At the floor price, each in proportion to their deposit (3:1), within a sat of rounding.
+    expect(takes.every((x) => x.price_cents === 1_925_000)).toBe(true);
+    expect(Math.abs(mineTake.sats - 3 * carolTake.sats)).toBeLessThanOrEqual(3);
+    for (const x of takes) expect(x.paid_cents).toBe(Math.ceil((x.sats * 1_925_000) / 1e8));
+    const ended = app.liquidation.getAuction(auction.id);
+    expect(ended.soldSats).toBe(mineTake.sats + carolTake.sats);
+    expect(ended.coveredCents).toBe(mineTake.paid_cents + carolTake.paid_cents);
+    expect(ended.state).not.toBe('running');
+    // Each paid from their own deposit; what the tab was not covered by is bad debt.
+    expect(app.pool.position(me).depositCents).toBe(300_000 - mineTake.paid_cents);
+    expect(app.pool.position(carol)).toMatchObject({
+      depositCents: 100_000 - carolTake.paid_cents,
+      spentCents: carolTake.paid_cents,
+      gainedSats: carolTake.sats,
+      auctions: [{ auctionId: auction.id, poolSats: ended.soldSats, yourSats: carolTake.sats }],
+    });
+    expect(checkInvariant(app.db).holdersCents).toBe(before.holdersCents - ended.coveredCents);
+    expectLedgerBalanced(app);
+
+    // The settlement pays each depositor's address its share on chain.
+    await app.sync();
+    await mine(app);
+    const settled = app.liquidation.getAuction(auction.id);
+    expect(settled.state).toBe('settled');
+    const tx = await app.regtest!.rpc.call<{
+      vout: { value: number; scriptPubKey: { address?: string } }[];
+    }>('getrawtransaction', [settled.settlementTxid, true]);
+    const paid = (a: string) =>
+      tx.vout
+        .filter((o) => o.scriptPubKey.address === a)
+        .reduce((s, o) => s + Math.round(o.value * 1e8), 0);
+    expect(paid(mine1)).toBe(mineTake.sats);
+    expect(paid(carols)).toBe(carolTake.sats);
+    expectLedgerBalanced(app);
+  });
+
+  it('deposits and withdrawals: more than held, no address the first time, or nothing in the pool is refused and changes nothing; all comes back out', async () => {
+    const { app } = t();
+    const stranger = accountKey(randomBytes(32)).id;
+    app.accounts.register(stranger, 'stranger');
+    const before = logicalHash(app.db);
+    expect(codeOfSync(() => app.pool.deposit(stranger, 100))).toBe('INVALID_ADDRESS');
+    expect(codeOfSync(() => app.pool.deposit(stranger, 100, RETURN))).toBe('INSUFFICIENT_BALANCE');
+    expect(codeOfSync(() => app.pool.withdraw(stranger, 'all'))).toBe('INVALID_AMOUNT');
+    expect(codeOfSync(() => app.pool.withdraw(carol, 10_000_000))).toBe('INSUFFICIENT_BALANCE');
+    expect(codeOfSync(() => app.pool.deposit(carol, 0, RETURN))).toBe('INVALID_AMOUNT');
+    expect(logicalHash(app.db)).toBe(before);
+    const left = app.pool.position(carol).depositCents;
+    const held = app.operations.balanceCents(carol);
+    expect(app.pool.withdraw(carol, 'all').depositCents).toBe(0);
+    expect(app.operations.balanceCents(carol)).toBe(held + left);
+    expectLedgerBalanced(app);
+  });
+});
