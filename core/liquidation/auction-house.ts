@@ -520,7 +520,7 @@ export class AuctionHouse {
    * rest — at RESERVE_RATE_MULTIPLE times the node's fee rate. So the lot shown is what the next
    * take can buy, and every take keeps the settlement payable.
    */
-  private lotOf(row: LiquidationRow): Sats {
+  private lotOf(row: LiquidationRow, extraAddresses: readonly string[] = []): Sats {
     const held = this.deps.spends.store.heldOutpoints(row.vault_id);
     const coins = (
       this.db
@@ -548,6 +548,7 @@ export class AuctionHouse {
         .pluck()
         .all(row.id) as string[],
     );
+    for (const a of extraAddresses) addresses.add(a);
     const scripts = [...addresses].map((a) => outputScript(a, this.deps.network));
     const reserve = feeFor(
       vsize(Math.max(1, coins.length), [...scripts, LARGEST_OUTPUT_SCRIPT, LARGEST_OUTPUT_SCRIPT]),
@@ -583,7 +584,17 @@ export class AuctionHouse {
   private endIfNothingToSell(row: LiquidationRow, ts: number): void {
     if (this.deps.spends.store.heldOutpoints(row.vault_id).size > 0) return;
     const left = this.lotOf(row) - row.sold_sats;
-    if (left >= dustThreshold(LARGEST_OUTPUT_SCRIPT)) {
+    // What the rest of the tab buys at the floor, the most it ever buys: under dust, no take
+    // can ever pay for it (nor cover it), so the auction ends and the rest is shortfall.
+    const tabLeft = row.tab_cents - row.covered_cents;
+    const restSellable =
+      quoteTake(
+        row.floor_price_cents as Cents,
+        tabLeft as Cents,
+        Math.max(0, left) as Sats,
+        Math.max(0, left) as Sats,
+      ).sats >= dustThreshold(LARGEST_OUTPUT_SCRIPT);
+    if (left >= dustThreshold(LARGEST_OUTPUT_SCRIPT) && (row.covered_cents === 0 || restSellable)) {
       if (row.sold_sats === 0 && row.lot_sats !== left) {
         this.db.prepare('UPDATE liquidations SET lot_sats = ? WHERE id = ?').run(left, row.id);
       }
@@ -744,7 +755,15 @@ export class AuctionHouse {
     if (this.deps.spends.store.liveSignedExits(row.vault_id).length > 0) return 0;
     const depositors = poolDepositors(this.db);
     const tabLeft = (row.tab_cents - row.covered_cents) as Cents;
-    const lotLeft = Math.max(0, this.lotOf(row) - row.sold_sats) as Sats;
+    // The settlement pays every depositor an output of its own: the lot is what is left once
+    // the fee for all of them is reserved, not for one.
+    const lotLeft = Math.max(
+      0,
+      this.lotOf(
+        row,
+        depositors.map((d) => d.btcAddress),
+      ) - row.sold_sats,
+    ) as Sats;
     const shares = planPoolTake(
       depositors.map((d) => ({
         id: d.accountId,
@@ -755,19 +774,18 @@ export class AuctionHouse {
       tabLeft,
       lotLeft,
     );
+    const byId = new Map(depositors.map((d) => [d.accountId, d]));
     let took = 0;
     for (const share of shares) {
-      const d = depositors.find((x) => x.accountId === share.id)!;
-      const now = this.row(row.id);
-      const lotNow = Math.max(0, this.lotOf(now) - now.sold_sats) as Sats;
+      const d = byId.get(share.id)!;
       this.recordTake(
-        now,
+        this.row(row.id),
         poolAccount(d.accountId),
         d.accountId,
         d.btcAddress,
         share,
         row.floor_price_cents as Cents,
-        lotNow,
+        (lotLeft - took) as Sats,
         ts,
         true,
       );

@@ -36,21 +36,44 @@ export function planPoolTake(
   const affordable = Number((BigInt(total) * SATS_PER_BTC) / BigInt(price)) as Sats;
   const all = quoteTake(price, tabLeft, lotLeft, affordable).sats;
   if (all === 0) return [];
-  const out: PoolShare[] = [];
+  const out = new Map<string, PoolShare>();
   let tab = tabLeft as number;
   let lot = lotLeft as number;
-  for (const d of depositors) {
-    if (tab <= 0 || lot <= 0) break;
-    let share = Number((BigInt(all) * BigInt(d.balanceCents)) / BigInt(total));
-    let quote = quoteTake(price, tab as Cents, lot as Sats, share as Sats);
-    while (quote.costCents > d.balanceCents && share > 0) {
-      share--;
-      quote = quoteTake(price, tab as Cents, lot as Sats, share as Sats);
+  const spent = (id: string) => out.get(id)?.costCents ?? 0;
+  /** Adds up to `maxSats` to the depositor's share, within what their deposit still buys. */
+  const give = (d: PoolShareInput, maxSats: number) => {
+    const budget = d.balanceCents - spent(d.id);
+    let want = Math.min(maxSats, Number((BigInt(budget) * SATS_PER_BTC) / BigInt(price)));
+    let quote = quoteTake(price, tab as Cents, lot as Sats, want as Sats);
+    while (quote.costCents > budget && want > 0) {
+      want--;
+      quote = quoteTake(price, tab as Cents, lot as Sats, want as Sats);
     }
-    if (quote.sats === 0 || quote.sats < d.dustSats) continue;
-    out.push({ id: d.id, sats: quote.sats, costCents: quote.costCents });
+    const before = out.get(d.id);
+    const total = (before?.sats ?? 0) + quote.sats;
+    if (quote.sats === 0 || total < d.dustSats) return;
+    out.set(d.id, {
+      id: d.id,
+      sats: total as Sats,
+      costCents: ((before?.costCents ?? 0) + quote.costCents) as Cents,
+    });
     tab -= quote.costCents;
     lot -= quote.sats;
+  };
+  // Pro rata first.
+  for (const d of depositors) {
+    if (tab <= 0 || lot <= 0) break;
+    give(d, Number((BigInt(all) * BigInt(d.balanceCents)) / BigInt(total)));
   }
-  return out;
+  // What rounding and dust left of the pool's take goes to whoever has deposit left, the
+  // largest first (added to a share they have, so no new dust output): the pool takes all it can.
+  const byLeft = [...depositors].sort(
+    (a, b) =>
+      b.balanceCents - spent(b.id) - (a.balanceCents - spent(a.id)) || (a.id < b.id ? -1 : 1),
+  );
+  for (const d of byLeft) {
+    if (tab <= 0 || lot <= 0) break;
+    give(d, lot);
+  }
+  return depositors.flatMap((d) => (out.has(d.id) ? [out.get(d.id)!] : []));
 }

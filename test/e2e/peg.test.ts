@@ -5,34 +5,16 @@
  * today's debt; the dashboard's books show the system ratio, the debt against its ceiling, the
  * fee, surplus and deficit, and the entries that moved them. Screenshots: 55-… and 56-….
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { openActiveVault, rpcCall, until } from '../helpers/rpc';
-import { launchBrowser, type Browser } from './fixtures/browser';
-import { startHeadless, type Headless } from './fixtures/headless';
-import { BitStableApp, VaultPage } from './pages/app';
+import { describe, expect, it } from 'vitest';
+import { openActiveVault, until } from '../helpers/rpc';
+import { useE2eSession } from './fixtures/session';
+import { VaultPage } from './pages/app';
 
-let host: Headless | undefined;
-let browser: Browser | undefined;
-let app: BitStableApp;
-const call = (method: string, params: unknown = {}) =>
-  rpcCall(host!.url, host!.token, method, params);
-
-beforeAll(async () => {
-  host = await startHeadless({ env: { BITSTABLE_STABILITY_FEE_BPS: '10000' } });
-  browser = await launchBrowser();
-  app = new BitStableApp(browser.page, host.url);
-}, 240_000);
-
-afterEach(async (ctx) => {
-  if (ctx.task.result?.state === 'fail') await app?.shot('failed-peg').catch(() => undefined);
-});
-
-afterAll(async () => {
-  await Promise.allSettled([browser?.close(), host?.stop()]);
-});
+const session = useE2eSession('peg', { BITSTABLE_STABILITY_FEE_BPS: '10000' });
 
 describe('the stability fee and the protocol books, in the browser', () => {
   it('the vault shows its fee so far and a year of it; the dashboard shows ratio, ceiling, fee, surplus and their history', async () => {
+    const { app, call, host } = session();
     await call('regtest.setPrice', { priceCents: 4_500_000 });
     const returnAddress = (await call('regtest.newAddress')).address as string;
     const vault = await openActiveVault(call, [20_000_000], { returnAddress });
@@ -45,7 +27,7 @@ describe('the stability fee and the protocol books, in the browser', () => {
     );
     expect(accrued.debtCents).toBe(250_000 + accrued.feesCents);
 
-    await app.open(host!.openUrl);
+    await app.open(host.openUrl);
     const page = await new VaultPage(app, vault.id).show();
     const fee = app.page.locator('[data-testid="vault-fee"]');
     await expect.poll(() => fee.innerText()).toMatch(/Stability fee\s*[\d.]+ bsUSD so far/);

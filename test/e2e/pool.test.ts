@@ -4,34 +4,15 @@
  * a vault falls into an auction nobody takes; at its floor the pool takes it; the page shows the
  * pool's share of the auction and what it bought you. Screenshots: 60-… and 61-….
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { openActiveVault, rpcCall, until } from '../helpers/rpc';
-import { launchBrowser, type Browser } from './fixtures/browser';
-import { startHeadless, type Headless } from './fixtures/headless';
-import { BitStableApp } from './pages/app';
+import { describe, expect, it } from 'vitest';
+import { openActiveVault, until } from '../helpers/rpc';
+import { useE2eSession } from './fixtures/session';
 
-let host: Headless | undefined;
-let browser: Browser | undefined;
-let app: BitStableApp;
-const call = (method: string, params: unknown = {}) =>
-  rpcCall(host!.url, host!.token, method, params);
-
-beforeAll(async () => {
-  host = await startHeadless({ env: { BITSTABLE_AUCTION_SECONDS: '10' } });
-  browser = await launchBrowser();
-  app = new BitStableApp(browser.page, host.url);
-}, 240_000);
-
-afterEach(async (ctx) => {
-  if (ctx.task.result?.state === 'fail') await app?.shot('failed-pool').catch(() => undefined);
-});
-
-afterAll(async () => {
-  await Promise.allSettled([browser?.close(), host?.stop()]);
-});
+const session = useE2eSession('pool', { BITSTABLE_AUCTION_SECONDS: '10' });
 
 describe('the stability pool, in the browser', () => {
   it('a deposit from the page takes an auction nobody bid on, at its floor; the page shows the share and the gain', async () => {
+    const { app, call, host } = session();
     await call('regtest.setPrice', { priceCents: 4_500_000 });
     const returnAddress = (await call('regtest.newAddress')).address as string;
     const bank = await openActiveVault(call, [100_000_000], { returnAddress });
@@ -39,7 +20,7 @@ describe('the stability pool, in the browser', () => {
     const weak = await openActiveVault(call, [10_000_000], { returnAddress });
     await call('vaults.mint', { vaultId: weak.id, amountCents: 250_000 });
 
-    await app.open(host!.openUrl);
+    await app.open(host.openUrl);
     await app.go('#/pool');
     await app.page.locator('[data-testid="pool-amount"]').fill('4000');
     await app.page.getByRole('button', { name: 'New regtest address' }).click();

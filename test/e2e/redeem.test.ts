@@ -4,34 +4,16 @@
  * redeems it from the lower-ratio vault; the payout is mined, and that vault's owner sees on its
  * page how much of its debt was redeemed for how much bitcoin. Screenshots: 57-… to 59-….
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { openActiveVault, rpcCall, until } from '../helpers/rpc';
-import { launchBrowser, type Browser } from './fixtures/browser';
-import { startHeadless, type Headless } from './fixtures/headless';
-import { BitStableApp, VaultPage } from './pages/app';
+import { describe, expect, it } from 'vitest';
+import { openActiveVault, until } from '../helpers/rpc';
+import { useE2eSession } from './fixtures/session';
+import { VaultPage } from './pages/app';
 
-let host: Headless | undefined;
-let browser: Browser | undefined;
-let app: BitStableApp;
-const call = (method: string, params: unknown = {}) =>
-  rpcCall(host!.url, host!.token, method, params);
-
-beforeAll(async () => {
-  host = await startHeadless();
-  browser = await launchBrowser();
-  app = new BitStableApp(browser.page, host.url);
-}, 240_000);
-
-afterEach(async (ctx) => {
-  if (ctx.task.result?.state === 'fail') await app?.shot('failed-redeem').catch(() => undefined);
-});
-
-afterAll(async () => {
-  await Promise.allSettled([browser?.close(), host?.stop()]);
-});
+const session = useE2eSession('redeem');
 
 describe('redeeming bsUSD, in the browser', () => {
   it('quotes, redeems from the lowest-ratio vault, and tells that vault’s owner', async () => {
+    const { app, call, host } = session();
     await call('regtest.setPrice', { priceCents: 4_500_000 });
     const returnAddress = (await call('regtest.newAddress')).address as string;
     const low = await openActiveVault(call, [10_000_000], { returnAddress });
@@ -39,7 +21,7 @@ describe('redeeming bsUSD, in the browser', () => {
     await call('vaults.mint', { vaultId: low.id, amountCents: 280_000 }); // 160.7 %
     await call('vaults.mint', { vaultId: high.id, amountCents: 200_000 }); // 450 %
 
-    await app.open(host!.openUrl);
+    await app.open(host.openUrl);
     await app.go('#/redeem');
     await app.page.locator('[data-testid="redeem-amount"]').fill('1000');
     await app.page.getByRole('button', { name: 'New regtest address' }).click();

