@@ -305,12 +305,13 @@ export class RedemptionDesk {
           this.db,
           'vault.redeemed',
           v.id,
+          // As a mint's or repay's: the amount, and the debt after.
           {
             redemptionId,
-            debtCents: s.debtCents,
+            amountCents: s.debtCents,
             sats: s.sats,
             priceCents: price,
-            debtAfterCents: debt,
+            debtCents: debt,
           },
           ts,
         );

@@ -687,7 +687,7 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
           );
         const lastDebt = db
           .prepare(
-            "SELECT data FROM events WHERE vault_id = ? AND id < ? AND type IN ('vault.mint', 'vault.repay') ORDER BY id DESC LIMIT 1",
+            "SELECT data FROM events WHERE vault_id = ? AND id < ? AND type IN ('vault.mint', 'vault.repay', 'vault.redeemed') ORDER BY id DESC LIMIT 1",
           )
           .pluck()
           .get(s.vault_id, signedAt) as string | undefined;
