@@ -1,5 +1,5 @@
 /**
- * The race soak, short: a couple of dozen rounds of concurrent mints, repays, withdrawals, closes,
+ * The race soak, short: sixty rounds of concurrent mints, repays, withdrawals, closes,
  * exits, takes, deposits, price moves and blocks on one regtest node, every rule checked after
  * each round. The full soak (500 rounds) is `npm run soak -- race`.
  */
@@ -10,13 +10,13 @@ describe('race soak (short)', () => {
   it('operations fired at once are refused with a code or done, and never break a rule', async () => {
     const log: string[] = [];
     const result = await run({
-      runs: 25,
+      runs: 60,
       seconds: 60,
       seed: 20_240_106,
       log: (line) => log.push(line),
     });
     expect(result.details, log.join('\n')).toEqual([]);
-    expect(result.runs).toBe(25);
+    expect(result.runs).toBe(60);
     const f = result.figures as Record<string, number>;
     for (const figure of ['mints', 'withdrawals', 'takes', 'liquidations', 'refusals'])
       expect(f[figure], `${figure}\n${result.line}`).toBeGreaterThan(0);
