@@ -75,7 +75,8 @@ export function books(
     surplusCents: balance(db, 'surplus') as Cents,
     deficitCents: (0 - balance(db, 'deficit')) as Cents,
     feesBookedCents: fees.bookedCents as Cents,
-    feesAccruedCents: fees.unbookedCents as Cents,
+    // From the same aggregate as the total debt: no pass over every vault per call.
+    feesAccruedCents: totals.accruedCents,
     totalDebtCents: totals.debtCents,
     totalCollateralSats: totals.collateralSats,
     systemRatioBps: priceCents === null ? null : systemRatioBps(totals, priceCents),

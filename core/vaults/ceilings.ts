@@ -19,6 +19,8 @@ import { collateralRatioBps } from './health';
 export interface SystemTotals {
   /** All vaults' debt now: booked, and accrued since. */
   debtCents: Cents;
+  /** Of which the stability fee accrued and not yet booked. */
+  accruedCents: Cents;
   /** Collateral of the vaults that have debt (what backs bsUSD). */
   collateralSats: Sats;
 }
@@ -43,8 +45,10 @@ export function systemTotals(db: Sqlite, network: NetworkName, ts: number): Syst
   const { rate } = rateAt(db, network, ts);
   const den = RAY * ART_PER_CENT;
   const accrued = (row.accruing_art * rate + den - 1n) / den - row.accruing_booked;
+  const unbooked = accrued > 0n ? accrued : 0n;
   return {
-    debtCents: Number(row.booked + (accrued > 0n ? accrued : 0n)) as Cents,
+    debtCents: Number(row.booked + unbooked) as Cents,
+    accruedCents: Number(unbooked) as Cents,
     collateralSats: Number(row.collateral) as Sats,
   };
 }

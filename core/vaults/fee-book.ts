@@ -208,23 +208,16 @@ export function debtNow(
     unbookedFee({ debt_art: v.debtArt, debt_cents: v.debtCents }, rate)) as Cents;
 }
 
-/** Totals for the books: normalized debt of all vaults that accrue, and the fees not yet booked. */
+/** The fee for the books: the rate now and all the fee booked so far (one aggregate query). */
 export function feeTotals(
   db: Sqlite,
   network: NetworkName,
   ts: number,
-): { rate: bigint; annualBps: number; unbookedCents: number; bookedCents: number } {
+): { rate: bigint; annualBps: number; bookedCents: number } {
   const { rate, annualBps } = rateAt(db, network, ts);
-  const rows = db
-    .prepare(
-      "SELECT debt_art, debt_cents FROM vaults WHERE network = ? AND debt_art > 0 AND state IN ('active', 'warning')",
-    )
-    .all(network) as { debt_art: number; debt_cents: number }[];
-  let unbooked = 0;
-  for (const r of rows) unbooked += unbookedFee(r, rate);
   const booked = db
     .prepare('SELECT COALESCE(SUM(fees_cents), 0) FROM vaults WHERE network = ?')
     .pluck()
     .get(network) as number;
-  return { rate, annualBps, unbookedCents: unbooked, bookedCents: booked };
+  return { rate, annualBps, bookedCents: booked };
 }
