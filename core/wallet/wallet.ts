@@ -30,6 +30,7 @@ import {
 } from './checks';
 import { ProtocolError, type ProtocolClient } from './protocol-client';
 import type { AloneExit, WalletStore } from './store';
+import { OutageClock } from './outage';
 
 export interface WalletCoreOptions {
   network: NetworkInfo;
@@ -84,14 +85,16 @@ export class WalletCore {
   /** Reviews made in this wallet, by spend id: what the person asked for and the PSBT shown. */
   private readonly reviews = new Map<number, { request: SpendRequest; psbt: string }>();
   private readonly now: () => number;
-  /** Since when the protocol node has not answered (null: connected). */
-  private unreachableSince: number | null = null;
+  /** Since when the protocol node has been unreliable; brief returns do not end an outage. */
+  private readonly outage: OutageClock;
   private completing: Promise<unknown> = Promise.resolve();
   readonly exitAloneAfterMs: number;
 
   constructor(private readonly o: WalletCoreOptions) {
     this.now = o.clock ?? Date.now;
     this.exitAloneAfterMs = o.exitAloneAfterMs ?? defaultExitAloneAfterMs(o.network);
+    // An outage ends once the node has answered for as long as the wait before an exit alone.
+    this.outage = new OutageClock(this.exitAloneAfterMs, this.now);
   }
 
   /**
@@ -111,18 +114,22 @@ export class WalletCore {
     return pinned;
   }
 
-  /** The connection to the protocol node dropped (the first drop counts; reconnects clear it). */
+  /**
+   * The connection to the protocol node dropped. The first drop starts the outage; a drop within
+   * `exitAloneAfterMs` of the node's return continues it (see `OutageClock`).
+   */
   nodeLost(): void {
-    this.unreachableSince ??= this.now();
+    this.outage.lost();
   }
 
-  /** False while the protocol node is counted as gone. */
+  /** False while the protocol node does not answer. */
   get nodeReachable(): boolean {
-    return this.unreachableSince === null;
+    return this.outage.answering;
   }
 
+  /** The node answers again with the pinned keys; the outage ends once it has stayed so. */
   nodeBack(): void {
-    this.unreachableSince = null;
+    this.outage.back();
   }
 
   /** The network this wallet is on. */
@@ -400,17 +407,22 @@ export class WalletCore {
    */
   async alone() {
     const pins = this.node;
-    const since = this.unreachableSince;
-    const waited = since === null ? 0 : this.now() - since;
+    const outage = this.outage.state;
+    const since = outage?.since ?? null;
+    const waited = this.outage.lastedMs;
+    // Offered through the node's brief returns too: a flapping node cannot hold the exit back.
     const ready =
       this.o.bitcoin?.watch !== undefined && since !== null && waited >= this.exitAloneAfterMs;
+    const settleS = Math.ceil(this.exitAloneAfterMs / 1000);
     const reason = !this.o.bitcoin?.watch
       ? 'An exit without the protocol node needs a Bitcoin node of your own (BITSTABLE_RPC_URL): your coins are checked and the exit is sent through it.'
       : since === null
         ? 'The protocol node is reachable: use the emergency exit on the vault page, which the node records.'
-        : ready
-          ? 'The protocol node has not answered for a while: you can build an exit from your own records, sign it with your owner key, and have the guardian co-sign it.'
-          : `The protocol node has not answered for ${Math.floor(waited / 1000)} s; an exit without it is offered after ${Math.ceil(this.exitAloneAfterMs / 1000)} s.`;
+        : outage?.backAt != null
+          ? `The protocol node answers again, but it has dropped out for ${Math.floor(waited / 1000)} s with brief returns; it counts as back once it has answered for ${settleS} s without a break${ready ? ', and until then the exit without it stays on offer' : ''}.`
+          : ready
+            ? 'The protocol node has not answered for a while: you can build an exit from your own records, sign it with your owner key, and have the guardian co-sign it.'
+            : `The protocol node has not answered for ${Math.floor(waited / 1000)} s; an exit without it is offered after ${settleS} s.`;
     const coins = this.o.bitcoin?.watch ? await this.o.bitcoin.watch.listWatchedUtxos() : null;
     // What an exit takes: every coin with a confirmation (the owner's own exit needs no more).
     const need = 1;
@@ -419,7 +431,7 @@ export class WalletCore {
     for (const e of this.o.store.aloneExits(pins.nodeId))
       if (e.state !== 'broadcast') await this.adoptIfSent(e);
     return {
-      nodeReachable: since === null,
+      nodeReachable: this.outage.answering,
       unreachableSinceMs: since,
       exitAloneAfterMs: this.exitAloneAfterMs,
       ready,

@@ -44,20 +44,26 @@ export function ExitAlone() {
 
 function AloneBody({ data }: { data: Alone }) {
   const since = data.unreachableSinceMs;
+  // Answering again within an outage that has not settled (the node dropped out and came back).
+  const settling = data.nodeReachable && since !== null;
   return (
     <>
       <Card title="The protocol node" testId="alone-status">
         <div className="row gap">
           <span
-            className={`pill ${data.nodeReachable ? 'ok' : 'warn'}`}
+            className={`pill ${data.nodeReachable && !settling ? 'ok' : 'warn'}`}
             data-testid="alone-reachable"
             data-reachable={String(data.nodeReachable)}
           >
-            {data.nodeReachable ? 'Reachable' : 'Not answering'}
+            {settling
+              ? 'Answering, unreliable'
+              : data.nodeReachable
+                ? 'Reachable'
+                : 'Not answering'}
           </span>
           {since !== null && (
             <span className="muted">
-              since {when(since)} ({duration(Date.now() - since)})
+              {settling ? 'dropping out ' : ''}since {when(since)} ({duration(Date.now() - since)})
             </span>
           )}
         </div>
