@@ -9,8 +9,10 @@
  *   parsed) its JSON-RPC notification. 50 timed events after 5 untimed ones, one at a time, 20 ms
  *   apart, so no two are in flight at once. The oracle is not started, so its price is stale and
  *   the node's health pass (also a `price.accepted` listener) does not run: only the fan-out is
- *   timed. The wallets' sockets live in this process, so their receiving and parsing shares the
- *   node's event loop and is in the figure (separate wallet processes would take it off).
+ *   timed. The wallets' sockets live in a worker thread (`bench-wallets-clients.ts`): wallets are
+ *   other processes, and on this node's event loop their parsing would be half the figure. The
+ *   wave is timed from the emit in this thread to the last parse in that one, on the clock both
+ *   share. On a machine with two cores the thread competes with the node for the second one.
  * - naive_fanout: the same 1,000 wallets' worth of sockets on a plain `ws` server in this
  *   process, fanned out the naive way: for every socket, an ownership check that asks SQLite
  *   (prepare + get, as a per-subscriber filter would) and a JSON.stringify of its own frame. Its
@@ -29,7 +31,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import WebSocket, { WebSocketServer } from 'ws';
+import { Worker } from 'node:worker_threads';
+import { WebSocketServer } from 'ws';
+import { sharedNow, type FromClients, type ToClients } from './bench-wallets-clients';
 import { accountIdOf } from '../core/accounts/id';
 import { createApiService, type ApiService } from '../core/api/dispatcher';
 import { BitStableNode } from '../core/app/bitstable-node';
@@ -71,14 +75,6 @@ export interface WalletsBenchOptions {
   print?: boolean;
 }
 
-/** One event's delivery: how many sockets have it, and when the latest got it. */
-interface Wave {
-  expected: number;
-  count: number;
-  last: number;
-  done: () => void;
-}
-
 /** Runs the bench on a fresh regtest node and prints (and returns) its one line. */
 export async function main(options: WalletsBenchOptions = {}): Promise<WalletsBenchResult> {
   const wallets = options.wallets ?? 1_000;
@@ -94,7 +90,7 @@ export async function main(options: WalletsBenchOptions = {}): Promise<WalletsBe
   let api: ApiService | null = null;
   let gateway: Gateway | null = null;
   let naiveWss: WebSocketServer | null = null;
-  const clients: WebSocket[] = [];
+  let clients: Worker | null = null;
   try {
     node = await BitStableNode.start({
       dataDir,
@@ -174,41 +170,52 @@ export async function main(options: WalletsBenchOptions = {}): Promise<WalletsBe
       throw new Error('vaults.list and the naive scan return different pages');
     }
 
-    // --- Fan-out: the same message handler on every client socket of both servers.
-    const waves = new Map<number, Wave>();
-    const onMessage = (data: WebSocket.RawData) => {
-      const m = JSON.parse(String(data)) as {
-        method?: string;
-        params?: { type?: string; payload?: { roundId?: number } };
-      };
-      if (m.method !== 'event' || m.params?.type !== 'price.accepted') return;
-      const w = waves.get(m.params.payload?.roundId ?? -1);
-      if (!w) return;
-      w.count++;
-      w.last = performance.now();
-      if (w.count === w.expected) w.done();
+    // --- Fan-out: every client socket of both servers lives in the wallets' thread.
+    // The thread runs TypeScript as this script does: tsx's loader is not inherited by a worker
+    // (`--import tsx` in execArgv is ignored there on Node 20), so it imports through tsx's API.
+    const clientsUrl = new URL('./bench-wallets-clients.ts', import.meta.url).href;
+    const thread = new Worker(
+      `import('tsx/esm/api').then(({ tsImport }) => tsImport(${JSON.stringify(clientsUrl)}, ${JSON.stringify(clientsUrl)}))`,
+      { eval: true },
+    );
+    clients = thread;
+    const waiting = new Map<string, (m: FromClients) => void>();
+    const keyOf = (m: FromClients) =>
+      m.type === 'ready' || m.type === 'delivered' || m.type === 'late'
+        ? `round:${m.roundId}`
+        : m.type;
+    let threadFailure: Error | null = null;
+    const fail = (err: Error) => {
+      threadFailure = err;
+      for (const r of waiting.values()) r({ type: 'failed', message: err.message });
+      waiting.clear();
     };
-    const connect = async (url: string, protocols: string[]) => {
-      const ws = new WebSocket(url, protocols);
-      clients.push(ws);
-      await new Promise<void>((resolve, reject) => {
-        ws.once('open', resolve);
-        ws.once('error', reject);
+    thread.on('message', (m: FromClients) => {
+      if (m.type === 'failed') return fail(new Error(`wallets' thread: ${m.message}`));
+      const r = waiting.get(keyOf(m));
+      waiting.delete(keyOf(m));
+      r?.(m);
+    });
+    thread.on('error', fail);
+    /** Sends one message and waits for the reply with `key` ('connected', 'round:7', ...). */
+    const ask = (m: ToClients, key: string) =>
+      new Promise<FromClients>((resolve, reject) => {
+        if (threadFailure) return reject(threadFailure);
+        waiting.set(key, (reply) =>
+          reply.type === 'failed' ? reject(new Error(reply.message)) : resolve(reply),
+        );
+        thread.postMessage(m);
       });
-      ws.on('error', () => {});
-      ws.on('message', onMessage);
-    };
-    // In batches of 100, so the upgrades do not flood the machine.
-    const connectAll = async (urlOf: (i: number) => [string, string[]]) => {
-      for (let i = 0; i < wallets; i += 100) {
-        const batch: Promise<void>[] = [];
-        for (let j = i; j < Math.min(wallets, i + 100); j++) batch.push(connect(...urlOf(j)));
-        await Promise.all(batch);
-      }
-    };
-    const rpcUrl = `${gateway.url.replace('http', 'ws')}/rpc`;
-    await connectAll((i) => [rpcUrl, [WS_PROTOCOL, `${WS_TOKEN_PREFIX}${accounts[i]!.token}`]]);
+    /** Waits for the next reply with `key` without sending anything. */
+    const next = (key: string) =>
+      new Promise<FromClients>((resolve, reject) => {
+        if (threadFailure) return reject(threadFailure);
+        waiting.set(key, (reply) =>
+          reply.type === 'failed' ? reject(new Error(reply.message)) : resolve(reply),
+        );
+      });
 
+    const rpcUrl = `${gateway.url.replace('http', 'ws')}/rpc`;
     const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
     naiveWss = wss;
     await new Promise<void>((resolve, reject) => {
@@ -216,25 +223,27 @@ export async function main(options: WalletsBenchOptions = {}): Promise<WalletsBe
       wss.once('error', reject);
     });
     const naivePort = (wss.address() as { port: number }).port;
-    await connectAll(() => [`ws://127.0.0.1:${naivePort}`, []]);
+    const targets: [string, string[]][] = [
+      ...accounts.map((a): [string, string[]] => [
+        rpcUrl,
+        [WS_PROTOCOL, `${WS_TOKEN_PREFIX}${a.token}`],
+      ]),
+      ...accounts.map((): [string, string[]] => [`ws://127.0.0.1:${naivePort}`, []]),
+    ];
+    await ask({ type: 'connect', targets }, 'connected');
 
-    /** Times one event from emit until every one of the `wallets` sockets has it. */
+    /** Times one event from emit until every one of the `wallets` sockets has parsed it. */
     const timeWave = async (roundId: number, emit: () => void): Promise<number> => {
-      let done!: () => void;
-      const delivered = new Promise<void>((r) => (done = r));
-      const wave: Wave = { expected: wallets, count: 0, last: 0, done };
-      waves.set(roundId, wave);
-      const t0 = performance.now();
+      await ask({ type: 'expect', roundId, expected: wallets }, `round:${roundId}`);
+      const outcome = next(`round:${roundId}`);
+      const t0 = sharedNow();
       emit();
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), 10_000)));
-      const outcome = await Promise.race([delivered, late]);
-      clearTimeout(timer);
-      waves.delete(roundId);
-      if (outcome === 'late') {
-        throw new Error(`event ${roundId} reached ${wave.count} of ${wallets} sockets in 10 s`);
+      const reply = await outcome;
+      if (reply.type !== 'delivered') {
+        const count = reply.type === 'late' ? reply.count : 0;
+        throw new Error(`event ${roundId} reached ${count} of ${wallets} sockets in 10 s`);
       }
-      return wave.last - t0;
+      return reply.lastAt - t0;
     };
     const payloadOf = (roundId: number) => ({
       roundId,
@@ -288,7 +297,24 @@ export async function main(options: WalletsBenchOptions = {}): Promise<WalletsBe
         console.error('bench wallets: cleanup step failed', err);
       }
     };
-    for (const ws of clients) await quietly(() => ws.terminate());
+    if (clients) {
+      const thread = clients;
+      // The thread closes its sockets itself; terminating it is the backstop.
+      await quietly(
+        () =>
+          new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, 2_000);
+            thread.on('message', (m: FromClients) => {
+              if (m.type === 'closed') {
+                clearTimeout(timer);
+                resolve();
+              }
+            });
+            thread.postMessage({ type: 'close' } satisfies ToClients);
+          }),
+      );
+      await quietly(() => thread.terminate());
+    }
     if (naiveWss) {
       const wss = naiveWss;
       for (const ws of wss.clients) await quietly(() => ws.terminate());
