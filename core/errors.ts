@@ -50,6 +50,8 @@ export const ERROR_CODES = [
   'ACCOUNT_REQUIRED',
   /** The sign-in signature, challenge or session is not valid. */
   'SIGN_IN_FAILED',
+  /** The call ends a session, and the caller presented a gateway token (which the operator revokes). */
+  'SESSION_REQUIRED',
   /** Registration needs an invite code from the operator on this node. */
   'REGISTRATION_CLOSED',
   // The wallet's checks of what the protocol node says (SPEC §4)

@@ -63,6 +63,7 @@ export const API_METHODS = [
   'node.info',
   'auth.challenge',
   'auth.signIn',
+  'auth.signOut',
   'account.get',
   'bsusd.transfer',
   'bsusd.statement',

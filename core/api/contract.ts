@@ -526,6 +526,13 @@ export const API = {
     summary:
       "Signs in with the account key's BIP340 signature of the challenge; registers a new account where registration is open.",
   }),
+  'auth.signOut': method({
+    params: None,
+    result: z.object({ signedOut: z.literal(true) }),
+    permission: 'Read',
+    summary:
+      'Ends the session this call is made with: the token stops working at once and its sockets close. A gateway token is revoked by the operator instead.',
+  }),
   'account.get': method({
     params: None,
     result: Account,

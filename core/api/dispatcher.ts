@@ -29,6 +29,8 @@ import { createHandlers, type ApiCore, type ApiHostInfo, type Handlers } from '.
 export interface CallContext {
   roles: readonly Role[];
   account?: string | null;
+  /** The session token the call was made with (a signed-in wallet's; not a gateway token). */
+  session?: string;
 }
 
 /** The caller as a handler sees it, after the dispatcher's checks. */
@@ -37,6 +39,8 @@ export interface Caller {
   admin: boolean;
   /** The call comes from this machine's own window or host (no account of its own in ctx). */
   here?: boolean;
+  /** The session token the call was made with, if it was made with one. */
+  session?: string;
 }
 
 export type DispatchOutcome<M extends MethodName = MethodName> =
@@ -78,6 +82,7 @@ export function createApiService(options: ApiServiceOptions): ApiService {
     account: ctx.account === undefined ? options.core.activeAccountId() : ctx.account,
     admin: ctx.roles.includes('admin'),
     here: ctx.account === undefined,
+    ...(ctx.session ? { session: ctx.session } : {}),
   });
   let ownerQuery: ReturnType<ApiCore['db']['prepare']> | null = null;
   const vaultOwner = (vaultId: number) =>

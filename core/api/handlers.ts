@@ -665,6 +665,18 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
 
     'auth.signIn': (input) => core.accounts.signIn(input),
 
+    'auth.signOut': (_, caller) => {
+      if (!caller.session) {
+        throw new BitStableError(
+          'SESSION_REQUIRED',
+          'auth.signOut ends a signed-in session, and this call was made with a gateway token: the operator revokes tokens (--revoke-token).',
+          {},
+        );
+      }
+      core.accounts.signOut(caller.session);
+      return { signedOut: true as const };
+    },
+
     'account.get': (_, caller) => {
       const a = core.accounts.require(caller.account);
       return { ...a, balanceCents: core.operations.balanceCents(a.id) };

@@ -134,6 +134,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       outcome.ok ? 'ok' : outcome.error.code,
       performance.now() - started,
     );
+    // A session that ended closes its sockets now, not at the next sweep.
+    if (outcome.ok && method === 'auth.signOut' && ctx.session) {
+      const ended = ctx.session;
+      setImmediate(() => endSocketsOf(ended));
+    }
     return outcome;
   };
   const staticRoot = options.staticDir ? resolve(options.staticDir) : null;
@@ -184,7 +189,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           ? { roles: entry.roles }
           : { roles: entry.roles, account: null };
     const account = options.core?.accounts.sessionAccount(presented) ?? null;
-    return account ? { roles: SESSION_ROLES, account } : null;
+    return account ? { roles: SESSION_ROLES, account, session: presented } : null;
   };
   const known = (ctx: CallContext | 'anonymous' | null): ctx is CallContext =>
     ctx !== null && ctx !== 'anonymous';
@@ -438,6 +443,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     for (const [ws, presented] of credentials) if (!stillValid(presented)) endSocket(ws);
   }, 5_000);
   sweep.unref();
+  /** Sockets still owing a reply: they close once it is sent (see onConnection). */
+  const inFlight = new Map<WebSocket, number>();
+  function endSocketsOf(presented: string): void {
+    for (const [ws, p] of credentials) if (p === presented && !inFlight.get(ws)) endSocket(ws);
+  }
 
   function onConnection(ws: WebSocket, ctx: CallContext, presented: string): void {
     credentials.set(ws, presented);
@@ -448,12 +458,19 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       if (isBinary) return;
       // Checked on every message, not only at the upgrade: a socket outlives no revocation.
       if (!stillValid(presented)) return endSocket(ws);
+      inFlight.set(ws, (inFlight.get(ws) ?? 0) + 1);
       void handleRpcText(data.toString(), ctx, dispatch).then((out) => {
+        const left = inFlight.get(ws)! - 1;
+        if (left > 0) inFlight.set(ws, left);
+        else inFlight.delete(ws);
         if (out !== null && ws.readyState === ws.OPEN) ws.send(out);
+        // The reply to a sign-out (or to anything sent as the session ended) goes out first.
+        if (left === 0 && ws.readyState === ws.OPEN && !stillValid(presented)) endSocket(ws);
       });
     });
     const done = () => {
       credentials.delete(ws);
+      inFlight.delete(ws);
       unsubscribe();
     };
     ws.on('close', done);

@@ -27,6 +27,7 @@ import {
   ProtocolClient,
   ProtocolError,
   signInOverHttp,
+  signOutOverHttp,
   webSocketTransport,
 } from './protocol-client';
 import { WalletStore } from './store';
@@ -87,6 +88,8 @@ export interface WalletHost extends Omit<RunningWallet, 'api' | 'health' | 'stop
 
 /** How often a wallet host asks its protocol node whether it still answers. */
 const HEARTBEAT_MS = 15_000;
+/** How long a stopping wallet waits for the node to end its session. */
+const SIGN_OUT_WAIT_MS = 2_000;
 
 export async function startWalletCore(options: WalletCoreOptions): Promise<RunningWallet> {
   const net = networkInfo(options.network);
@@ -137,7 +140,18 @@ export async function startWalletCore(options: WalletCoreOptions): Promise<Runni
       // The node restarted or the network blinked: sign in again, then ask what became of
       // anything signed whose answer was lost.
       reconnect: {
-        token: async () => (await signInOverHttp(base, accountSecret, options.label)).token,
+        token: async () => {
+          const fresh = (await signInOverHttp(base, accountSecret, options.label)).token;
+          const old = session?.token;
+          session = { token: fresh };
+          // The session before the drop may still be alive at the node: end it.
+          if (old) {
+            void signOutOverHttp(base, old).catch((err: unknown) =>
+              log.info({ err }, 'the previous session could not be ended; it will expire'),
+            );
+          }
+          return fresh;
+        },
         onReconnected: () => reconciled(),
         onDisconnected: () => lost(),
       },
@@ -258,6 +272,16 @@ export async function startWalletCore(options: WalletCoreOptions): Promise<Runni
           clearInterval(heartbeat);
           api.close();
           await priceCheck.stop();
+          // A stopped wallet leaves no live session behind; a node that does not answer within
+          // a moment keeps it until it expires (the node closes the socket on its side).
+          lost = () => {};
+          reconciled = () => {};
+          await Promise.race([
+            client.call('auth.signOut', {}).catch((err: unknown) => {
+              log.info({ err }, 'the session could not be ended at the node; it will expire');
+            }),
+            new Promise((r) => setTimeout(r, SIGN_OUT_WAIT_MS).unref()),
+          ]);
           await client.close();
           store.close();
         })();

@@ -65,16 +65,7 @@ export async function signInOverHttp(
   accountSecret: Uint8Array,
   label?: string,
 ): Promise<{ token: string; accountId: string; nodeId: string }> {
-  const post = async (method: string, params: unknown) => {
-    const res = await fetch(`${baseUrl}/rpc`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
-    });
-    const body = (await res.json()) as RpcReply;
-    if (body.error) throw errorOf(body.error);
-    return body.result;
-  };
+  const post = (method: string, params: unknown) => postRpc(baseUrl, method, params);
   const { challenge, nodeId } = (await post('auth.challenge', {})) as {
     challenge: string;
     nodeId: string;
@@ -88,6 +79,34 @@ export async function signInOverHttp(
     ...(label ? { label } : {}),
   })) as { token: string; accountId: string };
   return { ...session, nodeId };
+}
+
+/**
+ * Ends a session at a node over its `POST /rpc` (a wallet that signed in again after a reconnect
+ * ends the session it had before, so no token of it is left alive).
+ */
+export async function signOutOverHttp(baseUrl: string, token: string): Promise<void> {
+  await postRpc(baseUrl, 'auth.signOut', {}, token);
+}
+
+/** One JSON-RPC call over `POST /rpc`, with a bearer token if given. */
+async function postRpc(
+  baseUrl: string,
+  method: string,
+  params: unknown,
+  token?: string,
+): Promise<unknown> {
+  const res = await fetch(`${baseUrl}/rpc`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  });
+  const body = (await res.json()) as RpcReply;
+  if (body.error) throw errorOf(body.error);
+  return body.result;
 }
 
 interface RpcReply {

@@ -366,4 +366,43 @@ describe('accounts: many parties on one node', () => {
     );
     expect(checkInvariant(app.db).problems).toEqual([]);
   });
+
+  it('signing out ends the session: the token is refused, its sockets close after the reply, a bot token cannot sign out', async () => {
+    const dave = await signIn('dave');
+    const first = await socket(dave.token);
+    const second = await socket(dave.token);
+    const closes = [first, second].map(
+      ({ ws }) => new Promise<number>((resolve) => ws.once('close', (code) => resolve(code))),
+    );
+    // Signed out over the first socket, in a batch with a read that is in flight beside it:
+    // the reply comes back whole before the socket closes.
+    const replies: unknown[] = [];
+    first.ws.on('message', (data) => {
+      const msg = JSON.parse(data.toString()) as unknown;
+      if (Array.isArray(msg)) replies.push(...(msg as unknown[]));
+    });
+    first.ws.send(
+      JSON.stringify([
+        { jsonrpc: '2.0', id: 1, method: 'auth.signOut', params: {} },
+        { jsonrpc: '2.0', id: 2, method: 'account.get', params: {} },
+      ]),
+    );
+    expect(await Promise.all(closes)).toEqual([4001, 4001]);
+    expect(replies).toEqual([
+      expect.objectContaining({ id: 1, result: { signedOut: true } }),
+      expect.objectContaining({ id: 2, result: expect.objectContaining({ id: dave.id }) }),
+    ]);
+    expect(await codeOf(call(dave.token, 'account.get'))).toBe('UNAUTHENTICATED');
+    // A token from the token file is the operator's to revoke; it keeps working.
+    expect(await codeOf(call(botToken.token, 'auth.signOut'))).toBe('SESSION_REQUIRED');
+    expect(await codeOf(call(botToken.token, 'balance.get'))).toBe('ok');
+    // Signing in again gives a fresh session; two sign-outs at once both end it.
+    const again = await signIn('dave-again');
+    const both = (await rpc(
+      [1, 2].map((id) => ({ jsonrpc: '2.0', id, method: 'auth.signOut', params: {} })),
+      again.token,
+    )) as RpcReply[];
+    expect(both.map((r) => r.result)).toEqual([{ signedOut: true }, { signedOut: true }]);
+    expect(await codeOf(call(again.token, 'balance.get'))).toBe('UNAUTHENTICATED');
+  });
 });

@@ -54,6 +54,7 @@ interface Host {
   token: string;
   account: string;
   dir: string;
+  child: Child;
 }
 let alice: Host;
 let bob: Host;
@@ -69,7 +70,7 @@ async function walletHost(label: string, rpcUrl: string, cookie: string): Promis
   const [, url, token] = await c.waitFor(/Open: (http:\/\/\S+)\/#token=([A-Za-z0-9_-]+)/);
   const [, account] = await c.waitFor(/Account: (bsa1\S+)/);
   expect(c.output()).toContain('Coins are checked against your own Bitcoin node.');
-  return { url: url!, token: token!, account: account!, dir };
+  return { url: url!, token: token!, account: account!, dir, child: c };
 }
 
 beforeAll(async () => {
@@ -266,6 +267,24 @@ describe('a protocol node, two wallets and a bot, each its own process', () => {
     const maps = `/proc/${protocolPid}/maps`;
     if (existsSync(maps)) {
       expect(readFileSync(maps, 'utf8')).not.toMatch(/HID|hidapi|libusb|node-hid/i);
+    }
+  });
+
+  it('a wallet host that stops ends its session at the node: no live session of its account is left', async () => {
+    const db = new Database(join(protocolDir, 'regtest', 'bitstable.sqlite'), { readonly: true });
+    const live = (account: string) =>
+      db
+        .prepare('SELECT COUNT(*) FROM sessions WHERE account_id = ? AND expires_at > ?')
+        .pluck()
+        .get(account, Date.now()) as number;
+    try {
+      expect(live(alice.account)).toBeGreaterThan(0);
+      await alice.child.stop();
+      expect(alice.child.child.exitCode).toBe(0);
+      expect(live(alice.account)).toBe(0);
+      expect(live(bob.account)).toBeGreaterThan(0);
+    } finally {
+      db.close();
     }
   });
 });

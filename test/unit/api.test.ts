@@ -180,6 +180,23 @@ describe('the dispatcher', () => {
     expect(mints).toEqual([]);
   });
 
+  it('auth.signOut ends the session it is called with, and refuses a gateway token with SESSION_REQUIRED', async () => {
+    const ended: string[] = [];
+    const f = fakeCore({ accounts: { signOut: (token: string) => ended.push(token) } });
+    const api = createApiService(f);
+    const bot = { roles: ['liquidator'] as Role[], account: ALICE };
+    const out = await api.dispatch('auth.signOut', {}, bot);
+    expect(out).toMatchObject({ ok: false, error: { code: 'SESSION_REQUIRED' } });
+    if (!out.ok) expect(out.error.message).toMatch(/revoke/);
+    expect(ended).toEqual([]);
+    const session = { roles: ['owner', 'liquidator'] as Role[], account: ALICE, session: 'tok-a' };
+    expect(await api.dispatch('auth.signOut', {}, session)).toEqual({
+      ok: true,
+      result: { signedOut: true },
+    });
+    expect(ended).toEqual(['tok-a']);
+  });
+
   it("sends each caller only the events they may see: public ones, their own vaults', their transfers", () => {
     const owners: Record<number, string> = { 1: ALICE, 2: BOB };
     const f = fakeCore({
