@@ -1,0 +1,6 @@
+/**
+ * The redemptions port: Redemptions and their on-chain payouts.
+ * (Filled in as the statements move here from the services; see `ports.ts`.)
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled in as statements move
+export interface RedemptionsRepo {}
