@@ -15,6 +15,8 @@ import {
   type VaultParams,
 } from '../config/networks';
 import { checkpoint, openDatabase, type Sqlite } from '../db/database';
+import type { Store } from '../store/ports';
+import { sqliteStore } from '../store/sqlite';
 import { BitStableError } from '../errors';
 import { EventBus } from '../events/bus';
 import { adoptLocalAccount, ensureAccountSecret, ensureNodeId } from '../accounts/local';
@@ -184,6 +186,11 @@ export class BitStableNode {
   /** Regtest: the playground's accounts, and which one this machine's window acts as. */
   playground: PlaygroundAccounts | null = null;
 
+  /** The node's storage ports (core/store/ports.ts) on its database. */
+  get store(): Store {
+    return sqliteStore(this.db);
+  }
+
   /** What a call without an account of its own acts for: the window's current account. */
   activeAccountId(): string {
     return this.playground?.active ?? this.localAccountId;
@@ -306,6 +313,9 @@ export class BitStableNode {
         return s.status === 'ok' ? s.priceCents : null;
       };
       const clock = options.clock ?? Date.now;
+      // The storage ports every service takes (core/store/ports.ts), on this node's database.
+      const store = sqliteStore(db);
+      void store; // (taken by the services as their statements move behind it)
       // The stability fee from now on is the configured one; what accrued before, at the old.
       db.transaction(() => setAnnualRate(db, net.name, params.stabilityFeeBps, clock()))();
       const accounts = new AccountService({
