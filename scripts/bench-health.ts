@@ -19,6 +19,7 @@ import { network } from '../core/config/networks';
 import { checkpoint, openDatabase, type Sqlite } from '../core/db/database';
 import { HealthQueries, naiveChangesAt, type HealthChanges } from '../core/liquidation/health-pass';
 import type { Cents, Sats } from '../core/money';
+import { sqliteStore } from '../core/store/sqlite';
 import { thresholdPrice } from '../core/vaults/health';
 import { healthBand } from '../core/vaults/state';
 
@@ -104,7 +105,7 @@ export async function main(
     const start = 4_500_000 as Cents;
     const indexedDb = seedDb(join(dir, 'indexed.sqlite'), vaults, start, 7);
     const naiveDb = seedDb(join(dir, 'naive.sqlite'), vaults, start, 7);
-    const queries = new HealthQueries(indexedDb);
+    const queries = new HealthQueries(sqliteStore(indexedDb).auctions);
     const indexed: number[] = [];
     const naive: number[] = [];
     let price: number = start;
@@ -129,7 +130,12 @@ export async function main(
       indexed.push(performance.now() - t);
       if (r < Math.min(rounds, 60)) {
         t = performance.now();
-        const b = naiveChangesAt(naiveDb, p, params.liquidationRatioBps, params.warningRatioBps);
+        const b = naiveChangesAt(
+          sqliteStore(naiveDb).auctions,
+          p,
+          params.liquidationRatioBps,
+          params.warningRatioBps,
+        );
         apply(naiveDb, b);
         naive.push(performance.now() - t);
         if (

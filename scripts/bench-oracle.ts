@@ -27,6 +27,7 @@ import {
   type RoundRecord,
   type RoundStore,
 } from '../core/oracle';
+import { sqliteStore } from '../core/store/sqlite';
 
 export interface OracleBenchResult {
   roundsPerS: number;
@@ -97,7 +98,7 @@ function benchStore(durationMs: number): { p50: number; p99: number } {
   const dir = mkdtempSync(join(tmpdir(), 'bitstable-bench-oracle-'));
   const db = openDatabase(join(dir, 'bench.db'));
   try {
-    const store = new OracleStore(db);
+    const store = new OracleStore(sqliteStore(db));
     const samples: number[] = [];
     const t0 = Date.UTC(2024, 0, 15, 12);
     const started = performance.now();

@@ -4,10 +4,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { NetworkInfo } from '../config/networks';
-import type { Sqlite } from '../db/database';
 import type { KeyStore } from '../keys/keystore';
 import { ensureSecret } from '../keys/node-keys';
-import { balance, holderAccount, transfer } from '../ledger/bsusd';
+import { holderAccount } from '../ledger/bsusd';
+import type { Store } from '../store/ports';
 import { accountKey } from './login';
 import type { AccountService } from './service';
 
@@ -23,20 +23,12 @@ export function ensureAccountSecret(store: KeyStore, net: NetworkInfo): Promise<
  * This node's id (what sign-in signatures are bound to): random, made on first start, kept in
  * the database so that it survives restarts and moves with a restored backup.
  */
-export function ensureNodeId(db: Sqlite, net: NetworkInfo): string {
-  const existing = db
-    .prepare("SELECT value FROM settings WHERE network = ? AND key = 'node_id'")
-    .pluck()
-    .get(net.name) as string | undefined;
+export function ensureNodeId(store: Store, net: NetworkInfo): string {
+  const existing = store.accounts.nodeId(net.name);
   if (existing) return existing;
   const id = `bsn-${net.name}-${randomBytes(8).toString('hex')}`;
-  db.prepare(
-    "INSERT INTO settings (network, key, value) VALUES (?, 'node_id', ?) ON CONFLICT DO NOTHING",
-  ).run(net.name, id);
-  return db
-    .prepare("SELECT value FROM settings WHERE network = ? AND key = 'node_id'")
-    .pluck()
-    .get(net.name) as string;
+  store.accounts.saveNodeId(net.name, id);
+  return store.accounts.nodeId(net.name) as string;
 }
 
 /** The holder name bsUSD had before accounts: one person per app. */
@@ -48,19 +40,19 @@ export const LEGACY_HOLDER = 'local';
  * every vault without an account. One transaction; a second start finds nothing left to adopt.
  */
 export function adoptLocalAccount(
-  db: Sqlite,
+  store: Store,
   accounts: AccountService,
   secret: Uint8Array,
   ts = Date.now(),
 ): string {
   const { id } = accountKey(secret);
-  db.transaction(() => {
+  store.transaction(() => {
     accounts.register(id, 'This computer');
     const legacy = holderAccount(LEGACY_HOLDER);
-    const exists = db.prepare('SELECT 1 FROM ledger_accounts WHERE id = ?').pluck().get(legacy);
-    const held = exists ? balance(db, legacy) : 0;
-    if (held > 0) transfer(db, LEGACY_HOLDER, id, held, 'bsUSD held before accounts', ts);
-    db.prepare('UPDATE vaults SET account_id = ? WHERE account_id IS NULL').run(id);
-  })();
+    const exists = store.accounts.ledgerAccountExists(legacy);
+    const held = exists ? store.ledger.balance(legacy) : 0;
+    if (held > 0) store.ledger.transfer(LEGACY_HOLDER, id, held, 'bsUSD held before accounts', ts);
+    store.accounts.adoptVaultsWithoutAccount(id);
+  });
   return id;
 }

@@ -7,16 +7,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { NetworkInfo } from '../config/networks';
-import type { Sqlite } from '../db/database';
 import { BitStableError } from '../errors';
 import type { KeyStore } from '../keys/keystore';
+import type { Store } from '../store/ports';
 import { accountKey } from './login';
 import type { AccountService } from './service';
 
 /** At most this many playground accounts besides the node's own. */
 export const MAX_PLAYGROUND_ACCOUNTS = 10;
-
-const PREFIX = 'playground:';
 
 export interface PlaygroundAccount {
   accountId: string;
@@ -34,7 +32,7 @@ export class PlaygroundAccounts {
 
   constructor(
     private readonly o: {
-      db: Sqlite;
+      store: Store;
       accounts: AccountService;
       keyStore: KeyStore;
       network: NetworkInfo;
@@ -43,7 +41,7 @@ export class PlaygroundAccounts {
     },
   ) {
     this.ids = new Set(this.rows().map((r) => r.accountId));
-    const stored = this.setting('active_account');
+    const stored = o.store.accounts.activePlaygroundAccount(o.network.name);
     this.activeId = stored && (stored === o.ownId || this.ids.has(stored)) ? stored : o.ownId;
   }
 
@@ -88,12 +86,10 @@ export class PlaygroundAccounts {
     } finally {
       this.adding--;
     }
-    this.o.db.transaction(() => {
+    this.o.store.transaction(() => {
       this.o.accounts.register(id, name);
-      this.o.db
-        .prepare('INSERT INTO settings (network, key, value) VALUES (?, ?, ?)')
-        .run(this.o.network.name, `${PREFIX}${id}`, name);
-    })();
+      this.o.store.accounts.addPlaygroundAccount(this.o.network.name, id, name);
+    });
     secret.fill(0);
     this.ids.add(id);
     return { accountId: id, label: name, own: false, active: false };
@@ -108,27 +104,12 @@ export class PlaygroundAccounts {
         { accountId },
       );
     }
-    this.o.db
-      .prepare(
-        "INSERT INTO settings (network, key, value) VALUES (?, 'active_account', ?) ON CONFLICT (network, key) DO UPDATE SET value = excluded.value",
-      )
-      .run(this.o.network.name, accountId);
+    this.o.store.accounts.setActivePlaygroundAccount(this.o.network.name, accountId);
     this.activeId = accountId;
     return this.list();
   }
 
   private rows(): { accountId: string; label: string }[] {
-    return (
-      this.o.db
-        .prepare('SELECT key, value FROM settings WHERE network = ? AND key LIKE ? ORDER BY rowid')
-        .all(this.o.network.name, `${PREFIX}%`) as { key: string; value: string }[]
-    ).map((r) => ({ accountId: r.key.slice(PREFIX.length), label: r.value }));
-  }
-
-  private setting(key: string): string | undefined {
-    return this.o.db
-      .prepare('SELECT value FROM settings WHERE network = ? AND key = ?')
-      .pluck()
-      .get(this.o.network.name, key) as string | undefined;
+    return this.o.store.accounts.playgroundAccounts(this.o.network.name);
   }
 }

@@ -4,19 +4,15 @@
  * key (the id) and, for a session, only the SHA-256 of its token.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Sqlite } from '../db/database';
 import { BitStableError } from '../errors';
-import { ensureHolder } from '../ledger/bsusd';
+import type { Account } from '../store/accounts';
+import type { Store } from '../store/ports';
 import { parseAccountId } from './id';
 import { verifyLogin } from './login';
 
 export type Registration = 'open' | 'invite';
 
-export interface Account {
-  id: string;
-  label: string | null;
-  createdAt: number;
-}
+export type { Account } from '../store/accounts';
 
 export interface Session {
   token: string;
@@ -25,7 +21,7 @@ export interface Session {
 }
 
 export interface AccountServiceOptions {
-  db: Sqlite;
+  store: Store;
   /** This node's id: what a sign-in signature is bound to. */
   nodeId: string;
   registration: Registration;
@@ -49,7 +45,7 @@ const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 export class AccountService {
   readonly nodeId: string;
   readonly registration: Registration;
-  private readonly db: Sqlite;
+  private readonly store: Store;
   private readonly now: () => number;
   private readonly challengeTtlMs: number;
   private readonly sessionTtlMs: number;
@@ -60,7 +56,7 @@ export class AccountService {
   private readonly origins = new Set<string>();
 
   constructor(options: AccountServiceOptions) {
-    this.db = options.db;
+    this.store = options.store;
     this.nodeId = options.nodeId;
     this.registration = options.registration;
     this.now = options.clock ?? Date.now;
@@ -72,23 +68,16 @@ export class AccountService {
   register(accountId: string, label: string | null = null): Account {
     const xOnly = parseAccountId(accountId);
     const ts = this.now();
-    this.db.transaction(() => {
-      this.db
-        .prepare(
-          'INSERT INTO accounts (id, pubkey, label, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
-        )
-        .run(accountId, Buffer.from(xOnly).toString('hex'), label, ts);
-      ensureHolder(this.db, accountId);
-    })();
+    this.store.transaction(() => {
+      this.store.accounts.insert(accountId, Buffer.from(xOnly).toString('hex'), label, ts);
+      this.store.ledger.ensureHolder(accountId);
+    });
     return this.require(accountId);
   }
 
   /** The account, or null. */
   get(accountId: string): Account | null {
-    const row = this.db
-      .prepare('SELECT id, label, created_at FROM accounts WHERE id = ?')
-      .get(accountId) as { id: string; label: string | null; created_at: number } | undefined;
-    return row ? { id: row.id, label: row.label, createdAt: row.created_at } : null;
+    return this.store.accounts.get(accountId);
   }
 
   /** The account; ACCOUNT_NOT_FOUND when it is not registered here. */
@@ -180,62 +169,48 @@ export class AccountService {
       throw failed("the signature is not this account's signature of the challenge");
     }
     const ts = this.now();
-    return this.db.transaction(() => {
+    return this.store.transaction(() => {
       if (!this.get(input.accountId)) {
         // Registered first (the invite names the account); a bad code rolls both back.
         this.register(input.accountId, input.label ?? null);
         if (this.registration === 'invite') this.useInvite(input.inviteCode, input.accountId, ts);
       }
       return this.openSession(input.accountId, ts);
-    })();
+    });
   }
 
   /** A session for an account (sign-in, or the node's own wallet in local mode). */
   openSession(accountId: string, ts = this.now()): Session {
     const token = randomBytes(32).toString('base64url');
     const expiresAt = ts + this.sessionTtlMs;
-    this.db.transaction(() => {
-      this.db.prepare('DELETE FROM sessions WHERE expires_at <= ?').run(ts);
-      this.db
-        .prepare(
-          'INSERT INTO sessions (token_hash, account_id, created_at, expires_at) VALUES (?, ?, ?, ?)',
-        )
-        .run(sha256(token), accountId, ts, expiresAt);
-    })();
+    this.store.transaction(() => {
+      this.store.accounts.deleteExpiredSessions(ts);
+      this.store.accounts.insertSession(sha256(token), accountId, ts, expiresAt);
+    });
     return { token, accountId, expiresAt };
   }
 
   /** The account a session token belongs to, or null (unknown or expired). */
   sessionAccount(token: string | null): string | null {
     if (!token) return null;
-    const row = this.db
-      .prepare('SELECT account_id, expires_at FROM sessions WHERE token_hash = ?')
-      .get(sha256(token)) as { account_id: string; expires_at: number } | undefined;
-    return row && row.expires_at > this.now() ? row.account_id : null;
+    const session = this.store.accounts.session(sha256(token));
+    return session && session.expiresAt > this.now() ? session.accountId : null;
   }
 
   /** Ends a session. */
   signOut(token: string): void {
-    this.db.prepare('DELETE FROM sessions WHERE token_hash = ?').run(sha256(token));
+    this.store.accounts.deleteSession(sha256(token));
   }
 
   /** A new invite code (the operator's). */
   createInvite(): string {
     const code = randomBytes(12).toString('base64url');
-    this.db
-      .prepare('INSERT INTO invites (code_hash, created_at) VALUES (?, ?)')
-      .run(sha256(code), this.now());
+    this.store.accounts.insertInvite(sha256(code), this.now());
     return code;
   }
 
   private useInvite(code: string | undefined, accountId: string, ts: number): void {
-    const used =
-      code !== undefined &&
-      this.db
-        .prepare(
-          'UPDATE invites SET used_by = ?, used_at = ? WHERE code_hash = ? AND used_by IS NULL',
-        )
-        .run(accountId, ts, sha256(code)).changes === 1;
+    const used = code !== undefined && this.store.accounts.useInvite(sha256(code), accountId, ts);
     if (!used) {
       throw new BitStableError(
         'REGISTRATION_CLOSED',

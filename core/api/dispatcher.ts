@@ -84,11 +84,9 @@ export function createApiService(options: ApiServiceOptions): ApiService {
     here: ctx.account === undefined,
     ...(ctx.session ? { session: ctx.session } : {}),
   });
-  let ownerQuery: ReturnType<ApiCore['db']['prepare']> | null = null;
+  let vaultsRepo: ApiCore['store']['vaults'] | null = null;
   const vaultOwner = (vaultId: number) =>
-    (ownerQuery ??= options.core.db
-      .prepare('SELECT account_id FROM vaults WHERE id = ?')
-      .pluck()).get(vaultId) as string | null | undefined;
+    (vaultsRepo ??= options.core.store.vaults).accountOf(vaultId);
   /** Who may see an event: 'all', or the accounts it concerns (computed once per event). */
   const audienceOf = (event: ApiEvent): 'all' | readonly (string | null)[] => {
     switch (event.type) {

@@ -38,6 +38,7 @@ export type ApiCore = Pick<
   | 'network'
   | 'params'
   | 'db'
+  | 'store'
   | 'bus'
   | 'chain'
   | 'regtest'
@@ -91,16 +92,11 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
   const now = () => (core.clock ? core.clock() : Date.now());
   const priceForRatio = (): Cents | null => price().priceCents;
 
-  const openSpendSql =
-    "SELECT kind, txid, state FROM spends WHERE vault_id = ? AND state IN ('signing', 'awaiting-guardian', 'signed', 'broadcast') ORDER BY id DESC LIMIT 1";
   /** `withSpend` false skips the per-vault query (the list shows no spends). */
   const toVault = (v: CoreVault, withSpend = true, p = priceForRatio()): Result<'vaults.get'> => {
-    type OpenSpend = { kind: string; txid: string | null; state: string };
-    const spend = withSpend
-      ? (core.db.prepare(openSpendSql).get(v.id) as OpenSpend | undefined)
-      : undefined;
+    const spend = withSpend ? core.store.spends.latestInFlight(v.id) : undefined;
     // The debt now: what the ledger booked and the stability fee accrued since.
-    const debt = debtNow(core.db, v, now());
+    const debt = debtNow(core.store, v, now());
     return {
       id: v.id,
       keySetId: v.keySetId,
@@ -399,7 +395,7 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
 
     'price.get': () => priceResult(),
     'books.get': ({ limit }) =>
-      books(core.db, net.name, core.params, now(), priceForRatio(), limit),
+      books(core.store, net.name, core.params, now(), priceForRatio(), limit),
 
     'price.history': ({ fromMs, toMs, maxPoints }) =>
       core.oracle.history(fromMs, toMs, maxPoints).map((h) => ({
@@ -453,17 +449,8 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
     'vaults.history': ({ vaultId, fromMs, toMs, maxPoints }) => {
       const vault = core.vaults.getVault(vaultId);
       // Debt over time from the vault's ledger account; collateral from the journal's deposit records.
-      const debtSteps = core.db
-        .prepare(
-          `SELECT e.ts AS ts, p.amount_cents AS amount FROM ledger_postings p JOIN ledger_entries e ON e.id = p.entry_id
-            WHERE p.account_id = ? ORDER BY e.ts, e.id`,
-        )
-        .all(`vault:${vault.id}`) as { ts: number; amount: number }[];
-      const collSteps = core.db
-        .prepare(
-          "SELECT ts, data FROM events WHERE vault_id = ? AND type = 'vault.collateral' ORDER BY id",
-        )
-        .all(vault.id) as { ts: number; data: string }[];
+      const debtSteps = core.store.vaults.debtSteps(vault.id);
+      const collSteps = core.store.vaults.collateralSteps(vault.id);
       const debtAt: { ts: number; debt: number }[] = [];
       let owed = 0;
       for (const s of debtSteps) {

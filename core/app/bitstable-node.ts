@@ -41,7 +41,7 @@ import { FileGuardianSigner } from '../signers/guardian-file';
 import { SoftwareSigner } from '../signers/software';
 import type { PromptListener, Signer } from '../signers/types';
 import { openLedgerOwnerSigner, type LedgerTransportConfig } from '../signers/ledger';
-import { SqliteRegistrationStore } from '../signers/ledger/registration-store';
+import { SqliteRegistrationStore } from '../store/sqlite/device-registrations';
 import { keyExpression } from '../bitcoin/keys';
 import type { Cents } from '../money';
 import { VaultOperations } from '../vaults/operations';
@@ -302,9 +302,11 @@ export class BitStableNode {
       const owner = await ownerSigner(options, net, db);
       const guardian = await guardianSigner(options, net);
 
+      // The storage ports every service takes (core/store/ports.ts), on this node's database.
+      const store = sqliteStore(db);
       const { oracle, simulated } = createOracle({
         network: net.name,
-        db,
+        store,
         bus,
         overrides: options.oracleOverrides,
       });
@@ -313,26 +315,23 @@ export class BitStableNode {
         return s.status === 'ok' ? s.priceCents : null;
       };
       const clock = options.clock ?? Date.now;
-      // The storage ports every service takes (core/store/ports.ts), on this node's database.
-      const store = sqliteStore(db);
-      void store; // (taken by the services as their statements move behind it)
       // The stability fee from now on is the configured one; what accrued before, at the old.
-      db.transaction(() => setAnnualRate(db, net.name, params.stabilityFeeBps, clock()))();
+      store.transaction(() => setAnnualRate(store, net.name, params.stabilityFeeBps, clock()));
       const accounts = new AccountService({
-        db,
-        nodeId: ensureNodeId(db, net),
+        store,
+        nodeId: ensureNodeId(store, net),
         registration: options.registration ?? (net.name === 'regtest' ? 'open' : 'invite'),
         clock,
       });
       const localAccountId = adoptLocalAccount(
-        db,
+        store,
         accounts,
         await ensureAccountSecret(options.keyStore, net),
         clock(),
       );
       const vaults = new VaultService({
         defaultAccountId: () => localAccountId,
-        db,
+        store,
         node: chain,
         network: net,
         params,
@@ -351,7 +350,7 @@ export class BitStableNode {
       });
       const signers = { owner, protocol: new ProtocolSigner(protocolKey, net), guardian };
       const spends = new SpendService({
-        db,
+        store,
         node: chain,
         network: net,
         params,
@@ -366,7 +365,7 @@ export class BitStableNode {
       const tracker = new SpendTracker(spends, { node: chain, params, clock });
       const operations = new VaultOperations({
         holder: localAccountId,
-        db,
+        store,
         network: net,
         params,
         bus,
@@ -377,7 +376,7 @@ export class BitStableNode {
       });
       const liquidation = new AuctionHouse({
         defaultTaker: localAccountId,
-        db,
+        store,
         node: chain,
         network: net,
         params,
@@ -427,9 +426,9 @@ export class BitStableNode {
       );
       node.accounts = accounts;
       node.localAccountId = localAccountId;
-      node.pool = new StabilityPool({ db, network: net, clock });
+      node.pool = new StabilityPool({ store, network: net, clock });
       node.redemptions = new RedemptionDesk({
-        db,
+        store,
         network: net,
         params,
         bus,
@@ -442,7 +441,7 @@ export class BitStableNode {
       });
       if (net.name === 'regtest') {
         node.playground = new PlaygroundAccounts({
-          db,
+          store,
           accounts,
           keyStore: options.keyStore,
           network: net,
@@ -539,7 +538,7 @@ export class BitStableNode {
     }, this.feeSweepMs);
     this.feeTimer.unref();
     if (this.backupOptions !== false) {
-      this.stopBackups = scheduleBackups(this.db, this.backupDir, {
+      this.stopBackups = scheduleBackups(this.store, this.backupDir, {
         intervalMs: this.backupOptions?.intervalMs ?? 3_600_000,
         keep: this.backupOptions?.keep ?? 24,
         onError: (err) => this.failed('backup', err),
@@ -553,13 +552,13 @@ export class BitStableNode {
    */
   sweepFees(): { vaults: number; cents: number } {
     const ts = this.clock();
-    return this.db.transaction(() => sweepFees(this.db, this.network.name, ts))();
+    return this.store.transaction(() => sweepFees(this.store, this.network.name, ts));
   }
 
   /** Takes a backup now (also what the schedule does); returns where it is. */
   backupNow(): Promise<BackupInfo> {
     return backupDatabase(
-      this.db,
+      this.store,
       this.backupDir,
       (this.backupOptions && this.backupOptions.keep) || 24,
     );

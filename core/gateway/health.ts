@@ -58,9 +58,8 @@ export async function healthReport(core: ApiCore): Promise<HealthReport> {
   }
 
   try {
-    const version = core.db.pragma('user_version', { simple: true }) as number;
-    core.db.prepare('SELECT 1').get();
-    parts.database = { status: 'ok', schemaVersion: version };
+    const { schemaVersion } = core.store.ops.healthCheck();
+    parts.database = { status: 'ok', schemaVersion };
   } catch (err) {
     parts.database = { status: 'down', message: messageOf(err) };
   }

@@ -23,9 +23,7 @@ export function createMetrics(core: ApiCore): GatewayMetrics {
     registers: [registry],
     collect() {
       this.reset();
-      const rows = core.db
-        .prepare('SELECT state, COUNT(*) AS n FROM vaults WHERE network = ? GROUP BY state')
-        .all(core.network.name) as { state: string; n: number }[];
+      const rows = core.store.ops.vaultCountsByState(core.network.name);
       for (const r of rows) this.set({ state: r.state }, r.n);
     },
   });
@@ -34,12 +32,7 @@ export function createMetrics(core: ApiCore): GatewayMetrics {
     help: 'Confirmed collateral in all vaults, in satoshis.',
     registers: [registry],
     collect() {
-      this.set(
-        core.db
-          .prepare('SELECT COALESCE(SUM(collateral_sats), 0) FROM vaults WHERE network = ?')
-          .pluck()
-          .get(core.network.name) as number,
-      );
+      this.set(core.store.ops.totalCollateralSats(core.network.name));
     },
   });
   new Gauge({
@@ -47,12 +40,7 @@ export function createMetrics(core: ApiCore): GatewayMetrics {
     help: 'bsUSD debt of all vaults, in cents.',
     registers: [registry],
     collect() {
-      this.set(
-        core.db
-          .prepare('SELECT COALESCE(SUM(debt_cents), 0) FROM vaults WHERE network = ?')
-          .pluck()
-          .get(core.network.name) as number,
-      );
+      this.set(core.store.ops.totalDebtCents(core.network.name));
     },
   });
   new Gauge({
@@ -62,9 +50,7 @@ export function createMetrics(core: ApiCore): GatewayMetrics {
     registers: [registry],
     collect() {
       this.reset();
-      const rows = core.db
-        .prepare('SELECT state, COUNT(*) AS n FROM liquidations GROUP BY state')
-        .all() as { state: string; n: number }[];
+      const rows = core.store.ops.liquidationCountsByState();
       for (const r of rows) this.set({ state: r.state }, r.n);
     },
   });
@@ -98,32 +84,19 @@ export function createMetrics(core: ApiCore): GatewayMetrics {
   });
   // Each source's answers since this process started, by outcome: used, dropped (and why), or
   // failed (and how). Read incrementally from the stored rounds at each scrape, by primary key.
-  let lastRound =
-    (core.db.prepare('SELECT COALESCE(MAX(id), 0) FROM price_rounds').pluck().get() as number) ?? 0;
-  const answers = core.db.prepare(
-    `SELECT round_id, source,
-            CASE WHEN error IS NOT NULL THEN 'error:' || COALESCE(error_reason, 'other')
-                 WHEN dropped IS NOT NULL THEN 'dropped:' || dropped
-                 ELSE 'used' END AS outcome
-       FROM price_answers WHERE round_id > ? ORDER BY round_id`,
-  );
+  let lastRound = core.store.oracle.lastRoundId();
   new Counter({
     name: 'bitstable_oracle_answers_total',
     help: "Oracle sources' answers by outcome (used, dropped:<why>, error:<kind>).",
     labelNames: ['source', 'outcome'],
     registers: [registry],
     collect() {
-      for (const a of answers.all(lastRound) as {
-        round_id: number;
-        source: string;
-        outcome: string;
-      }[]) {
+      for (const a of core.store.oracle.answerOutcomesAfter(lastRound)) {
         this.inc({ source: a.source, outcome: a.outcome });
-        lastRound = Math.max(lastRound, a.round_id);
+        lastRound = Math.max(lastRound, a.roundId);
       }
     },
   });
-  const rounds = core.db.prepare('SELECT id, status FROM price_rounds WHERE id > ? ORDER BY id');
   let lastStatusRound = lastRound;
   new Counter({
     name: 'bitstable_oracle_rounds_total',
@@ -131,7 +104,7 @@ export function createMetrics(core: ApiCore): GatewayMetrics {
     labelNames: ['status'],
     registers: [registry],
     collect() {
-      for (const r of rounds.all(lastStatusRound) as { id: number; status: string }[]) {
+      for (const r of core.store.oracle.roundStatusesAfter(lastStatusRound)) {
         this.inc({ status: r.status });
         lastStatusRound = r.id;
       }

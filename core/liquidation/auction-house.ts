@@ -14,12 +14,10 @@
  * to the fee. With bad debt, the rest goes to the protocol, not the owner.
  */
 import type { NetworkInfo, VaultParams } from '../config/networks';
-import type { Sqlite } from '../db/database';
 import { faultPoint } from '../fault';
 import { BitStableError, isBitStableError } from '../errors';
 import type { EventBus } from '../events/bus';
-import { journal } from '../events/journal';
-import { holderAccount, post, vaultAccount } from '../ledger/bsusd';
+import { holderAccount, vaultAccount } from '../ledger/bsusd';
 import { sats, type Cents, type Sats } from '../money';
 import type { BitcoinNode } from '../node/bitcoin-node';
 import { priceUnavailableMessage, type PriceFeed } from '../oracle/feed';
@@ -29,12 +27,12 @@ import type { SignContext, Signer } from '../signers/types';
 import type { ProtocolSigner } from '../signers/protocol';
 import type { VaultService } from '../vaults/vault-service';
 import { setVaultDebt, writeOffDebt } from '../vaults/debt';
-import { owedPayout, owedUnsentSats } from '../redemptions/payouts';
-import { poolAccount, poolDepositors } from '../pool/pool';
+import { poolAccount } from '../pool/pool';
 import { planPoolTake } from '../pool/split';
 import { accrueVault, drip } from '../vaults/fee-book';
 import type { SpendService } from '../spends/service';
-import { OPEN_SPEND_SQL } from '../spends/state';
+import type { Store } from '../store/ports';
+import type { LiquidationRow } from '../store/auctions';
 import { auctionTab, priceAt, quoteTake, scalePrice } from './dutch';
 import { HealthQueries } from './health-pass';
 import { cureIfHealthy } from './cure';
@@ -89,7 +87,7 @@ export interface TakeInput {
 export interface AuctionHouseDeps {
   /** Who pays for a take that names no taker (the node's own account, in local mode). */
   defaultTaker?: string;
-  db: Sqlite;
+  store: Store;
   node: BitcoinNode;
   network: NetworkInfo;
   params: VaultParams;
@@ -105,30 +103,6 @@ export interface AuctionHouseDeps {
   fallbackReturnAddress?: () => Promise<string>;
 }
 
-interface LiquidationRow {
-  id: number;
-  vault_id: number;
-  state: 'running' | 'settling' | 'settled';
-  started_at: number;
-  tab_cents: number;
-  covered_cents: number;
-  lot_sats: number;
-  sold_sats: number;
-  top_price_cents: number;
-  floor_price_cents: number;
-  cycle_started_at: number;
-  duration_ms: number;
-  resets: number;
-  deficit_cents: number;
-  return_address: string | null;
-  settlement_txid: string | null;
-  last_error: string | null;
-  last_error_code: string | null;
-  last_error_at: number | null;
-  error_count: number;
-  cured_at: number | null;
-}
-
 /**
  * The settlement may have to pay up to this multiple of the fee rate seen at the last take (the
  * rate moves between the take and the settlement); the protocol co-signs up to the same multiple.
@@ -139,7 +113,7 @@ const LARGEST_OUTPUT_SCRIPT = new Uint8Array(34);
 
 /** The health pass, the auctions and their settlement for one network. */
 export class AuctionHouse {
-  private readonly db: Sqlite;
+  private readonly store: Store;
   private readonly health: HealthQueries;
   private readonly now: () => number;
   private settling: Promise<void> = Promise.resolve();
@@ -147,8 +121,8 @@ export class AuctionHouse {
   private feeRate = MIN_RELAY_SAT_PER_KVB;
 
   constructor(private readonly deps: AuctionHouseDeps) {
-    this.db = deps.db;
-    this.health = new HealthQueries(deps.db);
+    this.store = deps.store;
+    this.health = new HealthQueries(deps.store.auctions);
     this.now = deps.clock ?? Date.now;
   }
 
@@ -169,23 +143,22 @@ export class AuctionHouse {
    */
   healthPass(price: Cents): { liquidated: number[]; warned: number[]; recovered: number[] } {
     const ts = this.now();
-    const changes = this.db.transaction(() => {
+    const changes = this.store.transaction(() => {
       // The stored threshold prices are of the normalized debts (core/vaults/fee.ts): at fee
       // rate r a vault crosses P when its stored price is above ⌊P / r⌋ (at 1.0, P itself).
-      const { rate } = drip(this.db, this.deps.network.name, ts);
+      const { rate } = drip(this.store, this.deps.network.name, ts);
       const c = this.health.exactChangesAt(price, rate, this.deps.params);
-      const setState = this.db.prepare('UPDATE vaults SET state = ?, updated_at = ? WHERE id = ?');
       for (const id of c.toWarning) {
-        setState.run('warning', ts, id);
-        journal(this.db, 'vault.warning', id, { priceCents: price }, ts);
+        this.store.auctions.setVaultBand(id, 'warning', ts);
+        this.store.ops.journal('vault.warning', id, { priceCents: price }, ts);
       }
       for (const id of c.toActive) {
-        setState.run('active', ts, id);
-        journal(this.db, 'vault.recovered', id, { priceCents: price }, ts);
+        this.store.auctions.setVaultBand(id, 'active', ts);
+        this.store.ops.journal('vault.recovered', id, { priceCents: price }, ts);
       }
       for (const id of c.toLiquidating) this.startAuction(id, price, ts);
       return c;
-    })();
+    });
     for (const id of [...changes.toLiquidating, ...changes.toWarning, ...changes.toActive])
       this.emitVault(id);
     for (const id of changes.toLiquidating) {
@@ -201,11 +174,7 @@ export class AuctionHouse {
 
   /** Auctions, newest first; `live` only running ones. */
   listAuctions(options: { live?: boolean } = {}): Auction[] {
-    const rows = this.db
-      .prepare(
-        `SELECT * FROM liquidations ${options.live ? "WHERE state = 'running'" : ''} ORDER BY id DESC`,
-      )
-      .all() as LiquidationRow[];
+    const rows = this.store.auctions.list(options.live ?? false);
     return rows.map((r) => this.toAuction(r));
   }
 
@@ -237,7 +206,7 @@ export class AuctionHouse {
     const script = outputScript(input.btcAddress, this.deps.network);
     const taker = input.taker ?? this.deps.defaultTaker ?? 'local';
     const ts = this.now();
-    const result = this.db.transaction(() => {
+    const result = this.store.transaction(() => {
       const row = this.row(input.auctionId);
       if (row.state !== 'running') {
         throw new BitStableError('AUCTION_CLOSED', `Auction #${row.id} has ended.`, {
@@ -314,7 +283,7 @@ export class AuctionHouse {
       if (after.covered_cents >= after.tab_cents || after.sold_sats >= after.lot_sats)
         this.endAuction(current.id, ts);
       return { ...quote, priceCents: price, auctionId: current.id };
-    })();
+    });
     faultPoint('auction.taken'); // paid and recorded; the settlement is made after a restart
     const auction = this.getAuction(result.auctionId);
     this.deps.bus.emit('auction.changed', { auctionId: auction.id, state: auction.state });
@@ -342,14 +311,12 @@ export class AuctionHouse {
         vault: { id: number; collateralSats: number; debtCents: number };
       }[] = [];
       const pooled: number[] = [];
-      for (const row of this.db
-        .prepare("SELECT * FROM liquidations WHERE state = 'running'")
-        .all() as LiquidationRow[]) {
-        this.db.transaction(() => {
+      for (const row of this.store.auctions.running()) {
+        this.store.transaction(() => {
           // Before the first take, a vault back at 160 % (deposit, or the price) is cured.
           const vault = this.deps.vaults.getVault(row.vault_id);
           const auctionId = cureIfHealthy(
-            this.db,
+            this.store,
             this.deps.params,
             price,
             vault,
@@ -367,7 +334,7 @@ export class AuctionHouse {
           if (stillRunning.state !== 'running') return;
           const current = atFloor ? this.rollCycle(stillRunning, ts) : stillRunning;
           this.endIfNothingToSell(current, ts);
-        })();
+        });
       }
       for (const id of pooled) {
         const a = this.getAuction(id);
@@ -383,9 +350,7 @@ export class AuctionHouse {
           debtCents: c.vault.debtCents,
         });
       }
-      for (const row of this.db
-        .prepare("SELECT * FROM liquidations WHERE state = 'settling'")
-        .all() as LiquidationRow[]) {
+      for (const row of this.store.auctions.settling()) {
         // One auction's trouble (a guardian who signs by file, a node hiccup) must not stop the
         // others; it is recorded on the auction, reported, and retried at the next tick.
         try {
@@ -405,20 +370,11 @@ export class AuctionHouse {
     // Wait while any spend of this vault is in flight (a withdrawal broadcast before the auction,
     // or this settlement itself, perhaps waiting for the guardian's signed file): its coins are
     // not ours to plan with until it settles.
-    const open = this.db
-      .prepare(
-        `SELECT id FROM spends WHERE vault_id = ? AND (state IN ${OPEN_SPEND_SQL} OR (kind = 'settlement' AND state = 'confirmed'))`,
-      )
-      .pluck()
-      .get(row.vault_id);
+    const open = this.store.auctions.spendBlockingSettlement(row.vault_id);
     if (open !== undefined) return; // in flight: the tracker moves it on
     // A redemption payout the vault owes is paid first: those coins are the redeemer's.
-    if (owedPayout(this.db, row.vault_id)) return;
-    const takes = this.db
-      .prepare(
-        'SELECT btc_address, SUM(sats) AS sats FROM auction_takes WHERE liquidation_id = ? GROUP BY btc_address ORDER BY MIN(id)',
-      )
-      .all(row.id) as { btc_address: string; sats: number }[];
+    if (this.store.redemptions.owedPayouts(row.vault_id).length > 0) return;
+    const takes = this.store.auctions.payouts(row.id);
     const payouts = takes.map((t) => ({ address: t.btc_address, amountSats: t.sats as Sats }));
     const vault = this.deps.vaults.getVault(row.vault_id);
     const keys = this.deps.vaults.keySet(vault.keySetId);
@@ -431,9 +387,7 @@ export class AuctionHouse {
       if (!restAddress && this.deps.fallbackReturnAddress) {
         restAddress = await this.deps.fallbackReturnAddress();
         // Stored before use, so a retried settlement pays the same address.
-        this.db
-          .prepare('UPDATE liquidations SET return_address = ? WHERE id = ?')
-          .run(restAddress, row.id);
+        this.store.auctions.setReturnAddress(row.id, restAddress);
       }
     }
     if (!restAddress) {
@@ -453,21 +407,17 @@ export class AuctionHouse {
       if (!(payouts.length === 0 && isBitStableError(err, 'SETTLEMENT_UNBUILDABLE'))) throw err;
       // Nothing was sold and what the vault holds cannot even pay a fee: there is nothing to
       // settle. The auction is over (its debt booked when it ended); the dust stays put.
-      this.db.transaction(() => {
+      this.store.transaction(() => {
         const ts = this.now();
-        markLiquidationSettled(this.db, vault.id, ts);
-        journal(this.db, 'auction.nothing-to-settle', vault.id, { auctionId: row.id }, ts);
-      })();
+        markLiquidationSettled(this.store, vault.id, ts);
+        this.store.ops.journal('auction.nothing-to-settle', vault.id, { auctionId: row.id }, ts);
+      });
       this.deps.bus.emit('auction.changed', { auctionId: row.id, state: 'settled' });
       this.emitVault(vault.id);
       return;
     }
     if (row.error_count > 0) {
-      this.db
-        .prepare(
-          'UPDATE liquidations SET last_error = NULL, last_error_code = NULL, last_error_at = NULL WHERE id = ?',
-        )
-        .run(row.id);
+      this.store.auctions.clearSettlementError(row.id);
     }
   }
 
@@ -476,11 +426,7 @@ export class AuctionHouse {
     const e = isBitStableError(err)
       ? { code: err.code, message: err.message }
       : { code: 'INTERNAL', message: (err as Error)?.message ?? String(err) };
-    this.db
-      .prepare(
-        'UPDATE liquidations SET last_error = ?, last_error_code = ?, last_error_at = ?, error_count = error_count + 1 WHERE id = ?',
-      )
-      .run(e.message, e.code, this.now(), row.id);
+    this.store.auctions.recordSettlementError(row.id, e.message, e.code, this.now());
     this.deps.bus.emit('auction.changed', { auctionId: row.id, state: row.state });
   }
 
@@ -492,19 +438,7 @@ export class AuctionHouse {
     message: string;
     count: number;
   }[] {
-    return (
-      this.db
-        .prepare(
-          "SELECT id, vault_id, last_error_code, last_error, error_count FROM liquidations WHERE state = 'settling' AND last_error IS NOT NULL",
-        )
-        .all() as {
-        id: number;
-        vault_id: number;
-        last_error_code: string;
-        last_error: string;
-        error_count: number;
-      }[]
-    ).map((r) => ({
+    return this.store.auctions.failingSettlements().map((r) => ({
       auctionId: r.id,
       vaultId: r.vault_id,
       code: r.last_error_code,
@@ -522,32 +456,18 @@ export class AuctionHouse {
    */
   private lotOf(row: LiquidationRow, extraAddresses: readonly string[] = []): Sats {
     const held = this.deps.spends.store.heldOutpoints(row.vault_id);
-    const coins = (
-      this.db
-        .prepare(
-          'SELECT txid, vout, amount_sats, confirmations FROM vault_utxos WHERE vault_id = ?',
-        )
-        .all(row.vault_id) as {
-        txid: string;
-        vout: number;
-        amount_sats: number;
-        confirmations: number;
-      }[]
-    ).filter(
-      (c) =>
-        !held.has(`${c.txid}:${c.vout}`) &&
-        (c.confirmations >= this.deps.params.confirmations ||
-          this.deps.spends.store.isOwnTransaction(c.txid)),
-    );
+    const coins = this.store.auctions
+      .vaultCoins(row.vault_id)
+      .filter(
+        (c) =>
+          !held.has(`${c.txid}:${c.vout}`) &&
+          (c.confirmations >= this.deps.params.confirmations ||
+            this.deps.spends.store.isOwnTransaction(c.txid)),
+      );
     // Bitcoin the vault owes a redeemer, not yet on its way, is not the auction's to sell.
-    const owed = owedUnsentSats(this.db, row.vault_id);
+    const owed = this.store.redemptions.owedUnsentSats(row.vault_id);
     const free = Math.max(0, coins.reduce((s, c) => s + c.amount_sats, 0) - owed);
-    const addresses = new Set(
-      this.db
-        .prepare('SELECT DISTINCT btc_address FROM auction_takes WHERE liquidation_id = ?')
-        .pluck()
-        .all(row.id) as string[],
-    );
+    const addresses = new Set(this.store.auctions.takerAddresses(row.id));
     for (const a of extraAddresses) addresses.add(a);
     const scripts = [...addresses].map((a) => outputScript(a, this.deps.network));
     const reserve = feeFor(
@@ -596,57 +516,44 @@ export class AuctionHouse {
       ).sats >= dustThreshold(LARGEST_OUTPUT_SCRIPT);
     if (left >= dustThreshold(LARGEST_OUTPUT_SCRIPT) && (row.covered_cents === 0 || restSellable)) {
       if (row.sold_sats === 0 && row.lot_sats !== left) {
-        this.db.prepare('UPDATE liquidations SET lot_sats = ? WHERE id = ?').run(left, row.id);
+        this.store.auctions.setLot(row.id, left);
       }
       return;
     }
-    this.db
-      .prepare('UPDATE liquidations SET lot_sats = ? WHERE id = ?')
-      .run(row.sold_sats + Math.max(0, left), row.id);
+    this.store.auctions.setLot(row.id, row.sold_sats + Math.max(0, left));
     this.endAuction(row.id, ts);
   }
 
   private startAuction(vaultId: number, price: Cents, ts: number): void {
     // The fee accrued until now is part of the debt the tab covers; none accrues after.
-    accrueVault(this.db, vaultId, ts);
+    accrueVault(this.store, vaultId, ts);
     const vault = this.deps.vaults.getVault(vaultId);
     const p = this.deps.params;
     const top = scalePrice(price, p.auctionStartBps);
     // A review nobody signed yet gives way: the collateral is the auction's now.
     const draft = this.deps.spends.store.openFor(vaultId);
     if (draft?.state === 'draft') this.deps.spends.store.move(draft, 'supersede');
-    this.db
-      .prepare(
-        `INSERT INTO liquidations (vault_id, started_at, price_cents, debt_cents, tab_cents, lot_sats, state, top_price_cents,
-           floor_price_cents, cycle_started_at, duration_ms, return_address)
-         VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        vaultId,
-        ts,
-        price,
-        vault.debtCents,
-        auctionTab(vault.debtCents, p.penaltyBps),
-        0,
-        top,
-        scalePrice(top, p.auctionFloorBps),
-        ts,
-        p.auctionDurationSeconds * 1000,
-        vault.returnAddress,
-      );
-    this.db
-      .prepare("UPDATE vaults SET state = 'liquidating', updated_at = ? WHERE id = ?")
-      .run(ts, vaultId);
-    journal(
-      this.db,
+    this.store.auctions.start({
+      vaultId,
+      startedAt: ts,
+      priceCents: price,
+      debtCents: vault.debtCents,
+      tabCents: auctionTab(vault.debtCents, p.penaltyBps),
+      lotSats: 0,
+      topPriceCents: top,
+      floorPriceCents: scalePrice(top, p.auctionFloorBps),
+      cycleStartedAt: ts,
+      durationMs: p.auctionDurationSeconds * 1000,
+      returnAddress: vault.returnAddress,
+    });
+    this.store.auctions.markVaultLiquidating(vaultId, ts);
+    this.store.ops.journal(
       'vault.liquidating',
       vaultId,
       { priceCents: price, debtCents: vault.debtCents },
       ts,
     );
-    const row = this.db
-      .prepare("SELECT * FROM liquidations WHERE vault_id = ? AND state = 'running'")
-      .get(vaultId) as LiquidationRow;
+    const row = this.store.auctions.runningOf(vaultId) as LiquidationRow;
     this.endIfNothingToSell(row, ts);
   }
 
@@ -658,12 +565,13 @@ export class AuctionHouse {
     if (state.status !== 'ok' || state.liquidationPriceCents === null) return row;
     const top = scalePrice(state.liquidationPriceCents, this.deps.params.auctionStartBps);
     const floor = scalePrice(top, this.deps.params.auctionFloorBps);
-    this.db
-      .prepare(
-        'UPDATE liquidations SET top_price_cents = ?, floor_price_cents = ?, cycle_started_at = ?, resets = resets + 1 WHERE id = ?',
-      )
-      .run(top, floor, ts, row.id);
-    journal(this.db, 'auction.reset', row.vault_id, { auctionId: row.id, topPriceCents: top }, ts);
+    this.store.auctions.resetCycle(row.id, top, floor, ts);
+    this.store.ops.journal(
+      'auction.reset',
+      row.vault_id,
+      { auctionId: row.id, topPriceCents: top },
+      ts,
+    );
     return {
       ...row,
       top_price_cents: top,
@@ -676,13 +584,14 @@ export class AuctionHouse {
   /** Ends an auction: an uncovered tab's remaining debt becomes bad debt (deficit). */
   private endAuction(id: number, ts: number): void {
     const row = this.row(id);
-    const deficit = writeOffDebt(this.db, row.vault_id, this.deps.params, ts, `auction ${id}`);
-    this.db
-      .prepare(
-        "UPDATE liquidations SET state = 'settling', ended_at = ?, deficit_cents = ? WHERE id = ?",
-      )
-      .run(ts, deficit, id);
-    journal(this.db, 'auction.ended', row.vault_id, { auctionId: id, deficitCents: deficit }, ts);
+    const deficit = writeOffDebt(this.store, row.vault_id, this.deps.params, ts, `auction ${id}`);
+    this.store.auctions.end(id, ts, deficit);
+    this.store.ops.journal(
+      'auction.ended',
+      row.vault_id,
+      { auctionId: id, deficitCents: deficit },
+      ts,
+    );
   }
 
   /**
@@ -708,33 +617,32 @@ export class AuctionHouse {
     const postings: [string, number][] = [[payer, -quote.costCents]];
     if (toDebt > 0) postings.push([vaultAccount(vault.id), toDebt]);
     if (toSurplus > 0) postings.push(['surplus', toSurplus]);
-    post(
-      this.db,
+    this.store.ledger.post(
       viaPool ? 'pool_take' : 'auction_payment',
       vault.id,
       postings,
       `auction ${current.id}`,
       ts,
     );
-    this.db
-      .prepare(
-        'INSERT INTO auction_takes (liquidation_id, taker, btc_address, sats, paid_cents, price_cents, ts, via_pool) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-      )
-      .run(current.id, taker, btcAddress, quote.sats, quote.costCents, price, ts, viaPool ? 1 : 0);
+    this.store.auctions.recordTake({
+      liquidationId: current.id,
+      taker,
+      btcAddress,
+      sats: quote.sats,
+      paidCents: quote.costCents,
+      priceCents: price,
+      ts,
+      viaPool,
+    });
     const now = this.row(current.id);
-    this.db
-      .prepare(
-        'UPDATE liquidations SET covered_cents = ?, sold_sats = ?, lot_sats = ? WHERE id = ?',
-      )
-      .run(
-        now.covered_cents + quote.costCents,
-        now.sold_sats + quote.sats,
-        current.sold_sats + lotLeft,
-        current.id,
-      );
-    setVaultDebt(this.db, vault.id, (vault.debtCents - toDebt) as Cents, this.deps.params, ts);
-    journal(
-      this.db,
+    this.store.auctions.setProgress(
+      current.id,
+      now.covered_cents + quote.costCents,
+      now.sold_sats + quote.sats,
+      current.sold_sats + lotLeft,
+    );
+    setVaultDebt(this.store, vault.id, (vault.debtCents - toDebt) as Cents, this.deps.params, ts);
+    this.store.ops.journal(
       viaPool ? 'auction.pool-take' : 'auction.take',
       vault.id,
       { auctionId: current.id, sats: quote.sats, costCents: quote.costCents, priceCents: price },
@@ -753,7 +661,7 @@ export class AuctionHouse {
     if (row.state !== 'running') return 0;
     if (this.deps.spends.store.openFor(row.vault_id)) return 0;
     if (this.deps.spends.store.liveSignedExits(row.vault_id).length > 0) return 0;
-    const depositors = poolDepositors(this.db);
+    const depositors = this.store.pool.depositors();
     const tabLeft = (row.tab_cents - row.covered_cents) as Cents;
     // The settlement pays every depositor an output of its own: the lot is what is left once
     // the fee for all of them is reserved, not for one.
@@ -814,8 +722,7 @@ export class AuctionHouse {
         {},
       );
     }
-    const row = this.db.prepare('SELECT * FROM liquidations WHERE id = ?').get(id) as
-      LiquidationRow | undefined;
+    const row = this.store.auctions.byId(id);
     if (!row)
       throw new BitStableError('AUCTION_NOT_FOUND', `There is no auction #${id}.`, {
         auctionId: id,
@@ -824,19 +731,14 @@ export class AuctionHouse {
   }
 
   private byVault(vaultId: number): LiquidationRow | undefined {
-    return this.db
-      .prepare('SELECT * FROM liquidations WHERE vault_id = ? ORDER BY id DESC LIMIT 1')
-      .get(vaultId) as LiquidationRow | undefined;
+    return this.store.auctions.latestOf(vaultId);
   }
 
   private toAuction(r: LiquidationRow): Auction {
     const ts = this.now();
     const running = r.state === 'running';
-    const settlement = this.db
-      .prepare(
-        "SELECT txid, state FROM spends WHERE vault_id = ? AND kind = 'settlement' AND state NOT IN ('abandoned', 'expired', 'cancelled') ORDER BY id DESC LIMIT 1",
-      )
-      .get(r.vault_id) as { txid: string | null; state: SettlementState } | undefined;
+    const settlement = this.store.auctions.settlementSpendOf(r.vault_id) as
+      { txid: string | null; state: SettlementState } | undefined;
     return {
       id: r.id,
       vaultId: r.vault_id,

@@ -4,26 +4,19 @@
  * deposit, a repay, or the price itself recovering — the last one is the case the attack review
  * found: an auction that kept selling at ~$48,350 while the oracle was at $60,000 and the vault at
  * 200 %. The price is the lower of the current and the delayed one, as for a mint.
- * Plain SQL on the caller's transaction, so a repay and its cure commit together.
+ * Runs on the caller's transaction, so a repay and its cure commit together.
  */
-import type { NetworkName, VaultParams } from '../config/networks';
-import type { Sqlite } from '../db/database';
-import { journal } from '../events/journal';
+import type { VaultParams } from '../config/networks';
 import type { Cents, Sats } from '../money';
 import { requireCollateralPrice, type PriceState } from '../oracle/feed';
 import { storedPrices } from '../vaults/debt';
 import { artFor, drip } from '../vaults/fee-book';
 import { collateralRatioBps } from '../vaults/health';
+import type { Store } from '../store/ports';
 
 /** The running auction of a vault that no take has touched, if any. */
-export function untouchedAuction(db: Sqlite, vaultId: number): { id: number } | null {
-  return (
-    (db
-      .prepare(
-        "SELECT id FROM liquidations WHERE vault_id = ? AND state = 'running' AND covered_cents = 0 AND sold_sats = 0",
-      )
-      .get(vaultId) as { id: number } | undefined) ?? null
-  );
+export function untouchedAuction(store: Store, vaultId: number): { id: number } | null {
+  return store.auctions.untouchedOf(vaultId) ?? null;
 }
 
 /** Whether `collateral` against `debt` is at the warning ratio or above at `price`. */
@@ -58,32 +51,24 @@ export function curableDebt(
  * Run inside the transaction that changed the vault.
  */
 export function cureIfHealthy(
-  db: Sqlite,
+  store: Store,
   params: VaultParams,
   price: PriceState,
   vault: { id: number; collateralSats: Sats },
   debt: Cents,
   ts: number,
 ): number | null {
-  const auction = untouchedAuction(db, vault.id);
+  const auction = untouchedAuction(store, vault.id);
   if (!auction || price.status !== 'ok') return null;
   const at = requireCollateralPrice(price);
   if (!curesAt(vault.collateralSats, debt, at, params)) return null;
-  db.prepare(
-    "UPDATE liquidations SET state = 'settled', ended_at = ?, cured_at = ? WHERE id = ? AND state = 'running' AND covered_cents = 0",
-  ).run(ts, ts, auction.id);
+  store.auctions.markCured(auction.id, ts);
   // The fee resumes from today's rate: nothing accrued while the auction ran (its tab was fixed).
-  const network = db
-    .prepare('SELECT network FROM vaults WHERE id = ?')
-    .pluck()
-    .get(vault.id) as NetworkName;
-  const art = artFor(debt, drip(db, network, ts).rate);
+  const network = store.auctions.vaultNetwork(vault.id);
+  const art = artFor(debt, drip(store, network, ts).rate);
   const prices = storedPrices(vault.collateralSats, art, params);
-  db.prepare(
-    "UPDATE vaults SET state = 'active', debt_art = ?, liquidation_price_cents = ?, warning_price_cents = ?, updated_at = ? WHERE id = ?",
-  ).run(art, prices.liquidation, prices.warning, ts, vault.id);
-  journal(
-    db,
+  store.auctions.restoreCuredVault(vault.id, art, prices.liquidation, prices.warning, ts);
+  store.ops.journal(
     'auction.cured',
     vault.id,
     {

@@ -8,50 +8,21 @@
  *   warning with warning_price <= P              → active
  */
 import type { VaultParams } from '../config/networks';
-import type { Sqlite } from '../db/database';
 import type { Cents, Sats } from '../money';
+import type { AuctionsRepo, HealthChanges } from '../store/auctions';
 import { RAY } from '../vaults/fee';
 import { unbookedFee } from '../vaults/fee-book';
 import { collateralRatioBps } from '../vaults/health';
 
-export interface HealthChanges {
-  toLiquidating: number[];
-  toWarning: number[];
-  toActive: number[];
-}
+export type { HealthChanges } from '../store/auctions';
 
-/** The index range queries of one pass, prepared once per database. */
+/** The index range queries of one pass (the repository prepares them once per database). */
 export class HealthQueries {
-  private readonly liquidate;
-  private readonly warn;
-  private readonly recover;
-  private readonly row;
-
-  constructor(db: Sqlite) {
-    this.row = db.prepare(
-      'SELECT state, collateral_sats, debt_cents, debt_art FROM vaults WHERE id = ?',
-    );
-    const ids = (sql: string) => db.prepare(sql).pluck();
-    this.liquidate = ids(
-      `SELECT id FROM vaults WHERE state = 'active' AND liquidation_price_cents > @p
-       UNION ALL
-       SELECT id FROM vaults WHERE state = 'warning' AND liquidation_price_cents > @p`,
-    );
-    this.warn = ids(
-      "SELECT id FROM vaults WHERE state = 'active' AND warning_price_cents > @p AND liquidation_price_cents <= @p",
-    );
-    this.recover = ids(
-      "SELECT id FROM vaults WHERE state = 'warning' AND warning_price_cents <= @p",
-    );
-  }
+  constructor(private readonly repo: Pick<AuctionsRepo, 'healthCandidatesAt' | 'vaultHealth'>) {}
 
   /** Vaults whose band changes at index price `p` (cents per BTC, at fee rate 1.0). */
   changesAt(p: Cents): HealthChanges {
-    return {
-      toLiquidating: this.liquidate.all({ p }) as number[],
-      toWarning: this.warn.all({ p }) as number[],
-      toActive: this.recover.all({ p }) as number[],
-    };
+    return this.repo.healthCandidatesAt(p);
   }
 
   /**
@@ -64,7 +35,7 @@ export class HealthQueries {
   exactChangesAt(price: Cents, rate: bigint, params: VaultParams): HealthChanges {
     const raw = this.changesAt(Number((BigInt(price) * RAY) / rate) as Cents);
     const ratioNow = (id: number) => {
-      const v = this.row.get(id) as VaultRow;
+      const v = this.repo.vaultHealth(id);
       const debt = v.debt_cents + unbookedFee(v, rate);
       return {
         state: v.state,
@@ -86,28 +57,18 @@ export class HealthQueries {
   }
 }
 
-interface VaultRow {
-  state: string;
-  collateral_sats: number;
-  debt_cents: number;
-  debt_art: number;
-}
-
 /**
  * The naive pass for comparison in benchmarks: load every vault with debt and compute its ratio.
  * Returns the same changes as `HealthQueries.changesAt`.
  */
 export function naiveChangesAt(
-  db: Sqlite,
+  repo: Pick<AuctionsRepo, 'everyVaultBand'>,
   p: Cents,
   liquidationBps: number,
   warningBps: number,
 ): HealthChanges {
   const out: HealthChanges = { toLiquidating: [], toWarning: [], toActive: [] };
-  const rows = db
-    .prepare('SELECT id, state, collateral_sats, debt_cents FROM vaults')
-    .raw()
-    .all() as [number, string, number, number][];
+  const rows = repo.everyVaultBand();
   for (const [id, state, collateral, debt] of rows) {
     if (debt === 0 || (state !== 'active' && state !== 'warning')) continue;
     const ratio = Number(

@@ -4,23 +4,16 @@
  */
 import { payments } from 'bitcoinjs-lib';
 import type { NetworkInfo } from '../config/networks';
-import type { Sqlite } from '../db/database';
-import { journal } from '../events/journal';
 import type { ParsedKey } from '../bitcoin/keys';
+import type { Store } from '../store/ports';
 
 /** The vault's settling auction becomes settled and the vault Liquidated; returns the auction id. */
-export function markLiquidationSettled(db: Sqlite, vaultId: number, ts: number): number | null {
-  const id = db
-    .prepare("SELECT id FROM liquidations WHERE vault_id = ? AND state = 'settling'")
-    .pluck()
-    .get(vaultId) as number | undefined;
+export function markLiquidationSettled(store: Store, vaultId: number, ts: number): number | null {
+  const id = store.auctions.settlingIdOf(vaultId);
   if (id === undefined) return null;
-  db.prepare("UPDATE liquidations SET state = 'settled' WHERE id = ?").run(id);
-  db.prepare("UPDATE vaults SET state = 'liquidated', updated_at = ? WHERE id = ?").run(
-    ts,
-    vaultId,
-  );
-  journal(db, 'vault.liquidated', vaultId, { auctionId: id }, ts);
+  store.auctions.markSettled(id);
+  store.auctions.markVaultLiquidated(vaultId, ts);
+  store.ops.journal('vault.liquidated', vaultId, { auctionId: id }, ts);
   return id;
 }
 
@@ -31,32 +24,22 @@ export function markLiquidationSettled(db: Sqlite, vaultId: number, ts: number):
  * holds the coins, so nobody paid for them. Returns the auction id.
  */
 export function endLiquidationWithoutCoins(
-  db: Sqlite,
+  store: Store,
   vaultId: number,
   deficitCents: number,
   ts: number,
 ): number | null {
-  const id = db
-    .prepare("SELECT id FROM liquidations WHERE vault_id = ? AND state <> 'settled'")
-    .pluck()
-    .get(vaultId) as number | undefined;
+  const id = store.auctions.unsettledIdOf(vaultId);
   if (id === undefined) return null;
-  db.prepare(
-    "UPDATE liquidations SET state = 'settled', ended_at = COALESCE(ended_at, ?), deficit_cents = deficit_cents + ? WHERE id = ?",
-  ).run(ts, deficitCents, id);
-  journal(db, 'auction.ended-without-coins', vaultId, { auctionId: id, deficitCents }, ts);
+  store.auctions.endWithoutCoins(id, ts, deficitCents);
+  store.ops.journal('auction.ended-without-coins', vaultId, { auctionId: id, deficitCents }, ts);
   return id;
 }
 
 /** A reorg undid the settlement: the vault is Liquidating and its last auction settling again. */
-export function reopenLiquidation(db: Sqlite, vaultId: number, ts: number): void {
-  db.prepare(
-    "UPDATE vaults SET state = 'liquidating', updated_at = ? WHERE id = ? AND state = 'liquidated'",
-  ).run(ts, vaultId);
-  db.prepare(
-    `UPDATE liquidations SET state = 'settling' WHERE id = (SELECT MAX(id) FROM liquidations WHERE vault_id = ?)
-       AND state = 'settled'`,
-  ).run(vaultId);
+export function reopenLiquidation(store: Store, vaultId: number, ts: number): void {
+  store.auctions.unmarkVaultLiquidated(vaultId, ts);
+  store.auctions.reopenLatest(vaultId);
 }
 
 /**

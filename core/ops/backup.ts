@@ -1,9 +1,10 @@
 /**
- * SQLite online backups kept N deep, and a restore that checks a backup before it replaces
- * anything (SPEC §11, the seed's "Disaster Recovery").
+ * Online backups kept N deep, and a restore that checks a backup before it replaces anything
+ * (SPEC §11, the seed's "Disaster Recovery").
  *
- * better-sqlite3's `backup()` copies a live database page by page without stopping writers, and
- * the copy is a consistent snapshot.
+ * The backup itself is the store's (`store.ops.backupTo`): on SQLite an online backup, copied
+ * from a live database page by page without stopping writers, and a consistent snapshot. The
+ * file it writes is a SQLite file, checked here through `openBackupFile` (engine-specific too).
  */
 import {
   chmodSync,
@@ -19,8 +20,10 @@ import {
   statSync,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import Database from 'better-sqlite3';
-import { SCHEMA_VERSION, type Sqlite } from '../db/database';
+import { SCHEMA_VERSION } from '../db/database';
+import type { BackupFile } from '../store/node-ops';
+import type { Store } from '../store/ports';
+import { openBackupFile } from '../store/sqlite/node-ops';
 import { privateDir, privateFile } from './private';
 import { BitStableError } from '../errors';
 
@@ -69,41 +72,38 @@ export function checkBackup(path: string): CheckedBackup {
       { cause },
     );
   if (!existsSync(path)) throw fail('the file does not exist.');
-  let db: Sqlite;
+  let file: BackupFile;
   try {
-    db = new Database(path, { readonly: true, fileMustExist: true });
+    file = openBackupFile(path);
   } catch (err) {
     throw fail('it is not a database file.', err);
   }
   try {
     let result: unknown;
     try {
-      result = db.pragma('integrity_check', { simple: true });
+      result = file.integrityCheck();
     } catch (err) {
       throw fail('it is damaged (the database file is not readable).', err);
     }
     if (result !== 'ok') throw fail(`it is damaged (${String(result).slice(0, 200)}).`);
-    const schemaVersion = db.pragma('user_version', { simple: true }) as number;
+    const schemaVersion = file.schemaVersion();
     if (schemaVersion < 1) throw fail('it is not a BitStable database.');
     if (schemaVersion > SCHEMA_VERSION)
       throw fail('it was written by a newer BitStable; update the app first.');
-    const hasVaults = db
-      .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'vaults'")
-      .get();
-    if (!hasVaults) throw fail('it is not a BitStable database.');
-    const vaults = db.prepare('SELECT count(*) FROM vaults').pluck().get() as number;
+    if (!file.hasVaultsTable()) throw fail('it is not a BitStable database.');
+    const vaults = file.vaultCount();
     return { schemaVersion, vaults };
   } finally {
-    db.close();
+    file.close();
   }
 }
 
 /**
- * Takes an online backup of `db` into `dir`, verifies it, and deletes all but the newest `keep`.
+ * Takes an online backup of the store's database into `dir`, verifies it, and deletes all but the newest `keep`.
  * A backup that fails its check is deleted and the error thrown.
  */
 export async function backupDatabase(
-  db: Sqlite,
+  store: Store,
   dir: string,
   keep: number,
   now = Date.now(),
@@ -117,7 +117,7 @@ export async function backupDatabase(
   try {
     // 0600 before SQLite writes into it: a backup holds what the database holds.
     privateFile(partial);
-    await db.backup(partial);
+    await store.ops.backupTo(partial);
     checkBackup(partial);
     renameSync(partial, path);
   } catch (err) {
@@ -162,7 +162,7 @@ export function restoreBackup(
 
 /** Takes a backup every `intervalMs`, keeping `keep`; errors go to `onError`. */
 export function scheduleBackups(
-  db: Sqlite,
+  store: Store,
   dir: string,
   options: {
     intervalMs: number;
@@ -173,9 +173,9 @@ export function scheduleBackups(
 ): () => void {
   let running = false;
   const timer = setInterval(() => {
-    if (running || !db.open) return;
+    if (running || !store.ops.isOpen()) return;
     running = true;
-    backupDatabase(db, dir, options.keep)
+    backupDatabase(store, dir, options.keep)
       .then((b) => options.onBackup?.(b))
       .catch((err) => options.onError?.(err))
       .finally(() => {

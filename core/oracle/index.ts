@@ -3,8 +3,8 @@
  * PRICE_UNAVAILABLE); the app wires an Oracle with `createOracle`.
  */
 import type { NetworkName } from '../config/networks';
-import type { Sqlite } from '../db/database';
 import type { EventBus } from '../events/bus';
+import type { Store } from '../store/ports';
 import type { Clock } from './clock';
 import { resolveOracleConfig } from './config';
 import { Oracle, type OracleLogger } from './oracle';
@@ -14,8 +14,8 @@ import { OracleStore } from './store';
 
 export interface CreateOracleOptions {
   network: NetworkName;
-  /** A database opened with openDatabase (migrated to schema 2 or later). */
-  db: Sqlite;
+  /** The node's store (its database migrated to schema 2 or later). */
+  store: Store;
   /** Partial settings laid over the network's defaults (validated; INVALID_CONFIG if wrong). */
   overrides?: unknown;
   clock?: Clock;
@@ -34,7 +34,7 @@ export function createOracle(options: CreateOracleOptions): {
     network: options.network,
     config,
     sources,
-    store: new OracleStore(options.db),
+    store: new OracleStore(options.store),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.bus ? { bus: options.bus } : {}),
     ...(options.logger ? { logger: options.logger } : {}),

@@ -13,37 +13,16 @@
  * for the next round of the same auction.
  */
 import type { NetworkInfo } from '../config/networks';
-import type { Sqlite } from '../db/database';
 import { BitStableError } from '../errors';
-import { balance, ensureHolder, holderAccount, post } from '../ledger/bsusd';
+import { holderAccount } from '../ledger/bsusd';
 import { cents, type Cents, type Sats } from '../money';
 import { outputScript } from '../psbt/fees';
+import type { Store } from '../store/ports';
+
+export type { PoolDepositor } from '../store/pool';
 
 /** A depositor's bsUSD in the pool. */
 export const poolAccount = (accountId: string) => `pool:${accountId}`;
-
-export interface PoolDepositor {
-  accountId: string;
-  btcAddress: string;
-  balanceCents: Cents;
-}
-
-/** Depositors with bsUSD in the pool, in a fixed order (by account id). */
-export function poolDepositors(db: Sqlite): PoolDepositor[] {
-  return (
-    db
-      .prepare(
-        `SELECT d.account_id, d.btc_address, a.balance_cents FROM pool_depositors d
-           JOIN ledger_accounts a ON a.id = 'pool:' || d.account_id
-          WHERE a.balance_cents > 0 ORDER BY d.account_id`,
-      )
-      .all() as { account_id: string; btc_address: string; balance_cents: number }[]
-  ).map((r) => ({
-    accountId: r.account_id,
-    btcAddress: r.btc_address,
-    balanceCents: r.balance_cents as Cents,
-  }));
-}
 
 export interface PoolPosition {
   /** All bsUSD in the pool. */
@@ -69,7 +48,7 @@ export interface PoolPosition {
 export class StabilityPool {
   constructor(
     private readonly deps: {
-      db: Sqlite;
+      store: Store;
       network: NetworkInfo;
       clock?: () => number;
     },
@@ -86,14 +65,11 @@ export class StabilityPool {
    */
   deposit(accountId: string, amountCents: unknown, btcAddress?: unknown): PoolPosition {
     const amount = this.positive(amountCents);
-    const { db } = this.deps;
+    const { store } = this.deps;
     const ts = this.now();
-    db.transaction(() => {
-      ensureHolder(db, accountId);
-      const known = db
-        .prepare('SELECT btc_address FROM pool_depositors WHERE account_id = ?')
-        .pluck()
-        .get(accountId) as string | undefined;
+    store.transaction(() => {
+      store.ledger.ensureHolder(accountId);
+      const known = store.pool.depositAddress(accountId);
       if (btcAddress !== undefined) {
         if (typeof btcAddress !== 'string' || btcAddress.length === 0 || btcAddress.length > 100)
           throw new BitStableError('INVALID_ADDRESS', 'Give a Bitcoin address for your share.', {});
@@ -105,15 +81,9 @@ export class StabilityPool {
           {},
         );
       }
-      db.prepare(
-        `INSERT INTO pool_depositors (account_id, btc_address, created_at, updated_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT (account_id) DO UPDATE SET btc_address = excluded.btc_address, updated_at = excluded.updated_at`,
-      ).run(accountId, (btcAddress as string | undefined) ?? known!, ts, ts);
-      db.prepare("INSERT OR IGNORE INTO ledger_accounts (id, kind) VALUES (?, 'pool')").run(
-        poolAccount(accountId),
-      );
-      post(
-        db,
+      store.pool.upsertDepositor(accountId, (btcAddress as string | undefined) ?? known!, ts);
+      store.pool.openPoolAccount(poolAccount(accountId));
+      store.ledger.post(
         'pool_deposit',
         null,
         [
@@ -123,22 +93,21 @@ export class StabilityPool {
         undefined,
         ts,
       );
-    })();
+    });
     return this.position(accountId);
   }
 
   /** Takes `amountCents` (or all, with 'all') of the account's bsUSD back out of the pool. */
   withdraw(accountId: string, amountCents: unknown): PoolPosition {
-    const { db } = this.deps;
+    const { store } = this.deps;
     const ts = this.now();
-    db.transaction(() => {
-      const have = balance(db, poolAccount(accountId));
+    store.transaction(() => {
+      const have = store.ledger.balance(poolAccount(accountId));
       const amount = amountCents === 'all' ? have : this.positive(amountCents);
       if (amount === 0)
         throw new BitStableError('INVALID_AMOUNT', 'You have no bsUSD in the stability pool.', {});
-      ensureHolder(db, accountId);
-      post(
-        db,
+      store.ledger.ensureHolder(accountId);
+      store.ledger.post(
         'pool_withdraw',
         null,
         [
@@ -148,51 +117,22 @@ export class StabilityPool {
         undefined,
         ts,
       );
-    })();
+    });
     return this.position(accountId);
   }
 
   /** The pool, and the account's place in it. */
   position(accountId: string): PoolPosition {
-    const { db } = this.deps;
-    const total = db
-      .prepare("SELECT COALESCE(SUM(balance_cents), 0) FROM ledger_accounts WHERE kind = 'pool'")
-      .pluck()
-      .get() as number;
-    const depositors = db
-      .prepare("SELECT COUNT(*) FROM ledger_accounts WHERE kind = 'pool' AND balance_cents > 0")
-      .pluck()
-      .get() as number;
-    const mine = db
-      .prepare(
-        'SELECT COALESCE(SUM(paid_cents), 0) AS cents, COALESCE(SUM(sats), 0) AS sats FROM auction_takes WHERE taker = ? AND via_pool = 1',
-      )
-      .get(accountId) as { cents: number; sats: number };
-    const auctions = db
-      .prepare(
-        `SELECT t.liquidation_id AS auction_id, l.vault_id, SUM(t.sats) AS pool_sats, SUM(t.paid_cents) AS pool_cents,
-                SUM(CASE WHEN t.taker = ? THEN t.sats ELSE 0 END) AS your_sats,
-                SUM(CASE WHEN t.taker = ? THEN t.paid_cents ELSE 0 END) AS your_cents
-           FROM auction_takes t JOIN liquidations l ON l.id = t.liquidation_id
-          WHERE t.via_pool = 1 GROUP BY t.liquidation_id ORDER BY t.liquidation_id DESC LIMIT 50`,
-      )
-      .all(accountId, accountId) as {
-      auction_id: number;
-      vault_id: number;
-      pool_sats: number;
-      pool_cents: number;
-      your_sats: number;
-      your_cents: number;
-    }[];
+    const { store } = this.deps;
+    const total = store.pool.totalCents();
+    const depositors = store.pool.depositorCount();
+    const mine = store.pool.takenBy(accountId);
+    const auctions = store.pool.auctionsTaken(accountId);
     return {
       totalCents: total as Cents,
       depositors,
-      depositCents: balance(db, poolAccount(accountId)) as Cents,
-      btcAddress:
-        (db
-          .prepare('SELECT btc_address FROM pool_depositors WHERE account_id = ?')
-          .pluck()
-          .get(accountId) as string | undefined) ?? null,
+      depositCents: store.ledger.balance(poolAccount(accountId)) as Cents,
+      btcAddress: store.pool.depositAddress(accountId) ?? null,
       spentCents: mine.cents as Cents,
       gainedSats: mine.sats as Sats,
       auctions: auctions.map((a) => ({

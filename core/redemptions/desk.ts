@@ -20,11 +20,9 @@
  * right after it.)
  */
 import type { NetworkInfo, VaultParams } from '../config/networks';
-import type { Sqlite } from '../db/database';
 import { BitStableError } from '../errors';
 import type { EventBus } from '../events/bus';
-import { journal } from '../events/journal';
-import { ensureHolder, holderAccount, post, vaultAccount } from '../ledger/bsusd';
+import { holderAccount, vaultAccount } from '../ledger/bsusd';
 import { cents, type Cents, type Sats } from '../money';
 import { requireLiquidationPrice, type PriceFeed } from '../oracle/feed';
 import { dustThreshold, feeFor, outputScript, vsize } from '../psbt/fees';
@@ -33,26 +31,19 @@ import { dustThreshold, feeFor, outputScript, vsize } from '../psbt/fees';
 const LARGEST_OUTPUT_SCRIPT = new Uint8Array(34);
 import type { SignContext } from '../signers/types';
 import type { SpendService } from '../spends/service';
+import type { Store } from '../store/ports';
+import type { CandidateRow, RedemptionRow } from '../store/redemptions';
 import { storedPrices } from '../vaults/debt';
 import { accrueVault, artAfter, drip } from '../vaults/fee-book';
 import { nextStateOutsideHealthPass } from '../vaults/state';
 import type { VaultService } from '../vaults/vault-service';
 import { planRedemption, type RedemptionCandidate, type RedemptionRules } from './plan';
 
-/**
- * One page of redemption candidates in one state, lowest ratio (highest index key) first, after
- * (key, id): a range scan of the (state, liquidation price) index.
- */
-export const CANDIDATES_SQL = `SELECT id, collateral_sats, liquidation_price_cents FROM vaults
-  WHERE state = ? AND liquidation_price_cents IS NOT NULL AND network = ?
-    AND (liquidation_price_cents < ? OR (liquidation_price_cents = ? AND id > ?))
-  ORDER BY liquidation_price_cents DESC, id ASC LIMIT 32`;
-
 /** At most this many vaults pay one redemption (one transaction each). */
 export const MAX_VAULTS_PER_REDEMPTION = 10;
 
 export interface RedemptionDeskDeps {
-  db: Sqlite;
+  store: Store;
   network: NetworkInfo;
   params: VaultParams;
   bus: EventBus;
@@ -105,19 +96,13 @@ export interface RedemptionView {
   payouts: RedemptionPayoutView[];
 }
 
-interface Candidate {
-  id: number;
-  collateral_sats: number;
-  liquidation_price_cents: number;
-}
-
 export class RedemptionDesk {
-  private readonly db: Sqlite;
+  private readonly store: Store;
   private readonly now: () => number;
   private paying: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: RedemptionDeskDeps) {
-    this.db = deps.db;
+    this.store = deps.store;
     this.now = deps.clock ?? Date.now;
   }
 
@@ -148,12 +133,12 @@ export class RedemptionDesk {
    * merged; vaults whose coins a spend or an owed payout holds are passed over.
    */
   private *candidates(ts: number): Generator<RedemptionCandidate> {
-    const page = this.db.prepare(CANDIDATES_SQL);
+    const redemptions = this.store.redemptions;
     const stream = function* (state: string, network: string) {
       let key = Number.MAX_SAFE_INTEGER;
       let after = 0;
       for (;;) {
-        const rows = page.all(state, network, key, key, after) as Candidate[];
+        const rows = redemptions.candidatesPage(state, network, key, after);
         if (rows.length === 0) return;
         for (const r of rows) yield r;
         const last = rows[rows.length - 1]!;
@@ -167,28 +152,25 @@ export class RedemptionDesk {
     let x = a.next();
     let y = w.next();
     const store = this.deps.spends.store;
-    const owedStmt = this.db.prepare(
-      "SELECT 1 FROM redemption_payouts WHERE vault_id = ? AND state = 'owed'",
-    );
     // A redemption looks at a bounded number of vaults: a crowd of vaults at their debt floor
     // (which the planner passes over) must not make it a scan.
     let looked = 0;
     while ((!x.done || !y.done) && looked < MAX_VAULTS_PER_REDEMPTION * 4) {
       looked++;
-      let pick: Candidate;
+      let pick: CandidateRow;
       if (
         y.done ||
         (!x.done && x.value.liquidation_price_cents > y.value.liquidation_price_cents)
       ) {
-        pick = x.value as Candidate;
+        pick = x.value as CandidateRow;
         x = a.next();
       } else {
-        pick = y.value as Candidate;
+        pick = y.value as CandidateRow;
         y = w.next();
       }
       if (store.openFor(pick.id) || store.liveSignedExits(pick.id).length > 0) continue;
-      if (owedStmt.get(pick.id)) continue;
-      const debt = accrueVault(this.db, pick.id, ts);
+      if (redemptions.isOwed(pick.id)) continue;
+      const debt = accrueVault(this.store, pick.id, ts);
       yield { vaultId: pick.id, collateralSats: pick.collateral_sats as Sats, debtCents: debt };
     }
   }
@@ -220,11 +202,11 @@ export class RedemptionDesk {
     // Planned inside a transaction that is rolled back: the fee bookings it reads through stay out.
     let quote: RedemptionQuote | null = null;
     try {
-      this.db.transaction(() => {
+      this.store.transaction(() => {
         const plan = planRedemption(this.candidates(this.now()), offered, price, this.rules());
         quote = this.quoteOf(plan, offered, price);
         throw ROLLBACK;
-      })();
+      });
     } catch (err) {
       if (err !== ROLLBACK) throw err;
     }
@@ -249,8 +231,8 @@ export class RedemptionDesk {
     const price = requireLiquidationPrice(this.deps.price.current());
     const ts = this.now();
     const rules = this.rules();
-    const { id, vaults } = this.db.transaction(() => {
-      ensureHolder(this.db, account);
+    const { id, vaults } = this.store.transaction(() => {
+      this.store.ledger.ensureHolder(account);
       const plan = planRedemption(this.candidates(ts), offered, price, rules);
       if (plan.slices.length === 0) {
         throw new BitStableError(
@@ -266,22 +248,20 @@ export class RedemptionDesk {
           { offeredCents: offered, sats: plan.sats, minSats },
         );
       }
-      const redemptionId = Number(
-        this.db
-          .prepare(
-            'INSERT INTO redemptions (account_id, btc_address, redeemed_cents, fee_cents, price_cents, sats, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-          )
-          .run(account, btcAddress, plan.redeemedCents, plan.feeCents, price, plan.sats, ts)
-          .lastInsertRowid,
+      const redemptionId = this.store.redemptions.insertRedemption(
+        account,
+        btcAddress,
+        plan.redeemedCents,
+        plan.feeCents,
+        price,
+        plan.sats,
+        ts,
       );
       const postings: [string, number][] = [[holderAccount(account), -plan.paidCents]];
       for (const s of plan.slices) postings.push([vaultAccount(s.vaultId), s.debtCents]);
       if (plan.feeCents > 0) postings.push(['surplus', plan.feeCents]);
-      post(this.db, 'redemption', null, postings, `redemption ${redemptionId}`, ts);
-      const { rate } = drip(this.db, this.deps.network.name, ts);
-      const insertPayout = this.db.prepare(
-        "INSERT INTO redemption_payouts (redemption_id, vault_id, debt_cents, sats, state) VALUES (?, ?, ?, ?, 'owed')",
-      );
+      this.store.ledger.post('redemption', null, postings, `redemption ${redemptionId}`, ts);
+      const { rate } = drip(this.store, this.deps.network.name, ts);
       for (const s of plan.slices) {
         const v = this.deps.vaults.getVault(s.vaultId);
         const debt = (v.debtCents - s.debtCents) as Cents;
@@ -294,15 +274,19 @@ export class RedemptionDesk {
           { collateralSats: collateral, debtCents: debt, freshPriceCents: price },
           this.deps.params,
         );
-        this.db
-          .prepare(
-            'UPDATE vaults SET collateral_sats = ?, debt_cents = ?, debt_art = ?, state = ?, liquidation_price_cents = ?, warning_price_cents = ?, updated_at = ? WHERE id = ?',
-          )
-          .run(collateral, debt, art, state, prices.liquidation, prices.warning, ts, v.id);
-        insertPayout.run(redemptionId, s.vaultId, s.debtCents, s.sats);
+        this.store.redemptions.setRedeemedVault(
+          v.id,
+          collateral,
+          debt,
+          art,
+          state,
+          prices.liquidation,
+          prices.warning,
+          ts,
+        );
+        this.store.redemptions.insertOwedPayout(redemptionId, s.vaultId, s.debtCents, s.sats);
         // What the owner is told: how much of their debt was redeemed, for how much bitcoin.
-        journal(
-          this.db,
+        this.store.ops.journal(
           'vault.redeemed',
           v.id,
           // As a mint's or repay's: the amount, and the debt after.
@@ -317,7 +301,7 @@ export class RedemptionDesk {
         );
       }
       return { id: redemptionId, vaults: plan.slices.map((s) => s.vaultId) };
-    })();
+    });
     for (const vaultId of vaults) this.emitVault(vaultId);
     await this.payOwed();
     return this.get(id);
@@ -329,13 +313,7 @@ export class RedemptionDesk {
    */
   payOwed(): Promise<void> {
     const run = async () => {
-      const owed = this.db
-        .prepare(
-          `SELECT p.id, p.vault_id, p.sats, r.btc_address FROM redemption_payouts p
-             JOIN redemptions r ON r.id = p.redemption_id
-            WHERE p.state = 'owed' ORDER BY p.id`,
-        )
-        .all() as { id: number; vault_id: number; sats: number; btc_address: string }[];
+      const owed = this.store.redemptions.owedToSend();
       for (const p of owed) {
         if (this.deps.spends.store.openFor(p.vault_id)) continue; // in flight: the tracker moves it
         const vault = this.deps.vaults.getVault(p.vault_id);
@@ -364,40 +342,20 @@ export class RedemptionDesk {
 
   /** One redemption with its payouts (REDEMPTION_NOT_FOUND when there is none). */
   get(id: number): RedemptionView {
-    const r = this.db.prepare('SELECT * FROM redemptions WHERE id = ?').get(id) as
-      RedemptionRow | undefined;
+    const r = this.store.redemptions.get(id);
     if (!r) throw new BitStableError('INVALID_ARGUMENT', `There is no redemption #${id}.`, { id });
     return this.view(r);
   }
 
   /** An account's redemptions, newest first. */
   list(account: string, limit = 50): RedemptionView[] {
-    const rows = this.db
-      .prepare('SELECT * FROM redemptions WHERE account_id = ? ORDER BY id DESC LIMIT ?')
-      .all(account, limit) as RedemptionRow[];
+    const rows = this.store.redemptions.listFor(account, limit);
     return rows.map((r) => this.view(r));
   }
 
   /** What redemptions took from a vault, newest first (its owner is told with the numbers). */
   forVault(vaultId: number, limit = 5) {
-    return (
-      this.db
-        .prepare(
-          `SELECT p.id, p.redemption_id, p.debt_cents, p.sats, p.state, p.txid, r.price_cents, r.created_at
-             FROM redemption_payouts p JOIN redemptions r ON r.id = p.redemption_id
-            WHERE p.vault_id = ? ORDER BY p.id DESC LIMIT ?`,
-        )
-        .all(vaultId, limit) as {
-        id: number;
-        redemption_id: number;
-        debt_cents: number;
-        sats: number;
-        state: 'owed' | 'paid';
-        txid: string | null;
-        price_cents: number;
-        created_at: number;
-      }[]
-    ).map((p) => ({
+    return this.store.redemptions.forVault(vaultId, limit).map((p) => ({
       redemptionId: p.redemption_id,
       at: p.created_at,
       debtCents: p.debt_cents as Cents,
@@ -409,20 +367,7 @@ export class RedemptionDesk {
   }
 
   private view(r: RedemptionRow): RedemptionView {
-    const payouts = this.db
-      .prepare(
-        `SELECT p.id, p.vault_id, p.debt_cents, p.sats, p.state,
-                COALESCE(p.txid, (SELECT txid FROM spends s WHERE s.id = p.spend_id AND s.state IN ('signed', 'broadcast', 'confirmed'))) AS txid
-           FROM redemption_payouts p WHERE p.redemption_id = ? ORDER BY p.id`,
-      )
-      .all(r.id) as {
-      id: number;
-      vault_id: number;
-      debt_cents: number;
-      sats: number;
-      state: 'owed' | 'paid';
-      txid: string | null;
-    }[];
+    const payouts = this.store.redemptions.payoutsOf(r.id);
     return {
       id: r.id,
       accountId: r.account_id,
@@ -452,17 +397,6 @@ export class RedemptionDesk {
       debtCents: v.debtCents,
     });
   }
-}
-
-interface RedemptionRow {
-  id: number;
-  account_id: string;
-  btc_address: string;
-  redeemed_cents: number;
-  fee_cents: number;
-  price_cents: number;
-  sats: number;
-  created_at: number;
 }
 
 const ROLLBACK = new Error('quote: roll back');

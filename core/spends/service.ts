@@ -13,10 +13,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { NetworkInfo, VaultParams } from '../config/networks';
-import type { Sqlite } from '../db/database';
 import { BitStableError } from '../errors';
 import type { EventBus } from '../events/bus';
-import { journal } from '../events/journal';
 import { faultPoint } from '../fault';
 import { decodePsbt, inputsSignedBy, withSignaturesOf } from '../keys/psbt-keys';
 import { sats, type Cents, type Sats } from '../money';
@@ -40,7 +38,6 @@ import { checkSignedBy, FileGuardianSigner, unsignedTxIdOf } from '../signers/gu
 import { checkPlanPolicy, type ProtocolSigner, type SpendFacts } from '../signers/protocol';
 import { requestSignature, type SignContext, type Signer } from '../signers/types';
 import { writeOffDebt } from '../vaults/debt';
-import { owedPayouts } from '../redemptions/payouts';
 import { accrueVault, debtNow } from '../vaults/fee-book';
 import { collateralRatioBps } from '../vaults/health';
 import type { VaultService } from '../vaults/vault-service';
@@ -50,11 +47,12 @@ import {
   markLiquidationSettled,
   reopenLiquidation,
 } from '../liquidation/settlement-state';
+import type { Store } from '../store/ports';
 import type { SpendEffect, SpendEvent, SpendKind } from './state';
 import { SpendStore, type SpendPatch, type SpendRow } from './store';
 
 export interface SpendServiceDeps {
-  db: Sqlite;
+  store: Store;
   node: BitcoinNode;
   network: NetworkInfo;
   params: VaultParams;
@@ -136,15 +134,13 @@ export class SpendService {
   readonly store: SpendStore;
   /** This process, as written on the spends it signs (a restart abandons a dead one's). */
   readonly instance = randomUUID();
-  private readonly db: Sqlite;
   private readonly now: () => number;
   /** Events to send once the transaction that caused them has committed. */
   private readonly after: (() => void)[] = [];
 
   constructor(private readonly deps: SpendServiceDeps) {
-    this.db = deps.db;
     this.now = deps.clock ?? Date.now;
-    this.store = new SpendStore(deps.db, this.now, (effect, spend, ts) =>
+    this.store = new SpendStore(deps.store, this.now, (effect, spend, ts) =>
       this.applyEffect(effect, spend, ts),
     );
   }
@@ -236,12 +232,12 @@ export class SpendService {
     const p: SpendPlan = { ...planned.plan, debtCents: vault.debtCents };
     const psbtBase64 = buildPsbt(p, source).toBase64();
     const expiresAt = this.now() + (this.deps.draftTtlMs ?? DEFAULT_DRAFT_TTL_MS);
-    const spendId = this.db.transaction(() => {
-      accrueVault(this.db, vault.id, this.now());
+    const spendId = this.deps.store.transaction(() => {
+      accrueVault(this.deps.store, vault.id, this.now());
       // Planning awaited the node: the vault must still be what the plan was made from.
       this.requireUnchanged(vault.id, p, kind);
       return this.store.insertDraft(vault.id, kind, p, psbtBase64, dest, expiresAt, this.instance);
-    })();
+    });
     this.spendChanged(spendId, vault.id, kind, 'draft');
     return {
       spendId,
@@ -356,7 +352,7 @@ export class SpendService {
       );
     }
     const plan = JSON.parse(row.plan) as SpendPlan;
-    const signing = this.db.transaction(() => {
+    const signing = this.deps.store.transaction(() => {
       this.requireUnchanged(row.vault_id, plan, row.kind);
       const patch = { signing_by: this.instance };
       if (!this.store.move(row, 'sign', patch)) {
@@ -367,7 +363,7 @@ export class SpendService {
         );
       }
       return { ...row, ...patch, state: 'signing' as const };
-    })();
+    });
     return { row: signing, plan };
   }
 
@@ -387,7 +383,7 @@ export class SpendService {
     const source = await this.source(vault);
     const plan: SpendPlan = { ...planSettlement(source, payouts, restAddress), auctionId };
     const psbt = buildPsbt(plan, source).toBase64();
-    const row = this.db.transaction(() => {
+    const row = this.deps.store.transaction(() => {
       this.requireUnchanged(vault.id, plan, 'settlement');
       const id = this.store.insertDraft(
         vault.id,
@@ -401,7 +397,7 @@ export class SpendService {
       const draft = this.store.get(id)!;
       this.store.move(draft, 'sign', { signing_by: this.instance });
       return this.store.get(id)!;
-    })();
+    });
     this.spendChanged(row.id, vault.id, 'settlement', 'signing');
     return this.signStored(row, plan, { payouts, restAddress }, context);
   }
@@ -427,7 +423,7 @@ export class SpendService {
       vault.address,
     );
     const psbt = buildPsbt(plan, source).toBase64();
-    const row = this.db.transaction(() => {
+    const row = this.deps.store.transaction(() => {
       this.requireUnchanged(vault.id, plan, 'redemption');
       const id = this.store.insertDraft(
         vault.id,
@@ -438,11 +434,11 @@ export class SpendService {
         null,
         this.instance,
       );
-      this.db.prepare('UPDATE redemption_payouts SET spend_id = ? WHERE id = ?').run(id, payout.id);
+      this.deps.store.redemptions.setPayoutSpend(payout.id, id);
       const draft = this.store.get(id)!;
       this.store.move(draft, 'sign', { signing_by: this.instance });
       return this.store.get(id)!;
-    })();
+    });
     this.spendChanged(row.id, vault.id, 'redemption', 'signing');
     return this.signStored(row, plan, undefined, context);
   }
@@ -528,7 +524,7 @@ export class SpendService {
     feeRate: number,
     settlement?: { payouts: Payment[]; restAddress: string },
   ): void {
-    this.db.transaction(() => {
+    this.deps.store.transaction(() => {
       const facts = this.factsNow(row.vault_id, feeRate, settlement);
       if (row.kind === 'emergency-exit') this.checkExit(facts);
       else checkPlanPolicy(plan, facts);
@@ -543,7 +539,7 @@ export class SpendService {
           { spendId: row.id },
         );
       }
-    })();
+    });
     this.spendChanged(
       row.id,
       row.vault_id,
@@ -702,7 +698,7 @@ export class SpendService {
     const confs = await this.deps.node.confirmations(txid);
     if (confs < 0 || (confs === 0 && !(await this.deps.node.inMempool(txid)))) return false;
     const txHex = await this.deps.node.transactionHex(txid);
-    const adopted = this.db.transaction(() => {
+    const adopted = this.deps.store.transaction(() => {
       const open = this.store.openFor(row.vault_id);
       if (open && open.id !== row.id) {
         // The guardian's transaction spends the same coins: the other one can never be sent.
@@ -712,11 +708,10 @@ export class SpendService {
           open.state === 'draft' ? 'supersede' : open.state === 'signing' ? 'fail' : 'drop',
         );
       }
-      if (this.db.prepare('SELECT 1 FROM spends WHERE txid = ?').pluck().get(txid)) return false;
+      if (this.deps.store.spends.hasTransaction(txid)) return false;
       const moved = this.store.move(row, 'adopt', { tx_hex: txHex, txid });
       if (moved) {
-        journal(
-          this.db,
+        this.deps.store.ops.journal(
           'spend.sent-by-guardian',
           row.vault_id,
           { spendId: row.id, txid },
@@ -724,7 +719,7 @@ export class SpendService {
         );
       }
       return moved;
-    })();
+    });
     if (adopted) this.spendChanged(row.id, row.vault_id, row.kind, 'broadcast');
     return adopted;
   }
@@ -778,16 +773,13 @@ export class SpendService {
 
   /** What a move changes beyond the spend itself, inside its transaction. */
   private applyEffect(effect: SpendEffect, spend: SpendRow, ts: number): void {
-    const { db } = this;
+    const { store } = this.deps;
     const why = `${spend.kind} #${spend.id}`;
     switch (effect) {
       case 'vault.close': {
-        db.prepare("UPDATE vaults SET state = 'closed', updated_at = ? WHERE id = ?").run(
-          ts,
-          spend.vault_id,
-        );
-        const deficit = writeOffDebt(db, spend.vault_id, this.deps.params, ts, why);
-        const auctionId = endLiquidationWithoutCoins(db, spend.vault_id, deficit, ts);
+        store.spends.closeVault(spend.vault_id, ts);
+        const deficit = writeOffDebt(store, spend.vault_id, this.deps.params, ts, why);
+        const auctionId = endLiquidationWithoutCoins(store, spend.vault_id, deficit, ts);
         if (auctionId !== null) {
           this.after.push(() =>
             this.deps.bus.emit('auction.changed', { auctionId, state: 'settled' }),
@@ -796,15 +788,13 @@ export class SpendService {
         break;
       }
       case 'vault.reopen':
-        db.prepare(
-          "UPDATE vaults SET state = 'active', updated_at = ? WHERE id = ? AND state = 'closed'",
-        ).run(ts, spend.vault_id);
+        store.spends.reopenClosedVault(spend.vault_id, ts);
         break;
       case 'vault.write-off':
-        writeOffDebt(db, spend.vault_id, this.deps.params, ts, why);
+        writeOffDebt(store, spend.vault_id, this.deps.params, ts, why);
         break;
       case 'liquidation.settle': {
-        const auctionId = markLiquidationSettled(db, spend.vault_id, ts);
+        const auctionId = markLiquidationSettled(store, spend.vault_id, ts);
         if (auctionId !== null) {
           this.after.push(() =>
             this.deps.bus.emit('auction.changed', { auctionId, state: 'settled' }),
@@ -813,20 +803,15 @@ export class SpendService {
         break;
       }
       case 'liquidation.reopen':
-        reopenLiquidation(db, spend.vault_id, ts);
+        reopenLiquidation(store, spend.vault_id, ts);
         break;
       case 'redemption.paid': {
         // By the payout the spend pays (its plan), not by the payout's latest spend: an older
         // spend of the same payout, dropped and then mined after all, pays it just as well.
         const payoutId = (JSON.parse(spend.plan) as SpendPlan).redemptionPayoutId;
-        const paid = db
-          .prepare(
-            "UPDATE redemption_payouts SET state = 'paid', txid = ?, spend_id = ?, paid_at = ? WHERE id = ? AND state = 'owed'",
-          )
-          .run(spend.txid, spend.id, ts, payoutId);
-        if (paid.changes > 0)
-          journal(
-            db,
+        const paid = store.redemptions.markPaid(payoutId, spend.txid, spend.id, ts);
+        if (paid)
+          store.ops.journal(
             'vault.redemption-paid',
             spend.vault_id,
             { payoutId, spendId: spend.id, txid: spend.txid },
@@ -837,9 +822,7 @@ export class SpendService {
       case 'redemption.unpaid': {
         // A reorg undid it: owed again until it (or a new spend of it) confirms.
         const payoutId = (JSON.parse(spend.plan) as SpendPlan).redemptionPayoutId;
-        db.prepare(
-          "UPDATE redemption_payouts SET state = 'owed', txid = NULL, paid_at = NULL WHERE id = ? AND state = 'paid' AND spend_id = ?",
-        ).run(payoutId, spend.id);
+        store.redemptions.markUnpaid(payoutId, spend.id);
         break;
       }
     }
@@ -861,7 +844,7 @@ export class SpendService {
       vaultOutputScript: vaultScript(keys, vault.index, this.deps.network).outputScript,
       coins: this.confirmedCoins(vaultId),
       // What the vault owes now: booked, and the stability fee accrued since.
-      debtCents: debtNow(this.db, vault, this.now()),
+      debtCents: debtNow(this.deps.store, vault, this.now()),
       // The co-signer checks a withdrawal at the price a mint is checked at: the lower of the
       // current and the delayed one.
       freshPriceCents: price.status === 'ok' ? requireCollateralPrice(price) : null,
@@ -871,23 +854,15 @@ export class SpendService {
       ...(settlement
         ? { settlementPayouts: settlement.payouts, settlementRestAddress: settlement.restAddress }
         : {}),
-      redemptionOwed: owedPayouts(this.db, vaultId),
+      redemptionOwed: this.deps.store.redemptions.owedPayouts(vaultId),
     };
   }
 
   /** The vault's confirmed coins, the ones a spend is planned from. */
   private confirmedCoins(vaultId: number): { txid: string; vout: number; amountSats: Sats }[] {
-    return (
-      this.db
-        .prepare(
-          'SELECT txid, vout, amount_sats FROM vault_utxos WHERE vault_id = ? AND confirmations >= ? ORDER BY txid, vout',
-        )
-        .all(vaultId, this.deps.params.confirmations) as {
-        txid: string;
-        vout: number;
-        amount_sats: number;
-      }[]
-    ).map((r) => ({ txid: r.txid, vout: r.vout, amountSats: r.amount_sats as Sats }));
+    return this.deps.store.spends
+      .confirmedCoins(vaultId, this.deps.params.confirmations)
+      .map((r) => ({ txid: r.txid, vout: r.vout, amountSats: r.amount_sats as Sats }));
   }
 
   /**
@@ -928,7 +903,7 @@ export class SpendService {
     this.requireState(vault, kind);
     if (kind === 'withdraw' && vault.debtCents > 0) {
       const price = requireCollateralPrice(this.deps.price.current());
-      const debt = debtNow(this.db, vault, this.now());
+      const debt = debtNow(this.deps.store, vault, this.now());
       const ratio = collateralRatioBps(plan.outputs[1]!.amountSats, debt, price)!;
       this.requireRatio(ratio, 'At the price now, this withdrawal');
     }
@@ -958,7 +933,7 @@ export class SpendService {
     this.requireState(vault, kind);
     // Reviewed against the debt now (booked, and the fee accrued since): the draft's
     // transaction books that fee, so the debt the spend is signed against is the one reviewed.
-    return { ...vault, debtCents: debtNow(this.db, vault, this.now()) };
+    return { ...vault, debtCents: debtNow(this.deps.store, vault, this.now()) };
   }
 
   private requireNoDebt(vault: Vault, message: string): void {

@@ -7,13 +7,12 @@
  * new one is stored only when no spend is open, in one transaction — so two processes sharing
  * the database cannot both hold a vault's coins.
  */
-import type { Sqlite } from '../db/database';
 import { BitStableError } from '../errors';
-import { journal } from '../events/journal';
 import type { SpendPlan } from '../psbt/build';
+import type { Store } from '../store/ports';
+import type { SpendPatch, SpendRow } from '../store/spends';
 import { checkId } from '../vaults/vault-store';
 import {
-  OPEN_SPEND_SQL,
   requireTransition,
   type SpendEffect,
   type SpendEvent,
@@ -21,31 +20,7 @@ import {
   type SpendState,
 } from './state';
 
-export interface SpendRow {
-  id: number;
-  vault_id: number;
-  kind: SpendKind;
-  state: SpendState;
-  plan: string;
-  psbt: string;
-  tx_hex: string | null;
-  txid: string | null;
-  destination: string | null;
-  created_at: number;
-  updated_at: number;
-  expires_at: number | null;
-  signing_by: string | null;
-  cosign_price_cents: number | null;
-}
-
-/** Fields a move may set along with the state. */
-export interface SpendPatch {
-  psbt?: string;
-  tx_hex?: string;
-  txid?: string;
-  signing_by?: string | null;
-  cosign_price_cents?: number;
-}
+export type { SpendPatch, SpendRow } from '../store/spends';
 
 /** How long a cancelled guardian request is watched for the guardian sending it anyway. */
 export const CANCELLED_WATCH_MS = 30 * 24 * 3600_000;
@@ -55,13 +30,13 @@ export type EffectHandler = (effect: SpendEffect, spend: SpendRow, ts: number) =
 
 export class SpendStore {
   constructor(
-    private readonly db: Sqlite,
+    private readonly store: Store,
     private readonly now: () => number,
     private readonly onEffect: EffectHandler,
   ) {}
 
   get(id: number): SpendRow | undefined {
-    return this.db.prepare('SELECT * FROM spends WHERE id = ?').get(id) as SpendRow | undefined;
+    return this.store.spends.get(id);
   }
 
   /** One spend, or SPEND_NOT_FOUND. */
@@ -78,18 +53,12 @@ export class SpendStore {
 
   /** The vault's newest open spend (it holds the vault), if any. */
   openFor(vaultId: number): SpendRow | undefined {
-    return this.db
-      .prepare(
-        `SELECT * FROM spends WHERE vault_id = ? AND state IN ${OPEN_SPEND_SQL} ORDER BY id DESC LIMIT 1`,
-      )
-      .get(vaultId) as SpendRow | undefined;
+    return this.store.spends.openFor(vaultId);
   }
 
   /** Every open spend of the vault (more than one only when a reorg put an older one back). */
   openAll(vaultId: number): SpendRow[] {
-    return this.db
-      .prepare(`SELECT * FROM spends WHERE vault_id = ? AND state IN ${OPEN_SPEND_SQL}`)
-      .all(vaultId) as SpendRow[];
+    return this.store.spends.openAll(vaultId);
   }
 
   /**
@@ -97,15 +66,11 @@ export class SpendStore {
    * the vault's: the guardian may still hold and send them, so those coins are not free.
    */
   liveSignedExits(vaultId: number): SpendRow[] {
-    const rows = this.db
-      .prepare(
-        "SELECT * FROM spends WHERE vault_id = ? AND kind = 'emergency-exit' AND state = 'cancelled' AND updated_at > ?",
-      )
-      .all(vaultId, this.now() - CANCELLED_WATCH_MS) as SpendRow[];
+    const { spends } = this.store;
+    const rows = spends.exitsCancelledSince(vaultId, this.now() - CANCELLED_WATCH_MS);
     if (rows.length === 0) return [];
-    const coin = this.db.prepare('SELECT 1 FROM vault_utxos WHERE txid = ? AND vout = ?').pluck();
     return rows.filter((r) =>
-      (JSON.parse(r.plan) as SpendPlan).inputs.some((i) => coin.get(i.txid, i.vout) !== undefined),
+      (JSON.parse(r.plan) as SpendPlan).inputs.some((i) => spends.isVaultCoin(i.txid, i.vout)),
     );
   }
 
@@ -134,9 +99,7 @@ export class SpendStore {
    * the payout confirms, whether or not its transaction is in flight right now.
    */
   refuseOwed(vaultId: number): void {
-    const owed = this.db
-      .prepare("SELECT id, sats FROM redemption_payouts WHERE vault_id = ? AND state = 'owed'")
-      .get(vaultId) as { id: number; sats: number } | undefined;
+    const owed = this.store.redemptions.owedBy(vaultId);
     if (!owed) return;
     throw new BitStableError(
       'REDEMPTION_OWED',
@@ -174,21 +137,28 @@ export class SpendStore {
     by: string,
   ): number {
     const ts = this.now();
-    return this.db.transaction(() => {
+    return this.store.transaction(() => {
       const open = this.openFor(vaultId);
       if (open && open.state === 'draft') this.move(open, 'supersede');
       else if (open) throw openSpendError(open);
-      const id = Number(
-        this.db
-          .prepare(
-            "INSERT INTO spends (vault_id, kind, state, plan, psbt, destination, created_at, updated_at, expires_at, signing_by) VALUES (?, ?, 'draft', ?, ?, ?, ?, ?, ?, ?)",
-          )
-          .run(vaultId, kind, JSON.stringify(plan), psbt, destination, ts, ts, expiresAt, by)
-          .lastInsertRowid,
+      const id = this.store.spends.insertDraft(
+        vaultId,
+        kind,
+        JSON.stringify(plan),
+        psbt,
+        destination,
+        ts,
+        expiresAt,
+        by,
       );
-      journal(this.db, 'spend.planned', vaultId, { spendId: id, kind, feeSats: plan.feeSats }, ts);
+      this.store.ops.journal(
+        'spend.planned',
+        vaultId,
+        { spendId: id, kind, feeSats: plan.feeSats },
+        ts,
+      );
       return id;
-    })();
+    });
   }
 
   /**
@@ -199,16 +169,10 @@ export class SpendStore {
   move(row: SpendRow, event: SpendEvent, patch: SpendPatch = {}): boolean {
     const { to, effects } = requireTransition(row.kind, row.state, event, row.id);
     const ts = this.now();
-    return this.db.transaction(() => {
-      const sets = ['state = @to', 'updated_at = @ts'];
-      for (const k of Object.keys(patch)) sets.push(`${k} = @${k}`);
-      const moved = this.db
-        .prepare(`UPDATE spends SET ${sets.join(', ')} WHERE id = @id AND state = @from`)
-        .run({ ...patch, to, ts, id: row.id, from: row.state });
-      if (moved.changes === 0) return false;
+    return this.store.transaction(() => {
+      if (!this.store.spends.moveState(row.id, row.state, to, ts, patch)) return false;
       const after: SpendRow = { ...row, ...patch, state: to, updated_at: ts };
-      journal(
-        this.db,
+      this.store.ops.journal(
         `spend.${to}`,
         row.vault_id,
         { spendId: row.id, txid: after.txid ?? null, event },
@@ -216,55 +180,32 @@ export class SpendStore {
       );
       for (const e of effects) this.onEffect(e, after, ts);
       return true;
-    })();
+    });
   }
 
   /** Spends in any of `states`, oldest first. */
   inStates(states: readonly SpendState[]): SpendRow[] {
-    return this.db
-      .prepare(
-        `SELECT * FROM spends WHERE state IN (${states.map(() => '?').join(', ')}) ORDER BY id`,
-      )
-      .all(...states) as SpendRow[];
+    return this.store.spends.inStates(states);
   }
 
   /** Guardian requests to watch: waiting ones, and ones cancelled within the watch window. */
   watchedGuardianRequests(): SpendRow[] {
-    return this.db
-      .prepare(
-        "SELECT * FROM spends WHERE state = 'awaiting-guardian' OR (state = 'cancelled' AND updated_at > ?) ORDER BY id",
-      )
-      .all(this.now() - CANCELLED_WATCH_MS) as SpendRow[];
+    return this.store.spends.watchedGuardianRequests(this.now() - CANCELLED_WATCH_MS);
   }
 
   /** Spends to bring forward: sent or about to be, and recently confirmed ones (reorgs). */
   tracked(): SpendRow[] {
-    return this.db
-      .prepare(
-        "SELECT * FROM spends WHERE state IN ('signed', 'broadcast') OR (state = 'confirmed' AND updated_at > ?) ORDER BY id",
-      )
-      .all(this.now() - 24 * 3600_000) as SpendRow[];
+    return this.store.spends.tracked(this.now() - 24 * 3600_000);
   }
 
   /** Spends dropped in the last day that had a transaction (a reorg may bring it back). */
   droppedRecently(): SpendRow[] {
-    return this.db
-      .prepare(
-        "SELECT * FROM spends WHERE state = 'abandoned' AND txid IS NOT NULL AND updated_at > ? ORDER BY id",
-      )
-      .all(this.now() - 24 * 3600_000) as SpendRow[];
+    return this.store.spends.droppedSince(this.now() - 24 * 3600_000);
   }
 
   /** True when `txid` is a transaction of one of the vault's own spends (its change counts at once). */
   isOwnTransaction(txid: string): boolean {
-    return (
-      this.db
-        .prepare(
-          "SELECT 1 FROM spends WHERE txid = ? AND state IN ('signed', 'broadcast', 'confirmed')",
-        )
-        .pluck()
-        .get(txid) !== undefined
-    );
+    return this.store.spends.isOwnTransaction(txid);
   }
 }
 

@@ -9,9 +9,9 @@
  * each vault's rounded-up debt, which no ceiling of millions notices).
  */
 import type { NetworkName, VaultParams } from '../config/networks';
-import type { Sqlite } from '../db/database';
 import { BitStableError } from '../errors';
 import { centsToString, type Cents, type Sats } from '../money';
+import type { Store } from '../store/ports';
 import { ART_PER_CENT, RAY } from './fee';
 import { rateAt } from './fee-book';
 import { collateralRatioBps } from './health';
@@ -26,23 +26,9 @@ export interface SystemTotals {
 }
 
 /** The system's debt and backing collateral at `ts`. */
-export function systemTotals(db: Sqlite, network: NetworkName, ts: number): SystemTotals {
-  const row = db
-    .prepare(
-      `SELECT COALESCE(SUM(debt_cents), 0) AS booked,
-              COALESCE(SUM(CASE WHEN state IN ('active', 'warning') THEN debt_cents END), 0) AS accruing_booked,
-              COALESCE(SUM(CASE WHEN state IN ('active', 'warning') THEN debt_art END), 0) AS accruing_art,
-              COALESCE(SUM(CASE WHEN debt_cents > 0 THEN collateral_sats END), 0) AS collateral
-         FROM vaults WHERE network = ? AND debt_cents > 0`,
-    )
-    .safeIntegers(true)
-    .get(network) as {
-    booked: bigint;
-    accruing_booked: bigint;
-    accruing_art: bigint;
-    collateral: bigint;
-  };
-  const { rate } = rateAt(db, network, ts);
+export function systemTotals(store: Store, network: NetworkName, ts: number): SystemTotals {
+  const row = store.vaults.debtSums(network);
+  const { rate } = rateAt(store, network, ts);
   const den = RAY * ART_PER_CENT;
   const accrued = (row.accruing_art * rate + den - 1n) / den - row.accruing_booked;
   const unbooked = accrued > 0n ? accrued : 0n;
@@ -63,7 +49,7 @@ export function systemRatioBps(totals: SystemTotals, price: Cents): number | nul
  * system's) or SYSTEM_RATIO_TOO_LOW, each with the numbers and how much could be minted.
  */
 export function requireWithinCeilings(
-  db: Sqlite,
+  store: Store,
   network: NetworkName,
   params: VaultParams,
   m: {
@@ -82,7 +68,7 @@ export function requireWithinCeilings(
       { scope: 'vault', ceilingCents: params.vaultDebtCeilingCents, roomCents: room },
     );
   }
-  const totals = systemTotals(db, network, m.ts);
+  const totals = systemTotals(store, network, m.ts);
   const after = totals.debtCents + m.amount;
   if (after > params.debtCeilingCents) {
     const room = Math.max(0, params.debtCeilingCents - totals.debtCents) as Cents;

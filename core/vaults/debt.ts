@@ -2,11 +2,10 @@
  * A vault's debt as stored with its threshold prices (the health pass's index keys), and the
  * write-off of debt that no collateral backs. Call inside the transaction of the change.
  */
-import type { NetworkName, VaultParams } from '../config/networks';
-import type { Sqlite } from '../db/database';
-import { journal } from '../events/journal';
-import { post, vaultAccount } from '../ledger/bsusd';
+import type { VaultParams } from '../config/networks';
+import { vaultAccount } from '../ledger/bsusd';
 import type { Cents, Sats } from '../money';
+import type { Store } from '../store/ports';
 import { artFor, drip } from './fee-book';
 import { normalizedThresholdPrice } from './health';
 
@@ -27,21 +26,16 @@ export function storedPrices(collateral: Sats, art: number, params: VaultParams)
  * rate and its threshold prices (the ledger entry is the caller's).
  */
 export function setVaultDebt(
-  db: Sqlite,
+  store: Store,
   vaultId: number,
   debt: Cents,
   params: VaultParams,
   ts: number,
 ): void {
-  const v = db.prepare('SELECT collateral_sats, network FROM vaults WHERE id = ?').get(vaultId) as {
-    collateral_sats: Sats;
-    network: NetworkName;
-  };
-  const art = artFor(debt, drip(db, v.network, ts).rate);
-  const prices = storedPrices(v.collateral_sats, art, params);
-  db.prepare(
-    'UPDATE vaults SET debt_cents = ?, debt_art = ?, liquidation_price_cents = ?, warning_price_cents = ?, updated_at = ? WHERE id = ?',
-  ).run(debt, art, prices.liquidation, prices.warning, ts, vaultId);
+  const v = store.vaults.debtBasis(vaultId)!;
+  const art = artFor(debt, drip(store, v.network, ts).rate);
+  const prices = storedPrices(v.collateralSats, art, params);
+  store.vaults.setDebt(vaultId, debt, art, prices.liquidation, prices.warning, ts);
 }
 
 /**
@@ -49,17 +43,15 @@ export function setVaultDebt(
  * vault that holds no collateral). Returns the cents written off.
  */
 export function writeOffDebt(
-  db: Sqlite,
+  store: Store,
   vaultId: number,
   params: VaultParams,
   ts: number,
   why: string,
 ): Cents {
-  const debt = db.prepare('SELECT debt_cents FROM vaults WHERE id = ?').pluck().get(vaultId) as
-    number | undefined;
+  const debt = store.vaults.debtCents(vaultId);
   if (!debt) return 0 as Cents;
-  post(
-    db,
+  store.ledger.post(
     'bad_debt',
     vaultId,
     [
@@ -69,7 +61,7 @@ export function writeOffDebt(
     why,
     ts,
   );
-  setVaultDebt(db, vaultId, 0 as Cents, params, ts);
-  journal(db, 'vault.written-off', vaultId, { debtCents: debt, why }, ts);
+  setVaultDebt(store, vaultId, 0 as Cents, params, ts);
+  store.ops.journal('vault.written-off', vaultId, { debtCents: debt, why }, ts);
   return debt as Cents;
 }

@@ -11,18 +11,12 @@
  * A vault being liquidated accrues nothing (its tab is fixed when the auction starts).
  */
 import type { NetworkName } from '../config/networks';
-import type { Sqlite } from '../db/database';
 import { BitStableError } from '../errors';
-import { journal } from '../events/journal';
-import { post, vaultAccount } from '../ledger/bsusd';
+import { vaultAccount } from '../ledger/bsusd';
 import type { Cents } from '../money';
+import type { Store } from '../store/ports';
+import type { FeeRateRow as RateRow, VaultFeeRow } from '../store/vaults';
 import { RAY, artOf, debtOf, grow } from './fee';
-
-interface RateRow {
-  rate: string;
-  annual_bps: number;
-  dripped_at: number;
-}
 
 export interface FeeRate {
   /** The accumulator now (a ray). */
@@ -30,19 +24,13 @@ export interface FeeRate {
   annualBps: number;
 }
 
-function rateRow(db: Sqlite, network: NetworkName): RateRow | undefined {
-  return db
-    .prepare('SELECT rate, annual_bps, dripped_at FROM fee_rates WHERE network = ?')
-    .get(network) as RateRow | undefined;
-}
-
 /** Whole seconds from the last drip to `ts` (never negative: a clock that steps back waits). */
 const secondsSince = (row: RateRow, ts: number) =>
   Math.max(0, Math.floor((ts - row.dripped_at) / 1000));
 
 /** The accumulator at `ts`, computed, not written (1.0 before the network's first drip). */
-export function rateAt(db: Sqlite, network: NetworkName, ts: number): FeeRate {
-  const row = rateRow(db, network);
+export function rateAt(store: Store, network: NetworkName, ts: number): FeeRate {
+  const row = store.vaults.feeRate(network);
   if (!row) return { rate: RAY, annualBps: 0 };
   return {
     rate: grow(BigInt(row.rate), row.annual_bps, secondsSince(row, ts)),
@@ -51,23 +39,17 @@ export function rateAt(db: Sqlite, network: NetworkName, ts: number): FeeRate {
 }
 
 /** Brings the accumulator up to `ts` and stores it; returns it. */
-export function drip(db: Sqlite, network: NetworkName, ts: number): FeeRate {
-  const row = rateRow(db, network);
+export function drip(store: Store, network: NetworkName, ts: number): FeeRate {
+  const row = store.vaults.feeRate(network);
   if (!row) {
-    db.prepare(
-      'INSERT INTO fee_rates (network, rate, annual_bps, dripped_at) VALUES (?, ?, 0, ?)',
-    ).run(network, RAY.toString(), ts);
+    store.vaults.startFeeRate(network, RAY.toString(), ts);
     return { rate: RAY, annualBps: 0 };
   }
   const seconds = secondsSince(row, ts);
   if (seconds === 0) return { rate: BigInt(row.rate), annualBps: row.annual_bps };
   const rate = grow(BigInt(row.rate), row.annual_bps, seconds);
   // The part of a second not yet dripped stays: drips a second apart lose nothing.
-  db.prepare('UPDATE fee_rates SET rate = ?, dripped_at = ? WHERE network = ?').run(
-    rate.toString(),
-    row.dripped_at + seconds * 1000,
-    network,
-  );
+  store.vaults.setFeeRate(network, rate.toString(), row.dripped_at + seconds * 1000);
   return { rate, annualBps: row.annual_bps };
 }
 
@@ -76,7 +58,7 @@ export function drip(db: Sqlite, network: NetworkName, ts: number): FeeRate {
  * vault's accrued fee is booked first, so no vault is charged the new rate for time past.
  */
 export function setAnnualRate(
-  db: Sqlite,
+  store: Store,
   network: NetworkName,
   annualBps: number,
   ts: number,
@@ -88,16 +70,8 @@ export function setAnnualRate(
       { stabilityFeeBps: annualBps },
     );
   }
-  drip(db, network, ts);
-  db.prepare('UPDATE fee_rates SET annual_bps = ? WHERE network = ?').run(annualBps, network);
-}
-
-interface VaultFeeRow {
-  id: number;
-  network: NetworkName;
-  state: string;
-  debt_cents: number;
-  debt_art: number;
+  drip(store, network, ts);
+  store.vaults.setAnnualBps(network, annualBps);
 }
 
 const accrues = (v: VaultFeeRow) => v.debt_art > 0 && v.state !== 'liquidating';
@@ -111,17 +85,14 @@ export function unbookedFee(v: { debt_art: number; debt_cents: number }, rate: b
  * Books the vault's accrued fee (one `stability_fee` entry, from its debt to surplus) and
  * returns its debt as booked now. A vault being liquidated, or without debt, books nothing.
  */
-export function accrueVault(db: Sqlite, vaultId: number, ts: number): Cents {
-  const v = db
-    .prepare('SELECT id, network, state, debt_cents, debt_art FROM vaults WHERE id = ?')
-    .get(vaultId) as VaultFeeRow | undefined;
+export function accrueVault(store: Store, vaultId: number, ts: number): Cents {
+  const v = store.vaults.feeRow(vaultId);
   if (!v) return 0 as Cents;
   if (!accrues(v)) return v.debt_cents as Cents;
-  const { rate } = drip(db, v.network, ts);
+  const { rate } = drip(store, v.network, ts);
   const fee = unbookedFee(v, rate);
   if (fee === 0) return v.debt_cents as Cents;
-  post(
-    db,
+  store.ledger.post(
     'stability_fee',
     v.id,
     [
@@ -131,9 +102,7 @@ export function accrueVault(db: Sqlite, vaultId: number, ts: number): Cents {
     undefined,
     ts,
   );
-  db.prepare(
-    'UPDATE vaults SET debt_cents = debt_cents + ?, fees_cents = fees_cents + ? WHERE id = ?',
-  ).run(fee, fee, v.id);
+  store.vaults.bookFee(v.id, fee);
   return (v.debt_cents + fee) as Cents;
 }
 
@@ -143,35 +112,31 @@ export function accrueVault(db: Sqlite, vaultId: number, ts: number): Cents {
  * the spend was reviewed against. Returns how many vaults and cents it booked.
  */
 export function sweepFees(
-  db: Sqlite,
+  store: Store,
   network: NetworkName,
   ts: number,
 ): { vaults: number; cents: number } {
-  const { rate } = drip(db, network, ts);
-  const rows = db
-    .prepare(
-      `SELECT id, network, state, debt_cents, debt_art FROM vaults
-        WHERE network = ? AND debt_art > 0 AND state IN ('active', 'warning')
-          AND id NOT IN (SELECT vault_id FROM spends
-                          WHERE state IN ('draft', 'signing', 'awaiting-guardian', 'signed'))`,
-    )
-    .all(network) as VaultFeeRow[];
+  const { rate } = drip(store, network, ts);
+  const rows = store.vaults.sweepable(network);
   const postings: [string, number][] = [];
-  const update = db.prepare(
-    'UPDATE vaults SET debt_cents = debt_cents + ?, fees_cents = fees_cents + ? WHERE id = ?',
-  );
   let total = 0;
   for (const v of rows) {
     const fee = unbookedFee(v, rate);
     if (fee === 0) continue;
     postings.push([vaultAccount(v.id), -fee]);
-    update.run(fee, fee, v.id);
+    store.vaults.bookFee(v.id, fee);
     total += fee;
   }
   if (total === 0) return { vaults: 0, cents: 0 };
   postings.push(['surplus', total]);
-  post(db, 'stability_fee', null, postings, `fee sweep: ${postings.length - 1} vaults`, ts);
-  journal(db, 'fees.swept', null, { vaults: postings.length - 1, cents: total }, ts);
+  store.ledger.post(
+    'stability_fee',
+    null,
+    postings,
+    `fee sweep: ${postings.length - 1} vaults`,
+    ts,
+  );
+  store.ops.journal('fees.swept', null, { vaults: postings.length - 1, cents: total }, ts);
   return { vaults: postings.length - 1, cents: total };
 }
 
@@ -196,28 +161,21 @@ export function artFor(debt: Cents, rate: bigint): number {
   return debt === 0 ? 0 : Number(artOf(debt, rate, 'repay'));
 }
 
+type DebtOf = { network: NetworkName; state: string; debtCents: number; debtArt: number };
+
 /** The vault's debt now, booked and accrued, without writing anything. */
-export function debtNow(
-  db: Sqlite,
-  v: { network: NetworkName; state: string; debtCents: number; debtArt: number },
-  ts: number,
-): Cents {
+export function debtNow(store: Store, v: DebtOf, ts: number): Cents {
   if (v.debtArt === 0 || v.state === 'liquidating') return v.debtCents as Cents;
-  const { rate } = rateAt(db, v.network, ts);
+  const { rate } = rateAt(store, v.network, ts);
   return (v.debtCents +
     unbookedFee({ debt_art: v.debtArt, debt_cents: v.debtCents }, rate)) as Cents;
 }
 
+type FeeTotals = { rate: bigint; annualBps: number; bookedCents: number };
+
 /** The fee for the books: the rate now and all the fee booked so far (one aggregate query). */
-export function feeTotals(
-  db: Sqlite,
-  network: NetworkName,
-  ts: number,
-): { rate: bigint; annualBps: number; bookedCents: number } {
-  const { rate, annualBps } = rateAt(db, network, ts);
-  const booked = db
-    .prepare('SELECT COALESCE(SUM(fees_cents), 0) FROM vaults WHERE network = ?')
-    .pluck()
-    .get(network) as number;
+export function feeTotals(store: Store, network: NetworkName, ts: number): FeeTotals {
+  const { rate, annualBps } = rateAt(store, network, ts);
+  const booked = store.vaults.bookedFees(network);
   return { rate, annualBps, bookedCents: booked };
 }

@@ -8,25 +8,17 @@
  * refuses while a spend holds its coins.
  */
 import type { NetworkInfo, VaultParams } from '../config/networks';
-import type { Sqlite } from '../db/database';
 import { BitStableError } from '../errors';
 import type { EventBus } from '../events/bus';
-import { journal } from '../events/journal';
 import { parseAccountId } from '../accounts/id';
-import {
-  ensureHolder,
-  holderAccount,
-  post,
-  statement,
-  transfer,
-  vaultAccount,
-} from '../ledger/bsusd';
+import { holderAccount, vaultAccount } from '../ledger/bsusd';
 import { cents, centsToString, sats, satsToBtcString, type Cents } from '../money';
 import { requireCollateralPrice, type PriceFeed } from '../oracle/feed';
 import { rangedDescriptor, type VaultKeys } from '../bitcoin/descriptor';
 import { keyExpression } from '../bitcoin/keys';
 import type { SpendService, SpendResult } from '../spends/service';
-import { cureIfHealthy, curableDebt, curesAt, untouchedAuction } from '../liquidation/cure';
+import type { Store } from '../store/ports';
+import { cureIfHealthy, curableDebt, curesAt } from '../liquidation/cure';
 import { collateralRatioBps } from './health';
 import { nextStateOutsideHealthPass } from './state';
 import { storedPrices } from './debt';
@@ -38,7 +30,7 @@ import type { Vault } from './vault-store';
 export type { SpendPreview, SpendResult, GuardianRequest } from '../spends/service';
 
 export interface OperationsDeps {
-  db: Sqlite;
+  store: Store;
   network: NetworkInfo;
   params: VaultParams;
   bus: EventBus;
@@ -52,23 +44,20 @@ export interface OperationsDeps {
 
 /** Mint, repay and the deposit address for one network; spends delegate to `core/spends/`. */
 export class VaultOperations {
-  private readonly db: Sqlite;
+  private readonly store: Store;
   private readonly holder: string;
   private readonly now: () => number;
 
   constructor(private readonly deps: OperationsDeps) {
-    this.db = deps.db;
+    this.store = deps.store;
     this.holder = deps.holder ?? 'local';
     this.now = deps.clock ?? Date.now;
-    ensureHolder(this.db, this.holder);
+    this.store.ledger.ensureHolder(this.holder);
   }
 
   /** A holder's bsUSD balance in cents (default: the node's own account). */
   balanceCents(holder: string = this.holder): Cents {
-    return (this.db
-      .prepare('SELECT balance_cents FROM ledger_accounts WHERE id = ?')
-      .pluck()
-      .get(holderAccount(holder)) ?? 0) as Cents;
+    return this.store.ledger.balance(holderAccount(holder)) as Cents;
   }
 
   /** Who holds the bsUSD a vault mints and repays with: the vault's account. */
@@ -89,17 +78,16 @@ export class VaultOperations {
     const amount = this.positiveCents(amountCents);
     parseAccountId(to);
     const ts = this.now();
-    const entryId = this.db.transaction(() => {
-      const known = this.db.prepare('SELECT 1 FROM accounts WHERE id = ?').pluck();
-      if (!known.get(to)) {
+    const entryId = this.store.transaction(() => {
+      if (!this.store.vaults.accountRegistered(to as string)) {
         throw new BitStableError(
           'ACCOUNT_NOT_FOUND',
           `No account ${String(to)} is registered on this node; check the id with its holder.`,
           { to },
         );
       }
-      return transfer(this.db, from, to as string, amount, memo, ts);
-    })();
+      return this.store.ledger.transfer(from, to as string, amount, memo, ts);
+    });
     this.deps.bus.emit('bsusd.transfer', {
       entryId,
       from,
@@ -112,12 +100,12 @@ export class VaultOperations {
 
   /** The vault's debt now: booked, and the stability fee accrued since (what "repay all" pays). */
   debtNow(vaultId: unknown): Cents {
-    return debtNow(this.db, this.deps.vaults.getVault(vaultId), this.now());
+    return debtNow(this.store, this.deps.vaults.getVault(vaultId), this.now());
   }
 
   /** A holder's statement, newest first. */
   statement(holder: string, offset = 0, limit = 50) {
-    return statement(this.db, holder, offset, limit);
+    return this.store.ledger.statement(holder, offset, limit);
   }
 
   /** Where to send more collateral, with a BIP21 URI for a QR code. */
@@ -174,7 +162,7 @@ export class VaultOperations {
           { ratioBps: ratio },
         );
       }
-      requireWithinCeilings(this.db, this.deps.network.name, this.deps.params, {
+      requireWithinCeilings(this.store, this.deps.network.name, this.deps.params, {
         vault,
         newDebt: newDebt as Cents,
         amount,
@@ -286,11 +274,11 @@ export class VaultOperations {
   ): Vault {
     const ts = this.now();
     let curedAuction: number | null = null;
-    const updated = this.db.transaction(() => {
+    const updated = this.store.transaction(() => {
       const vault = this.deps.vaults.getVault(vaultId);
       // "All": the debt as booked once the fee accrued until now is booked (below).
       const debtHere =
-        vault.state === 'liquidating' ? vault.debtCents : debtNow(this.db, vault, ts);
+        vault.state === 'liquidating' ? vault.debtCents : debtNow(this.store, vault, ts);
       const delta = change === 'all' ? -debtHere : change;
       if (delta === 0) {
         throw new BitStableError('INVALID_AMOUNT', `Vault #${vault.id} has no debt to repay.`, {
@@ -314,26 +302,29 @@ export class VaultOperations {
       }
       // What accrued since the vault's last booking is booked first: mint, repay and their checks
       // see the debt as it is now (SPEC §8.5).
-      vault.debtCents = accrueVault(this.db, vault.id, ts);
+      vault.debtCents = accrueVault(this.store, vault.id, ts);
       const newDebt = vault.debtCents + delta;
       const { entry, postings, price } = check(vault, newDebt);
-      post(this.db, entry, vault.id, postings, undefined, ts);
+      this.store.ledger.post(entry, vault.id, postings, undefined, ts);
       const debt = newDebt as Cents;
       const state = nextStateOutsideHealthPass(
         vault.state,
         { collateralSats: vault.collateralSats, debtCents: debt, freshPriceCents: price },
         this.deps.params,
       );
-      const { rate } = drip(this.db, this.deps.network.name, ts);
+      const { rate } = drip(this.store, this.deps.network.name, ts);
       const art = artAfter(vault.debtArt, delta, debt, rate);
       const prices = storedPrices(vault.collateralSats, art, this.deps.params);
-      this.db
-        .prepare(
-          'UPDATE vaults SET debt_cents = ?, debt_art = ?, state = ?, liquidation_price_cents = ?, warning_price_cents = ?, updated_at = ? WHERE id = ?',
-        )
-        .run(debt, art, state, prices.liquidation, prices.warning, ts, vault.id);
-      journal(
-        this.db,
+      this.store.vaults.setDebtAndState(
+        vault.id,
+        debt,
+        art,
+        state,
+        prices.liquidation,
+        prices.warning,
+        ts,
+      );
+      this.store.ops.journal(
         `vault.${entry}`,
         vault.id,
         { amountCents: Math.abs(delta), debtCents: debt },
@@ -341,7 +332,7 @@ export class VaultOperations {
       );
       if (curing) {
         curedAuction = cureIfHealthy(
-          this.db,
+          this.store,
           this.deps.params,
           this.deps.price.current(),
           vault,
@@ -358,7 +349,7 @@ export class VaultOperations {
         liquidationPriceCents: prices.liquidation,
         warningPriceCents: prices.warning,
       };
-    })();
+    });
     this.deps.bus.emit('vault.changed', {
       vaultId: updated.id,
       state: updated.state,
@@ -377,7 +368,7 @@ export class VaultOperations {
    * repay); throws, saying how much would cure it, when the repay is too small.
    */
   private requireRepayCures(vault: Vault, delta: number): boolean {
-    if (delta >= 0 || !untouchedAuction(this.db, vault.id)) return false;
+    if (delta >= 0 || !this.store.auctions.untouchedOf(vault.id)) return false;
     const price = requireCollateralPrice(this.deps.price.current());
     const debt = (vault.debtCents + delta) as Cents;
     if (debt < 0) return true; // more than the debt: the repay's own check refuses it

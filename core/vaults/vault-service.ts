@@ -1,26 +1,24 @@
 /**
  * Vault core, first part: key sets, vault creation, and collateral tracking from the chain.
  *
- * Every state change is one SQLite transaction that also writes the journal; events go out after
- * it commits. Collateral is always what the node reports for the vault's address.
+ * Every state change is one transaction of the store that also writes the journal; events go
+ * out after it commits. Collateral is always what the node reports for the vault's address.
  */
-import { owedUnsentSats } from '../redemptions/payouts';
 import type { NetworkInfo, VaultParams } from '../config/networks';
-import type { Sqlite } from '../db/database';
 import { BitStableError } from '../errors';
 import type { EventBus } from '../events/bus';
-import { journal } from '../events/journal';
 import { sats, type Cents, type Sats } from '../money';
 import { keyExpression, parseKey, type ParsedKey } from '../bitcoin/keys';
 import { vaultDescriptor, vaultScript, type VaultKeys } from '../bitcoin/descriptor';
 import type { BitcoinNode, WatchedUtxo } from '../node/bitcoin-node';
 import { outputScript } from '../psbt/fees';
+import type { Store } from '../store/ports';
 import { storedPrices } from './debt';
 import { nextStateOutsideHealthPass } from './state';
 import { getKeySet, getVault, listVaults, type Vault } from './vault-store';
 
 export interface VaultServiceDeps {
-  db: Sqlite;
+  store: Store;
   node: BitcoinNode;
   network: NetworkInfo;
   params: VaultParams;
@@ -51,13 +49,13 @@ export interface SyncResult {
 
 /** Vault creation and deposit tracking for one network. */
 export class VaultService {
-  private readonly db: Sqlite;
+  private readonly store: Store;
   private readonly keyCache = new Map<number, VaultKeys>();
   private createQueue: Promise<unknown> = Promise.resolve();
   private readonly now: () => number;
 
   constructor(private readonly deps: VaultServiceDeps) {
-    this.db = deps.db;
+    this.store = deps.store;
     this.now = deps.clock ?? Date.now;
   }
 
@@ -78,30 +76,27 @@ export class VaultService {
       );
     }
     const exprs = [keys.owner, keys.protocol, keys.guardian].map(keyExpression);
-    const existing = this.db
-      .prepare(
-        'SELECT id FROM key_sets WHERE network = ? AND owner_key = ? AND protocol_key = ? AND guardian_key = ?',
-      )
-      .pluck()
-      .get(net.name, ...exprs) as number | undefined;
+    const [ownerKey, protocolKey, guardianKey] = exprs;
+    const existing = this.store.vaults.keySetIdOf(net.name, ownerKey, protocolKey, guardianKey);
     if (existing) return existing;
-    const id = this.db.transaction(() => {
-      const info = this.db
-        .prepare(
-          'INSERT INTO key_sets (network, owner_key, protocol_key, guardian_key, created_at) VALUES (?, ?, ?, ?, ?)',
-        )
-        .run(net.name, ...exprs, this.now());
-      const keySetId = Number(info.lastInsertRowid);
-      journal(this.db, 'keyset.registered', null, { keySetId }, this.now());
+    const id = this.store.transaction(() => {
+      const keySetId = this.store.vaults.insertKeySet(
+        net.name,
+        ownerKey,
+        protocolKey,
+        guardianKey,
+        this.now(),
+      );
+      this.store.ops.journal('keyset.registered', null, { keySetId }, this.now());
       return keySetId;
-    })();
+    });
     this.keyCache.set(id, keys);
     return id;
   }
 
   /** The parsed keys of a key set (cached; parsing xpubs is the slow part). */
   keySet(keySetId: unknown): VaultKeys {
-    const row = getKeySet(this.db, keySetId);
+    const row = getKeySet(this.store, keySetId);
     if (row.network !== this.deps.network.name) {
       throw new BitStableError(
         'WRONG_NETWORK',
@@ -142,7 +137,7 @@ export class VaultService {
         input.label === undefined ? null : String(input.label).trim().slice(0, 80) || null;
       const returnAddress =
         input.returnAddress === undefined ? null : this.checkAddress(input.returnAddress);
-      const index = getKeySet(this.db, input.keySetId).nextIndex;
+      const index = getKeySet(this.store, input.keySetId).nextIndex;
       const { address } = vaultScript(keys, index, this.deps.network);
       const descriptor = vaultDescriptor(keys, index);
       await this.deps.node.importDescriptors([
@@ -150,38 +145,26 @@ export class VaultService {
       ]);
 
       const ts = this.now();
-      const vaultId = this.db.transaction(() => {
-        const info = this.db
-          .prepare(
-            `INSERT INTO vaults (key_set_id, idx, network, address, descriptor, state, planned_deposit_sats,
-               return_address, label, account_id, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?)`,
-          )
-          .run(
-            input.keySetId,
-            index,
-            this.deps.network.name,
-            address,
-            descriptor,
-            planned,
-            returnAddress,
-            label,
-            input.accountId ?? this.deps.defaultAccountId?.() ?? null,
-            ts,
-            ts,
-          );
-        const id = Number(info.lastInsertRowid);
-        this.db
-          .prepare('UPDATE key_sets SET next_index = ? WHERE id = ?')
-          .run(index + 1, input.keySetId);
-        this.db
-          .prepare("INSERT INTO ledger_accounts (id, kind, vault_id) VALUES (?, 'vault', ?)")
-          .run(`vault:${id}`, id);
-        journal(this.db, 'vault.created', id, { address, index }, ts);
+      const vaultId = this.store.transaction(() => {
+        const id = this.store.vaults.insert({
+          keySetId: input.keySetId,
+          index,
+          network: this.deps.network.name,
+          address,
+          descriptor,
+          plannedDepositSats: planned,
+          returnAddress,
+          label,
+          accountId: input.accountId ?? this.deps.defaultAccountId?.() ?? null,
+          createdAt: ts,
+        });
+        this.store.vaults.setKeySetNextIndex(input.keySetId, index + 1);
+        this.store.vaults.openLedgerAccount(id);
+        this.store.ops.journal('vault.created', id, { address, index }, ts);
         return id;
-      })();
+      });
       this.deps.bus.emit('vault.created', { vaultId, address });
-      return getVault(this.db, vaultId);
+      return getVault(this.store, vaultId);
     };
     // One creation at a time, so two callers never claim the same index.
     const result = this.createQueue.then(run, run);
@@ -194,15 +177,13 @@ export class VaultService {
    * for block-time skew). For a node that has never seen them: a failover node, or a new one.
    */
   async rewatchAll(): Promise<number> {
-    const rows = this.db
-      .prepare('SELECT descriptor, idx, created_at FROM vaults WHERE network = ? ORDER BY id')
-      .all(this.deps.network.name) as { descriptor: string; idx: number; created_at: number }[];
+    const rows = this.store.vaults.watchList(this.deps.network.name);
     for (let i = 0; i < rows.length; i += 500) {
       await this.deps.node.importDescriptors(
         rows.slice(i, i + 500).map((r) => ({
           desc: r.descriptor,
-          label: `bitstable-vault-${r.idx}`,
-          timestamp: Math.max(0, Math.floor(r.created_at / 1000) - 7200),
+          label: `bitstable-vault-${r.index}`,
+          timestamp: Math.max(0, Math.floor(r.createdAt / 1000) - 7200),
         })),
       );
     }
@@ -211,16 +192,14 @@ export class VaultService {
 
   /** Sets where the rest of the collateral goes if the vault is liquidated. */
   setReturnAddress(vaultId: unknown, address: unknown): Vault {
-    const vault = getVault(this.db, vaultId);
+    const vault = getVault(this.store, vaultId);
     const checked = this.checkAddress(address);
     const ts = this.now();
-    this.db.transaction(() => {
-      this.db
-        .prepare('UPDATE vaults SET return_address = ?, updated_at = ? WHERE id = ?')
-        .run(checked, ts, vault.id);
-      journal(this.db, 'vault.return-address', vault.id, { address: checked }, ts);
-    })();
-    return getVault(this.db, vault.id);
+    this.store.transaction(() => {
+      this.store.vaults.setReturnAddress(vault.id, checked, ts);
+      this.store.ops.journal('vault.return-address', vault.id, { address: checked }, ts);
+    });
+    return getVault(this.store, vault.id);
   }
 
   private checkAddress(address: unknown): string {
@@ -232,12 +211,12 @@ export class VaultService {
 
   /** One vault by id (VAULT_NOT_FOUND when there is none). */
   getVault(id: unknown): Vault {
-    return getVault(this.db, id);
+    return getVault(this.store, id);
   }
 
   /** Every vault on this network (of one account, when given), newest first. */
   listVaults(accountId?: string): Vault[] {
-    return listVaults(this.db, this.deps.network.name, accountId);
+    return listVaults(this.store, this.deps.network.name, accountId);
   }
 
   /**
@@ -250,63 +229,40 @@ export class VaultService {
     const { confirmations } = this.deps.params;
     const price = this.deps.freshPrice?.() ?? null;
     const ts = this.now();
-    const vaultIdOf = this.db
-      .prepare('SELECT id FROM vaults WHERE address = ? AND network = ?')
-      .pluck();
+    const vaults = this.store.vaults;
 
     // Change from the vault's own spends counts at once: it was built and co-signed here, and
     // cannot be double-spent without two of the vault's keys. Otherwise a vault with debt would
     // look empty between a withdrawal's broadcast and its confirmation.
-    const ownSpend = this.db
-      .prepare(
-        "SELECT 1 FROM spends WHERE txid = ? AND state IN ('signed', 'broadcast', 'confirmed')",
-      )
-      .pluck();
 
     const totals = new Map<number, { confirmed: number; incoming: number; coins: WatchedUtxo[] }>();
     for (const u of utxos) {
-      const vaultId = vaultIdOf.get(u.address, this.deps.network.name) as number | undefined;
+      const vaultId = vaults.idByAddress(u.address, this.deps.network.name);
       if (vaultId === undefined) continue;
       const t = totals.get(vaultId) ?? { confirmed: 0, incoming: 0, coins: [] };
-      if (u.confirmations >= confirmations || ownSpend.get(u.txid)) t.confirmed += u.amountSats;
+      if (u.confirmations >= confirmations || vaults.isOwnSpendTx(u.txid))
+        t.confirmed += u.amountSats;
       else t.incoming += u.amountSats;
       t.coins.push(u);
       totals.set(vaultId, t);
     }
 
-    const changed = this.db.transaction(() => {
-      const before = this.db
-        .prepare(
-          'SELECT id FROM vaults WHERE network = ? AND (collateral_sats > 0 OR incoming_sats > 0 OR id IN (SELECT vault_id FROM vault_utxos))',
-        )
-        .pluck()
-        .all(this.deps.network.name) as number[];
+    const changed = this.store.transaction(() => {
+      const before = vaults.idsWithCoins(this.deps.network.name);
       const touched = new Set([...before, ...totals.keys()]);
-      const closing = this.db
-        .prepare(
-          "SELECT 1 FROM spends WHERE vault_id = ? AND kind IN ('close', 'emergency-exit') AND state IN ('signed', 'broadcast')",
-        )
-        .pluck();
-      const deleteCoins = this.db.prepare('DELETE FROM vault_utxos WHERE vault_id = ?');
-      const insertCoin = this.db.prepare(
-        'INSERT INTO vault_utxos (txid, vout, vault_id, amount_sats, confirmations) VALUES (?, ?, ?, ?, ?)',
-      );
-      const update = this.db.prepare(
-        `UPDATE vaults SET collateral_sats = ?, incoming_sats = ?, state = ?, liquidation_price_cents = ?,
-           warning_price_cents = ?, updated_at = ? WHERE id = ?`,
-      );
       const out: Vault[] = [];
       for (const vaultId of touched) {
-        const vault = getVault(this.db, vaultId);
+        const vault = getVault(this.store, vaultId);
         const t = totals.get(vaultId) ?? { confirmed: 0, incoming: 0, coins: [] };
-        deleteCoins.run(vaultId);
-        for (const c of t.coins)
-          insertCoin.run(c.txid, c.vout, vaultId, c.amountSats, c.confirmations);
+        vaults.replaceCoins(vaultId, t.coins);
         // Bitcoin owed to a redeemer and not yet on its way is not the vault's collateral.
-        const collateral = Math.max(0, t.confirmed - owedUnsentSats(this.db, vaultId)) as Sats;
+        const collateral = Math.max(
+          0,
+          t.confirmed - this.store.redemptions.owedUnsentSats(vaultId),
+        ) as Sats;
         // While the vault's closing transaction waits to confirm, it is still what it was:
         // Closed comes with the confirmation, not Pending in between.
-        const state = closing.get(vaultId)
+        const state = vaults.isClosing(vaultId)
           ? vault.state
           : nextStateOutsideHealthPass(
               vault.state,
@@ -320,9 +276,18 @@ export class VaultService {
         )
           continue;
         const prices = storedPrices(collateral, vault.debtArt, this.deps.params);
-        update.run(collateral, t.incoming, state, prices.liquidation, prices.warning, ts, vaultId);
-        journal(
-          this.db,
+        vaults.setCollateral(
+          vaultId,
+          {
+            collateralSats: collateral,
+            incomingSats: t.incoming,
+            state,
+            liquidationPriceCents: prices.liquidation,
+            warningPriceCents: prices.warning,
+          },
+          ts,
+        );
+        this.store.ops.journal(
           'vault.collateral',
           vaultId,
           {
@@ -336,7 +301,7 @@ export class VaultService {
         out.push({ ...vault, collateralSats: collateral, incomingSats: t.incoming as Sats, state });
       }
       return out;
-    })();
+    });
 
     for (const v of changed) {
       this.deps.bus.emit('vault.changed', {

@@ -30,7 +30,7 @@ import {
   signOutOverHttp,
   webSocketTransport,
 } from './protocol-client';
-import { WalletStore } from './store';
+import { SqliteWalletStore } from '../store/sqlite/wallet';
 import { WalletCore } from './wallet';
 
 export interface WalletCoreOptions {
@@ -119,7 +119,7 @@ export async function startWalletCore(options: WalletCoreOptions): Promise<Runni
     secret: { mnemonic: await ensureSoftwareOwnerMnemonic(keyStore, net) },
   });
   const base = options.connect.replace(/\/+$/, '');
-  const store = WalletStore.open(join(dir, 'wallet.sqlite'));
+  const store = SqliteWalletStore.open(join(dir, 'wallet.sqlite'));
   // A node that does not answer at all, where this wallet has been before, does not keep the
   // wallet from starting: its own records, its own Bitcoin node and the exit without the node
   // are what the person needs then. A node that answers and refuses stops the start.

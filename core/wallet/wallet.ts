@@ -29,7 +29,7 @@ import {
   type SpendRequest,
 } from './checks';
 import { ProtocolError, type ProtocolClient } from './protocol-client';
-import type { AloneExit, WalletStore } from './store';
+import type { AloneExit, WalletStore } from '../store/wallet';
 import { OutageClock } from './outage';
 
 export interface WalletCoreOptions {

@@ -25,7 +25,6 @@ import { network } from '../../core/config/networks';
 import { checkpoint, openDatabase, type Sqlite } from '../../core/db/database';
 import { isBitStableError } from '../../core/errors';
 import { EventBus } from '../../core/events/bus';
-import { checkInvariant } from '../../core/ledger/bsusd';
 import { AuctionHouse } from '../../core/liquidation/auction-house';
 import type { Cents, Sats } from '../../core/money';
 import { ManualClock } from '../../core/oracle/clock';
@@ -45,6 +44,7 @@ import { planScenario, type ScenarioPlan } from './lib/oracle-scenarios';
 import { budget, describeError, Failures, finish, seedOf } from './lib/report';
 import { Rng } from './lib/rng';
 import type { SoakOptions, SoakResult } from './lib/types';
+import { sqliteStore } from '../../core/store/sqlite';
 
 export const defaults = { runs: 10_000, seconds: 1_800 };
 
@@ -107,7 +107,13 @@ async function buildTemplate(path: string, signers: Awaited<ReturnType<typeof ma
   const db = openDatabase(path);
   try {
     const node = new FakeNoChainNode();
-    const vaults = new VaultService({ db, node, network: net, params, bus: new EventBus() });
+    const vaults = new VaultService({
+      store: sqliteStore(db),
+      node,
+      network: net,
+      params,
+      bus: new EventBus(),
+    });
     const keySetId = vaults.registerKeySet(signers.keys);
     for (let i = 0; i < VAULTS; i++) {
       const v = await vaults.createVault({
@@ -190,7 +196,7 @@ async function runScenario(
       network: 'regtest',
       config,
       sources,
-      store: new OracleStore(db),
+      store: new OracleStore(sqliteStore(db)),
       clock,
       bus,
     });
@@ -202,7 +208,7 @@ async function runScenario(
       return s.status === 'ok' ? s.priceCents : null;
     };
     const vaults = new VaultService({
-      db,
+      store: sqliteStore(db),
       node,
       network: net,
       params,
@@ -211,7 +217,7 @@ async function runScenario(
       clock: now,
     });
     const spends = new SpendService({
-      db,
+      store: sqliteStore(db),
       node,
       network: net,
       params,
@@ -222,7 +228,7 @@ async function runScenario(
       clock: now,
     });
     const operations = new VaultOperations({
-      db,
+      store: sqliteStore(db),
       network: net,
       params,
       bus,
@@ -232,7 +238,7 @@ async function runScenario(
       clock: now,
     });
     const liquidation = new AuctionHouse({
-      db,
+      store: sqliteStore(db),
       node,
       network: net,
       params,
@@ -364,7 +370,7 @@ async function runScenario(
     }
 
     // The audit, from the database alone: every liquidation at an accepted, fresh, confirmed price.
-    const store = new OracleStore(db);
+    const store = new OracleStore(sqliteStore(db));
     const liquidations = db
       .prepare('SELECT id, vault_id, price_cents, started_at FROM liquidations')
       .all() as {
@@ -442,7 +448,7 @@ async function runScenario(
       }
       lastAccepted = r.price_cents;
     }
-    const ledger = checkInvariant(db);
+    const ledger = sqliteStore(db).ledger.checkInvariant();
     if (!ledger.ok) fail(`${where}: ledger invariant: ${ledger.problems.join('; ')}`);
   } finally {
     db.close();

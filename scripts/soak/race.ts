@@ -37,7 +37,6 @@ import { join } from 'node:path';
 import { BitStableNode } from '../../core/app/bitstable-node';
 import { isBitStableError } from '../../core/errors';
 import { InMemoryKeyStore } from '../../core/keys/keystore';
-import { checkInvariant } from '../../core/ledger/bsusd';
 import type { Auction } from '../../core/liquidation/auction-house';
 import type { Bps, Cents, Sats } from '../../core/money';
 import type { SpendPlan } from '../../core/psbt/build';
@@ -50,6 +49,7 @@ import { setPrice } from './lib/price';
 import { budget, describeError, Failures, finish, keep, seedOf } from './lib/report';
 import { Rng } from './lib/rng';
 import type { SoakOptions, SoakResult } from './lib/types';
+import { sqliteStore } from '../../core/store/sqlite';
 
 export const defaults = { runs: 500, seconds: 1_800 };
 
@@ -866,7 +866,7 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
         );
 
       // 5. The ledger (and SQLite's own checks).
-      const ledger = checkInvariant(db);
+      const ledger = sqliteStore(db).ledger.checkInvariant();
       if (!ledger.ok) problem(`ledger invariant: ${ledger.problems.join('; ')}`);
       for (const p of databaseProblems(db)) if (!p.startsWith('ledger')) problem(p);
 
@@ -887,7 +887,7 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
         state: string;
         booked: number;
       }[];
-      const rate = rateAt(db, 'regtest', a.clock()).rate;
+      const rate = rateAt(sqliteStore(db), 'regtest', a.clock()).rate;
       for (const v of feeRows) {
         if (v.fees_cents !== v.booked)
           problem(

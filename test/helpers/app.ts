@@ -12,7 +12,6 @@ import { keyExpression } from '../../core/bitcoin/keys';
 import { rootOf } from '../../core/keys/software-key';
 import type { VaultKeyOrigins } from '../../core/signers/types';
 import { InMemoryKeyStore } from '../../core/keys/keystore';
-import { checkInvariant } from '../../core/ledger/bsusd';
 import { toSats } from '../../core/node/rpc';
 import type { Bps, Cents, Sats } from '../../core/money';
 
@@ -106,7 +105,7 @@ export function badDebtBooked(app: BitStableNode): number {
 }
 
 export function expectLedgerBalanced(app: BitStableNode): void {
-  const report = checkInvariant(app.db);
+  const report = app.store.ledger.checkInvariant();
   expect(report.problems).toEqual([]);
   expect(report.ok).toBe(true);
 }

@@ -18,7 +18,7 @@ import type { ApiEvent } from '../../core/api/events';
 import { logicalHash } from '../../core/db/snapshot';
 import { startGateway, WS_PROTOCOL, type Gateway } from '../../core/gateway/server';
 import { newToken, type TokenEntry } from '../../core/gateway/tokens';
-import { balance, checkInvariant, holderAccount } from '../../core/ledger/bsusd';
+import { holderAccount } from '../../core/ledger/bsusd';
 import { keyExpression } from '../../core/bitcoin/keys';
 import { network as networkInfo } from '../../core/config/networks';
 import { SoftwareSigner } from '../../core/signers/software';
@@ -258,7 +258,7 @@ describe('accounts: many parties on one node', () => {
           running += l.amountCents;
           expect(l.balanceAfterCents).toBe(running);
         }
-        expect(running).toBe(balance(app.db, holderAccount(who.id)));
+        expect(running).toBe(app.store.ledger.balance(holderAccount(who.id)));
       }
       const bobLines = (await call(bob.token, 'bsusd.statement')).items as {
         kind: string;
@@ -266,7 +266,7 @@ describe('accounts: many parties on one node', () => {
       }[];
       expect(bobLines.map((l) => l.kind)).toEqual(['auction_payment', 'transfer', 'mint']);
       expect(bobLines[1]!.counterparty).toBe(alice.id);
-      expect(checkInvariant(app.db).problems).toEqual([]);
+      expect(app.store.ledger.checkInvariant().problems).toEqual([]);
     } finally {
       bobSocket.ws.close();
     }
@@ -360,11 +360,11 @@ describe('accounts: many parties on one node', () => {
       'INSUFFICIENT_BALANCE',
       'INSUFFICIENT_BALANCE',
     ]);
-    expect(balance(app.db, holderAccount(payer.id))).toBe(200_000);
-    expect(balance(app.db, holderAccount(a.id)) + balance(app.db, holderAccount(b.id))).toBe(
-      300_000,
-    );
-    expect(checkInvariant(app.db).problems).toEqual([]);
+    expect(app.store.ledger.balance(holderAccount(payer.id))).toBe(200_000);
+    expect(
+      app.store.ledger.balance(holderAccount(a.id)) + app.store.ledger.balance(holderAccount(b.id)),
+    ).toBe(300_000);
+    expect(app.store.ledger.checkInvariant().problems).toEqual([]);
   });
 
   it('signing out ends the session: the token is refused, its sockets close after the reply, a bot token cannot sign out', async () => {

@@ -4,7 +4,6 @@
  * itself — ends its auction without penalty; after a take it cannot.
  */
 import { describe, expect, it } from 'vitest';
-import { checkInvariant } from '../../core/ledger/bsusd';
 import { logicalHash } from '../../core/db/snapshot';
 import { codeOfSync } from '../helpers/errors';
 import { expectLedgerBalanced, faucet, mine, setPrice, useBitStableNode } from '../helpers/app';
@@ -29,7 +28,7 @@ async function liquidatingVault() {
 describe('an auction is cured before its first take, on a real regtest chain', () => {
   it('a deposit that brings the vault to 160 % cures it at the next tick: no penalty, the vault is Active again', async () => {
     const { app, vault, auction } = await liquidatingVault();
-    const surplus = checkInvariant(app.db).surplusCents;
+    const surplus = app.store.ledger.checkInvariant().surplusCents;
     await faucet(app, vault.address, 10_000_000); // 0.2 BTC: 280 % at $35,000
     await mine(app);
     await app.liquidation.tick();
@@ -41,7 +40,7 @@ describe('an auction is cured before its first take, on a real regtest chain', (
     });
     expect(app.liquidation.getAuction(auction.id).curedAt).not.toBeNull();
     expect(app.vaults.getVault(vault.id)).toMatchObject({ state: 'active', debtCents: 250_000 });
-    expect(checkInvariant(app.db).surplusCents).toBe(surplus); // no penalty
+    expect(app.store.ledger.checkInvariant().surplusCents).toBe(surplus); // no penalty
     expectLedgerBalanced(app);
     // It can be minted against again, and liquidated again later.
     app.operations.mint(vault.id, 10_000);

@@ -32,7 +32,7 @@ describe('database backups', () => {
         }),
       ),
     );
-    const backup = await backupDatabase(app.db, join(dir, 'backups'), 3);
+    const backup = await backupDatabase(app.store, join(dir, 'backups'), 3);
     await writes;
     const checked = checkBackup(backup.path);
     expect(checked.vaults).toBeGreaterThanOrEqual(1);
@@ -61,7 +61,7 @@ describe('database backups', () => {
     const { app } = t();
     const keepDir = join(dir, 'keep');
     for (let i = 0; i < 5; i++)
-      await backupDatabase(app.db, keepDir, 2, Date.UTC(2026, 0, 1, 0, i));
+      await backupDatabase(app.store, keepDir, 2, Date.UTC(2026, 0, 1, 0, i));
     const left = listBackups(keepDir);
     expect(left).toHaveLength(2);
     expect(left[0]!.path).toContain('2026-01-01T00-04');
@@ -69,7 +69,7 @@ describe('database backups', () => {
 
   it('refuses a corrupt, truncated or foreign backup with a plain message and replaces nothing', async () => {
     const { app } = t();
-    const good = await backupDatabase(app.db, join(dir, 'src'), 1);
+    const good = await backupDatabase(app.store, join(dir, 'src'), 1);
     const target = join(dir, 'target', 'bitstable.sqlite');
     restoreBackup(good.path, target);
     const before = sha(target);

@@ -16,7 +16,7 @@ import { logicalHash } from '../../core/db/snapshot';
 import { softwareGuardianAccount } from '../../core/keys/node-keys';
 import { rootOf } from '../../core/keys/software-key';
 import { finalizePsbt } from '../../core/psbt/build';
-import { holderAccount, post } from '../../core/ledger/bsusd';
+import { holderAccount } from '../../core/ledger/bsusd';
 import type { Cents } from '../../core/money';
 import { setVaultDebt } from '../../core/vaults/debt';
 import { psbtFromFile, psbtToFile } from '../../core/signers/guardian-file';
@@ -309,11 +309,11 @@ describe('a guardian who signs PSBT files', () => {
     const exit = await app.operations.emergencyExit(vault.id, destination);
     // As a database from before migration 6 could hold it: debt drawn while the exit waited.
     app.db.transaction(() => {
-      post(app.db, 'mint', vault.id, [
+      app.store.ledger.post('mint', vault.id, [
         [holderAccount(app.localAccountId), 600_000],
         [`vault:${vault.id}`, -600_000],
       ]);
-      setVaultDebt(app.db, vault.id, 600_000 as Cents, app.params, Date.now());
+      setVaultDebt(app.store, vault.id, 600_000 as Cents, app.params, Date.now());
     })();
     const deficitBefore = badDebtBooked(app);
     await setPrice(app, 4_000_000); // $8,000 against $6,000: 133 %

@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Transaction } from 'bitcoinjs-lib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { checkInvariant } from '../../core/ledger/bsusd';
 import { toSats } from '../../core/node/rpc';
 import type { Sats } from '../../core/money';
 import { useRegtestNode } from '../helpers/regtest';
+import { sqliteStore } from '../../core/store/sqlite';
 
 const node = useRegtestNode();
 const dataDir = mkdtempSync(join(tmpdir(), 'bitstable-crash-'));
@@ -127,7 +127,7 @@ describe('a settlement survives SIGKILL between storing and broadcasting it', ()
     const db = new Database(dbPath, { readonly: true });
     try {
       expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
-      expect(checkInvariant(db).ok).toBe(true);
+      expect(sqliteStore(db).ledger.checkInvariant().ok).toBe(true);
       expect(db.prepare('SELECT count(*) FROM auction_takes').pluck().get()).toBe(1);
     } finally {
       db.close();

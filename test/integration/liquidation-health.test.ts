@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { checkInvariant } from '../../core/ledger/bsusd';
 import type { Cents } from '../../core/money';
 import { expectLedgerBalanced, faucet, mine, setPrice, useBitStableNode } from '../helpers/app';
 
@@ -71,7 +70,7 @@ describe('the health pass on accepted prices', () => {
     await faucet(app, bidder.address, 400_000_000);
     await mine(app);
     app.operations.mint(bidder.id, 3_000_000);
-    const deficitBefore = checkInvariant(app.db).deficitCents;
+    const deficitBefore = app.store.ledger.checkInvariant().deficitCents;
 
     await setPrice(app, 2_000_000); // 80 %: the collateral is worth less than the debt
     const auction = app.liquidation.listAuctions({ live: true }).find((a) => a.vaultId === id)!;
@@ -84,7 +83,7 @@ describe('the health pass on accepted prices', () => {
     expect(take.sats).toBe(auction.lotSats);
     expect(take.auction.state).toBe('settling');
     expect(take.auction.deficitCents).toBe(2_500_000 - take.costCents);
-    const report = checkInvariant(app.db);
+    const report = app.store.ledger.checkInvariant();
     expect(report.ok).toBe(true);
     expect(report.deficitCents - deficitBefore).toBe(2_500_000 - take.costCents);
     await app.sync();

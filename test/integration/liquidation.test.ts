@@ -1,6 +1,5 @@
 import { codeOf } from '../helpers/errors';
 import { describe, expect, it } from 'vitest';
-import { checkInvariant } from '../../core/ledger/bsusd';
 import { logicalHash } from '../../core/db/snapshot';
 import {
   expectLedgerBalanced,
@@ -78,7 +77,7 @@ describe('liquidation of an unhealthy vault, settled on a real regtest chain', (
     expect(take.auction.state).toBe('settling');
     expect(app.vaults.getVault(vault.id).debtCents).toBe(0);
     expect(app.operations.balanceCents()).toBe(5_500_000 - 2_825_000);
-    expect(checkInvariant(app.db)).toMatchObject({
+    expect(app.store.ledger.checkInvariant()).toMatchObject({
       ok: true,
       surplusCents: 325_000,
       deficitCents: 0,
@@ -99,7 +98,7 @@ describe('liquidation of an unhealthy vault, settled on a real regtest chain', (
     expect(await receivedAt(app, returnAddress)).toBe(100_000_000 - take.sats - plan.feeSats);
     expect(app.operations.balanceCents()).toBe(2_675_000);
     expectLedgerBalanced(app);
-    expect(checkInvariant(app.db).surplusCents).toBe(325_000);
+    expect(app.store.ledger.checkInvariant().surplusCents).toBe(325_000);
   });
 
   it('partial takes add up, a price above the limit or a balance too small is refused, and nothing changes', async () => {

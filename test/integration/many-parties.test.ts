@@ -22,7 +22,6 @@ import { accountKey } from '../../core/accounts/login';
 import { network as networkInfo } from '../../core/config/networks';
 import { PassphraseKeyStore } from '../../core/keys/passphrase-keystore';
 import { rootOf } from '../../core/keys/software-key';
-import { checkInvariant } from '../../core/ledger/bsusd';
 import { RpcClient, toSats } from '../../core/node/rpc';
 import type { Sqlite } from '../../core/db/database';
 import {
@@ -32,6 +31,7 @@ import {
 } from '../../core/wallet/protocol-client';
 import { startScript, type Child } from '../helpers/process';
 import { rpcCall, until } from '../helpers/rpc';
+import { sqliteStore } from '../../core/store/sqlite';
 
 const PASSPHRASE = 'many-parties-test-passphrase';
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -228,7 +228,7 @@ describe('a protocol node, two wallets and a bot, each its own process', () => {
     expect((await call(bob, 'balance.get')).bsusdCents).toBe(1_400_000 - auction.tabCents);
     const db = new Database(join(protocolDir, 'regtest', 'bitstable.sqlite'), { readonly: true });
     try {
-      expect(checkInvariant(db as unknown as Sqlite).problems).toEqual([]);
+      expect(sqliteStore(db as unknown as Sqlite).ledger.checkInvariant().problems).toEqual([]);
     } finally {
       db.close();
     }

@@ -10,7 +10,6 @@ import { startGateway } from '../../core/gateway/server';
 import { newToken, type TokenEntry } from '../../core/gateway/tokens';
 import type { Result } from '../../core/api/contract';
 import { logicalHash } from '../../core/db/snapshot';
-import { checkInvariant } from '../../core/ledger/bsusd';
 import type { Bps, Cents } from '../../core/money';
 import { codeOfSync } from '../helpers/errors';
 import {
@@ -72,7 +71,7 @@ describe('a year of stability fee at 2 %, in simulated time', () => {
     await setPrice(app, 4_500_000);
     const vault = await fundedVault(app, 20_000_000); // 0.2 BTC = $9,000
     app.operations.mint(vault.id, 250_000);
-    const surplus0 = checkInvariant(app.db).surplusCents;
+    const surplus0 = app.store.ledger.checkInvariant().surplusCents;
 
     now += YEAR_MS / 2;
     // Half a year: the API shows what accrued, though nothing is booked yet.
@@ -88,7 +87,7 @@ describe('a year of stability fee at 2 %, in simulated time', () => {
     now += YEAR_MS / 2;
     expect(app.sweepFees()).toEqual({ vaults: 1, cents: 5_000 });
     expect(app.vaults.getVault(vault.id)).toMatchObject({ debtCents: 255_000, feesCents: 5_000 });
-    expect(checkInvariant(app.db).surplusCents - surplus0).toBe(5_000);
+    expect(app.store.ledger.checkInvariant().surplusCents - surplus0).toBe(5_000);
     const books = await call(app, 'books.get', {});
     expect(books).toMatchObject({
       stabilityFeeBps: 200,
@@ -115,7 +114,7 @@ describe('a year of stability fee at 2 %, in simulated time', () => {
 
   it('surplus covers deficit first: a lot too small to sell books bad debt that the fee surplus pays', async () => {
     const { app } = t();
-    const surplus0 = checkInvariant(app.db).surplusCents;
+    const surplus0 = app.store.ledger.checkInvariant().surplusCents;
     expect(surplus0).toBeGreaterThanOrEqual(5_000);
     const bad0 = badDebtBooked(app);
     await setPrice(app, 1_000_000_000); // $10,000,000 / BTC: 900 sats are $90
@@ -123,7 +122,7 @@ describe('a year of stability fee at 2 %, in simulated time', () => {
     app.operations.mint(vault.id, 5_000); // $50: 180 %
     await setPrice(app, 700_000_000); // $63 against $50: liquidated, and nothing to sell
     expect(badDebtBooked(app) - bad0).toBe(5_000);
-    const after = checkInvariant(app.db);
+    const after = app.store.ledger.checkInvariant();
     expect(after).toMatchObject({ ok: true, deficitCents: 0, surplusCents: surplus0 - 5_000 });
     const books = await call(app, 'books.get', {});
     expect(books.history.slice(0, 2)).toMatchObject([

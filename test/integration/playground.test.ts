@@ -10,7 +10,6 @@ import { createApiService, type ApiService, type CallContext } from '../../core/
 import { accountKey } from '../../core/accounts/login';
 import { randomBytes } from 'node:crypto';
 import { logicalHash } from '../../core/db/snapshot';
-import { checkInvariant } from '../../core/ledger/bsusd';
 import { faucet, mine, receivedAt, setPrice, useBitStableNode } from '../helpers/app';
 
 const t = useBitStableNode();
@@ -114,7 +113,7 @@ describe('playground accounts in local mode', () => {
     expect(list.map((a: { active: boolean }) => a.active)).toEqual([true, false]);
     expect((await call(window_, 'balance.get')).bsusdCents).toBe(700_000);
     expect((await call(window_, 'vaults.get', { vaultId: vault.id })).state).toBe('liquidated');
-    expect(checkInvariant(app.db).ok).toBe(true);
+    expect(app.store.ledger.checkInvariant().ok).toBe(true);
   });
 
   it('the account the window acts as is kept across a restart', async () => {
@@ -123,7 +122,7 @@ describe('playground accounts in local mode', () => {
     await call(window_, 'playground.switch', { accountId: liquidator.accountId });
     const { PlaygroundAccounts } = await import('../../core/accounts/playground');
     const again = new PlaygroundAccounts({
-      db: app.db,
+      store: app.store,
       accounts: app.accounts,
       keyStore: t().keyStore,
       network: app.network,

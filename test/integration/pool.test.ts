@@ -8,7 +8,6 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { accountKey } from '../../core/accounts/login';
 import { logicalHash } from '../../core/db/snapshot';
-import { checkInvariant } from '../../core/ledger/bsusd';
 import { codeOfSync } from '../helpers/errors';
 import { expectLedgerBalanced, faucet, mine, setPrice, useBitStableNode } from '../helpers/app';
 
@@ -46,7 +45,7 @@ describe('the stability pool, on a real regtest chain', () => {
     await setPrice(app, 3_500_000); // 140 %
     const auction = app.liquidation.listAuctions({ live: true }).find((a) => a.vaultId === v.id)!;
     expect(auction).toMatchObject({ tabCents: 282_500, floorPriceCents: 1_925_000 });
-    const before = checkInvariant(app.db);
+    const before = app.store.ledger.checkInvariant();
     offsetMs += app.params.auctionDurationSeconds * 1000 + 1; // at its floor
     await app.liquidation.tick();
 
@@ -80,7 +79,9 @@ describe('the stability pool, on a real regtest chain', () => {
       gainedSats: carolTake.sats,
       auctions: [{ auctionId: auction.id, poolSats: ended.soldSats, yourSats: carolTake.sats }],
     });
-    expect(checkInvariant(app.db).holdersCents).toBe(before.holdersCents - ended.coveredCents);
+    expect(app.store.ledger.checkInvariant().holdersCents).toBe(
+      before.holdersCents - ended.coveredCents,
+    );
     expectLedgerBalanced(app);
 
     // The settlement pays each depositor's address its share on chain.

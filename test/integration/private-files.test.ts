@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BitStableNode } from '../../core/app/bitstable-node';
 import { InMemoryKeyStore } from '../../core/keys/keystore';
-import { WalletStore } from '../../core/wallet/store';
+import { SqliteWalletStore } from '../../core/store/sqlite/wallet';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -54,7 +54,7 @@ describe('private data folders', () => {
     mkdirSync(join(root, 'regtest'), { mode: 0o755 });
     writeFileSync(path, '', { mode: 0o644 });
     chmodSync(path, 0o644);
-    const store = WalletStore.open(path);
+    const store = SqliteWalletStore.open(path);
     store.close();
     expect(modeOf(path)).toBe('600');
     expect(modeOf(join(root, 'regtest'))).toBe('700');

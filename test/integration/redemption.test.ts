@@ -9,7 +9,6 @@ import { describe, expect, it } from 'vitest';
 import { createApiService } from '../../core/api/dispatcher';
 import { startGateway } from '../../core/gateway/server';
 import { newToken, type TokenEntry } from '../../core/gateway/tokens';
-import { checkInvariant } from '../../core/ledger/bsusd';
 import type { Signer } from '../../core/signers/types';
 import { codeOf, codeOfSync } from '../helpers/errors';
 import { expectLedgerBalanced, faucet, mine, setPrice, useBitStableNode } from '../helpers/app';
@@ -63,7 +62,7 @@ describe('redemptions, on a real regtest chain', () => {
     const safe = await vaultWith(app, 20_000_000, 200_000); // 450 %
     const lowest = await vaultWith(app, 10_000_000, 280_000); // 160.7 %
     const second = await vaultWith(app, 10_000_000, 270_000); // 166.7 %
-    const surplus0 = checkInvariant(app.db).surplusCents;
+    const surplus0 = app.store.ledger.checkInvariant().surplusCents;
     const balance0 = app.operations.balanceCents();
     const to = await app.regtest!.miner.newAddress();
 
@@ -87,7 +86,7 @@ describe('redemptions, on a real regtest chain', () => {
     expect(app.vaults.getVault(second).debtCents).toBe(151_991);
     expect(app.vaults.getVault(safe).debtCents).toBe(200_000);
     expect(app.operations.balanceCents()).toBe(balance0 - 400_000);
-    expect(checkInvariant(app.db).surplusCents - surplus0).toBe(1_991);
+    expect(app.store.ledger.checkInvariant().surplusCents - surplus0).toBe(1_991);
     expectLedgerBalanced(app);
 
     await mine(app);
@@ -124,7 +123,7 @@ describe('redemptions, on a real regtest chain', () => {
 
   it('refuses with a typed error and changes nothing: no amount, a bad address, more than you hold, or less bitcoin than asked for', async () => {
     const { app } = t();
-    const before = checkInvariant(app.db);
+    const before = app.store.ledger.checkInvariant();
     const to = await app.regtest!.miner.newAddress();
     expect(await codeOf(() => app.redemptions.redeem(app.localAccountId, 0, to))).toBe(
       'INVALID_AMOUNT',
@@ -139,7 +138,7 @@ describe('redemptions, on a real regtest chain', () => {
     expect(
       await codeOf(() => app.redemptions.redeem(app.localAccountId, 10_000, to, 100_000_000)),
     ).toBe('NOTHING_TO_REDEEM');
-    expect(checkInvariant(app.db)).toEqual(before);
+    expect(app.store.ledger.checkInvariant()).toEqual(before);
   });
 });
 

@@ -9,6 +9,7 @@ import { logicalHash } from '../../core/db/snapshot';
 import { EventBus } from '../../core/events/bus';
 import { CoreNode } from '../../core/node/bitcoin-node';
 import { VaultService } from '../../core/vaults/vault-service';
+import { sqliteStore } from '../../core/store/sqlite';
 import { testAccount, testKeySet } from '../helpers/keys';
 import { useRegtestNode } from '../helpers/regtest';
 
@@ -25,7 +26,7 @@ beforeAll(async () => {
   const chain = new CoreNode(node().rpc);
   await chain.ensureWatchWallet();
   vaults = new VaultService({
-    db,
+    store: sqliteStore(db),
     node: chain,
     network: net,
     params: net.defaults,

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { checkInvariant } from '../../core/ledger/bsusd';
 import { liquidationPrice } from '../../core/vaults/health';
 import type { Bps } from '../../core/money';
 import { recoveryKit } from '../../core/vaults/operations';
@@ -45,7 +44,7 @@ describe("the seed's vault lifecycle on regtest, owner signing with the software
     expect(minted.liquidationPriceCents).toBe(6_750_015);
     expect(ops.balanceCents()).toBe(450_000);
     expectLedgerBalanced(app);
-    expect(checkInvariant(app.db)).toMatchObject({
+    expect(app.store.ledger.checkInvariant()).toMatchObject({
       holdersCents: 450_000,
       vaultDebtsCents: 450_000,
     });

@@ -19,14 +19,13 @@ import { createApiService, type ApiService } from '../../core/api/dispatcher';
 import { keyExpression } from '../../core/bitcoin/keys';
 import { network as networkInfo } from '../../core/config/networks';
 import { rootOf } from '../../core/keys/software-key';
-import { checkInvariant } from '../../core/ledger/bsusd';
 import { SoftwareSigner } from '../../core/signers/software';
 import {
   inProcessTransport,
   ProtocolClient,
   type ProtocolTransport,
 } from '../../core/wallet/protocol-client';
-import { WalletStore } from '../../core/wallet/store';
+import { SqliteWalletStore } from '../../core/store/sqlite/wallet';
 import { WalletCore } from '../../core/wallet/wallet';
 import { codeOf } from '../helpers/errors';
 import { faucet, mine, receivedAt, setPrice, useBitStableNode } from '../helpers/app';
@@ -41,7 +40,7 @@ const mnemonic = generateMnemonic(256);
 const owner = new SoftwareSigner({ role: 'owner', network: net, secret: { mnemonic } });
 const account = accountKey(randomBytes(32));
 let api: ApiService;
-let store: WalletStore;
+let store: SqliteWalletStore;
 
 /** What the double may rewrite: a method's result on its way to the wallet. */
 type Lie = (method: string, result: unknown) => unknown;
@@ -75,7 +74,7 @@ beforeAll(() => {
   const { app } = t();
   app.accounts.register(account.id, 'alice');
   api = createApiService({ core: app });
-  store = WalletStore.open(join(dir, 'wallet.sqlite'));
+  store = SqliteWalletStore.open(join(dir, 'wallet.sqlite'));
 });
 afterAll(() => {
   store?.close();
@@ -551,6 +550,6 @@ describe('an owner-signed PSBT against everything else on the vault at once', ()
       debtCents: 500_000,
       collateralSats: 20_000_000 - 3_000_000 - preview.feeSats,
     });
-    expect(checkInvariant(app.db).problems).toEqual([]);
+    expect(app.store.ledger.checkInvariant().problems).toEqual([]);
   });
 });

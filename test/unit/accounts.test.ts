@@ -15,16 +15,9 @@ import { AccountService } from '../../core/accounts/service';
 import { network } from '../../core/config/networks';
 import { openDatabase, type Sqlite } from '../../core/db/database';
 import { logicalHash } from '../../core/db/snapshot';
-import {
-  balance,
-  checkInvariant,
-  ensureHolder,
-  holderAccount,
-  post,
-  statement,
-  transfer,
-} from '../../core/ledger/bsusd';
+import { holderAccount } from '../../core/ledger/bsusd';
 import { codeOfSync } from '../helpers/errors';
+import { sqliteStore } from '../../core/store/sqlite';
 
 const dir = mkdtempSync(join(tmpdir(), 'bitstable-accounts-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -85,8 +78,8 @@ describe('sign-in', () => {
     const db = freshDb();
     let now = 1_000_000;
     const accounts = new AccountService({
-      db,
-      nodeId: ensureNodeId(db, network('regtest')),
+      store: sqliteStore(db),
+      nodeId: ensureNodeId(sqliteStore(db), network('regtest')),
       registration: 'open',
       clock: () => now,
     });
@@ -146,7 +139,11 @@ describe('sign-in', () => {
 
   it('refuses a login relayed through another node: the signature names the address the wallet reached', () => {
     const db = freshDb();
-    const honest = new AccountService({ db, nodeId: 'node-h', registration: 'open' });
+    const honest = new AccountService({
+      store: sqliteStore(db),
+      nodeId: 'node-h',
+      registration: 'open',
+    });
     honest.addOrigin(AT);
     const a = wallet();
     // The wallet talks to a node in between at another address, which passes H's challenge on.
@@ -181,7 +178,11 @@ describe('sign-in', () => {
 
   it('hands out challenges without storing them: a flood of them does not push out anyone’s', () => {
     const db = freshDb();
-    const accounts = new AccountService({ db, nodeId: 'n', registration: 'open' });
+    const accounts = new AccountService({
+      store: sqliteStore(db),
+      nodeId: 'n',
+      registration: 'open',
+    });
     accounts.addOrigin(AT);
     const a = wallet();
     const mine = accounts.challenge();
@@ -211,7 +212,11 @@ describe('sign-in', () => {
 
   it('registers a new account only with an unused invite where registration is by invite', () => {
     const db = freshDb();
-    const accounts = new AccountService({ db, nodeId: 'n', registration: 'invite' });
+    const accounts = new AccountService({
+      store: sqliteStore(db),
+      nodeId: 'n',
+      registration: 'invite',
+    });
     accounts.addOrigin(AT);
     const answer = (w: ReturnType<typeof wallet>, inviteCode?: string) => {
       const { challenge } = accounts.challenge();
@@ -237,9 +242,9 @@ describe('sign-in', () => {
 describe('bsUSD between accounts', () => {
   function ledgerWith(...names: string[]) {
     const db = freshDb();
-    for (const name of names) ensureHolder(db, name);
+    for (const name of names) sqliteStore(db).ledger.ensureHolder(name);
     // 100.00 bsUSD to the first holder, from the surplus's counterpart (deficit) to keep it balanced.
-    post(db, 'bad_debt', null, [
+    sqliteStore(db).ledger.post('bad_debt', null, [
       [holderAccount(names[0]!), 10_000],
       ['deficit', -10_000],
     ]);
@@ -248,11 +253,11 @@ describe('bsUSD between accounts', () => {
 
   it('moves bsUSD in one balanced entry; the statements of both sides show it with the balance after', () => {
     const db = ledgerWith('alice', 'bob');
-    db.transaction(() => transfer(db, 'alice', 'bob', 2_500, 'lunch', 5))();
-    expect(balance(db, holderAccount('alice'))).toBe(7_500);
-    expect(balance(db, holderAccount('bob'))).toBe(2_500);
-    expect(checkInvariant(db).ok).toBe(true);
-    const bob = statement(db, 'bob', 0, 10);
+    db.transaction(() => sqliteStore(db).ledger.transfer('alice', 'bob', 2_500, 'lunch', 5))();
+    expect(sqliteStore(db).ledger.balance(holderAccount('alice'))).toBe(7_500);
+    expect(sqliteStore(db).ledger.balance(holderAccount('bob'))).toBe(2_500);
+    expect(sqliteStore(db).ledger.checkInvariant().ok).toBe(true);
+    const bob = sqliteStore(db).ledger.statement('bob', 0, 10);
     expect(bob).toEqual({
       total: 1,
       items: [
@@ -268,7 +273,7 @@ describe('bsUSD between accounts', () => {
         },
       ],
     });
-    const alice = statement(db, 'alice', 0, 10);
+    const alice = sqliteStore(db).ledger.statement('alice', 0, 10);
     expect(alice.items.map((l) => [l.amountCents, l.balanceAfterCents])).toEqual([
       [-2_500, 7_500],
       [10_000, 10_000],
@@ -280,31 +285,43 @@ describe('bsUSD between accounts', () => {
     const db = ledgerWith('alice', 'bob');
     const before = logicalHash(db);
     expect(
-      codeOfSync(() => db.transaction(() => transfer(db, 'alice', 'bob', 10_001, null))()),
+      codeOfSync(() =>
+        db.transaction(() => sqliteStore(db).ledger.transfer('alice', 'bob', 10_001, null))(),
+      ),
     ).toBe('INSUFFICIENT_BALANCE');
-    expect(codeOfSync(() => transfer(db, 'alice', 'bob', 0, null))).toBe('INVALID_AMOUNT');
-    expect(codeOfSync(() => transfer(db, 'alice', 'bob', 1.5, null))).toBe('INVALID_AMOUNT');
-    expect(codeOfSync(() => transfer(db, 'alice', 'alice', 1, null))).toBe('INVALID_ARGUMENT');
+    expect(codeOfSync(() => sqliteStore(db).ledger.transfer('alice', 'bob', 0, null))).toBe(
+      'INVALID_AMOUNT',
+    );
+    expect(codeOfSync(() => sqliteStore(db).ledger.transfer('alice', 'bob', 1.5, null))).toBe(
+      'INVALID_AMOUNT',
+    );
+    expect(codeOfSync(() => sqliteStore(db).ledger.transfer('alice', 'alice', 1, null))).toBe(
+      'INVALID_ARGUMENT',
+    );
     expect(logicalHash(db)).toBe(before);
     db.close();
   });
 
   it("the node's own account takes over what the app held before accounts: bsUSD as one transfer, and its vaults", () => {
     const db = ledgerWith('local');
-    const accounts = new AccountService({ db, nodeId: 'n', registration: 'open' });
+    const accounts = new AccountService({
+      store: sqliteStore(db),
+      nodeId: 'n',
+      registration: 'open',
+    });
     const secret = randomBytes(32);
-    const id = adoptLocalAccount(db, accounts, secret, 7);
-    expect(balance(db, holderAccount(id))).toBe(10_000);
-    expect(balance(db, holderAccount('local'))).toBe(0);
-    expect(statement(db, id, 0, 5).items[0]).toMatchObject({
+    const id = adoptLocalAccount(sqliteStore(db), accounts, secret, 7);
+    expect(sqliteStore(db).ledger.balance(holderAccount(id))).toBe(10_000);
+    expect(sqliteStore(db).ledger.balance(holderAccount('local'))).toBe(0);
+    expect(sqliteStore(db).ledger.statement(id, 0, 5).items[0]).toMatchObject({
       kind: 'transfer',
       amountCents: 10_000,
       counterparty: 'local',
     });
     // A second start finds nothing left to adopt.
-    expect(adoptLocalAccount(db, accounts, secret, 8)).toBe(id);
-    expect(statement(db, id, 0, 5).total).toBe(1);
-    expect(checkInvariant(db).ok).toBe(true);
+    expect(adoptLocalAccount(sqliteStore(db), accounts, secret, 8)).toBe(id);
+    expect(sqliteStore(db).ledger.statement(id, 0, 5).total).toBe(1);
+    expect(sqliteStore(db).ledger.checkInvariant().ok).toBe(true);
     db.close();
   });
 });

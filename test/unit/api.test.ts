@@ -200,7 +200,7 @@ describe('the dispatcher', () => {
   it("sends each caller only the events they may see: public ones, their own vaults', their transfers", () => {
     const owners: Record<number, string> = { 1: ALICE, 2: BOB };
     const f = fakeCore({
-      db: { prepare: () => ({ pluck: () => ({ get: (id: number) => owners[id] }) }) },
+      store: { vaults: { accountOf: (id: number) => owners[id] } },
     });
     const api = createApiService(f);
     const seen: Record<string, string[]> = { alice: [], bob: [], admin: [] };

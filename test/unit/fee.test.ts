@@ -6,13 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import vectors from '../fixtures/fees/accumulator.json';
 import { openDatabase } from '../../core/db/database';
-import {
-  checkInvariant,
-  post,
-  ensureHolder,
-  holderAccount,
-  vaultAccount,
-} from '../../core/ledger/bsusd';
+import { holderAccount, vaultAccount } from '../../core/ledger/bsusd';
 import {
   RAY,
   debtOf,
@@ -24,6 +18,7 @@ import {
   SECONDS_PER_YEAR,
 } from '../../core/vaults/fee';
 import { accrueVault, drip, rateAt, setAnnualRate, sweepFees } from '../../core/vaults/fee-book';
+import { sqliteStore } from '../../core/store/sqlite';
 
 /** A decimal string as a ray (27 places, truncated). */
 const toRay = (s: string) => {
@@ -93,11 +88,10 @@ describe('the fee books on SQLite', () => {
     db.prepare(
       "INSERT INTO ledger_accounts (id, kind, vault_id) VALUES ('vault:1', 'vault', 1)",
     ).run();
-    ensureHolder(db, 'alice');
+    sqliteStore(db).ledger.ensureHolder('alice');
     db.transaction(() => {
-      setAnnualRate(db, 'regtest', bps, 0);
-      post(
-        db,
+      setAnnualRate(sqliteStore(db), 'regtest', bps, 0);
+      sqliteStore(db).ledger.post(
         'mint',
         1,
         [
@@ -124,43 +118,48 @@ describe('the fee books on SQLite', () => {
   it('a year at 2 % books exactly 2 % of the debt into surplus, once, however often the vault is touched', () => {
     const db = withVault(250_000, 200);
     for (let month = 1; month <= 12; month++) {
-      db.transaction(() => accrueVault(db, 1, Math.round((YEAR_MS * month) / 12)))();
-      db.transaction(() => accrueVault(db, 1, Math.round((YEAR_MS * month) / 12)))(); // twice: nothing more
+      db.transaction(() => accrueVault(sqliteStore(db), 1, Math.round((YEAR_MS * month) / 12)))();
+      db.transaction(() => accrueVault(sqliteStore(db), 1, Math.round((YEAR_MS * month) / 12)))(); // twice: nothing more
     }
     expect(db.prepare('SELECT debt_cents, fees_cents FROM vaults WHERE id = 1').get()).toEqual({
       debt_cents: 255_000,
       fees_cents: 5_000,
     });
     expect(surplus(db)).toBe(5_000);
-    expect(checkInvariant(db)).toMatchObject({ ok: true });
+    expect(sqliteStore(db).ledger.checkInvariant()).toMatchObject({ ok: true });
   });
 
   it('a sweep books every vault in one entry and the same total a touch would', () => {
     const db = withVault(1_000_000, 500);
-    const out = db.transaction(() => sweepFees(db, 'regtest', YEAR_MS / 2))();
+    const out = db.transaction(() => sweepFees(sqliteStore(db), 'regtest', YEAR_MS / 2))();
     // 10,000.00 × (1.05^0.5 − 1) = 246.95…, rounded up.
     expect(out).toEqual({ vaults: 1, cents: 24_696 });
-    expect(db.transaction(() => accrueVault(db, 1, YEAR_MS / 2))()).toBe(1_024_696);
-    expect(checkInvariant(db)).toMatchObject({ ok: true, surplusCents: 24_696 });
+    expect(db.transaction(() => accrueVault(sqliteStore(db), 1, YEAR_MS / 2))()).toBe(1_024_696);
+    expect(sqliteStore(db).ledger.checkInvariant()).toMatchObject({
+      ok: true,
+      surplusCents: 24_696,
+    });
   });
 
   it('a clock that steps back accrues nothing and un-books nothing; a rate change applies from then on only', () => {
     const db = withVault(250_000, 200);
-    db.transaction(() => accrueVault(db, 1, YEAR_MS))();
-    db.transaction(() => accrueVault(db, 1, YEAR_MS / 2))();
+    db.transaction(() => accrueVault(sqliteStore(db), 1, YEAR_MS))();
+    db.transaction(() => accrueVault(sqliteStore(db), 1, YEAR_MS / 2))();
     expect(surplus(db)).toBe(5_000);
-    db.transaction(() => setAnnualRate(db, 'regtest', 0, YEAR_MS))();
-    db.transaction(() => accrueVault(db, 1, 3 * YEAR_MS))();
+    db.transaction(() => setAnnualRate(sqliteStore(db), 'regtest', 0, YEAR_MS))();
+    db.transaction(() => accrueVault(sqliteStore(db), 1, 3 * YEAR_MS))();
     expect(surplus(db)).toBe(5_000);
-    expect(rateAt(db, 'regtest', 3 * YEAR_MS).annualBps).toBe(0);
-    expect(drip(db, 'regtest', 3 * YEAR_MS).rate).toBe(grow(RAY, 200, SECONDS_PER_YEAR));
+    expect(rateAt(sqliteStore(db), 'regtest', 3 * YEAR_MS).annualBps).toBe(0);
+    expect(drip(sqliteStore(db), 'regtest', 3 * YEAR_MS).rate).toBe(
+      grow(RAY, 200, SECONDS_PER_YEAR),
+    );
   });
 
   it('a liquidating vault accrues nothing: its tab was fixed when its auction started', () => {
     const db = withVault(250_000, 200);
     db.prepare("UPDATE vaults SET state = 'liquidating' WHERE id = 1").run();
-    expect(db.transaction(() => accrueVault(db, 1, YEAR_MS))()).toBe(250_000);
-    expect(db.transaction(() => sweepFees(db, 'regtest', YEAR_MS))()).toEqual({
+    expect(db.transaction(() => accrueVault(sqliteStore(db), 1, YEAR_MS))()).toBe(250_000);
+    expect(db.transaction(() => sweepFees(sqliteStore(db), 'regtest', YEAR_MS))()).toEqual({
       vaults: 0,
       cents: 0,
     });
@@ -168,9 +167,9 @@ describe('the fee books on SQLite', () => {
 
   it('refuses a rate out of range with INVALID_CONFIG and changes nothing', () => {
     const db = withVault(250_000, 200);
-    expect(() => setAnnualRate(db, 'regtest', 10_001, 0)).toThrow(
+    expect(() => setAnnualRate(sqliteStore(db), 'regtest', 10_001, 0)).toThrow(
       expect.objectContaining({ code: 'INVALID_CONFIG' }),
     );
-    expect(rateAt(db, 'regtest', 0).annualBps).toBe(200);
+    expect(rateAt(sqliteStore(db), 'regtest', 0).annualBps).toBe(200);
   });
 });

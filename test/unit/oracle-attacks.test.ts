@@ -8,6 +8,7 @@ import vectors from '../fixtures/oracle/attack-vectors.json';
 import type { Cents } from '../../core/money';
 import { ManualClock, Oracle, OracleStore, resolveOracleConfig } from '../../core/oracle';
 import { SimulatedSource } from '../../core/oracle/sources/simulated';
+import { sqliteStore } from '../../core/store/sqlite';
 import { tempDb, type TempDb } from '../fixtures/oracle/temp-db';
 
 interface Step {
@@ -57,7 +58,7 @@ describe('oracle attacks (test/fixtures/oracle/attack-vectors.json), mainnet def
         network: 'mainnet',
         config: resolveOracleConfig('mainnet', { threshold: 2 }),
         sources,
-        store: new OracleStore(t.db),
+        store: new OracleStore(sqliteStore(t.db)),
         clock,
       });
       let round = 0;

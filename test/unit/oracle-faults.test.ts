@@ -16,6 +16,7 @@ import {
 } from '../../core/oracle';
 import { FakeExchange, type ExchangeKind } from '../fixtures/oracle/exchanges';
 import { tempDb, type TempDb } from '../fixtures/oracle/temp-db';
+import { sqliteStore } from '../../core/store/sqlite';
 
 const NOW = Date.UTC(2024, 0, 15, 12);
 const KINDS: ExchangeKind[] = ['binance', 'coinbase', 'kraken', 'bitstamp'];
@@ -56,7 +57,7 @@ function oracle(overrides: Record<string, unknown> = {}): Oracle {
     network: 'mainnet',
     config,
     sources: createSources(config).sources,
-    store: new OracleStore(t.db),
+    store: new OracleStore(sqliteStore(t.db)),
     clock,
     bus,
   });

@@ -4,6 +4,7 @@ import { isBitStableError } from '../../core/errors';
 import type { Cents } from '../../core/money';
 import { OracleStore, type RoundRecord } from '../../core/oracle/store';
 import { tempDb, type TempDb } from '../fixtures/oracle/temp-db';
+import { sqliteStore } from '../../core/store/sqlite';
 
 const T0 = Date.UTC(2024, 0, 15, 12);
 let t: TempDb | null = null;
@@ -67,7 +68,7 @@ describe('migration 002 (oracle)', () => {
     const db = openDatabase(t.path);
     try {
       expect(schemaVersion(db)).toBeGreaterThanOrEqual(2);
-      const store = new OracleStore(db);
+      const store = new OracleStore(sqliteStore(db));
       const old = store.round(1)!;
       expect(old).toMatchObject({
         priceCents: 4_000_000,
@@ -95,7 +96,7 @@ describe('migration 002 (oracle)', () => {
 describe('OracleStore', () => {
   it('stores a round with every answer and reads it back', () => {
     t = tempDb();
-    const store = new OracleStore(t.db);
+    const store = new OracleStore(sqliteStore(t.db));
     const rec = record(T0, 4_000_000, { moveBps: 12 });
     const id = store.saveRound(rec);
     expect(store.round(id)).toEqual({ ...rec, id });
@@ -106,7 +107,7 @@ describe('OracleStore', () => {
 
   it('writes a round all or nothing: a bad answer rolls the round back', () => {
     t = tempDb();
-    const store = new OracleStore(t.db);
+    const store = new OracleStore(sqliteStore(t.db));
     const rec = record(T0, 4_000_000);
     // Two answers from one source violate the primary key on the second insert.
     rec.answers.push({ ...rec.answers[0]! });
@@ -123,7 +124,7 @@ describe('OracleStore', () => {
 
   it('the schema refuses a zero price even if code tried to write one', () => {
     t = tempDb();
-    const store = new OracleStore(t.db);
+    const store = new OracleStore(sqliteStore(t.db));
     expect(() => store.saveRound(record(T0, 0))).toThrowError(
       expect.objectContaining({ code: 'DATABASE_ERROR' }),
     );
@@ -131,7 +132,7 @@ describe('OracleStore', () => {
 
   it('history returns accepted prices only, downsampled to at most maxPoints buckets', () => {
     t = tempDb();
-    const store = new OracleStore(t.db);
+    const store = new OracleStore(sqliteStore(t.db));
     // 100 accepted rounds, one per second, price rising 1 cent each; plus rejected rounds between.
     for (let i = 0; i < 100; i++) {
       store.saveRound(record(T0 + i * 1_000, 4_000_000 + i));
@@ -172,7 +173,7 @@ describe('OracleStore', () => {
 
   it('history refuses nonsense arguments with INVALID_ARGUMENT', () => {
     t = tempDb();
-    const store = new OracleStore(t.db);
+    const store = new OracleStore(sqliteStore(t.db));
     for (const args of [
       [T0, T0 + 1, 0],
       [T0, T0 + 1, 1.5],

@@ -21,6 +21,7 @@ import {
   type PriceSource,
 } from '../../core/oracle';
 import { tempDb, type TempDb } from '../fixtures/oracle/temp-db';
+import { sqliteStore } from '../../core/store/sqlite';
 
 const NOW = Date.UTC(2024, 0, 15, 12);
 const P = 4_000_000 as Cents;
@@ -47,7 +48,7 @@ function make(sources: PriceSource[], over: Partial<OracleConfig> = {}, bus?: Ev
     network: 'mainnet',
     config: config(over),
     sources,
-    store: new OracleStore(t.db),
+    store: new OracleStore(sqliteStore(t.db)),
     clock,
     ...(bus ? { bus } : {}),
   });
@@ -283,7 +284,11 @@ describe('Oracle scheduling', () => {
 
 describe('wiring', () => {
   it('createOracle on regtest uses the simulated source, whose price the app can set', async () => {
-    const { oracle, simulated } = createOracle({ network: 'regtest', db: t.db, clock });
+    const { oracle, simulated } = createOracle({
+      network: 'regtest',
+      store: sqliteStore(t.db),
+      clock,
+    });
     expect(simulated).not.toBeNull();
     simulated!.setPrice(6_543_210 as Cents);
     await oracle.runRound();
@@ -295,7 +300,7 @@ describe('wiring', () => {
 
   it('createOracle refuses bad settings with INVALID_CONFIG', () => {
     expect(() =>
-      createOracle({ network: 'mainnet', db: t.db, overrides: { threshold: 9 } }),
+      createOracle({ network: 'mainnet', store: sqliteStore(t.db), overrides: { threshold: 9 } }),
     ).toThrowError(expect.objectContaining({ code: 'INVALID_CONFIG' }));
   });
 

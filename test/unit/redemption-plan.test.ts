@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import vectors from '../fixtures/redemptions/vectors.json';
 import { openDatabase } from '../../core/db/database';
-import { CANDIDATES_SQL } from '../../core/redemptions/desk';
+import { CANDIDATES_SQL } from '../../core/store/sqlite/redemptions';
 import { netOf, planRedemption, redemptionFee } from '../../core/redemptions/plan';
 import type { Bps, Cents, Sats } from '../../core/money';
 

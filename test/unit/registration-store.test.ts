@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../core/db/database';
-import { SqliteRegistrationStore } from '../../core/signers/ledger/registration-store';
+import { SqliteRegistrationStore } from '../../core/store/sqlite/device-registrations';
 
 const dir = mkdtempSync(join(tmpdir(), 'bitstable-reg-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -17,7 +17,10 @@ export interface LedgerRegistration {
   hmac: string;
 }
 
-/** Storage for registrations; backed by the database in the app, by memory in tests. */
+/**
+ * Storage for registrations; backed by the database in the app (`SqliteRegistrationStore`,
+ * core/store/sqlite/device-registrations.ts), by memory in tests.
+ */
 export interface RegistrationStore {
   get(fingerprint: string, descriptor: string): Promise<LedgerRegistration | undefined>;
   /** Adds or replaces the registration for (fingerprint, descriptor). */
@@ -43,34 +46,5 @@ export class MemoryRegistrationStore implements RegistrationStore {
 
   async delete(fingerprint: string, descriptor: string): Promise<void> {
     this.items.delete(keyOf(fingerprint, descriptor));
-  }
-}
-
-/** A RegistrationStore in the app's SQLite database (table device_registrations). */
-export class SqliteRegistrationStore implements RegistrationStore {
-  constructor(private readonly db: import('../../db/database').Sqlite) {}
-
-  async get(fingerprint: string, descriptor: string): Promise<LedgerRegistration | undefined> {
-    const row = this.db
-      .prepare(
-        'SELECT fingerprint, descriptor, name, policy_id AS policyId, hmac FROM device_registrations WHERE fingerprint = ? AND descriptor = ?',
-      )
-      .get(fingerprint.toLowerCase(), descriptor) as LedgerRegistration | undefined;
-    return row;
-  }
-
-  async put(r: LedgerRegistration): Promise<void> {
-    this.db
-      .prepare(
-        `INSERT INTO device_registrations (fingerprint, descriptor, name, policy_id, hmac, created_at) VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT (fingerprint, descriptor) DO UPDATE SET name = excluded.name, policy_id = excluded.policy_id, hmac = excluded.hmac`,
-      )
-      .run(r.fingerprint.toLowerCase(), r.descriptor, r.name, r.policyId, r.hmac, Date.now());
-  }
-
-  async delete(fingerprint: string, descriptor: string): Promise<void> {
-    this.db
-      .prepare('DELETE FROM device_registrations WHERE fingerprint = ? AND descriptor = ?')
-      .run(fingerprint.toLowerCase(), descriptor);
   }
 }

@@ -1,7 +1,278 @@
 /** The ledger port on SQLite (better-sqlite3). */
+import type { Statement } from 'better-sqlite3';
 import type { Sqlite } from '../../db/database';
-import type { LedgerRepo } from '../ledger';
+import { BitStableError } from '../../errors';
+import { holderAccount } from '../../ledger/bsusd';
+import type {
+  BooksEntry,
+  EntryKind,
+  InvariantReport,
+  LedgerRepo,
+  LedgerTotals,
+  StatementLine,
+} from '../ledger';
 
 export class SqliteLedger implements LedgerRepo {
+  private readonly statements = new Map<string, Statement>();
+
   constructor(readonly db: Sqlite) {}
+
+  /** The statement for `sql`, prepared once (`pluck`: a separate, plucking one). */
+  private q(sql: string, pluck = false): Statement {
+    const key = pluck ? `pluck:${sql}` : sql;
+    let s = this.statements.get(key);
+    if (!s) {
+      s = this.db.prepare(sql);
+      if (pluck) s.pluck();
+      this.statements.set(key, s);
+    }
+    return s;
+  }
+
+  ensureHolder(name: string): string {
+    const id = holderAccount(name);
+    this.q("INSERT OR IGNORE INTO ledger_accounts (id, kind) VALUES (?, 'holder')").run(id);
+    return id;
+  }
+
+  balance(account: string): number {
+    return (
+      (this.q('SELECT balance_cents FROM ledger_accounts WHERE id = ?', true).get(account) as
+        number | undefined) ?? 0
+    );
+  }
+
+  post(
+    kind: EntryKind,
+    vaultId: number | null,
+    postings: [account: string, amountCents: number][],
+    memo?: string,
+    ts = Date.now(),
+  ): number {
+    const sum = postings.reduce((s, [, a]) => s + a, 0);
+    if (sum !== 0 || postings.some(([, a]) => !Number.isSafeInteger(a) || a === 0)) {
+      throw new BitStableError(
+        'INTERNAL',
+        'A ledger entry must balance to zero with whole, non-zero postings.',
+        { kind },
+      );
+    }
+    for (const [account, amount] of postings) {
+      const pool = account.startsWith('pool:');
+      if ((!account.startsWith('holder:') && !pool) || amount >= 0) continue;
+      const have = this.balance(account);
+      if (have + amount < 0) {
+        throw new BitStableError(
+          'INSUFFICIENT_BALANCE',
+          pool
+            ? `That needs ${-amount} cents of bsUSD from the stability pool but ${account.slice(5)} has ${have} there.`
+            : `That needs ${-amount} cents of bsUSD but ${account.slice(7)} holds ${have}.`,
+          { account, balanceCents: have, neededCents: -amount },
+        );
+      }
+    }
+    const entryId = Number(
+      this.q('INSERT INTO ledger_entries (ts, kind, vault_id, memo) VALUES (?, ?, ?, ?)').run(
+        ts,
+        kind,
+        vaultId,
+        memo ?? null,
+      ).lastInsertRowid,
+    );
+    const insert = this.q(
+      'INSERT INTO ledger_postings (entry_id, account_id, amount_cents) VALUES (?, ?, ?)',
+    );
+    const update = this.q(
+      'UPDATE ledger_accounts SET balance_cents = balance_cents + ? WHERE id = ?',
+    );
+    for (const [account, amount] of postings) {
+      insert.run(entryId, account, amount);
+      if (update.run(amount, account).changes !== 1) {
+        throw new BitStableError('INTERNAL', `Ledger account ${account} does not exist.`, {
+          account,
+        });
+      }
+    }
+    if (kind !== 'netting' && postings.some(([a]) => a === 'surplus' || a === 'deficit')) {
+      this.netSurplusAgainstDeficit(entryId, ts);
+    }
+    return entryId;
+  }
+
+  /** Moves min(surplus, bad debt) from surplus to cover the deficit, as one `netting` entry. */
+  private netSurplusAgainstDeficit(after: number, ts: number): void {
+    const surplus = this.balance('surplus');
+    const badDebt = -this.balance('deficit');
+    const n = Math.min(surplus, badDebt);
+    if (n <= 0) return;
+    this.post(
+      'netting',
+      null,
+      [
+        ['surplus', -n],
+        ['deficit', n],
+      ],
+      `surplus covers deficit (after entry ${after})`,
+      ts,
+    );
+  }
+
+  checkInvariant(): InvariantReport {
+    const problems: string[] = [];
+    const unbalanced = this.q(
+      'SELECT entry_id FROM ledger_postings GROUP BY entry_id HAVING SUM(amount_cents) <> 0',
+      true,
+    ).all() as number[];
+    if (unbalanced.length) problems.push(`entries that do not balance: ${unbalanced.join(', ')}`);
+    const drift = this.q(
+      `SELECT a.id FROM ledger_accounts a LEFT JOIN ledger_postings p ON p.account_id = a.id
+       GROUP BY a.id HAVING a.balance_cents <> COALESCE(SUM(p.amount_cents), 0)`,
+      true,
+    ).all() as string[];
+    if (drift.length)
+      problems.push(`balances that differ from their postings: ${drift.join(', ')}`);
+    const mismatched = this.q(
+      `SELECT v.id FROM vaults v LEFT JOIN ledger_accounts a ON a.id = 'vault:' || v.id
+       WHERE v.debt_cents <> -COALESCE(a.balance_cents, 0)`,
+      true,
+    ).all() as number[];
+    if (mismatched.length)
+      problems.push(`vaults whose debt differs from the ledger: ${mismatched.join(', ')}`);
+
+    // SPEC §5: no debt may stand on a vault that holds no collateral (a reorg may take a deposit
+    // away for a while; a vault whose coins are gone for good is Closed or Liquidated).
+    const unbacked = this.q(
+      "SELECT id FROM vaults WHERE debt_cents > 0 AND collateral_sats = 0 AND incoming_sats = 0 AND state IN ('closed', 'liquidated')",
+      true,
+    ).all() as number[];
+    if (unbacked.length) problems.push(`debt on vaults without collateral: ${unbacked.join(', ')}`);
+
+    const sumOf = (kind: string) =>
+      this.q(
+        'SELECT COALESCE(SUM(balance_cents), 0) FROM ledger_accounts WHERE kind = ?',
+        true,
+      ).get(kind) as number;
+    const totals: LedgerTotals = {
+      // bsUSD in the stability pool is still its depositors' bsUSD.
+      holdersCents: sumOf('holder') + sumOf('pool'),
+      surplusCents: sumOf('surplus'),
+      // `0 - x`, not `-x`: a zero balance must read 0, not -0.
+      vaultDebtsCents: 0 - sumOf('vault'),
+      deficitCents: 0 - sumOf('deficit'),
+    };
+    if (totals.surplusCents > 0 && totals.deficitCents > 0) {
+      problems.push('surplus and deficit both stand: surplus must cover deficit first');
+    }
+    if (
+      totals.holdersCents + totals.surplusCents !==
+      totals.vaultDebtsCents + totals.deficitCents
+    ) {
+      problems.push('holders + surplus differs from vault debts + deficit');
+    }
+    return { ...totals, ok: problems.length === 0, problems };
+  }
+
+  transfer(
+    from: string,
+    to: string,
+    amountCents: number,
+    memo: string | null,
+    ts = Date.now(),
+  ): number {
+    if (!Number.isSafeInteger(amountCents) || amountCents <= 0) {
+      throw new BitStableError('INVALID_AMOUNT', 'Send a whole number of cents above 0.', {
+        amountCents,
+      });
+    }
+    if (from === to) {
+      throw new BitStableError(
+        'INVALID_ARGUMENT',
+        'That is your own account: nothing to send.',
+        {},
+      );
+    }
+    return this.post(
+      'transfer',
+      null,
+      [
+        [holderAccount(from), -amountCents],
+        [holderAccount(to), amountCents],
+      ],
+      memo ?? undefined,
+      ts,
+    );
+  }
+
+  statement(
+    holder: string,
+    offset: number,
+    limit: number,
+  ): { total: number; items: StatementLine[] } {
+    const account = holderAccount(holder);
+    const total = this.q('SELECT COUNT(*) FROM ledger_postings WHERE account_id = ?', true).get(
+      account,
+    ) as number;
+    const rows = this.q(
+      `WITH mine AS (
+         SELECT p.entry_id, p.amount_cents,
+                SUM(p.amount_cents) OVER (ORDER BY p.entry_id) AS balance_after
+           FROM ledger_postings p WHERE p.account_id = ?)
+       SELECT m.entry_id, m.amount_cents, m.balance_after, e.ts, e.kind, e.vault_id, e.memo,
+              (SELECT o.account_id FROM ledger_postings o
+                WHERE o.entry_id = m.entry_id AND o.account_id <> ? AND e.kind = 'transfer'
+                LIMIT 1) AS other
+         FROM mine m JOIN ledger_entries e ON e.id = m.entry_id
+        ORDER BY m.entry_id DESC LIMIT ? OFFSET ?`,
+    ).all(account, account, limit, offset) as {
+      entry_id: number;
+      amount_cents: number;
+      balance_after: number;
+      ts: number;
+      kind: EntryKind;
+      vault_id: number | null;
+      memo: string | null;
+      other: string | null;
+    }[];
+    return {
+      total,
+      items: rows.map((r) => ({
+        entryId: r.entry_id,
+        ts: r.ts,
+        kind: r.kind,
+        amountCents: r.amount_cents,
+        balanceAfterCents: r.balance_after,
+        vaultId: r.vault_id,
+        memo: r.memo,
+        counterparty: r.other?.startsWith('holder:') ? r.other.slice(7) : null,
+      })),
+    };
+  }
+
+  booksHistory(limit: number): BooksEntry[] {
+    const rows = this.q(
+      `SELECT e.id, e.ts, e.kind, e.vault_id, e.memo,
+              COALESCE(SUM(CASE WHEN p.account_id = 'surplus' THEN p.amount_cents END), 0) AS surplus,
+              COALESCE(SUM(CASE WHEN p.account_id = 'deficit' THEN -p.amount_cents END), 0) AS deficit
+         FROM ledger_postings p JOIN ledger_entries e ON e.id = p.entry_id
+        WHERE p.account_id IN ('surplus', 'deficit')
+        GROUP BY e.id ORDER BY e.id DESC LIMIT ?`,
+    ).all(limit) as {
+      id: number;
+      ts: number;
+      kind: EntryKind;
+      vault_id: number | null;
+      memo: string | null;
+      surplus: number;
+      deficit: number;
+    }[];
+    return rows.map((r) => ({
+      entryId: r.id,
+      ts: r.ts,
+      kind: r.kind,
+      surplusChangeCents: r.surplus,
+      deficitChangeCents: r.deficit,
+      vaultId: r.vault_id,
+      memo: r.memo,
+    }));
+  }
 }

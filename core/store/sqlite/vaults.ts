@@ -1,7 +1,399 @@
 /** The vaults port on SQLite (better-sqlite3). */
+import type { Statement } from 'better-sqlite3';
+import type { NetworkName } from '../../config/networks';
 import type { Sqlite } from '../../db/database';
-import type { VaultsRepo } from '../vaults';
+import type { Cents, Sats } from '../../money';
+import type { VaultState } from '../../vaults/state';
+import type {
+  DebtSums,
+  FeeRateRow,
+  KeySetRow,
+  NewVault,
+  Vault,
+  VaultCoin,
+  VaultFeeRow,
+  VaultsRepo,
+} from '../vaults';
+
+interface VaultRow {
+  id: number;
+  key_set_id: number;
+  idx: number;
+  network: string;
+  address: string;
+  descriptor: string;
+  state: string;
+  collateral_sats: number;
+  incoming_sats: number;
+  debt_cents: number;
+  debt_art: number;
+  fees_cents: number;
+  liquidation_price_cents: number | null;
+  warning_price_cents: number | null;
+  planned_deposit_sats: number | null;
+  return_address: string | null;
+  label: string | null;
+  account_id: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** Maps a `vaults` row to a Vault. */
+function vaultFromRow(r: VaultRow): Vault {
+  return {
+    id: r.id,
+    keySetId: r.key_set_id,
+    index: r.idx,
+    network: r.network as NetworkName,
+    address: r.address,
+    descriptor: r.descriptor,
+    state: r.state as VaultState,
+    collateralSats: r.collateral_sats as Sats,
+    incomingSats: r.incoming_sats as Sats,
+    debtCents: r.debt_cents as Cents,
+    debtArt: r.debt_art,
+    feesCents: r.fees_cents as Cents,
+    liquidationPriceCents: r.liquidation_price_cents as Cents | null,
+    warningPriceCents: r.warning_price_cents as Cents | null,
+    plannedDepositSats: r.planned_deposit_sats as Sats | null,
+    returnAddress: r.return_address,
+    label: r.label,
+    accountId: r.account_id,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
 
 export class SqliteVaults implements VaultsRepo {
+  /** Each statement prepared once, on first use (a plucking one apart from a row one). */
+  private readonly rows = new Map<string, Statement>();
+  private readonly plucked = new Map<string, Statement>();
+
   constructor(readonly db: Sqlite) {}
+
+  private st(sql: string): Statement {
+    let s = this.rows.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.rows.set(sql, s);
+    }
+    return s;
+  }
+
+  private pluck(sql: string): Statement {
+    let s = this.plucked.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql).pluck();
+      this.plucked.set(sql, s);
+    }
+    return s;
+  }
+
+  // — vaults and key sets —
+
+  byId(vaultId: number): Vault | undefined {
+    const row = this.st('SELECT * FROM vaults WHERE id = ?').get(vaultId) as VaultRow | undefined;
+    return row && vaultFromRow(row);
+  }
+
+  list(network: NetworkName, accountId?: string): Vault[] {
+    const rows =
+      accountId === undefined
+        ? this.st('SELECT * FROM vaults WHERE network = ? ORDER BY id DESC').all(network)
+        : this.st('SELECT * FROM vaults WHERE network = ? AND account_id = ? ORDER BY id DESC').all(
+            network,
+            accountId,
+          );
+    return (rows as VaultRow[]).map(vaultFromRow);
+  }
+
+  /** (Held apart: the API's event fan-out asks it for every vault event.) */
+  private accountOfStatement: Statement | undefined;
+
+  accountOf(vaultId: number): string | null | undefined {
+    this.accountOfStatement ??= this.db
+      .prepare('SELECT account_id FROM vaults WHERE id = ?')
+      .pluck();
+    return this.accountOfStatement.get(vaultId) as string | null | undefined;
+  }
+
+  keySet(keySetId: number): KeySetRow | undefined {
+    const r = this.st('SELECT * FROM key_sets WHERE id = ?').get(keySetId) as
+      | {
+          id: number;
+          network: string;
+          owner_key: string;
+          protocol_key: string;
+          guardian_key: string;
+          next_index: number;
+        }
+      | undefined;
+    if (!r) return undefined;
+    return {
+      id: r.id,
+      network: r.network as NetworkName,
+      ownerKey: r.owner_key,
+      protocolKey: r.protocol_key,
+      guardianKey: r.guardian_key,
+      nextIndex: r.next_index,
+    };
+  }
+
+  keySetIdOf(
+    network: NetworkName,
+    ownerKey: string,
+    protocolKey: string,
+    guardianKey: string,
+  ): number | undefined {
+    return this.pluck(
+      'SELECT id FROM key_sets WHERE network = ? AND owner_key = ? AND protocol_key = ? AND guardian_key = ?',
+    ).get(network, ownerKey, protocolKey, guardianKey) as number | undefined;
+  }
+
+  insertKeySet(
+    network: NetworkName,
+    ownerKey: string,
+    protocolKey: string,
+    guardianKey: string,
+    ts: number,
+  ): number {
+    const info = this.st(
+      'INSERT INTO key_sets (network, owner_key, protocol_key, guardian_key, created_at) VALUES (?, ?, ?, ?, ?)',
+    ).run(network, ownerKey, protocolKey, guardianKey, ts);
+    return Number(info.lastInsertRowid);
+  }
+
+  setKeySetNextIndex(keySetId: number, nextIndex: number): void {
+    this.st('UPDATE key_sets SET next_index = ? WHERE id = ?').run(nextIndex, keySetId);
+  }
+
+  insert(v: NewVault): number {
+    const info = this.st(
+      `INSERT INTO vaults (key_set_id, idx, network, address, descriptor, state, planned_deposit_sats,
+               return_address, label, account_id, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      v.keySetId,
+      v.index,
+      v.network,
+      v.address,
+      v.descriptor,
+      v.plannedDepositSats,
+      v.returnAddress,
+      v.label,
+      v.accountId,
+      v.createdAt,
+      v.createdAt,
+    );
+    return Number(info.lastInsertRowid);
+  }
+
+  openLedgerAccount(vaultId: number): void {
+    this.st("INSERT INTO ledger_accounts (id, kind, vault_id) VALUES (?, 'vault', ?)").run(
+      `vault:${vaultId}`,
+      vaultId,
+    );
+  }
+
+  watchList(network: NetworkName): { descriptor: string; index: number; createdAt: number }[] {
+    const rows = this.st(
+      'SELECT descriptor, idx, created_at FROM vaults WHERE network = ? ORDER BY id',
+    ).all(network) as { descriptor: string; idx: number; created_at: number }[];
+    return rows.map((r) => ({ descriptor: r.descriptor, index: r.idx, createdAt: r.created_at }));
+  }
+
+  setReturnAddress(vaultId: number, address: string, ts: number): void {
+    this.st('UPDATE vaults SET return_address = ?, updated_at = ? WHERE id = ?').run(
+      address,
+      ts,
+      vaultId,
+    );
+  }
+
+  // — coins and collateral —
+
+  idByAddress(address: string, network: NetworkName): number | undefined {
+    return this.pluck('SELECT id FROM vaults WHERE address = ? AND network = ?').get(
+      address,
+      network,
+    ) as number | undefined;
+  }
+
+  idsWithCoins(network: NetworkName): number[] {
+    return this.pluck(
+      'SELECT id FROM vaults WHERE network = ? AND (collateral_sats > 0 OR incoming_sats > 0 OR id IN (SELECT vault_id FROM vault_utxos))',
+    ).all(network) as number[];
+  }
+
+  isOwnSpendTx(txid: string): boolean {
+    return !!this.pluck(
+      "SELECT 1 FROM spends WHERE txid = ? AND state IN ('signed', 'broadcast', 'confirmed')",
+    ).get(txid);
+  }
+
+  isClosing(vaultId: number): boolean {
+    return !!this.pluck(
+      "SELECT 1 FROM spends WHERE vault_id = ? AND kind IN ('close', 'emergency-exit') AND state IN ('signed', 'broadcast')",
+    ).get(vaultId);
+  }
+
+  replaceCoins(vaultId: number, coins: readonly VaultCoin[]): void {
+    this.st('DELETE FROM vault_utxos WHERE vault_id = ?').run(vaultId);
+    const insertCoin = this.st(
+      'INSERT INTO vault_utxos (txid, vout, vault_id, amount_sats, confirmations) VALUES (?, ?, ?, ?, ?)',
+    );
+    for (const c of coins) insertCoin.run(c.txid, c.vout, vaultId, c.amountSats, c.confirmations);
+  }
+
+  setCollateral(
+    vaultId: number,
+    c: {
+      collateralSats: number;
+      incomingSats: number;
+      state: string;
+      liquidationPriceCents: number | null;
+      warningPriceCents: number | null;
+    },
+    ts: number,
+  ): void {
+    this.st(
+      `UPDATE vaults SET collateral_sats = ?, incoming_sats = ?, state = ?, liquidation_price_cents = ?,
+           warning_price_cents = ?, updated_at = ? WHERE id = ?`,
+    ).run(
+      c.collateralSats,
+      c.incomingSats,
+      c.state,
+      c.liquidationPriceCents,
+      c.warningPriceCents,
+      ts,
+      vaultId,
+    );
+  }
+
+  // — debt —
+
+  debtBasis(vaultId: number): { collateralSats: Sats; network: NetworkName } | undefined {
+    const v = this.st('SELECT collateral_sats, network FROM vaults WHERE id = ?').get(vaultId) as
+      { collateral_sats: Sats; network: NetworkName } | undefined;
+    return v && { collateralSats: v.collateral_sats, network: v.network };
+  }
+
+  debtCents(vaultId: number): number | undefined {
+    return this.pluck('SELECT debt_cents FROM vaults WHERE id = ?').get(vaultId) as
+      number | undefined;
+  }
+
+  setDebt(
+    vaultId: number,
+    debt: number,
+    art: number,
+    liquidationPriceCents: number | null,
+    warningPriceCents: number | null,
+    ts: number,
+  ): void {
+    this.st(
+      'UPDATE vaults SET debt_cents = ?, debt_art = ?, liquidation_price_cents = ?, warning_price_cents = ?, updated_at = ? WHERE id = ?',
+    ).run(debt, art, liquidationPriceCents, warningPriceCents, ts, vaultId);
+  }
+
+  setDebtAndState(
+    vaultId: number,
+    debt: number,
+    art: number,
+    state: string,
+    liquidationPriceCents: number | null,
+    warningPriceCents: number | null,
+    ts: number,
+  ): void {
+    this.st(
+      'UPDATE vaults SET debt_cents = ?, debt_art = ?, state = ?, liquidation_price_cents = ?, warning_price_cents = ?, updated_at = ? WHERE id = ?',
+    ).run(debt, art, state, liquidationPriceCents, warningPriceCents, ts, vaultId);
+  }
+
+  private debtSumsStatement: Statement | undefined;
+
+  debtSums(network: NetworkName): DebtSums {
+    this.debtSumsStatement ??= this.db
+      .prepare(
+        `SELECT COALESCE(SUM(debt_cents), 0) AS booked,
+              COALESCE(SUM(CASE WHEN state IN ('active', 'warning') THEN debt_cents END), 0) AS accruing_booked,
+              COALESCE(SUM(CASE WHEN state IN ('active', 'warning') THEN debt_art END), 0) AS accruing_art,
+              COALESCE(SUM(CASE WHEN debt_cents > 0 THEN collateral_sats END), 0) AS collateral
+         FROM vaults WHERE network = ? AND debt_cents > 0`,
+      )
+      .safeIntegers(true);
+    return this.debtSumsStatement.get(network) as DebtSums;
+  }
+
+  // — the stability fee book —
+
+  feeRate(network: NetworkName): FeeRateRow | undefined {
+    return this.st('SELECT rate, annual_bps, dripped_at FROM fee_rates WHERE network = ?').get(
+      network,
+    ) as FeeRateRow | undefined;
+  }
+
+  startFeeRate(network: NetworkName, rate: string, ts: number): void {
+    this.st(
+      'INSERT INTO fee_rates (network, rate, annual_bps, dripped_at) VALUES (?, ?, 0, ?)',
+    ).run(network, rate, ts);
+  }
+
+  setFeeRate(network: NetworkName, rate: string, drippedAt: number): void {
+    this.st('UPDATE fee_rates SET rate = ?, dripped_at = ? WHERE network = ?').run(
+      rate,
+      drippedAt,
+      network,
+    );
+  }
+
+  setAnnualBps(network: NetworkName, annualBps: number): void {
+    this.st('UPDATE fee_rates SET annual_bps = ? WHERE network = ?').run(annualBps, network);
+  }
+
+  feeRow(vaultId: number): VaultFeeRow | undefined {
+    return this.st('SELECT id, network, state, debt_cents, debt_art FROM vaults WHERE id = ?').get(
+      vaultId,
+    ) as VaultFeeRow | undefined;
+  }
+
+  bookFee(vaultId: number, fee: number): void {
+    this.st(
+      'UPDATE vaults SET debt_cents = debt_cents + ?, fees_cents = fees_cents + ? WHERE id = ?',
+    ).run(fee, fee, vaultId);
+  }
+
+  sweepable(network: NetworkName): VaultFeeRow[] {
+    return this.st(
+      `SELECT id, network, state, debt_cents, debt_art FROM vaults
+        WHERE network = ? AND debt_art > 0 AND state IN ('active', 'warning')
+          AND id NOT IN (SELECT vault_id FROM spends
+                          WHERE state IN ('draft', 'signing', 'awaiting-guardian', 'signed'))`,
+    ).all(network) as VaultFeeRow[];
+  }
+
+  bookedFees(network: NetworkName): number {
+    return this.pluck('SELECT COALESCE(SUM(fees_cents), 0) FROM vaults WHERE network = ?').get(
+      network,
+    ) as number;
+  }
+
+  // — for the API and the vault operations —
+
+  debtSteps(vaultId: number): { ts: number; amount: number }[] {
+    return this.st(
+      `SELECT e.ts AS ts, p.amount_cents AS amount FROM ledger_postings p JOIN ledger_entries e ON e.id = p.entry_id
+            WHERE p.account_id = ? ORDER BY e.ts, e.id`,
+    ).all(`vault:${vaultId}`) as { ts: number; amount: number }[];
+  }
+
+  collateralSteps(vaultId: number): { ts: number; data: string }[] {
+    return this.st(
+      "SELECT ts, data FROM events WHERE vault_id = ? AND type = 'vault.collateral' ORDER BY id",
+    ).all(vaultId) as { ts: number; data: string }[];
+  }
+
+  accountRegistered(accountId: string): boolean {
+    return !!this.pluck('SELECT 1 FROM accounts WHERE id = ?').get(accountId);
+  }
 }

@@ -6,8 +6,8 @@
 import { address as bjsAddress, Transaction } from 'bitcoinjs-lib';
 import type { NetworkInfo } from '../../../core/config/networks';
 import type { Sqlite } from '../../../core/db/database';
-import { checkInvariant } from '../../../core/ledger/bsusd';
 import { toSats } from '../../../core/node/rpc';
+import { sqliteStore } from '../../../core/store/sqlite';
 
 /** The RPC calls the soaks make (a RpcClient, or anything shaped like one). */
 export interface Rpc {
@@ -217,7 +217,7 @@ export function databaseProblems(db: Sqlite): string[] {
   }
   const fk = db.pragma('foreign_key_check') as unknown[];
   if (fk.length) problems.push(`foreign_key_check: ${fk.length} row(s) point nowhere`);
-  const ledger = checkInvariant(db);
+  const ledger = sqliteStore(db).ledger.checkInvariant();
   if (!ledger.ok) problems.push(`ledger invariant: ${ledger.problems.join('; ')}`);
   return problems;
 }

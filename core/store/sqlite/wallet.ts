@@ -1,14 +1,13 @@
 /**
- * The wallet's own records (SPEC §5 of issue 12): its own SQLite file, apart from any protocol
- * node's. The pinned keys of each node it has connected to, its vaults (descriptor, index,
- * address — enough to recover without the node), and every PSBT it signed, written before it
- * is handed to the node.
+ * The wallet's own records (`WalletStore`, core/store/wallet.ts) in its own SQLite file, apart
+ * from any protocol node's.
  */
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { privateDir, privateFile } from '../ops/private';
-import type { PinnedKeys } from './checks';
+import { privateDir, privateFile } from '../../ops/private';
+import type { PinnedKeys } from '../../wallet/checks';
+import type { AloneExit, SignedRecord, WalletStore, WalletVault } from '../wallet';
 
 export type WalletDb = Database.Database;
 
@@ -63,39 +62,6 @@ CREATE TABLE IF NOT EXISTS alone_exits (
 );
 `;
 
-export interface SignedRecord {
-  spendId: number;
-  vaultId: number;
-  kind: string;
-  outcome: 'submitted' | 'accepted' | 'refused';
-  txid: string | null;
-  message: string | null;
-  signedAt: number;
-}
-
-export interface WalletVault {
-  nodeId: string;
-  vaultId: number;
-  ownerKey: string;
-  index: number;
-  address: string;
-  descriptor: string;
-}
-
-export interface AloneExit {
-  exitId: number;
-  vaultId: number;
-  destination: string;
-  amountSats: number;
-  feeSats: number;
-  /** The owner-signed PSBT for the guardian. */
-  psbtBase64: string;
-  unsignedTxid: string;
-  state: 'awaiting-guardian' | 'broadcast' | 'abandoned';
-  txid: string | null;
-  createdAt: number;
-}
-
 interface AloneExitRow {
   id: number;
   vault_id: number;
@@ -122,19 +88,19 @@ const aloneExit = (r: AloneExitRow): AloneExit => ({
   createdAt: r.created_at,
 });
 
-export class WalletStore {
+export class SqliteWalletStore implements WalletStore {
   constructor(readonly db: WalletDb) {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     db.exec(SCHEMA);
   }
 
-  static open(path: string): WalletStore {
+  static open(path: string): SqliteWalletStore {
     privateDir(dirname(path));
     privateFile(path);
     for (const side of ['-wal', '-shm'])
       if (existsSync(`${path}${side}`)) privateFile(`${path}${side}`);
-    return new WalletStore(new Database(path));
+    return new SqliteWalletStore(new Database(path));
   }
 
   /** What was pinned for the node at `nodeUrl`, or null. */
