@@ -112,6 +112,7 @@ export class CoreHost {
       const keyStore = await this.options.keyStore();
       const choice = this.options.protocolNode?.() ?? null;
       if (choice?.mode === 'remote') {
+        const owner = this.options.connections?.().owner;
         // A wallet connected to a node elsewhere: the same wallet API, from the wallet core.
         this.setStatus({ state: 'starting', message: `Connecting to ${choice.url}` });
         const wallet = await startWalletCore({
@@ -120,6 +121,8 @@ export class CoreHost {
           connect: choice.url,
           keyStore,
           logger,
+          // The owner's Ledger, when the desktop is set up with one, signs here, not at the node.
+          ...(owner ? { owner } : {}),
         });
         if (this.stopping) {
           await wallet.stop();

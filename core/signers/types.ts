@@ -58,6 +58,24 @@ export interface Signer {
   signPsbt(psbtBase64: string, context: SignContext): Promise<string>;
 }
 
+/** An owner's signer with a screen of its own (a Ledger): it registers vault policies and shows addresses. */
+export interface DeviceSigner extends Signer {
+  readonly kind: 'ledger';
+  /** Registers the vault set's policy on the device unless it is registered already. */
+  registerVault(keys: VaultKeyOrigins): Promise<unknown>;
+  /** Derives vault `index`'s address on the device (shown when `display`), compared with ours. */
+  vaultAddress(
+    keys: VaultKeyOrigins,
+    index: number,
+    options?: { display?: boolean },
+  ): Promise<{ address: string; deviceAddress: string }>;
+}
+
+export const isDeviceSigner = (s: Signer): s is DeviceSigner =>
+  s.kind === 'ledger' &&
+  typeof (s as Partial<DeviceSigner>).registerVault === 'function' &&
+  typeof (s as Partial<DeviceSigner>).vaultAddress === 'function';
+
 /**
  * What asking a key holder for a signature gives: the signed PSBT now, or word that it comes
  * later (a guardian who signs PSBT files elsewhere; an owner on another machine). Callers keep

@@ -20,7 +20,10 @@ import type { LedgerRepo } from './ledger';
 import type { SpendsRepo } from './spends';
 import type { RedemptionsRepo } from './redemptions';
 
-/** Makes the writes inside `fn` one transaction (nested calls join the outer one). */
+/**
+ * Makes the writes inside `fn` one transaction. A nested call is a savepoint of the outer one:
+ * if it throws and the outer `fn` catches that, only the nested call's writes are undone.
+ */
 export interface UnitOfWork {
   transaction<T>(fn: () => T): T;
 }

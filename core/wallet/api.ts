@@ -119,6 +119,8 @@ export function createWalletApiService(o: WalletApiOptions): ApiService {
     'vaults.emergencyExit': signing('emergency exit') as Handler,
     'vaults.sweep': signing('sweep') as Handler,
     'wallet.signed': (async () => wallet.signed()) as Handler,
+    // The owner's device is on this machine: the node cannot show an address on it.
+    'vaults.showAddress': ((p: { vaultId: number }) => wallet.showAddress(p.vaultId)) as Handler,
     'settings.protocolNode': (async () => {
       return protocolNodeSetting(needDir(), wallet.network.name, o.nodeUrl);
     }) as Handler,

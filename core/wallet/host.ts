@@ -9,13 +9,17 @@ import { privateDir } from '../ops/private';
 import { join } from 'node:path';
 import { accountKey } from '../accounts/login';
 import { ensureAccountSecret } from '../accounts/local';
-import { network as networkInfo, type NetworkName } from '../config/networks';
+import { network as networkInfo, type NetworkInfo, type NetworkName } from '../config/networks';
 import { BitStableError } from '../errors';
 import { ensureSoftwareOwnerMnemonic } from '../keys/node-keys';
 import { PassphraseKeyStore, scryptFor } from '../keys/passphrase-keystore';
 import { CoreNode, REGTEST_FEE_RATE_SAT_PER_KVB } from '../node/bitcoin-node';
 import { RpcClient, type RpcConfig } from '../node/rpc';
 import { SoftwareSigner } from '../signers/software';
+import { LedgerOwnerSigner, openLedgerOwnerSigner } from '../signers/ledger';
+import type { LedgerTransportConfig } from '../signers/ledger/transport';
+import type { Signer, SignerPrompt } from '../signers/types';
+import { SqliteRegistrationStore } from '../store/sqlite/device-registrations';
 import { resolvePassphrase } from '../gateway/host';
 import { startGateway, type Gateway, type GatewayLogger } from '../gateway/server';
 import type { ApiService } from '../api/dispatcher';
@@ -48,6 +52,11 @@ export interface WalletCoreOptions {
   priceMarginBps?: number;
   /** How long the protocol node must be unreachable before an exit alone is offered. */
   exitAloneAfterMs?: number;
+  /**
+   * The owner's signer: a Ledger by transport (its policy registrations kept in this wallet's
+   * records), a given Signer, or — left out, regtest — this wallet's own software key.
+   */
+  owner?: Signer | { kind: 'ledger'; transport: LedgerTransportConfig };
   logger: GatewayLogger;
 }
 
@@ -113,13 +122,20 @@ export async function startWalletCore(options: WalletCoreOptions): Promise<Runni
   privateDir(dir, log);
   const { keyStore } = options;
   const accountSecret = await ensureAccountSecret(keyStore, net);
-  const owner = new SoftwareSigner({
-    role: 'owner',
-    network: net,
-    secret: { mnemonic: await ensureSoftwareOwnerMnemonic(keyStore, net) },
-  });
   const base = options.connect.replace(/\/+$/, '');
   const store = SqliteWalletStore.open(join(dir, 'wallet.sqlite'));
+  // The device's prompts go to the wallet API's listeners once it exists.
+  let prompt: (p: SignerPrompt) => void = () => {};
+  let owner: Signer;
+  try {
+    owner = await ownerSigner(options.owner, net, keyStore, store, (p) => prompt(p));
+  } catch (err) {
+    store.close();
+    throw err;
+  }
+  const closeOwner = async () => {
+    if (owner instanceof LedgerOwnerSigner) await owner.close().catch(() => undefined);
+  };
   // A node that does not answer at all, where this wallet has been before, does not keep the
   // wallet from starting: its own records, its own Bitcoin node and the exit without the node
   // are what the person needs then. A node that answers and refuses stops the start.
@@ -128,6 +144,7 @@ export async function startWalletCore(options: WalletCoreOptions): Promise<Runni
     session = await signInOverHttp(base, accountSecret, options.label);
   } catch (err) {
     if (err instanceof ProtocolError || !store.pinned(base)) {
+      await closeOwner();
       store.close();
       throw err;
     }
@@ -187,6 +204,7 @@ export async function startWalletCore(options: WalletCoreOptions): Promise<Runni
     ...(options.exitAloneAfterMs !== undefined
       ? { exitAloneAfterMs: options.exitAloneAfterMs }
       : {}),
+    onDeviceError: (err, during) => log.warn({ err }, `the Ledger failed while ${during}`),
   });
   try {
     const pins = session ? await wallet.connect() : wallet.usePinned();
@@ -245,6 +263,7 @@ export async function startWalletCore(options: WalletCoreOptions): Promise<Runni
         : {}),
       logger: log,
     });
+    prompt = (p) => api.emit({ type: 'signer.prompt', payload: { ...p, operation: null } });
     if (!bitcoin) {
       log.warn(
         {},
@@ -283,6 +302,7 @@ export async function startWalletCore(options: WalletCoreOptions): Promise<Runni
             new Promise((r) => setTimeout(r, SIGN_OUT_WAIT_MS).unref()),
           ]);
           await client.close();
+          await closeOwner();
           store.close();
         })();
         return stopped;
@@ -291,9 +311,33 @@ export async function startWalletCore(options: WalletCoreOptions): Promise<Runni
   } catch (err) {
     await priceCheck.stop();
     await client.close();
+    await closeOwner();
     store.close();
     throw err;
   }
+}
+
+/** The owner's signer from the options: a given Signer, a Ledger by transport, or (regtest) software. */
+async function ownerSigner(
+  o: WalletCoreOptions['owner'],
+  net: NetworkInfo,
+  keyStore: KeyStore,
+  store: SqliteWalletStore,
+  onPrompt: (p: SignerPrompt) => void,
+): Promise<Signer> {
+  if (o && typeof (o as Signer).signPsbt === 'function') return o as Signer;
+  if (o && 'transport' in o) {
+    return openLedgerOwnerSigner(o.transport, {
+      network: net,
+      registrations: new SqliteRegistrationStore(store.db),
+      onPrompt,
+    });
+  }
+  return new SoftwareSigner({
+    role: 'owner',
+    network: net,
+    secret: { mnemonic: await ensureSoftwareOwnerMnemonic(keyStore, net) },
+  });
 }
 
 /** The wallet core with a passphrase key store and its own gateway serving the UI. */

@@ -12,7 +12,7 @@ import { BitStableError } from '../errors';
 import type { Result } from '../api/contract';
 import { toSats, type RpcCaller } from '../node/rpc';
 import type { CoreNode } from '../node/bitcoin-node';
-import type { Signer } from '../signers/types';
+import { isDeviceSigner, type Signer } from '../signers/types';
 import type { SpendKind } from '../spends/state';
 import { recoveryKitOf } from '../vaults/operations';
 import { vaultScript } from '../bitcoin/descriptor';
@@ -60,6 +60,8 @@ export interface WalletCoreOptions {
    * an hour elsewhere.
    */
   exitAloneAfterMs?: number;
+  /** Told of a device step that failed without failing the operation (logged by the host). */
+  onDeviceError?: (err: unknown, during: string) => void;
 }
 
 /** The default wait before an exit without the protocol node is offered. */
@@ -228,7 +230,53 @@ export class WalletCore {
       },
       this.now(),
     );
+    // The first vault of a key set registers its policy on the owner's Ledger (the device lists
+    // all three keys for the owner to check; later vaults of the set find it registered). The
+    // vault is made and recorded whatever the device says: a registration refused or cut off
+    // here is asked again at "Show on Ledger" or at the first signature.
+    const { owner } = this.o;
+    if (isDeviceSigner(owner)) {
+      try {
+        await owner.registerVault(keys);
+      } catch (err) {
+        this.o.onDeviceError?.(err, `registering vault #${vault.id}'s policy`);
+      }
+    }
     return vault;
+  }
+
+  /**
+   * Shows a vault's address on the owner's Ledger (derived there from the registered policy)
+   * for the owner to compare; refuses if the device derives another. A software owner key has
+   * no screen: the owner compares with the recovery kit instead.
+   */
+  async showAddress(vaultId: number): Promise<Result<'vaults.showAddress'>> {
+    const vault = this.vaultRecord(vaultId);
+    const { owner } = this.o;
+    if (!isDeviceSigner(owner)) {
+      return {
+        shown: false,
+        address: vault.address,
+        deviceAddress: null,
+        message:
+          'The owner key is a software key with no screen of its own. Compare the address with the one in your recovery kit.',
+      };
+    }
+    const keys = vaultKeys(vault.ownerKey, this.node, this.o.network);
+    const check = await owner.vaultAddress(keys, vault.index, { display: true });
+    if (check.address !== vault.address) {
+      throw new BitStableError(
+        'ADDRESS_MISMATCH',
+        `Vault #${vaultId}'s address in this wallet (${vault.address}) is not the one its keys give (${check.address}). Do not deposit to it.`,
+        { vaultId, address: vault.address, derived: check.address },
+      );
+    }
+    return {
+      shown: true,
+      address: vault.address,
+      deviceAddress: check.deviceAddress,
+      message: 'The Ledger derived the same address.',
+    };
   }
 
   /** Reviews a spend at the node and remembers what was asked, to check the PSBT against it. */

@@ -44,6 +44,17 @@ CREATE TABLE IF NOT EXISTS signed (
   message    TEXT,
   PRIMARY KEY (node_id, spend_id)
 );
+-- The owner's Ledger registrations of vault policies (RegistrationStore), kept by the wallet that
+-- holds the device, never by the protocol node.
+CREATE TABLE IF NOT EXISTS device_registrations (
+  fingerprint TEXT NOT NULL,
+  descriptor  TEXT NOT NULL,
+  name        TEXT NOT NULL,
+  policy_id   TEXT NOT NULL,
+  hmac        TEXT NOT NULL,
+  created_at  INTEGER NOT NULL,
+  PRIMARY KEY (fingerprint, descriptor)
+);
 -- Exits the wallet built alone, from its own records and Bitcoin node, while the protocol node
 -- was unreachable (owner + guardian): the owner-signed PSBT is written before it is handed out.
 CREATE TABLE IF NOT EXISTS alone_exits (
