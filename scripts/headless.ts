@@ -190,6 +190,8 @@ async function main(): Promise<void> {
         : {}),
       ...(priceMarginBps !== undefined ? { priceMarginBps } : {}),
       ...(exitAloneAfterMs !== undefined ? { exitAloneAfterMs } : {}),
+      // BITSTABLE_LEDGER: the owner's Ledger signs in this wallet (the node never sees it).
+      ...(connections.owner ? { owner: connections.owner } : {}),
       staticDir,
       logger,
     }).catch((err: unknown) => {
