@@ -1,28 +1,20 @@
 /** The accounts port on SQLite (better-sqlite3). */
-import type Database from 'better-sqlite3';
 import type { Sqlite } from '../../db/database';
+import { Statements, type Statement } from './statements';
 import type { Account, AccountsRepo } from '../accounts';
-
-type Statement = Database.Statement<unknown[]>;
 
 /** The settings key prefix of a playground account (the key names the account, the value its label). */
 const PLAYGROUND_PREFIX = 'playground:';
 
 export class SqliteAccounts implements AccountsRepo {
-  private readonly statements = new Map<string, Statement>();
+  private readonly statements: Statements;
 
-  constructor(readonly db: Sqlite) {}
+  constructor(readonly db: Sqlite) {
+    this.statements = new Statements(db);
+  }
 
-  /** The statement for `sql`, prepared once (plucked ones apart from the others). */
   private st(sql: string, pluck = false): Statement {
-    const key = pluck ? `pluck:${sql}` : sql;
-    let s = this.statements.get(key);
-    if (!s) {
-      s = this.db.prepare(sql);
-      if (pluck) s.pluck();
-      this.statements.set(key, s);
-    }
-    return s;
+    return this.statements.get(sql, pluck);
   }
 
   insert(accountId: string, pubkeyHex: string, label: string | null, ts: number): void {

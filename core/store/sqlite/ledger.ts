@@ -1,6 +1,6 @@
 /** The ledger port on SQLite (better-sqlite3). */
-import type { Statement } from 'better-sqlite3';
 import type { Sqlite } from '../../db/database';
+import { Statements, type Statement } from './statements';
 import { BitStableError } from '../../errors';
 import { holderAccount } from '../../ledger/bsusd';
 import type {
@@ -13,20 +13,14 @@ import type {
 } from '../ledger';
 
 export class SqliteLedger implements LedgerRepo {
-  private readonly statements = new Map<string, Statement>();
+  private readonly statements: Statements;
 
-  constructor(readonly db: Sqlite) {}
+  constructor(readonly db: Sqlite) {
+    this.statements = new Statements(db);
+  }
 
-  /** The statement for `sql`, prepared once (`pluck`: a separate, plucking one). */
   private q(sql: string, pluck = false): Statement {
-    const key = pluck ? `pluck:${sql}` : sql;
-    let s = this.statements.get(key);
-    if (!s) {
-      s = this.db.prepare(sql);
-      if (pluck) s.pluck();
-      this.statements.set(key, s);
-    }
-    return s;
+    return this.statements.get(sql, pluck);
   }
 
   ensureHolder(name: string): string {

@@ -1,25 +1,18 @@
 /** The ops port on SQLite (better-sqlite3). */
 import Database from 'better-sqlite3';
 import type { Sqlite } from '../../db/database';
+import { Statements, type Statement } from './statements';
 import type { BackupFile, NodeOpsRepo, StateCount } from '../node-ops';
 
-type Statement = Database.Statement<unknown[]>;
-
 export class SqliteNodeOps implements NodeOpsRepo {
-  private readonly statements = new Map<string, Statement>();
+  private readonly statements: Statements;
 
-  constructor(readonly db: Sqlite) {}
+  constructor(readonly db: Sqlite) {
+    this.statements = new Statements(db);
+  }
 
-  /** The statement for `sql`, prepared once (plucked ones apart from the others). */
   private st(sql: string, pluck = false): Statement {
-    const key = pluck ? `pluck:${sql}` : sql;
-    let s = this.statements.get(key);
-    if (!s) {
-      s = this.db.prepare(sql);
-      if (pluck) s.pluck();
-      this.statements.set(key, s);
-    }
-    return s;
+    return this.statements.get(sql, pluck);
   }
 
   journal(

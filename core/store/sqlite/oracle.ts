@@ -1,7 +1,7 @@
 /** The oracle port on SQLite (better-sqlite3). */
-import type Database from 'better-sqlite3';
 import type { NetworkName } from '../../config/networks';
 import type { Sqlite } from '../../db/database';
+import { Statements, type Statement } from './statements';
 import type { Cents } from '../../money';
 import type { DropReason } from '../../oracle/aggregate';
 import type { RoundStatus } from '../../oracle/breaker';
@@ -13,8 +13,6 @@ import type {
   RoundRecord,
   StoredRound,
 } from '../oracle';
-
-type Statement = Database.Statement<unknown[]>;
 
 interface RoundRow {
   id: number;
@@ -39,21 +37,15 @@ interface AnswerRow {
 }
 
 export class SqliteOracleRounds implements OracleRoundsRepo {
-  private readonly statements = new Map<string, Statement>();
+  private readonly statements: Statements;
   private saveTx: ((r: RoundRecord) => number) | null = null;
 
-  constructor(readonly db: Sqlite) {}
+  constructor(readonly db: Sqlite) {
+    this.statements = new Statements(db);
+  }
 
-  /** The statement for `sql`, prepared once (plucked ones apart from the others). */
   private st(sql: string, pluck = false): Statement {
-    const key = pluck ? `pluck:${sql}` : sql;
-    let s = this.statements.get(key);
-    if (!s) {
-      s = this.db.prepare(sql);
-      if (pluck) s.pluck();
-      this.statements.set(key, s);
-    }
-    return s;
+    return this.statements.get(sql, pluck);
   }
 
   saveRound(record: RoundRecord): number {

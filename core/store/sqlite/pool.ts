@@ -1,33 +1,22 @@
 /** The pool port on SQLite (better-sqlite3). */
-import type { Statement } from 'better-sqlite3';
 import type { Sqlite } from '../../db/database';
+import { Statements, type Statement } from './statements';
 import type { Cents } from '../../money';
 import type { PoolAuctionRow, PoolDepositor, PoolRepo } from '../pool';
 
 export class SqlitePool implements PoolRepo {
-  private readonly statements = new Map<string, Statement>();
-  private readonly plucked = new Map<string, Statement>();
+  private readonly statements: Statements;
 
-  constructor(readonly db: Sqlite) {}
-
-  /** The statement of `sql`, prepared on first use. */
-  private st(sql: string): Statement {
-    let s = this.statements.get(sql);
-    if (!s) {
-      s = this.db.prepare(sql);
-      this.statements.set(sql, s);
-    }
-    return s;
+  constructor(readonly db: Sqlite) {
+    this.statements = new Statements(db);
   }
 
-  /** The statement of `sql` returning its first column only, prepared on first use. */
+  private st(sql: string): Statement {
+    return this.statements.row(sql);
+  }
+
   private pluck(sql: string): Statement {
-    let s = this.plucked.get(sql);
-    if (!s) {
-      s = this.db.prepare(sql).pluck();
-      this.plucked.set(sql, s);
-    }
-    return s;
+    return this.statements.pluck(sql);
   }
 
   depositors(): PoolDepositor[] {

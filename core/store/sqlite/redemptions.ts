@@ -1,6 +1,6 @@
 /** The redemptions port on SQLite (better-sqlite3). */
-import type { Statement } from 'better-sqlite3';
 import type { Sqlite } from '../../db/database';
+import { Statements, type Statement } from './statements';
 import type { Sats } from '../../money';
 import type {
   CandidateRow,
@@ -22,20 +22,14 @@ export const CANDIDATES_SQL = `SELECT id, collateral_sats, liquidation_price_cen
   ORDER BY liquidation_price_cents DESC, id ASC LIMIT 32`;
 
 export class SqliteRedemptions implements RedemptionsRepo {
-  private readonly statements = new Map<string, Statement>();
+  private readonly statements: Statements;
 
-  constructor(readonly db: Sqlite) {}
+  constructor(readonly db: Sqlite) {
+    this.statements = new Statements(db);
+  }
 
-  /** The statement for `sql`, prepared once (`pluck`: a separate, plucking one). */
   private q(sql: string, pluck = false): Statement {
-    const key = pluck ? `pluck:${sql}` : sql;
-    let s = this.statements.get(key);
-    if (!s) {
-      s = this.db.prepare(sql);
-      if (pluck) s.pluck();
-      this.statements.set(key, s);
-    }
-    return s;
+    return this.statements.get(sql, pluck);
   }
 
   owedPayouts(vaultId: number): OwedPayout[] {

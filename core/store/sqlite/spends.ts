@@ -1,24 +1,18 @@
 /** The spends port on SQLite (better-sqlite3). */
-import type { Statement } from 'better-sqlite3';
 import type { Sqlite } from '../../db/database';
+import { Statements, type Statement } from './statements';
 import { OPEN_SPEND_SQL, type SpendKind, type SpendState } from '../../spends/state';
 import type { ConfirmedCoinRow, InFlightSpend, SpendPatch, SpendRow, SpendsRepo } from '../spends';
 
 export class SqliteSpends implements SpendsRepo {
-  private readonly statements = new Map<string, Statement>();
+  private readonly statements: Statements;
 
-  constructor(readonly db: Sqlite) {}
+  constructor(readonly db: Sqlite) {
+    this.statements = new Statements(db);
+  }
 
-  /** The statement for `sql`, prepared once (`pluck`: a separate, plucking one). */
   private q(sql: string, pluck = false): Statement {
-    const key = pluck ? `pluck:${sql}` : sql;
-    let s = this.statements.get(key);
-    if (!s) {
-      s = this.db.prepare(sql);
-      if (pluck) s.pluck();
-      this.statements.set(key, s);
-    }
-    return s;
+    return this.statements.get(sql, pluck);
   }
 
   get(id: number): SpendRow | undefined {

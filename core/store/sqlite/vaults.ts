@@ -1,7 +1,7 @@
 /** The vaults port on SQLite (better-sqlite3). */
-import type { Statement } from 'better-sqlite3';
 import type { NetworkName } from '../../config/networks';
 import type { Sqlite } from '../../db/database';
+import { Statements, type Statement } from './statements';
 import type { Cents, Sats } from '../../money';
 import type { VaultState } from '../../vaults/state';
 import type {
@@ -65,28 +65,18 @@ function vaultFromRow(r: VaultRow): Vault {
 }
 
 export class SqliteVaults implements VaultsRepo {
-  /** Each statement prepared once, on first use (a plucking one apart from a row one). */
-  private readonly rows = new Map<string, Statement>();
-  private readonly plucked = new Map<string, Statement>();
+  private readonly statements: Statements;
 
-  constructor(readonly db: Sqlite) {}
+  constructor(readonly db: Sqlite) {
+    this.statements = new Statements(db);
+  }
 
   private st(sql: string): Statement {
-    let s = this.rows.get(sql);
-    if (!s) {
-      s = this.db.prepare(sql);
-      this.rows.set(sql, s);
-    }
-    return s;
+    return this.statements.row(sql);
   }
 
   private pluck(sql: string): Statement {
-    let s = this.plucked.get(sql);
-    if (!s) {
-      s = this.db.prepare(sql).pluck();
-      this.plucked.set(sql, s);
-    }
-    return s;
+    return this.statements.pluck(sql);
   }
 
   // — vaults and key sets —
