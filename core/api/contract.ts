@@ -430,7 +430,8 @@ export const API = {
     result: SpendResult,
     permission: 'ModifyVault',
     scope: 'spend',
-    summary: "Completes and sends a transaction with the guardian's signed PSBT.",
+    summary:
+      'Completes and sends a transaction with what the guardian signed: the PSBT (base64 or hex, partial or finalized) or the signed transaction (hex).',
   }),
   'spends.cancelGuardianRequest': method({
     params: z.strictObject({ spendId: Id }),

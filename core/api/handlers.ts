@@ -3,7 +3,8 @@
  * against the method's schema; results are checked against the result schema by the dispatcher.
  * Domain rules (ratios, states, addresses) stay in the core: these only translate.
  */
-import { address as bjsAddress, Psbt, type Network as BjsNetwork } from 'bitcoinjs-lib';
+import { address as bjsAddress, type Network as BjsNetwork } from 'bitcoinjs-lib';
+import { decodePsbt } from '../keys/psbt-keys';
 import type { BitStableNode } from '../app/bitstable-node';
 import { keyExpression } from '../bitcoin/keys';
 import { BitStableError } from '../errors';
@@ -593,7 +594,7 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
     'vaults.sweep': ({ vaultId, spendId }) =>
       signed('sweep', vaultId, () => signDraft(vaultId, spendId, 'sweep')),
 
-    'psbt.decode': ({ psbtBase64 }) => decodePsbt(psbtBase64, net.bitcoinjs),
+    'psbt.decode': ({ psbtBase64 }) => describePsbt(psbtBase64, net.bitcoinjs),
 
     'spends.awaitingGuardian': (_, caller) => {
       const all = core.operations.guardianRequests();
@@ -842,13 +843,8 @@ function walletOnly(): never {
   );
 }
 
-function decodePsbt(base64: string, network: BjsNetwork): Result<'psbt.decode'> {
-  let psbt: Psbt;
-  try {
-    psbt = Psbt.fromBase64(base64.trim(), { network });
-  } catch {
-    throw new BitStableError('PSBT_INVALID', 'That is not a PSBT (BIP174) in base64.', {});
-  }
+function describePsbt(text: string, network: BjsNetwork): Result<'psbt.decode'> {
+  const psbt = decodePsbt(text, network);
   const tx = psbt.txInputs;
   const inputs = psbt.data.inputs.map((input, i) => ({
     txid: Buffer.from(tx[i]!.hash).reverse().toString('hex'),

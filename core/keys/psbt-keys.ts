@@ -3,6 +3,7 @@
  * the key itself, and its signatures, verified against each input's sighash.
  */
 import { Psbt, Transaction, script } from 'bitcoinjs-lib';
+import { witnessStackToScriptWitness } from 'bitcoinjs-lib/src/psbt/psbtutils';
 import type { BIP32Interface } from 'bip32';
 import { ecc, parsePath } from '../bitcoin/keys';
 import { BitStableError } from '../errors';
@@ -19,19 +20,82 @@ export interface InputDerivation {
 export const hexOf = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
 export const sameBytes = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));
 
-/** Decodes a base64 PSBT; anything else is PSBT_INVALID. */
-export function decodePsbt(psbtBase64: string, network?: Psbt['opts']['network']): Psbt {
+/** A PSBT as hex text: its magic bytes `psbt\xff`. */
+const PSBT_HEX = /^70736274ff[0-9a-f]*$/i;
+
+/**
+ * The one PSBT decoder: base64 or hex text (wallets export both; whitespace is ignored);
+ * anything else is PSBT_INVALID.
+ */
+export function decodePsbt(psbtText: string, network?: Psbt['opts']['network']): Psbt {
   try {
-    if (typeof psbtBase64 !== 'string') throw new Error('not a string');
-    return Psbt.fromBase64(psbtBase64.trim(), network ? { network } : {});
+    if (typeof psbtText !== 'string') throw new Error('not a string');
+    const text = psbtText.replace(/\s+/g, '');
+    const opts = network ? { network } : {};
+    return PSBT_HEX.test(text) ? Psbt.fromHex(text, opts) : Psbt.fromBase64(text, opts);
   } catch (err) {
     throw new BitStableError(
       'PSBT_INVALID',
-      'The PSBT could not be read (it is not a valid base64 BIP174 PSBT).',
+      'The PSBT could not be read (it is not a BIP174 PSBT in base64 or hex).',
       {},
       { cause: err },
     );
   }
+}
+
+/**
+ * What a signer handed back, as a PSBT: a PSBT (base64 or hex, partial or finalized), or the
+ * signed network transaction itself (hex: what Electrum's "Copy" and "Export" and Core's
+ * `signrawtransactionwithkey` give). A transaction must be `exported`'s very transaction (same
+ * txid); it becomes `exported` finalized with the transaction's witnesses, so it is checked as
+ * a finalized PSBT would be.
+ */
+export function returnedPsbt(
+  text: string,
+  exported: Psbt | undefined,
+  network?: Psbt['opts']['network'],
+): Psbt {
+  const hex = typeof text === 'string' ? text.replace(/\s+/g, '') : '';
+  if (!exported || PSBT_HEX.test(hex) || !/^(?:[0-9a-f]{2})+$/i.test(hex)) {
+    return decodePsbt(text, network);
+  }
+  let tx: Transaction;
+  try {
+    tx = Transaction.fromHex(hex);
+  } catch (err) {
+    throw new BitStableError(
+      'PSBT_INVALID',
+      'That hex is neither a PSBT nor a signed transaction.',
+      {},
+      { cause: err },
+    );
+  }
+  const expected = unsignedTxId(exported);
+  if (tx.getId() !== expected) {
+    throw new BitStableError(
+      'PSBT_INVALID',
+      `That is another transaction (${tx.getId()}), not the one exported (${expected}).`,
+      { txid: tx.getId(), expected },
+    );
+  }
+  const psbt = Psbt.fromBuffer(exported.toBuffer(), network ? { network } : {});
+  tx.ins.forEach((input, i) => {
+    if (input.witness.length === 0) {
+      throw new BitStableError(
+        'PSBT_INVALID',
+        `Input ${i} of that transaction carries no signatures: send the signed transaction.`,
+        { input: i },
+      );
+    }
+    // What a finalizer keeps (BIP174): the coin, and the final witness in place of the rest.
+    const data = psbt.data.inputs[i]!;
+    delete data.partialSig;
+    delete data.sighashType;
+    delete data.witnessScript;
+    delete data.bip32Derivation;
+    psbt.updateInput(i, { finalScriptWitness: witnessStackToScriptWitness(input.witness) });
+  });
+  return psbt;
 }
 
 /** The txid of the PSBT's unsigned transaction: what stays the same however it is signed. */

@@ -15,6 +15,7 @@ import {
   decodePsbt,
   derivationsOf,
   hasValidSignature,
+  returnedPsbt,
   sameBytes,
   unsignedTxId,
 } from '../keys/psbt-keys';
@@ -85,13 +86,10 @@ function decodePsbtBytes(bytes: Buffer, path: string): Psbt {
     );
   try {
     if (bytes.subarray(0, MAGIC.length).equals(MAGIC)) return Psbt.fromBuffer(bytes);
-    const text = bytes.toString('utf8').replace(/\s+/g, '');
-    if (/^70736274ff[0-9a-f]*$/i.test(text)) return Psbt.fromHex(text);
-    if (/^[A-Za-z0-9+/]+={0,2}$/.test(text)) return Psbt.fromBase64(text);
+    return decodePsbt(bytes.toString('utf8'));
   } catch (err) {
     throw notPsbt(err);
   }
-  throw notPsbt();
 }
 
 function checkTxidArgument(txid: string): void {
@@ -248,12 +246,8 @@ export function checkSignedBy(
       { expected, exported: unsignedTxId(original) },
     );
   }
-  // PSBT text comes as base64 or, from some wallets, hex.
-  const text = psbtBase64.trim();
-  const psbt = decodePsbt(
-    /^70736274ff[0-9a-f]*$/i.test(text) ? Buffer.from(text, 'hex').toString('base64') : text,
-    network.bitcoinjs,
-  );
+  // A PSBT in base64 or hex, or (with the exported PSBT to match it to) the signed transaction.
+  const psbt = returnedPsbt(psbtBase64, original, network.bitcoinjs);
   const txid = unsignedTxId(psbt);
   if (txid !== expected) {
     throw invalid(

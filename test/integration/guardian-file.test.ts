@@ -212,6 +212,56 @@ describe('a guardian who signs PSBT files', () => {
     expectLedgerBalanced(app);
   });
 
+  it("the guardian's partial PSBT, and the signed transaction itself (hex, as Electrum copies it), each complete an emergency exit", async () => {
+    const { app } = t();
+    const destination = await app.regtest!.miner.newAddress();
+    const keys = app.vaults.keySet(app.keySetId);
+    const processPsbt = await coreGuardianWallet(app, guardianSeed, keys, 'guardian-formats');
+    const exitFor = async (sats: number) => {
+      const vault = await fundedVault(sats);
+      const result = await app.operations.emergencyExit(vault.id, destination);
+      const request = app.operations.guardianRequests().find((r) => r.spendId === result.spendId)!;
+      return { vault, result, request };
+    };
+
+    // A partial PSBT: the guardian's wallet signs and leaves finalizing to BitStable.
+    const partial = await exitFor(2_000_000);
+    const signed = await processPsbt(partial.request.psbtBase64, false);
+    expect(signed.complete).toBe(false);
+    expect(Psbt.fromBase64(signed.psbt).data.inputs[0]!.finalScriptWitness).toBeUndefined();
+    expect(
+      await app.operations.completeWithGuardian(partial.result.spendId, signed.psbt),
+    ).toMatchObject({ txid: partial.result.txid, state: 'broadcast' });
+
+    // The signed network transaction, in hex, with a line break as pasted: matched by its txid.
+    const raw = await exitFor(3_000_000);
+    const finalized = await processPsbt(raw.request.psbtBase64, true);
+    const txHex = Psbt.fromBase64(finalized.psbt).extractTransaction().toHex();
+    // Another transaction (the first exit's), or this one stripped of its signatures: refused,
+    // nothing changed.
+    const before = logicalHash(app.db);
+    const refusal = (text: string) =>
+      codeOf(() => app.operations.completeWithGuardian(raw.result.spendId, text));
+    expect(await refusal(finalizePsbt([signed.psbt], net).txHex)).toBe('PSBT_INVALID');
+    const stripped = Psbt.fromBase64(finalized.psbt).extractTransaction();
+    stripped.ins.forEach((input) => (input.witness = []));
+    expect(await refusal(stripped.toHex())).toBe('PSBT_INVALID');
+    expect(logicalHash(app.db)).toBe(before);
+    expect(
+      await app.operations.completeWithGuardian(
+        raw.result.spendId,
+        `${txHex.slice(0, 80)}\n${txHex.slice(80)}`,
+      ),
+    ).toMatchObject({ txid: raw.result.txid, state: 'broadcast' });
+
+    await mine(app);
+    expect(await receivedAt(app, destination)).toBe(
+      2_000_000 - partial.result.plan.feeSats + (3_000_000 - raw.result.plan.feeSats),
+    );
+    for (const { vault } of [partial, raw])
+      expect(app.vaults.getVault(vault.id)).toMatchObject({ state: 'closed', collateralSats: 0 });
+  });
+
   it('the guardian sends the exit from their own wallet: BitStable sees it on the chain and tracks it', async () => {
     const { app } = t();
     const vault = await fundedVault(4_000_000);

@@ -16,19 +16,8 @@ export interface DeviceSignature {
   tapleafHash?: Uint8Array;
 }
 
-/** Decodes a base64 PSBT; malformed input is PSBT_INVALID. */
-export function decodePsbt(psbtBase64: string): Psbt {
-  try {
-    return Psbt.fromBase64(psbtBase64);
-  } catch (err) {
-    throw new BitStableError(
-      'PSBT_INVALID',
-      'The PSBT could not be read (it is not a valid base64 BIP174 PSBT).',
-      {},
-      { cause: err },
-    );
-  }
-}
+/** The one PSBT decoder (base64 or hex). */
+export { decodePsbt } from '../../keys/psbt-keys';
 
 const hexOf = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
 const sameBytes = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));

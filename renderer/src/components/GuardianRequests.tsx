@@ -19,7 +19,11 @@ const KIND_TEXT: Record<Request['kind'], string> = {
   redemption: 'Redemption payout',
 };
 
-/** Reads a PSBT file as base64: binary PSBTs start with "psbt" 0xff, anything else is text. */
+/**
+ * Reads what the guardian sent back as text the node reads: a binary PSBT ("psbt" 0xff) as
+ * base64, another binary file (a signed transaction, as some wallets save `.txn`) as hex, and
+ * text (a PSBT in base64 or hex, or a transaction in hex) as it is.
+ */
 async function readPsbtFile(file: File): Promise<string> {
   const bytes = new Uint8Array(await file.arrayBuffer());
   if (bytes[0] === 0x70 && bytes[4] === 0xff) {
@@ -27,6 +31,8 @@ async function readPsbtFile(file: File): Promise<string> {
     for (const b of bytes) bin += String.fromCharCode(b);
     return btoa(bin);
   }
+  const printable = bytes.every((b) => b === 9 || b === 10 || b === 13 || (b >= 32 && b < 127));
+  if (!printable) return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
   return new TextDecoder().decode(bytes).trim();
 }
 
@@ -91,11 +97,11 @@ function GuardianRequestRow({ request: r }: { request: Request }) {
         </button>
         <label className={`file-label ${busy ? 'disabled' : ''}`}>
           <span className="button primary">
-            {complete.isPending ? 'Checking and sending…' : 'Import signed PSBT'}
+            {complete.isPending ? 'Checking and sending…' : 'Import signed PSBT or transaction'}
           </span>
           <input
             type="file"
-            accept=".psbt,.txt,application/octet-stream"
+            accept=".psbt,.txn,.txt,application/octet-stream"
             className="visually-hidden"
             disabled={busy}
             data-testid="guardian-import"
