@@ -98,6 +98,12 @@ export interface BitStableNodeOptions {
   feeSweepMs?: number;
 }
 
+/**
+ * How often, between blocks, the mempool is looked at for a transaction the guardian sent from
+ * their own wallet (one `getmempoolentry` per waiting request).
+ */
+const GUARDIAN_WATCH_MS = 5_000;
+
 /** The Bitcoin node's reachability and tip, as last polled. */
 export interface NodeStatus {
   online: boolean;
@@ -156,6 +162,8 @@ export class BitStableNode {
   private checkpointTimer: NodeJS.Timeout | null = null;
   private stopBackups: (() => void) | null = null;
   private feeTimer: NodeJS.Timeout | null = null;
+  /** When the mempool was last looked at for what the guardian sent (between blocks). */
+  private guardianWatchedAt = 0;
   private feeSweepMs = 3_600_000;
   /** The node's clock (milliseconds since the epoch); tests run it ahead. */
   clock: () => number = Date.now;
@@ -520,6 +528,15 @@ export class BitStableNode {
           this.lastTip = tip;
         } catch (err) {
           this.failed('sync', err); // retried at the next poll, since lastTip did not move
+        }
+      } else if (tip !== null && Date.now() - this.guardianWatchedAt >= GUARDIAN_WATCH_MS) {
+        // Between blocks: what the guardian sent from their own wallet, seen in the mempool.
+        this.guardianWatchedAt = Date.now();
+        try {
+          await this.tracker.adoptSentByGuardian();
+          this.background.succeeded('guardian-watch');
+        } catch (err) {
+          this.failed('guardian-watch', err);
         }
       }
       if (this.chainTimer) this.chainTimer = setTimeout(poll, pollMs);

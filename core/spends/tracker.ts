@@ -20,6 +20,18 @@ export class SpendTracker {
   }
 
   /**
+   * Between blocks: a request the guardian sent from their own wallet is adopted as soon as the
+   * node's mempool has it (the pass at each block adopts the rest). Returns how many.
+   */
+  async adoptSentByGuardian(): Promise<number> {
+    let adopted = 0;
+    for (const r of this.spends.store.watchedGuardianRequests()) {
+      if (await this.spends.adoptIfSent(r)) adopted++;
+    }
+    return adopted;
+  }
+
+  /**
    * One pass over every spend that is not finished. Returns how many transactions it sent, sent
    * again, dropped or adopted — moves that change which coins the node's wallet shows.
    */

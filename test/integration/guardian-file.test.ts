@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Psbt } from 'bitcoinjs-lib';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { keyExpression } from '../../core/bitcoin/keys';
 import { network as networkInfo } from '../../core/config/networks';
 import { logicalHash } from '../../core/db/snapshot';
@@ -398,4 +398,39 @@ describe('a guardian who signs PSBT files', () => {
     expect(badDebtBooked(app) - deficitBefore).toBe(600_000);
     expectLedgerBalanced(app);
   });
+
+  // Last in this file: it starts the node's background polling, which runs until the node stops.
+  it('a transaction the guardian sends from their own wallet is adopted from the mempool, before the next block', async () => {
+    const { app } = t();
+    const vault = await fundedVault(2_500_000);
+    const destination = await app.regtest!.miner.newAddress();
+    const result = await app.operations.emergencyExit(vault.id, destination);
+    const request = app.operations.guardianRequests().find((r) => r.spendId === result.spendId)!;
+    const watched = vi.spyOn(app.tracker, 'adoptSentByGuardian');
+    app.startBackground(100);
+    // The first poll syncs (and adopts what is there already); the passes between blocks follow.
+    await until('a pass between blocks', () => watched.mock.calls.length > 0);
+    const height = await app.regtest!.rpc.call<number>('getblockcount');
+
+    const psbt = Psbt.fromBase64(request.psbtBase64, { network: net.bitcoinjs });
+    psbt.signAllInputsHD(rootOf({ seed: guardianSeed }, net));
+    const { txHex, txid } = finalizePsbt([psbt.toBase64()], net);
+    await app.chain.broadcast(txHex);
+    const passes = watched.mock.calls.length;
+
+    await until('the exit is adopted', () => spendRow(result.spendId).state === 'broadcast');
+    expect(spendRow(result.spendId)).toMatchObject({ state: 'broadcast', txid });
+    expect(watched.mock.calls.length).toBeGreaterThan(passes);
+    expect(await app.regtest!.rpc.call<number>('getblockcount')).toBe(height);
+    expect(app.operations.guardianRequests().map((r) => r.spendId)).not.toContain(result.spendId);
+    expect(app.background.current()).toEqual([]);
+  });
 });
+
+async function until(what: string, ok: () => boolean, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
