@@ -236,12 +236,25 @@ async function main(): Promise<void> {
   });
 
   logEvents(host_.node.bus, logger);
+  // The regtest bitcoind this host started: where its files are and how to reach it
+  // (bitcoin-cli -datadir=… -rpcport=…, or Sparrow and Electrum's own node settings).
+  const regtest = host_.node.regtest;
+  const regtestLine = regtest
+    ? `Bitcoin node (regtest): datadir ${regtest.dataDir} RPC ${regtest.rpc.url} cookie=${join(regtest.dataDir, 'regtest', '.cookie')}`
+    : null;
+  if (regtest) {
+    logger.info(
+      { datadir: regtest.dataDir, rpc: regtest.rpc.url },
+      'the regtest Bitcoin node of this host',
+    );
+  }
   process.stdout.write(
     [
       '',
       `BitStable is running on ${network}${network === 'regtest' ? ' (local regtest mode)' : ''}.`,
       openLine(host_.openUrl, host_.tokenCreated || values['show-link'] === true, host_.tokenFile),
       `(The token is in the URL fragment, which the browser never sends to the server. Tokens: ${host_.tokenFile})`,
+      ...(regtestLine ? [regtestLine] : []),
       'Press Ctrl+C to stop.',
       '',
     ].join('\n'),

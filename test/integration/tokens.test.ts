@@ -4,6 +4,7 @@
  * with --add-token works at once, and revoked with --revoke-token it is refused within a second
  * without a restart — its open WebSocket is closed too.
  */
+import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { WS_PROTOCOL, WS_TOKEN_PREFIX } from '../../core/gateway/server';
@@ -44,6 +45,12 @@ describe('gateway tokens', () => {
     expect(first.child.output()).toMatch(
       /Open: http:\/\/127\.0\.0\.1:\d+\/#token=[A-Za-z0-9_-]{43}/,
     );
+    // It names its regtest bitcoind: the folder, the RPC address and the cookie, which exist.
+    const [, datadir, rpcUrl, cookie] =
+      /Bitcoin node \(regtest\): datadir (\S+) RPC (\S+) cookie=(\S+)/.exec(first.child.output())!;
+    expect(datadir!.startsWith(dir)).toBe(true);
+    expect(rpcUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(existsSync(cookie!)).toBe(true);
 
     const bot = (await command(['--add-token', 'liquidator', '--label', 'bot'])).split('\n')[0]!;
     expect(bot).toMatch(/^[A-Za-z0-9_-]{43}$/);
