@@ -12,7 +12,7 @@ import type { Cents, Sats } from '../money';
 import { priceUnavailableMessage } from '../oracle/feed';
 import { enabledSourceNames, EXCHANGES } from '../oracle/config';
 import { outputScript } from '../psbt/fees';
-import type { SignerPrompt } from '../signers/types';
+import { isDeviceSigner, type SignerPrompt } from '../signers/types';
 import { collateralRatioBps, liquidationPrice, thresholdPrice } from '../vaults/health';
 import { debtNow } from '../vaults/fee-book';
 import { feePerYear } from '../vaults/fee';
@@ -509,6 +509,14 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
       });
       if (returnAddress !== undefined)
         vault = core.vaults.setReturnAddress(vault.id, returnAddress);
+      // The first vault of the node's own key set registers its policy on the owner's Ledger
+      // (the device lists all three keys); later ones find it registered. The vault stands
+      // whatever the device says: the signer shows its failure as a prompt, and "Show on
+      // Ledger" or the first signature asks again.
+      const owner = core.signers.owner;
+      if (keySetId === core.keySetId && isDeviceSigner(owner)) {
+        await owner.registerVault(core.vaults.keySet(keySetId)).catch(() => undefined);
+      }
       return toVault(vault);
     },
 
