@@ -12,11 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiService, type ApiService } from '../../core/api/dispatcher';
-import { BitStableNode } from '../../core/app/bitstable-node';
+import type { BitStableNode } from '../../core/app/bitstable-node';
 import { network } from '../../core/config/networks';
-import { InMemoryKeyStore } from '../../core/keys/keystore';
-import { secretNames } from '../../core/keys/node-keys';
-import type { Bps } from '../../core/money';
 import {
   LedgerOwnerSigner,
   MemoryRegistrationStore,
@@ -24,10 +21,10 @@ import {
 } from '../../core/signers/ledger';
 import type { SignerPrompt } from '../../core/signers/types';
 import { indexOf, loadFlow, replay } from '../fixtures/ledger/recordings';
+import { nodeWithRecordedCosigners } from '../helpers/ledger-node';
 
 const net = network('regtest');
 const flow = loadFlow('with-nonwitness');
-const guardianKey = flow.inputs.policy.keys[2]!;
 const prompts: SignerPrompt[] = [];
 const registrations = new MemoryRegistrationStore();
 let recording: Awaited<ReturnType<typeof replay>>['store'];
@@ -38,11 +35,6 @@ let dataDir: string;
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'bitstable-local-ledger-'));
-  const keyStore = new InMemoryKeyStore();
-  await keyStore.put(
-    secretNames(net).protocolSeed,
-    Buffer.from(flow.inputs.cosigners[0]!.seedHex, 'hex'),
-  );
   const ex = flow.exchanges;
   // app, fingerprint, xpub (the owner key of the node's key set, at start), then the
   // registration (with the library's own address check inside it) — and nothing after.
@@ -56,14 +48,7 @@ beforeAll(async () => {
     policyName: () => flow.inputs.policy.name,
     onPrompt: (p) => prompts.push(p),
   });
-  app = await BitStableNode.start({
-    dataDir,
-    network: 'regtest',
-    keyStore,
-    owner,
-    guardian: guardianKey,
-    params: { stabilityFeeBps: 0 as Bps },
-  });
+  app = await nodeWithRecordedCosigners(flow, dataDir, owner);
   api = createApiService({ core: app });
 }, 120_000);
 

@@ -16,11 +16,8 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountKey } from '../../core/accounts/login';
 import { createApiService, type ApiService } from '../../core/api/dispatcher';
-import { BitStableNode } from '../../core/app/bitstable-node';
+import type { BitStableNode } from '../../core/app/bitstable-node';
 import { network } from '../../core/config/networks';
-import { InMemoryKeyStore } from '../../core/keys/keystore';
-import { secretNames } from '../../core/keys/node-keys';
-import type { Bps } from '../../core/money';
 import { LedgerOwnerSigner, policyDescriptor } from '../../core/signers/ledger';
 import type { SignerPrompt } from '../../core/signers/types';
 import { SqliteRegistrationStore } from '../../core/store/sqlite/device-registrations';
@@ -28,6 +25,7 @@ import { SqliteWalletStore } from '../../core/store/sqlite/wallet';
 import { inProcessTransport, ProtocolClient } from '../../core/wallet/protocol-client';
 import { WalletCore } from '../../core/wallet/wallet';
 import { indexOf, loadFlow, replay } from '../fixtures/ledger/recordings';
+import { nodeWithRecordedCosigners } from '../helpers/ledger-node';
 
 const net = network('regtest');
 const flow = loadFlow('with-nonwitness');
@@ -39,20 +37,7 @@ let api: ApiService;
 beforeAll(async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'bitstable-wallet-ledger-'));
   dirs.push(dataDir);
-  // The node's protocol key is the recording's cosigner-1 (its seed); its guardian, cosigner-2's
-  // xpub (a guardian who signs by file).
-  const keyStore = new InMemoryKeyStore();
-  await keyStore.put(
-    secretNames(net).protocolSeed,
-    Buffer.from(flow.inputs.cosigners[0]!.seedHex, 'hex'),
-  );
-  app = await BitStableNode.start({
-    dataDir,
-    network: 'regtest',
-    keyStore,
-    guardian: guardianKey,
-    params: { stabilityFeeBps: 0 as Bps },
-  });
+  app = await nodeWithRecordedCosigners(flow, dataDir);
   api = createApiService({ core: app });
 }, 120_000);
 
