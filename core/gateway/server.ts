@@ -443,10 +443,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     for (const [ws, presented] of credentials) if (!stillValid(presented)) endSocket(ws);
   }, 5_000);
   sweep.unref();
-  /** Sockets still owing a reply: they close once it is sent (see onConnection). */
+  /** Replies each socket still owes; one whose session ended closes once they are sent. */
   const inFlight = new Map<WebSocket, number>();
+  const endAfterReplies = new Set<WebSocket>();
   function endSocketsOf(presented: string): void {
-    for (const [ws, p] of credentials) if (p === presented && !inFlight.get(ws)) endSocket(ws);
+    for (const [ws, p] of credentials) {
+      if (p !== presented) continue;
+      if (inFlight.get(ws)) endAfterReplies.add(ws);
+      else endSocket(ws);
+    }
   }
 
   function onConnection(ws: WebSocket, ctx: CallContext, presented: string): void {
@@ -464,13 +469,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         if (left > 0) inFlight.set(ws, left);
         else inFlight.delete(ws);
         if (out !== null && ws.readyState === ws.OPEN) ws.send(out);
-        // The reply to a sign-out (or to anything sent as the session ended) goes out first.
-        if (left === 0 && ws.readyState === ws.OPEN && !stillValid(presented)) endSocket(ws);
+        // The reply to a sign-out (and to anything in flight beside it) goes out first.
+        if (left === 0 && endAfterReplies.delete(ws) && ws.readyState === ws.OPEN) endSocket(ws);
       });
     });
     const done = () => {
       credentials.delete(ws);
       inFlight.delete(ws);
+      endAfterReplies.delete(ws);
       unsubscribe();
     };
     ws.on('close', done);
