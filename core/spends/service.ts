@@ -651,8 +651,31 @@ export class SpendService {
       return { spendId: row.id, txid: expected, plan, state: 'broadcast' };
     const settlement =
       row.kind === 'settlement' ? this.settlementTermsOf(plan, row.destination) : undefined;
-    const txid = await this.completeAndBroadcast(row, plan, [row.psbt, imported.psbt], settlement);
-    return { spendId: row.id, txid, plan, state: 'broadcast' };
+    try {
+      const txid = await this.completeAndBroadcast(
+        row,
+        plan,
+        [row.psbt, imported.psbt],
+        settlement,
+      );
+      return { spendId: row.id, txid, plan, state: 'broadcast' };
+    } catch (err) {
+      // Sent meanwhile, the same transaction: by the guardian (the node refuses it as already
+      // in its mempool), or by an import or the mempool watch beside this one.
+      const now = this.store.get(row.id);
+      if (now?.state === 'awaiting-guardian' && (await this.adoptIfSent(now)))
+        return { spendId: row.id, txid: expected, plan, state: 'broadcast' };
+      // Read again: an adoption beside this one may have moved it while this one asked the node.
+      const after = this.store.get(row.id);
+      if (after && after.state !== 'awaiting-guardian' && after.txid === expected) {
+        throw new BitStableError(
+          'SPEND_STATE_CHANGED',
+          `Transaction #${row.id} was sent meanwhile (by the guardian, or another import); it is tracked until it confirms.`,
+          { spendId: row.id, txid: expected },
+        );
+      }
+      throw err;
+    }
   }
 
   /**

@@ -399,6 +399,39 @@ describe('a guardian who signs PSBT files', () => {
     expectLedgerBalanced(app);
   });
 
+  it("the guardian's signed transaction handed back while the guardian also sends it and the mempool watch runs, all at once: sent once, one spend, the backing holds", async () => {
+    const { app } = t();
+    const vault = await fundedVault(1_500_000);
+    const destination = await app.regtest!.miner.newAddress();
+    const result = await app.operations.emergencyExit(vault.id, destination);
+    const request = app.operations.guardianRequests().find((r) => r.spendId === result.spendId)!;
+    const psbt = Psbt.fromBase64(request.psbtBase64, { network: net.bitcoinjs });
+    psbt.signAllInputsHD(rootOf({ seed: guardianSeed }, net));
+    const { txHex, txid } = finalizePsbt([psbt.toBase64()], net);
+
+    const outcomes = await Promise.allSettled([
+      app.chain.broadcast(txHex),
+      app.operations.completeWithGuardian(result.spendId, txHex),
+      app.tracker.adoptSentByGuardian(),
+      app.operations.completeWithGuardian(result.spendId, txHex),
+    ]);
+    // Each completion either sent it or found it sent; nothing failed otherwise.
+    for (const o of outcomes.slice(1)) {
+      if (o.status === 'rejected')
+        expect((o.reason as { code?: string }).code).toBe('SPEND_STATE_CHANGED');
+    }
+    expect(spendRow(result.spendId)).toMatchObject({ state: 'broadcast', txid });
+    const spends = app.db
+      .prepare('SELECT COUNT(*) FROM spends WHERE txid = ?')
+      .pluck()
+      .get(txid) as number;
+    expect(spends).toBe(1);
+    await mine(app);
+    expect(await receivedAt(app, destination)).toBe(1_500_000 - result.plan.feeSats);
+    expect(app.vaults.getVault(vault.id)).toMatchObject({ state: 'closed', collateralSats: 0 });
+    expectLedgerBalanced(app);
+  });
+
   // Last in this file: it starts the node's background polling, which runs until the node stops.
   it('a transaction the guardian sends from their own wallet is adopted from the mempool, before the next block', async () => {
     const { app } = t();
