@@ -612,6 +612,28 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
           }
         }
       }
+      // Until one take has gone through, every round that sees a live auction also buys one
+      // whole, at twice its top price, by a liquidator the bank funds: how many auctions a
+      // short run sees, and whether the pool reaches them first, depends on timing.
+      if (f.takes === 0 && live.length > 0) {
+        const auction = live[0]!;
+        const btcAddress = liquidators[0]![0]!;
+        ops.push({
+          kind: 'take',
+          turns: 0,
+          sleepMs: 0,
+          label: `take all of auction ${auction.id} (vault ${auction.vaultId}), none taken yet`,
+          run: async () => {
+            a.liquidation.take({
+              auctionId: auction.id,
+              maxSats: auction.lotSats + 100_000_000,
+              maxPriceCents: auction.topPriceCents * 2,
+              btcAddress,
+            });
+            f.takes++;
+          },
+        });
+      }
       return ops;
     };
 
