@@ -22,6 +22,7 @@ import type { Cents, Sats } from '../core/money';
 import { sqliteStore } from '../core/store/sqlite';
 import { thresholdPrice } from '../core/vaults/health';
 import { healthBand } from '../core/vaults/state';
+import { pct } from './bench/percentile';
 
 const params = network('regtest').defaults;
 
@@ -78,11 +79,6 @@ function apply(db: Sqlite, c: HealthChanges): void {
     for (const id of c.toActive) set.run('active', id);
   })();
 }
-
-const pct = (xs: number[], q: number) => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-};
 
 export interface HealthBenchResult {
   vaults: number;

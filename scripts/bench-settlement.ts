@@ -40,14 +40,10 @@ import {
 import { ProtocolSigner, type SpendFacts } from '../core/signers/protocol';
 import { SoftwareSigner } from '../core/signers/software';
 import type { SignContext, SignerRole } from '../core/signers/types';
+import { pct } from './bench/percentile';
 
 const net = network('regtest');
 const params = net.defaults;
-
-const pct = (xs: number[], q: number) => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-};
 
 /** A fixed bench seed per role (regtest only, never for real money). */
 const seedOf = (role: SignerRole) =>

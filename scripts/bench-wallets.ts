@@ -41,11 +41,8 @@ import { startGateway, WS_PROTOCOL, WS_TOKEN_PREFIX, type Gateway } from '../cor
 import { InMemoryKeyStore } from '../core/keys/keystore';
 import type { Cents, Sats } from '../core/money';
 import { storedPrices } from '../core/vaults/debt';
+import { pct } from './bench/percentile';
 
-const pct = (xs: number[], q: number) => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-};
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export interface WalletsBenchResult {

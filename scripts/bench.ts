@@ -4,10 +4,12 @@
  */
 import { main as oracle } from './bench-oracle';
 import { both as health } from './bench-health';
+import { main as createVault } from './bench-create-vault';
 import { main as settlement } from './bench-settlement';
 import { main as wallets } from './bench-wallets';
 
 await oracle();
 await health();
 await settlement();
+await createVault();
 await wallets();

@@ -346,6 +346,7 @@ export class BitStableNode {
         bus,
         freshPrice,
         clock,
+        failed: (task, err, ids) => node.failed(task, err, ids),
       });
       onSwitch = async () => {
         await chain.ensureWatchWallet();

@@ -27,10 +27,16 @@ export interface WatchedUtxo {
 
 export interface DescriptorImport {
   desc: string;
+  /** A label for a single-address descriptor (Core allows none on a ranged one). */
   label?: string;
+  /** For a ranged descriptor: the first and last index to watch. */
+  range?: [number, number];
   /** 'now' for a fresh address (no rescan); a unix time to rescan from. */
   timestamp: 'now' | number;
 }
+
+/** Core's refusal of a re-import whose range does not cover the one it watches. */
+const CURRENT_RANGE = /new range must include current range = \[(\d+),\s*(\d+)\]/;
 
 /** What the vault core needs from a Bitcoin node. */
 export interface BitcoinNode {
@@ -82,6 +88,8 @@ export class CoreNode implements BitcoinNode {
     private readonly fallbackFeeRate: number | null = null,
   ) {}
 
+  private imports: Promise<unknown> = Promise.resolve();
+
   async chainInfo(timeoutMs?: number): Promise<ChainInfo> {
     const r = await this.rpc.call<Record<string, unknown>>(
       'getblockchaininfo',
@@ -121,26 +129,56 @@ export class CoreNode implements BitcoinNode {
     }
   }
 
-  async importDescriptors(imports: DescriptorImport[]): Promise<void> {
+  /**
+   * Core runs one import (or rescan) per wallet at a time and refuses the next while one runs
+   * ("Wallet is currently rescanning"), even a fresh one that rescans nothing: a range grown in
+   * the background and a vault of another key set would race. So imports here go one by one.
+   */
+  importDescriptors(imports: DescriptorImport[]): Promise<void> {
+    const run = () => this.importOnce(imports, false);
+    const result = this.imports.then(run, run);
+    this.imports = result.catch(() => undefined);
+    return result;
+  }
+
+  private async importOnce(imports: DescriptorImport[], retried: boolean): Promise<void> {
     if (imports.length === 0) return;
+    // Core refuses a label on a ranged descriptor, even an empty one.
     const request = imports.map((i) => ({
       desc: i.desc,
       timestamp: i.timestamp,
-      label: i.label ?? '',
+      ...(i.range ? { range: i.range } : { label: i.label ?? '' }),
     }));
     const results = await this.rpc.call<{ success: boolean; error?: { message: string } }[]>(
       'importdescriptors',
       [request],
       { wallet: this.walletName, timeoutMs: 600_000 },
     );
-    const failed = results.findIndex((r) => !r.success);
-    if (failed >= 0) {
+    const retry: DescriptorImport[] = [];
+    for (const [n, r] of results.entries()) {
+      if (r.success) continue;
+      const asked = imports[n]!;
+      // Core watches a ranged descriptor ahead by its own keypool size (1,000 by default, or
+      // -keypool) and refuses a re-import whose range is smaller than what it already watches:
+      // asking for the union is asking for the same or more.
+      const current = CURRENT_RANGE.exec(r.error?.message ?? '');
+      if (asked.range && current && !retried) {
+        retry.push({
+          ...asked,
+          range: [
+            Math.min(asked.range[0], Number(current[1])),
+            Math.max(asked.range[1], Number(current[2])),
+          ],
+        });
+        continue;
+      }
       throw new BitStableError(
         'NODE_WALLET_ERROR',
-        `The node refused to watch a vault descriptor: ${results[failed]!.error?.message ?? 'no reason given'}.`,
-        { descriptor: imports[failed]!.desc },
+        `The node refused to watch a vault descriptor: ${r.error?.message ?? 'no reason given'}.`,
+        { descriptor: asked.desc },
       );
     }
+    if (retry.length > 0) await this.importOnce(retry, true);
   }
 
   /**

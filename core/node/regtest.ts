@@ -58,6 +58,8 @@ export interface RegtestOptions {
   onProgress?: (line: string) => void;
   /** Accept peers on the P2P port (loopback only), e.g. to link two regtest nodes. */
   listen?: boolean;
+  /** More bitcoind options, e.g. `-keypool=1` for a test of watched ranges. */
+  extraArgs?: string[];
 }
 
 /** A running regtest bitcoind with its RPC client and miner wallet. */
@@ -176,6 +178,7 @@ export class RegtestNode {
       p2pPort,
       listen: options.listen ?? false,
     });
+    args.push(...(options.extraArgs ?? []));
     progress(`Starting bitcoind -chain=${chain} (${bitcoind})`);
     const child = spawn(bitcoind, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     running.add(child);

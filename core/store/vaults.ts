@@ -45,6 +45,9 @@ export interface KeySetRow {
   protocolKey: string;
   guardianKey: string;
   nextIndex: number;
+  /** The watch-only wallet watches the set's ranged descriptor for indexes below this. */
+  watchedEnd: number;
+  createdAt: number;
 }
 
 /** A new vault, as `createVault` stores it (state Pending). */
@@ -120,12 +123,14 @@ export interface VaultsRepo {
     ts: number,
   ): number;
   setKeySetNextIndex(keySetId: number, nextIndex: number): void;
+  /** Raises a key set's watched range to `end` (never lowers it). */
+  raiseKeySetWatchedEnd(keySetId: number, end: number): void;
+  /** Every key set of a network, for watching them all again. */
+  keySets(network: NetworkName): KeySetRow[];
   /** Stores a new vault as Pending; returns its id. */
   insert(v: NewVault): number;
   /** Opens the vault's account in the bsUSD ledger (`vault:<id>`; a ledger table). */
   openLedgerAccount(vaultId: number): void;
-  /** What the node needs to watch each vault of a network again, in id order. */
-  watchList(network: NetworkName): { descriptor: string; index: number; createdAt: number }[];
   setReturnAddress(vaultId: number, address: string, ts: number): void;
 
   // — coins and collateral —

@@ -13,6 +13,7 @@ import m008 from './008_cures';
 import m009 from './009_peg';
 import m010 from './010_redemptions';
 import m011 from './011_pool';
+import m012 from './012_ranged_watch';
 
 export const MIGRATIONS: readonly string[] = [
   m001,
@@ -26,4 +27,5 @@ export const MIGRATIONS: readonly string[] = [
   m009,
   m010,
   m011,
+  m012,
 ];

@@ -38,6 +38,28 @@ interface VaultRow {
   updated_at: number;
 }
 
+interface KeySetDbRow {
+  id: number;
+  network: string;
+  owner_key: string;
+  protocol_key: string;
+  guardian_key: string;
+  next_index: number;
+  watched_end: number;
+  created_at: number;
+}
+
+const keySetRow = (r: KeySetDbRow): KeySetRow => ({
+  id: r.id,
+  network: r.network as NetworkName,
+  ownerKey: r.owner_key,
+  protocolKey: r.protocol_key,
+  guardianKey: r.guardian_key,
+  nextIndex: r.next_index,
+  watchedEnd: r.watched_end,
+  createdAt: r.created_at,
+});
+
 /** Maps a `vaults` row to a Vault. */
 function vaultFromRow(r: VaultRow): Vault {
   return {
@@ -109,24 +131,13 @@ export class SqliteVaults implements VaultsRepo {
 
   keySet(keySetId: number): KeySetRow | undefined {
     const r = this.st('SELECT * FROM key_sets WHERE id = ?').get(keySetId) as
-      | {
-          id: number;
-          network: string;
-          owner_key: string;
-          protocol_key: string;
-          guardian_key: string;
-          next_index: number;
-        }
-      | undefined;
-    if (!r) return undefined;
-    return {
-      id: r.id,
-      network: r.network as NetworkName,
-      ownerKey: r.owner_key,
-      protocolKey: r.protocol_key,
-      guardianKey: r.guardian_key,
-      nextIndex: r.next_index,
-    };
+      KeySetDbRow | undefined;
+    return r && keySetRow(r);
+  }
+
+  keySets(network: NetworkName): KeySetRow[] {
+    const rows = this.st('SELECT * FROM key_sets WHERE network = ? ORDER BY id').all(network);
+    return (rows as KeySetDbRow[]).map(keySetRow);
   }
 
   keySetIdOf(
@@ -157,6 +168,13 @@ export class SqliteVaults implements VaultsRepo {
     this.st('UPDATE key_sets SET next_index = ? WHERE id = ?').run(nextIndex, keySetId);
   }
 
+  raiseKeySetWatchedEnd(keySetId: number, end: number): void {
+    this.st('UPDATE key_sets SET watched_end = max(watched_end, ?) WHERE id = ?').run(
+      end,
+      keySetId,
+    );
+  }
+
   insert(v: NewVault): number {
     const info = this.st(
       `INSERT INTO vaults (key_set_id, idx, network, address, descriptor, state, planned_deposit_sats,
@@ -183,13 +201,6 @@ export class SqliteVaults implements VaultsRepo {
       `vault:${vaultId}`,
       vaultId,
     );
-  }
-
-  watchList(network: NetworkName): { descriptor: string; index: number; createdAt: number }[] {
-    const rows = this.st(
-      'SELECT descriptor, idx, created_at FROM vaults WHERE network = ? ORDER BY id',
-    ).all(network) as { descriptor: string; idx: number; created_at: number }[];
-    return rows.map((r) => ({ descriptor: r.descriptor, index: r.idx, createdAt: r.created_at }));
   }
 
   setReturnAddress(vaultId: number, address: string, ts: number): void {

@@ -1,0 +1,165 @@
+/**
+ * One ranged descriptor per key set (issue "A protocol node that outgrows one machine" item 4):
+ * on a real regtest node, with a lead of 4 so ranges run out within a test, the watch-only wallet
+ * sees a deposit to the last vault of a range and to the first of the next, knows every vault's
+ * address when many are created at once, and a node that never saw them finds them all again;
+ * a node that already watches more of the range (a larger keypool) takes the growth too.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rangedDescriptor } from '../../core/bitcoin/descriptor';
+import { network } from '../../core/config/networks';
+import { openDatabase, type Sqlite } from '../../core/db/database';
+import { EventBus } from '../../core/events/bus';
+import type { Sats } from '../../core/money';
+import { CoreNode } from '../../core/node/bitcoin-node';
+import { sqliteStore } from '../../core/store/sqlite';
+import { VaultService } from '../../core/vaults/vault-service';
+import type { Vault } from '../../core/vaults/vault-store';
+import { testKeySet } from '../helpers/keys';
+import { useRegtestNode } from '../helpers/regtest';
+
+const net = network('regtest');
+// Core watches a ranged descriptor ahead by its keypool (1,000 by default); 1 lets the test's
+// small lead be the range.
+const node = useRegtestNode({ extraArgs: ['-keypool=1'] });
+let dir: string;
+let db: Sqlite;
+let vaults: VaultService;
+const failures: string[] = [];
+
+const serviceOn = (chain: CoreNode) =>
+  new VaultService({
+    store: sqliteStore(db),
+    node: chain,
+    network: net,
+    params: net.defaults,
+    bus: new EventBus(),
+    rangeAheadMin: 4,
+    failed: (task, err) => failures.push(`${task}: ${String(err)}`),
+  });
+
+const keySetOf = (prefix: string) => {
+  const k = testKeySet(net, prefix);
+  return vaults.registerKeySet({
+    owner: k.owner.expression,
+    protocol: k.protocol.expression,
+    guardian: k.guardian.expression,
+  });
+};
+
+const watchedEnd = (keySetId: number) =>
+  db.prepare('SELECT watched_end FROM key_sets WHERE id = ?').pluck().get(keySetId) as number;
+
+/** Whether the named watch-only wallet has the address's script. */
+const watches = async (wallet: string, address: string) =>
+  (
+    await node().rpc.call<{ ismine: boolean }>('getaddressinfo', [address], {
+      wallet,
+    })
+  ).ismine;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'bitstable-ranged-'));
+  db = openDatabase(join(dir, 'bitstable.sqlite'));
+  const chain = new CoreNode(node().rpc);
+  await chain.ensureWatchWallet();
+  vaults = serviceOn(chain);
+});
+afterAll(() => {
+  db?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('one watched range per key set', () => {
+  it('a deposit to the last vault of a range and to the first of the next both count', async () => {
+    const { miner } = node();
+    const keySetId = keySetOf('range-edge');
+    const first = await vaults.createVault({ keySetId });
+    expect(first.index).toBe(0);
+    const end = watchedEnd(keySetId);
+    expect(end).toBe(4);
+    const made = [first];
+    // Up to the first vault past the range the first creation watched.
+    while (made.length <= end) made.push(await vaults.createVault({ keySetId }));
+    const last = made[end - 1]!;
+    const next = made[end]!;
+    expect([last.index, next.index]).toEqual([end - 1, end]);
+    expect(watchedEnd(keySetId)).toBeGreaterThan(end);
+
+    await miner.send(last.address, 1_000_000 as Sats);
+    await miner.send(next.address, 2_000_000 as Sats);
+    await miner.mine(1);
+    await vaults.syncDeposits();
+    expect(vaults.getVault(last.id)).toMatchObject({ state: 'active', collateralSats: 1_000_000 });
+    expect(vaults.getVault(next.id)).toMatchObject({ state: 'active', collateralSats: 2_000_000 });
+    expect(failures).toEqual([]);
+  });
+
+  it('forty vaults created at once get forty indexes, every address watched, in a few imports; bad asks among them change nothing', async () => {
+    const keySetId = keySetOf('range-burst');
+    const asks = Array.from({ length: 46 }, (_, i) =>
+      i % 8 === 3
+        ? vaults.createVault({ keySetId, plannedDepositSats: 0 }).then(
+            () => 'made',
+            (err: { code?: string }) => err.code,
+          )
+        : vaults.createVault({ keySetId, label: `burst ${i}` }),
+    );
+    const settled = await Promise.all(asks);
+    const made = settled.filter((x): x is Vault => typeof x === 'object');
+    expect(settled.filter((x) => typeof x !== 'object')).toEqual(Array(6).fill('INVALID_AMOUNT'));
+    expect(made.map((v) => v.index).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 40 }, (_, i) => i),
+    );
+    // Background growths may still be on their way; none is needed for what was handed out.
+    for (const v of made) expect(await watches('bitstable-watch', v.address), v.address).toBe(true);
+    const imports = db
+      .prepare(
+        "SELECT count(*) FROM events WHERE type = 'keyset.watched' AND json_extract(data, '$.keySetId') = ?",
+      )
+      .pluck()
+      .get(keySetId) as number;
+    expect(imports).toBeGreaterThan(1);
+    expect(imports).toBeLessThanOrEqual(12);
+    expect(failures).toEqual([]);
+  });
+
+  it('a watch-only wallet that never saw the vaults finds every one and its coins again', async () => {
+    const keySetId = keySetOf('range-rewatch');
+    const made: Vault[] = [];
+    for (let i = 0; i < 7; i++) made.push(await vaults.createVault({ keySetId }));
+    const { miner } = node();
+    await miner.send(made[6]!.address, 3_000_000 as Sats);
+    await miner.mine(1);
+
+    const fresh = new CoreNode(node().rpc, 'bitstable-watch-again');
+    await fresh.ensureWatchWallet();
+    expect(await watches('bitstable-watch-again', made[6]!.address)).toBe(false);
+    await serviceOn(fresh).rewatchAll();
+    for (const v of made)
+      expect(await watches('bitstable-watch-again', v.address), v.address).toBe(true);
+    const coins = await fresh.listWatchedUtxos();
+    expect(coins.filter((c) => c.address === made[6]!.address).map((c) => c.amountSats)).toEqual([
+      3_000_000,
+    ]);
+  });
+
+  it('a node that already watches further than the range asked for still takes the growth', async () => {
+    const keySetId = keySetOf('range-wider');
+    const keys = vaults.keySet(keySetId);
+    // As a node with a keypool of 50 would after the first import.
+    await node().rpc.call(
+      'importdescriptors',
+      [[{ desc: rangedDescriptor(keys), range: [0, 49], timestamp: 'now' }]],
+      { wallet: 'bitstable-watch' },
+    );
+    const made: Vault[] = [];
+    for (let i = 0; i < 6; i++) made.push(await vaults.createVault({ keySetId }));
+    for (const v of made) expect(await watches('bitstable-watch', v.address), v.address).toBe(true);
+    expect(watchedEnd(keySetId)).toBeGreaterThan(5);
+    expect(failures).toEqual([]);
+  });
+});
