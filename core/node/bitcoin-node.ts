@@ -228,10 +228,16 @@ export class CoreNode implements BitcoinNode {
   }
 
   async transactionHex(txid: string): Promise<string> {
-    const tx = await this.rpc.call<{ hex: string }>('gettransaction', [txid, true], {
-      wallet: this.walletName,
-    });
-    return tx.hex;
+    try {
+      const tx = await this.rpc.call<{ hex: string }>('gettransaction', [txid, true], {
+        wallet: this.walletName,
+      });
+      return tx.hex;
+    } catch (err) {
+      // Just taken into the mempool, not yet seen by the wallet: the mempool has it.
+      if (!isRpcError(err, RPC.INVALID_ADDRESS_OR_KEY)) throw err;
+      return this.rpc.call<string>('getrawtransaction', [txid, false]);
+    }
   }
 
   async confirmations(txid: string): Promise<number> {

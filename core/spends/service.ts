@@ -718,8 +718,10 @@ export class SpendService {
    */
   async adoptIfSent(row: SpendRow): Promise<boolean> {
     const txid = unsignedTxIdOf(row.psbt);
+    // The node's wallet learns of a mempool transaction a moment after the mempool takes it:
+    // unknown to the wallet, it may still be in the mempool.
     const confs = await this.deps.node.confirmations(txid);
-    if (confs < 0 || (confs === 0 && !(await this.deps.node.inMempool(txid)))) return false;
+    if (confs <= 0 && !(await this.deps.node.inMempool(txid))) return false;
     const txHex = await this.deps.node.transactionHex(txid);
     const adopted = this.deps.store.transaction(() => {
       const open = this.store.openFor(row.vault_id);
@@ -989,6 +991,7 @@ export class SpendService {
     return {
       vaultId: vault.id,
       script: vaultScript(keys, vault.index, this.deps.network),
+      keys,
       coins,
       net: this.deps.network,
       feeRateSatPerKvB: await this.deps.node.feeRateSatPerKvB(),
