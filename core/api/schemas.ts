@@ -448,14 +448,49 @@ export const TakeResult = z.object({
   priceCents: Cents,
 });
 
+const Role = z.enum(['owner', 'protocol', 'guardian']);
 export const RecoveryKit = z.object({
   format: z.string(),
   network: Network,
-  descriptor: z.string(),
   policy: z.string(),
-  keys: z.object({ owner: z.string(), protocol: z.string(), guardian: z.string() }),
-  vaultIndexes: z.array(z.int()),
-  note: z.string(),
+  keySets: z.array(
+    z.object({
+      keys: z.object({ owner: z.string(), protocol: z.string(), guardian: z.string() }),
+      descriptor: z.string(),
+      changeDescriptor: z.string(),
+      birthday: z.int().nullable(),
+      scanTo: z.int(),
+      vaults: z.array(
+        z.object({ index: z.int(), address: z.string(), label: z.string().nullable() }),
+      ),
+      sparrow: z.string(),
+      core: z.array(
+        z.object({
+          desc: z.string(),
+          timestamp: z.union([z.int(), z.literal('now')]),
+          range: z.tuple([z.int(), z.int()]),
+          active: z.boolean(),
+          internal: z.boolean(),
+        }),
+      ),
+      electrum: z.object({
+        type: z.literal('multisig'),
+        scriptType: z.literal('p2wsh'),
+        signaturesRequired: z.int(),
+        cosigners: z.array(
+          z.object({
+            role: Role,
+            key: z.string(),
+            fingerprint: z.string(),
+            derivation: z.string(),
+          }),
+        ),
+        gapLimit: z.int(),
+      }),
+      bsms: z.string(),
+    }),
+  ),
+  instructions: z.array(z.string()),
 });
 
 export const Settings = z.object({

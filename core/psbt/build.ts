@@ -1,11 +1,14 @@
 /**
  * PSBT builders for spends of a vault's coins (BIP174). Every input carries `witnessScript`,
  * `witnessUtxo`, the full previous transaction and `bip32Derivation` for all three keys, so any
- * standard signer (Ledger, Sparrow, Electrum, Bitcoin Core) can sign it.
+ * standard signer (Ledger, Sparrow, Electrum, Bitcoin Core) can sign it; change back to the
+ * vault carries its `witnessScript` and `bip32Derivation` too, and the three account keys are
+ * the PSBT's global xpubs.
  */
 import { Psbt, Transaction } from 'bitcoinjs-lib';
 import type { NetworkInfo } from '../config/networks';
-import type { VaultScript } from '../bitcoin/descriptor';
+import type { VaultKeys, VaultScript } from '../bitcoin/descriptor';
+import type { ParsedKey } from '../bitcoin/keys';
 import { BitStableError } from '../errors';
 import type { Sats } from '../money';
 import { dustThreshold, feeFor, outputScript, vsize } from './fees';
@@ -52,6 +55,8 @@ export const MIN_RELAY_SAT_PER_KVB = 1_000;
 export interface SpendSource {
   vaultId: number;
   script: VaultScript;
+  /** The vault's three account keys: written as the PSBT's global xpubs (BIP174) when given. */
+  keys?: VaultKeys;
   coins: VaultCoin[];
   net: NetworkInfo;
   feeRateSatPerKvB: number;
@@ -286,12 +291,43 @@ export function buildPsbt(plan: SpendPlan, source: SpendSource): Psbt {
     });
   }
   for (const out of plan.outputs) {
+    const script = outputScript(out.address, source.net);
+    // Change back to the vault carries its script and keys, so a signer (a Ledger with the
+    // policy registered, Core, Electrum) knows it as change rather than a second payment.
+    const change = Buffer.compare(script, source.script.outputScript) === 0;
     psbt.addOutput({
-      script: outputScript(out.address, source.net),
+      script,
       value: BigInt(out.amountSats),
+      ...(change ? { witnessScript: source.script.witnessScript, bip32Derivation } : {}),
+    });
+  }
+  if (source.keys) {
+    psbt.updateGlobal({
+      globalXpub: [source.keys.owner, source.keys.protocol, source.keys.guardian].map((k) => ({
+        extendedPubkey: serializedXpub(k),
+        masterFingerprint: hexToBytes(k.fingerprint),
+        path: k.path,
+      })),
     });
   }
   return psbt;
+}
+
+/**
+ * An account key's 78-byte BIP32 serialization (the xpub without base58check), as a PSBT's
+ * global xpub holds it. bip32 only gives the base58 text; the layout is BIP32's, checked in
+ * tests against what Bitcoin Core decodes.
+ */
+function serializedXpub(k: ParsedKey): Uint8Array {
+  const node = k.node;
+  const out = Buffer.alloc(78);
+  out.writeUInt32BE(node.network.bip32.public, 0);
+  out.writeUInt8(node.depth, 4);
+  out.writeUInt32BE(node.parentFingerprint, 5);
+  out.writeUInt32BE(node.index, 9);
+  Buffer.from(node.chainCode).copy(out, 13);
+  Buffer.from(node.publicKey).copy(out, 45);
+  return Uint8Array.from(out);
 }
 
 /** Combines partially signed copies of one PSBT, finalizes it, and returns the transaction. */

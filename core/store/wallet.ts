@@ -23,6 +23,8 @@ export interface WalletVault {
   index: number;
   address: string;
   descriptor: string;
+  /** When the wallet recorded it (ms); read back, not written (addVault takes its own time). */
+  createdAt?: number;
 }
 
 export interface AloneExit {

@@ -14,8 +14,7 @@ import { parseAccountId } from '../accounts/id';
 import { holderAccount, vaultAccount } from '../ledger/bsusd';
 import { cents, centsToString, sats, satsToBtcString, type Cents } from '../money';
 import { requireCollateralPrice, type PriceFeed } from '../oracle/feed';
-import { rangedDescriptor, type VaultKeys } from '../bitcoin/descriptor';
-import { keyExpression } from '../bitcoin/keys';
+import { recoveryKitOf, type KitVault } from './recovery-kit';
 import type { SpendService, SpendResult } from '../spends/service';
 import type { Store } from '../store/ports';
 import { cureIfHealthy, curableDebt, curesAt } from '../liquidation/cure';
@@ -389,33 +388,22 @@ export class VaultOperations {
   }
 }
 
-/** The recovery kit (SPEC §4): enough to rebuild every vault in Sparrow, Electrum or Core. */
+/**
+ * The recovery kit (SPEC §4) of an account's vaults on this node: every key set they use (after a
+ * key change, the old set's vaults too), and the key set in use now even before its first vault.
+ */
 export function recoveryKit(
   vaults: VaultService,
   keySetId: number,
   network: NetworkInfo,
   accountId?: string,
 ) {
-  const indexes = vaults
-    .listVaults(accountId)
-    .filter((v) => v.keySetId === keySetId)
-    .map((v) => v.index);
-  return recoveryKitOf(vaults.keySet(keySetId), indexes, network);
-}
-
-/** The recovery kit of one key set and its vault indexes (the node's, or a wallet's own records). */
-export function recoveryKitOf(keys: VaultKeys, indexes: number[], network: NetworkInfo) {
-  return {
-    format: 'bitstable-recovery-kit/1',
-    network: network.name,
-    descriptor: rangedDescriptor(keys),
-    policy: 'wsh(sortedmulti(2,@0/**,@1/**,@2/**))',
-    keys: {
-      owner: keyExpression(keys.owner),
-      protocol: keyExpression(keys.protocol),
-      guardian: keyExpression(keys.guardian),
-    },
-    vaultIndexes: [...indexes].sort((a, b) => a - b),
-    note: 'Import the descriptor as a watch-only wallet and scan indexes 0 to the highest listed; any two of the three keys spend.',
-  };
+  const bySet = new Map<number, KitVault[]>([[keySetId, []]]);
+  for (const v of vaults.listVaults(accountId)) {
+    const list = bySet.get(v.keySetId) ?? [];
+    list.push({ index: v.index, address: v.address, label: v.label, createdAt: v.createdAt });
+    bySet.set(v.keySetId, list);
+  }
+  const sets = [...bySet].map(([id, list]) => ({ keys: vaults.keySet(id), vaults: list }));
+  return recoveryKitOf(sets, network);
 }

@@ -14,7 +14,7 @@ import { toSats, type RpcCaller } from '../node/rpc';
 import type { CoreNode } from '../node/bitcoin-node';
 import { isDeviceSigner, type Signer } from '../signers/types';
 import type { SpendKind } from '../spends/state';
-import { recoveryKitOf } from '../vaults/operations';
+import { recoveryKitOf, type KitVault } from '../vaults/recovery-kit';
 import { vaultScript } from '../bitcoin/descriptor';
 import { buildPsbt, finalizePsbt, planSpend, type VaultCoin } from '../psbt/build';
 import { decodePsbt, inputsSignedBy, unsignedTxId, withSignaturesOf } from '../keys/psbt-keys';
@@ -403,17 +403,28 @@ export class WalletCore {
   }
 
   /**
-   * The recovery kit from this wallet's own records (SPEC §4): the descriptor of its key set
-   * (its owner key with the pinned protocol and guardian keys) and every vault index it holds.
+   * The recovery kit from this wallet's own records (SPEC §4): one key set per owner key its
+   * vaults on this node use (the one in use now first, even before its first vault), each its
+   * owner key with the pinned protocol and guardian keys, with every vault it holds.
    */
   async recoveryKit() {
     const pins = this.node;
-    const ownerKey = await this.ownerKey();
-    const indexes = this.o.store
-      .vaults(pins.nodeId)
-      .filter((v) => v.ownerKey === ownerKey)
-      .map((v) => v.index);
-    return recoveryKitOf(vaultKeys(ownerKey, pins, this.o.network), indexes, this.o.network);
+    const bySet = new Map<string, KitVault[]>([[await this.ownerKey(), []]]);
+    for (const v of this.o.store.vaults(pins.nodeId)) {
+      const list = bySet.get(v.ownerKey) ?? [];
+      list.push({
+        index: v.index,
+        address: v.address,
+        label: null,
+        createdAt: v.createdAt ?? null,
+      });
+      bySet.set(v.ownerKey, list);
+    }
+    const sets = [...bySet].map(([ownerKey, vaults]) => ({
+      keys: vaultKeys(ownerKey, pins, this.o.network),
+      vaults,
+    }));
+    return recoveryKitOf(sets, this.o.network);
   }
 
   /** Every PSBT this wallet signed on the connected node and what became of it. */

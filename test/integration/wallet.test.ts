@@ -143,6 +143,10 @@ describe("the owner's key on the owner's machine", () => {
     const vault = await fundedVault(w, 20_000_000);
     expect(vault.descriptor).toContain(await w.ownerKey());
     expect(app.vaults.getVault(vault.id)).toMatchObject({ state: 'active', accountId: account.id });
+    // The kit, from the wallet's own records: its key set with the vault it just made.
+    const [set] = (await w.recoveryKit()).keySets;
+    expect(set!.keys.owner).toBe(await w.ownerKey());
+    expect(set!.vaults).toContainEqual({ index: vault.index, address: vault.address, label: null });
 
     // bsUSD against it, through the protocol API as the wallet's account.
     const client = new ProtocolClient(

@@ -151,6 +151,7 @@ export class SqliteWalletStore implements WalletStore {
           idx: number;
           address: string;
           descriptor: string;
+          created_at: number;
         }
       | undefined;
     return r
@@ -161,6 +162,7 @@ export class SqliteWalletStore implements WalletStore {
           index: r.idx,
           address: r.address,
           descriptor: r.descriptor,
+          createdAt: r.created_at,
         }
       : null;
   }

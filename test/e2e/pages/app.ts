@@ -270,11 +270,11 @@ export class SettingsPage {
   async show(): Promise<this> {
     await this.app.nav('settings');
     await this.page.locator(T('page-settings')).waitFor();
-    await this.page.locator(T('recovery-descriptor')).waitFor();
+    await this.page.locator(T('recovery-descriptor')).first().waitFor();
     return this;
   }
   descriptor(): Promise<string> {
-    return this.page.locator(T('recovery-descriptor')).innerText();
+    return this.page.locator(T('recovery-descriptor')).first().innerText();
   }
 }
 
