@@ -514,8 +514,13 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
       // whatever the device says: the signer shows its failure as a prompt, and "Show on
       // Ledger" or the first signature asks again.
       const owner = core.signers.owner;
-      if (keySetId === core.keySetId && isDeviceSigner(owner)) {
-        await owner.registerVault(core.vaults.keySet(keySetId)).catch(() => undefined);
+      const setKeys = core.vaults.keySet(keySetId);
+      if (
+        keySetId === core.keySetId &&
+        isDeviceSigner(owner) &&
+        !(await owner.isRegistered(setKeys))
+      ) {
+        await owner.registerVault(setKeys).catch(() => undefined);
       }
       return toVault(vault);
     },

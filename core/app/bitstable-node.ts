@@ -124,10 +124,12 @@ async function ownerSigner(
   const o = options.owner;
   if (o && typeof (o as Signer).signPsbt === 'function') return o as Signer;
   if (o && 'transport' in o) {
+    const log = options.logger as { warn?: (obj: object, msg: string) => void } | undefined;
     return openLedgerOwnerSigner(o.transport, {
       network: net,
       registrations: new SqliteRegistrationStore(db),
       ...(options.onPrompt ? { onPrompt: options.onPrompt } : {}),
+      ...(log?.warn ? { logger: { warn: (obj, msg) => log.warn!(obj, msg) } } : {}),
     });
   }
   return new SoftwareSigner({

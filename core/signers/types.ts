@@ -63,6 +63,8 @@ export interface DeviceSigner extends Signer {
   readonly kind: 'ledger';
   /** Registers the vault set's policy on the device unless it is registered already. */
   registerVault(keys: VaultKeyOrigins): Promise<unknown>;
+  /** Whether a registration of the set's policy is kept for the owner's device (asks no device). */
+  isRegistered(keys: VaultKeyOrigins): Promise<boolean>;
   /** Derives vault `index`'s address on the device (shown when `display`), compared with ours. */
   vaultAddress(
     keys: VaultKeyOrigins,
@@ -74,6 +76,7 @@ export interface DeviceSigner extends Signer {
 export const isDeviceSigner = (s: Signer): s is DeviceSigner =>
   s.kind === 'ledger' &&
   typeof (s as Partial<DeviceSigner>).registerVault === 'function' &&
+  typeof (s as Partial<DeviceSigner>).isRegistered === 'function' &&
   typeof (s as Partial<DeviceSigner>).vaultAddress === 'function';
 
 /**

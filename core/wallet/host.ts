@@ -128,7 +128,7 @@ export async function startWalletCore(options: WalletCoreOptions): Promise<Runni
   let prompt: (p: SignerPrompt) => void = () => {};
   let owner: Signer;
   try {
-    owner = await ownerSigner(options.owner, net, keyStore, store, (p) => prompt(p));
+    owner = await ownerSigner(options.owner, net, keyStore, store, (p) => prompt(p), log);
   } catch (err) {
     store.close();
     throw err;
@@ -324,6 +324,7 @@ async function ownerSigner(
   keyStore: KeyStore,
   store: SqliteWalletStore,
   onPrompt: (p: SignerPrompt) => void,
+  logger: GatewayLogger,
 ): Promise<Signer> {
   if (o && typeof (o as Signer).signPsbt === 'function') return o as Signer;
   if (o && 'transport' in o) {
@@ -331,6 +332,7 @@ async function ownerSigner(
       network: net,
       registrations: new SqliteRegistrationStore(store.db),
       onPrompt,
+      logger,
     });
   }
   return new SoftwareSigner({

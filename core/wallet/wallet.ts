@@ -235,7 +235,7 @@ export class WalletCore {
     // vault is made and recorded whatever the device says: a registration refused or cut off
     // here is asked again at "Show on Ledger" or at the first signature.
     const { owner } = this.o;
-    if (isDeviceSigner(owner)) {
+    if (isDeviceSigner(owner) && !(await owner.isRegistered(keys))) {
       try {
         await owner.registerVault(keys);
       } catch (err) {

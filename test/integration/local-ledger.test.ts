@@ -36,9 +36,14 @@ let dataDir: string;
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'bitstable-local-ledger-'));
   const ex = flow.exchanges;
-  // app, fingerprint, xpub (the owner key of the node's key set, at start), then the
-  // registration (with the library's own address check inside it) — and nothing after.
-  const replayed = await replay(ex.slice(0, indexOf(ex, 'e103', 1)));
+  // app, fingerprint, xpub (the owner key of the node's key set, at start, remembered from then
+  // on), then the registration, which asks app and fingerprint first (the library checks the
+  // address inside it) — and nothing after.
+  const replayed = await replay([
+    ...ex.slice(0, 3),
+    ...ex.slice(0, 2),
+    ...ex.slice(indexOf(ex, 'e102'), indexOf(ex, 'e103', 1)),
+  ]);
   recording = replayed.store;
   owner = new LedgerOwnerSigner({
     transport: replayed.transport,

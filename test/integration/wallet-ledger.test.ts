@@ -50,9 +50,14 @@ afterAll(async () => {
 describe("the owner's Ledger in a wallet connected to a protocol node (a recorded Ledger, replayed)", () => {
   it("registers the policy at the key set's first vault, with all three keys; keeps it in the wallet, not the node; the second vault does not ask again", async () => {
     const ex = flow.exchanges;
-    // app, fingerprint, xpub (the owner key the wallet gives the node), then the registration
-    // (with the library's own address check inside it) — and nothing after.
-    const { transport, store: recording } = await replay(ex.slice(0, indexOf(ex, 'e103', 1)));
+    // app, fingerprint, xpub (the owner key the wallet gives the node, remembered from then on),
+    // then the registration, which asks app and fingerprint first (the library checks the
+    // address inside it) — and nothing after.
+    const { transport, store: recording } = await replay([
+      ...ex.slice(0, 3),
+      ...ex.slice(0, 2),
+      ...ex.slice(indexOf(ex, 'e102'), indexOf(ex, 'e103', 1)),
+    ]);
     const walletDir = mkdtempSync(join(tmpdir(), 'bitstable-wallet-ledger-w-'));
     dirs.push(walletDir);
     const records = SqliteWalletStore.open(join(walletDir, 'wallet.sqlite'));

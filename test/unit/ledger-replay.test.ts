@@ -63,8 +63,22 @@ describe.each<FlowName>(['with-nonwitness', 'witness-only'])(
   (name) => {
     const flow = loadFlow(name);
 
-    it('replays the recorded Nano S+ exchange: app, fingerprint, xpub, registration, address 0 and signature; the PSBT finalizes to the recorded txid', async () => {
-      const { transport, store } = await replay(flow.exchanges);
+    it('replays the recorded Nano S+ exchange: app, fingerprint, xpub, registration, address 0 and signature, each request asking the device who it is first; the PSBT finalizes to the recorded txid', async () => {
+      const ex = flow.exchanges;
+      // Every request starts with the app and the fingerprint (another Ledger may be plugged in
+      // by now); the account key is asked once per device.
+      const who = slice(ex, 0, 2);
+      const { transport, store } = await replay([
+        ...slice(ex, 0, 1), // appInfo
+        ...who, // fingerprint
+        ...slice(ex, 0, 3), // accountKey: app, fingerprint, xpub
+        ...who,
+        ...slice(ex, indexOf(ex, 'e102'), indexOf(ex, 'e103', 1)), // registerVault
+        ...who,
+        ...slice(ex, indexOf(ex, 'e103', 1), indexOf(ex, 'e104')), // vaultAddress
+        ...who,
+        ...slice(ex, indexOf(ex, 'e104')), // signPsbt
+      ]);
       const registrations = new MemoryRegistrationStore();
       const prompts: SignerPrompt[] = [];
       const signer = new LedgerOwnerSigner({
@@ -200,6 +214,7 @@ describe('LedgerOwnerSigner when the device rejects the stored registration', ()
     const { transport, store } = await replay([
       ...slice(ex, 0, 3), // app, fingerprint, xpub
       rejected, // SIGN_PSBT with the stored HMAC → SW_SIGNATURE_FAIL
+      ...slice(ex, 0, 2), // the next request: app, fingerprint (the account key is known)
       ...slice(ex, indexOf(ex, 'e102'), indexOf(ex, 'e103', 1)), // registerWallet (and its own address check)
       ...slice(ex, signStart), // SIGN_PSBT again, now accepted
     ]);
@@ -236,6 +251,108 @@ describe('LedgerOwnerSigner when the device rejects the stored registration', ()
     ).toMatchObject({
       hmac: flow.result.policyHmac,
     });
+    expect(Psbt.fromBase64(signed).data.inputs[0]!.partialSig).toHaveLength(1);
+  });
+});
+
+describe('LedgerOwnerSigner device session, replaying the recorded exchanges', () => {
+  const flow = loadFlow('with-nonwitness');
+  const ex = flow.exchanges;
+  const who = slice(ex, 0, 2); // app, fingerprint
+  const signing = slice(ex, indexOf(ex, 'e104'));
+  /** The fingerprint request answered by a Ledger holding another seed. */
+  const otherLedger: Exchange = [ex[1]![0], 'deadbeef9000'];
+
+  it('replays another Ledger plugged in between two signatures: refused in plain words before the registration is sent, which is kept; the right one plugged back signs, no restart', async () => {
+    const { transport, store } = await replay([
+      ...slice(ex, 0, 3), // app, fingerprint, xpub (the owner check)
+      ...signing,
+      ...slice(ex, 0, 1),
+      otherLedger, // the next request finds another device
+      ...who, // and the one after it, the right one again
+      ...signing,
+    ]);
+    const registrations = new MemoryRegistrationStore();
+    await registrations.put(registrationOf(flow));
+    const signer = new LedgerOwnerSigner({ transport, network: network('testnet'), registrations });
+
+    await signer.signPsbt(flow.inputs.psbtBase64, { keys: flow.keys });
+    const refused = await signer
+      .signPsbt(flow.inputs.psbtBase64, { keys: flow.keys })
+      .catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: 'SIGNER_REFUSED' });
+    expect((refused as Error).message).toContain('deadbeef');
+    expect((refused as Error).message).toContain('Connect the Ledger you set the vault up with');
+    expect(await registrations.get(flow.result.fingerprint, policyDescriptor(flow.keys))).toEqual(
+      registrationOf(flow),
+    );
+
+    const signed = await signer.signPsbt(flow.inputs.psbtBase64, { keys: flow.keys });
+    store.ensureQueueEmpty();
+    expect(Psbt.fromBase64(signed).data.inputs[0]!.partialSig).toHaveLength(1);
+  });
+
+  it('replays a start without the Ledger: the owner key comes from what was remembered, and the device is not asked', async () => {
+    const first = await replay(slice(ex, 0, 3));
+    const registrations = new MemoryRegistrationStore();
+    const once = new LedgerOwnerSigner({
+      transport: first.transport,
+      network: network('testnet'),
+      registrations,
+    });
+    expect(await once.accountKey()).toEqual(flow.inputs.device);
+    first.store.ensureQueueEmpty();
+
+    // The next start: no device at all (opening it would fail), and the key is known.
+    const opened = vi.fn(() => Promise.reject(new Error('no Ledger plugged in')));
+    const later = new LedgerOwnerSigner({
+      openTransport: opened,
+      network: network('testnet'),
+      registrations,
+    });
+    expect(await later.accountKey()).toEqual(flow.inputs.device);
+    expect(opened).not.toHaveBeenCalled();
+  });
+
+  it('replays a Ledger unplugged while signing: says nothing was signed, logs it, and the next request opens the device again and signs', async () => {
+    // The first connection answers who it is, then loses the device at the signature.
+    const lost = await replay(slice(ex, 0, 3));
+    const exchange = lost.transport.exchange.bind(lost.transport);
+    let answered = 0;
+    lost.transport.exchange = (apdu: Buffer) => {
+      if (answered++ < 3) return exchange(apdu);
+      return Promise.reject(
+        Object.assign(new Error('Device disconnected'), {
+          name: 'DisconnectedDeviceDuringOperation',
+        }),
+      );
+    };
+    const again = await replay([...who, ...signing]);
+    const connections = [lost.transport, again.transport];
+    const openTransport = vi.fn(async () => connections.shift()!);
+    const warned: unknown[] = [];
+    const prompts: SignerPrompt[] = [];
+    const registrations = new MemoryRegistrationStore();
+    await registrations.put(registrationOf(flow));
+    const signer = new LedgerOwnerSigner({
+      openTransport,
+      network: network('testnet'),
+      registrations,
+      logger: { warn: (obj) => warned.push(obj) },
+      onPrompt: (p) => prompts.push(p),
+    });
+
+    const failed = await signer
+      .signPsbt(flow.inputs.psbtBase64, { keys: flow.keys })
+      .catch((e: unknown) => e);
+    expect(failed).toMatchObject({ code: 'DEVICE_NOT_FOUND' });
+    expect((failed as Error).message).toContain('nothing was signed');
+    expect(prompts.at(-1)).toMatchObject({ state: 'failed', code: 'DEVICE_NOT_FOUND' });
+    expect(warned).toEqual([expect.objectContaining({ op: 'sign', code: 'DEVICE_NOT_FOUND' })]);
+
+    const signed = await signer.signPsbt(flow.inputs.psbtBase64, { keys: flow.keys });
+    again.store.ensureQueueEmpty();
+    expect(openTransport).toHaveBeenCalledTimes(2);
     expect(Psbt.fromBase64(signed).data.inputs[0]!.partialSig).toHaveLength(1);
   });
 });

@@ -14,6 +14,7 @@ import m009 from './009_peg';
 import m010 from './010_redemptions';
 import m011 from './011_pool';
 import m012 from './012_ranged_watch';
+import m013 from './013_ledger_owner_key';
 
 export const MIGRATIONS: readonly string[] = [
   m001,
@@ -28,4 +29,5 @@ export const MIGRATIONS: readonly string[] = [
   m010,
   m011,
   m012,
+  m013,
 ];

@@ -137,12 +137,21 @@ export function deviceError(err: unknown, ctx: DeviceErrorContext): BitStableErr
     const mapped = statusWordError(e.statusCode, ctx);
     return new BitStableError(mapped.code, mapped.message, mapped.data, { cause: err });
   }
+  // Unplugged (or the app closed) while a request was on its way: say that nothing happened.
+  if (name === 'DisconnectedDeviceDuringOperation' || /stream has been aborted/i.test(detail)) {
+    return new BitStableError(
+      'DEVICE_NOT_FOUND',
+      `The Ledger was disconnected during the request${ctx.op === 'sign' ? '; nothing was signed' : ctx.op === 'register' ? '; nothing was registered' : ''}. Connect it, unlock it and open the Bitcoin app, then try again.`,
+      { op: ctx.op, reason: name || 'stream-aborted' },
+      { cause: err },
+    );
+  }
   if (NOT_FOUND.has(name) || NOT_FOUND.has(id))
     return notFound({ op: ctx.op, reason: name || id }, err);
   if (SOCKET_NOT_FOUND.has(code)) {
     return new BitStableError(
       'DEVICE_NOT_FOUND',
-      'Could not reach the Speculos emulator. Start Speculos with its API port (e.g. --api-port 5000) and check the port in the settings.',
+      'Could not reach the Speculos emulator. Start Speculos with its API port (e.g. --api-port 5000) and give the same port in BITSTABLE_LEDGER (speculos:<port>).',
       { op: ctx.op, reason: code },
       { cause: err },
     );

@@ -27,10 +27,13 @@ export {
   type DeviceSignature,
 } from './place-signatures';
 
-/** Opens the configured transport (USB HID by default) and returns the owner signer on it. */
+/**
+ * The owner signer on the configured transport (USB HID by default). Nothing is opened yet: the
+ * device is reached when a request needs it, and reached again after it was lost.
+ */
 export async function openLedgerOwnerSigner(
   config: LedgerTransportConfig,
-  options: Omit<LedgerOwnerSignerOptions, 'transport'>,
+  options: Omit<LedgerOwnerSignerOptions, 'transport' | 'openTransport'>,
 ): Promise<LedgerOwnerSigner> {
-  return new LedgerOwnerSigner({ ...options, transport: await openLedgerTransport(config) });
+  return new LedgerOwnerSigner({ ...options, openTransport: () => openLedgerTransport(config) });
 }

@@ -19,8 +19,15 @@ import * as prompts from './prompts';
 import type { LedgerRegistration, RegistrationStore } from './registration-store';
 
 export interface LedgerOwnerSignerOptions {
-  /** An open transport (USB HID, Speculos, or a replayer in tests); see openLedgerTransport. */
-  transport: Transport;
+  /** An open transport (a replayer in tests), used as it is and never reopened. */
+  transport?: Transport;
+  /**
+   * Opens the transport (USB HID or Speculos; see openLedgerTransport) when a request needs the
+   * device, and again after the device was lost: the app starts and reads without it.
+   */
+  openTransport?: () => Promise<Transport>;
+  /** Where device failures are logged (the hosts pass their pino logger). */
+  logger?: { warn(obj: object, msg: string): void };
   network: NetworkInfo;
   /** Where registrations (policy id and HMAC per device and vault set) are kept. */
   registrations: RegistrationStore;
@@ -38,6 +45,9 @@ const originOf = ({ fingerprint, path, xpub }: KeyOrigin): KeyOrigin => ({
   xpub,
 });
 
+/** Failures after which the transport is reopened: the device was unplugged, or stopped answering. */
+const LOST = new Set(['DEVICE_NOT_FOUND', 'DEVICE_TIMEOUT']);
+
 /** A vault address as BitStable encodes it and as the Ledger showed it (tb1… on regtest). */
 export interface VaultAddressCheck {
   address: string;
@@ -48,18 +58,25 @@ export interface VaultAddressCheck {
 export class LedgerOwnerSigner implements Signer {
   readonly role = 'owner' as const;
   readonly kind = 'ledger' as const;
-  private readonly client: AppClient;
   private readonly net: NetworkInfo;
   private readonly store: RegistrationStore;
   private readonly timeoutMs: number;
-  // What the device said once per session; the tests replay exchanges recorded in this order.
+  private connection?: { transport: Transport; client: AppClient };
+  private greeted = false;
+  // Who the device is, asked afresh at the start of every request (another Ledger may have been
+  // plugged in since); account keys are kept per device fingerprint.
   private app?: LedgerAppInfo;
   private masterFingerprint?: string;
   private readonly xpubs = new Map<string, string>();
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: LedgerOwnerSignerOptions) {
-    this.client = new AppClient(options.transport);
+    if (!options.transport === !options.openTransport)
+      throw new BitStableError(
+        'INTERNAL',
+        'A Ledger signer needs either an open transport or a way to open one.',
+        {},
+      );
     this.net = options.network;
     this.store = options.registrations;
     this.timeoutMs = options.responseTimeoutMs ?? 15_000;
@@ -75,16 +92,24 @@ export class LedgerOwnerSigner implements Signer {
     return this.session('fingerprint', () => this.readFingerprint());
   }
 
-  /** The BIP48 multisig account key m/48'/c'/0'/2' with its origin. */
-  accountKey(): Promise<KeyOrigin> {
+  /**
+   * The BIP48 multisig account key m/48'/c'/0'/2' with its origin: the one remembered from the
+   * first time (so the app starts and reads without the device, and another Ledger plugged in
+   * later does not quietly become the owner), else the device's, remembered from now on.
+   */
+  async accountKey(): Promise<KeyOrigin> {
+    const remembered = await this.store.ownerKey(this.net.name);
+    if (remembered) return originOf(parseKey(remembered, this.net));
     return this.session('xpub', async () => {
       const path = bip48Path(this.net);
-      const origin = {
-        fingerprint: await this.readFingerprint(),
-        path,
-        xpub: await this.readXpub(path),
-      };
-      return originOf(parseKey(origin, this.net));
+      const origin = originOf(
+        parseKey(
+          { fingerprint: await this.readFingerprint(), path, xpub: await this.readXpub(path) },
+          this.net,
+        ),
+      );
+      await this.store.rememberOwnerKey(this.net.name, origin);
+      return origin;
     });
   }
 
@@ -94,6 +119,13 @@ export class LedgerOwnerSigner implements Signer {
       'register',
       async () => (await this.registration(this.normalize(keys))).registration,
     );
+  }
+
+  /** Whether a registration of the set's policy is kept for the owner key's device; no device request. */
+  async isRegistered(keys: VaultKeyOrigins): Promise<boolean> {
+    const normal = this.normalize(keys);
+    const stored = await this.store.get(normal.owner.fingerprint, policyDescriptor(normal));
+    return stored !== undefined;
   }
 
   /** Derives vault `index`'s address on the device (shown for the owner to check if `display`) and compares it with ours. */
@@ -108,7 +140,7 @@ export class LedgerOwnerSigner implements Signer {
       const expected = bjsAddress.fromOutputScript(ours.outputScript, this.deviceNetwork());
       const deviceAddress = await this.withRegistration(parsed, 'address', (policy, hmac) => {
         if (display) this.emit(prompts.addressPrompt(this.net, index, expected));
-        return this.client.getWalletAddress(policy, hmac, 0, index, display);
+        return this.client().then((c) => c.getWalletAddress(policy, hmac, 0, index, display));
       });
       if (deviceAddress !== expected) {
         throw new BitStableError(
@@ -141,7 +173,7 @@ export class LedgerOwnerSigner implements Signer {
       const unverified = mine.some((i) => !psbt.data.inputs[i]!.nonWitnessUtxo);
       const signatures = await this.withRegistration(keys, 'sign', (policy, hmac) => {
         this.emit(prompts.signPrompt(this.net, context.purpose, unverified));
-        return this.client.signPsbt(psbtBase64, policy, hmac);
+        return this.client().then((c) => c.signPsbt(psbtBase64, policy, hmac));
       });
       if (signatures.length === 0) {
         throw new BitStableError(
@@ -167,19 +199,38 @@ export class LedgerOwnerSigner implements Signer {
     });
   }
 
-  /** Closes the connection to the device. */
+  /** Closes the connection to the device (the next request opens it again). */
   async close(): Promise<void> {
-    await this.options.transport.close();
+    const open = this.connection;
+    this.connection = undefined;
+    this.greeted = false;
+    if (open) await open.transport.close();
   }
 
   // ——— one request at a time, errors typed and reported ———
 
+  private async client(): Promise<AppClient> {
+    if (!this.connection) {
+      const transport = this.options.transport ?? (await this.options.openTransport!());
+      this.connection = { transport, client: new AppClient(transport) };
+    }
+    return this.connection.client;
+  }
+
   private session<T>(op: DeviceOp, fn: () => Promise<T>): Promise<T> {
     const run = async () => {
+      this.app = undefined;
+      this.masterFingerprint = undefined;
       try {
         return await fn();
       } catch (err) {
         const typed = deviceError(err, { op });
+        this.options.logger?.warn(
+          { op, code: typed.code, ...typed.data },
+          `Ledger ${op} failed: ${typed.message}`,
+        );
+        // A device that went away: the transport is dead; the next request opens a new one.
+        if (this.options.openTransport && LOST.has(typed.code)) await this.drop();
         this.emit(prompts.failedPrompt(typed));
         throw typed;
       }
@@ -188,6 +239,14 @@ export class LedgerOwnerSigner implements Signer {
     const result = this.queue.then(run, run);
     this.queue = result.catch(() => undefined);
     return result;
+  }
+
+  private async drop(): Promise<void> {
+    try {
+      await this.close();
+    } catch {
+      // Closing a transport whose device is gone may fail too; it is dropped either way.
+    }
   }
 
   private emit(prompt: SignerPrompt): void {
@@ -231,10 +290,12 @@ export class LedgerOwnerSigner implements Signer {
 
   private async checkedApp(): Promise<LedgerAppInfo> {
     if (!this.app) {
-      this.emit(prompts.connectPrompt(this.net));
+      // Once per connection: later requests ask silently.
+      if (!this.greeted) this.emit(prompts.connectPrompt(this.net));
+      this.greeted = true;
       const { name, version } = await this.device(
         'app',
-        () => this.client.getAppAndVersion(),
+        async () => (await this.client()).getAppAndVersion(),
         false,
         true,
       );
@@ -248,7 +309,7 @@ export class LedgerOwnerSigner implements Signer {
     await this.checkedApp();
     this.masterFingerprint ??= await this.device(
       'fingerprint',
-      () => this.client.getMasterFingerprint(),
+      async () => (await this.client()).getMasterFingerprint(),
       false,
       true,
     );
@@ -256,16 +317,16 @@ export class LedgerOwnerSigner implements Signer {
   }
 
   private async readXpub(path: string): Promise<string> {
-    await this.checkedApp();
-    let xpub = this.xpubs.get(path);
+    const at = `${await this.readFingerprint()} ${path}`;
+    let xpub = this.xpubs.get(at);
     if (!xpub) {
       xpub = await this.device(
         'xpub',
-        () => this.client.getExtendedPubkey(path, false),
+        async () => (await this.client()).getExtendedPubkey(path, false),
         false,
         true,
       );
-      this.xpubs.set(path, xpub);
+      this.xpubs.set(at, xpub);
     }
     return xpub;
   }
@@ -332,7 +393,9 @@ export class LedgerOwnerSigner implements Signer {
     const name = (this.options.policyName ?? defaultPolicyName)(keys);
     const policy = vaultWalletPolicy(keys, name);
     this.emit(prompts.registerPrompt(this.net, keys, name));
-    const [id, hmac] = await this.device('register', () => this.client.registerWallet(policy));
+    const [id, hmac] = await this.device('register', async () =>
+      (await this.client()).registerWallet(policy),
+    );
     if (!id.equals(policy.getId())) {
       throw new BitStableError(
         'DEVICE_ERROR',
@@ -369,8 +432,15 @@ export class LedgerOwnerSigner implements Signer {
     try {
       return await this.device(op, () => call(policy, Buffer.from(registration.hmac, 'hex')), true);
     } catch (err) {
-      if (isBitStableError(err, 'DEVICE_HMAC_MISMATCH'))
+      // The HMAC went only to a device with the registration's fingerprint (asked at the start
+      // of this request), so it is that device that no longer knows the registration.
+      if (isBitStableError(err, 'DEVICE_HMAC_MISMATCH')) {
         await this.store.delete(registration.fingerprint, registration.descriptor);
+        this.options.logger?.warn(
+          { fingerprint: registration.fingerprint, policyId: registration.policyId },
+          'Ledger rejected the stored registration; it was deleted and will be asked for again',
+        );
+      }
       throw err;
     }
   }

@@ -55,6 +55,15 @@ CREATE TABLE IF NOT EXISTS device_registrations (
   created_at  INTEGER NOT NULL,
   PRIMARY KEY (fingerprint, descriptor)
 );
+-- The owner key read from the Ledger the first time, per network: the app starts and reads
+-- without the device, and another Ledger plugged in later is refused, not taken as the owner.
+CREATE TABLE IF NOT EXISTS ledger_owner_keys (
+  network     TEXT PRIMARY KEY,
+  fingerprint TEXT NOT NULL,
+  path        TEXT NOT NULL,
+  xpub        TEXT NOT NULL,
+  created_at  INTEGER NOT NULL
+);
 -- Exits the wallet built alone, from its own records and Bitcoin node, while the protocol node
 -- was unreachable (owner + guardian): the owner-signed PSBT is written before it is handed out.
 CREATE TABLE IF NOT EXISTS alone_exits (
