@@ -9,8 +9,9 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 # Native modules build from source: node-hid (Ledger USB) needs libusb and libudev headers;
 # better-sqlite3 needs a C++ toolchain. Chromium runs the end-to-end tests (Playwright's own
-# browser download does not work everywhere; Debian's package does).
-packages=(build-essential python3 libusb-1.0-0-dev libudev-dev chromium)
+# browser download does not work everywhere; Debian's package does). Electrum (4.3, Python) is
+# the second wallet of the interop test: a guardian signing BitStable PSBTs from the kit.
+packages=(build-essential python3 libusb-1.0-0-dev libudev-dev chromium electrum)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

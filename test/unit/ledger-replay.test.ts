@@ -3,7 +3,7 @@
  * Bitcoin Test app 2.4.6 on an emulated Nano S+ (../shared/ledger), replayed byte for byte.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { Psbt, networks } from 'bitcoinjs-lib';
+import { Psbt, address, networks } from 'bitcoinjs-lib';
 import { AppClient } from 'ledger-bitcoin';
 import { bip32, ecc } from '../../core/bitcoin/keys';
 import { network } from '../../core/config/networks';
@@ -102,8 +102,8 @@ describe.each<FlowName>(['with-nonwitness', 'witness-only'])(
         registration,
       );
 
-      const address = await signer.vaultAddress(flow.keys, 0, { display: false });
-      expect(address).toEqual({
+      const shown = await signer.vaultAddress(flow.keys, 0, { display: false });
+      expect(shown).toEqual({
         address: flow.result.address0,
         deviceAddress: flow.result.address0,
       });
@@ -137,6 +137,9 @@ describe.each<FlowName>(['with-nonwitness', 'witness-only'])(
       // Only the PSBT without previous transactions makes the app warn about unverified inputs.
       const sign = prompts.find((p) => p.code === 'ledger.sign')!;
       expect(sign.level).toBe(name === 'witness-only' ? 'warning' : 'info');
+      // The prompt lists the payment as the device shows it (a testnet address).
+      const out = Psbt.fromBase64(flow.inputs.psbtBase64).txOutputs[0]!;
+      expect(sign.text).toContain(address.fromOutputScript(out.script, networks.testnet));
     });
 
     it('replays the recorded signing exchange on a second run with the registration already stored, without registering again', async () => {
@@ -354,5 +357,24 @@ describe('LedgerOwnerSigner device session, replaying the recorded exchanges', (
     again.store.ensureQueueEmpty();
     expect(openTransport).toHaveBeenCalledTimes(2);
     expect(Psbt.fromBase64(signed).data.inputs[0]!.partialSig).toHaveLength(1);
+  });
+});
+
+describe('the signing prompt', () => {
+  it('lists each payment as the device shows it with the fee, and change as back to the vault, not shown', async () => {
+    const { signPrompt } = await import('../../core/signers/ledger/prompts');
+    const prompt = signPrompt(
+      network('regtest'),
+      'Withdraw from vault 3',
+      false,
+      [
+        { address: 'tb1qpayee', amountSats: 1_000_000 },
+        { address: 'tb1qvault', amountSats: 13_990_000, changeIndex: 3 },
+      ],
+      1_410,
+    );
+    expect(prompt.text).toContain('0.01000000 BTC to tb1qpayee; fee 0.00001410 BTC');
+    expect(prompt.text).toContain('0.13990000 BTC back to the vault (its address #3');
+    expect(prompt.text).not.toContain('to tb1qvault');
   });
 });

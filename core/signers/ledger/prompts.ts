@@ -2,6 +2,7 @@
  * What the Ledger asks of the person, as prompt messages the UI shows. Pure functions: each
  * builds one message from what it is given and keeps no state.
  */
+import { satsToBtcString, type Sats } from '../../money';
 import type { NetworkInfo } from '../../config/networks';
 import type { BitStableError } from '../../errors';
 import type { SignerPrompt, VaultKeyOrigins } from '../types';
@@ -60,21 +61,45 @@ export function addressPrompt(
   };
 }
 
-/** Signing: the owner reviews amount, destination and fee on the device. */
+/** An output of the PSBT being signed, as the device will show it. */
+export interface ShownOutput {
+  /** In the device's encoding (tb1… for every test network). */
+  address: string;
+  amountSats: number;
+  /** Change back to the vault: its address index (the device recognises it and does not show it). */
+  changeIndex?: number;
+}
+
+/** Signing: the owner reviews each payment and the fee on the device, as listed here. */
 export function signPrompt(
   net: NetworkInfo,
   purpose: string | undefined,
   unverifiedInputs: boolean,
+  outputs: ShownOutput[] = [],
+  feeSats?: number,
 ): SignerPrompt {
   const what = purpose ? `${purpose}: review` : 'Review';
   const warning = unverifiedInputs
     ? ' The Ledger will first warn about "unverified inputs" because the PSBT lacks the previous transactions; continue only if you expected that.'
     : '';
+  const btc = (n: number) => `${satsToBtcString(n as Sats)} BTC`;
+  const shown = outputs
+    .filter((o) => o.changeIndex === undefined)
+    .map((o) => `${btc(o.amountSats)} to ${o.address}`);
+  const change = outputs
+    .filter((o) => o.changeIndex !== undefined)
+    .map(
+      (o) =>
+        `${btc(o.amountSats)} back to the vault (its address #${o.changeIndex}; the Ledger knows it as change and does not show it)`,
+    );
+  const list = outputs.length
+    ? ` The Ledger will show: ${[...shown, ...(feeSats === undefined ? [] : [`fee ${btc(feeSats)}`])].join('; ')}.${change.length ? ` Also ${change.join('; ')}.` : ''}`
+    : '';
   return {
     state: 'active',
     level: unverifiedInputs ? 'warning' : 'info',
     code: 'ledger.sign',
-    text: `${what} the transaction on your Ledger — amount, destination and fee — then choose "Sign transaction".${warning}${regtestNote(net)}`,
+    text: `${what} the transaction on your Ledger — amount, destination and fee — then choose "Sign transaction".${list}${warning}${regtestNote(net)}`,
   };
 }
 

@@ -171,8 +171,9 @@ export class LedgerOwnerSigner implements Signer {
         );
       }
       const unverified = mine.some((i) => !psbt.data.inputs[i]!.nonWitnessUtxo);
+      const { outputs, feeSats } = this.shownOutputs(psbt, keys.owner.fingerprint);
       const signatures = await this.withRegistration(keys, 'sign', (policy, hmac) => {
-        this.emit(prompts.signPrompt(this.net, context.purpose, unverified));
+        this.emit(prompts.signPrompt(this.net, context.purpose, unverified, outputs, feeSats));
         return this.client().then((c) => c.signPsbt(psbtBase64, policy, hmac));
       });
       if (signatures.length === 0) {
@@ -197,6 +198,31 @@ export class LedgerOwnerSigner implements Signer {
       );
       return psbt.toBase64();
     });
+  }
+
+  /** The PSBT's outputs as the device shows them, change marked, and the fee (when known). */
+  private shownOutputs(
+    psbt: ReturnType<typeof decodePsbt>,
+    ownerFingerprint: string,
+  ): { outputs: prompts.ShownOutput[]; feeSats?: number } {
+    const outputs = psbt.txOutputs.map((o, i) => {
+      const own = psbt.data.outputs[i]?.bip32Derivation?.find(
+        (d) => Buffer.from(d.masterFingerprint).toString('hex') === ownerFingerprint,
+      );
+      const changeIndex = own ? Number(own.path.split('/').pop()) : undefined;
+      return {
+        address: bjsAddress.fromOutputScript(o.script, this.deviceNetwork()),
+        amountSats: Number(o.value),
+        ...(changeIndex === undefined ? {} : { changeIndex }),
+      };
+    });
+    let inSum = 0n;
+    for (const input of psbt.data.inputs) {
+      if (!input.witnessUtxo) return { outputs };
+      inSum += input.witnessUtxo.value;
+    }
+    const outSum = psbt.txOutputs.reduce((sum, o) => sum + o.value, 0n);
+    return { outputs, feeSats: Number(inSum - outSum) };
   }
 
   /** Closes the connection to the device (the next request opens it again). */

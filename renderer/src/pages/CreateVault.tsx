@@ -11,15 +11,19 @@ function KeyRow({
   role,
   keyExpression,
   testId,
+  deviceSlot,
 }: {
   role: string;
   keyExpression: string;
   testId: string;
+  /** How the Ledger pages this key when it registers the policy (it names no roles). */
+  deviceSlot?: string;
 }) {
   const fingerprint = /^\[([0-9a-f]{8})/.exec(keyExpression)?.[1] ?? '—';
   return (
     <>
       <dt>
+        {deviceSlot && <span data-testid={`${testId}-slot`}>{deviceSlot} · </span>}
         {role} · fingerprint <code data-testid={`${testId}-fingerprint`}>{fingerprint}</code>
       </dt>
       <dd>
@@ -63,7 +67,12 @@ export function CreateVault() {
               <p>
                 The first time, the Ledger asks you to register the vault policy{' '}
                 <code>wsh(sortedmulti(2,@0/**,@1/**,@2/**))</code>. Check that it shows exactly
-                these three keys:
+                these three keys, paged as Key @0, @1 and @2 in this order (the device does not say
+                which is whose)
+                {status.data?.network === 'mainnet'
+                  ? ''
+                  : '; on a test network it shows them as tpub…'}
+                :
               </p>
             </div>
           )}
@@ -80,18 +89,25 @@ export function CreateVault() {
           )}
           {owner && (
             <dl className="keys" data-testid="vault-keys">
-              <KeyRow role="Owner (you)" keyExpression={owner.key} testId="key-owner" />
+              <KeyRow
+                role="Owner (you)"
+                keyExpression={owner.key}
+                testId="key-owner"
+                {...(owner.kind === 'ledger' ? { deviceSlot: 'Key @0' } : {})}
+              />
               {info.data && (
                 <>
                   <KeyRow
                     role="Protocol (the node's co-signer)"
                     keyExpression={info.data.protocolKey}
                     testId="key-protocol"
+                    {...(owner.kind === 'ledger' ? { deviceSlot: 'Key @1' } : {})}
                   />
                   <KeyRow
                     role="Guardian (backup signer)"
                     keyExpression={info.data.guardianKey}
                     testId="key-guardian"
+                    {...(owner.kind === 'ledger' ? { deviceSlot: 'Key @2' } : {})}
                   />
                 </>
               )}
