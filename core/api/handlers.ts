@@ -547,16 +547,8 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
             'The owner key is a software key with no screen of its own. Compare the address with the one in your recovery kit.',
         };
       }
-      emit({
-        type: 'signer.prompt',
-        payload: {
-          state: 'active',
-          level: 'info',
-          code: 'ledger.address',
-          text: 'Compare the address on your Ledger with the one on screen.',
-          operation: 'show-address',
-        },
-      });
+      // The signer says what to compare on the device, and then that it was shown, or why not
+      // (a prompt of this handler's own would never be replaced by those and stay on screen).
       const check = await owner.vaultAddress(core.vaults.keySet(vault.keySetId), vault.index, {
         display: true,
       });

@@ -400,6 +400,7 @@ export class AuctionHouse {
     const context: SignContext = {
       keys: { owner: keys.owner, protocol: keys.protocol, guardian: keys.guardian },
       purpose: `Settlement of the auction of vault #${vault.id}`,
+      vaultId: vault.id,
     };
     try {
       await this.deps.spends.settle(vault, row.id, payouts, restAddress, context);

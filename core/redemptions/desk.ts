@@ -321,6 +321,7 @@ export class RedemptionDesk {
         const context: SignContext = {
           keys: { owner: keys.owner, protocol: keys.protocol, guardian: keys.guardian },
           purpose: `Redemption payout #${p.id} from vault #${vault.id}`,
+          vaultId: vault.id,
         };
         try {
           await this.deps.spends.payRedemption(

@@ -62,8 +62,13 @@ export async function psbtToFile(
   }
 }
 
-/** Reads a PSBT file (binary, base64 or hex; detected by content) and returns it as base64. */
-export async function psbtFromFile(path: string): Promise<string> {
+/**
+ * Reads what a signer saved (detected by content) and returns it as a base64 PSBT: a PSBT, binary
+ * or as base64 or hex text; or, given the PSBT that was `exported`, the signed transaction itself
+ * (a binary `.txn` as Electrum exports it, or its hex), matched by txid and returned as that PSBT
+ * finalized with the transaction's witnesses.
+ */
+export async function psbtFromFile(path: string, exported?: string): Promise<string> {
   let bytes: Buffer;
   try {
     if ((await stat(path)).size > MAX_FILE_BYTES) {
@@ -74,20 +79,25 @@ export async function psbtFromFile(path: string): Promise<string> {
     if (err instanceof BitStableError) throw err;
     throw fileError('read', path, err);
   }
-  return decodePsbtBytes(bytes, path).toBase64();
+  return decodePsbtBytes(bytes, path, exported).toBase64();
 }
 
-function decodePsbtBytes(bytes: Buffer, path: string): Psbt {
+function decodePsbtBytes(bytes: Buffer, path: string, exported?: string): Psbt {
   const notPsbt = (cause?: unknown) =>
     invalid(
-      `${basename(path)} is not a PSBT: it is neither a binary PSBT nor PSBT text (base64 or hex).`,
+      `${basename(path)} is not a PSBT: it is neither a binary PSBT nor PSBT text (base64 or hex)${exported ? ', nor the signed transaction' : ''}.`,
       { path },
       cause,
     );
   try {
     if (bytes.subarray(0, MAGIC.length).equals(MAGIC)) return Psbt.fromBuffer(bytes);
-    return decodePsbt(bytes.toString('utf8'));
+    if (!exported) return decodePsbt(bytes.toString('utf8'));
+    const text = bytes.toString('utf8');
+    // Text is a PSBT or a transaction in hex; anything else is a binary transaction.
+    const printable = /^[\x20-\x7e\s]*$/.test(text);
+    return returnedPsbt(printable ? text : bytes.toString('hex'), decodePsbt(exported));
   } catch (err) {
+    if (err instanceof BitStableError && err.data.txid !== undefined) throw err;
     throw notPsbt(err);
   }
 }
@@ -188,7 +198,7 @@ export class FileGuardianSigner implements Signer {
     exported?: string,
   ): Promise<GuardianImport> {
     checkTxidArgument(expectedUnsignedTxId);
-    const psbtBase64 = await psbtFromFile(path);
+    const psbtBase64 = await psbtFromFile(path, exported);
     return this.checkSignedPsbt(psbtBase64, expectedUnsignedTxId, exported, basename(path), {
       path,
     });

@@ -40,6 +40,8 @@ export interface SignContext {
   keys: VaultKeyOrigins;
   /** What the signature is for, in words (e.g. "Withdraw from vault 3"), for prompts. */
   purpose?: string;
+  /** The vault spent from, so a prompt can name change back to it. */
+  vaultId?: number;
 }
 
 /** A holder of one key of a vault set. */

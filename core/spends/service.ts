@@ -456,6 +456,7 @@ export class SpendService {
     const context: SignContext = signContext ?? {
       keys: { owner: keys.owner, protocol: keys.protocol, guardian: keys.guardian },
       purpose: `${plan.kind} from vault #${row.vault_id}`,
+      vaultId: row.vault_id,
     };
     const { signers } = this.deps;
     const pair = PAIRS[row.kind];

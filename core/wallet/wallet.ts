@@ -338,6 +338,7 @@ export class WalletCore {
     const signed = await this.o.owner.signPsbt(review.psbt, {
       keys: { owner: keys.owner, protocol: keys.protocol, guardian: keys.guardian },
       purpose: `${review.request.kind} from vault #${vaultId}`,
+      vaultId,
     });
     this.o.store.recordSigned(
       pins.nodeId,
@@ -590,6 +591,7 @@ export class WalletCore {
     const signed = await this.o.owner.signPsbt(unsigned, {
       keys: { owner: keys.owner, protocol: keys.protocol, guardian: keys.guardian },
       purpose: `emergency exit of vault #${vaultId} without the protocol node`,
+      vaultId,
     });
     if (inputsSignedBy(decodePsbt(signed), keys.owner.fingerprint) !== plan.inputs.length) {
       throw new BitStableError(

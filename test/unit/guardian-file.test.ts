@@ -162,6 +162,29 @@ describe('FileGuardianSigner', () => {
     });
   });
 
+  it('takes the signed transaction itself from a file: a binary .txn as Electrum exports it, or its hex', async () => {
+    const { context, guardian, psbt } = await setup();
+    const both = Psbt.fromBase64(
+      await guardianWallet.signPsbt(await owner.signPsbt(psbt, context), context),
+    );
+    both.finalizeAllInputs();
+    const tx = both.extractTransaction();
+    const txid = unsignedTxIdOf(psbt);
+    const binary = join(dir, 'signed.txn');
+    await writeFile(binary, tx.toBuffer());
+    const hex = join(dir, 'signed-hex.txn');
+    await writeFile(hex, `${tx.toHex()}\n`);
+    for (const path of [binary, hex]) {
+      const result = await guardian.importSignedPsbt(path, txid, psbt);
+      expect(result.signedInputs, path).toEqual([0]);
+      expect(Psbt.fromBase64(result.psbt).extractTransaction().getId()).toBe(tx.getId());
+    }
+    // Without the exported PSBT there is nothing to match a transaction to.
+    await expect(guardian.importSignedPsbt(binary, txid)).rejects.toMatchObject({
+      code: 'PSBT_INVALID',
+    });
+  });
+
   it('refuses a PSBT for another transaction (PSBT_INVALID)', async () => {
     const { context, guardian, psbt } = await setup();
     const other = await guardianWallet.signPsbt(vaultPsbt(context, 1), context);

@@ -372,9 +372,10 @@ describe('the signing prompt', () => {
         { address: 'tb1qvault', amountSats: 13_990_000, changeIndex: 3 },
       ],
       1_410,
+      7,
     );
     expect(prompt.text).toContain('0.01000000 BTC to tb1qpayee; fee 0.00001410 BTC');
-    expect(prompt.text).toContain('0.13990000 BTC back to the vault (its address #3');
+    expect(prompt.text).toContain('0.13990000 BTC back to vault #7 (its address #3');
     expect(prompt.text).not.toContain('to tb1qvault');
   });
 });

@@ -77,6 +77,7 @@ export function signPrompt(
   unverifiedInputs: boolean,
   outputs: ShownOutput[] = [],
   feeSats?: number,
+  vaultId?: number,
 ): SignerPrompt {
   const what = purpose ? `${purpose}: review` : 'Review';
   const warning = unverifiedInputs
@@ -90,7 +91,7 @@ export function signPrompt(
     .filter((o) => o.changeIndex !== undefined)
     .map(
       (o) =>
-        `${btc(o.amountSats)} back to the vault (its address #${o.changeIndex}; the Ledger knows it as change and does not show it)`,
+        `${btc(o.amountSats)} back to ${vaultId === undefined ? 'the vault' : `vault #${vaultId}`} (its address #${o.changeIndex}; the Ledger knows it as change and does not show it)`,
     );
   const list = outputs.length
     ? ` The Ledger will show: ${[...shown, ...(feeSats === undefined ? [] : [`fee ${btc(feeSats)}`])].join('; ')}.${change.length ? ` Also ${change.join('; ')}.` : ''}`

@@ -173,7 +173,16 @@ export class LedgerOwnerSigner implements Signer {
       const unverified = mine.some((i) => !psbt.data.inputs[i]!.nonWitnessUtxo);
       const { outputs, feeSats } = this.shownOutputs(psbt, keys.owner.fingerprint);
       const signatures = await this.withRegistration(keys, 'sign', (policy, hmac) => {
-        this.emit(prompts.signPrompt(this.net, context.purpose, unverified, outputs, feeSats));
+        this.emit(
+          prompts.signPrompt(
+            this.net,
+            context.purpose,
+            unverified,
+            outputs,
+            feeSats,
+            context.vaultId,
+          ),
+        );
         return this.client().then((c) => c.signPsbt(psbtBase64, policy, hmac));
       });
       if (signatures.length === 0) {
