@@ -11,7 +11,8 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 # better-sqlite3 needs a C++ toolchain. Chromium runs the end-to-end tests (Playwright's own
 # browser download does not work everywhere; Debian's package does). Electrum (4.3, Python) is
 # the second wallet of the interop test: a guardian signing BitStable PSBTs from the kit.
-packages=(build-essential python3 libusb-1.0-0-dev libudev-dev chromium electrum)
+# PostgreSQL (15) backs the protocol node's second storage; the tests start private clusters.
+packages=(build-essential python3 libusb-1.0-0-dev libudev-dev chromium electrum postgresql)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
