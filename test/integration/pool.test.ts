@@ -118,4 +118,77 @@ describe('the stability pool, on a real regtest chain', () => {
     expect(app.operations.balanceCents(carol)).toBe(held + left);
     expectLedgerBalanced(app);
   });
+
+  it('deposits and withdrawals racing the tick that takes an auction at its floor: each pays only from what they held when the take ran, and every cent adds up', async () => {
+    const { app } = t();
+    await setPrice(app, 3_500_000);
+    const me = app.localAccountId;
+    const dave = accountKey(randomBytes(32)).id;
+    app.accounts.register(dave, 'dave');
+    const bank = await app.vaults.createVault({ keySetId: app.keySetId, returnAddress: RETURN });
+    await faucet(app, bank.address, 100_000_000);
+    await mine(app);
+    app.operations.mint(bank.id, 1_000_000);
+    app.operations.transfer(me, dave, 200_000, null);
+    const start = {
+      [me]: app.pool.deposit(me, 200_000, await app.regtest!.miner.newAddress()).depositCents,
+      [dave]: app.pool.deposit(dave, 150_000, await app.regtest!.miner.newAddress()).depositCents,
+    };
+
+    const v = await app.vaults.createVault({ keySetId: app.keySetId, returnAddress: RETURN });
+    await faucet(app, v.address, 10_000_000);
+    await mine(app);
+    app.operations.mint(v.id, 200_000);
+    await setPrice(app, 2_800_000); // 140 %
+    const auction = app.liquidation.listAuctions({ live: true }).find((a) => a.vaultId === v.id)!;
+    offsetMs += app.params.auctionDurationSeconds * 1000 + 1; // at its floor
+
+    // While the tick runs, each turn moves bsUSD in or out of the pool; some moves land before
+    // the take, some after.
+    const moved = { [me]: 0, [dave]: 0 };
+    const atTake = { [me]: 0, [dave]: 0 };
+    let ticking = true;
+    let tookAt = -1;
+    const mover = async () => {
+      for (let turn = 0; ticking || turn < tookAt + 5; turn++) {
+        // Microtask turns first (the tick's own awaits are as short), then event-loop turns.
+        await (turn < 20 ? Promise.resolve() : new Promise((r) => setImmediate(r)));
+        const taken = app.liquidation.getAuction(auction.id).coveredCents > 0;
+        if (taken && tookAt < 0) {
+          tookAt = turn;
+          Object.assign(atTake, {
+            [me]: start[me]! + moved[me]!,
+            [dave]: start[dave]! + moved[dave]!,
+          });
+        }
+        const who = turn % 2 ? me : dave;
+        const amount = turn % 3 === 0 ? 2_000 : -1_500;
+        try {
+          if (amount > 0) app.pool.deposit(who, amount);
+          else app.pool.withdraw(who, -amount);
+          moved[who]! += amount;
+        } catch (err) {
+          expect((err as { code?: string }).code).toBe('INSUFFICIENT_BALANCE');
+        }
+      }
+    };
+    await Promise.all([app.liquidation.tick().finally(() => (ticking = false)), mover()]);
+    expect(tookAt, 'moves landed before the take, and after it').toBeGreaterThan(0);
+
+    const paid = app.db
+      .prepare(
+        'SELECT taker, SUM(paid_cents) AS cents FROM auction_takes WHERE liquidation_id = ? AND via_pool = 1 GROUP BY taker',
+      )
+      .all(auction.id) as { taker: string; cents: number }[];
+    const paidBy = Object.fromEntries(paid.map((x) => [x.taker, x.cents]));
+    for (const who of [me, dave]) {
+      expect(paidBy[who], who).toBeGreaterThan(0);
+      expect(paidBy[who]!, who).toBeLessThanOrEqual(atTake[who]!);
+      expect(app.pool.position(who).depositCents, who).toBe(
+        start[who]! + moved[who]! - paidBy[who]!,
+      );
+    }
+    expect(app.liquidation.getAuction(auction.id).coveredCents).toBe(paidBy[me]! + paidBy[dave]!);
+    expectLedgerBalanced(app);
+  });
 });
