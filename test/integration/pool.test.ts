@@ -16,18 +16,23 @@ let offsetMs = 0;
 const t = useBitStableNode({ clock: () => Date.now() + offsetMs });
 const carol = accountKey(randomBytes(32)).id;
 
+/** A funded bank vault mints `cents` of bsUSD to the node's account, which hands `share` to `to`. */
+async function bsusdFor(to: string, share: number, cents = 1_000_000) {
+  const { app } = t();
+  const bank = await app.vaults.createVault({ keySetId: app.keySetId, returnAddress: RETURN });
+  await faucet(app, bank.address, 100_000_000);
+  await mine(app);
+  app.operations.mint(bank.id, cents);
+  app.operations.transfer(app.localAccountId, to, share, null);
+}
+
 describe('the stability pool, on a real regtest chain', () => {
   it('an auction nobody bids on is taken by the pool at its floor: the shares add up, each paid with its own deposit and on chain to its own address', async () => {
     const { app } = t();
     await setPrice(app, 4_500_000);
     const me = app.localAccountId;
     app.accounts.register(carol, 'carol');
-    // A bank vault for the depositors' bsUSD.
-    const bank = await app.vaults.createVault({ keySetId: app.keySetId, returnAddress: RETURN });
-    await faucet(app, bank.address, 100_000_000);
-    await mine(app);
-    app.operations.mint(bank.id, 1_000_000);
-    app.operations.transfer(me, carol, 100_000, null);
+    await bsusdFor(carol, 100_000);
     const mine1 = await app.regtest!.miner.newAddress();
     const carols = await app.regtest!.miner.newAddress();
     app.pool.deposit(me, 300_000, mine1);
@@ -125,11 +130,7 @@ describe('the stability pool, on a real regtest chain', () => {
     const me = app.localAccountId;
     const dave = accountKey(randomBytes(32)).id;
     app.accounts.register(dave, 'dave');
-    const bank = await app.vaults.createVault({ keySetId: app.keySetId, returnAddress: RETURN });
-    await faucet(app, bank.address, 100_000_000);
-    await mine(app);
-    app.operations.mint(bank.id, 1_000_000);
-    app.operations.transfer(me, dave, 200_000, null);
+    await bsusdFor(dave, 200_000);
     const start = {
       [me]: app.pool.deposit(me, 200_000, await app.regtest!.miner.newAddress()).depositCents,
       [dave]: app.pool.deposit(dave, 150_000, await app.regtest!.miner.newAddress()).depositCents,
