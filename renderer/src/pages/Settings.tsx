@@ -313,7 +313,7 @@ function RecoveryKitCard() {
                     ))}
                   </ul>
                 )}
-                <div className="row">
+                <div className="row gap wrap">
                   <button
                     type="button"
                     className="button"
