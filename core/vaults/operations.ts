@@ -192,7 +192,7 @@ export class VaultOperations {
       if (newDebt < 0) {
         throw new BitStableError(
           'INVALID_AMOUNT',
-          `The vault owes ${vault.debtCents} cents; that is more than its debt.`,
+          `That is more than the vault owes (${centsToString(vault.debtCents as Cents)} bsUSD); repay at most that.`,
           { debtCents: vault.debtCents },
         );
       }

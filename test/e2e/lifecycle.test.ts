@@ -90,6 +90,22 @@ describe('a person in a browser, on local regtest', () => {
     await create.goToVault();
     const vault = await app.vault(ids.alice).show();
     await vault.waitForState('active');
+    // Past the edge: the form says so, with the numbers, before any review.
+    await app.page.locator('[data-testid="op-tab-mint"]').click();
+    await app.page.locator('[data-testid="mint-amount"]').fill('40000');
+    await expect
+      .poll(() => app.page.locator('[data-testid="mint-problem"]').innerText())
+      .toMatch(
+        /under 150\.00 %: it would be liquidated at once\. Mint at most .* to stay at 200\.00 %/,
+      );
+    expect(await app.page.locator('[data-testid="mint-review"]').isDisabled()).toBe(true);
+    // Safe max mints to the target ratio (200 % unless changed).
+    await app.page.locator('[data-testid="mint-safe-max"]').click();
+    expect(await app.page.locator('[data-testid="mint-ratio-after"]').innerText()).toMatch(
+      /^200\.\d\d %$/,
+    );
+    expect(await app.page.locator('[data-testid="mint-review"]').isDisabled()).toBe(false);
+    await app.shot('04a-mint-safe-max');
     await vault.changeDebt('mint', '25000', '04-mint-review');
     expect(await vault.debtText()).toContain('25,000.00 bsUSD');
     await app.waitForBalance(2_500_000);

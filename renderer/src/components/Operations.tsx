@@ -9,9 +9,11 @@ import {
   btc,
   bsusd,
   dollars,
+  maxDebtAt,
   parseBtc,
   parseDollars,
   pct,
+  priceAtRatio,
   ratioAt,
   satsText,
   shortHash,
@@ -123,17 +125,46 @@ function DebtForm({ vault, kind }: { vault: Vault; kind: 'mint' | 'repay' }) {
       : ratioAt(vault.collateralSats, debtAfter, p);
   const params = status.data?.params;
   const balance = status.data?.bsusdBalanceCents ?? 0;
-  const maxMint =
-    p && params
-      ? Math.max(
-          0,
-          Number(
-            (BigInt(vault.collateralSats) * BigInt(p) * 10_000n) /
-              (BigInt(params.liquidationRatioBps) * 100_000_000n),
-          ) - vault.debtCents,
-        )
-      : null;
+  const [targetPct, setTargetPct] = useState('200');
+  const targetBps = Math.round(Number(targetPct) * 100);
+  const targetOk = Number.isFinite(targetBps) && targetBps >= (params?.warningRatioBps ?? 16_000);
+  const maxMintAt = (bps: number) =>
+    p ? Math.max(0, maxDebtAt(vault.collateralSats, p, bps) - vault.debtCents) : null;
+  const maxMint = params ? maxMintAt(params.liquidationRatioBps) : null;
+  const safeMax = targetOk ? maxMintAt(targetBps) : null;
   const verb = kind === 'mint' ? 'Mint' : 'Repay';
+  const ratioNow = p === null ? null : ratioAt(vault.collateralSats, vault.debtCents, p);
+  const liqRatio = params?.liquidationRatioBps ?? 15_000;
+  const warnRatio = params?.warningRatioBps ?? 16_000;
+  const liqNow = priceAtRatio(vault.collateralSats, vault.debtCents, liqRatio);
+  const liqAfter =
+    debtAfter === null ? null : priceAtRatio(vault.collateralSats, debtAfter, liqRatio);
+  const floor = params?.debtFloorCents ?? 0;
+  // What stops the operation before its review, in words (the node checks the same again).
+  const problem =
+    cents === null || debtAfter === null
+      ? null
+      : kind === 'mint'
+        ? ratioAfter !== null && ratioAfter < liqRatio
+          ? `That puts the vault at ${pct(ratioAfter)}, under ${pct(liqRatio)}: it would be liquidated at once. Mint at most ${bsusd(maxMint ?? 0)}${safeMax !== null ? `, or ${bsusd(safeMax)} to stay at ${pct(targetBps)}` : ''}.`
+          : debtAfter > 0 && debtAfter < floor
+            ? `The debt must be at least ${bsusd(floor)}.`
+            : null
+        : cents > vault.debtCents
+          ? `The vault owes ${bsusd(vault.debtCents)}; repay at most that.`
+          : cents > balance
+            ? `You hold ${bsusd(balance)}; that is less than ${bsusd(cents)}.`
+            : debtAfter > 0 && debtAfter < floor
+              ? `Repay all of it, or leave at least ${bsusd(floor)} of debt.`
+              : null;
+  const risk =
+    problem !== null || ratioAfter === null
+      ? null
+      : ratioAfter < warnRatio
+        ? `At ${pct(ratioAfter)} the vault is in Warning: a fall of ${pct(10_000 - Math.floor((liqRatio * 10_000) / ratioAfter))} in the BTC price liquidates it, with a ${pct(params?.penaltyBps ?? 0)} penalty.`
+        : null;
+  const tone = (bps: number | null) =>
+    bps === null ? '' : bps < liqRatio ? 'error-text' : bps < warnRatio ? 'warn-text' : 'ok-text';
 
   return (
     <form
@@ -163,8 +194,8 @@ function DebtForm({ vault, kind }: { vault: Vault; kind: 'mint' | 'repay' }) {
         hint={
           kind === 'mint'
             ? maxMint !== null &&
-              `At most about ${bsusd(maxMint)} keeps the ratio at 150 %. The debt must be at least ${bsusd(params?.debtFloorCents ?? 0)}.`
-            : `You hold ${bsusd(balance)}; the vault owes ${bsusd(vault.debtCents)}. Repay all of it, or leave at least ${bsusd(params?.debtFloorCents ?? 0)}.`
+              `Under ${pct(liqRatio)} the vault is liquidated; ${bsusd(maxMint)} more would put it right there. The debt must be at least ${bsusd(floor)}.`
+            : `You hold ${bsusd(balance)}; the vault owes ${bsusd(vault.debtCents)}. Repay all of it, or leave at least ${bsusd(floor)}.`
         }
       >
         <div className="row gap">
@@ -194,18 +225,77 @@ function DebtForm({ vault, kind }: { vault: Vault; kind: 'mint' | 'repay' }) {
               All
             </button>
           )}
+          {kind === 'mint' && (
+            <>
+              <button
+                type="button"
+                className="button ghost small"
+                disabled={!safeMax}
+                onClick={() => safeMax && setAmount(dollars(safeMax).replace(/,/g, ''))}
+                data-testid="mint-safe-max"
+              >
+                Safe max
+              </button>
+              <label className="muted small" htmlFor="mint-target">
+                at
+              </label>
+              <input
+                id="mint-target"
+                className="input tiny"
+                value={targetPct}
+                onChange={(e) => setTargetPct(e.target.value)}
+                inputMode="decimal"
+                aria-invalid={!targetOk}
+                aria-label="Target ratio for Safe max, in percent"
+                data-testid="mint-target"
+              />
+              <span className="unit">%</span>
+            </>
+          )}
         </div>
       </Field>
+      {kind === 'mint' && !targetOk && (
+        <div className="error-note">
+          Safe max needs a target ratio of at least {pct(warnRatio)}, e.g. 200.
+        </div>
+      )}
       {amount !== '' && !cents && (
         <div className="error-note">
           Write an amount in bsUSD with at most 2 decimals, e.g. 4500.00.
         </div>
       )}
+      {cents !== null && (
+        <p className="small" data-testid={`${kind}-before-after`}>
+          Ratio{' '}
+          <span className={tone(ratioNow)}>
+            {vault.debtCents === 0 ? 'no debt' : pct(ratioNow)}
+          </span>{' '}
+          →{' '}
+          <span className={tone(ratioAfter)} data-testid={`${kind}-ratio-after`}>
+            {debtAfter === 0 ? 'no debt' : pct(ratioAfter)}
+          </span>
+          {' · '}liquidated under {liqNow === null ? 'never' : usd(liqNow)} →{' '}
+          <span className={tone(ratioAfter)} data-testid={`${kind}-liquidation-after`}>
+            {liqAfter === null ? 'never' : usd(liqAfter)}
+          </span>
+          {p !== null && <> (BTC now {usd(p)})</>}
+        </p>
+      )}
+      {problem && (
+        <div className="error-note" data-testid={`${kind}-problem`}>
+          {problem}
+        </div>
+      )}
+      {risk && (
+        <p className="warn-text small" data-testid={`${kind}-risk`}>
+          {risk}
+        </p>
+      )}
       <div className="actions">
         <button
           type="submit"
           className="button primary"
-          disabled={!cents}
+          disabled={!cents || problem !== null}
           data-testid={`${kind}-review`}
         >
           Review
@@ -249,8 +339,12 @@ function DebtForm({ vault, kind }: { vault: Vault; kind: 'mint' | 'repay' }) {
                 {debtAfter === null ? '—' : bsusd(Math.max(0, debtAfter))}
               </dd>
               <dt>Ratio after</dt>
-              <dd>
+              <dd className={tone(ratioAfter)}>
                 {debtAfter === 0 ? 'no debt' : pct(ratioAfter)} at {p ? usd(p) : 'no price'}
+              </dd>
+              <dt>Liquidated under</dt>
+              <dd className={tone(ratioAfter)} data-testid="review-liquidation-after">
+                {liqAfter === null ? 'no debt' : usd(liqAfter)}
               </dd>
               <dt>Your bsUSD after</dt>
               <dd>

@@ -186,7 +186,12 @@ export function Dialog({
   useEffect(() => {
     const d = ref.current;
     if (!d) return;
-    if (open && !d.open) d.showModal();
+    if (open && !d.open) {
+      d.showModal();
+      // showModal focuses the first control, the × in the header, so Enter would cancel; the
+      // primary action is what a review offers first.
+      d.querySelector<HTMLElement>('.dialog-body .button.primary:not(:disabled)')?.focus();
+    }
     if (!open && d.open) d.close();
   }, [open]);
   return (

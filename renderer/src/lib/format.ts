@@ -64,6 +64,28 @@ export function ratioAt(
   return r > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(r);
 }
 
+/**
+ * The BTC price (cents) under which a vault falls below `ratioBps`: rounded up, so the price
+ * shown is never below the one that liquidates it. Null without debt or collateral.
+ */
+export function priceAtRatio(
+  collateralSats: number,
+  debtCents: number,
+  ratioBps: number,
+): number | null {
+  if (debtCents <= 0 || collateralSats <= 0) return null;
+  const num = BigInt(debtCents) * BigInt(ratioBps) * 100_000_000n;
+  const den = BigInt(collateralSats) * 10_000n;
+  return Number((num + den - 1n) / den);
+}
+
+/** The most debt (cents) a vault may have and stay at or above `ratioBps` at a price. */
+export function maxDebtAt(collateralSats: number, priceCents: number, ratioBps: number): number {
+  return Number(
+    (BigInt(collateralSats) * BigInt(priceCents) * 10_000n) / (BigInt(ratioBps) * 100_000_000n),
+  );
+}
+
 /** "3 s", "2 min 5 s", "1 h 4 min" */
 export function duration(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
