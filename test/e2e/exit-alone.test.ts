@@ -88,6 +88,16 @@ describe('an exit without the protocol node, in the browser', () => {
     node.child.kill('SIGKILL');
     await new Promise<void>((r) => node.child.once('exit', () => r()));
     const page = app.page;
+    // The top bar stops calling the last price fresh: grey, and as of when it was read.
+    await expect
+      .poll(() => page.locator('[data-testid="price-freshness"]').innerText(), { timeout: 45_000 })
+      .toMatch(/^as of \d\d:\d\d:\d\d$/);
+    expect(await page.locator('[data-testid="price-freshness"]').getAttribute('class')).toContain(
+      'stale',
+    );
+    // So does the dashboard's price card.
+    expect(await page.locator('[data-testid="price-status"]').innerText()).toMatch(/^As of /);
+    await app.shot('40a-alone-price-stale');
     // The dashboard's reads fail; the banner points to what the wallet can do alone.
     await page.reload();
     const banner = page.locator('[data-testid="node-unreachable-banner"]');

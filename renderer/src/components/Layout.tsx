@@ -1,5 +1,5 @@
 /** The frame: navigation, the price and node at a glance, the connection, device prompts. */
-import { useCallback, useState, type ReactNode } from 'react';
+import { useCallback, useEffect, useState, type ReactNode } from 'react';
 import { useApi, useConnection, useEvents } from '../api/context';
 import { bsusd, duration, usd } from '../lib/format';
 import { href, type Route } from '../lib/route';
@@ -21,11 +21,30 @@ function nodeUnreachable(error: unknown): boolean {
   return code === 'NODE_UNREACHABLE' || code === 'NODE_TIMEOUT';
 }
 
+/** The time now, again every `ms`: for ages that must keep counting between fetches. */
+function useNow(ms: number): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), ms);
+    return () => clearInterval(timer);
+  }, [ms]);
+  return now;
+}
+
 export function Layout({ route, children }: { route: Route; children: ReactNode }) {
   const status = useApi('status.get', {}, { refetchInterval: 15_000 });
   const price = useApi('price.get', {}, { refetchInterval: 5_000 });
   const connection = useConnection();
+  const now = useNow(1_000);
   const regtest = status.data?.regtest ?? false;
+  // What the top bar shows must not outlive the connection: cut off, or a price last read more
+  // than three refreshes ago, it turns grey and says when it was true.
+  const priceReadAt = price.dataUpdatedAt;
+  const priceCurrent =
+    connection === 'open' && !price.isError && now - priceReadAt < 15_000 && price.data;
+  const nodeCurrent =
+    connection === 'open' && !status.isError && now - status.dataUpdatedAt < 45_000;
+  const asOf = (t: number) => `as of ${new Date(t).toLocaleTimeString('en-GB')}`;
   const current = route.page === 'vault' ? 'dashboard' : route.page;
 
   return (
@@ -92,25 +111,35 @@ export function Layout({ route, children }: { route: Route; children: ReactNode 
             <strong className="num">
               {price.data?.priceCents != null ? usd(price.data.priceCents) : '—'}
             </strong>
-            {price.data && (
-              <span
-                className={`pill ${price.data.status === 'ok' ? 'ok' : 'warn'}`}
-                title={price.data.message ?? undefined}
-              >
-                {price.data.status === 'ok'
-                  ? `fresh · ${duration(price.data.ageMs ?? 0)} ago`
-                  : price.data.status.replace('-', ' ')}
-              </span>
-            )}
+            {price.data &&
+              (priceCurrent ? (
+                <span
+                  className={`pill ${price.data.status === 'ok' ? 'ok' : 'warn'}`}
+                  title={price.data.message ?? undefined}
+                  data-testid="price-freshness"
+                >
+                  {price.data.status === 'ok'
+                    ? `fresh · ${duration((price.data.ageMs ?? 0) + Math.max(0, now - priceReadAt))} ago`
+                    : price.data.status.replace('-', ' ')}
+                </span>
+              ) : (
+                <span
+                  className="pill stale"
+                  title="Not updated: the connection to BitStable is down or the price has not been read lately."
+                  data-testid="price-freshness"
+                >
+                  {asOf(priceReadAt)}
+                </span>
+              ))}
           </div>
           <div className="topbar-node" data-testid="node-status">
             <span
-              className={`dot ${status.data?.node.online ? 'ok' : 'down'}`}
+              className={`dot ${status.data && !nodeCurrent ? 'stale' : status.data?.node.online ? 'ok' : 'down'}`}
               aria-hidden="true"
             />
             {status.data
               ? status.data.node.online
-                ? `Block ${status.data.node.height?.toLocaleString('en-US')}`
+                ? `Block ${status.data.node.height?.toLocaleString('en-US')}${nodeCurrent ? '' : ` · ${asOf(status.dataUpdatedAt)}`}`
                 : 'Node offline'
               : nodeUnreachable(status.error)
                 ? 'Protocol node not answering'

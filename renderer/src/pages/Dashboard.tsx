@@ -62,21 +62,25 @@ function PriceCard() {
           </div>
           <div className="row gap">
             <span
-              className={`pill ${price.data.status === 'ok' ? 'ok' : 'warn'}`}
+              className={`pill ${price.isError ? 'stale' : price.data.status === 'ok' ? 'ok' : 'warn'}`}
               data-testid="price-status"
             >
-              {price.data.status === 'ok'
-                ? 'Fresh'
-                : price.data.status === 'stale'
-                  ? 'Stale'
-                  : price.data.status === 'held'
-                    ? 'Held by circuit breaker'
-                    : 'Too few sources'}
+              {price.isError
+                ? `As of ${new Date(price.dataUpdatedAt).toLocaleTimeString('en-GB')}`
+                : price.data.status === 'ok'
+                  ? 'Fresh'
+                  : price.data.status === 'stale'
+                    ? 'Stale'
+                    : price.data.status === 'held'
+                      ? 'Held by circuit breaker'
+                      : 'Too few sources'}
             </span>
             <span className="muted">
-              {price.data.ageMs === null
-                ? 'no price yet'
-                : `updated ${duration(price.data.ageMs)} ago · max ${duration(price.data.maxAgeMs)}`}
+              {price.isError
+                ? 'not updated since: the last price BitStable read'
+                : price.data.ageMs === null
+                  ? 'no price yet'
+                  : `updated ${duration(price.data.ageMs)} ago · max ${duration(price.data.maxAgeMs)}`}
             </span>
           </div>
           {price.data.message && <p className="warn-text">{price.data.message}</p>}
@@ -191,12 +195,17 @@ function NodeCard() {
         <div className="stats">
           <Stat label="Network">{status.data.regtest ? 'Local regtest' : status.data.network}</Stat>
           <Stat label="Status">
-            <span className={`dot ${status.data.node.online ? 'ok' : 'down'}`} aria-hidden="true" />{' '}
-            {status.data.node.online
-              ? status.data.node.initialBlockDownload
-                ? 'Syncing'
-                : 'Online, in sync'
-              : 'Offline'}
+            <span
+              className={`dot ${status.isError ? 'stale' : status.data.node.online ? 'ok' : 'down'}`}
+              aria-hidden="true"
+            />{' '}
+            {status.isError
+              ? `Unknown since ${new Date(status.dataUpdatedAt).toLocaleTimeString('en-GB')}`
+              : status.data.node.online
+                ? status.data.node.initialBlockDownload
+                  ? 'Syncing'
+                  : 'Online, in sync'
+                : 'Offline'}
           </Stat>
           <Stat label="Height" testId="node-height">
             <span className="num">{status.data.node.height?.toLocaleString('en-US') ?? '—'}</span>
