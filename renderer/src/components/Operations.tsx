@@ -19,6 +19,7 @@ import {
   shortHash,
   usd,
 } from '../lib/format';
+import { addressProblem } from '../lib/address';
 import { Btc, Dialog, download, ErrorNote, Field, fromBase64 } from './ui';
 
 type Vault = Result<'vaults.get'>;
@@ -432,6 +433,7 @@ function SpendForm({ vault, kind }: { vault: Vault; kind: SpendKind }) {
   const previewS = useApiMutation('vaults.previewSweep');
   const runS = useApiMutation('vaults.sweep');
   const newAddress = useApiMutation('regtest.newAddress');
+  const destinationProblem = addressProblem(destination, status.data?.network);
   const preview = { withdraw: previewW, close: previewC, exit: previewE, sweep: previewS }[kind];
   const run = { withdraw: runW, close: runC, exit: runE, sweep: runS }[kind];
   const sats = kind === 'withdraw' ? parseBtc(amount) : null;
@@ -529,11 +531,18 @@ function SpendForm({ vault, kind }: { vault: Vault; kind: SpendKind }) {
           )}
         </div>
       </Field>
+      {destinationProblem && (
+        <div className="error-note" data-testid={`${kind}-destination-problem`}>
+          {destinationProblem}
+        </div>
+      )}
       <div className="actions">
         <button
           type="submit"
           className="button primary"
-          disabled={!destination.trim() || (kind === 'withdraw' && !sats)}
+          disabled={
+            !destination.trim() || destinationProblem !== null || (kind === 'withdraw' && !sats)
+          }
           data-testid={`${kind}-review`}
         >
           Review
@@ -696,13 +705,22 @@ function ReturnAddressForm({ vault }: { vault: Vault }) {
           )}
         </div>
       </Field>
+      {addressProblem(address, status.data?.network) && (
+        <div className="error-note" data-testid="return-address-problem">
+          {addressProblem(address, status.data?.network)}
+        </div>
+      )}
       <ErrorNote error={set.error} />
       {set.isSuccess && <p className="ok-text">Saved.</p>}
       <div className="actions">
         <button
           type="submit"
           className="button primary"
-          disabled={!address.trim() || set.isPending}
+          disabled={
+            !address.trim() ||
+            addressProblem(address, status.data?.network) !== null ||
+            set.isPending
+          }
         >
           Save
         </button>

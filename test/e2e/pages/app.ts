@@ -171,6 +171,15 @@ export class VaultPage {
   }
   private async spendAll(kind: 'close' | 'exit', prompt: string, shot?: string): Promise<void> {
     await this.tab(kind);
+    // A mainnet address pasted into a regtest app is named under the field; no review.
+    await this.page
+      .locator(T(`${kind}-destination`))
+      .fill('bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4');
+    await this.page
+      .locator(T(`${kind}-destination-problem`), { hasText: 'That is a mainnet address' })
+      .waitFor();
+    if (!(await this.page.locator(T(`${kind}-review`)).isDisabled()))
+      throw new Error('Review stayed enabled for a mainnet address');
     await this.page.locator(T(`${kind}-use-wallet`)).click();
     await this.page.waitForFunction(
       (k) =>
