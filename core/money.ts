@@ -76,3 +76,9 @@ export function centsToString(amount: Cents): string {
   const whole = Math.floor(amount / 100);
   return `${whole}.${String(amount % 100).padStart(2, '0')}`;
 }
+
+/** Cents as dollars for a sentence, grouped: 10000000000 → "$100,000,000.00". */
+export function usdText(amount: Cents | number): string {
+  const whole = Math.floor(amount / 100).toLocaleString('en-US');
+  return `$${whole}.${String(amount % 100).padStart(2, '0')}`;
+}

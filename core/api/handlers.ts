@@ -8,7 +8,7 @@ import { decodePsbt } from '../keys/psbt-keys';
 import type { BitStableNode } from '../app/bitstable-node';
 import { keyExpression } from '../bitcoin/keys';
 import { BitStableError } from '../errors';
-import type { Cents, Sats } from '../money';
+import { usdText, type Cents, type Sats } from '../money';
 import { priceUnavailableMessage } from '../oracle/feed';
 import { enabledSourceNames, EXCHANGES } from '../oracle/config';
 import { outputScript } from '../psbt/fees';
@@ -826,6 +826,15 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
         throw new ApiBoundaryError(
           'NOT_SUPPORTED',
           'The simulated price source is off in this configuration.',
+        );
+      // A price the oracle would throw out as implausible is refused here, with its range,
+      // rather than set and then reported as sources that do not agree.
+      const { minPriceCents, maxPriceCents } = core.oracle.config;
+      if (priceCents < minPriceCents || priceCents > maxPriceCents)
+        throw new BitStableError(
+          'INVALID_AMOUNT',
+          `A BTC price must be between ${usdText(minPriceCents)} and ${usdText(maxPriceCents)}, the range the oracle takes as plausible. Nothing was changed.`,
+          { priceCents, minPriceCents, maxPriceCents },
         );
       sim.setPrice(priceCents as Cents);
       // A large move is held by the circuit breaker for one round and confirmed by the next.

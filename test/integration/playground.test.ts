@@ -90,6 +90,15 @@ describe('playground accounts in local mode', () => {
       await codeOf(call(window_, 'vaults.mint', { vaultId: vault.id, amountCents: 100 })),
     ).toBe('FORBIDDEN');
 
+    // A price the oracle would throw out is refused with its range, and nothing moves.
+    const priceBefore = (await call(window_, 'price.get')).priceCents;
+    const wild = await call(window_, 'regtest.setPrice', { priceCents: 9_999_999_999_900 }).catch(
+      (e: { code?: string; message?: string }) => e,
+    );
+    expect(wild).toMatchObject({ code: 'INVALID_AMOUNT' });
+    expect((wild as Error).message).toMatch(/between \$100\.00 and \$100,000,000\.00/);
+    expect((await call(window_, 'price.get')).priceCents).toBe(priceBefore);
+
     // The price falls; the liquidator takes your auction and pays with its own bsUSD.
     await call(window_, 'regtest.setPrice', { priceCents: 2_800_000 });
     const { auctions } = await call(window_, 'auctions.list', { live: true });

@@ -2,7 +2,7 @@
  * Turning an exchange's price string into trusted integer cents: parsed without floats, then
  * checked against sanity bounds so a fat-fingered or broken feed is an error, not a price.
  */
-import type { Cents } from '../../money';
+import { usdText, type Cents } from '../../money';
 import { decimalToCents } from '../decimal';
 import { sourceError } from '../source-error';
 
@@ -62,7 +62,7 @@ export function checkBounds(
     throw sourceError(
       source,
       'bad-price',
-      `the price ${cents} cents per BTC is outside the plausible range ${bounds.minCents}–${bounds.maxCents}.`,
+      `its price, ${usdText(cents)} per BTC, is outside the plausible range ${usdText(bounds.minCents)}–${usdText(bounds.maxCents)}.`,
       { priceCents: cents },
     );
   }
