@@ -40,3 +40,20 @@ describe('the address check under a form field', () => {
     expect(addressProblem('  ', 'regtest')).toBeNull();
   });
 });
+
+describe('the BTC amount check under a form field', () => {
+  it('gives the reason for each amount a form cannot take, and nothing for one it can', async () => {
+    const { btcAmountProblem } = await import('../../renderer/src/lib/format');
+    expect(btcAmountProblem('0.5')).toBeNull();
+    expect(btcAmountProblem('')).toBeNull();
+    expect(btcAmountProblem('0.123456789')).toMatch(/at most 8 decimals/);
+    expect(btcAmountProblem('0')).toMatch(/more than 0 BTC/);
+    expect(btcAmountProblem('21000001')).toBe('No more than 21,000,000 BTC will ever exist.');
+    expect(
+      btcAmountProblem('2', {
+        atMostSats: 150_000_000,
+        tooMuch: (max) => `The vault holds ${max} BTC; that is more.`,
+      }),
+    ).toBe('The vault holds 1.50000000 BTC; that is more.');
+  });
+});

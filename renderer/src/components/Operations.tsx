@@ -7,6 +7,7 @@ import type { Result } from '../../../core/api/contract';
 import { useApi, useApiMutation, useEvents } from '../api/context';
 import {
   btc,
+  btcAmountProblem,
   bsusd,
   dollars,
   maxDebtAt,
@@ -437,6 +438,13 @@ function SpendForm({ vault, kind }: { vault: Vault; kind: SpendKind }) {
   const preview = { withdraw: previewW, close: previewC, exit: previewE, sweep: previewS }[kind];
   const run = { withdraw: runW, close: runC, exit: runE, sweep: runS }[kind];
   const sats = kind === 'withdraw' ? parseBtc(amount) : null;
+  const amountProblem =
+    kind === 'withdraw'
+      ? btcAmountProblem(amount, {
+          atMostSats: vault.collateralSats,
+          tooMuch: (max) => `The vault holds ${max} BTC; that is more.`,
+        })
+      : null;
   const onPrompt = useCallback(
     (e: { payload: { text: string; state: string; level: string } }) =>
       setPrompts((xs) => [...xs, e.payload]),
@@ -507,6 +515,11 @@ function SpendForm({ vault, kind }: { vault: Vault; kind: SpendKind }) {
             data-testid="withdraw-amount"
           />
         </Field>
+      )}
+      {kind === 'withdraw' && amountProblem && (
+        <div className="error-note" data-testid="withdraw-amount-problem">
+          {amountProblem}
+        </div>
       )}
       <Field label="Send to (your Bitcoin address)" htmlFor={`${kind}-destination`}>
         <div className="row gap">

@@ -102,3 +102,21 @@ export function when(ms: number): string {
 export function shortHash(h: string, n = 10): string {
   return h.length <= 2 * n ? h : `${h.slice(0, n)}…${h.slice(-n)}`;
 }
+
+/** The 21 million BTC that can ever exist, in sats: no amount is larger. */
+export const MAX_SATS = 21_000_000 * SATS_PER_BTC;
+
+/** Why a BTC amount typed in a field cannot be used, in a sentence; null when it can (or is empty). */
+export function btcAmountProblem(
+  text: string,
+  options: { atMostSats?: number; tooMuch?: (max: string) => string } = {},
+): string | null {
+  if (text.trim() === '') return null;
+  const sats = parseBtc(text);
+  if (sats === null) return 'Write an amount in BTC with at most 8 decimals, e.g. 0.1.';
+  if (sats === 0) return 'The amount must be more than 0 BTC.';
+  if (sats > MAX_SATS) return 'No more than 21,000,000 BTC will ever exist.';
+  if (options.atMostSats !== undefined && sats > options.atMostSats)
+    return (options.tooMuch ?? ((max) => `That is more than ${max} BTC.`))(btc(options.atMostSats));
+  return null;
+}

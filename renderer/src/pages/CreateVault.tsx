@@ -3,7 +3,7 @@ import { useState } from 'react';
 import { useApi, useApiMutation } from '../api/context';
 import { DepositPanel } from '../components/DepositPanel';
 import { Card, ErrorNote, Field, Loading } from '../components/ui';
-import { parseBtc } from '../lib/format';
+import { btcAmountProblem, parseBtc } from '../lib/format';
 import { href } from '../lib/route';
 
 /** One of the vault's three keys: its role, its master fingerprint, the full key. */
@@ -178,9 +178,9 @@ export function CreateVault() {
                 data-testid="vault-planned"
               />
             </Field>
-            {plannedSats === null && (
-              <div className="error-note">
-                Write the amount in BTC with at most 8 decimals, e.g. 0.1.
+            {btcAmountProblem(planned) && (
+              <div className="error-note" data-testid="vault-planned-problem">
+                {btcAmountProblem(planned)}
               </div>
             )}
             <Field
@@ -219,7 +219,7 @@ export function CreateVault() {
               <button
                 type="submit"
                 className="button primary"
-                disabled={create.isPending || plannedSats === null}
+                disabled={create.isPending || btcAmountProblem(planned) !== null}
                 data-testid="create-submit"
               >
                 {create.isPending ? 'Creating…' : 'Create vault'}

@@ -5,7 +5,8 @@
 import { useState } from 'react';
 import { useApi, useApiMutation } from '../api/context';
 import { Card, ErrorNote, Field, Usd } from '../components/ui';
-import { bsusd, parseBtc, parseDollars, shortHash, usd } from '../lib/format';
+import { addressProblem } from '../lib/address';
+import { btcAmountProblem, bsusd, parseBtc, parseDollars, shortHash, usd } from '../lib/format';
 
 export function Regtest() {
   const status = useApi('status.get', {});
@@ -160,6 +161,11 @@ function MineForm({ height }: { height: number | null }) {
           data-testid="mine-blocks"
         />
       </Field>
+      {!ok && blocks.trim() !== '' && (
+        <div className="error-note" data-testid="mine-blocks-problem">
+          Mine a whole number of blocks, from 1 to 1,000.
+        </div>
+      )}
       <ErrorNote error={mine.error} />
       {mine.data && (
         <p className="ok-text">Mined. Height {mine.data.height.toLocaleString('en-US')}.</p>
@@ -211,6 +217,11 @@ function FaucetForm() {
           data-testid="faucet-amount"
         />
       </Field>
+      {(addressProblem(address, 'regtest') ?? btcAmountProblem(amount)) && (
+        <div className="error-note" data-testid="faucet-problem">
+          {addressProblem(address, 'regtest') ?? btcAmountProblem(amount)}
+        </div>
+      )}
       <ErrorNote error={faucet.error} />
       {faucet.data && (
         <p className="ok-text" data-testid="faucet-result">
@@ -221,7 +232,13 @@ function FaucetForm() {
         <button
           type="submit"
           className="button primary"
-          disabled={!sats || !address.trim() || faucet.isPending}
+          disabled={
+            !sats ||
+            !address.trim() ||
+            addressProblem(address, 'regtest') !== null ||
+            btcAmountProblem(amount) !== null ||
+            faucet.isPending
+          }
           data-testid="faucet-submit"
         >
           {faucet.isPending ? 'Sending…' : 'Send'}
@@ -272,6 +289,11 @@ function PriceForm({ current }: { current: number | null }) {
               {['−30 %', '−10 %', '−5 %', '+5 %', '+10 %'][i]} ({usd(p)})
             </button>
           ))}
+        </div>
+      )}
+      {value.trim() !== '' && !cents && (
+        <div className="error-note" data-testid="set-price-problem">
+          Write a price in USD with at most 2 decimals, e.g. 45000.
         </div>
       )}
       <ErrorNote error={set.error} />
