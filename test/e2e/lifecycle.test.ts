@@ -108,6 +108,13 @@ describe('a person in a browser, on local regtest', () => {
     await app.shot('04a-mint-safe-max');
     await vault.changeDebt('mint', '25000', '04-mint-review');
     expect(await vault.debtText()).toContain('25,000.00 bsUSD');
+    // The operation tabs follow the arrow keys, focus with them.
+    await app.page.locator('[data-testid="op-tab-mint"]').focus();
+    await app.page.keyboard.press('ArrowRight');
+    expect(
+      await app.page.locator('[data-testid="op-tab-repay"]').getAttribute('aria-selected'),
+    ).toBe('true');
+    expect(await app.page.evaluate(() => document.activeElement?.id)).toBe('tab-repay');
     await app.waitForBalance(2_500_000);
     await app.shot('05-vault-active');
   });

@@ -71,7 +71,30 @@ export function Operations({ vault }: { vault: Vault }) {
   }
   return (
     <div className="ops" data-testid="operations">
-      <div className="tabs" role="tablist" aria-label="Operations">
+      <div
+        className="tabs"
+        role="tablist"
+        aria-label="Operations"
+        onKeyDown={(e) => {
+          // Arrow keys, Home and End move between the tabs that can be chosen (WAI-ARIA tabs).
+          const usable = tabs.filter((t) => t.enabled || t.id === current.id);
+          const at = usable.findIndex((t) => t.id === current.id);
+          const to =
+            e.key === 'ArrowRight'
+              ? usable[(at + 1) % usable.length]
+              : e.key === 'ArrowLeft'
+                ? usable[(at - 1 + usable.length) % usable.length]
+                : e.key === 'Home'
+                  ? usable[0]
+                  : e.key === 'End'
+                    ? usable[usable.length - 1]
+                    : undefined;
+          if (!to) return;
+          e.preventDefault();
+          setTab(to.id);
+          document.getElementById(`tab-${to.id}`)?.focus();
+        }}
+      >
         {tabs.map((t) => (
           <button
             key={t.id}
@@ -80,6 +103,7 @@ export function Operations({ vault }: { vault: Vault }) {
             id={`tab-${t.id}`}
             aria-selected={current.id === t.id}
             aria-controls={`panel-${t.id}`}
+            tabIndex={current.id === t.id ? 0 : -1}
             className={`tab ${current.id === t.id ? 'active' : ''}`}
             disabled={!t.enabled && current.id !== t.id}
             onClick={() => setTab(t.id)}
