@@ -4,50 +4,25 @@
  * order and not itself; an event published inside a transaction arrives only if it commits; a
  * listener whose connection is cut listens again and gets what comes after.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type pg from 'pg';
-import { openPostgres } from '../../core/db/pg/database';
-import {
-  findPostgresBin,
-  startLocalPostgres,
-  type LocalPostgres,
-} from '../../core/db/pg/local-cluster';
+import { describe, expect, it } from 'vitest';
 import { PgEventChannel, type RelayedEvent } from '../../core/db/pg/notify';
+import { pgRuns, until, usePostgres } from '../helpers/postgres';
 
-const runs = findPostgresBin() !== null || Boolean(process.env.CI);
-if (!runs) console.warn('PostgreSQL is not installed (apt-get install postgresql): skipped.');
-
-let cluster: LocalPostgres;
-const pools: pg.Pool[] = [];
 const channels: PgEventChannel[] = [];
+const pg = usePostgres(async () => {
+  await Promise.all(channels.map((c) => c.close()));
+});
 /** An instance: its own pool and channel, and what reached it. */
 async function instance() {
-  const pool = openPostgres(cluster.url, { max: 3 });
-  pools.push(pool);
+  const pool = pg.pool(3);
   const channel = new PgEventChannel(pool, { retryMs: 100 });
   channels.push(channel);
   const got: RelayedEvent[] = [];
   await channel.listen((e) => got.push(e));
   return { pool, channel, got };
 }
-const until = async (what: string, ok: () => boolean, ms = 5_000) => {
-  const deadline = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
 
-beforeAll(async () => {
-  if (runs) cluster = await startLocalPostgres();
-}, 60_000);
-afterAll(async () => {
-  await Promise.all(channels.map((c) => c.close()));
-  await Promise.all(pools.map((p) => p.end()));
-  await cluster?.stop();
-});
-
-describe.skipIf(!runs)('events between instances', () => {
+describe.skipIf(!pgRuns)('events between instances', () => {
   it('reach every other instance in order, and not the one that sent them; a rolled-back one never', async () => {
     const [a, b, c] = [await instance(), await instance(), await instance()];
     for (let i = 0; i < 20; i++)
@@ -63,7 +38,7 @@ describe.skipIf(!runs)('events between instances', () => {
     tx.release();
 
     for (const other of [b, c]) {
-      await until('all arrived', () => other.got.length >= 21);
+      await until('all arrived', () => other.got.length >= 21, 5_000);
       expect(other.got.slice(0, 20).map((e) => (e.payload as { round: number }).round)).toEqual(
         Array.from({ length: 20 }, (_, i) => i),
       );

@@ -4,50 +4,25 @@
  * exactly one leads; a leader that stops hands over within one retry; a leader process killed
  * with SIGKILL is replaced within 10 s, and its fence no longer holds.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type pg from 'pg';
-import { openPostgres } from '../../core/db/pg/database';
+import { describe, expect, it } from 'vitest';
 import { LeaderLease } from '../../core/db/pg/leader';
-import {
-  findPostgresBin,
-  startLocalPostgres,
-  type LocalPostgres,
-} from '../../core/db/pg/local-cluster';
+import { pgRuns, until, usePostgres } from '../helpers/postgres';
 import { startScript, type Child } from '../helpers/process';
 
-const runs = findPostgresBin() !== null || Boolean(process.env.CI);
-if (!runs) console.warn('PostgreSQL is not installed (apt-get install postgresql): skipped.');
-
-let cluster: LocalPostgres;
-const pools: pg.Pool[] = [];
 const leases: LeaderLease[] = [];
 const children: Child[] = [];
+// Children and leases stop before the pools and the cluster do.
+const pg = usePostgres(async () => {
+  await Promise.all(children.map((c) => c.stop()));
+  await Promise.all(leases.map((l) => l.stop()));
+});
 const lease = (retryMs = 100) => {
-  const pool = openPostgres(cluster.url, { max: 2 });
-  pools.push(pool);
-  const l = new LeaderLease(pool, { retryMs });
+  const l = new LeaderLease(pg.pool(), { retryMs });
   leases.push(l);
   return l;
 };
-const until = async (what: string, ok: () => boolean | Promise<boolean>, ms = 10_000) => {
-  const deadline = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
 
-beforeAll(async () => {
-  if (runs) cluster = await startLocalPostgres();
-}, 60_000);
-afterAll(async () => {
-  await Promise.all(children.map((c) => c.stop()));
-  await Promise.all(leases.map((l) => l.stop()));
-  await Promise.all(pools.map((p) => p.end()));
-  await cluster?.stop();
-});
-
-describe.skipIf(!runs)('the leader lease', () => {
+describe.skipIf(!pgRuns)('the leader lease', () => {
   it('of three instances contending at once exactly one leads; when it stops another leads within a retry', async () => {
     const three = [lease(), lease(), lease()];
     await Promise.all(three.map((l) => l.start()));
@@ -65,13 +40,13 @@ describe.skipIf(!runs)('the leader lease', () => {
   });
 
   it('a leader process killed with SIGKILL is replaced within 10 s, and its fence no longer holds', async () => {
-    const child = startScript('../test/fixtures/pg/lease-child.ts', [cluster.url]);
+    const child = startScript('../test/fixtures/pg/lease-child.ts', [pg.cluster().url]);
     children.push(child);
     const [, pid] = await child.waitFor(/leading pid=(\d+)/, 30_000);
     const mine = lease(200);
     await mine.start();
     expect(mine.leading).toBe(false);
-    const pool = pools[pools.length - 1]!;
+    const pool = pg.pool();
     const fenceOf = async (backendPid: number) => {
       const f = mine.fence();
       const { rows } = await pool.query<{ holds: boolean }>(`SELECT ${f.sql} AS holds`, [

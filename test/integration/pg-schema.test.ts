@@ -4,37 +4,15 @@
  * nullability, primary keys and indexes; migrating is idempotent, and three instances migrating
  * at once end on the same version with the schema made once. Integers read back exact.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type pg from 'pg';
 import { openDatabase } from '../../core/db/database';
 import { SCHEMA_VERSION } from '../../core/db/database';
-import { migratePostgres, openPostgres } from '../../core/db/pg/database';
-import {
-  findPostgresBin,
-  startLocalPostgres,
-  type LocalPostgres,
-} from '../../core/db/pg/local-cluster';
+import { migratePostgres } from '../../core/db/pg/database';
 import { PG_SCHEMA_VERSION } from '../../core/db/pg/migrations';
+import { pgRuns, usePostgres } from '../helpers/postgres';
 
-// Without PostgreSQL the file is skipped with a message; on CI it must be there (npm run setup).
-const runs = findPostgresBin() !== null || Boolean(process.env.CI);
-if (!runs) console.warn('PostgreSQL is not installed (apt-get install postgresql): skipped.');
-
-let cluster: LocalPostgres;
-const pools: pg.Pool[] = [];
-const pool = () => {
-  const p = openPostgres(cluster.url, { max: 2 });
-  pools.push(p);
-  return p;
-};
-
-beforeAll(async () => {
-  if (runs) cluster = await startLocalPostgres();
-}, 60_000);
-afterAll(async () => {
-  await Promise.all(pools.map((p) => p.end()));
-  await cluster?.stop();
-});
+const { pool } = usePostgres();
 
 interface Column {
   type: 'integer' | 'text';
@@ -109,7 +87,7 @@ async function postgresSchema(p: pg.Pool): Promise<{ tables: Schema; indexes: st
   return { tables, indexes: idx.rows.map((r) => r.indexname).sort() };
 }
 
-describe.skipIf(!runs)('the PostgreSQL schema', () => {
+describe.skipIf(!pgRuns)('the PostgreSQL schema', () => {
   it("has SQLite's version and means the same tables, columns, types, nullability, keys and indexes", async () => {
     const p = pool();
     expect(await migratePostgres(p)).toBe(SCHEMA_VERSION);
