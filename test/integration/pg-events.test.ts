@@ -62,6 +62,32 @@ describe.skipIf(!pgRuns)('events between instances', () => {
     expect(b.got[0]!.type).toBe('transfer');
   });
 
+  it('a listener that cannot reconnect at once (a pool double refusing two connections, in front of the real one) keeps trying and gets what comes after', async () => {
+    const a = await instance();
+    const real = pg.pool(3);
+    let refuse = 0;
+    const flaky = Object.assign(Object.create(real) as typeof real, {
+      connect: () =>
+        refuse-- > 0 ? Promise.reject(new Error('the server is not answering')) : real.connect(),
+    });
+    const channel = new PgEventChannel(flaky, { retryMs: 50 });
+    channels.push(channel);
+    const got: RelayedEvent[] = [];
+    await channel.listen((e) => got.push(e));
+    refuse = 2;
+    await a.pool.query('SELECT pg_terminate_backend($1)', [await channel.listenerPid()]);
+    await until(
+      'listening again after two refusals',
+      () => refuse < 0 && channel['listener'] !== null,
+    );
+    for (let i = 0; got.length === 0 && i < 100; i++) {
+      await a.channel.publish({ type: 'transfer', payload: { n: i } });
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(got.length).toBeGreaterThan(0);
+    expect(channel.gaps).toBe(1);
+  });
+
   it('refuses an event too large for NOTIFY with a sentence, and sends nothing', async () => {
     const [a, b] = [await instance(), await instance()];
     await expect(

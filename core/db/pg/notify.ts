@@ -59,6 +59,14 @@ export class PgEventChannel {
   /** Calls `deliver` with every event another instance publishes, until `close`. */
   async listen(deliver: (event: RelayedEvent) => void): Promise<void> {
     this.closed = false;
+    this.deliver = deliver;
+    await this.connectListener();
+  }
+
+  private deliver: (event: RelayedEvent) => void = () => {};
+
+  /** One listening connection; when it breaks, the gap is counted and another is made. */
+  private async connectListener(): Promise<void> {
     const client = await this.pool.connect();
     const lost = () => {
       if (this.listener !== client) return;
@@ -70,10 +78,7 @@ export class PgEventChannel {
         { gaps: this.gaps },
         'event listener connection lost; listening again',
       );
-      this.retry = setTimeout(
-        () => void this.listen(deliver).catch(lost),
-        this.options.retryMs ?? 500,
-      );
+      this.relistenLater();
     };
     client.on('notification', (n) => {
       if (n.channel !== EVENTS_CHANNEL || !n.payload) return;
@@ -84,12 +89,34 @@ export class PgEventChannel {
         return;
       }
       if (event.from === this.instance) return;
-      deliver({ type: event.type, payload: event.payload });
+      this.deliver({ type: event.type, payload: event.payload });
     });
     client.on('error', lost);
     client.on('end', lost);
     this.listener = client;
-    await client.query(`LISTEN ${EVENTS_CHANNEL}`);
+    try {
+      await client.query(`LISTEN ${EVENTS_CHANNEL}`);
+    } catch (err) {
+      if (this.listener === client) {
+        this.listener = null;
+        client.release(true);
+      }
+      throw err;
+    }
+  }
+
+  /** Tries again every `retryMs` until a listening connection is made (the server may be down). */
+  private relistenLater(): void {
+    if (this.closed) return;
+    this.retry = setTimeout(() => {
+      this.connectListener().catch((err: unknown) => {
+        this.options.logger?.warn(
+          { err: String(err) },
+          'could not listen for events; trying again',
+        );
+        this.relistenLater();
+      });
+    }, this.options.retryMs ?? 500);
   }
 
   /** Stops listening. */
