@@ -349,6 +349,7 @@ export class BitStableNode {
         freshPrice,
         clock,
         failed: (task, err, ids) => node.failed(task, err, ids),
+        succeeded: (task) => node.background.succeeded(task),
       });
       onSwitch = async () => {
         await chain.ensureWatchWallet();

@@ -20,7 +20,7 @@ import { outputScript } from '../psbt/fees';
 import type { Store } from '../store/ports';
 import { storedPrices } from './debt';
 import { nextStateOutsideHealthPass } from './state';
-import { getKeySet, getVault, listVaults, type Vault } from './vault-store';
+import { getKeySet, getVault, listVaults, type KeySetRow, type Vault } from './vault-store';
 
 /**
  * The least lead of a key set's watched range past its next vault: what Core watches past a
@@ -54,6 +54,8 @@ export interface VaultServiceDeps {
   rangeAheadMin?: number;
   /** A background range growth failed: logged, counted and shown by the host. */
   failed?: (task: string, err: unknown, ids: Record<string, number>) => void;
+  /** A range growth went through: an earlier failure of it is history. */
+  succeeded?: (task: string) => void;
 }
 
 export interface CreateVaultInput {
@@ -135,6 +137,11 @@ export class VaultService {
 
   /** The parsed keys of a key set (cached; parsing xpubs is the slow part). */
   keySet(keySetId: unknown): VaultKeys {
+    return this.keySetEntry(keySetId).keys;
+  }
+
+  /** The key set's row and parsed keys, refused if it is of another network. */
+  private keySetEntry(keySetId: unknown): { row: KeySetRow; keys: VaultKeys } {
     const row = getKeySet(this.store, keySetId);
     if (row.network !== this.deps.network.name) {
       throw new BitStableError(
@@ -151,7 +158,7 @@ export class VaultService {
       keys = { owner: p(row.ownerKey), protocol: p(row.protocolKey), guardian: p(row.guardianKey) };
       this.keyCache.set(row.id, keys);
     }
-    return keys;
+    return { row, keys };
   }
 
   /**
@@ -185,7 +192,7 @@ export class VaultService {
   private checkCreate(input: CreateVaultInput) {
     if (!input || typeof input !== 'object')
       throw new BitStableError('INVALID_ARGUMENT', 'createVault needs a key set id.', {});
-    const keys = this.keySet(input.keySetId);
+    const { row: keySet, keys } = this.keySetEntry(input.keySetId);
     const planned = input.plannedDepositSats === undefined ? null : sats(input.plannedDepositSats);
     if (planned === 0)
       throw new BitStableError('INVALID_AMOUNT', 'A planned deposit must be more than 0 sats.', {});
@@ -193,7 +200,6 @@ export class VaultService {
       input.label === undefined ? null : String(input.label).trim().slice(0, 80) || null;
     const returnAddress =
       input.returnAddress === undefined ? null : this.checkAddress(input.returnAddress);
-    const keySet = getKeySet(this.store, input.keySetId);
     return { input, keys, keySet, planned, label, returnAddress };
   }
 
@@ -311,6 +317,7 @@ export class VaultService {
         this.store.vaults.raiseKeySetWatchedEnd(keySetId, end);
         this.store.ops.journal('keyset.watched', null, { keySetId, end }, ts);
       });
+      this.deps.succeeded?.('watch-range');
     })();
     const tracked = grow.finally(() => this.growing.delete(keySetId));
     this.growing.set(keySetId, tracked);

@@ -50,6 +50,13 @@ const keySetOf = (prefix: string) => {
   });
 };
 
+const until = async (ok: () => boolean) => {
+  for (let i = 0; !ok(); i++) {
+    if (i > 500) throw new Error('not within 10 s');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
+
 const watchedEnd = (keySetId: number) =>
   db.prepare('SELECT watched_end FROM key_sets WHERE id = ?').pluck().get(keySetId) as number;
 
@@ -161,5 +168,42 @@ describe('one watched range per key set', () => {
     for (const v of made) expect(await watches('bitstable-watch', v.address), v.address).toBe(true);
     expect(watchedEnd(keySetId)).toBeGreaterThan(5);
     expect(failures).toEqual([]);
+  });
+
+  it('a range growth the node refuses in the background is reported, and cleared by the next one that goes through (a node double refusing one import, in front of the real node)', async () => {
+    const real = new CoreNode(node().rpc);
+    let refuse = 0;
+    const flaky = Object.assign(Object.create(real) as CoreNode, {
+      importDescriptors: (imports: Parameters<CoreNode['importDescriptors']>[0]) =>
+        refuse-- > 0
+          ? Promise.reject(new Error('the node is busy'))
+          : real.importDescriptors(imports),
+    });
+    const told: string[] = [];
+    const service = new VaultService({
+      store: sqliteStore(db),
+      node: flaky,
+      network: net,
+      params: net.defaults,
+      bus: new EventBus(),
+      rangeAheadMin: 4,
+      failed: (task) => told.push(`failed ${task}`),
+      succeeded: (task) => told.push(`succeeded ${task}`),
+    });
+    const k = testKeySet(net, 'range-refused');
+    const keySetId = service.registerKeySet({
+      owner: k.owner.expression,
+      protocol: k.protocol.expression,
+      guardian: k.guardian.expression,
+    });
+    const made: Vault[] = [await service.createVault({ keySetId })]; // the first range: awaited
+    refuse = 1;
+    // The second vault starts a growth in the background, which the node refuses.
+    made.push(await service.createVault({ keySetId }));
+    await until(() => told.includes('failed watch-range'));
+    while (!told.slice(told.indexOf('failed watch-range')).includes('succeeded watch-range'))
+      made.push(await service.createVault({ keySetId }));
+    expect(told[0]).toBe('succeeded watch-range');
+    for (const v of made) expect(await watches('bitstable-watch', v.address), v.address).toBe(true);
   });
 });
