@@ -59,6 +59,13 @@ async function fundedVault(amount: number, returnAddress?: string) {
   return funded;
 }
 
+/** The guardian's own wallet, elsewhere: signs every input and finalizes (the owner's signature is in the file). */
+function guardianSendsOwn(psbtBase64: string): { txHex: string; txid: string } {
+  const psbt = Psbt.fromBase64(psbtBase64, { network: net.bitcoinjs });
+  psbt.signAllInputsHD(rootOf({ seed: guardianSeed }, net));
+  return finalizePsbt([psbt.toBase64()], net);
+}
+
 function spendRow(id: number): { state: string; txid: string | null } {
   return t().app.db.prepare('SELECT state, txid FROM spends WHERE id = ?').get(id) as {
     state: string;
@@ -271,9 +278,7 @@ describe('a guardian who signs PSBT files', () => {
 
     // Elsewhere: the guardian's wallet signs, finalizes (the owner's signature is in the file)
     // and broadcasts.
-    const psbt = Psbt.fromBase64(request.psbtBase64, { network: net.bitcoinjs });
-    psbt.signAllInputsHD(rootOf({ seed: guardianSeed }, net));
-    const { txHex, txid } = finalizePsbt([psbt.toBase64()], net);
+    const { txHex, txid } = guardianSendsOwn(request.psbtBase64);
     await app.chain.broadcast(txHex);
 
     await app.sync();
@@ -301,9 +306,7 @@ describe('a guardian who signs PSBT files', () => {
     // Another spend of the same coins may be planned (it would void the exit).
     await app.operations.previewClose(vault.id, destination);
 
-    const psbt = Psbt.fromBase64(request.psbtBase64, { network: net.bitcoinjs });
-    psbt.signAllInputsHD(rootOf({ seed: guardianSeed }, net));
-    await app.chain.broadcast(finalizePsbt([psbt.toBase64()], net).txHex);
+    await app.chain.broadcast(guardianSendsOwn(request.psbtBase64).txHex);
     await app.sync();
     expect(spendRow(result.spendId).state).toBe('broadcast');
     await mine(app);
@@ -384,9 +387,7 @@ describe('a guardian who signs PSBT files', () => {
     ).toBe('SPEND_IN_FLIGHT');
     // The guardian sends the exit anyway: the coins are the owner's; the debt has no backing.
     const request = app.operations.guardianRequests().find((r) => r.spendId === exit.spendId)!;
-    const psbt = Psbt.fromBase64(request.psbtBase64, { network: net.bitcoinjs });
-    psbt.signAllInputsHD(rootOf({ seed: guardianSeed }, net));
-    await app.chain.broadcast(finalizePsbt([psbt.toBase64()], net).txHex);
+    await app.chain.broadcast(guardianSendsOwn(request.psbtBase64).txHex);
     await app.sync();
     await mine(app);
     expect(app.vaults.getVault(vault.id)).toMatchObject({ state: 'closed', debtCents: 0 });
@@ -405,9 +406,7 @@ describe('a guardian who signs PSBT files', () => {
     const destination = await app.regtest!.miner.newAddress();
     const result = await app.operations.emergencyExit(vault.id, destination);
     const request = app.operations.guardianRequests().find((r) => r.spendId === result.spendId)!;
-    const psbt = Psbt.fromBase64(request.psbtBase64, { network: net.bitcoinjs });
-    psbt.signAllInputsHD(rootOf({ seed: guardianSeed }, net));
-    const { txHex, txid } = finalizePsbt([psbt.toBase64()], net);
+    const { txHex, txid } = guardianSendsOwn(request.psbtBase64);
 
     const outcomes = await Promise.allSettled([
       app.chain.broadcast(txHex),
@@ -445,9 +444,7 @@ describe('a guardian who signs PSBT files', () => {
     await until('a pass between blocks', () => watched.mock.calls.length > 0);
     const height = await app.regtest!.rpc.call<number>('getblockcount');
 
-    const psbt = Psbt.fromBase64(request.psbtBase64, { network: net.bitcoinjs });
-    psbt.signAllInputsHD(rootOf({ seed: guardianSeed }, net));
-    const { txHex, txid } = finalizePsbt([psbt.toBase64()], net);
+    const { txHex, txid } = guardianSendsOwn(request.psbtBase64);
     await app.chain.broadcast(txHex);
 
     await until('the exit is adopted', () => spendRow(result.spendId).state === 'broadcast');

@@ -1,7 +1,7 @@
 /** The frame: navigation, the price and node at a glance, the connection, device prompts. */
 import { useCallback, useEffect, useState, type ReactNode } from 'react';
 import { useApi, useConnection, useEvents } from '../api/context';
-import { bsusd, duration, usd } from '../lib/format';
+import { bsusd, clockTime, duration, usd } from '../lib/format';
 import { href, type Route } from '../lib/route';
 
 const NAV: { page: Route['page']; label: string; to: string; regtestOnly?: boolean }[] = [
@@ -31,20 +31,72 @@ function useNow(ms: number): number {
   return now;
 }
 
-export function Layout({ route, children }: { route: Route; children: ReactNode }) {
+/**
+ * The price and the node at a glance. What it shows must not outlive the connection: cut off,
+ * or a price last read more than three refreshes ago, it turns grey and says when it was true.
+ * Its own component, so the clock that ages the price re-renders only the bar.
+ */
+function TopBar() {
   const status = useApi('status.get', {}, { refetchInterval: 15_000 });
   const price = useApi('price.get', {}, { refetchInterval: 5_000 });
   const connection = useConnection();
   const now = useNow(1_000);
-  const regtest = status.data?.regtest ?? false;
-  // What the top bar shows must not outlive the connection: cut off, or a price last read more
-  // than three refreshes ago, it turns grey and says when it was true.
   const priceReadAt = price.dataUpdatedAt;
   const priceCurrent =
     connection === 'open' && !price.isError && now - priceReadAt < 15_000 && price.data;
   const nodeCurrent =
     connection === 'open' && !status.isError && now - status.dataUpdatedAt < 45_000;
-  const asOf = (t: number) => `as of ${new Date(t).toLocaleTimeString('en-GB')}`;
+  const asOf = (t: number) => `as of ${clockTime(t)}`;
+  return (
+    <header className="topbar">
+      <div className="topbar-price" data-testid="topbar-price">
+        <span className="muted">BTC/USD</span>
+        <strong className="num">
+          {price.data?.priceCents != null ? usd(price.data.priceCents) : '—'}
+        </strong>
+        {price.data &&
+          (priceCurrent ? (
+            <span
+              className={`pill ${price.data.status === 'ok' ? 'ok' : 'warn'}`}
+              title={price.data.message ?? undefined}
+              data-testid="price-freshness"
+            >
+              {price.data.status === 'ok'
+                ? `fresh · ${duration((price.data.ageMs ?? 0) + Math.max(0, now - priceReadAt))} ago`
+                : price.data.status.replace('-', ' ')}
+            </span>
+          ) : (
+            <span
+              className="pill stale"
+              title="Not updated: the connection to BitStable is down or the price has not been read lately."
+              data-testid="price-freshness"
+            >
+              {asOf(priceReadAt)}
+            </span>
+          ))}
+      </div>
+      <div className="topbar-node" data-testid="node-status">
+        <span
+          className={`dot ${status.data && !nodeCurrent ? 'stale' : status.data?.node.online ? 'ok' : 'down'}`}
+          aria-hidden="true"
+        />
+        {status.data
+          ? status.data.node.online
+            ? `Block ${status.data.node.height?.toLocaleString('en-US')}${nodeCurrent ? '' : ` · ${asOf(status.dataUpdatedAt)}`}`
+            : 'Node offline'
+          : nodeUnreachable(status.error)
+            ? 'Protocol node not answering'
+            : 'Connecting…'}
+      </div>
+    </header>
+  );
+}
+
+export function Layout({ route, children }: { route: Route; children: ReactNode }) {
+  const status = useApi('status.get', {}, { refetchInterval: 15_000 });
+  const price = useApi('price.get', {}, { refetchInterval: 5_000 });
+  const connection = useConnection();
+  const regtest = status.data?.regtest ?? false;
   const current = route.page === 'vault' ? 'dashboard' : route.page;
 
   return (
@@ -105,47 +157,7 @@ export function Layout({ route, children }: { route: Route; children: ReactNode 
         </div>
       </aside>
       <div className="main-col">
-        <header className="topbar">
-          <div className="topbar-price" data-testid="topbar-price">
-            <span className="muted">BTC/USD</span>
-            <strong className="num">
-              {price.data?.priceCents != null ? usd(price.data.priceCents) : '—'}
-            </strong>
-            {price.data &&
-              (priceCurrent ? (
-                <span
-                  className={`pill ${price.data.status === 'ok' ? 'ok' : 'warn'}`}
-                  title={price.data.message ?? undefined}
-                  data-testid="price-freshness"
-                >
-                  {price.data.status === 'ok'
-                    ? `fresh · ${duration((price.data.ageMs ?? 0) + Math.max(0, now - priceReadAt))} ago`
-                    : price.data.status.replace('-', ' ')}
-                </span>
-              ) : (
-                <span
-                  className="pill stale"
-                  title="Not updated: the connection to BitStable is down or the price has not been read lately."
-                  data-testid="price-freshness"
-                >
-                  {asOf(priceReadAt)}
-                </span>
-              ))}
-          </div>
-          <div className="topbar-node" data-testid="node-status">
-            <span
-              className={`dot ${status.data && !nodeCurrent ? 'stale' : status.data?.node.online ? 'ok' : 'down'}`}
-              aria-hidden="true"
-            />
-            {status.data
-              ? status.data.node.online
-                ? `Block ${status.data.node.height?.toLocaleString('en-US')}${nodeCurrent ? '' : ` · ${asOf(status.dataUpdatedAt)}`}`
-                : 'Node offline'
-              : nodeUnreachable(status.error)
-                ? 'Protocol node not answering'
-                : 'Connecting…'}
-          </div>
-        </header>
+        <TopBar />
         {nodeUnreachable(status.error) && route.page !== 'alone' && (
           <div className="banner warn" role="status" data-testid="node-unreachable-banner">
             The protocol node does not answer. Your coins are still yours:{' '}

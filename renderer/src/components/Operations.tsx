@@ -709,6 +709,7 @@ function SpendForm({ vault, kind }: { vault: Vault; kind: SpendKind }) {
 function ReturnAddressForm({ vault }: { vault: Vault }) {
   const [address, setAddress] = useState(vault.returnAddress ?? '');
   const status = useApi('status.get', {});
+  const problem = addressProblem(address, status.data?.network);
   const set = useApiMutation('vaults.setReturnAddress');
   const newAddress = useApiMutation('regtest.newAddress');
   return (
@@ -742,9 +743,9 @@ function ReturnAddressForm({ vault }: { vault: Vault }) {
           )}
         </div>
       </Field>
-      {addressProblem(address, status.data?.network) && (
+      {problem && (
         <div className="error-note" data-testid="return-address-problem">
-          {addressProblem(address, status.data?.network)}
+          {problem}
         </div>
       )}
       <ErrorNote error={set.error} />
@@ -753,11 +754,7 @@ function ReturnAddressForm({ vault }: { vault: Vault }) {
         <button
           type="submit"
           className="button primary"
-          disabled={
-            !address.trim() ||
-            addressProblem(address, status.data?.network) !== null ||
-            set.isPending
-          }
+          disabled={!address.trim() || problem !== null || set.isPending}
         >
           Save
         </button>

@@ -86,6 +86,9 @@ export function maxDebtAt(collateralSats: number, priceCents: number, ratioBps: 
   );
 }
 
+/** The local time of a reading, for what is shown as of then: "14:08:34". */
+export const clockTime = (ms: number) => new Date(ms).toLocaleTimeString('en-GB');
+
 /** "3 s", "2 min 5 s", "1 h 4 min" */
 export function duration(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));

@@ -16,7 +16,7 @@ import {
   Usd,
   type VaultState,
 } from '../components/ui';
-import { duration, pct, when } from '../lib/format';
+import { clockTime, duration, pct, when } from '../lib/format';
 import { href } from '../lib/route';
 
 type SortKey = 'id' | 'state' | 'collateral' | 'debt' | 'ratio';
@@ -66,7 +66,7 @@ function PriceCard() {
               data-testid="price-status"
             >
               {price.isError
-                ? `As of ${new Date(price.dataUpdatedAt).toLocaleTimeString('en-GB')}`
+                ? `As of ${clockTime(price.dataUpdatedAt)}`
                 : price.data.status === 'ok'
                   ? 'Fresh'
                   : price.data.status === 'stale'
@@ -200,7 +200,7 @@ function NodeCard() {
               aria-hidden="true"
             />{' '}
             {status.isError
-              ? `Unknown since ${new Date(status.dataUpdatedAt).toLocaleTimeString('en-GB')}`
+              ? `Unknown since ${clockTime(status.dataUpdatedAt)}`
               : status.data.node.online
                 ? status.data.node.initialBlockDownload
                   ? 'Syncing'

@@ -189,6 +189,7 @@ function FaucetForm() {
   const [amount, setAmount] = useState('1');
   const faucet = useApiMutation('regtest.faucet');
   const sats = parseBtc(amount);
+  const problem = addressProblem(address, 'regtest') ?? btcAmountProblem(amount);
   return (
     <form
       onSubmit={(e) => {
@@ -217,9 +218,9 @@ function FaucetForm() {
           data-testid="faucet-amount"
         />
       </Field>
-      {(addressProblem(address, 'regtest') ?? btcAmountProblem(amount)) && (
+      {problem && (
         <div className="error-note" data-testid="faucet-problem">
-          {addressProblem(address, 'regtest') ?? btcAmountProblem(amount)}
+          {problem}
         </div>
       )}
       <ErrorNote error={faucet.error} />
@@ -232,13 +233,7 @@ function FaucetForm() {
         <button
           type="submit"
           className="button primary"
-          disabled={
-            !sats ||
-            !address.trim() ||
-            addressProblem(address, 'regtest') !== null ||
-            btcAmountProblem(amount) !== null ||
-            faucet.isPending
-          }
+          disabled={!sats || !address.trim() || problem !== null || faucet.isPending}
           data-testid="faucet-submit"
         >
           {faucet.isPending ? 'Sending…' : 'Send'}
