@@ -13,6 +13,18 @@ export default tseslint.config(
     },
   },
   {
+    // A store call is asynchronous (core/store/ports.ts): one left without `await` would run
+    // outside its transaction, or after it. Type-aware, so only where the project's types reach.
+    files: ['core/**/*.ts', 'scripts/**/*.ts', 'test/**/*.ts'],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': ['error', { ignoreVoid: true }],
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: false }],
+    },
+  },
+  {
     // core/ is the domain: it never reaches into Electron, React, or the app shells.
     files: ['core/**/*.ts'],
     rules: {

@@ -66,7 +66,11 @@ export async function main(
 
     const timed = async (watch: 'ranged' | 'per-vault', count: number) => {
       const service = serviceFor(watch);
-      const keySetId = service.registerKeySet({ owner: key(), protocol: key(), guardian: key() });
+      const keySetId = await service.registerKeySet({
+        owner: key(),
+        protocol: key(),
+        guardian: key(),
+      });
       await service.createVault({ keySetId }); // the key set's first range import: not timed
       const samples: number[] = [];
       const started = performance.now();

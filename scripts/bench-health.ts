@@ -121,12 +121,12 @@ export async function main(
         checkpoint(naiveDb);
       }
       let t = performance.now();
-      const a = queries.changesAt(p);
+      const a = await queries.changesAt(p);
       apply(indexedDb, a);
       indexed.push(performance.now() - t);
       if (r < Math.min(rounds, 60)) {
         t = performance.now();
-        const b = naiveChangesAt(
+        const b = await naiveChangesAt(
           sqliteStore(naiveDb).auctions,
           p,
           params.liquidationRatioBps,

@@ -50,7 +50,7 @@ const TARGET_PER_S = 1_000;
 export async function main(options: OracleBenchOptions = {}): Promise<OracleBenchResult> {
   const durationMs = options.durationMs ?? 1_000;
   const roundsPerS = await benchRounds(durationMs);
-  const { p50, p99 } = benchStore(durationMs);
+  const { p50, p99 } = await benchStore(durationMs);
   const line =
     `bench oracle_rounds_per_s=${Math.round(roundsPerS)} store_round_ms_p50=${p50.toFixed(3)} ` +
     `store_round_ms_p99=${p99.toFixed(3)} target_per_s=${TARGET_PER_S}`;
@@ -62,13 +62,13 @@ export async function main(options: OracleBenchOptions = {}): Promise<OracleBenc
 async function benchRounds(durationMs: number): Promise<number> {
   let nextId = 1;
   const nullStore: RoundStore = {
-    saveRound: () => nextId++,
-    lastAccepted: () => null,
-    latestRound: () => null,
-    history: () => [],
-    round: () => null,
-    acceptedSince: () => [],
-    rounds: () => [],
+    saveRound: async () => nextId++,
+    lastAccepted: async () => null,
+    latestRound: async () => null,
+    history: async () => [],
+    round: async () => null,
+    acceptedSince: async () => [],
+    rounds: async () => [],
   };
   const sources = ['a', 'b', 'c', 'd'].map(
     (n, i) => new SimulatedSource((4_325_000 + i * 7) as Cents, n),
@@ -94,7 +94,7 @@ async function benchRounds(durationMs: number): Promise<number> {
 }
 
 /** Latency percentiles of storing a four-answer round in a real SQLite file. */
-function benchStore(durationMs: number): { p50: number; p99: number } {
+async function benchStore(durationMs: number): Promise<{ p50: number; p99: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'bitstable-bench-oracle-'));
   const db = openDatabase(join(dir, 'bench.db'));
   try {
@@ -105,7 +105,7 @@ function benchStore(durationMs: number): { p50: number; p99: number } {
     for (let i = 0; performance.now() - started < durationMs && i < 20_000; i++) {
       const rec = record(t0 + i * 1_000, (4_325_000 + (i % 100)) as Cents);
       const s = performance.now();
-      store.saveRound(rec);
+      await store.saveRound(rec);
       if (i >= 20) samples.push(performance.now() - s); // the first writes warm caches and the WAL
     }
     samples.sort((a, b) => a - b);

@@ -100,13 +100,13 @@ export async function main(options: WalletsBenchOptions = {}): Promise<WalletsBe
 
     // 1,000 accounts, each signed in once (a session token), in one transaction.
     const accounts: { id: string; token: string }[] = [];
-    core.db.transaction(() => {
+    await core.store.transaction(async () => {
       for (let i = 0; i < wallets; i++) {
         const id = accountIdOf(randomBytes(32));
-        core.accounts.register(id);
-        accounts.push({ id, token: core.accounts.openSession(id).token });
+        await core.accounts.register(id);
+        accounts.push({ id, token: (await core.accounts.openSession(id)).token });
       }
-    })();
+    });
 
     // 100,000 healthy vaults (0.1 BTC against $1,000: 450 % at $45,000), interleaved over the
     // accounts as if they had opened them in turn. Indexes far above the key set's next_index.
@@ -155,8 +155,7 @@ export async function main(options: WalletsBenchOptions = {}): Promise<WalletsBe
     const naiveStarted = performance.now();
     for (let i = -2; i < listCalls; i++) {
       const t = performance.now();
-      naivePage = core.vaults
-        .listVaults()
+      naivePage = (await core.vaults.listVaults())
         .filter((v) => v.accountId === who)
         .slice(0, 50)
         .map((v) => v.id);

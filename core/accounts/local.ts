@@ -23,12 +23,12 @@ export function ensureAccountSecret(store: KeyStore, net: NetworkInfo): Promise<
  * This node's id (what sign-in signatures are bound to): random, made on first start, kept in
  * the database so that it survives restarts and moves with a restored backup.
  */
-export function ensureNodeId(store: Store, net: NetworkInfo): string {
-  const existing = store.accounts.nodeId(net.name);
+export async function ensureNodeId(store: Store, net: NetworkInfo): Promise<string> {
+  const existing = await store.accounts.nodeId(net.name);
   if (existing) return existing;
   const id = `bsn-${net.name}-${randomBytes(8).toString('hex')}`;
-  store.accounts.saveNodeId(net.name, id);
-  return store.accounts.nodeId(net.name) as string;
+  await store.accounts.saveNodeId(net.name, id);
+  return (await store.accounts.nodeId(net.name)) as string;
 }
 
 /** The holder name bsUSD had before accounts: one person per app. */
@@ -39,20 +39,21 @@ export const LEGACY_HOLDER = 'local';
  * `local` holder's bsUSD (as one transfer entry, so the statement shows where it came from) and
  * every vault without an account. One transaction; a second start finds nothing left to adopt.
  */
-export function adoptLocalAccount(
+export async function adoptLocalAccount(
   store: Store,
   accounts: AccountService,
   secret: Uint8Array,
   ts = Date.now(),
-): string {
+): Promise<string> {
   const { id } = accountKey(secret);
-  store.transaction(() => {
-    accounts.register(id, 'This computer');
+  await store.transaction(async () => {
+    await accounts.register(id, 'This computer');
     const legacy = holderAccount(LEGACY_HOLDER);
-    const exists = store.accounts.ledgerAccountExists(legacy);
-    const held = exists ? store.ledger.balance(legacy) : 0;
-    if (held > 0) store.ledger.transfer(LEGACY_HOLDER, id, held, 'bsUSD held before accounts', ts);
-    store.accounts.adoptVaultsWithoutAccount(id);
+    const exists = await store.accounts.ledgerAccountExists(legacy);
+    const held = exists ? await store.ledger.balance(legacy) : 0;
+    if (held > 0)
+      await store.ledger.transfer(LEGACY_HOLDER, id, held, 'bsUSD held before accounts', ts);
+    await store.accounts.adoptVaultsWithoutAccount(id);
   });
   return id;
 }

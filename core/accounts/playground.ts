@@ -24,25 +24,40 @@ export interface PlaygroundAccount {
   active: boolean;
 }
 
+interface PlaygroundDeps {
+  store: Store;
+  accounts: AccountService;
+  keyStore: KeyStore;
+  network: NetworkInfo;
+  /** The node's own account. */
+  ownId: string;
+}
+
 export class PlaygroundAccounts {
   private activeId: string;
   private readonly ids: Set<string>;
   /** Adds under way (their keys being written), counted against the limit. */
   private adding = 0;
 
-  constructor(
-    private readonly o: {
-      store: Store;
-      accounts: AccountService;
-      keyStore: KeyStore;
-      network: NetworkInfo;
-      /** The node's own account. */
-      ownId: string;
-    },
+  private constructor(
+    private readonly o: PlaygroundDeps,
+    ids: Set<string>,
+    activeId: string,
   ) {
-    this.ids = new Set(this.rows().map((r) => r.accountId));
-    const stored = o.store.accounts.activePlaygroundAccount(o.network.name);
-    this.activeId = stored && (stored === o.ownId || this.ids.has(stored)) ? stored : o.ownId;
+    this.ids = ids;
+    this.activeId = activeId;
+  }
+
+  /** The playground accounts as stored, with the one this window acts as. */
+  static async open(o: PlaygroundDeps): Promise<PlaygroundAccounts> {
+    const rows = await o.store.accounts.playgroundAccounts(o.network.name);
+    const ids = new Set(rows.map((r) => r.accountId));
+    const stored = await o.store.accounts.activePlaygroundAccount(o.network.name);
+    return new PlaygroundAccounts(
+      o,
+      ids,
+      stored && (stored === o.ownId || ids.has(stored)) ? stored : o.ownId,
+    );
   }
 
   /** The account this machine's window acts as now. */
@@ -55,10 +70,10 @@ export class PlaygroundAccounts {
     return accountId !== null && (accountId === this.o.ownId || this.ids.has(accountId));
   }
 
-  list(): PlaygroundAccount[] {
+  async list(): Promise<PlaygroundAccount[]> {
     return [
       { accountId: this.o.ownId, label: 'You (this computer)', own: true },
-      ...this.rows().map((r) => ({ ...r, own: false })),
+      ...(await this.rows()).map((r) => ({ ...r, own: false })),
     ].map((a) => ({ ...a, active: a.accountId === this.activeId }));
   }
 
@@ -86,9 +101,9 @@ export class PlaygroundAccounts {
     } finally {
       this.adding--;
     }
-    this.o.store.transaction(() => {
-      this.o.accounts.register(id, name);
-      this.o.store.accounts.addPlaygroundAccount(this.o.network.name, id, name);
+    await this.o.store.transaction(async () => {
+      await this.o.accounts.register(id, name);
+      await this.o.store.accounts.addPlaygroundAccount(this.o.network.name, id, name);
     });
     secret.fill(0);
     this.ids.add(id);
@@ -96,7 +111,7 @@ export class PlaygroundAccounts {
   }
 
   /** Makes `accountId` the one this machine's window acts as (kept across restarts). */
-  switchTo(accountId: string): PlaygroundAccount[] {
+  async switchTo(accountId: string): Promise<PlaygroundAccount[]> {
     if (!this.isHere(accountId)) {
       throw new BitStableError(
         'ACCOUNT_NOT_FOUND',
@@ -104,12 +119,12 @@ export class PlaygroundAccounts {
         { accountId },
       );
     }
-    this.o.store.accounts.setActivePlaygroundAccount(this.o.network.name, accountId);
+    await this.o.store.accounts.setActivePlaygroundAccount(this.o.network.name, accountId);
     this.activeId = accountId;
-    return this.list();
+    return await this.list();
   }
 
-  private rows(): { accountId: string; label: string }[] {
-    return this.o.store.accounts.playgroundAccounts(this.o.network.name);
+  private async rows(): Promise<{ accountId: string; label: string }[]> {
+    return await this.o.store.accounts.playgroundAccounts(this.o.network.name);
   }
 }

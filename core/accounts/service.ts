@@ -65,25 +65,25 @@ export class AccountService {
   }
 
   /** Registers an account (idempotent for one already registered); its holder account too. */
-  register(accountId: string, label: string | null = null): Account {
+  async register(accountId: string, label: string | null = null): Promise<Account> {
     const xOnly = parseAccountId(accountId);
     const ts = this.now();
-    this.store.transaction(() => {
-      this.store.accounts.insert(accountId, Buffer.from(xOnly).toString('hex'), label, ts);
-      this.store.ledger.ensureHolder(accountId);
+    await this.store.transaction(async () => {
+      await this.store.accounts.insert(accountId, Buffer.from(xOnly).toString('hex'), label, ts);
+      await this.store.ledger.ensureHolder(accountId);
     });
-    return this.require(accountId);
+    return await this.require(accountId);
   }
 
   /** The account, or null. */
-  get(accountId: string): Account | null {
-    return this.store.accounts.get(accountId);
+  async get(accountId: string): Promise<Account | null> {
+    return await this.store.accounts.get(accountId);
   }
 
   /** The account; ACCOUNT_NOT_FOUND when it is not registered here. */
-  require(accountId: unknown): Account {
+  async require(accountId: unknown): Promise<Account> {
     parseAccountId(accountId);
-    const account = this.get(accountId as string);
+    const account = await this.get(accountId as string);
     if (!account) {
       throw new BitStableError(
         'ACCOUNT_NOT_FOUND',
@@ -126,7 +126,7 @@ export class AccountService {
    * Signs in with a signature of a challenge this node handed out. An account not yet registered
    * is registered here when registration is open, or with an unused invite code.
    */
-  signIn(input: {
+  async signIn(input: {
     accountId: string;
     challenge: string;
     signature: string;
@@ -134,7 +134,7 @@ export class AccountService {
     origin: string;
     inviteCode?: string;
     label?: string;
-  }): Session {
+  }): Promise<Session> {
     const failed = (why: string) =>
       new BitStableError('SIGN_IN_FAILED', `Sign-in failed: ${why}. Ask for a new challenge.`, {});
     parseAccountId(input.accountId);
@@ -169,48 +169,50 @@ export class AccountService {
       throw failed("the signature is not this account's signature of the challenge");
     }
     const ts = this.now();
-    return this.store.transaction(() => {
-      if (!this.get(input.accountId)) {
+    return await this.store.transaction(async () => {
+      if (!(await this.get(input.accountId))) {
         // Registered first (the invite names the account); a bad code rolls both back.
-        this.register(input.accountId, input.label ?? null);
-        if (this.registration === 'invite') this.useInvite(input.inviteCode, input.accountId, ts);
+        await this.register(input.accountId, input.label ?? null);
+        if (this.registration === 'invite')
+          await this.useInvite(input.inviteCode, input.accountId, ts);
       }
-      return this.openSession(input.accountId, ts);
+      return await this.openSession(input.accountId, ts);
     });
   }
 
   /** A session for an account (sign-in, or the node's own wallet in local mode). */
-  openSession(accountId: string, ts = this.now()): Session {
+  async openSession(accountId: string, ts = this.now()): Promise<Session> {
     const token = randomBytes(32).toString('base64url');
     const expiresAt = ts + this.sessionTtlMs;
-    this.store.transaction(() => {
-      this.store.accounts.deleteExpiredSessions(ts);
-      this.store.accounts.insertSession(sha256(token), accountId, ts, expiresAt);
+    await this.store.transaction(async () => {
+      await this.store.accounts.deleteExpiredSessions(ts);
+      await this.store.accounts.insertSession(sha256(token), accountId, ts, expiresAt);
     });
     return { token, accountId, expiresAt };
   }
 
   /** The account a session token belongs to, or null (unknown or expired). */
-  sessionAccount(token: string | null): string | null {
+  async sessionAccount(token: string | null): Promise<string | null> {
     if (!token) return null;
-    const session = this.store.accounts.session(sha256(token));
+    const session = await this.store.accounts.session(sha256(token));
     return session && session.expiresAt > this.now() ? session.accountId : null;
   }
 
   /** Ends a session. */
-  signOut(token: string): void {
-    this.store.accounts.deleteSession(sha256(token));
+  async signOut(token: string): Promise<void> {
+    await this.store.accounts.deleteSession(sha256(token));
   }
 
   /** A new invite code (the operator's). */
-  createInvite(): string {
+  async createInvite(): Promise<string> {
     const code = randomBytes(12).toString('base64url');
-    this.store.accounts.insertInvite(sha256(code), this.now());
+    await this.store.accounts.insertInvite(sha256(code), this.now());
     return code;
   }
 
-  private useInvite(code: string | undefined, accountId: string, ts: number): void {
-    const used = code !== undefined && this.store.accounts.useInvite(sha256(code), accountId, ts);
+  private async useInvite(code: string | undefined, accountId: string, ts: number): Promise<void> {
+    const used =
+      code !== undefined && (await this.store.accounts.useInvite(sha256(code), accountId, ts));
     if (!used) {
       throw new BitStableError(
         'REGISTRATION_CLOSED',

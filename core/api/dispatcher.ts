@@ -71,6 +71,8 @@ export interface ApiService {
   subscribe(listener: (event: ApiEvent) => void, ctx?: CallContext): () => void;
   /** Sends a host event (signer prompts from a device, progress lines) to every subscriber. */
   emit(event: ApiEvent): void;
+  /** Resolves once every event emitted so far has reached its listeners. */
+  delivered?(): Promise<void>;
   /** Detaches from the core's event bus. */
   close(): void;
 }
@@ -84,17 +86,26 @@ export function createApiService(options: ApiServiceOptions): ApiService {
     here: ctx.account === undefined,
     ...(ctx.session ? { session: ctx.session } : {}),
   });
-  let vaultsRepo: ApiCore['store']['vaults'] | null = null;
-  const vaultOwner = (vaultId: number) =>
-    (vaultsRepo ??= options.core.store.vaults).accountOf(vaultId);
-  /** Who may see an event: 'all', or the accounts it concerns (computed once per event). */
-  const audienceOf = (event: ApiEvent): 'all' | readonly (string | null)[] => {
+  // A vault's account, once it has one, never changes: kept here so most events need no read.
+  const owners = new Map<number, string>();
+  const vaultOwner = async (vaultId: number): Promise<string | null> => {
+    const known = owners.get(vaultId);
+    if (known !== undefined) return known;
+    const account = (await options.core.store.vaults.accountOf(vaultId)) ?? null;
+    if (account !== null) owners.set(vaultId, account);
+    return account;
+  };
+  type Audience = 'all' | readonly (string | null)[];
+  /** Who may see an event, when that needs no read (undefined: it needs the vault's account). */
+  const audienceNow = (event: ApiEvent): Audience | undefined => {
     switch (event.type) {
       case 'vault.created':
       case 'vault.changed':
       case 'spend.confirmed':
-      case 'spend.changed':
-        return [vaultOwner(event.payload.vaultId) ?? null];
+      case 'spend.changed': {
+        const known = owners.get(event.payload.vaultId);
+        return known === undefined ? undefined : [known];
+      }
       case 'bsusd.transfer':
         return [event.payload.from, event.payload.to];
       case 'signer.prompt':
@@ -104,12 +115,20 @@ export function createApiService(options: ApiServiceOptions): ApiService {
         return 'all';
     }
   };
-  const emit = (event: ApiEvent) => {
-    let audience: 'all' | readonly (string | null)[] | undefined;
+  const audienceOf = async (event: ApiEvent): Promise<Audience> =>
+    audienceNow(event) ??
+    ('vaultId' in event.payload ? [await vaultOwner(event.payload.vaultId)] : 'all');
+  const onlyAdmins = () => {
+    for (const callerNow of listeners.values()) {
+      const caller = callerNow?.();
+      if (caller && !caller.admin) return false;
+    }
+    return true;
+  };
+  const deliver = (event: ApiEvent, audience: Audience) => {
     for (const [l, callerNow] of listeners) {
       const caller = callerNow?.();
       if (caller && !caller.admin) {
-        audience ??= audienceOf(event);
         if (audience !== 'all' && (caller.account === null || !audience.includes(caller.account)))
           continue;
       }
@@ -119,6 +138,23 @@ export function createApiService(options: ApiServiceOptions): ApiService {
         options.logger?.warn({ err }, 'event listener failed');
       }
     }
+  };
+  // Events leave in the order they happened. Most go at once; one whose audience needs a read
+  // (a vault's account not seen yet) waits for it, and every event after it waits its turn.
+  let queued = 0;
+  let delivering: Promise<void> = Promise.resolve();
+  const emit = (event: ApiEvent) => {
+    if (queued === 0) {
+      const audience = onlyAdmins() ? 'all' : audienceNow(event);
+      if (audience !== undefined) return deliver(event, audience);
+    }
+    queued += 1;
+    delivering = delivering
+      .then(async () => deliver(event, await audienceOf(event)))
+      .catch((err: unknown) => options.logger?.warn({ err }, 'event delivery failed'))
+      .finally(() => {
+        queued -= 1;
+      });
   };
   const handlers: Handlers = createHandlers({ core: options.core, host: options.host ?? {}, emit });
   const unsubscribe = CORE_EVENT_TYPES.map((type) =>
@@ -173,7 +209,7 @@ export function createApiService(options: ApiServiceOptions): ApiService {
       }
       const caller = callerOf(ctx);
       const scope = (spec as { scope?: Scope }).scope;
-      if (scope) checkScope(method, scope, spec.permission, parsed.data, caller);
+      if (scope) await checkScope(method, scope, spec.permission, parsed.data, caller);
       const handler = handlers[method] as (p: unknown, c: Caller) => unknown;
       const raw = await handler(parsed.data, caller);
       const checked = (spec.result as z.ZodType).safeParse(raw);
@@ -193,13 +229,13 @@ export function createApiService(options: ApiServiceOptions): ApiService {
   }
 
   /** Ownership (SPEC §3, the seed's verify_ownership): another account's vault is FORBIDDEN. */
-  function checkScope(
+  async function checkScope(
     method: string,
     scope: Scope,
     permission: string,
     params: unknown,
     caller: Caller,
-  ): void {
+  ): Promise<void> {
     const p = params as { vaultId?: number; spendId?: number };
     if (scope === 'account') {
       if (caller.account === null) {
@@ -212,8 +248,10 @@ export function createApiService(options: ApiServiceOptions): ApiService {
       return;
     }
     const vaultId =
-      scope === 'vault' ? p.vaultId! : options.core.spends.store.require(p.spendId).vault_id;
-    const owner = options.core.vaults.getVault(vaultId).accountId;
+      scope === 'vault'
+        ? p.vaultId!
+        : (await options.core.spends.store.require(p.spendId)).vault_id;
+    const owner = (await options.core.vaults.getVault(vaultId)).accountId;
     if (owner !== null && owner === caller.account) return;
     // The operator reads every vault (it holds their public data) and handles the guardian's
     // files of settlements; it changes no one's vault.
@@ -232,6 +270,7 @@ export function createApiService(options: ApiServiceOptions): ApiService {
       return () => listeners.delete(listener);
     },
     emit,
+    delivered: () => delivering,
     close() {
       for (const u of unsubscribe) u();
       listeners.clear();

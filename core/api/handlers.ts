@@ -94,10 +94,14 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
   const priceForRatio = (): Cents | null => price().priceCents;
 
   /** `withSpend` false skips the per-vault query (the list shows no spends). */
-  const toVault = (v: CoreVault, withSpend = true, p = priceForRatio()): Result<'vaults.get'> => {
-    const spend = withSpend ? core.store.spends.latestInFlight(v.id) : undefined;
+  const toVault = async (
+    v: CoreVault,
+    withSpend = true,
+    p = priceForRatio(),
+  ): Promise<Result<'vaults.get'>> => {
+    const spend = withSpend ? await core.store.spends.latestInFlight(v.id) : undefined;
     // The debt now: what the ledger booked and the stability fee accrued since.
-    const debt = debtNow(core.store, v, now());
+    const debt = await debtNow(core.store, v, now());
     return {
       id: v.id,
       keySetId: v.keySetId,
@@ -120,16 +124,16 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
       warningPriceCents: thresholdPrice(v.collateralSats, debt, core.params.warningRatioBps),
       plannedDepositSats: v.plannedDepositSats,
       returnAddress: v.returnAddress,
-      redemptions: withSpend && core.redemptions ? core.redemptions.forVault(v.id) : [],
+      redemptions: withSpend && core.redemptions ? await core.redemptions.forVault(v.id) : [],
       pendingSpend: spend ?? null,
       createdAt: v.createdAt,
       updatedAt: v.updatedAt,
     };
   };
 
-  const keys = () => core.vaults.keySet(core.keySetId);
-  const signerInfo = (role: 'owner' | 'protocol' | 'guardian') => {
-    const k = keys()[role];
+  const keys = async () => await core.vaults.keySet(core.keySetId);
+  const signerInfo = async (role: 'owner' | 'protocol' | 'guardian') => {
+    const k = (await keys())[role];
     if (role === 'protocol')
       return {
         kind: 'software' as const,
@@ -148,18 +152,18 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
    * The owner key as a caller may see it: the node's own owner key is its own account's (and the
    * operator's); to anyone else it would give away every vault address of that account.
    */
-  const ownerInfoFor = (caller: Caller) =>
+  const ownerInfoFor = async (caller: Caller) =>
     core.isHere(caller.account) || caller.admin
-      ? signerInfo('owner')
+      ? await signerInfo('owner')
       : {
           kind: 'software' as const,
           label: 'Your owner key is in your own wallet, not on this node',
           key: '',
         };
 
-  const priceResult = (): Result<'price.get'> => {
+  const priceResult = async (): Promise<Result<'price.get'>> => {
     const s = price();
-    const last = s.lastRoundId === null ? null : core.oracle.round(s.lastRoundId);
+    const last = s.lastRoundId === null ? null : await core.oracle.round(s.lastRoundId);
     return {
       priceCents: s.priceCents,
       status: s.status,
@@ -291,8 +295,8 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
   const auctions = () => core.liquidation;
 
   /** The draft, checked to belong to the vault the caller names. */
-  const draftOf = (vaultId: number, spendId: number) => {
-    const draft = core.spends.store.require(spendId);
+  const draftOf = async (vaultId: number, spendId: number) => {
+    const draft = await core.spends.store.require(spendId);
     if (draft.vault_id !== vaultId) {
       throw new BitStableError(
         'INVALID_ARGUMENT',
@@ -304,9 +308,9 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
   };
 
   /** Signs a reviewed draft here: only for a vault of this node's own owner key. */
-  const signDraft = (vaultId: number, spendId: number, kind: SpendKind) => {
-    draftOf(vaultId, spendId);
-    const vault = core.vaults.getVault(vaultId);
+  const signDraft = async (vaultId: number, spendId: number, kind: SpendKind) => {
+    await draftOf(vaultId, spendId);
+    const vault = await core.vaults.getVault(vaultId);
     if (vault.keySetId !== core.keySetId || !core.isHere(vault.accountId)) {
       throw new BitStableError(
         'SIGNER_REFUSED',
@@ -326,6 +330,14 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
       );
     }
     return host.dataDir;
+  };
+
+  /** Playground accounts with their bsUSD balances. */
+  const withBalances = async <A extends { accountId: string }>(accounts: A[]) => {
+    const out: (A & { balanceCents: Cents })[] = [];
+    for (const a of accounts)
+      out.push({ ...a, balanceCents: await core.operations.balanceCents(a.accountId) });
+    return out;
   };
 
   /** The playground, for this machine's own window only (a remote session plays one account). */
@@ -385,33 +397,35 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
         network: net.name,
         node,
         regtest: core.regtest !== null,
-        owner: ownerInfoFor(caller),
+        owner: await ownerInfoFor(caller),
         accountId: caller.account,
         protocolNode: { nodeId: core.accounts.nodeId, url: null },
         bsusdBalanceCents:
-          caller.account === null ? 0 : core.operations.balanceCents(caller.account),
+          caller.account === null ? 0 : await core.operations.balanceCents(caller.account),
         params: core.params,
       };
     },
 
-    'price.get': () => priceResult(),
-    'books.get': ({ limit }) =>
-      books(core.store, net.name, core.params, now(), priceForRatio(), limit),
+    'price.get': async () => await priceResult(),
+    'books.get': async ({ limit }) =>
+      await books(core.store, net.name, core.params, now(), priceForRatio(), limit),
 
-    'price.history': ({ fromMs, toMs, maxPoints }) =>
-      core.oracle.history(fromMs, toMs, maxPoints).map((h) => ({
+    'price.history': async ({ fromMs, toMs, maxPoints }) =>
+      (await core.oracle.history(fromMs, toMs, maxPoints)).map((h) => ({
         ts: h.ts,
         priceCents: h.priceCents,
         lowCents: h.lowCents,
         highCents: h.highCents,
       })),
 
-    'vaults.list': ({ offset, limit, sort, order, state }, caller) => {
+    'vaults.list': async ({ offset, limit, sort, order, state }, caller) => {
       const p = priceForRatio();
       // Your own vaults; an operator token bound to no account sees every vault.
-      const all = core.vaults
-        .listVaults(caller.account === null && caller.admin ? undefined : (caller.account ?? ''))
-        .map((v) => toVault(v, false, p));
+      const all: Awaited<ReturnType<typeof toVault>>[] = [];
+      for (const v of await core.vaults.listVaults(
+        caller.account === null && caller.admin ? undefined : (caller.account ?? ''),
+      ))
+        all.push(await toVault(v, false, p));
       const byState = Object.fromEntries(VAULT_STATES.map((s) => [s, 0])) as Record<
         (typeof VAULT_STATES)[number],
         number
@@ -445,13 +459,13 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
       };
     },
 
-    'vaults.get': ({ vaultId }) => toVault(core.vaults.getVault(vaultId)),
+    'vaults.get': async ({ vaultId }) => await toVault(await core.vaults.getVault(vaultId)),
 
-    'vaults.history': ({ vaultId, fromMs, toMs, maxPoints }) => {
-      const vault = core.vaults.getVault(vaultId);
+    'vaults.history': async ({ vaultId, fromMs, toMs, maxPoints }) => {
+      const vault = await core.vaults.getVault(vaultId);
       // Debt over time from the vault's ledger account; collateral from the journal's deposit records.
-      const debtSteps = core.store.vaults.debtSteps(vault.id);
-      const collSteps = core.store.vaults.collateralSteps(vault.id);
+      const debtSteps = await core.store.vaults.debtSteps(vault.id);
+      const collSteps = await core.store.vaults.collateralSteps(vault.id);
       const debtAt: { ts: number; debt: number }[] = [];
       let owed = 0;
       for (const s of debtSteps) {
@@ -462,7 +476,7 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
         ts: s.ts,
         coll: Number((JSON.parse(s.data) as { to?: number }).to ?? 0),
       }));
-      const points = core.oracle.history(Math.max(fromMs, vault.createdAt), toMs, maxPoints);
+      const points = await core.oracle.history(Math.max(fromMs, vault.createdAt), toMs, maxPoints);
       let di = -1;
       let ci = -1;
       return points.map((pt) => {
@@ -486,7 +500,7 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
       // The owner's key from their wallet: a key set of theirs with this node's two keys. Only
       // the node's own account (local mode) may use the node's own owner key.
       const local = core.isHere(caller.account);
-      if (!local && (ownerKey === undefined || ownerKey === keyExpression(keys().owner))) {
+      if (!local && (ownerKey === undefined || ownerKey === keyExpression((await keys()).owner))) {
         throw new BitStableError(
           'INVALID_ARGUMENT',
           "Give your own owner key (ownerKey, from your wallet): this node's owner key is not yours, and a vault on it would have the node hold two of its three keys.",
@@ -496,10 +510,10 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
       const keySetId =
         ownerKey === undefined
           ? core.keySetId
-          : core.vaults.registerKeySet({
+          : await core.vaults.registerKeySet({
               owner: ownerKey,
-              protocol: keyExpression(keys().protocol),
-              guardian: keyExpression(keys().guardian),
+              protocol: keyExpression((await keys()).protocol),
+              guardian: keyExpression((await keys()).guardian),
             });
       let vault = await core.vaults.createVault({
         keySetId,
@@ -508,13 +522,13 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
         ...(plannedDepositSats !== undefined ? { plannedDepositSats } : {}),
       });
       if (returnAddress !== undefined)
-        vault = core.vaults.setReturnAddress(vault.id, returnAddress);
+        vault = await core.vaults.setReturnAddress(vault.id, returnAddress);
       // The first vault of the node's own key set registers its policy on the owner's Ledger
       // (the device lists all three keys); later ones find it registered. The vault stands
       // whatever the device says: the signer shows its failure as a prompt, and "Show on
       // Ledger" or the first signature asks again.
       const owner = core.signers.owner;
-      const setKeys = core.vaults.keySet(keySetId);
+      const setKeys = await core.vaults.keySet(keySetId);
       if (
         keySetId === core.keySetId &&
         isDeviceSigner(owner) &&
@@ -522,14 +536,14 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
       ) {
         await owner.registerVault(setKeys).catch(() => undefined);
       }
-      return toVault(vault);
+      return await toVault(vault);
     },
 
-    'vaults.depositAddress': ({ vaultId, amountSats }) =>
-      core.operations.depositAddress(vaultId, amountSats),
+    'vaults.depositAddress': async ({ vaultId, amountSats }) =>
+      await core.operations.depositAddress(vaultId, amountSats),
 
     'vaults.showAddress': async ({ vaultId }) => {
-      const vault = core.vaults.getVault(vaultId);
+      const vault = await core.vaults.getVault(vaultId);
       const owner = core.signers.owner as unknown as {
         kind: string;
         vaultAddress?: (
@@ -549,9 +563,13 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
       }
       // The signer says what to compare on the device, and then that it was shown, or why not
       // (a prompt of this handler's own would never be replaced by those and stay on screen).
-      const check = await owner.vaultAddress(core.vaults.keySet(vault.keySetId), vault.index, {
-        display: true,
-      });
+      const check = await owner.vaultAddress(
+        await core.vaults.keySet(vault.keySetId),
+        vault.index,
+        {
+          display: true,
+        },
+      );
       return {
         shown: true,
         address: vault.address,
@@ -560,14 +578,14 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
       };
     },
 
-    'vaults.setReturnAddress': ({ vaultId, address }) =>
-      toVault(core.vaults.setReturnAddress(vaultId, address)),
+    'vaults.setReturnAddress': async ({ vaultId, address }) =>
+      await toVault(await core.vaults.setReturnAddress(vaultId, address)),
 
-    'vaults.mint': ({ vaultId, amountCents }) =>
-      toVault(core.operations.mint(vaultId, amountCents)),
+    'vaults.mint': async ({ vaultId, amountCents }) =>
+      await toVault(await core.operations.mint(vaultId, amountCents)),
 
-    'vaults.repay': ({ vaultId, amountCents, all }) =>
-      toVault(core.operations.repay(vaultId, all ? 'all' : amountCents)),
+    'vaults.repay': async ({ vaultId, amountCents, all }) =>
+      await toVault(await core.operations.repay(vaultId, all ? 'all' : amountCents)),
 
     'vaults.previewWithdraw': async ({ vaultId, amountSats, destination }) =>
       toPreview(await core.operations.previewWithdraw(vaultId, amountSats, destination), [
@@ -576,13 +594,13 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
       ]),
 
     'vaults.withdraw': ({ vaultId, spendId }) =>
-      signed('withdrawal', vaultId, () => signDraft(vaultId, spendId, 'withdraw')),
+      signed('withdrawal', vaultId, async () => await signDraft(vaultId, spendId, 'withdraw')),
 
     'vaults.previewClose': async ({ vaultId, destination }) =>
       toPreview(await core.operations.previewClose(vaultId, destination), ['owner', 'protocol']),
 
     'vaults.close': ({ vaultId, spendId }) =>
-      signed('close', vaultId, () => signDraft(vaultId, spendId, 'close')),
+      signed('close', vaultId, async () => await signDraft(vaultId, spendId, 'close')),
 
     'vaults.previewEmergencyExit': async ({ vaultId, destination }) =>
       toPreview(await core.operations.previewEmergencyExit(vaultId, destination), [
@@ -591,25 +609,29 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
       ]),
 
     'vaults.emergencyExit': ({ vaultId, spendId }) =>
-      signed('emergency exit', vaultId, () => signDraft(vaultId, spendId, 'emergency-exit')),
+      signed(
+        'emergency exit',
+        vaultId,
+        async () => await signDraft(vaultId, spendId, 'emergency-exit'),
+      ),
 
     'vaults.previewSweep': async ({ vaultId, destination }) =>
       toPreview(await core.spends.previewSweep(vaultId, destination), ['owner', 'protocol']),
 
     'vaults.sweep': ({ vaultId, spendId }) =>
-      signed('sweep', vaultId, () => signDraft(vaultId, spendId, 'sweep')),
+      signed('sweep', vaultId, async () => await signDraft(vaultId, spendId, 'sweep')),
 
     'psbt.decode': ({ psbtBase64 }) => describePsbt(psbtBase64, net.bitcoinjs),
 
-    'spends.awaitingGuardian': (_, caller) => {
-      const all = core.operations.guardianRequests();
+    'spends.awaitingGuardian': async (_, caller) => {
+      const all = await core.operations.guardianRequests();
       if (caller.admin) return all; // the operator also handles settlements' guardian files
-      const mine = new Set(core.vaults.listVaults(caller.account ?? '').map((v) => v.id));
+      const mine = new Set((await core.vaults.listVaults(caller.account ?? '')).map((v) => v.id));
       return all.filter((r) => mine.has(r.vaultId));
     },
 
-    'spends.get': ({ spendId }) => {
-      const s = core.spends.store.require(spendId);
+    'spends.get': async ({ spendId }) => {
+      const s = await core.spends.store.require(spendId);
       return { spendId: s.id, vaultId: s.vault_id, kind: s.kind, state: s.state, txid: s.txid };
     },
 
@@ -638,27 +660,29 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
       return { spendId, state: 'cancelled' as const };
     },
 
-    'balance.get': (_, caller) => ({ bsusdCents: core.operations.balanceCents(caller.account!) }),
+    'balance.get': async (_, caller) => ({
+      bsusdCents: await core.operations.balanceCents(caller.account!),
+    }),
 
-    'node.info': () => ({
+    'node.info': async () => ({
       nodeId: core.accounts.nodeId,
       network: net.name,
       apiVersion: API_VERSION,
       registration: core.accounts.registration,
-      protocolKey: keyExpression(keys().protocol),
-      guardianKey: keyExpression(keys().guardian),
+      protocolKey: keyExpression((await keys()).protocol),
+      guardianKey: keyExpression((await keys()).guardian),
     }),
 
     'vaults.submitSigned': async ({ vaultId, spendId, psbtBase64 }) => {
-      const draft = draftOf(vaultId, spendId);
+      const draft = await draftOf(vaultId, spendId);
       return toSpendResult(await core.spends.submitOwnerSigned(spendId, draft.kind, psbtBase64));
     },
 
     'auth.challenge': () => core.accounts.challenge(),
 
-    'auth.signIn': (input) => core.accounts.signIn(input),
+    'auth.signIn': async (input) => await core.accounts.signIn(input),
 
-    'auth.signOut': (_, caller) => {
+    'auth.signOut': async (_, caller) => {
       if (!caller.session) {
         throw new BitStableError(
           'SESSION_REQUIRED',
@@ -666,47 +690,48 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
           {},
         );
       }
-      core.accounts.signOut(caller.session);
+      await core.accounts.signOut(caller.session);
       return { signedOut: true as const };
     },
 
-    'account.get': (_, caller) => {
-      const a = core.accounts.require(caller.account);
-      return { ...a, balanceCents: core.operations.balanceCents(a.id) };
+    'account.get': async (_, caller) => {
+      const a = await core.accounts.require(caller.account);
+      return { ...a, balanceCents: await core.operations.balanceCents(a.id) };
     },
 
-    'bsusd.transfer': ({ to, amountCents, memo }, caller) => {
-      const r = core.operations.transfer(caller.account!, to, amountCents, memo ?? null);
+    'bsusd.transfer': async ({ to, amountCents, memo }, caller) => {
+      const r = await core.operations.transfer(caller.account!, to, amountCents, memo ?? null);
       return { entryId: r.entryId, to, amountCents, balanceCents: r.balanceCents };
     },
 
-    'bsusd.statement': ({ offset, limit }, caller) =>
-      core.operations.statement(caller.account!, offset, limit),
+    'bsusd.statement': async ({ offset, limit }, caller) =>
+      await core.operations.statement(caller.account!, offset, limit),
 
-    'bsusd.quoteRedemption': ({ amountCents }) => core.redemptions.quote(amountCents),
+    'bsusd.quoteRedemption': async ({ amountCents }) => await core.redemptions.quote(amountCents),
     'bsusd.redeem': ({ amountCents, btcAddress, minSats }, caller) =>
       core.redemptions.redeem(caller.account!, amountCents, btcAddress, minSats),
-    'bsusd.redemptions': ({ limit }, caller) => core.redemptions.list(caller.account!, limit),
+    'bsusd.redemptions': async ({ limit }, caller) =>
+      await core.redemptions.list(caller.account!, limit),
 
-    'pool.get': (_, caller) => core.pool.position(caller.account!),
-    'pool.deposit': ({ amountCents, btcAddress }, caller) =>
-      core.pool.deposit(caller.account!, amountCents, btcAddress),
-    'pool.withdraw': ({ amountCents, all }, caller) =>
-      core.pool.withdraw(caller.account!, all ? 'all' : amountCents),
+    'pool.get': async (_, caller) => await core.pool.position(caller.account!),
+    'pool.deposit': async ({ amountCents, btcAddress }, caller) =>
+      await core.pool.deposit(caller.account!, amountCents, btcAddress),
+    'pool.withdraw': async ({ amountCents, all }, caller) =>
+      await core.pool.withdraw(caller.account!, all ? 'all' : amountCents),
 
-    'admin.createInvite': () => ({ code: core.accounts.createInvite() }),
+    'admin.createInvite': async () => ({ code: await core.accounts.createInvite() }),
 
-    'recoveryKit.get': (_, caller) => {
+    'recoveryKit.get': async (_, caller) => {
       if (!core.isHere(caller.account)) {
         throw new ApiBoundaryError(
           'FORBIDDEN',
           'Your recovery kit is made by your own wallet from its records; this node keeps only its own account’s.',
         );
       }
-      return recoveryKit(core.vaults, core.keySetId, net, caller.account!);
+      return await recoveryKit(core.vaults, core.keySetId, net, caller.account!);
     },
 
-    'settings.get': (_, caller) => {
+    'settings.get': async (_, caller) => {
       const c = core.oracle.config;
       const enabled = new Set(enabledSourceNames(c));
       return {
@@ -741,27 +766,27 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
           priceDelayMs: c.priceDelayMs,
         },
         keys: {
-          owner: ownerInfoFor(caller),
-          protocol: signerInfo('protocol'),
-          guardian: signerInfo('guardian'),
+          owner: await ownerInfoFor(caller),
+          protocol: await signerInfo('protocol'),
+          guardian: await signerInfo('guardian'),
         },
         updates: host.updates ?? { automatic: false, note: 'This host does not update itself.' },
       };
     },
 
-    'auctions.list': ({ live }) => ({
+    'auctions.list': async ({ live }) => ({
       asOf: Date.now(),
-      auctions: auctions().listAuctions({ live }),
+      auctions: await auctions().listAuctions({ live }),
     }),
 
-    'auctions.get': ({ auctionId }) => ({
+    'auctions.get': async ({ auctionId }) => ({
       asOf: Date.now(),
-      auction: auctions().getAuction(auctionId),
+      auction: await auctions().getAuction(auctionId),
     }),
 
     'auctions.take': async ({ auctionId, maxSats, maxPriceCents, btcAddress }, caller) => {
       // Paid from the caller's own bsUSD.
-      const r = auctions().take({
+      const r = await auctions().take({
         auctionId,
         maxSats,
         maxPriceCents,
@@ -771,7 +796,7 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
       // An auction the take ended is settled at once rather than at the next block.
       if (r.auction.state !== 'running') {
         await core.sync().catch(() => undefined);
-        return { ...r, auction: auctions().getAuction(r.auction.id) };
+        return { ...r, auction: await auctions().getAuction(r.auction.id) };
       }
       return r;
     },
@@ -786,20 +811,16 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
     'settings.setProtocolNode': ({ url }, caller) =>
       chooseProtocolNode(dataDirFor(caller), net.name, url, null),
 
-    'playground.accounts': (_, caller) =>
-      playgroundFor(caller)
-        .list()
-        .map((a) => ({ ...a, balanceCents: core.operations.balanceCents(a.accountId) })),
+    'playground.accounts': async (_, caller) =>
+      await withBalances(await playgroundFor(caller).list()),
 
     'playground.addAccount': async ({ label }, caller) => {
       const a = await playgroundFor(caller).add(label);
       return { ...a, balanceCents: 0 };
     },
 
-    'playground.switch': ({ accountId }, caller) =>
-      playgroundFor(caller)
-        .switchTo(accountId)
-        .map((a) => ({ ...a, balanceCents: core.operations.balanceCents(a.accountId) })),
+    'playground.switch': async ({ accountId }, caller) =>
+      await withBalances(await playgroundFor(caller).switchTo(accountId)),
 
     'regtest.mine': async ({ blocks }) => {
       const regtest = requireRegtest();
@@ -843,7 +864,7 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
         if (s.status === 'ok' && s.priceCents === priceCents) break;
         await core.oracle.runRound();
       }
-      return priceResult();
+      return await priceResult();
     },
   };
 }

@@ -193,6 +193,8 @@ export class BitStableNode {
   accounts!: AccountService;
   /** The account of the wallet in this process (local mode). */
   localAccountId!: string;
+  /** The health passes of accepted prices, queued one after another (see `start`). */
+  healthPasses: Promise<void> = Promise.resolve();
   /** Regtest: the playground's accounts, and which one this machine's window acts as. */
   playground: PlaygroundAccounts | null = null;
 
@@ -320,20 +322,23 @@ export class BitStableNode {
         bus,
         overrides: options.oracleOverrides,
       });
+      await oracle.ready();
       const freshPrice = (): Cents | null => {
         const s = oracle.current();
         return s.status === 'ok' ? s.priceCents : null;
       };
       const clock = options.clock ?? Date.now;
       // The stability fee from now on is the configured one; what accrued before, at the old.
-      store.transaction(() => setAnnualRate(store, net.name, params.stabilityFeeBps, clock()));
+      await store.transaction(
+        async () => await setAnnualRate(store, net.name, params.stabilityFeeBps, clock()),
+      );
       const accounts = new AccountService({
         store,
-        nodeId: ensureNodeId(store, net),
+        nodeId: await ensureNodeId(store, net),
         registration: options.registration ?? (net.name === 'regtest' ? 'open' : 'invite'),
         clock,
       });
-      const localAccountId = adoptLocalAccount(
+      const localAccountId = await adoptLocalAccount(
         store,
         accounts,
         await ensureAccountSecret(options.keyStore, net),
@@ -355,7 +360,7 @@ export class BitStableNode {
         await chain.ensureWatchWallet();
         await vaults.rewatchAll();
       };
-      const keySetId = vaults.registerKeySet({
+      const keySetId = await vaults.registerKeySet({
         owner: keyExpression(await owner.accountKey()),
         protocol: keyExpression(await protocolKey.accountKey()),
         guardian: keyExpression(await guardian.accountKey()),
@@ -375,7 +380,7 @@ export class BitStableNode {
         ...(options.draftTtlMs !== undefined ? { draftTtlMs: options.draftTtlMs } : {}),
       });
       const tracker = new SpendTracker(spends, { node: chain, params, clock });
-      const operations = new VaultOperations({
+      const operations = await VaultOperations.open({
         holder: localAccountId,
         store,
         network: net,
@@ -407,16 +412,20 @@ export class BitStableNode {
       // checked then, so no liquidation starts (the next round after it returns runs the pass).
       // The pass acts on the delayed price (SPEC §7; the current one on regtest): an owner sees a
       // crossing coming for the delay, and can act, before it is liquidated.
+      // Passes run one after another, in the order of their rounds.
       bus.on('price.accepted', () => {
         const state = oracle.current();
         if (state.status !== 'ok' || !node.nodeStatus().online) return;
-        if (state.liquidationPriceCents === null) return; // no price is a delay old yet
-        try {
-          liquidation.healthPass(state.liquidationPriceCents);
-          node.background.succeeded('health-pass');
-        } catch (err) {
-          node.failed('health-pass', err);
-        }
+        const price = state.liquidationPriceCents;
+        if (price === null) return; // no price is a delay old yet
+        node.healthPasses = node.healthPasses.then(async () => {
+          try {
+            await liquidation.healthPass(price);
+            node.background.succeeded('health-pass');
+          } catch (err) {
+            node.failed('health-pass', err);
+          }
+        });
       });
       const node = new BitStableNode(
         net,
@@ -452,7 +461,7 @@ export class BitStableNode {
         onError: (err, ids) => node.failed('redemption-payout', err, ids),
       });
       if (net.name === 'regtest') {
-        node.playground = new PlaygroundAccounts({
+        node.playground = await PlaygroundAccounts.open({
           store,
           accounts,
           keyStore: options.keyStore,
@@ -549,9 +558,9 @@ export class BitStableNode {
     // Automatic checkpoints are off (see openDatabase); copy the WAL back off the hot path.
     this.checkpointTimer = setInterval(() => checkpoint(this.db), 30_000);
     this.checkpointTimer.unref();
-    this.feeTimer = setInterval(() => {
+    this.feeTimer = setInterval(async () => {
       try {
-        this.sweepFees();
+        await this.sweepFees();
         this.background.succeeded('fee-sweep');
       } catch (err) {
         this.failed('fee-sweep', err);
@@ -571,9 +580,11 @@ export class BitStableNode {
    * Books every vault's accrued stability fee in one ledger entry (the timer does it hourly; a
    * vault's own fee is booked whenever it is touched). Returns how many vaults and cents.
    */
-  sweepFees(): { vaults: number; cents: number } {
+  async sweepFees(): Promise<{ vaults: number; cents: number }> {
     const ts = this.clock();
-    return this.store.transaction(() => sweepFees(this.store, this.network.name, ts));
+    return await this.store.transaction(
+      async () => await sweepFees(this.store, this.network.name, ts),
+    );
   }
 
   /** Takes a backup now (also what the schedule does); returns where it is. */

@@ -58,7 +58,7 @@ export async function healthReport(core: ApiCore): Promise<HealthReport> {
   }
 
   try {
-    const { schemaVersion } = core.store.ops.healthCheck();
+    const { schemaVersion } = await core.store.ops.healthCheck();
     parts.database = { status: 'ok', schemaVersion };
   } catch (err) {
     parts.database = { status: 'down', message: messageOf(err) };
@@ -72,7 +72,7 @@ export async function healthReport(core: ApiCore): Promise<HealthReport> {
     ageMs: price.ageMs,
     message: priceUnavailableMessage(price),
   };
-  const last = price.lastRoundId === null ? null : core.oracle.round(price.lastRoundId);
+  const last = price.lastRoundId === null ? null : await core.oracle.round(price.lastRoundId);
   for (const name of enabledSourceNames(core.oracle.config)) {
     const answer = last?.answers.find((a) => a.source === name);
     parts[`oracle.${name}`] = !answer
@@ -91,7 +91,7 @@ export async function healthReport(core: ApiCore): Promise<HealthReport> {
   parts.background = failures.length
     ? { status: 'degraded', failures }
     : { status: 'ok', failures: [] };
-  const settlements = core.liquidation.failingSettlements();
+  const settlements = await core.liquidation.failingSettlements();
   parts.settlements = settlements.length
     ? { status: 'degraded', failing: settlements }
     : { status: 'ok', failing: [] };

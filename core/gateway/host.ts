@@ -122,7 +122,7 @@ export async function startHeadless(options: HeadlessOptions): Promise<HeadlessH
   let api: ApiService | null = null;
   try {
     // A bot token bound to an account: the operator vouches for that account, so it is registered.
-    for (const t of tokens) if (t.account) node.accounts.register(t.account, t.label);
+    for (const t of tokens) if (t.account) await node.accounts.register(t.account, t.label);
     api = createApiService({
       core: node,
       host: {

@@ -12,7 +12,7 @@ export interface GatewayMetrics {
 }
 
 /** A registry of its own (not prom-client's global one), so two gateways in one process never clash. */
-export function createMetrics(core: ApiCore): GatewayMetrics {
+export async function createMetrics(core: ApiCore): Promise<GatewayMetrics> {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'bitstable_process_' });
 
@@ -21,9 +21,9 @@ export function createMetrics(core: ApiCore): GatewayMetrics {
     help: 'Vaults by state.',
     labelNames: ['state'],
     registers: [registry],
-    collect() {
+    async collect() {
       this.reset();
-      const rows = core.store.ops.vaultCountsByState(core.network.name);
+      const rows = await core.store.ops.vaultCountsByState(core.network.name);
       for (const r of rows) this.set({ state: r.state }, r.n);
     },
   });
@@ -31,16 +31,16 @@ export function createMetrics(core: ApiCore): GatewayMetrics {
     name: 'bitstable_collateral_sats',
     help: 'Confirmed collateral in all vaults, in satoshis.',
     registers: [registry],
-    collect() {
-      this.set(core.store.ops.totalCollateralSats(core.network.name));
+    async collect() {
+      this.set(await core.store.ops.totalCollateralSats(core.network.name));
     },
   });
   new Gauge({
     name: 'bitstable_debt_cents',
     help: 'bsUSD debt of all vaults, in cents.',
     registers: [registry],
-    collect() {
-      this.set(core.store.ops.totalDebtCents(core.network.name));
+    async collect() {
+      this.set(await core.store.ops.totalDebtCents(core.network.name));
     },
   });
   new Gauge({
@@ -48,9 +48,9 @@ export function createMetrics(core: ApiCore): GatewayMetrics {
     help: 'Liquidations (auctions) ever started, by state.',
     labelNames: ['state'],
     registers: [registry],
-    collect() {
+    async collect() {
       this.reset();
-      const rows = core.store.ops.liquidationCountsByState();
+      const rows = await core.store.ops.liquidationCountsByState();
       for (const r of rows) this.set({ state: r.state }, r.n);
     },
   });
@@ -84,14 +84,14 @@ export function createMetrics(core: ApiCore): GatewayMetrics {
   });
   // Each source's answers since this process started, by outcome: used, dropped (and why), or
   // failed (and how). Read incrementally from the stored rounds at each scrape, by primary key.
-  let lastRound = core.store.oracle.lastRoundId();
+  let lastRound = await core.store.oracle.lastRoundId();
   new Counter({
     name: 'bitstable_oracle_answers_total',
     help: "Oracle sources' answers by outcome (used, dropped:<why>, error:<kind>).",
     labelNames: ['source', 'outcome'],
     registers: [registry],
-    collect() {
-      for (const a of core.store.oracle.answerOutcomesAfter(lastRound)) {
+    async collect() {
+      for (const a of await core.store.oracle.answerOutcomesAfter(lastRound)) {
         this.inc({ source: a.source, outcome: a.outcome });
         lastRound = Math.max(lastRound, a.roundId);
       }
@@ -103,8 +103,8 @@ export function createMetrics(core: ApiCore): GatewayMetrics {
     help: 'Oracle rounds by result (ok, stale, insufficient-sources, held).',
     labelNames: ['status'],
     registers: [registry],
-    collect() {
-      for (const r of core.store.oracle.roundStatusesAfter(lastStatusRound)) {
+    async collect() {
+      for (const r of await core.store.oracle.roundStatusesAfter(lastStatusRound)) {
         this.inc({ status: r.status });
         lastStatusRound = r.id;
       }
@@ -124,8 +124,8 @@ export function createMetrics(core: ApiCore): GatewayMetrics {
     name: 'bitstable_settlements_failing',
     help: 'Ended auctions whose settlement failed at its last try (each shown with its reason).',
     registers: [registry],
-    collect() {
-      this.set(core.liquidation.failingSettlements().length);
+    async collect() {
+      this.set((await core.liquidation.failingSettlements()).length);
     },
   });
   return withCallLatency(registry);

@@ -122,7 +122,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const host = options.host ?? '127.0.0.1';
   checkBindHost(host, options.allowRemote ?? false);
   const log = options.logger;
-  const metrics = options.core ? createMetrics(options.core) : createMetrics.bare();
+  const metrics = options.core ? await createMetrics(options.core) : createMetrics.bare();
   const api = options.api;
   const dispatch: ApiService['dispatch'] = async (method, params, ctx) => {
     const started = performance.now();
@@ -161,8 +161,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     typeof options.tokens === 'function'
       ? options.tokens
       : () => options.tokens as readonly TokenEntry[];
-  const contextOf = (req: IncomingMessage): CallContext | 'anonymous' | null =>
-    contextOfCredential(presentedOf(req));
+  const contextOf = async (req: IncomingMessage): Promise<CallContext | 'anonymous' | null> =>
+    await contextOfCredential(presentedOf(req));
   /** What the request presents: its bearer token or the token in its WebSocket subprotocol. */
   const presentedOf = (req: IncomingMessage): string | null => {
     const header = req.headers.authorization;
@@ -177,7 +177,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
     return presented;
   };
-  const contextOfCredential = (presented: string | null): CallContext | 'anonymous' | null => {
+  const contextOfCredential = async (
+    presented: string | null,
+  ): Promise<CallContext | 'anonymous' | null> => {
     if (!presented) return 'anonymous';
     const entry = matchToken(currentTokens(), presented);
     // A token bound to an account acts for it; the operator's (admin) token bound to none acts for
@@ -188,7 +190,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         : entry.roles.includes('admin')
           ? { roles: entry.roles }
           : { roles: entry.roles, account: null };
-    const account = options.core?.accounts.sessionAccount(presented) ?? null;
+    const account = (await options.core?.accounts.sessionAccount(presented)) ?? null;
     return account ? { roles: SESSION_ROLES, account, session: presented } : null;
   };
   const known = (ctx: CallContext | 'anonymous' | null): ctx is CallContext =>
@@ -240,12 +242,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       sendJson(
         res,
         report.status === 'down' ? 503 : 200,
-        known(contextOf(req)) ? report : { status: report.status },
+        known(await contextOf(req)) ? report : { status: report.status },
       );
       return;
     }
     if (url.pathname === '/metrics' && req.method === 'GET') {
-      if (!known(contextOf(req))) {
+      if (!known(await contextOf(req))) {
         sendJson(
           res,
           401,
@@ -303,7 +305,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
     // Who is calling is known from the headers: an unknown token is refused before a byte of
     // its body is read, and a caller without one may send only a small one.
-    const ctx = contextOf(req);
+    const ctx = await contextOf(req);
     if (ctx === null) {
       refuseEarly(
         req,
@@ -400,6 +402,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   });
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    upgrade(req, socket, head).catch((err: unknown) => {
+      log?.error({ err }, 'WebSocket upgrade failed');
+      socket.destroy();
+    });
+  });
+  async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const url = { pathname: pathOf(req) };
     const refuse = (status: number, error: ApiError) => {
       const body = JSON.stringify({ error });
@@ -424,7 +432,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       });
     }
     const presented = presentedOf(req);
-    const ctx = contextOfCredential(presented);
+    const ctx = await contextOfCredential(presented);
     if (!known(ctx))
       return refuse(401, {
         code: 'UNAUTHENTICATED',
@@ -432,15 +440,17 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           'A valid gateway token or session is needed to open the API socket (sign in with POST /rpc first).',
       });
     wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, ctx, presented!));
-  });
+  }
 
   /** Each socket and the credential it opened with: a revoked token or ended session closes it. */
   const credentials = new Map<WebSocket, string>();
-  const stillValid = (presented: string) => known(contextOfCredential(presented));
+  const stillValid = async (presented: string) => known(await contextOfCredential(presented));
   const endSocket = (ws: WebSocket) =>
     ws.close(4001, 'Your token was revoked or your session ended: sign in again.');
   const sweep = setInterval(() => {
-    for (const [ws, presented] of credentials) if (!stillValid(presented)) endSocket(ws);
+    void (async () => {
+      for (const [ws, presented] of credentials) if (!(await stillValid(presented))) endSocket(ws);
+    })().catch((err: unknown) => log?.warn({ err }, 'checking open sockets’ sessions failed'));
   }, 5_000);
   sweep.unref();
   /** Replies each socket still owes; one whose session ended closes once they are sent. */
@@ -461,8 +471,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }, ctx);
     ws.on('message', (data, isBinary) => {
       if (isBinary) return;
+      onMessage(data).catch((err: unknown) => {
+        log?.error({ err }, 'WebSocket message failed');
+        ws.close(1011, 'The node could not check your session; connect again.');
+      });
+    });
+    const onMessage = async (data: WebSocket.RawData) => {
       // Checked on every message, not only at the upgrade: a socket outlives no revocation.
-      if (!stillValid(presented)) return endSocket(ws);
+      if (!(await stillValid(presented))) return endSocket(ws);
       inFlight.set(ws, (inFlight.get(ws) ?? 0) + 1);
       void handleRpcText(data.toString(), ctx, dispatch).then((out) => {
         const left = inFlight.get(ws)! - 1;
@@ -472,7 +488,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         // The reply to a sign-out (and to anything in flight beside it) goes out first.
         if (left === 0 && endAfterReplies.delete(ws) && ws.readyState === ws.OPEN) endSocket(ws);
       });
-    });
+    };
     const done = () => {
       credentials.delete(ws);
       inFlight.delete(ws);

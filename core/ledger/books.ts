@@ -19,7 +19,7 @@ export function rayToString(ray: bigint): string {
 }
 
 /** The books now; the system ratio at `priceCents` (null without a price). */
-export function books(
+export async function books(
   store: Store,
   network: NetworkName,
   params: VaultParams,
@@ -28,13 +28,13 @@ export function books(
   limit: number,
 ) {
   const { ledger } = store;
-  const fees = feeTotals(store, network, ts);
-  const totals = systemTotals(store, network, ts);
+  const fees = await feeTotals(store, network, ts);
+  const totals = await systemTotals(store, network, ts);
   return {
     stabilityFeeBps: fees.annualBps,
     rate: rayToString(fees.rate),
-    surplusCents: ledger.balance('surplus') as Cents,
-    deficitCents: (0 - ledger.balance('deficit')) as Cents,
+    surplusCents: (await ledger.balance('surplus')) as Cents,
+    deficitCents: (0 - (await ledger.balance('deficit'))) as Cents,
     feesBookedCents: fees.bookedCents as Cents,
     // From the same aggregate as the total debt: no pass over every vault per call.
     feesAccruedCents: totals.accruedCents,
@@ -45,6 +45,6 @@ export function books(
     debtCeilingCents: params.debtCeilingCents,
     vaultDebtCeilingCents: params.vaultDebtCeilingCents,
     debtRoomCents: Math.max(0, params.debtCeilingCents - totals.debtCents) as Cents,
-    history: ledger.booksHistory(limit),
+    history: await ledger.booksHistory(limit),
   };
 }

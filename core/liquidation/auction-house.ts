@@ -141,28 +141,30 @@ export class AuctionHouse {
    * auction for each vault that became Liquidating — one transaction. Call only with a fresh
    * accepted price (the caller subscribes to 'price.accepted').
    */
-  healthPass(price: Cents): { liquidated: number[]; warned: number[]; recovered: number[] } {
+  async healthPass(
+    price: Cents,
+  ): Promise<{ liquidated: number[]; warned: number[]; recovered: number[] }> {
     const ts = this.now();
-    const changes = this.store.transaction(() => {
+    const changes = await this.store.transaction(async () => {
       // The stored threshold prices are of the normalized debts (core/vaults/fee.ts): at fee
       // rate r a vault crosses P when its stored price is above ⌊P / r⌋ (at 1.0, P itself).
-      const { rate } = drip(this.store, this.deps.network.name, ts);
-      const c = this.health.exactChangesAt(price, rate, this.deps.params);
+      const { rate } = await drip(this.store, this.deps.network.name, ts);
+      const c = await this.health.exactChangesAt(price, rate, this.deps.params);
       for (const id of c.toWarning) {
-        this.store.auctions.setVaultBand(id, 'warning', ts);
-        this.store.ops.journal('vault.warning', id, { priceCents: price }, ts);
+        await this.store.auctions.setVaultBand(id, 'warning', ts);
+        await this.store.ops.journal('vault.warning', id, { priceCents: price }, ts);
       }
       for (const id of c.toActive) {
-        this.store.auctions.setVaultBand(id, 'active', ts);
-        this.store.ops.journal('vault.recovered', id, { priceCents: price }, ts);
+        await this.store.auctions.setVaultBand(id, 'active', ts);
+        await this.store.ops.journal('vault.recovered', id, { priceCents: price }, ts);
       }
-      for (const id of c.toLiquidating) this.startAuction(id, price, ts);
+      for (const id of c.toLiquidating) await this.startAuction(id, price, ts);
       return c;
     });
     for (const id of [...changes.toLiquidating, ...changes.toWarning, ...changes.toActive])
-      this.emitVault(id);
+      await this.emitVault(id);
     for (const id of changes.toLiquidating) {
-      const a = this.byVault(id);
+      const a = await this.byVault(id);
       if (a) this.deps.bus.emit('auction.started', { auctionId: a.id, vaultId: id });
     }
     return {
@@ -173,14 +175,16 @@ export class AuctionHouse {
   }
 
   /** Auctions, newest first; `live` only running ones. */
-  listAuctions(options: { live?: boolean } = {}): Auction[] {
-    const rows = this.store.auctions.list(options.live ?? false);
-    return rows.map((r) => this.toAuction(r));
+  async listAuctions(options: { live?: boolean } = {}): Promise<Auction[]> {
+    const rows = await this.store.auctions.list(options.live ?? false);
+    const auctions: Auction[] = [];
+    for (const r of rows) auctions.push(await this.toAuction(r));
+    return auctions;
   }
 
   /** One auction (AUCTION_NOT_FOUND when there is none). */
-  getAuction(id: unknown): Auction {
-    return this.toAuction(this.row(id));
+  async getAuction(id: unknown): Promise<Auction> {
+    return await this.toAuction(await this.row(id));
   }
 
   /**
@@ -188,7 +192,9 @@ export class AuctionHouse {
    * rest of the tab needs. When the tab is covered or the lot is gone the auction ends and its
    * settlement is made.
    */
-  take(input: TakeInput): { auction: Auction; sats: Sats; costCents: Cents; priceCents: Cents } {
+  async take(
+    input: TakeInput,
+  ): Promise<{ auction: Auction; sats: Sats; costCents: Cents; priceCents: Cents }> {
     if (!input || typeof input !== 'object')
       throw new BitStableError(
         'INVALID_ARGUMENT',
@@ -206,8 +212,8 @@ export class AuctionHouse {
     const script = outputScript(input.btcAddress, this.deps.network);
     const taker = input.taker ?? this.deps.defaultTaker ?? 'local';
     const ts = this.now();
-    const result = this.store.transaction(() => {
-      const row = this.row(input.auctionId);
+    const result = await this.store.transaction(async () => {
+      const row = await this.row(input.auctionId);
       if (row.state !== 'running') {
         throw new BitStableError('AUCTION_CLOSED', `Auction #${row.id} has ended.`, {
           auctionId: row.id,
@@ -215,8 +221,8 @@ export class AuctionHouse {
       }
       // Takes wait while a spend holds the vault's coins: a taker never pays for bitcoin that
       // is on its way elsewhere (or may be, if the guardian sends an exit the owner signed).
-      this.requireCoinsFree(row);
-      const current = this.rollCycle(row, ts);
+      await this.requireCoinsFree(row);
+      const current = await this.rollCycle(row, ts);
       if (ts - current.cycle_started_at >= current.duration_ms) {
         // The fall reached its floor and the reset needs a fresh price it does not have: selling
         // on at the floor (~55 % of a price nobody can confirm) would give the coins away.
@@ -235,7 +241,7 @@ export class AuctionHouse {
         );
       }
       const tabLeft = (current.tab_cents - current.covered_cents) as Cents;
-      const lotLeft = Math.max(0, this.lotOf(current) - current.sold_sats) as Sats;
+      const lotLeft = Math.max(0, (await this.lotOf(current)) - current.sold_sats) as Sats;
       let quote = quoteTake(price, tabLeft, lotLeft, maxSats);
       const chost = auctionTab(this.deps.params.debtFloorCents, this.deps.params.penaltyBps);
       const tabAfter = tabLeft - quote.costCents;
@@ -268,7 +274,7 @@ export class AuctionHouse {
           { auctionId: current.id, dustSats: dustThreshold(script) },
         );
       }
-      this.recordTake(
+      await this.recordTake(
         current,
         holderAccount(taker),
         taker,
@@ -279,15 +285,15 @@ export class AuctionHouse {
         ts,
         false,
       );
-      const after = this.row(current.id);
+      const after = await this.row(current.id);
       if (after.covered_cents >= after.tab_cents || after.sold_sats >= after.lot_sats)
-        this.endAuction(current.id, ts);
+        await this.endAuction(current.id, ts);
       return { ...quote, priceCents: price, auctionId: current.id };
     });
     faultPoint('auction.taken'); // paid and recorded; the settlement is made after a restart
-    const auction = this.getAuction(result.auctionId);
+    const auction = await this.getAuction(result.auctionId);
     this.deps.bus.emit('auction.changed', { auctionId: auction.id, state: auction.state });
-    this.emitVault(auction.vaultId);
+    await this.emitVault(auction.vaultId);
     return {
       auction,
       sats: result.sats,
@@ -311,11 +317,11 @@ export class AuctionHouse {
         vault: { id: number; collateralSats: number; debtCents: number };
       }[] = [];
       const pooled: number[] = [];
-      for (const row of this.store.auctions.running()) {
-        this.store.transaction(() => {
+      for (const row of await this.store.auctions.running()) {
+        await this.store.transaction(async () => {
           // Before the first take, a vault back at 160 % (deposit, or the price) is cured.
-          const vault = this.deps.vaults.getVault(row.vault_id);
-          const auctionId = cureIfHealthy(
+          const vault = await this.deps.vaults.getVault(row.vault_id);
+          const auctionId = await cureIfHealthy(
             this.store,
             this.deps.params,
             price,
@@ -329,17 +335,17 @@ export class AuctionHouse {
           }
           const atFloor = ts - row.cycle_started_at >= row.duration_ms && price.status === 'ok';
           // At its floor with the tab not covered: the stability pool takes it, then it resets.
-          if (atFloor && this.poolTakeAtFloor(row, ts) > 0) pooled.push(row.id);
-          const stillRunning = this.row(row.id);
+          if (atFloor && (await this.poolTakeAtFloor(row, ts)) > 0) pooled.push(row.id);
+          const stillRunning = await this.row(row.id);
           if (stillRunning.state !== 'running') return;
-          const current = atFloor ? this.rollCycle(stillRunning, ts) : stillRunning;
-          this.endIfNothingToSell(current, ts);
+          const current = atFloor ? await this.rollCycle(stillRunning, ts) : stillRunning;
+          await this.endIfNothingToSell(current, ts);
         });
       }
       for (const id of pooled) {
-        const a = this.getAuction(id);
+        const a = await this.getAuction(id);
         this.deps.bus.emit('auction.changed', { auctionId: id, state: a.state });
-        this.emitVault(a.vaultId);
+        await this.emitVault(a.vaultId);
       }
       for (const c of cured) {
         this.deps.bus.emit('auction.changed', { auctionId: c.auctionId, state: 'settled' });
@@ -350,13 +356,13 @@ export class AuctionHouse {
           debtCents: c.vault.debtCents,
         });
       }
-      for (const row of this.store.auctions.settling()) {
+      for (const row of await this.store.auctions.settling()) {
         // One auction's trouble (a guardian who signs by file, a node hiccup) must not stop the
         // others; it is recorded on the auction, reported, and retried at the next tick.
         try {
           await this.settle(row);
         } catch (err) {
-          this.recordError(row, err);
+          await this.recordError(row, err);
           this.deps.onError?.(err, { auctionId: row.id, vaultId: row.vault_id });
         }
       }
@@ -370,14 +376,14 @@ export class AuctionHouse {
     // Wait while any spend of this vault is in flight (a withdrawal broadcast before the auction,
     // or this settlement itself, perhaps waiting for the guardian's signed file): its coins are
     // not ours to plan with until it settles.
-    const open = this.store.auctions.spendBlockingSettlement(row.vault_id);
+    const open = await this.store.auctions.spendBlockingSettlement(row.vault_id);
     if (open !== undefined) return; // in flight: the tracker moves it on
     // A redemption payout the vault owes is paid first: those coins are the redeemer's.
-    if (this.store.redemptions.owedPayouts(row.vault_id).length > 0) return;
-    const takes = this.store.auctions.payouts(row.id);
+    if ((await this.store.redemptions.owedPayouts(row.vault_id)).length > 0) return;
+    const takes = await this.store.auctions.payouts(row.id);
     const payouts = takes.map((t) => ({ address: t.btc_address, amountSats: t.sats as Sats }));
-    const vault = this.deps.vaults.getVault(row.vault_id);
-    const keys = this.deps.vaults.keySet(vault.keySetId);
+    const vault = await this.deps.vaults.getVault(row.vault_id);
+    const keys = await this.deps.vaults.keySet(vault.keySetId);
     let restAddress: string | null;
     if (row.deficit_cents > 0) {
       // Bad debt: nothing goes back to the owner while the deficit stands.
@@ -387,7 +393,7 @@ export class AuctionHouse {
       if (!restAddress && this.deps.fallbackReturnAddress) {
         restAddress = await this.deps.fallbackReturnAddress();
         // Stored before use, so a retried settlement pays the same address.
-        this.store.auctions.setReturnAddress(row.id, restAddress);
+        await this.store.auctions.setReturnAddress(row.id, restAddress);
       }
     }
     if (!restAddress) {
@@ -408,38 +414,45 @@ export class AuctionHouse {
       if (!(payouts.length === 0 && isBitStableError(err, 'SETTLEMENT_UNBUILDABLE'))) throw err;
       // Nothing was sold and what the vault holds cannot even pay a fee: there is nothing to
       // settle. The auction is over (its debt booked when it ended); the dust stays put.
-      this.store.transaction(() => {
+      await this.store.transaction(async () => {
         const ts = this.now();
-        markLiquidationSettled(this.store, vault.id, ts);
-        this.store.ops.journal('auction.nothing-to-settle', vault.id, { auctionId: row.id }, ts);
+        await markLiquidationSettled(this.store, vault.id, ts);
+        await this.store.ops.journal(
+          'auction.nothing-to-settle',
+          vault.id,
+          { auctionId: row.id },
+          ts,
+        );
       });
       this.deps.bus.emit('auction.changed', { auctionId: row.id, state: 'settled' });
-      this.emitVault(vault.id);
+      await this.emitVault(vault.id);
       return;
     }
     if (row.error_count > 0) {
-      this.store.auctions.clearSettlementError(row.id);
+      await this.store.auctions.clearSettlementError(row.id);
     }
   }
 
   /** Keeps a settlement failure on the auction, in words, for the UI and /health. */
-  private recordError(row: LiquidationRow, err: unknown): void {
+  private async recordError(row: LiquidationRow, err: unknown): Promise<void> {
     const e = isBitStableError(err)
       ? { code: err.code, message: err.message }
       : { code: 'INTERNAL', message: (err as Error)?.message ?? String(err) };
-    this.store.auctions.recordSettlementError(row.id, e.message, e.code, this.now());
+    await this.store.auctions.recordSettlementError(row.id, e.message, e.code, this.now());
     this.deps.bus.emit('auction.changed', { auctionId: row.id, state: row.state });
   }
 
   /** Auctions whose settlement failed at least once and has not been made since. */
-  failingSettlements(): {
-    auctionId: number;
-    vaultId: number;
-    code: string;
-    message: string;
-    count: number;
-  }[] {
-    return this.store.auctions.failingSettlements().map((r) => ({
+  async failingSettlements(): Promise<
+    {
+      auctionId: number;
+      vaultId: number;
+      code: string;
+      message: string;
+      count: number;
+    }[]
+  > {
+    return (await this.store.auctions.failingSettlements()).map((r) => ({
       auctionId: r.id,
       vaultId: r.vault_id,
       code: r.last_error_code,
@@ -455,20 +468,21 @@ export class AuctionHouse {
    * rest — at RESERVE_RATE_MULTIPLE times the node's fee rate. So the lot shown is what the next
    * take can buy, and every take keeps the settlement payable.
    */
-  private lotOf(row: LiquidationRow, extraAddresses: readonly string[] = []): Sats {
-    const held = this.deps.spends.store.heldOutpoints(row.vault_id);
-    const coins = this.store.auctions
-      .vaultCoins(row.vault_id)
-      .filter(
-        (c) =>
-          !held.has(`${c.txid}:${c.vout}`) &&
-          (c.confirmations >= this.deps.params.confirmations ||
-            this.deps.spends.store.isOwnTransaction(c.txid)),
-      );
+  private async lotOf(row: LiquidationRow, extraAddresses: readonly string[] = []): Promise<Sats> {
+    const held = await this.deps.spends.store.heldOutpoints(row.vault_id);
+    const coins = [];
+    for (const c of await this.store.auctions.vaultCoins(row.vault_id)) {
+      if (held.has(`${c.txid}:${c.vout}`)) continue;
+      if (
+        c.confirmations >= this.deps.params.confirmations ||
+        (await this.deps.spends.store.isOwnTransaction(c.txid))
+      )
+        coins.push(c);
+    }
     // Bitcoin the vault owes a redeemer, not yet on its way, is not the auction's to sell.
-    const owed = this.store.redemptions.owedUnsentSats(row.vault_id);
+    const owed = await this.store.redemptions.owedUnsentSats(row.vault_id);
     const free = Math.max(0, coins.reduce((s, c) => s + c.amount_sats, 0) - owed);
-    const addresses = new Set(this.store.auctions.takerAddresses(row.id));
+    const addresses = new Set(await this.store.auctions.takerAddresses(row.id));
     for (const a of extraAddresses) addresses.add(a);
     const scripts = [...addresses].map((a) => outputScript(a, this.deps.network));
     const reserve = feeFor(
@@ -479,8 +493,8 @@ export class AuctionHouse {
   }
 
   /** SPEND_IN_FLIGHT (or the code of what holds them) while the vault's coins are held. */
-  private requireCoinsFree(row: LiquidationRow): void {
-    const open = this.deps.spends.store.openFor(row.vault_id);
+  private async requireCoinsFree(row: LiquidationRow): Promise<void> {
+    const open = await this.deps.spends.store.openFor(row.vault_id);
     if (open && open.kind !== 'settlement') {
       throw new BitStableError(
         'SPEND_IN_FLIGHT',
@@ -488,7 +502,7 @@ export class AuctionHouse {
         { auctionId: row.id, vaultId: row.vault_id, spendId: open.id },
       );
     }
-    const exit = this.deps.spends.store.liveSignedExits(row.vault_id)[0];
+    const exit = (await this.deps.spends.store.liveSignedExits(row.vault_id))[0];
     if (exit) {
       throw new BitStableError(
         'EXIT_SIGNED',
@@ -502,9 +516,9 @@ export class AuctionHouse {
    * Ends at once an auction whose coins are free yet too few to sell anything (no take could pay
    * out more than dust): its debt is booked as deficit, so it never hangs.
    */
-  private endIfNothingToSell(row: LiquidationRow, ts: number): void {
-    if (this.deps.spends.store.heldOutpoints(row.vault_id).size > 0) return;
-    const left = this.lotOf(row) - row.sold_sats;
+  private async endIfNothingToSell(row: LiquidationRow, ts: number): Promise<void> {
+    if ((await this.deps.spends.store.heldOutpoints(row.vault_id)).size > 0) return;
+    const left = (await this.lotOf(row)) - row.sold_sats;
     // What the rest of the tab buys at the floor, the most it ever buys: under dust, no take
     // can ever pay for it (nor cover it), so the auction ends and the rest is shortfall.
     const tabLeft = row.tab_cents - row.covered_cents;
@@ -517,24 +531,24 @@ export class AuctionHouse {
       ).sats >= dustThreshold(LARGEST_OUTPUT_SCRIPT);
     if (left >= dustThreshold(LARGEST_OUTPUT_SCRIPT) && (row.covered_cents === 0 || restSellable)) {
       if (row.sold_sats === 0 && row.lot_sats !== left) {
-        this.store.auctions.setLot(row.id, left);
+        await this.store.auctions.setLot(row.id, left);
       }
       return;
     }
-    this.store.auctions.setLot(row.id, row.sold_sats + Math.max(0, left));
-    this.endAuction(row.id, ts);
+    await this.store.auctions.setLot(row.id, row.sold_sats + Math.max(0, left));
+    await this.endAuction(row.id, ts);
   }
 
-  private startAuction(vaultId: number, price: Cents, ts: number): void {
+  private async startAuction(vaultId: number, price: Cents, ts: number): Promise<void> {
     // The fee accrued until now is part of the debt the tab covers; none accrues after.
-    accrueVault(this.store, vaultId, ts);
-    const vault = this.deps.vaults.getVault(vaultId);
+    await accrueVault(this.store, vaultId, ts);
+    const vault = await this.deps.vaults.getVault(vaultId);
     const p = this.deps.params;
     const top = scalePrice(price, p.auctionStartBps);
     // A review nobody signed yet gives way: the collateral is the auction's now.
-    const draft = this.deps.spends.store.openFor(vaultId);
-    if (draft?.state === 'draft') this.deps.spends.store.move(draft, 'supersede');
-    this.store.auctions.start({
+    const draft = await this.deps.spends.store.openFor(vaultId);
+    if (draft?.state === 'draft') await this.deps.spends.store.move(draft, 'supersede');
+    await this.store.auctions.start({
       vaultId,
       startedAt: ts,
       priceCents: price,
@@ -547,27 +561,27 @@ export class AuctionHouse {
       durationMs: p.auctionDurationSeconds * 1000,
       returnAddress: vault.returnAddress,
     });
-    this.store.auctions.markVaultLiquidating(vaultId, ts);
-    this.store.ops.journal(
+    await this.store.auctions.markVaultLiquidating(vaultId, ts);
+    await this.store.ops.journal(
       'vault.liquidating',
       vaultId,
       { priceCents: price, debtCents: vault.debtCents },
       ts,
     );
-    const row = this.store.auctions.runningOf(vaultId) as LiquidationRow;
-    this.endIfNothingToSell(row, ts);
+    const row = (await this.store.auctions.runningOf(vaultId)) as LiquidationRow;
+    await this.endIfNothingToSell(row, ts);
   }
 
   /** Restarts the price fall from a new top if the cycle reached its floor; returns the row as stored. */
-  private rollCycle(row: LiquidationRow, ts: number): LiquidationRow {
+  private async rollCycle(row: LiquidationRow, ts: number): Promise<LiquidationRow> {
     if (ts - row.cycle_started_at < row.duration_ms) return row;
     const state = this.deps.price.current();
     // Hold at the floor until the price is fresh; restart from the price liquidations use.
     if (state.status !== 'ok' || state.liquidationPriceCents === null) return row;
     const top = scalePrice(state.liquidationPriceCents, this.deps.params.auctionStartBps);
     const floor = scalePrice(top, this.deps.params.auctionFloorBps);
-    this.store.auctions.resetCycle(row.id, top, floor, ts);
-    this.store.ops.journal(
+    await this.store.auctions.resetCycle(row.id, top, floor, ts);
+    await this.store.ops.journal(
       'auction.reset',
       row.vault_id,
       { auctionId: row.id, topPriceCents: top },
@@ -583,11 +597,17 @@ export class AuctionHouse {
   }
 
   /** Ends an auction: an uncovered tab's remaining debt becomes bad debt (deficit). */
-  private endAuction(id: number, ts: number): void {
-    const row = this.row(id);
-    const deficit = writeOffDebt(this.store, row.vault_id, this.deps.params, ts, `auction ${id}`);
-    this.store.auctions.end(id, ts, deficit);
-    this.store.ops.journal(
+  private async endAuction(id: number, ts: number): Promise<void> {
+    const row = await this.row(id);
+    const deficit = await writeOffDebt(
+      this.store,
+      row.vault_id,
+      this.deps.params,
+      ts,
+      `auction ${id}`,
+    );
+    await this.store.auctions.end(id, ts, deficit);
+    await this.store.ops.journal(
       'auction.ended',
       row.vault_id,
       { auctionId: id, deficitCents: deficit },
@@ -601,7 +621,7 @@ export class AuctionHouse {
    * penalty (surplus); the take row, the auction's cover and the vault's debt. The caller ends
    * the auction when its tab is covered or its lot is gone.
    */
-  private recordTake(
+  private async recordTake(
     current: LiquidationRow,
     payer: string,
     taker: string,
@@ -611,21 +631,21 @@ export class AuctionHouse {
     lotLeft: Sats,
     ts: number,
     viaPool: boolean,
-  ): void {
-    const vault = this.deps.vaults.getVault(current.vault_id);
+  ): Promise<void> {
+    const vault = await this.deps.vaults.getVault(current.vault_id);
     const toDebt = Math.min(vault.debtCents, quote.costCents);
     const toSurplus = quote.costCents - toDebt;
     const postings: [string, number][] = [[payer, -quote.costCents]];
     if (toDebt > 0) postings.push([vaultAccount(vault.id), toDebt]);
     if (toSurplus > 0) postings.push(['surplus', toSurplus]);
-    this.store.ledger.post(
+    await this.store.ledger.post(
       viaPool ? 'pool_take' : 'auction_payment',
       vault.id,
       postings,
       `auction ${current.id}`,
       ts,
     );
-    this.store.auctions.recordTake({
+    await this.store.auctions.recordTake({
       liquidationId: current.id,
       taker,
       btcAddress,
@@ -635,15 +655,21 @@ export class AuctionHouse {
       ts,
       viaPool,
     });
-    const now = this.row(current.id);
-    this.store.auctions.setProgress(
+    const now = await this.row(current.id);
+    await this.store.auctions.setProgress(
       current.id,
       now.covered_cents + quote.costCents,
       now.sold_sats + quote.sats,
       current.sold_sats + lotLeft,
     );
-    setVaultDebt(this.store, vault.id, (vault.debtCents - toDebt) as Cents, this.deps.params, ts);
-    this.store.ops.journal(
+    await setVaultDebt(
+      this.store,
+      vault.id,
+      (vault.debtCents - toDebt) as Cents,
+      this.deps.params,
+      ts,
+    );
+    await this.store.ops.journal(
       viaPool ? 'auction.pool-take' : 'auction.take',
       vault.id,
       { auctionId: current.id, sats: quote.sats, costCents: quote.costCents, priceCents: price },
@@ -658,20 +684,20 @@ export class AuctionHouse {
    * to their own address by the settlement, like any take (shares under dust are left for the
    * next round). Run inside the tick's transaction. Returns the sats the pool took.
    */
-  private poolTakeAtFloor(row: LiquidationRow, ts: number): number {
+  private async poolTakeAtFloor(row: LiquidationRow, ts: number): Promise<number> {
     if (row.state !== 'running') return 0;
-    if (this.deps.spends.store.openFor(row.vault_id)) return 0;
-    if (this.deps.spends.store.liveSignedExits(row.vault_id).length > 0) return 0;
-    const depositors = this.store.pool.depositors();
+    if (await this.deps.spends.store.openFor(row.vault_id)) return 0;
+    if ((await this.deps.spends.store.liveSignedExits(row.vault_id)).length > 0) return 0;
+    const depositors = await this.store.pool.depositors();
     const tabLeft = (row.tab_cents - row.covered_cents) as Cents;
     // The settlement pays every depositor an output of its own: the lot is what is left once
     // the fee for all of them is reserved, not for one.
     const lotLeft = Math.max(
       0,
-      this.lotOf(
+      (await this.lotOf(
         row,
         depositors.map((d) => d.btcAddress),
-      ) - row.sold_sats,
+      )) - row.sold_sats,
     ) as Sats;
     const shares = planPoolTake(
       depositors.map((d) => ({
@@ -687,8 +713,8 @@ export class AuctionHouse {
     let took = 0;
     for (const share of shares) {
       const d = byId.get(share.id)!;
-      this.recordTake(
-        this.row(row.id),
+      await this.recordTake(
+        await this.row(row.id),
         poolAccount(d.accountId),
         d.accountId,
         d.btcAddress,
@@ -700,9 +726,9 @@ export class AuctionHouse {
       );
       took += share.sats;
     }
-    const after = this.row(row.id);
+    const after = await this.row(row.id);
     if (after.covered_cents >= after.tab_cents || after.sold_sats >= after.lot_sats)
-      this.endAuction(row.id, ts);
+      await this.endAuction(row.id, ts);
     return took;
   }
 
@@ -715,7 +741,7 @@ export class AuctionHouse {
     );
   }
 
-  private row(id: unknown): LiquidationRow {
+  private async row(id: unknown): Promise<LiquidationRow> {
     if (typeof id !== 'number' || !Number.isSafeInteger(id) || id <= 0) {
       throw new BitStableError(
         'INVALID_ARGUMENT',
@@ -723,7 +749,7 @@ export class AuctionHouse {
         {},
       );
     }
-    const row = this.store.auctions.byId(id);
+    const row = await this.store.auctions.byId(id);
     if (!row)
       throw new BitStableError('AUCTION_NOT_FOUND', `There is no auction #${id}.`, {
         auctionId: id,
@@ -731,14 +757,14 @@ export class AuctionHouse {
     return row;
   }
 
-  private byVault(vaultId: number): LiquidationRow | undefined {
-    return this.store.auctions.latestOf(vaultId);
+  private async byVault(vaultId: number): Promise<LiquidationRow | undefined> {
+    return await this.store.auctions.latestOf(vaultId);
   }
 
-  private toAuction(r: LiquidationRow): Auction {
+  private async toAuction(r: LiquidationRow): Promise<Auction> {
     const ts = this.now();
     const running = r.state === 'running';
-    const settlement = this.store.auctions.settlementSpendOf(r.vault_id) as
+    const settlement = (await this.store.auctions.settlementSpendOf(r.vault_id)) as
       { txid: string | null; state: SettlementState } | undefined;
     return {
       id: r.id,
@@ -768,12 +794,12 @@ export class AuctionHouse {
               count: r.error_count,
             }
           : null,
-      coinsHeld: running && this.deps.spends.store.heldOutpoints(r.vault_id).size > 0,
+      coinsHeld: running && (await this.deps.spends.store.heldOutpoints(r.vault_id)).size > 0,
     };
   }
 
-  private emitVault(vaultId: number): void {
-    const v = this.deps.vaults.getVault(vaultId);
+  private async emitVault(vaultId: number): Promise<void> {
+    const v = await this.deps.vaults.getVault(vaultId);
     this.deps.bus.emit('vault.changed', {
       vaultId: v.id,
       state: v.state,

@@ -15,8 +15,11 @@ import { collateralRatioBps } from '../vaults/health';
 import type { Store } from '../store/ports';
 
 /** The running auction of a vault that no take has touched, if any. */
-export function untouchedAuction(store: Store, vaultId: number): { id: number } | null {
-  return store.auctions.untouchedOf(vaultId) ?? null;
+export async function untouchedAuction(
+  store: Store,
+  vaultId: number,
+): Promise<{ id: number } | null> {
+  return (await store.auctions.untouchedOf(vaultId)) ?? null;
 }
 
 /** Whether `collateral` against `debt` is at the warning ratio or above at `price`. */
@@ -50,25 +53,25 @@ export function curableDebt(
  * `debt`) is at ≥ 160 % at the collateral price now. Returns the auction id it cured, or null.
  * Run inside the transaction that changed the vault.
  */
-export function cureIfHealthy(
+export async function cureIfHealthy(
   store: Store,
   params: VaultParams,
   price: PriceState,
   vault: { id: number; collateralSats: Sats },
   debt: Cents,
   ts: number,
-): number | null {
-  const auction = untouchedAuction(store, vault.id);
+): Promise<number | null> {
+  const auction = await untouchedAuction(store, vault.id);
   if (!auction || price.status !== 'ok') return null;
   const at = requireCollateralPrice(price);
   if (!curesAt(vault.collateralSats, debt, at, params)) return null;
-  store.auctions.markCured(auction.id, ts);
+  await store.auctions.markCured(auction.id, ts);
   // The fee resumes from today's rate: nothing accrued while the auction ran (its tab was fixed).
-  const network = store.auctions.vaultNetwork(vault.id);
-  const art = artFor(debt, drip(store, network, ts).rate);
+  const network = await store.auctions.vaultNetwork(vault.id);
+  const art = artFor(debt, (await drip(store, network, ts)).rate);
   const prices = storedPrices(vault.collateralSats, art, params);
-  store.auctions.restoreCuredVault(vault.id, art, prices.liquidation, prices.warning, ts);
-  store.ops.journal(
+  await store.auctions.restoreCuredVault(vault.id, art, prices.liquidation, prices.warning, ts);
+  await store.ops.journal(
     'auction.cured',
     vault.id,
     {

@@ -10,6 +10,7 @@
 import type { VaultParams } from '../config/networks';
 import type { Cents, Sats } from '../money';
 import type { AuctionsRepo, HealthChanges } from '../store/auctions';
+import type { Async } from '../store/ports';
 import { RAY } from '../vaults/fee';
 import { unbookedFee } from '../vaults/fee-book';
 import { collateralRatioBps } from '../vaults/health';
@@ -18,10 +19,12 @@ export type { HealthChanges } from '../store/auctions';
 
 /** The index range queries of one pass (the repository prepares them once per database). */
 export class HealthQueries {
-  constructor(private readonly repo: Pick<AuctionsRepo, 'healthCandidatesAt' | 'vaultHealth'>) {}
+  constructor(
+    private readonly repo: Pick<Async<AuctionsRepo>, 'healthCandidatesAt' | 'vaultHealth'>,
+  ) {}
 
   /** Vaults whose band changes at index price `p` (cents per BTC, at fee rate 1.0). */
-  changesAt(p: Cents): HealthChanges {
+  changesAt(p: Cents): Promise<HealthChanges> {
     return this.repo.healthCandidatesAt(p);
   }
 
@@ -32,10 +35,10 @@ export class HealthQueries {
    * of debt that is not. Those are checked against the debt now (booked and accrued), so a vault
    * exactly at 150 % stays Warning. A recovery is only ever reported when it is certain.
    */
-  exactChangesAt(price: Cents, rate: bigint, params: VaultParams): HealthChanges {
-    const raw = this.changesAt(Number((BigInt(price) * RAY) / rate) as Cents);
-    const ratioNow = (id: number) => {
-      const v = this.repo.vaultHealth(id);
+  async exactChangesAt(price: Cents, rate: bigint, params: VaultParams): Promise<HealthChanges> {
+    const raw = await this.changesAt(Number((BigInt(price) * RAY) / rate) as Cents);
+    const ratioNow = async (id: number) => {
+      const v = await this.repo.vaultHealth(id);
       const debt = v.debt_cents + unbookedFee(v, rate);
       return {
         state: v.state,
@@ -44,13 +47,13 @@ export class HealthQueries {
     };
     const out: HealthChanges = { toLiquidating: [], toWarning: [], toActive: raw.toActive };
     for (const id of raw.toLiquidating) {
-      const { state, ratio } = ratioNow(id);
+      const { state, ratio } = await ratioNow(id);
       if (ratio === null) continue;
       if (ratio < params.liquidationRatioBps) out.toLiquidating.push(id);
       else if (ratio < params.warningRatioBps && state === 'active') out.toWarning.push(id);
     }
     for (const id of raw.toWarning) {
-      const { ratio } = ratioNow(id);
+      const { ratio } = await ratioNow(id);
       if (ratio !== null && ratio < params.warningRatioBps) out.toWarning.push(id);
     }
     return out;
@@ -61,14 +64,14 @@ export class HealthQueries {
  * The naive pass for comparison in benchmarks: load every vault with debt and compute its ratio.
  * Returns the same changes as `HealthQueries.changesAt`.
  */
-export function naiveChangesAt(
-  repo: Pick<AuctionsRepo, 'everyVaultBand'>,
+export async function naiveChangesAt(
+  repo: Pick<Async<AuctionsRepo>, 'everyVaultBand'>,
   p: Cents,
   liquidationBps: number,
   warningBps: number,
-): HealthChanges {
+): Promise<HealthChanges> {
   const out: HealthChanges = { toLiquidating: [], toWarning: [], toActive: [] };
-  const rows = repo.everyVaultBand();
+  const rows = await repo.everyVaultBand();
   for (const [id, state, collateral, debt] of rows) {
     if (debt === 0 || (state !== 'active' && state !== 'warning')) continue;
     const ratio = Number(

@@ -8,12 +8,16 @@ import type { ParsedKey } from '../bitcoin/keys';
 import type { Store } from '../store/ports';
 
 /** The vault's settling auction becomes settled and the vault Liquidated; returns the auction id. */
-export function markLiquidationSettled(store: Store, vaultId: number, ts: number): number | null {
-  const id = store.auctions.settlingIdOf(vaultId);
+export async function markLiquidationSettled(
+  store: Store,
+  vaultId: number,
+  ts: number,
+): Promise<number | null> {
+  const id = await store.auctions.settlingIdOf(vaultId);
   if (id === undefined) return null;
-  store.auctions.markSettled(id);
-  store.auctions.markVaultLiquidated(vaultId, ts);
-  store.ops.journal('vault.liquidated', vaultId, { auctionId: id }, ts);
+  await store.auctions.markSettled(id);
+  await store.auctions.markVaultLiquidated(vaultId, ts);
+  await store.ops.journal('vault.liquidated', vaultId, { auctionId: id }, ts);
   return id;
 }
 
@@ -23,23 +27,28 @@ export function markLiquidationSettled(store: Store, vaultId: number, ts: number
  * debt): its open auction ends with the debt booked as deficit. Takes are refused while an exit
  * holds the coins, so nobody paid for them. Returns the auction id.
  */
-export function endLiquidationWithoutCoins(
+export async function endLiquidationWithoutCoins(
   store: Store,
   vaultId: number,
   deficitCents: number,
   ts: number,
-): number | null {
-  const id = store.auctions.unsettledIdOf(vaultId);
+): Promise<number | null> {
+  const id = await store.auctions.unsettledIdOf(vaultId);
   if (id === undefined) return null;
-  store.auctions.endWithoutCoins(id, ts, deficitCents);
-  store.ops.journal('auction.ended-without-coins', vaultId, { auctionId: id, deficitCents }, ts);
+  await store.auctions.endWithoutCoins(id, ts, deficitCents);
+  await store.ops.journal(
+    'auction.ended-without-coins',
+    vaultId,
+    { auctionId: id, deficitCents },
+    ts,
+  );
   return id;
 }
 
 /** A reorg undid the settlement: the vault is Liquidating and its last auction settling again. */
-export function reopenLiquidation(store: Store, vaultId: number, ts: number): void {
-  store.auctions.unmarkVaultLiquidated(vaultId, ts);
-  store.auctions.reopenLatest(vaultId);
+export async function reopenLiquidation(store: Store, vaultId: number, ts: number): Promise<void> {
+  await store.auctions.unmarkVaultLiquidated(vaultId, ts);
+  await store.auctions.reopenLatest(vaultId);
 }
 
 /**

@@ -173,10 +173,13 @@ export function scheduleBackups(
 ): () => void {
   let running = false;
   const timer = setInterval(() => {
-    if (running || !store.ops.isOpen()) return;
+    if (running) return;
     running = true;
-    backupDatabase(store, dir, options.keep)
-      .then((b) => options.onBackup?.(b))
+    store.ops
+      .isOpen()
+      .then(async (open) => {
+        if (open) options.onBackup?.(await backupDatabase(store, dir, options.keep));
+      })
       .catch((err) => options.onError?.(err))
       .finally(() => {
         running = false;

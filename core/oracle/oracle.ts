@@ -113,7 +113,13 @@ export class Oracle implements PriceFeed {
     this.bus = options.bus;
     this.logger = options.logger;
     checkSources(this.sources, this.config.threshold);
-    this.restore();
+    // Rounds queue behind reading back the last accepted price and breaker window.
+    this.chain = this.restore();
+  }
+
+  /** Resolves once the oracle has read its state back from the store (rejects if it could not). */
+  ready(): Promise<void> {
+    return this.chain.then(() => undefined);
   }
 
   /** Starts rounds every `intervalMs` (the first at once); does nothing if already running. */
@@ -214,19 +220,19 @@ export class Oracle implements PriceFeed {
   }
 
   /** Accepted prices in [fromMs, toMs], downsampled to at most `maxPoints` for charts. */
-  history(fromMs: number, toMs: number, maxPoints: number): HistoryPoint[] {
-    return this.store.history(this.network, fromMs, toMs, maxPoints);
+  async history(fromMs: number, toMs: number, maxPoints: number): Promise<HistoryPoint[]> {
+    return await this.store.history(this.network, fromMs, toMs, maxPoints);
   }
 
   /** One stored round with every source's answer. */
-  round(id: number): StoredRound | null {
-    return this.store.round(id);
+  async round(id: number): Promise<StoredRound | null> {
+    return await this.store.round(id);
   }
 
-  private restore(): void {
+  private async restore(): Promise<void> {
     const now = this.clock.now();
     const c = this.config;
-    const acc = this.store.lastAccepted(this.network);
+    const acc = await this.store.lastAccepted(this.network);
     if (acc && acc.priceCents !== null) {
       this.accepted = {
         id: acc.id,
@@ -234,8 +240,7 @@ export class Oracle implements PriceFeed {
         priceCents: acc.priceCents,
         sources: acc.sourcesUsed,
       };
-      const window = this.store
-        .acceptedSince(this.network, now - c.breakerWindowMs)
+      const window = (await this.store.acceptedSince(this.network, now - c.breakerWindowMs))
         .filter((e) => now - e.ts <= c.breakerWindowMs)
         .map((e) => ({ ts: e.ts, cents: e.cents }));
       this.breaker = {
@@ -244,13 +249,13 @@ export class Oracle implements PriceFeed {
         held: null,
       };
       if (c.priceDelayMs > 0)
-        this.delayLog = this.store.acceptedSince(this.network, now - c.priceDelayMs);
+        this.delayLog = await this.store.acceptedSince(this.network, now - c.priceDelayMs);
     }
-    const last = this.store.latestRound(this.network);
+    const last = await this.store.latestRound(this.network);
     // A held price survives a restart within maxAge; its standing time is read back from the
     // unbroken run of held rounds that agreed with it, so restarting neither shortens nor
     // lengthens a hold.
-    const held = this.restoreHeld(now);
+    const held = await this.restoreHeld(now);
     if (held) this.breaker = { ...this.breaker, held };
     if (last) {
       this.latest = {
@@ -266,9 +271,9 @@ export class Oracle implements PriceFeed {
     }
   }
 
-  private restoreHeld(now: number): BreakerState['held'] {
+  private async restoreHeld(now: number): Promise<BreakerState['held']> {
     const c = this.config;
-    const recent = this.store.rounds(
+    const recent = await this.store.rounds(
       this.network,
       now - c.breakerConfirmMs - 2 * c.maxAgeMs,
       now,
@@ -346,7 +351,7 @@ export class Oracle implements PriceFeed {
       minRounds: Math.max(1, Math.floor(c.breakerConfirmMs / c.intervalMs / 2)),
       maxGapMs: c.maxAgeMs,
     });
-    const id = this.store.saveRound({
+    const id = await this.store.saveRound({
       network: this.network,
       ts,
       priceCents: agg.priceCents,

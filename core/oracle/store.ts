@@ -19,9 +19,9 @@ export class OracleStore {
   constructor(private readonly store: Store) {}
 
   /** Stores a round and all its answers atomically; returns the round id. */
-  saveRound(record: RoundRecord): number {
+  async saveRound(record: RoundRecord): Promise<number> {
     try {
-      return this.store.oracle.saveRound(record);
+      return await this.store.oracle.saveRound(record);
     } catch (err) {
       throw new BitStableError(
         'DATABASE_ERROR',
@@ -33,40 +33,53 @@ export class OracleStore {
   }
 
   /** The most recent accepted round of a network, without its answers. */
-  lastAccepted(network: NetworkName): StoredRound | null {
-    return this.store.oracle.lastAccepted(network);
+  async lastAccepted(network: NetworkName): Promise<StoredRound | null> {
+    return await this.store.oracle.lastAccepted(network);
   }
 
   /**
    * Accepted prices from `fromMs` on, oldest first, with the last one before it (so the price in
    * effect at `fromMs` is known): what the breaker's window and the delayed price start from.
    */
-  acceptedSince(network: NetworkName, fromMs: number): { id: number; ts: number; cents: Cents }[] {
-    const before = this.store.oracle.acceptedBefore(network, fromMs);
-    const since = this.store.oracle.acceptedFrom(network, fromMs);
+  async acceptedSince(
+    network: NetworkName,
+    fromMs: number,
+  ): Promise<{ id: number; ts: number; cents: Cents }[]> {
+    const before = await this.store.oracle.acceptedBefore(network, fromMs);
+    const since = await this.store.oracle.acceptedFrom(network, fromMs);
     return [...before, ...since];
   }
 
   /** The most recent round of a network, accepted or not, without its answers. */
-  latestRound(network: NetworkName): StoredRound | null {
-    return this.store.oracle.latestRound(network);
+  async latestRound(network: NetworkName): Promise<StoredRound | null> {
+    return await this.store.oracle.latestRound(network);
   }
 
   /** One round with every source's answer, or null. */
-  round(id: number): StoredRound | null {
-    return this.store.oracle.round(id);
+  async round(id: number): Promise<StoredRound | null> {
+    return await this.store.oracle.round(id);
   }
 
   /** Rounds (without answers) in [fromMs, toMs], oldest first, at most `limit`. */
-  rounds(network: NetworkName, fromMs: number, toMs: number, limit = 1000): StoredRound[] {
-    return this.store.oracle.rounds(network, fromMs, toMs, limit);
+  async rounds(
+    network: NetworkName,
+    fromMs: number,
+    toMs: number,
+    limit = 1000,
+  ): Promise<StoredRound[]> {
+    return await this.store.oracle.rounds(network, fromMs, toMs, limit);
   }
 
   /**
    * The accepted price in [fromMs, toMs] downsampled to at most `maxPoints` equal time buckets:
    * each point is the bucket's last price with its low and high, so spikes stay visible.
    */
-  history(network: NetworkName, fromMs: number, toMs: number, maxPoints: number): HistoryPoint[] {
+  async history(
+    network: NetworkName,
+    fromMs: number,
+    toMs: number,
+    maxPoints: number,
+  ): Promise<HistoryPoint[]> {
     if (
       ![fromMs, toMs, maxPoints].every(Number.isSafeInteger) ||
       maxPoints < 1 ||
@@ -78,6 +91,6 @@ export class OracleStore {
       );
     }
     if (toMs < fromMs) return [];
-    return this.store.oracle.history(network, fromMs, toMs, maxPoints);
+    return await this.store.oracle.history(network, fromMs, toMs, maxPoints);
   }
 }

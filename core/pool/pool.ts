@@ -63,13 +63,17 @@ export class StabilityPool {
    * bitcoin its share of takes buys is paid to `btcAddress` (given the first time, or to change
    * it). INSUFFICIENT_BALANCE, and nothing changed, past what the account holds.
    */
-  deposit(accountId: string, amountCents: unknown, btcAddress?: unknown): PoolPosition {
+  async deposit(
+    accountId: string,
+    amountCents: unknown,
+    btcAddress?: unknown,
+  ): Promise<PoolPosition> {
     const amount = this.positive(amountCents);
     const { store } = this.deps;
     const ts = this.now();
-    store.transaction(() => {
-      store.ledger.ensureHolder(accountId);
-      const known = store.pool.depositAddress(accountId);
+    await store.transaction(async () => {
+      await store.ledger.ensureHolder(accountId);
+      const known = await store.pool.depositAddress(accountId);
       if (btcAddress !== undefined) {
         if (typeof btcAddress !== 'string' || btcAddress.length === 0 || btcAddress.length > 100)
           throw new BitStableError('INVALID_ADDRESS', 'Give a Bitcoin address for your share.', {});
@@ -81,9 +85,9 @@ export class StabilityPool {
           {},
         );
       }
-      store.pool.upsertDepositor(accountId, (btcAddress as string | undefined) ?? known!, ts);
-      store.pool.openPoolAccount(poolAccount(accountId));
-      store.ledger.post(
+      await store.pool.upsertDepositor(accountId, (btcAddress as string | undefined) ?? known!, ts);
+      await store.pool.openPoolAccount(poolAccount(accountId));
+      await store.ledger.post(
         'pool_deposit',
         null,
         [
@@ -94,20 +98,20 @@ export class StabilityPool {
         ts,
       );
     });
-    return this.position(accountId);
+    return await this.position(accountId);
   }
 
   /** Takes `amountCents` (or all, with 'all') of the account's bsUSD back out of the pool. */
-  withdraw(accountId: string, amountCents: unknown): PoolPosition {
+  async withdraw(accountId: string, amountCents: unknown): Promise<PoolPosition> {
     const { store } = this.deps;
     const ts = this.now();
-    store.transaction(() => {
-      const have = store.ledger.balance(poolAccount(accountId));
+    await store.transaction(async () => {
+      const have = await store.ledger.balance(poolAccount(accountId));
       const amount = amountCents === 'all' ? have : this.positive(amountCents);
       if (amount === 0)
         throw new BitStableError('INVALID_AMOUNT', 'You have no bsUSD in the stability pool.', {});
-      store.ledger.ensureHolder(accountId);
-      store.ledger.post(
+      await store.ledger.ensureHolder(accountId);
+      await store.ledger.post(
         'pool_withdraw',
         null,
         [
@@ -118,21 +122,21 @@ export class StabilityPool {
         ts,
       );
     });
-    return this.position(accountId);
+    return await this.position(accountId);
   }
 
   /** The pool, and the account's place in it. */
-  position(accountId: string): PoolPosition {
+  async position(accountId: string): Promise<PoolPosition> {
     const { store } = this.deps;
-    const total = store.pool.totalCents();
-    const depositors = store.pool.depositorCount();
-    const mine = store.pool.takenBy(accountId);
-    const auctions = store.pool.auctionsTaken(accountId);
+    const total = await store.pool.totalCents();
+    const depositors = await store.pool.depositorCount();
+    const mine = await store.pool.takenBy(accountId);
+    const auctions = await store.pool.auctionsTaken(accountId);
     return {
       totalCents: total as Cents,
       depositors,
-      depositCents: store.ledger.balance(poolAccount(accountId)) as Cents,
-      btcAddress: store.pool.depositAddress(accountId) ?? null,
+      depositCents: (await store.ledger.balance(poolAccount(accountId))) as Cents,
+      btcAddress: (await store.pool.depositAddress(accountId)) ?? null,
       spentCents: mine.cents as Cents,
       gainedSats: mine.sats as Sats,
       auctions: auctions.map((a) => ({

@@ -37,7 +37,12 @@ import { storedPrices } from '../vaults/debt';
 import { accrueVault, artAfter, drip } from '../vaults/fee-book';
 import { nextStateOutsideHealthPass } from '../vaults/state';
 import type { VaultService } from '../vaults/vault-service';
-import { planRedemption, type RedemptionCandidate, type RedemptionRules } from './plan';
+import {
+  planRedemption,
+  type RedemptionCandidate,
+  type RedemptionPlan,
+  type RedemptionRules,
+} from './plan';
 
 /** At most this many vaults pay one redemption (one transaction each). */
 export const MAX_VAULTS_PER_REDEMPTION = 10;
@@ -132,13 +137,13 @@ export class RedemptionDesk {
    * (threshold prices of the normalized debt) read highest first, one range scan per open state,
    * merged; vaults whose coins a spend or an owed payout holds are passed over.
    */
-  private *candidates(ts: number): Generator<RedemptionCandidate> {
+  private async *candidates(ts: number): AsyncGenerator<RedemptionCandidate> {
     const redemptions = this.store.redemptions;
-    const stream = function* (state: string, network: string) {
+    const stream = async function* (state: string, network: string) {
       let key = Number.MAX_SAFE_INTEGER;
       let after = 0;
       for (;;) {
-        const rows = redemptions.candidatesPage(state, network, key, after);
+        const rows = await redemptions.candidatesPage(state, network, key, after);
         if (rows.length === 0) return;
         for (const r of rows) yield r;
         const last = rows[rows.length - 1]!;
@@ -149,8 +154,8 @@ export class RedemptionDesk {
     // The ORDER BY above is (key DESC, id ASC), so the resume condition must match it.
     const a = stream('active', this.deps.network.name);
     const w = stream('warning', this.deps.network.name);
-    let x = a.next();
-    let y = w.next();
+    let x = await a.next();
+    let y = await w.next();
     const store = this.deps.spends.store;
     // A redemption looks at a bounded number of vaults: a crowd of vaults at their debt floor
     // (which the planner passes over) must not make it a scan.
@@ -163,14 +168,15 @@ export class RedemptionDesk {
         (!x.done && x.value.liquidation_price_cents > y.value.liquidation_price_cents)
       ) {
         pick = x.value as CandidateRow;
-        x = a.next();
+        x = await a.next();
       } else {
         pick = y.value as CandidateRow;
-        y = w.next();
+        y = await w.next();
       }
-      if (store.openFor(pick.id) || store.liveSignedExits(pick.id).length > 0) continue;
-      if (redemptions.isOwed(pick.id)) continue;
-      const debt = accrueVault(this.store, pick.id, ts);
+      if ((await store.openFor(pick.id)) || (await store.liveSignedExits(pick.id)).length > 0)
+        continue;
+      if (await redemptions.isOwed(pick.id)) continue;
+      const debt = await accrueVault(this.store, pick.id, ts);
       yield { vaultId: pick.id, collateralSats: pick.collateral_sats as Sats, debtCents: debt };
     }
   }
@@ -181,7 +187,7 @@ export class RedemptionDesk {
     return amount;
   }
 
-  private quoteOf(plan: ReturnType<typeof planRedemption>, offered: number, price: Cents) {
+  private quoteOf(plan: RedemptionPlan, offered: number, price: Cents) {
     return {
       priceCents: price,
       feeBps: this.deps.params.redemptionFeeBps,
@@ -196,14 +202,19 @@ export class RedemptionDesk {
   }
 
   /** What redeeming `amountCents` would do now; changes nothing. */
-  quote(amountCents: unknown): RedemptionQuote {
+  async quote(amountCents: unknown): Promise<RedemptionQuote> {
     const offered = this.requireAmount(amountCents);
     const price = requireLiquidationPrice(this.deps.price.current());
     // Planned inside a transaction that is rolled back: the fee bookings it reads through stay out.
     let quote: RedemptionQuote | null = null;
     try {
-      this.store.transaction(() => {
-        const plan = planRedemption(this.candidates(this.now()), offered, price, this.rules());
+      await this.store.transaction(async () => {
+        const plan = await planRedemption(
+          this.candidates(this.now()),
+          offered,
+          price,
+          this.rules(),
+        );
         quote = this.quoteOf(plan, offered, price);
         throw ROLLBACK;
       });
@@ -231,9 +242,9 @@ export class RedemptionDesk {
     const price = requireLiquidationPrice(this.deps.price.current());
     const ts = this.now();
     const rules = this.rules();
-    const { id, vaults } = this.store.transaction(() => {
-      this.store.ledger.ensureHolder(account);
-      const plan = planRedemption(this.candidates(ts), offered, price, rules);
+    const { id, vaults } = await this.store.transaction(async () => {
+      await this.store.ledger.ensureHolder(account);
+      const plan = await planRedemption(this.candidates(ts), offered, price, rules);
       if (plan.slices.length === 0) {
         throw new BitStableError(
           'NOTHING_TO_REDEEM',
@@ -248,7 +259,7 @@ export class RedemptionDesk {
           { offeredCents: offered, sats: plan.sats, minSats },
         );
       }
-      const redemptionId = this.store.redemptions.insertRedemption(
+      const redemptionId = await this.store.redemptions.insertRedemption(
         account,
         btcAddress,
         plan.redeemedCents,
@@ -260,10 +271,10 @@ export class RedemptionDesk {
       const postings: [string, number][] = [[holderAccount(account), -plan.paidCents]];
       for (const s of plan.slices) postings.push([vaultAccount(s.vaultId), s.debtCents]);
       if (plan.feeCents > 0) postings.push(['surplus', plan.feeCents]);
-      this.store.ledger.post('redemption', null, postings, `redemption ${redemptionId}`, ts);
-      const { rate } = drip(this.store, this.deps.network.name, ts);
+      await this.store.ledger.post('redemption', null, postings, `redemption ${redemptionId}`, ts);
+      const { rate } = await drip(this.store, this.deps.network.name, ts);
       for (const s of plan.slices) {
-        const v = this.deps.vaults.getVault(s.vaultId);
+        const v = await this.deps.vaults.getVault(s.vaultId);
         const debt = (v.debtCents - s.debtCents) as Cents;
         const art = artAfter(v.debtArt, -s.debtCents, debt, rate);
         // The owed bitcoin is the redeemer's from now on: the vault's health is without it.
@@ -274,7 +285,7 @@ export class RedemptionDesk {
           { collateralSats: collateral, debtCents: debt, freshPriceCents: price },
           this.deps.params,
         );
-        this.store.redemptions.setRedeemedVault(
+        await this.store.redemptions.setRedeemedVault(
           v.id,
           collateral,
           debt,
@@ -284,9 +295,9 @@ export class RedemptionDesk {
           prices.warning,
           ts,
         );
-        this.store.redemptions.insertOwedPayout(redemptionId, s.vaultId, s.debtCents, s.sats);
+        await this.store.redemptions.insertOwedPayout(redemptionId, s.vaultId, s.debtCents, s.sats);
         // What the owner is told: how much of their debt was redeemed, for how much bitcoin.
-        this.store.ops.journal(
+        await this.store.ops.journal(
           'vault.redeemed',
           v.id,
           // As a mint's or repay's: the amount, and the debt after.
@@ -302,9 +313,9 @@ export class RedemptionDesk {
       }
       return { id: redemptionId, vaults: plan.slices.map((s) => s.vaultId) };
     });
-    for (const vaultId of vaults) this.emitVault(vaultId);
+    for (const vaultId of vaults) await this.emitVault(vaultId);
     await this.payOwed();
-    return this.get(id);
+    return await this.get(id);
   }
 
   /**
@@ -313,11 +324,11 @@ export class RedemptionDesk {
    */
   payOwed(): Promise<void> {
     const run = async () => {
-      const owed = this.store.redemptions.owedToSend();
+      const owed = await this.store.redemptions.owedToSend();
       for (const p of owed) {
-        if (this.deps.spends.store.openFor(p.vault_id)) continue; // in flight: the tracker moves it
-        const vault = this.deps.vaults.getVault(p.vault_id);
-        const keys = this.deps.vaults.keySet(vault.keySetId);
+        if (await this.deps.spends.store.openFor(p.vault_id)) continue; // in flight: the tracker moves it
+        const vault = await this.deps.vaults.getVault(p.vault_id);
+        const keys = await this.deps.vaults.keySet(vault.keySetId);
         const context: SignContext = {
           keys: { owner: keys.owner, protocol: keys.protocol, guardian: keys.guardian },
           purpose: `Redemption payout #${p.id} from vault #${vault.id}`,
@@ -342,21 +353,23 @@ export class RedemptionDesk {
   }
 
   /** One redemption with its payouts (REDEMPTION_NOT_FOUND when there is none). */
-  get(id: number): RedemptionView {
-    const r = this.store.redemptions.get(id);
+  async get(id: number): Promise<RedemptionView> {
+    const r = await this.store.redemptions.get(id);
     if (!r) throw new BitStableError('INVALID_ARGUMENT', `There is no redemption #${id}.`, { id });
-    return this.view(r);
+    return await this.view(r);
   }
 
   /** An account's redemptions, newest first. */
-  list(account: string, limit = 50): RedemptionView[] {
-    const rows = this.store.redemptions.listFor(account, limit);
-    return rows.map((r) => this.view(r));
+  async list(account: string, limit = 50): Promise<RedemptionView[]> {
+    const rows = await this.store.redemptions.listFor(account, limit);
+    const views: RedemptionView[] = [];
+    for (const r of rows) views.push(await this.view(r));
+    return views;
   }
 
   /** What redemptions took from a vault, newest first (its owner is told with the numbers). */
-  forVault(vaultId: number, limit = 5) {
-    return this.store.redemptions.forVault(vaultId, limit).map((p) => ({
+  async forVault(vaultId: number, limit = 5) {
+    return (await this.store.redemptions.forVault(vaultId, limit)).map((p) => ({
       redemptionId: p.redemption_id,
       at: p.created_at,
       debtCents: p.debt_cents as Cents,
@@ -367,8 +380,8 @@ export class RedemptionDesk {
     }));
   }
 
-  private view(r: RedemptionRow): RedemptionView {
-    const payouts = this.store.redemptions.payoutsOf(r.id);
+  private async view(r: RedemptionRow): Promise<RedemptionView> {
+    const payouts = await this.store.redemptions.payoutsOf(r.id);
     return {
       id: r.id,
       accountId: r.account_id,
@@ -389,8 +402,8 @@ export class RedemptionDesk {
     };
   }
 
-  private emitVault(vaultId: number): void {
-    const v = this.deps.vaults.getVault(vaultId);
+  private async emitVault(vaultId: number): Promise<void> {
+    const v = await this.deps.vaults.getVault(vaultId);
     this.deps.bus.emit('vault.changed', {
       vaultId: v.id,
       state: v.state,

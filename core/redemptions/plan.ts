@@ -69,15 +69,15 @@ export function satsFor(cents: number, price: Cents): Sats {
  * ratio first. Partial when the candidates cannot take it all: what is paid is what was redeemed
  * plus its fee.
  */
-export function planRedemption(
-  candidates: Iterable<RedemptionCandidate>,
+export async function planRedemption(
+  candidates: Iterable<RedemptionCandidate> | AsyncIterable<RedemptionCandidate>,
   offeredCents: number,
   price: Cents,
   rules: RedemptionRules,
-): RedemptionPlan {
+): Promise<RedemptionPlan> {
   let left = netOf(offeredCents, rules.feeBps);
   const slices: RedemptionSlice[] = [];
-  for (const c of candidates) {
+  for await (const c of candidates) {
     if (left <= 0 || slices.length >= rules.maxVaults) break;
     if (c.debtCents <= 0) continue;
     const ratio =

@@ -140,8 +140,10 @@ export class SpendService {
 
   constructor(private readonly deps: SpendServiceDeps) {
     this.now = deps.clock ?? Date.now;
-    this.store = new SpendStore(deps.store, this.now, (effect, spend, ts) =>
-      this.applyEffect(effect, spend, ts),
+    this.store = new SpendStore(
+      deps.store,
+      this.now,
+      async (effect, spend, ts) => await this.applyEffect(effect, spend, ts),
     );
   }
 
@@ -223,20 +225,28 @@ export class SpendService {
       destination: string,
     ) => { plan: SpendPlan; ratioAfterBps: number | null },
   ): Promise<SpendPreview> {
-    const vault = this.vaultFor(vaultId, kind);
+    const vault = await this.vaultFor(vaultId, kind);
     const dest = this.destination(destination, vault);
-    this.store.refuseOpen(vault.id, { ignoreUnsignedDraft: true });
-    this.store.refuseOwed(vault.id);
+    await this.store.refuseOpen(vault.id, { ignoreUnsignedDraft: true });
+    await this.store.refuseOwed(vault.id);
     const source = await this.source(vault);
     const planned = plan(vault, source, dest);
     const p: SpendPlan = { ...planned.plan, debtCents: vault.debtCents };
     const psbtBase64 = buildPsbt(p, source).toBase64();
     const expiresAt = this.now() + (this.deps.draftTtlMs ?? DEFAULT_DRAFT_TTL_MS);
-    const spendId = this.deps.store.transaction(() => {
-      accrueVault(this.deps.store, vault.id, this.now());
+    const spendId = await this.deps.store.transaction(async () => {
+      await accrueVault(this.deps.store, vault.id, this.now());
       // Planning awaited the node: the vault must still be what the plan was made from.
-      this.requireUnchanged(vault.id, p, kind);
-      return this.store.insertDraft(vault.id, kind, p, psbtBase64, dest, expiresAt, this.instance);
+      await this.requireUnchanged(vault.id, p, kind);
+      return await this.store.insertDraft(
+        vault.id,
+        kind,
+        p,
+        psbtBase64,
+        dest,
+        expiresAt,
+        this.instance,
+      );
     });
     this.spendChanged(spendId, vault.id, kind, 'draft');
     return {
@@ -248,7 +258,7 @@ export class SpendService {
       ratioAfterBps: planned.ratioAfterBps,
       psbtBase64,
       source,
-      facts: this.factsNow(vault.id, source.feeRateSatPerKvB),
+      facts: await this.factsNow(vault.id, source.feeRateSatPerKvB),
     };
   }
 
@@ -261,7 +271,7 @@ export class SpendService {
    * means, so a withdrawal's id cannot be signed as a close.
    */
   async sign(spendId: unknown, kind?: SpendKind): Promise<SpendResult> {
-    const { row, plan } = this.claimDraft(spendId, kind);
+    const { row, plan } = await this.claimDraft(spendId, kind);
     return this.signStored(row, plan);
   }
 
@@ -276,7 +286,7 @@ export class SpendService {
     kind: SpendKind | undefined,
     psbtBase64: unknown,
   ): Promise<SpendResult> {
-    const draft = this.store.require(spendId);
+    const draft = await this.store.require(spendId);
     if (PAIRS[draft.kind] === 'protocol+guardian') {
       throw new BitStableError(
         'INVALID_ARGUMENT',
@@ -287,7 +297,9 @@ export class SpendService {
     if (typeof psbtBase64 !== 'string' || psbtBase64.length === 0) {
       throw new BitStableError('PSBT_INVALID', 'Give the PSBT the owner signed.', {});
     }
-    const keys = this.deps.vaults.keySet(this.deps.vaults.getVault(draft.vault_id).keySetId);
+    const keys = await this.deps.vaults.keySet(
+      (await this.deps.vaults.getVault(draft.vault_id)).keySetId,
+    );
     const imported = checkSignedBy(
       keys.owner,
       'the owner key',
@@ -322,13 +334,16 @@ export class SpendService {
       );
     }
     const ownerPsbt = merged.toBase64();
-    const { row, plan } = this.claimDraft(spendId, kind);
+    const { row, plan } = await this.claimDraft(spendId, kind);
     return this.signStored(row, plan, undefined, undefined, ownerPsbt);
   }
 
   /** Moves a reviewed, unexpired, unchanged draft to `signing` by this process. */
-  private claimDraft(spendId: unknown, kind?: SpendKind): { row: SpendRow; plan: SpendPlan } {
-    const row = this.store.require(spendId);
+  private async claimDraft(
+    spendId: unknown,
+    kind?: SpendKind,
+  ): Promise<{ row: SpendRow; plan: SpendPlan }> {
+    const row = await this.store.require(spendId);
     if (kind && row.kind !== kind) {
       throw new BitStableError(
         'INVALID_ARGUMENT',
@@ -344,7 +359,7 @@ export class SpendService {
       );
     }
     if (row.expires_at !== null && this.now() >= row.expires_at) {
-      this.move(row, 'expire');
+      await this.move(row, 'expire');
       throw new BitStableError(
         'DRAFT_EXPIRED',
         `The review of transaction #${row.id} expired unsigned; review it again.`,
@@ -352,10 +367,10 @@ export class SpendService {
       );
     }
     const plan = JSON.parse(row.plan) as SpendPlan;
-    const signing = this.deps.store.transaction(() => {
-      this.requireUnchanged(row.vault_id, plan, row.kind);
+    const signing = await this.deps.store.transaction(async () => {
+      await this.requireUnchanged(row.vault_id, plan, row.kind);
       const patch = { signing_by: this.instance };
-      if (!this.store.move(row, 'sign', patch)) {
+      if (!(await this.store.move(row, 'sign', patch))) {
         throw new BitStableError(
           'SPEND_STATE_CHANGED',
           `Transaction #${row.id} is being signed already.`,
@@ -379,13 +394,13 @@ export class SpendService {
     restAddress: string,
     context: SignContext,
   ): Promise<SpendResult> {
-    this.store.refuseOpen(vault.id);
+    await this.store.refuseOpen(vault.id);
     const source = await this.source(vault);
     const plan: SpendPlan = { ...planSettlement(source, payouts, restAddress), auctionId };
     const psbt = buildPsbt(plan, source).toBase64();
-    const row = this.deps.store.transaction(() => {
-      this.requireUnchanged(vault.id, plan, 'settlement');
-      const id = this.store.insertDraft(
+    const row = await this.deps.store.transaction(async () => {
+      await this.requireUnchanged(vault.id, plan, 'settlement');
+      const id = await this.store.insertDraft(
         vault.id,
         'settlement',
         plan,
@@ -394,9 +409,9 @@ export class SpendService {
         null,
         this.instance,
       );
-      const draft = this.store.get(id)!;
-      this.store.move(draft, 'sign', { signing_by: this.instance });
-      return this.store.get(id)!;
+      const draft = (await this.store.get(id))!;
+      await this.store.move(draft, 'sign', { signing_by: this.instance });
+      return (await this.store.get(id))!;
     });
     this.spendChanged(row.id, vault.id, 'settlement', 'signing');
     return this.signStored(row, plan, { payouts, restAddress }, context);
@@ -413,7 +428,7 @@ export class SpendService {
     payout: { id: number; address: string; sats: Sats },
     context: SignContext,
   ): Promise<SpendResult> {
-    this.store.refuseOpen(vault.id);
+    await this.store.refuseOpen(vault.id);
     const source = await this.source(vault);
     const plan = planRedemptionPayout(
       source,
@@ -423,9 +438,9 @@ export class SpendService {
       vault.address,
     );
     const psbt = buildPsbt(plan, source).toBase64();
-    const row = this.deps.store.transaction(() => {
-      this.requireUnchanged(vault.id, plan, 'redemption');
-      const id = this.store.insertDraft(
+    const row = await this.deps.store.transaction(async () => {
+      await this.requireUnchanged(vault.id, plan, 'redemption');
+      const id = await this.store.insertDraft(
         vault.id,
         'redemption',
         plan,
@@ -434,10 +449,10 @@ export class SpendService {
         null,
         this.instance,
       );
-      this.deps.store.redemptions.setPayoutSpend(payout.id, id);
-      const draft = this.store.get(id)!;
-      this.store.move(draft, 'sign', { signing_by: this.instance });
-      return this.store.get(id)!;
+      await this.deps.store.redemptions.setPayoutSpend(payout.id, id);
+      const draft = (await this.store.get(id))!;
+      await this.store.move(draft, 'sign', { signing_by: this.instance });
+      return (await this.store.get(id))!;
     });
     this.spendChanged(row.id, vault.id, 'redemption', 'signing');
     return this.signStored(row, plan, undefined, context);
@@ -452,7 +467,9 @@ export class SpendService {
     ownerSigned?: string,
   ): Promise<SpendResult> {
     const progress = this.deps.onProgress ?? (() => {});
-    const keys = this.deps.vaults.keySet(this.deps.vaults.getVault(row.vault_id).keySetId);
+    const keys = await this.deps.vaults.keySet(
+      (await this.deps.vaults.getVault(row.vault_id)).keySetId,
+    );
     const context: SignContext = signContext ?? {
       keys: { owner: keys.owner, protocol: keys.protocol, guardian: keys.guardian },
       purpose: `${plan.kind} from vault #${row.vault_id}`,
@@ -469,7 +486,7 @@ export class SpendService {
         first = await signers.protocol.approveAndSign(
           row.psbt,
           plan,
-          this.factsNow(row.vault_id, feeRate, settlement),
+          await this.factsNow(row.vault_id, feeRate, settlement),
           context,
         );
       } else if (ownerSigned !== undefined) {
@@ -484,12 +501,12 @@ export class SpendService {
         progress('The protocol key checks and co-signs');
         // The owner may have taken minutes: say in a code the UI can act on when the vault or
         // the price moved meanwhile (the protocol's own check below still decides).
-        this.requireStillAllowed(row.vault_id, plan, row.kind);
+        await this.requireStillAllowed(row.vault_id, plan, row.kind);
         const feeRate = await this.deps.node.feeRateSatPerKvB();
         second = await signers.protocol.approveAndSign(
           first,
           plan,
-          this.factsNow(row.vault_id, feeRate),
+          await this.factsNow(row.vault_id, feeRate),
           context,
         );
       } else {
@@ -499,7 +516,7 @@ export class SpendService {
           // The guardian signs elsewhere, perhaps days from now: keep the spend with the first
           // signature and its coins held until the signed file comes back.
           const feeRate = await this.deps.node.feeRateSatPerKvB();
-          this.commit(row, 'await-guardian', { psbt: first }, plan, feeRate, settlement);
+          await this.commit(row, 'await-guardian', { psbt: first }, plan, feeRate, settlement);
           return { spendId: row.id, txid: unsignedTxIdOf(first), plan, state: 'awaiting-guardian' };
         }
         second = answer.psbt;
@@ -507,8 +524,9 @@ export class SpendService {
       const txid = await this.completeAndBroadcast(row, plan, [first, second], settlement);
       return { spendId: row.id, txid, plan, state: 'broadcast' };
     } catch (err) {
-      const now = this.store.get(row.id);
-      if (now?.state === 'signing' && now.signing_by === this.instance) this.move(now, 'fail');
+      const now = await this.store.get(row.id);
+      if (now?.state === 'signing' && now.signing_by === this.instance)
+        await this.move(now, 'fail');
       throw err;
     }
   }
@@ -517,23 +535,23 @@ export class SpendService {
    * Moves a spend whose second-to-last check passed, re-reading the facts and checking them
    * again inside the same transaction: the decision and the record of it are one.
    */
-  private commit(
+  private async commit(
     row: SpendRow,
     event: SpendEvent,
     patch: SpendPatch,
     plan: SpendPlan,
     feeRate: number,
     settlement?: { payouts: Payment[]; restAddress: string },
-  ): void {
-    this.deps.store.transaction(() => {
-      const facts = this.factsNow(row.vault_id, feeRate, settlement);
+  ): Promise<void> {
+    await this.deps.store.transaction(async () => {
+      const facts = await this.factsNow(row.vault_id, feeRate, settlement);
       if (row.kind === 'emergency-exit') this.checkExit(facts);
       else checkPlanPolicy(plan, facts);
       const withPrice =
         row.kind === 'withdraw' && facts.freshPriceCents !== null
           ? { ...patch, cosign_price_cents: facts.freshPriceCents }
           : patch;
-      if (!this.store.move(row, event, withPrice)) {
+      if (!(await this.store.move(row, event, withPrice))) {
         throw new BitStableError(
           'SPEND_STATE_CHANGED',
           `Transaction #${row.id} was completed, cancelled or dropped meanwhile; nothing was sent.`,
@@ -580,7 +598,7 @@ export class SpendService {
     const { txHex, txid } = finalizePsbt(psbts, this.deps.network);
     await this.deps.node.testMempoolAccept(txHex);
     const feeRate = await this.deps.node.feeRateSatPerKvB();
-    this.commit(
+    await this.commit(
       row,
       'complete',
       { psbt: psbts[1], tx_hex: txHex, txid },
@@ -590,7 +608,7 @@ export class SpendService {
     );
     faultPoint('spend.signed');
     this.deps.onProgress?.('Broadcasting');
-    await this.broadcastStored({ ...this.store.get(row.id)! });
+    await this.broadcastStored({ ...(await this.store.get(row.id))! });
     await this.deps.vaults.syncDeposits();
     return txid;
   }
@@ -599,16 +617,17 @@ export class SpendService {
   async broadcastStored(s: SpendRow): Promise<void> {
     await this.deps.node.broadcast(s.tx_hex!);
     faultPoint('spend.broadcast'); // sent, not yet marked: a restart sends the same one again
-    this.move(s, 'send');
+    await this.move(s, 'send');
   }
 
   // ── The guardian by file ─────────────────────────────────────────────────────────────────
 
   /** Spends waiting for the guardian's signed PSBT file, oldest first, with the vault's debt. */
-  guardianRequests(): GuardianRequest[] {
-    return this.store.inStates(['awaiting-guardian']).map((r) => {
+  async guardianRequests(): Promise<GuardianRequest[]> {
+    const requests: GuardianRequest[] = [];
+    for (const r of await this.store.inStates(['awaiting-guardian'])) {
       const plan = JSON.parse(r.plan) as SpendPlan;
-      return {
+      requests.push({
         spendId: r.id,
         vaultId: r.vault_id,
         kind: r.kind,
@@ -616,10 +635,11 @@ export class SpendService {
         txid: unsignedTxIdOf(r.psbt),
         feeSats: plan.feeSats,
         outputs: plan.outputs.map((o) => ({ address: o.address, amountSats: o.amountSats })),
-        debtCents: this.deps.vaults.getVault(r.vault_id).debtCents,
+        debtCents: (await this.deps.vaults.getVault(r.vault_id)).debtCents,
         createdAt: r.created_at,
-      };
-    });
+      });
+    }
+    return requests;
   }
 
   /**
@@ -628,12 +648,14 @@ export class SpendService {
    * finalized, checked by the node, stored (the vault's facts checked again) and broadcast.
    */
   async completeWithGuardian(spendId: unknown, psbtBase64: unknown): Promise<SpendResult> {
-    const row = this.awaitingRow(spendId);
+    const row = await this.awaitingRow(spendId);
     if (typeof psbtBase64 !== 'string' || psbtBase64.length === 0) {
       throw new BitStableError('PSBT_INVALID', 'Give the PSBT the guardian signed.', {});
     }
     const plan = JSON.parse(row.plan) as SpendPlan;
-    const keys = this.deps.vaults.keySet(this.deps.vaults.getVault(row.vault_id).keySetId);
+    const keys = await this.deps.vaults.keySet(
+      (await this.deps.vaults.getVault(row.vault_id)).keySetId,
+    );
     const guardian = new FileGuardianSigner(keys.guardian, this.deps.network);
     const expected = unsignedTxIdOf(row.psbt);
     const imported = guardian.checkSignedPsbt(psbtBase64, expected, row.psbt, 'The imported PSBT', {
@@ -663,11 +685,11 @@ export class SpendService {
     } catch (err) {
       // Sent meanwhile, the same transaction: by the guardian (the node refuses it as already
       // in its mempool), or by an import or the mempool watch beside this one.
-      const now = this.store.get(row.id);
+      const now = await this.store.get(row.id);
       if (now?.state === 'awaiting-guardian' && (await this.adoptIfSent(now)))
         return { spendId: row.id, txid: expected, plan, state: 'broadcast' };
       // Read again: an adoption beside this one may have moved it while this one asked the node.
-      const after = this.store.get(row.id);
+      const after = await this.store.get(row.id);
       if (after && after.state !== 'awaiting-guardian' && after.txid === expected) {
         throw new BitStableError(
           'SPEND_STATE_CHANGED',
@@ -686,7 +708,7 @@ export class SpendService {
    * is the auction's: only the operator (`admin`) may cancel it.
    */
   async cancelGuardianRequest(spendId: unknown, options: { admin?: boolean } = {}): Promise<void> {
-    const row = this.awaitingRow(spendId);
+    const row = await this.awaitingRow(spendId);
     if ((row.kind === 'settlement' || row.kind === 'redemption') && !options.admin) {
       throw new BitStableError(
         'ADMIN_ONLY',
@@ -703,7 +725,7 @@ export class SpendService {
         { spendId: row.id },
       );
     }
-    if (!this.move(row, 'cancel')) {
+    if (!(await this.move(row, 'cancel'))) {
       throw new BitStableError(
         'SPEND_STATE_CHANGED',
         `Transaction #${row.id} was completed meanwhile; it can no longer be cancelled.`,
@@ -724,20 +746,20 @@ export class SpendService {
     const confs = await this.deps.node.confirmations(txid);
     if (confs <= 0 && !(await this.deps.node.inMempool(txid))) return false;
     const txHex = await this.deps.node.transactionHex(txid);
-    const adopted = this.deps.store.transaction(() => {
-      const open = this.store.openFor(row.vault_id);
+    const adopted = await this.deps.store.transaction(async () => {
+      const open = await this.store.openFor(row.vault_id);
       if (open && open.id !== row.id) {
         // The guardian's transaction spends the same coins: the other one can never be sent.
         if (open.state === 'signed' || open.state === 'broadcast') return false;
-        this.store.move(
+        await this.store.move(
           open,
           open.state === 'draft' ? 'supersede' : open.state === 'signing' ? 'fail' : 'drop',
         );
       }
-      if (this.deps.store.spends.hasTransaction(txid)) return false;
-      const moved = this.store.move(row, 'adopt', { tx_hex: txHex, txid });
+      if (await this.deps.store.spends.hasTransaction(txid)) return false;
+      const moved = await this.store.move(row, 'adopt', { tx_hex: txHex, txid });
       if (moved) {
-        this.deps.store.ops.journal(
+        await this.deps.store.ops.journal(
           'spend.sent-by-guardian',
           row.vault_id,
           { spendId: row.id, txid },
@@ -750,8 +772,8 @@ export class SpendService {
     return adopted;
   }
 
-  private awaitingRow(spendId: unknown): SpendRow {
-    const row = this.store.require(spendId);
+  private async awaitingRow(spendId: unknown): Promise<SpendRow> {
+    const row = await this.store.require(spendId);
     if (row.state !== 'awaiting-guardian') {
       throw new BitStableError(
         'SPEND_STATE_CHANGED',
@@ -774,16 +796,16 @@ export class SpendService {
   // ── Moves, effects, facts ────────────────────────────────────────────────────────────────
 
   /** Moves a spend (see SpendStore.move) and sends the events its effects queued. */
-  move(row: SpendRow, event: SpendEvent, patch: SpendPatch = {}): boolean {
+  async move(row: SpendRow, event: SpendEvent, patch: SpendPatch = {}): Promise<boolean> {
     let moved = false;
     try {
-      moved = this.store.move(row, event, patch);
+      moved = await this.store.move(row, event, patch);
     } finally {
       const queued = this.after.splice(0);
       if (moved) for (const send of queued) send();
     }
     if (moved) {
-      const now = this.store.get(row.id)!;
+      const now = (await this.store.get(row.id))!;
       this.spendChanged(now.id, now.vault_id, now.kind, now.state);
       if (event === 'confirm') {
         this.deps.bus.emit('spend.confirmed', {
@@ -798,14 +820,14 @@ export class SpendService {
   }
 
   /** What a move changes beyond the spend itself, inside its transaction. */
-  private applyEffect(effect: SpendEffect, spend: SpendRow, ts: number): void {
+  private async applyEffect(effect: SpendEffect, spend: SpendRow, ts: number): Promise<void> {
     const { store } = this.deps;
     const why = `${spend.kind} #${spend.id}`;
     switch (effect) {
       case 'vault.close': {
-        store.spends.closeVault(spend.vault_id, ts);
-        const deficit = writeOffDebt(store, spend.vault_id, this.deps.params, ts, why);
-        const auctionId = endLiquidationWithoutCoins(store, spend.vault_id, deficit, ts);
+        await store.spends.closeVault(spend.vault_id, ts);
+        const deficit = await writeOffDebt(store, spend.vault_id, this.deps.params, ts, why);
+        const auctionId = await endLiquidationWithoutCoins(store, spend.vault_id, deficit, ts);
         if (auctionId !== null) {
           this.after.push(() =>
             this.deps.bus.emit('auction.changed', { auctionId, state: 'settled' }),
@@ -814,13 +836,13 @@ export class SpendService {
         break;
       }
       case 'vault.reopen':
-        store.spends.reopenClosedVault(spend.vault_id, ts);
+        await store.spends.reopenClosedVault(spend.vault_id, ts);
         break;
       case 'vault.write-off':
-        writeOffDebt(store, spend.vault_id, this.deps.params, ts, why);
+        await writeOffDebt(store, spend.vault_id, this.deps.params, ts, why);
         break;
       case 'liquidation.settle': {
-        const auctionId = markLiquidationSettled(store, spend.vault_id, ts);
+        const auctionId = await markLiquidationSettled(store, spend.vault_id, ts);
         if (auctionId !== null) {
           this.after.push(() =>
             this.deps.bus.emit('auction.changed', { auctionId, state: 'settled' }),
@@ -829,15 +851,15 @@ export class SpendService {
         break;
       }
       case 'liquidation.reopen':
-        reopenLiquidation(store, spend.vault_id, ts);
+        await reopenLiquidation(store, spend.vault_id, ts);
         break;
       case 'redemption.paid': {
         // By the payout the spend pays (its plan), not by the payout's latest spend: an older
         // spend of the same payout, dropped and then mined after all, pays it just as well.
         const payoutId = (JSON.parse(spend.plan) as SpendPlan).redemptionPayoutId;
-        const paid = store.redemptions.markPaid(payoutId, spend.txid, spend.id, ts);
+        const paid = await store.redemptions.markPaid(payoutId, spend.txid, spend.id, ts);
         if (paid)
-          store.ops.journal(
+          await store.ops.journal(
             'vault.redemption-paid',
             spend.vault_id,
             { payoutId, spendId: spend.id, txid: spend.txid },
@@ -848,29 +870,29 @@ export class SpendService {
       case 'redemption.unpaid': {
         // A reorg undid it: owed again until it (or a new spend of it) confirms.
         const payoutId = (JSON.parse(spend.plan) as SpendPlan).redemptionPayoutId;
-        store.redemptions.markUnpaid(payoutId, spend.id);
+        await store.redemptions.markUnpaid(payoutId, spend.id);
         break;
       }
     }
-    this.after.push(() => this.vaultChanged(spend.vault_id));
+    this.after.push(async () => await this.vaultChanged(spend.vault_id));
   }
 
   /** The vault's facts now, for the protocol's decision: read them inside the deciding transaction. */
-  factsNow(
+  async factsNow(
     vaultId: number,
     nodeFeeRateSatPerKvB: number,
     settlement?: { payouts: Payment[]; restAddress: string },
-  ): SpendFacts {
-    const vault = this.deps.vaults.getVault(vaultId);
+  ): Promise<SpendFacts> {
+    const vault = await this.deps.vaults.getVault(vaultId);
     const price = this.deps.price.current();
-    const keys = this.deps.vaults.keySet(vault.keySetId);
+    const keys = await this.deps.vaults.keySet(vault.keySetId);
     return {
       vaultState: vault.state,
       vaultAddress: vault.address,
       vaultOutputScript: vaultScript(keys, vault.index, this.deps.network).outputScript,
-      coins: this.confirmedCoins(vaultId),
+      coins: await this.confirmedCoins(vaultId),
       // What the vault owes now: booked, and the stability fee accrued since.
-      debtCents: debtNow(this.deps.store, vault, this.now()),
+      debtCents: await debtNow(this.deps.store, vault, this.now()),
       // The co-signer checks a withdrawal at the price a mint is checked at: the lower of the
       // current and the delayed one.
       freshPriceCents: price.status === 'ok' ? requireCollateralPrice(price) : null,
@@ -880,15 +902,17 @@ export class SpendService {
       ...(settlement
         ? { settlementPayouts: settlement.payouts, settlementRestAddress: settlement.restAddress }
         : {}),
-      redemptionOwed: this.deps.store.redemptions.owedPayouts(vaultId),
+      redemptionOwed: await this.deps.store.redemptions.owedPayouts(vaultId),
     };
   }
 
   /** The vault's confirmed coins, the ones a spend is planned from. */
-  private confirmedCoins(vaultId: number): { txid: string; vout: number; amountSats: Sats }[] {
-    return this.deps.store.spends
-      .confirmedCoins(vaultId, this.deps.params.confirmations)
-      .map((r) => ({ txid: r.txid, vout: r.vout, amountSats: r.amount_sats as Sats }));
+  private async confirmedCoins(
+    vaultId: number,
+  ): Promise<{ txid: string; vout: number; amountSats: Sats }[]> {
+    return (
+      await this.deps.store.spends.confirmedCoins(vaultId, this.deps.params.confirmations)
+    ).map((r) => ({ txid: r.txid, vout: r.vout, amountSats: r.amount_sats as Sats }));
   }
 
   /**
@@ -896,8 +920,8 @@ export class SpendService {
    * state allows the spend, its debt is the reviewed debt, and its coins are the planned inputs.
    * For a withdrawal with debt, the ratio after must hold at the fresh price now.
    */
-  private requireUnchanged(vaultId: number, plan: SpendPlan, kind: SpendKind): void {
-    const vault = this.deps.vaults.getVault(vaultId);
+  private async requireUnchanged(vaultId: number, plan: SpendPlan, kind: SpendKind): Promise<void> {
+    const vault = await this.deps.vaults.getVault(vaultId);
     this.requireState(vault, kind);
     if (plan.debtCents !== undefined && plan.debtCents !== vault.debtCents) {
       throw new BitStableError(
@@ -907,7 +931,7 @@ export class SpendService {
       );
     }
     const key = (c: { txid: string; vout: number }) => `${c.txid}:${c.vout}`;
-    const coins = this.confirmedCoins(vaultId).map(key);
+    const coins = (await this.confirmedCoins(vaultId)).map(key);
     // A redemption payout spends only the coins it needs; every other spend spends them all.
     const changed =
       kind === 'redemption'
@@ -920,16 +944,20 @@ export class SpendService {
         { vaultId: vault.id },
       );
     }
-    this.requireStillAllowed(vaultId, plan, kind);
+    await this.requireStillAllowed(vaultId, plan, kind);
   }
 
   /** The vault's state still allows the spend, and a withdrawal with debt still keeps 150 %. */
-  private requireStillAllowed(vaultId: number, plan: SpendPlan, kind: SpendKind): void {
-    const vault = this.deps.vaults.getVault(vaultId);
+  private async requireStillAllowed(
+    vaultId: number,
+    plan: SpendPlan,
+    kind: SpendKind,
+  ): Promise<void> {
+    const vault = await this.deps.vaults.getVault(vaultId);
     this.requireState(vault, kind);
     if (kind === 'withdraw' && vault.debtCents > 0) {
       const price = requireCollateralPrice(this.deps.price.current());
-      const debt = debtNow(this.deps.store, vault, this.now());
+      const debt = await debtNow(this.deps.store, vault, this.now());
       const ratio = collateralRatioBps(plan.outputs[1]!.amountSats, debt, price)!;
       this.requireRatio(ratio, 'At the price now, this withdrawal');
     }
@@ -954,12 +982,12 @@ export class SpendService {
     );
   }
 
-  private vaultFor(vaultId: unknown, kind: SpendKind): Vault {
-    const vault = this.deps.vaults.getVault(vaultId);
+  private async vaultFor(vaultId: unknown, kind: SpendKind): Promise<Vault> {
+    const vault = await this.deps.vaults.getVault(vaultId);
     this.requireState(vault, kind);
     // Reviewed against the debt now (booked, and the fee accrued since): the draft's
     // transaction books that fee, so the debt the spend is signed against is the one reviewed.
-    return { ...vault, debtCents: debtNow(this.deps.store, vault, this.now()) };
+    return { ...vault, debtCents: await debtNow(this.deps.store, vault, this.now()) };
   }
 
   private requireNoDebt(vault: Vault, message: string): void {
@@ -985,10 +1013,10 @@ export class SpendService {
   /** Coins and vault data a spend is built from (its confirmed coins, with their transactions). */
   private async source(vault: Vault): Promise<SpendSource> {
     const coins: VaultCoin[] = [];
-    for (const c of this.confirmedCoins(vault.id)) {
+    for (const c of await this.confirmedCoins(vault.id)) {
       coins.push({ ...c, prevTxHex: await this.deps.node.transactionHex(c.txid) });
     }
-    const keys = this.deps.vaults.keySet(vault.keySetId);
+    const keys = await this.deps.vaults.keySet(vault.keySetId);
     return {
       vaultId: vault.id,
       script: vaultScript(keys, vault.index, this.deps.network),
@@ -1018,8 +1046,8 @@ export class SpendService {
     this.deps.bus.emit('spend.changed', { spendId, vaultId, kind, state });
   }
 
-  vaultChanged(vaultId: number): void {
-    const v = this.deps.vaults.getVault(vaultId);
+  async vaultChanged(vaultId: number): Promise<void> {
+    const v = await this.deps.vaults.getVault(vaultId);
     this.deps.bus.emit('vault.changed', {
       vaultId: v.id,
       state: v.state,

@@ -35,14 +35,14 @@ export class SpendStore {
     private readonly onEffect: EffectHandler,
   ) {}
 
-  get(id: number): SpendRow | undefined {
-    return this.store.spends.get(id);
+  async get(id: number): Promise<SpendRow | undefined> {
+    return await this.store.spends.get(id);
   }
 
   /** One spend, or SPEND_NOT_FOUND. */
-  require(id: unknown): SpendRow {
+  async require(id: unknown): Promise<SpendRow> {
     const spendId = checkId(id, 'A transaction id');
-    const row = this.get(spendId);
+    const row = await this.get(spendId);
     if (!row) {
       throw new BitStableError('SPEND_NOT_FOUND', `There is no transaction #${spendId}.`, {
         spendId,
@@ -52,32 +52,38 @@ export class SpendStore {
   }
 
   /** The vault's newest open spend (it holds the vault), if any. */
-  openFor(vaultId: number): SpendRow | undefined {
-    return this.store.spends.openFor(vaultId);
+  async openFor(vaultId: number): Promise<SpendRow | undefined> {
+    return await this.store.spends.openFor(vaultId);
   }
 
   /** Every open spend of the vault (more than one only when a reorg put an older one back). */
-  openAll(vaultId: number): SpendRow[] {
-    return this.store.spends.openAll(vaultId);
+  async openAll(vaultId: number): Promise<SpendRow[]> {
+    return await this.store.spends.openAll(vaultId);
   }
 
   /**
    * Emergency exits the owner signed that were given up (cancelled) but whose coins are all still
    * the vault's: the guardian may still hold and send them, so those coins are not free.
    */
-  liveSignedExits(vaultId: number): SpendRow[] {
+  async liveSignedExits(vaultId: number): Promise<SpendRow[]> {
     const { spends } = this.store;
-    const rows = spends.exitsCancelledSince(vaultId, this.now() - CANCELLED_WATCH_MS);
-    if (rows.length === 0) return [];
-    return rows.filter((r) =>
-      (JSON.parse(r.plan) as SpendPlan).inputs.some((i) => spends.isVaultCoin(i.txid, i.vout)),
-    );
+    const rows = await spends.exitsCancelledSince(vaultId, this.now() - CANCELLED_WATCH_MS);
+    const live: SpendRow[] = [];
+    for (const r of rows) {
+      for (const i of (JSON.parse(r.plan) as SpendPlan).inputs) {
+        if (await spends.isVaultCoin(i.txid, i.vout)) {
+          live.push(r);
+          break;
+        }
+      }
+    }
+    return live;
   }
 
   /** Outpoints (`txid:vout`) that open spends and live signed exits hold. */
-  heldOutpoints(vaultId: number): Set<string> {
+  async heldOutpoints(vaultId: number): Promise<Set<string>> {
     const held = new Set<string>();
-    for (const r of [...this.openAll(vaultId), ...this.liveSignedExits(vaultId)]) {
+    for (const r of [...(await this.openAll(vaultId)), ...(await this.liveSignedExits(vaultId))]) {
       for (const i of (JSON.parse(r.plan) as SpendPlan).inputs) held.add(`${i.txid}:${i.vout}`);
     }
     return held;
@@ -87,8 +93,11 @@ export class SpendStore {
    * Throws while the vault's coins are held: SPEND_IN_FLIGHT or AWAITING_GUARDIAN. A draft that
    * nobody is signing is held too: the caller may supersede it instead (`insertDraft` does).
    */
-  refuseOpen(vaultId: number, options: { ignoreUnsignedDraft?: boolean } = {}): void {
-    const open = this.openFor(vaultId);
+  async refuseOpen(
+    vaultId: number,
+    options: { ignoreUnsignedDraft?: boolean } = {},
+  ): Promise<void> {
+    const open = await this.openFor(vaultId);
     if (!open) return;
     if (options.ignoreUnsignedDraft && open.state === 'draft') return;
     throw openSpendError(open);
@@ -98,8 +107,8 @@ export class SpendStore {
    * REDEMPTION_OWED while the vault owes a redeemer bitcoin: those coins are the redeemer's until
    * the payout confirms, whether or not its transaction is in flight right now.
    */
-  refuseOwed(vaultId: number): void {
-    const owed = this.store.redemptions.owedBy(vaultId);
+  async refuseOwed(vaultId: number): Promise<void> {
+    const owed = await this.store.redemptions.owedBy(vaultId);
     if (!owed) return;
     throw new BitStableError(
       'REDEMPTION_OWED',
@@ -109,10 +118,10 @@ export class SpendStore {
   }
 
   /** refuseOpen, and EXIT_SIGNED while a given-up exit the owner signed could still be sent. */
-  refuseHeld(vaultId: number): void {
-    this.refuseOpen(vaultId);
-    this.refuseOwed(vaultId);
-    const exit = this.liveSignedExits(vaultId)[0];
+  async refuseHeld(vaultId: number): Promise<void> {
+    await this.refuseOpen(vaultId);
+    await this.refuseOwed(vaultId);
+    const exit = (await this.liveSignedExits(vaultId))[0];
     if (exit) {
       throw new BitStableError(
         'EXIT_SIGNED',
@@ -127,7 +136,7 @@ export class SpendStore {
    * spends), made by process `by`. An unsigned draft of the same vault is superseded; any other
    * open spend refuses.
    */
-  insertDraft(
+  async insertDraft(
     vaultId: number,
     kind: SpendKind,
     plan: SpendPlan,
@@ -135,13 +144,13 @@ export class SpendStore {
     destination: string | null,
     expiresAt: number | null,
     by: string,
-  ): number {
+  ): Promise<number> {
     const ts = this.now();
-    return this.store.transaction(() => {
-      const open = this.openFor(vaultId);
-      if (open && open.state === 'draft') this.move(open, 'supersede');
+    return await this.store.transaction(async () => {
+      const open = await this.openFor(vaultId);
+      if (open && open.state === 'draft') await this.move(open, 'supersede');
       else if (open) throw openSpendError(open);
-      const id = this.store.spends.insertDraft(
+      const id = await this.store.spends.insertDraft(
         vaultId,
         kind,
         JSON.stringify(plan),
@@ -151,7 +160,7 @@ export class SpendStore {
         expiresAt,
         by,
       );
-      this.store.ops.journal(
+      await this.store.ops.journal(
         'spend.planned',
         vaultId,
         { spendId: id, kind, feeSats: plan.feeSats },
@@ -166,13 +175,13 @@ export class SpendStore {
    * transaction (nested in the caller's if there is one). False when the spend had already moved
    * on; SPEND_STATE_CHANGED when the event never applies to that state.
    */
-  move(row: SpendRow, event: SpendEvent, patch: SpendPatch = {}): boolean {
+  async move(row: SpendRow, event: SpendEvent, patch: SpendPatch = {}): Promise<boolean> {
     const { to, effects } = requireTransition(row.kind, row.state, event, row.id);
     const ts = this.now();
-    return this.store.transaction(() => {
-      if (!this.store.spends.moveState(row.id, row.state, to, ts, patch)) return false;
+    return await this.store.transaction(async () => {
+      if (!(await this.store.spends.moveState(row.id, row.state, to, ts, patch))) return false;
       const after: SpendRow = { ...row, ...patch, state: to, updated_at: ts };
-      this.store.ops.journal(
+      await this.store.ops.journal(
         `spend.${to}`,
         row.vault_id,
         { spendId: row.id, txid: after.txid ?? null, event },
@@ -184,28 +193,28 @@ export class SpendStore {
   }
 
   /** Spends in any of `states`, oldest first. */
-  inStates(states: readonly SpendState[]): SpendRow[] {
-    return this.store.spends.inStates(states);
+  async inStates(states: readonly SpendState[]): Promise<SpendRow[]> {
+    return await this.store.spends.inStates(states);
   }
 
   /** Guardian requests to watch: waiting ones, and ones cancelled within the watch window. */
-  watchedGuardianRequests(): SpendRow[] {
-    return this.store.spends.watchedGuardianRequests(this.now() - CANCELLED_WATCH_MS);
+  async watchedGuardianRequests(): Promise<SpendRow[]> {
+    return await this.store.spends.watchedGuardianRequests(this.now() - CANCELLED_WATCH_MS);
   }
 
   /** Spends to bring forward: sent or about to be, and recently confirmed ones (reorgs). */
-  tracked(): SpendRow[] {
-    return this.store.spends.tracked(this.now() - 24 * 3600_000);
+  async tracked(): Promise<SpendRow[]> {
+    return await this.store.spends.tracked(this.now() - 24 * 3600_000);
   }
 
   /** Spends dropped in the last day that had a transaction (a reorg may bring it back). */
-  droppedRecently(): SpendRow[] {
-    return this.store.spends.droppedSince(this.now() - 24 * 3600_000);
+  async droppedRecently(): Promise<SpendRow[]> {
+    return await this.store.spends.droppedSince(this.now() - 24 * 3600_000);
   }
 
   /** True when `txid` is a transaction of one of the vault's own spends (its change counts at once). */
-  isOwnTransaction(txid: string): boolean {
-    return this.store.spends.isOwnTransaction(txid);
+  async isOwnTransaction(txid: string): Promise<boolean> {
+    return await this.store.spends.isOwnTransaction(txid);
   }
 }
 

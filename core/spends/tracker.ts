@@ -25,7 +25,7 @@ export class SpendTracker {
    */
   async adoptSentByGuardian(): Promise<number> {
     let adopted = 0;
-    for (const r of this.spends.store.watchedGuardianRequests()) {
+    for (const r of await this.spends.store.watchedGuardianRequests()) {
       if (await this.spends.adoptIfSent(r)) adopted++;
     }
     return adopted;
@@ -38,13 +38,13 @@ export class SpendTracker {
   async track(): Promise<number> {
     const { store } = this.spends;
     let moved = 0;
-    this.expireDrafts();
+    await this.expireDrafts();
     // Left `signing` by a process that is gone (a crash mid-signing): nothing was sent.
-    for (const r of store.inStates(['signing'])) {
-      if (r.signing_by !== this.spends.instance) this.spends.move(r, 'fail');
+    for (const r of await store.inStates(['signing'])) {
+      if (r.signing_by !== this.spends.instance) await this.spends.move(r, 'fail');
     }
     // The guardian holds a PSBT two keys have signed and may send it from their own wallet.
-    for (const r of store.watchedGuardianRequests()) {
+    for (const r of await store.watchedGuardianRequests()) {
       if (await this.spends.adoptIfSent(r)) moved++;
     }
 
@@ -52,30 +52,30 @@ export class SpendTracker {
     // conflict was reorged away) is sent after all; one neither mined nor in the mempool is
     // abandoned in the wallet again — while it counts as pending there, its inputs would be
     // missing from the vault's coins (a conflicted one could not be abandoned when dropped).
-    for (const d of store.droppedRecently()) {
+    for (const d of await store.droppedRecently()) {
       const confs = await this.deps.node.confirmations(d.txid!);
       if (confs < 0) continue;
       if (confs > 0 || (await this.deps.node.inMempool(d.txid!))) {
-        if (this.spends.move(d, 'revive')) moved++;
+        if (await this.spends.move(d, 'revive')) moved++;
       } else {
         await this.deps.node.abandon(d.txid!);
       }
     }
 
-    for (let s of store.tracked()) {
+    for (let s of await store.tracked()) {
       if (s.state === 'signed') {
         moved++;
         if (!(await this.send(s, 0))) continue;
-        s = store.get(s.id)!;
+        s = (await store.get(s.id))!;
       }
       const confs = await this.deps.node.confirmations(s.txid!);
       if (confs >= this.deps.params.confirmations) {
-        if (s.state !== 'confirmed') this.spends.move(s, 'confirm');
+        if (s.state !== 'confirmed') await this.spends.move(s, 'confirm');
         continue;
       }
       if (s.state === 'confirmed') {
-        this.spends.move(s, 'unconfirm');
-        s = store.get(s.id)!;
+        await this.spends.move(s, 'unconfirm');
+        s = (await store.get(s.id))!;
       }
       // Neither in a block nor in the mempool (evicted by a reorg, or never relayed): Core's
       // wallet still counts its inputs as spent, so the vault would look empty. Send it again —
@@ -92,15 +92,15 @@ export class SpendTracker {
    * Drafts past their time free their vault; so do drafts an earlier process made (after a
    * restart nobody holds their id: the review is made again).
    */
-  expireDrafts(): number {
+  async expireDrafts(): Promise<number> {
     let n = 0;
-    for (const r of this.spends.store.inStates(['draft'])) {
+    for (const r of await this.spends.store.inStates(['draft'])) {
       if (r.signing_by !== this.spends.instance) {
-        if (this.spends.move(r, 'supersede')) n++;
+        if (await this.spends.move(r, 'supersede')) n++;
       } else if (
         r.expires_at !== null &&
         this.now() >= r.expires_at &&
-        this.spends.move(r, 'expire')
+        (await this.spends.move(r, 'expire'))
       )
         n++;
     }
@@ -122,13 +122,13 @@ export class SpendTracker {
       if (!isBitStableError(err, 'PSBT_INVALID')) throw err;
       const now = await this.deps.node.confirmations(s.txid!);
       if (now > 0 || (now === 0 && (await this.deps.node.inMempool(s.txid!)))) {
-        if (s.state === 'signed') this.spends.move(s, 'send');
+        if (s.state === 'signed') await this.spends.move(s, 'send');
         return true;
       }
       // Its coins were spent by another transaction, or the deposit it spends was reorged away.
       // (A conflicted one cannot be abandoned now; the dropped-spends pass retries.)
       if (now === 0 || confs === 0) await this.deps.node.abandon(s.txid!);
-      this.spends.move(s, 'drop');
+      await this.spends.move(s, 'drop');
       return false;
     }
   }

@@ -4,11 +4,13 @@
  * take a `Store` and never see SQL; the statements live in the adapters (`sqlite/` here,
  * better-sqlite3 — the embedded default; a PostgreSQL adapter is issue 17's).
  *
- * The ports are synchronous, as better-sqlite3 is: a service's transaction runs to its end
- * without yielding, which is what keeps two operations on one vault from interleaving inside
- * it today. A PostgreSQL adapter needs them asynchronous (`transaction(async (tx) => …)` with
- * `SELECT … FOR UPDATE`); that change is mechanical at every call site because no SQL is left
- * there, and TypeScript lists each one.
+ * The repository interfaces below describe each aggregate's rows and statements; a `Store` hands
+ * them out asynchronously (`Async<…>`), so that one service code runs on SQLite (answers at once)
+ * and on PostgreSQL (answers over the network). A service's transaction is
+ * `await store.transaction(async () => …)`; the store knows which transaction a call belongs to
+ * by its async context (`AsyncLocalStorage`), so the calls inside it are the same `store.x.y()`
+ * as outside. Inside a transaction only store calls are awaited — never the Bitcoin node, a
+ * device or a timer — so a transaction holds its locks for microseconds, not round trips.
  */
 import type { AccountsRepo } from './accounts';
 import type { OracleRoundsRepo } from './oracle';
@@ -25,17 +27,26 @@ import type { RedemptionsRepo } from './redemptions';
  * if it throws and the outer `fn` catches that, only the nested call's writes are undone.
  */
 export interface UnitOfWork {
-  transaction<T>(fn: () => T): T;
+  transaction<T>(fn: () => Promise<T>): Promise<T>;
 }
 
+/** A repository whose every method answers with a promise. */
+export type Async<R> = {
+  readonly [K in keyof R]: R[K] extends (...args: infer A) => infer T
+    ? (...args: A) => Promise<Awaited<T>>
+    : R[K];
+};
+
 export interface Store extends UnitOfWork {
-  readonly accounts: AccountsRepo;
-  readonly oracle: OracleRoundsRepo;
-  readonly ops: NodeOpsRepo;
-  readonly vaults: VaultsRepo;
-  readonly auctions: AuctionsRepo;
-  readonly pool: PoolRepo;
-  readonly ledger: LedgerRepo;
-  readonly spends: SpendsRepo;
-  readonly redemptions: RedemptionsRepo;
+  /** Which engine holds the data (a backup, a health line and the benches say it). */
+  readonly dialect: 'sqlite' | 'postgres';
+  readonly accounts: Async<AccountsRepo>;
+  readonly oracle: Async<OracleRoundsRepo>;
+  readonly ops: Async<NodeOpsRepo>;
+  readonly vaults: Async<VaultsRepo>;
+  readonly auctions: Async<AuctionsRepo>;
+  readonly pool: Async<PoolRepo>;
+  readonly ledger: Async<LedgerRepo>;
+  readonly spends: Async<SpendsRepo>;
+  readonly redemptions: Async<RedemptionsRepo>;
 }

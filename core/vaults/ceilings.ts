@@ -26,9 +26,13 @@ export interface SystemTotals {
 }
 
 /** The system's debt and backing collateral at `ts`. */
-export function systemTotals(store: Store, network: NetworkName, ts: number): SystemTotals {
-  const row = store.vaults.debtSums(network);
-  const { rate } = rateAt(store, network, ts);
+export async function systemTotals(
+  store: Store,
+  network: NetworkName,
+  ts: number,
+): Promise<SystemTotals> {
+  const row = await store.vaults.debtSums(network);
+  const { rate } = await rateAt(store, network, ts);
   const den = RAY * ART_PER_CENT;
   const accrued = (row.accruing_art * rate + den - 1n) / den - row.accruing_booked;
   const unbooked = accrued > 0n ? accrued : 0n;
@@ -48,7 +52,7 @@ export function systemRatioBps(totals: SystemTotals, price: Cents): number | nul
  * Refuses a mint of `amount` that takes the vault to `newDebt`: DEBT_CEILING (the vault's or the
  * system's) or SYSTEM_RATIO_TOO_LOW, each with the numbers and how much could be minted.
  */
-export function requireWithinCeilings(
+export async function requireWithinCeilings(
   store: Store,
   network: NetworkName,
   params: VaultParams,
@@ -59,7 +63,7 @@ export function requireWithinCeilings(
     price: Cents;
     ts: number;
   },
-): void {
+): Promise<void> {
   if (m.newDebt > params.vaultDebtCeilingCents) {
     const room = Math.max(0, params.vaultDebtCeilingCents - m.vault.debtCents) as Cents;
     throw new BitStableError(
@@ -68,7 +72,7 @@ export function requireWithinCeilings(
       { scope: 'vault', ceilingCents: params.vaultDebtCeilingCents, roomCents: room },
     );
   }
-  const totals = systemTotals(store, network, m.ts);
+  const totals = await systemTotals(store, network, m.ts);
   const after = totals.debtCents + m.amount;
   if (after > params.debtCeilingCents) {
     const room = Math.max(0, params.debtCeilingCents - totals.debtCents) as Cents;

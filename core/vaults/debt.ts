@@ -25,33 +25,33 @@ export function storedPrices(collateral: Sats, art: number, params: VaultParams)
  * Sets a vault's debt outright (a take, a write-off, a cure) with its normalized debt at today's
  * rate and its threshold prices (the ledger entry is the caller's).
  */
-export function setVaultDebt(
+export async function setVaultDebt(
   store: Store,
   vaultId: number,
   debt: Cents,
   params: VaultParams,
   ts: number,
-): void {
-  const v = store.vaults.debtBasis(vaultId)!;
-  const art = artFor(debt, drip(store, v.network, ts).rate);
+): Promise<void> {
+  const v = (await store.vaults.debtBasis(vaultId))!;
+  const art = artFor(debt, (await drip(store, v.network, ts)).rate);
   const prices = storedPrices(v.collateralSats, art, params);
-  store.vaults.setDebt(vaultId, debt, art, prices.liquidation, prices.warning, ts);
+  await store.vaults.setDebt(vaultId, debt, art, prices.liquidation, prices.warning, ts);
 }
 
 /**
  * Writes off whatever debt the vault still has to the deficit (SPEC §5: no debt may stand on a
  * vault that holds no collateral). Returns the cents written off.
  */
-export function writeOffDebt(
+export async function writeOffDebt(
   store: Store,
   vaultId: number,
   params: VaultParams,
   ts: number,
   why: string,
-): Cents {
-  const debt = store.vaults.debtCents(vaultId);
+): Promise<Cents> {
+  const debt = await store.vaults.debtCents(vaultId);
   if (!debt) return 0 as Cents;
-  store.ledger.post(
+  await store.ledger.post(
     'bad_debt',
     vaultId,
     [
@@ -61,7 +61,7 @@ export function writeOffDebt(
     why,
     ts,
   );
-  setVaultDebt(store, vaultId, 0 as Cents, params, ts);
-  store.ops.journal('vault.written-off', vaultId, { debtCents: debt, why }, ts);
+  await setVaultDebt(store, vaultId, 0 as Cents, params, ts);
+  await store.ops.journal('vault.written-off', vaultId, { debtCents: debt, why }, ts);
   return debt as Cents;
 }

@@ -29,8 +29,8 @@ const secondsSince = (row: RateRow, ts: number) =>
   Math.max(0, Math.floor((ts - row.dripped_at) / 1000));
 
 /** The accumulator at `ts`, computed, not written (1.0 before the network's first drip). */
-export function rateAt(store: Store, network: NetworkName, ts: number): FeeRate {
-  const row = store.vaults.feeRate(network);
+export async function rateAt(store: Store, network: NetworkName, ts: number): Promise<FeeRate> {
+  const row = await store.vaults.feeRate(network);
   if (!row) return { rate: RAY, annualBps: 0 };
   return {
     rate: grow(BigInt(row.rate), row.annual_bps, secondsSince(row, ts)),
@@ -39,17 +39,17 @@ export function rateAt(store: Store, network: NetworkName, ts: number): FeeRate 
 }
 
 /** Brings the accumulator up to `ts` and stores it; returns it. */
-export function drip(store: Store, network: NetworkName, ts: number): FeeRate {
-  const row = store.vaults.feeRate(network);
+export async function drip(store: Store, network: NetworkName, ts: number): Promise<FeeRate> {
+  const row = await store.vaults.feeRate(network);
   if (!row) {
-    store.vaults.startFeeRate(network, RAY.toString(), ts);
+    await store.vaults.startFeeRate(network, RAY.toString(), ts);
     return { rate: RAY, annualBps: 0 };
   }
   const seconds = secondsSince(row, ts);
   if (seconds === 0) return { rate: BigInt(row.rate), annualBps: row.annual_bps };
   const rate = grow(BigInt(row.rate), row.annual_bps, seconds);
   // The part of a second not yet dripped stays: drips a second apart lose nothing.
-  store.vaults.setFeeRate(network, rate.toString(), row.dripped_at + seconds * 1000);
+  await store.vaults.setFeeRate(network, rate.toString(), row.dripped_at + seconds * 1000);
   return { rate, annualBps: row.annual_bps };
 }
 
@@ -57,12 +57,12 @@ export function drip(store: Store, network: NetworkName, ts: number): FeeRate {
  * Sets the annual rate from `ts` on: what accrued before is at the old rate (drip first). Every
  * vault's accrued fee is booked first, so no vault is charged the new rate for time past.
  */
-export function setAnnualRate(
+export async function setAnnualRate(
   store: Store,
   network: NetworkName,
   annualBps: number,
   ts: number,
-): void {
+): Promise<void> {
   if (!Number.isSafeInteger(annualBps) || annualBps < 0 || annualBps > 10_000) {
     throw new BitStableError(
       'INVALID_CONFIG',
@@ -70,8 +70,8 @@ export function setAnnualRate(
       { stabilityFeeBps: annualBps },
     );
   }
-  drip(store, network, ts);
-  store.vaults.setAnnualBps(network, annualBps);
+  await drip(store, network, ts);
+  await store.vaults.setAnnualBps(network, annualBps);
 }
 
 const accrues = (v: VaultFeeRow) => v.debt_art > 0 && v.state !== 'liquidating';
@@ -85,14 +85,14 @@ export function unbookedFee(v: { debt_art: number; debt_cents: number }, rate: b
  * Books the vault's accrued fee (one `stability_fee` entry, from its debt to surplus) and
  * returns its debt as booked now. A vault being liquidated, or without debt, books nothing.
  */
-export function accrueVault(store: Store, vaultId: number, ts: number): Cents {
-  const v = store.vaults.feeRow(vaultId);
+export async function accrueVault(store: Store, vaultId: number, ts: number): Promise<Cents> {
+  const v = await store.vaults.feeRow(vaultId);
   if (!v) return 0 as Cents;
   if (!accrues(v)) return v.debt_cents as Cents;
-  const { rate } = drip(store, v.network, ts);
+  const { rate } = await drip(store, v.network, ts);
   const fee = unbookedFee(v, rate);
   if (fee === 0) return v.debt_cents as Cents;
-  store.ledger.post(
+  await store.ledger.post(
     'stability_fee',
     v.id,
     [
@@ -102,7 +102,7 @@ export function accrueVault(store: Store, vaultId: number, ts: number): Cents {
     undefined,
     ts,
   );
-  store.vaults.bookFee(v.id, fee);
+  await store.vaults.bookFee(v.id, fee);
   return (v.debt_cents + fee) as Cents;
 }
 
@@ -111,32 +111,32 @@ export function accrueVault(store: Store, vaultId: number, ts: number): Cents {
  * surplus). Vaults whose coins a spend holds are left to their next touch: their debt is what
  * the spend was reviewed against. Returns how many vaults and cents it booked.
  */
-export function sweepFees(
+export async function sweepFees(
   store: Store,
   network: NetworkName,
   ts: number,
-): { vaults: number; cents: number } {
-  const { rate } = drip(store, network, ts);
-  const rows = store.vaults.sweepable(network);
+): Promise<{ vaults: number; cents: number }> {
+  const { rate } = await drip(store, network, ts);
+  const rows = await store.vaults.sweepable(network);
   const postings: [string, number][] = [];
   let total = 0;
   for (const v of rows) {
     const fee = unbookedFee(v, rate);
     if (fee === 0) continue;
     postings.push([vaultAccount(v.id), -fee]);
-    store.vaults.bookFee(v.id, fee);
+    await store.vaults.bookFee(v.id, fee);
     total += fee;
   }
   if (total === 0) return { vaults: 0, cents: 0 };
   postings.push(['surplus', total]);
-  store.ledger.post(
+  await store.ledger.post(
     'stability_fee',
     null,
     postings,
     `fee sweep: ${postings.length - 1} vaults`,
     ts,
   );
-  store.ops.journal('fees.swept', null, { vaults: postings.length - 1, cents: total }, ts);
+  await store.ops.journal('fees.swept', null, { vaults: postings.length - 1, cents: total }, ts);
   return { vaults: postings.length - 1, cents: total };
 }
 
@@ -164,9 +164,9 @@ export function artFor(debt: Cents, rate: bigint): number {
 type DebtOf = { network: NetworkName; state: string; debtCents: number; debtArt: number };
 
 /** The vault's debt now, booked and accrued, without writing anything. */
-export function debtNow(store: Store, v: DebtOf, ts: number): Cents {
+export async function debtNow(store: Store, v: DebtOf, ts: number): Promise<Cents> {
   if (v.debtArt === 0 || v.state === 'liquidating') return v.debtCents as Cents;
-  const { rate } = rateAt(store, v.network, ts);
+  const { rate } = await rateAt(store, v.network, ts);
   return (v.debtCents +
     unbookedFee({ debt_art: v.debtArt, debt_cents: v.debtCents }, rate)) as Cents;
 }
@@ -174,8 +174,12 @@ export function debtNow(store: Store, v: DebtOf, ts: number): Cents {
 type FeeTotals = { rate: bigint; annualBps: number; bookedCents: number };
 
 /** The fee for the books: the rate now and all the fee booked so far (one aggregate query). */
-export function feeTotals(store: Store, network: NetworkName, ts: number): FeeTotals {
-  const { rate, annualBps } = rateAt(store, network, ts);
-  const booked = store.vaults.bookedFees(network);
+export async function feeTotals(
+  store: Store,
+  network: NetworkName,
+  ts: number,
+): Promise<FeeTotals> {
+  const { rate, annualBps } = await rateAt(store, network, ts);
+  const booked = await store.vaults.bookedFees(network);
   return { rate, annualBps, bookedCents: booked };
 }

@@ -51,12 +51,18 @@ export class VaultOperations {
     this.store = deps.store;
     this.holder = deps.holder ?? 'local';
     this.now = deps.clock ?? Date.now;
-    this.store.ledger.ensureHolder(this.holder);
+  }
+
+  /** The operations, with the holder's bsUSD account opened. */
+  static async open(deps: OperationsDeps): Promise<VaultOperations> {
+    const operations = new VaultOperations(deps);
+    await operations.store.ledger.ensureHolder(operations.holder);
+    return operations;
   }
 
   /** A holder's bsUSD balance in cents (default: the node's own account). */
-  balanceCents(holder: string = this.holder): Cents {
-    return this.store.ledger.balance(holderAccount(holder)) as Cents;
+  async balanceCents(holder: string = this.holder): Promise<Cents> {
+    return (await this.store.ledger.balance(holderAccount(holder))) as Cents;
   }
 
   /** Who holds the bsUSD a vault mints and repays with: the vault's account. */
@@ -68,24 +74,24 @@ export class VaultOperations {
    * Sends bsUSD between accounts (SPEC §5): one ledger entry; the receiver must be registered
    * here. Emits `bsusd.transfer` so both sides see it at once.
    */
-  transfer(
+  async transfer(
     from: string,
     to: unknown,
     amountCents: unknown,
     memo: string | null,
-  ): { entryId: number; balanceCents: Cents } {
+  ): Promise<{ entryId: number; balanceCents: Cents }> {
     const amount = this.positiveCents(amountCents);
     parseAccountId(to);
     const ts = this.now();
-    const entryId = this.store.transaction(() => {
-      if (!this.store.vaults.accountRegistered(to as string)) {
+    const entryId = await this.store.transaction(async () => {
+      if (!(await this.store.vaults.accountRegistered(to as string))) {
         throw new BitStableError(
           'ACCOUNT_NOT_FOUND',
           `No account ${String(to)} is registered on this node; check the id with its holder.`,
           { to },
         );
       }
-      return this.store.ledger.transfer(from, to as string, amount, memo, ts);
+      return await this.store.ledger.transfer(from, to as string, amount, memo, ts);
     });
     this.deps.bus.emit('bsusd.transfer', {
       entryId,
@@ -94,22 +100,25 @@ export class VaultOperations {
       amountCents: amount,
       memo,
     });
-    return { entryId, balanceCents: this.balanceCents(from) };
+    return { entryId, balanceCents: await this.balanceCents(from) };
   }
 
   /** The vault's debt now: booked, and the stability fee accrued since (what "repay all" pays). */
-  debtNow(vaultId: unknown): Cents {
-    return debtNow(this.store, this.deps.vaults.getVault(vaultId), this.now());
+  async debtNow(vaultId: unknown): Promise<Cents> {
+    return await debtNow(this.store, await this.deps.vaults.getVault(vaultId), this.now());
   }
 
   /** A holder's statement, newest first. */
-  statement(holder: string, offset = 0, limit = 50) {
-    return this.store.ledger.statement(holder, offset, limit);
+  async statement(holder: string, offset = 0, limit = 50) {
+    return await this.store.ledger.statement(holder, offset, limit);
   }
 
   /** Where to send more collateral, with a BIP21 URI for a QR code. */
-  depositAddress(vaultId: unknown, amountSats?: number): { address: string; uri: string } {
-    const vault = this.deps.vaults.getVault(vaultId);
+  async depositAddress(
+    vaultId: unknown,
+    amountSats?: number,
+  ): Promise<{ address: string; uri: string }> {
+    const vault = await this.deps.vaults.getVault(vaultId);
     if (!['pending', 'active', 'warning'].includes(vault.state)) {
       throw new BitStableError(
         'VAULT_NOT_OPEN',
@@ -126,10 +135,10 @@ export class VaultOperations {
    * Mints `amountCents` bsUSD against the vault: the post-mint ratio must stay ≥ 150 %, a return
    * address must be set, and no spend may hold the vault's coins.
    */
-  mint(vaultId: unknown, amountCents: unknown): Vault {
+  async mint(vaultId: unknown, amountCents: unknown): Promise<Vault> {
     const amount = this.positiveCents(amountCents);
     const price = requireCollateralPrice(this.deps.price.current());
-    return this.changeDebt(vaultId, amount, (vault, newDebt) => {
+    return await this.changeDebt(vaultId, amount, async (vault, newDebt) => {
       if (vault.state === 'pending') {
         throw new BitStableError(
           'VAULT_NOT_OPEN',
@@ -145,7 +154,7 @@ export class VaultOperations {
         );
       }
       // The vault's lock: a spend in flight was reviewed and signed against this debt.
-      this.deps.spends.store.refuseHeld(vault.id);
+      await this.deps.spends.store.refuseHeld(vault.id);
       if (newDebt < this.deps.params.debtFloorCents) {
         throw new BitStableError(
           'DEBT_BELOW_FLOOR',
@@ -161,7 +170,7 @@ export class VaultOperations {
           { ratioBps: ratio },
         );
       }
-      requireWithinCeilings(this.store, this.deps.network.name, this.deps.params, {
+      await requireWithinCeilings(this.store, this.deps.network.name, this.deps.params, {
         vault,
         newDebt: newDebt as Cents,
         amount,
@@ -184,11 +193,11 @@ export class VaultOperations {
    * debt as it stands when the repay runs (the fee accrued up to that moment included): a "repay
    * all" never leaves a cent behind because a cent accrued between the review and the click.
    */
-  repay(vaultId: unknown, amountCents: unknown): Vault {
+  async repay(vaultId: unknown, amountCents: unknown): Promise<Vault> {
     const amount = amountCents === 'all' ? 'all' : this.positiveCents(amountCents);
     const price =
       this.deps.price.current().status === 'ok' ? this.deps.price.current().priceCents : null;
-    return this.changeDebt(vaultId, amount === 'all' ? 'all' : -amount, (vault, newDebt) => {
+    return await this.changeDebt(vaultId, amount === 'all' ? 'all' : -amount, (vault, newDebt) => {
       if (newDebt < 0) {
         throw new BitStableError(
           'INVALID_AMOUNT',
@@ -252,8 +261,8 @@ export class VaultOperations {
   previewEmergencyExit(vaultId: unknown, destination: unknown) {
     return this.deps.spends.previewEmergencyExit(vaultId, destination);
   }
-  guardianRequests() {
-    return this.deps.spends.guardianRequests();
+  async guardianRequests() {
+    return await this.deps.spends.guardianRequests();
   }
   completeWithGuardian(spendId: unknown, psbtBase64: unknown) {
     return this.deps.spends.completeWithGuardian(spendId, psbtBase64);
@@ -263,28 +272,30 @@ export class VaultOperations {
   }
 
   /** One debt change: checks, ledger entry, vault row and journal in one transaction. */
-  private changeDebt(
+  private async changeDebt(
     vaultId: unknown,
     change: number | 'all',
     check: (
       vault: Vault,
       newDebt: number,
-    ) => { entry: 'mint' | 'repay'; postings: [string, number][]; price: Cents | null },
-  ): Vault {
+    ) =>
+      | { entry: 'mint' | 'repay'; postings: [string, number][]; price: Cents | null }
+      | Promise<{ entry: 'mint' | 'repay'; postings: [string, number][]; price: Cents | null }>,
+  ): Promise<Vault> {
     const ts = this.now();
     let curedAuction: number | null = null;
-    const updated = this.store.transaction(() => {
-      const vault = this.deps.vaults.getVault(vaultId);
+    const updated = await this.store.transaction(async () => {
+      const vault = await this.deps.vaults.getVault(vaultId);
       // "All": the debt as booked once the fee accrued until now is booked (below).
       const debtHere =
-        vault.state === 'liquidating' ? vault.debtCents : debtNow(this.store, vault, ts);
+        vault.state === 'liquidating' ? vault.debtCents : await debtNow(this.store, vault, ts);
       const delta = change === 'all' ? -debtHere : change;
       if (delta === 0) {
         throw new BitStableError('INVALID_AMOUNT', `Vault #${vault.id} has no debt to repay.`, {
           vaultId: vault.id,
         });
       }
-      const curing = vault.state === 'liquidating' && this.requireRepayCures(vault, delta);
+      const curing = vault.state === 'liquidating' && (await this.requireRepayCures(vault, delta));
       if (vault.state === 'liquidating' && !curing) {
         throw new BitStableError(
           'VAULT_LIQUIDATING',
@@ -301,20 +312,20 @@ export class VaultOperations {
       }
       // What accrued since the vault's last booking is booked first: mint, repay and their checks
       // see the debt as it is now (SPEC §8.5).
-      vault.debtCents = accrueVault(this.store, vault.id, ts);
+      vault.debtCents = await accrueVault(this.store, vault.id, ts);
       const newDebt = vault.debtCents + delta;
-      const { entry, postings, price } = check(vault, newDebt);
-      this.store.ledger.post(entry, vault.id, postings, undefined, ts);
+      const { entry, postings, price } = await check(vault, newDebt);
+      await this.store.ledger.post(entry, vault.id, postings, undefined, ts);
       const debt = newDebt as Cents;
       const state = nextStateOutsideHealthPass(
         vault.state,
         { collateralSats: vault.collateralSats, debtCents: debt, freshPriceCents: price },
         this.deps.params,
       );
-      const { rate } = drip(this.store, this.deps.network.name, ts);
+      const { rate } = await drip(this.store, this.deps.network.name, ts);
       const art = artAfter(vault.debtArt, delta, debt, rate);
       const prices = storedPrices(vault.collateralSats, art, this.deps.params);
-      this.store.vaults.setDebtAndState(
+      await this.store.vaults.setDebtAndState(
         vault.id,
         debt,
         art,
@@ -323,14 +334,14 @@ export class VaultOperations {
         prices.warning,
         ts,
       );
-      this.store.ops.journal(
+      await this.store.ops.journal(
         `vault.${entry}`,
         vault.id,
         { amountCents: Math.abs(delta), debtCents: debt },
         ts,
       );
       if (curing) {
-        curedAuction = cureIfHealthy(
+        curedAuction = await cureIfHealthy(
           this.store,
           this.deps.params,
           this.deps.price.current(),
@@ -366,8 +377,8 @@ export class VaultOperations {
    * when this is that repay; false when the vault's auction has had a take (or this is no
    * repay); throws, saying how much would cure it, when the repay is too small.
    */
-  private requireRepayCures(vault: Vault, delta: number): boolean {
-    if (delta >= 0 || !this.store.auctions.untouchedOf(vault.id)) return false;
+  private async requireRepayCures(vault: Vault, delta: number): Promise<boolean> {
+    if (delta >= 0 || !(await this.store.auctions.untouchedOf(vault.id))) return false;
     const price = requireCollateralPrice(this.deps.price.current());
     const debt = (vault.debtCents + delta) as Cents;
     if (debt < 0) return true; // more than the debt: the repay's own check refuses it
@@ -392,18 +403,19 @@ export class VaultOperations {
  * The recovery kit (SPEC §4) of an account's vaults on this node: every key set they use (after a
  * key change, the old set's vaults too), and the key set in use now even before its first vault.
  */
-export function recoveryKit(
+export async function recoveryKit(
   vaults: VaultService,
   keySetId: number,
   network: NetworkInfo,
   accountId?: string,
 ) {
   const bySet = new Map<number, KitVault[]>([[keySetId, []]]);
-  for (const v of vaults.listVaults(accountId)) {
+  for (const v of await vaults.listVaults(accountId)) {
     const list = bySet.get(v.keySetId) ?? [];
     list.push({ index: v.index, address: v.address, label: v.label, createdAt: v.createdAt });
     bySet.set(v.keySetId, list);
   }
-  const sets = [...bySet].map(([id, list]) => ({ keys: vaults.keySet(id), vaults: list }));
+  const sets = [];
+  for (const [id, list] of bySet) sets.push({ keys: await vaults.keySet(id), vaults: list });
   return recoveryKitOf(sets, network);
 }

@@ -101,7 +101,11 @@ export class VaultService {
   }
 
   /** Stores a key set (owner, protocol, guardian account keys); returns its id. Idempotent. */
-  registerKeySet(input: { owner: unknown; protocol: unknown; guardian: unknown }): number {
+  async registerKeySet(input: {
+    owner: unknown;
+    protocol: unknown;
+    guardian: unknown;
+  }): Promise<number> {
     const net = this.deps.network;
     const keys: VaultKeys = {
       owner: parseKey(input.owner, net),
@@ -118,17 +122,22 @@ export class VaultService {
     }
     const exprs = [keys.owner, keys.protocol, keys.guardian].map(keyExpression);
     const [ownerKey, protocolKey, guardianKey] = exprs;
-    const existing = this.store.vaults.keySetIdOf(net.name, ownerKey, protocolKey, guardianKey);
+    const existing = await this.store.vaults.keySetIdOf(
+      net.name,
+      ownerKey,
+      protocolKey,
+      guardianKey,
+    );
     if (existing) return existing;
-    const id = this.store.transaction(() => {
-      const keySetId = this.store.vaults.insertKeySet(
+    const id = await this.store.transaction(async () => {
+      const keySetId = await this.store.vaults.insertKeySet(
         net.name,
         ownerKey,
         protocolKey,
         guardianKey,
         this.now(),
       );
-      this.store.ops.journal('keyset.registered', null, { keySetId }, this.now());
+      await this.store.ops.journal('keyset.registered', null, { keySetId }, this.now());
       return keySetId;
     });
     this.keyCache.set(id, keys);
@@ -136,13 +145,13 @@ export class VaultService {
   }
 
   /** The parsed keys of a key set (cached; parsing xpubs is the slow part). */
-  keySet(keySetId: unknown): VaultKeys {
-    return this.keySetEntry(keySetId).keys;
+  async keySet(keySetId: unknown): Promise<VaultKeys> {
+    return (await this.keySetEntry(keySetId)).keys;
   }
 
   /** The key set's row and parsed keys, refused if it is of another network. */
-  private keySetEntry(keySetId: unknown): { row: KeySetRow; keys: VaultKeys } {
-    const row = getKeySet(this.store, keySetId);
+  private async keySetEntry(keySetId: unknown): Promise<{ row: KeySetRow; keys: VaultKeys }> {
+    const row = await getKeySet(this.store, keySetId);
     if (row.network !== this.deps.network.name) {
       throw new BitStableError(
         'WRONG_NETWORK',
@@ -189,10 +198,10 @@ export class VaultService {
   }
 
   /** Checks one request; throws a typed error for bad input, and nothing is claimed. */
-  private checkCreate(input: CreateVaultInput) {
+  private async checkCreate(input: CreateVaultInput) {
     if (!input || typeof input !== 'object')
       throw new BitStableError('INVALID_ARGUMENT', 'createVault needs a key set id.', {});
-    const { row: keySet, keys } = this.keySetEntry(input.keySetId);
+    const { row: keySet, keys } = await this.keySetEntry(input.keySetId);
     const planned = input.plannedDepositSats === undefined ? null : sats(input.plannedDepositSats);
     if (planned === 0)
       throw new BitStableError('INVALID_AMOUNT', 'A planned deposit must be more than 0 sats.', {});
@@ -204,13 +213,13 @@ export class VaultService {
   }
 
   private async createBatch(batch: PendingCreate[]): Promise<void> {
-    type Claim = ReturnType<VaultService['checkCreate']> &
+    type Claim = Awaited<ReturnType<VaultService['checkCreate']>> &
       PendingCreate & { index: number; address: string; descriptor: string };
     const claims: Claim[] = [];
     const nextIndex = new Map<number, number>();
     for (const request of batch) {
       try {
-        const checked = this.checkCreate(request.input);
+        const checked = await this.checkCreate(request.input);
         const index = nextIndex.get(checked.keySet.id) ?? checked.keySet.nextIndex;
         nextIndex.set(checked.keySet.id, index + 1);
         const { address } = vaultScript(checked.keys, index, this.deps.network);
@@ -224,9 +233,10 @@ export class VaultService {
     try {
       await this.watchClaims(claims, nextIndex);
       const ts = this.now();
-      const ids = this.store.transaction(() =>
-        claims.map((c) => {
-          const id = this.store.vaults.insert({
+      const ids = await this.store.transaction(async () => {
+        const ids: number[] = [];
+        for (const c of claims) {
+          const id = await this.store.vaults.insert({
             keySetId: c.keySet.id,
             index: c.index,
             network: this.deps.network.name,
@@ -238,15 +248,21 @@ export class VaultService {
             accountId: c.input.accountId ?? this.deps.defaultAccountId?.() ?? null,
             createdAt: ts,
           });
-          this.store.vaults.setKeySetNextIndex(c.keySet.id, c.index + 1);
-          this.store.vaults.openLedgerAccount(id);
-          this.store.ops.journal('vault.created', id, { address: c.address, index: c.index }, ts);
-          return id;
-        }),
-      );
+          await this.store.vaults.setKeySetNextIndex(c.keySet.id, c.index + 1);
+          await this.store.vaults.openLedgerAccount(id);
+          await this.store.ops.journal(
+            'vault.created',
+            id,
+            { address: c.address, index: c.index },
+            ts,
+          );
+          ids.push(id);
+        }
+        return ids;
+      });
       for (const [n, c] of claims.entries()) {
         this.deps.bus.emit('vault.created', { vaultId: ids[n]!, address: c.address });
-        c.resolve(getVault(this.store, ids[n]!));
+        c.resolve(await getVault(this.store, ids[n]!));
       }
     } catch (err) {
       for (const c of claims) c.reject(err);
@@ -271,7 +287,7 @@ export class VaultService {
       return;
     }
     for (const [keySetId, end] of nextIndex) {
-      const { watchedEnd } = getKeySet(this.store, keySetId);
+      const { watchedEnd } = await getKeySet(this.store, keySetId);
       if (end > watchedEnd) await this.growRange(keySetId, end);
       else if (this.wantsGrowth(end, watchedEnd)) this.growInBackground(keySetId);
     }
@@ -299,23 +315,23 @@ export class VaultService {
   private growRange(keySetId: number, needEnd: number): Promise<void> {
     const inFlight = this.growing.get(keySetId);
     if (inFlight) {
-      const again = () =>
-        getKeySet(this.store, keySetId).watchedEnd >= needEnd
+      const again = async () =>
+        (await getKeySet(this.store, keySetId)).watchedEnd >= needEnd
           ? undefined
           : this.growRange(keySetId, needEnd);
       return inFlight.then(again, again);
     }
     const grow = (async () => {
-      const keys = this.keySet(keySetId);
-      const { nextIndex, watchedEnd } = getKeySet(this.store, keySetId);
+      const keys = await this.keySet(keySetId);
+      const { nextIndex, watchedEnd } = await getKeySet(this.store, keySetId);
       const end = Math.max(needEnd, this.grownEnd(nextIndex, watchedEnd));
       await this.deps.node.importDescriptors([
         { desc: rangedDescriptor(keys), range: [0, end - 1], timestamp: 'now' },
       ]);
       const ts = this.now();
-      this.store.transaction(() => {
-        this.store.vaults.raiseKeySetWatchedEnd(keySetId, end);
-        this.store.ops.journal('keyset.watched', null, { keySetId, end }, ts);
+      await this.store.transaction(async () => {
+        await this.store.vaults.raiseKeySetWatchedEnd(keySetId, end);
+        await this.store.ops.journal('keyset.watched', null, { keySetId, end }, ts);
       });
       this.deps.succeeded?.('watch-range');
     })();
@@ -338,32 +354,34 @@ export class VaultService {
    */
   async rewatchAll(): Promise<number> {
     let covered = 0;
-    for (const keySet of this.store.vaults.keySets(this.deps.network.name)) {
+    for (const keySet of await this.store.vaults.keySets(this.deps.network.name)) {
       const end = Math.max(keySet.watchedEnd, keySet.nextIndex);
       if (end === 0) continue;
       await this.deps.node.importDescriptors([
         {
-          desc: rangedDescriptor(this.keySet(keySet.id)),
+          desc: rangedDescriptor(await this.keySet(keySet.id)),
           range: [0, end - 1],
           timestamp: Math.max(0, Math.floor(keySet.createdAt / 1000) - 7200),
         },
       ]);
-      this.store.transaction(() => this.store.vaults.raiseKeySetWatchedEnd(keySet.id, end));
+      await this.store.transaction(
+        async () => await this.store.vaults.raiseKeySetWatchedEnd(keySet.id, end),
+      );
       covered += keySet.nextIndex;
     }
     return covered;
   }
 
   /** Sets where the rest of the collateral goes if the vault is liquidated. */
-  setReturnAddress(vaultId: unknown, address: unknown): Vault {
-    const vault = getVault(this.store, vaultId);
+  async setReturnAddress(vaultId: unknown, address: unknown): Promise<Vault> {
+    const vault = await getVault(this.store, vaultId);
     const checked = this.checkAddress(address);
     const ts = this.now();
-    this.store.transaction(() => {
-      this.store.vaults.setReturnAddress(vault.id, checked, ts);
-      this.store.ops.journal('vault.return-address', vault.id, { address: checked }, ts);
+    await this.store.transaction(async () => {
+      await this.store.vaults.setReturnAddress(vault.id, checked, ts);
+      await this.store.ops.journal('vault.return-address', vault.id, { address: checked }, ts);
     });
-    return getVault(this.store, vault.id);
+    return await getVault(this.store, vault.id);
   }
 
   private checkAddress(address: unknown): string {
@@ -374,13 +392,13 @@ export class VaultService {
   }
 
   /** One vault by id (VAULT_NOT_FOUND when there is none). */
-  getVault(id: unknown): Vault {
-    return getVault(this.store, id);
+  async getVault(id: unknown): Promise<Vault> {
+    return await getVault(this.store, id);
   }
 
   /** Every vault on this network (of one account, when given), newest first. */
-  listVaults(accountId?: string): Vault[] {
-    return listVaults(this.store, this.deps.network.name, accountId);
+  async listVaults(accountId?: string): Promise<Vault[]> {
+    return await listVaults(this.store, this.deps.network.name, accountId);
   }
 
   /**
@@ -401,32 +419,32 @@ export class VaultService {
 
     const totals = new Map<number, { confirmed: number; incoming: number; coins: WatchedUtxo[] }>();
     for (const u of utxos) {
-      const vaultId = vaults.idByAddress(u.address, this.deps.network.name);
+      const vaultId = await vaults.idByAddress(u.address, this.deps.network.name);
       if (vaultId === undefined) continue;
       const t = totals.get(vaultId) ?? { confirmed: 0, incoming: 0, coins: [] };
-      if (u.confirmations >= confirmations || vaults.isOwnSpendTx(u.txid))
+      if (u.confirmations >= confirmations || (await vaults.isOwnSpendTx(u.txid)))
         t.confirmed += u.amountSats;
       else t.incoming += u.amountSats;
       t.coins.push(u);
       totals.set(vaultId, t);
     }
 
-    const changed = this.store.transaction(() => {
-      const before = vaults.idsWithCoins(this.deps.network.name);
+    const changed = await this.store.transaction(async () => {
+      const before = await vaults.idsWithCoins(this.deps.network.name);
       const touched = new Set([...before, ...totals.keys()]);
       const out: Vault[] = [];
       for (const vaultId of touched) {
-        const vault = getVault(this.store, vaultId);
+        const vault = await getVault(this.store, vaultId);
         const t = totals.get(vaultId) ?? { confirmed: 0, incoming: 0, coins: [] };
-        vaults.replaceCoins(vaultId, t.coins);
+        await vaults.replaceCoins(vaultId, t.coins);
         // Bitcoin owed to a redeemer and not yet on its way is not the vault's collateral.
         const collateral = Math.max(
           0,
-          t.confirmed - this.store.redemptions.owedUnsentSats(vaultId),
+          t.confirmed - (await this.store.redemptions.owedUnsentSats(vaultId)),
         ) as Sats;
         // While the vault's closing transaction waits to confirm, it is still what it was:
         // Closed comes with the confirmation, not Pending in between.
-        const state = vaults.isClosing(vaultId)
+        const state = (await vaults.isClosing(vaultId))
           ? vault.state
           : nextStateOutsideHealthPass(
               vault.state,
@@ -440,7 +458,7 @@ export class VaultService {
         )
           continue;
         const prices = storedPrices(collateral, vault.debtArt, this.deps.params);
-        vaults.setCollateral(
+        await vaults.setCollateral(
           vaultId,
           {
             collateralSats: collateral,
@@ -451,7 +469,7 @@ export class VaultService {
           },
           ts,
         );
-        this.store.ops.journal(
+        await this.store.ops.journal(
           'vault.collateral',
           vaultId,
           {

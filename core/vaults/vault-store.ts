@@ -24,23 +24,27 @@ export function checkId(id: unknown, what: string): number {
 }
 
 /** Loads one vault or throws VAULT_NOT_FOUND. */
-export function getVault(store: Store, id: unknown): Vault {
+export async function getVault(store: Store, id: unknown): Promise<Vault> {
   const vaultId = checkId(id, 'A vault id');
-  const vault = store.vaults.byId(vaultId);
+  const vault = await store.vaults.byId(vaultId);
   if (!vault)
     throw new BitStableError('VAULT_NOT_FOUND', `There is no vault #${vaultId}.`, { vaultId });
   return vault;
 }
 
 /** Every vault of a network (of one account, when given), newest first. */
-export function listVaults(store: Store, network: NetworkName, accountId?: string): Vault[] {
-  return store.vaults.list(network, accountId);
+export async function listVaults(
+  store: Store,
+  network: NetworkName,
+  accountId?: string,
+): Promise<Vault[]> {
+  return await store.vaults.list(network, accountId);
 }
 
 /** Loads one key set or throws KEY_SET_NOT_FOUND. */
-export function getKeySet(store: Store, id: unknown): KeySetRow {
+export async function getKeySet(store: Store, id: unknown): Promise<KeySetRow> {
   const keySetId = checkId(id, 'A key set id');
-  const keySet = store.vaults.keySet(keySetId);
+  const keySet = await store.vaults.keySet(keySetId);
   if (!keySet)
     throw new BitStableError('KEY_SET_NOT_FOUND', `There is no key set #${keySetId}.`, {
       keySetId,

@@ -52,13 +52,13 @@ export interface PriceCheckOptions {
 function memoryStore(): RoundStore {
   let next = 1;
   return {
-    saveRound: () => next++,
-    lastAccepted: () => null,
-    latestRound: () => null,
-    history: () => [],
-    round: () => null,
-    acceptedSince: () => [],
-    rounds: () => [],
+    saveRound: async () => next++,
+    lastAccepted: async () => null,
+    latestRound: async () => null,
+    history: async () => [],
+    round: async () => null,
+    acceptedSince: async () => [],
+    rounds: async () => [],
   };
 }
 

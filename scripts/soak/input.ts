@@ -114,6 +114,7 @@ export async function run(options: InputSoakOptions = {}): Promise<SoakResult> {
     // Something to aim at: a funded vault with debt, a pending one, and a live auction.
     app.simulated!.setPrice(4_500_000 as Cents);
     await app.oracle.runRound();
+    await app.healthPasses;
     const funded = await app.vaults.createVault({
       keySetId: app.keySetId,
       returnAddress: 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080',
@@ -125,7 +126,7 @@ export async function run(options: InputSoakOptions = {}): Promise<SoakResult> {
     await app.regtest!.miner.send(funded.address, 10_000_000 as Sats);
     await app.regtest!.miner.mine(1);
     await app.sync();
-    app.operations.mint(funded.id, 200_000);
+    await app.operations.mint(funded.id, 200_000);
     const destination = await app.regtest!.miner.newAddress();
     const before = logicalHash(app.db);
 

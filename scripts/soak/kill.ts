@@ -238,7 +238,7 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
         // Restart (recovery runs inside start), then check.
         app = await start();
         const db = app.db;
-        for (const p of databaseProblems(db)) problem(p);
+        for (const p of await databaseProblems(db)) problem(p);
         for (const p of spendProblems(db)) problem(p);
         const leftover = db
           .prepare("SELECT id, state FROM spends WHERE state IN ('draft', 'signed')")

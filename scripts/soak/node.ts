@@ -131,13 +131,13 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
         await miner.mine(1);
         if (
           (await until(
-            () => a.vaults.getVault(vault.id).collateralSats === 50_000_000,
+            async () => (await a.vaults.getVault(vault.id)).collateralSats === 50_000_000,
             RECOVERY_WITHIN_MS,
           )) === null
         ) {
           throw new Error(`the deposit to vault ${vault.id} was not seen while the node was up`);
         }
-        a.operations.mint(
+        await a.operations.mint(
           vault.id,
           Math.floor((50_000_000 * (BASE_PRICE / 100_000_000) * 100) / 170),
         );
@@ -170,6 +170,7 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
         // While it is away the price falls through the vault's liquidation price (170 % → 144.5 %).
         a.simulated!.setPrice(Math.floor(BASE_PRICE * 0.85) as never);
         await a.oracle.runRound();
+        await a.healthPasses;
         if (
           a.oracle.current().status === 'ok' &&
           a.oracle.current().priceCents === Math.floor(BASE_PRICE * 0.85)
@@ -208,14 +209,14 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
         f.blocks_after_recovery += blocks;
         const height = await chainHeight();
         const seen = await until(
-          () =>
+          async () =>
             a.nodeStatus().online &&
             a.nodeStatus().height === height &&
-            a.vaults.getVault(vault.id).collateralSats === expected,
+            (await a.vaults.getVault(vault.id)).collateralSats === expected,
           RECOVERY_WITHIN_MS,
         );
         if (seen === null) {
-          const v = a.vaults.getVault(vault.id);
+          const v = await a.vaults.getVault(vault.id);
           problem(
             `${RECOVERY_WITHIN_MS / 1000} s after recovery the app shows ${JSON.stringify(a.nodeStatus())} and vault ${vault.id} at ${v.collateralSats} sats; the chain is at ${height} with ${expected} sats`,
           );
@@ -229,7 +230,8 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
           a.network,
           a.params.confirmations,
         );
-        for (const p of [...found, ...databaseProblems(a.db), ...spendProblems(a.db)]) problem(p);
+        for (const p of [...found, ...(await databaseProblems(a.db)), ...spendProblems(a.db)])
+          problem(p);
       } catch (err) {
         problem(`threw: ${describeError(err)}`);
         if (!btc.alive) btc = await FixedBitcoind.start(ports).catch(() => btc!);

@@ -114,7 +114,7 @@ async function buildTemplate(path: string, signers: Awaited<ReturnType<typeof ma
       params,
       bus: new EventBus(),
     });
-    const keySetId = vaults.registerKeySet(signers.keys);
+    const keySetId = await vaults.registerKeySet(signers.keys);
     for (let i = 0; i < VAULTS; i++) {
       const v = await vaults.createVault({
         keySetId,
@@ -227,7 +227,7 @@ async function runScenario(
       signers: { owner: signers.owner, protocol: signers.protocol, guardian: signers.guardian },
       clock: now,
     });
-    const operations = new VaultOperations({
+    const operations = await VaultOperations.open({
       store: sqliteStore(db),
       network: net,
       params,
@@ -251,12 +251,16 @@ async function runScenario(
     });
     // As BitStableNode.start wires it: every accepted (so fresh) round runs a health pass. (The
     // bus would swallow a throw; the soak counts it.)
+    // The round's pass is awaited before the round's liquidations are checked.
+    let pass: Promise<void> = Promise.resolve();
     bus.on('price.accepted', ({ priceCents }) => {
-      try {
-        if (oracle.current().status === 'ok') liquidation.healthPass(priceCents as Cents);
-      } catch (err) {
-        fail(`scenario ${index}: the health pass threw: ${describeError(err)}`);
-      }
+      pass = (async () => {
+        try {
+          if (oracle.current().status === 'ok') await liquidation.healthPass(priceCents as Cents);
+        } catch (err) {
+          fail(`scenario ${index}: the health pass threw: ${describeError(err)}`);
+        }
+      })();
     });
 
     const referee = new Referee(config);
@@ -279,6 +283,7 @@ async function runScenario(
       const ts = clock.now();
       const expected = referee.round(r.answers, ts);
       const result: RoundResult = await oracle.runRound();
+      await pass;
       byRound.set(result.roundId, { price: expected.price, used: expected.used });
       tally.rounds++;
       if (result.status === 'ok') tally.accepted++;
@@ -359,7 +364,7 @@ async function runScenario(
           );
           if (debt < params.debtFloorCents) continue;
           try {
-            operations.mint(v.id, debt);
+            await operations.mint(v.id, debt);
           } catch (err) {
             fail(
               `${where}: minting ${debt} cents on vault ${v.id} at ratio ${ratio} bps failed: ${describeError(err)}`,
@@ -399,7 +404,7 @@ async function runScenario(
       // Recomputed from what the sources were made to answer, and matched with what was stored.
       const byRule = byRound.get(round.id)!;
       const used = new Set(byRule.used.map((i) => sources[i]!.name));
-      const stored = store.round(round.id)!;
+      const stored = (await store.round(round.id))!;
       const storedUsed = stored.answers.filter((a) => a.dropped === null).map((a) => a.source);
       if (
         byRule.price !== BigInt(l.price_cents) ||
@@ -448,7 +453,7 @@ async function runScenario(
       }
       lastAccepted = r.price_cents;
     }
-    const ledger = sqliteStore(db).ledger.checkInvariant();
+    const ledger = await sqliteStore(db).ledger.checkInvariant();
     if (!ledger.ok) fail(`${where}: ledger invariant: ${ledger.problems.join('; ')}`);
   } finally {
     db.close();

@@ -252,9 +252,9 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
     for (let i = 0; i < OPEN_OWNERS; i++) await newOwner();
     await miner.mine(confirmations);
     await a.sync();
-    a.operations.mint(bank.id, 500_000_00);
+    await a.operations.mint(bank.id, 500_000_00);
 
-    const owners = () => a.vaults.listVaults().filter((v) => v.id !== bank.id);
+    const owners = async () => (await a.vaults.listVaults()).filter((v) => v.id !== bank.id);
     const drafts: Draft[] = [];
     /** Per auction: the count of mined rounds when it was first seen settling. */
     const settlingSince = new Map<number, number>();
@@ -291,9 +291,9 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
       return rng.pick(pool);
     };
 
-    const planPrice = (): { label: string; target: number; hold: boolean } => {
+    const planPrice = async (): Promise<{ label: string; target: number; hold: boolean }> => {
       const now = price();
-      const indebted = owners().filter(
+      const indebted = (await owners()).filter(
         (v) => isOpen(v) && v.debtCents > 0 && v.liquidationPriceCents,
       );
       let mode = rng.weighted({ walk: 4, cross: 5, up: 2, breaker: 1, hold: 1 });
@@ -318,10 +318,10 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
       return { label: `price ${mode} ${now} → ${target}`, target, hold: mode === 'hold' };
     };
 
-    const planRound = (round: number): Planned[] => {
-      const vaults = owners();
+    const planRound = async (round: number): Promise<Planned[]> => {
+      const vaults = await owners();
       const open = vaults.filter(isOpen);
-      const live = a.liquidation.listAuctions({ live: true });
+      const live = await a.liquidation.listAuctions({ live: true });
       const hot = open.length ? rng.pick(open) : undefined;
       const p = price();
       const count = rng.int(2, 9);
@@ -352,7 +352,7 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
             const room = maxDebtFor(v.collateralSats, p, ratio as Bps) - v.debtCents;
             const amount = room > 5_000 ? room : r.int(1, 10_000);
             add(`mint ${amount} on vault ${v.id}`, async () => {
-              a.operations.mint(v.id, amount);
+              await a.operations.mint(v.id, amount);
               f.mints++;
             });
             break;
@@ -365,7 +365,7 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
             const all = r.chance(0.35);
             const part = Math.max(1, Math.floor(v.debtCents * (0.05 + r.next() * 0.6)));
             add(`repay ${all ? 'all' : part} on vault ${v.id}`, async () => {
-              a.operations.repay(v.id, all ? a.operations.debtNow(v.id) : part);
+              await a.operations.repay(v.id, all ? await a.operations.debtNow(v.id) : part);
               x.repays++;
             });
             break;
@@ -446,8 +446,8 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
             const dest = r.pick(destinations);
             add(`${repayFirst ? 'repay all, then ' : ''}${kind} vault ${v.id}`, async () => {
               if (repayFirst) {
-                const debt = a.operations.debtNow(v.id);
-                if (debt > 0) a.operations.repay(v.id, debt);
+                const debt = await a.operations.debtNow(v.id);
+                if (debt > 0) await a.operations.repay(v.id, debt);
                 await turn();
               }
               if (kind === 'close') {
@@ -466,10 +466,10 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
               const btcAddress = r.pick(r.pick(liquidators));
               const pickAt = r.next();
               add('take all of an auction live when the take runs', async () => {
-                const now = a.liquidation.listAuctions({ live: true });
+                const now = await a.liquidation.listAuctions({ live: true });
                 if (now.length === 0) return;
                 const auction = now[Math.floor(pickAt * now.length)]!;
-                a.liquidation.take({
+                await a.liquidation.take({
                   auctionId: auction.id,
                   maxSats: auction.lotSats + 100_000_000,
                   maxPriceCents: auction.topPriceCents * 2,
@@ -506,7 +506,7 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
             add(
               `take ${size} (${maxSats} sats) of auction ${auction.id} (vault ${auction.vaultId})${taker ? ` by ${taker}` : ''}`,
               async () => {
-                a.liquidation.take({
+                await a.liquidation.take({
                   auctionId: auction.id,
                   maxSats,
                   maxPriceCents,
@@ -537,13 +537,14 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
           }
           case 'price': {
             priced = true;
-            const { label, target, hold } = planPrice();
+            const { label, target, hold } = await planPrice();
             add(label, async () => {
               if (hold) {
                 // One round only: the circuit breaker holds the move for the rest of this round
                 // (no fresh price: mints and withdrawals with debt wait); the next confirms it.
                 a.simulated!.setPrice(target as Cents);
                 await a.oracle.runRound();
+                await a.healthPasses;
               } else await setPrice(a, target);
               x.price_moves++;
             });
@@ -584,10 +585,10 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
               `${into ? 'deposit' : 'withdraw'} ${all ? 'all' : amount} ${into ? 'into' : 'from'} the stability pool`,
               async () => {
                 if (into) {
-                  a.pool.deposit(a.localAccountId, amount, dest);
+                  await a.pool.deposit(a.localAccountId, amount, dest);
                   x.pool_deposits++;
                 } else {
-                  a.pool.withdraw(a.localAccountId, all ? 'all' : amount);
+                  await a.pool.withdraw(a.localAccountId, all ? 'all' : amount);
                   x.pool_withdrawals++;
                 }
               },
@@ -597,7 +598,7 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
           case 'fees':
             // The hourly sweep, at any moment: it books every untouched vault's accrued fee.
             add('stability fee sweep', async () => {
-              a.sweepFees();
+              await a.sweepFees();
               x.fee_sweeps++;
             });
             break;
@@ -624,7 +625,7 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
           sleepMs: 0,
           label: `take all of auction ${auction.id} (vault ${auction.vaultId}), none taken yet`,
           run: async () => {
-            a.liquidation.take({
+            await a.liquidation.take({
               auctionId: auction.id,
               maxSats: auction.lotSats + 100_000_000,
               maxPriceCents: auction.topPriceCents * 2,
@@ -643,15 +644,19 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
       if (state.status !== 'ok' || (state.ageMs ?? 0) > 20_000) {
         // A held move is confirmed (or a stale price refreshed) at the simulated price.
         await a.oracle.runRound();
+        await a.healthPasses;
         if (a.oracle.current().status !== 'ok') await a.oracle.runRound();
       }
-      const b = a.vaults.getVault(bank.id);
-      if (a.operations.balanceCents() < BANK_FLOOR_CENTS && a.oracle.current().status === 'ok') {
+      const b = await a.vaults.getVault(bank.id);
+      if (
+        (await a.operations.balanceCents()) < BANK_FLOOR_CENTS &&
+        a.oracle.current().status === 'ok'
+      ) {
         const room = maxDebtFor(b.collateralSats, price(), 40_000 as Bps) - b.debtCents;
-        if (room >= 100_000_00) a.operations.mint(bank.id, Math.min(room, 500_000_00));
+        if (room >= 100_000_00) await a.operations.mint(bank.id, Math.min(room, 500_000_00));
         else await miner.send(bank.address, 5_000_000_000 as Sats);
       }
-      const open = owners().filter((v) => v.state === 'pending' || isOpen(v));
+      const open = (await owners()).filter((v) => v.state === 'pending' || isOpen(v));
       for (let i = open.length; i < OPEN_OWNERS; i++) await newOwner();
     };
 
@@ -888,9 +893,9 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
         );
 
       // 5. The ledger (and SQLite's own checks).
-      const ledger = sqliteStore(db).ledger.checkInvariant();
+      const ledger = await sqliteStore(db).ledger.checkInvariant();
       if (!ledger.ok) problem(`ledger invariant: ${ledger.problems.join('; ')}`);
-      for (const p of databaseProblems(db)) if (!p.startsWith('ledger')) problem(p);
+      for (const p of await databaseProblems(db)) if (!p.startsWith('ledger')) problem(p);
 
       // 5b. The stability fee: what each vault says it was charged is what the ledger booked on
       // it, and no vault's booked debt is above its debt at today's rate (nothing charged twice).
@@ -909,7 +914,7 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
         state: string;
         booked: number;
       }[];
-      const rate = rateAt(sqliteStore(db), 'regtest', a.clock()).rate;
+      const rate = (await rateAt(sqliteStore(db), 'regtest', a.clock())).rate;
       for (const v of feeRows) {
         if (v.fees_cents !== v.booked)
           problem(
@@ -976,7 +981,7 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
       problems = [];
       try {
         await housekeeping();
-        const ops = planRound(done);
+        const ops = await planRound(done);
         where = `round ${done} [${ops.map((o) => o.label).join('; ')}]`;
         const blocksBefore = x.blocks;
         const started = performance.now();

@@ -98,7 +98,10 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
       const { problems: found } = await collateralProblems(rpc, a.db, net, CONFIRMATIONS);
       // A reorg may put a spend and the next one (spending its change) in flight together: that is a
       // chain of spends, not a duplicate; duplicates show as one coin in two transactions.
-      found.push(...databaseProblems(a.db), ...spendProblems(a.db, { oneInFlightPerVault: false }));
+      found.push(
+        ...(await databaseProblems(a.db)),
+        ...spendProblems(a.db, { oneInFlightPerVault: false }),
+      );
       // Confirmed spends really have the depth; count Liquidated vaults whose settlement lost it.
       const spends = a.db
         .prepare("SELECT id, vault_id, kind, state, txid FROM spends WHERE state = 'confirmed'")
@@ -143,8 +146,10 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
       const n = rng.int(0, max);
       if (n > 0) await miner.mine(n);
     };
-    const openVaults = () =>
-      a.vaults.listVaults().filter((v) => ['pending', 'active', 'warning'].includes(v.state));
+    const openVaults = async () =>
+      (await a.vaults.listVaults()).filter((v) =>
+        ['pending', 'active', 'warning'].includes(v.state),
+      );
     const inFlight = (vaultId: number) =>
       a.db
         .prepare(
@@ -176,10 +181,10 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
     await miner.send(bank.address, 500_000_000 as Sats);
     await miner.mine(10);
     await a.sync();
-    a.operations.mint(bank.id, 5_000_000);
+    await a.operations.mint(bank.id, 5_000_000);
 
     const deposit = async () => {
-      const open = openVaults().filter((v) => v.id !== bank.id);
+      const open = (await openVaults()).filter((v) => v.id !== bank.id);
       const vault =
         open.length === 0 || rng.chance(0.35)
           ? await a.vaults.createVault({
@@ -194,7 +199,7 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
       await check('after a deposit');
     };
     const withdraw = async () => {
-      const candidates = openVaults().filter(
+      const candidates = (await openVaults()).filter(
         (v) =>
           v.id !== bank.id &&
           v.state === 'active' &&
@@ -218,7 +223,7 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
       await check('after a withdrawal');
     };
     const settlement = async () => {
-      const candidates = openVaults().filter(
+      const candidates = (await openVaults()).filter(
         (v) =>
           v.id !== bank.id &&
           v.state === 'active' &&
@@ -231,11 +236,11 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
       try {
         // Mint to about 155 %, then a 5 % drop takes it under 150 %.
         const debt = Math.floor((v.collateralSats * (BASE_PRICE / 100_000_000) * 100) / 155);
-        a.operations.mint(v.id, debt);
+        await a.operations.mint(v.id, debt);
         await setPrice(a, Math.round(BASE_PRICE * 0.95));
-        for (const auction of a.liquidation.listAuctions({ live: true })) {
+        for (const auction of await a.liquidation.listAuctions({ live: true })) {
           try {
-            a.liquidation.take({
+            await a.liquidation.take({
               auctionId: auction.id,
               maxSats: auction.lotSats,
               maxPriceCents: BASE_PRICE * 10,
@@ -296,7 +301,7 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
       const depth = rng.int(1, 6);
       const fork = await rpc.call<string>('getblockhash', [tip - depth + 1]);
       const oldTip = await rpc.call<string>('getbestblockhash');
-      const before = new Map(a.vaults.listVaults().map((v) => [v.id, v.collateralSats]));
+      const before = new Map((await a.vaults.listVaults()).map((v) => [v.id, v.collateralSats]));
       const ownBefore = a.db
         .prepare("SELECT txid FROM spends WHERE state = 'confirmed'")
         .pluck()
@@ -335,7 +340,7 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
         await rpc.call('reconsiderblock', [fork]);
       }
       await check('after reconsiderblock');
-      for (const v of a.vaults.listVaults())
+      for (const v of await a.vaults.listVaults())
         if (v.collateralSats < (before.get(v.id) ?? 0)) f.reverted++;
       for (const txid of ownBefore)
         if ((await confirmationsOf(txid)) < CONFIRMATIONS) f.reorged_spends++;

@@ -3,8 +3,13 @@
 /** The `code` of what `fn` throws, or 'no error'. */
 export function codeOfSync(fn: () => unknown): string {
   try {
-    fn();
+    const result = fn();
+    if (result instanceof Promise) {
+      result.catch(() => undefined);
+      throw new Error('codeOfSync was given an asynchronous call: use `await codeOf(…)`');
+    }
   } catch (err) {
+    if (err instanceof Error && err.message.startsWith('codeOfSync was given')) throw err;
     return String((err as { code?: unknown }).code ?? 'no code');
   }
   return 'no error';

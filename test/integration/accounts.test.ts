@@ -40,7 +40,7 @@ let gw: Gateway;
 
 beforeAll(async () => {
   const { app } = t();
-  app.accounts.register(carol, 'carol-bot');
+  await app.accounts.register(carol, 'carol-bot');
   api = createApiService({ core: app });
   gw = await startGateway({
     api,
@@ -258,7 +258,7 @@ describe('accounts: many parties on one node', () => {
           running += l.amountCents;
           expect(l.balanceAfterCents).toBe(running);
         }
-        expect(running).toBe(app.store.ledger.balance(holderAccount(who.id)));
+        expect(running).toBe(await app.store.ledger.balance(holderAccount(who.id)));
       }
       const bobLines = (await call(bob.token, 'bsusd.statement')).items as {
         kind: string;
@@ -266,7 +266,7 @@ describe('accounts: many parties on one node', () => {
       }[];
       expect(bobLines.map((l) => l.kind)).toEqual(['auction_payment', 'transfer', 'mint']);
       expect(bobLines[1]!.counterparty).toBe(alice.id);
-      expect(app.store.ledger.checkInvariant().problems).toEqual([]);
+      expect((await app.store.ledger.checkInvariant()).problems).toEqual([]);
     } finally {
       bobSocket.ws.close();
     }
@@ -276,7 +276,7 @@ describe('accounts: many parties on one node', () => {
     const { app } = t();
     const mallory = await signIn('mallory');
     const before = logicalHash(app.db);
-    const nodeOwner = keyExpression(app.vaults.keySet(app.keySetId).owner);
+    const nodeOwner = keyExpression((await app.vaults.keySet(app.keySetId)).owner);
     expect(await codeOf(call(mallory.token, 'vaults.create', {}))).toBe('INVALID_ARGUMENT');
     expect(await codeOf(call(mallory.token, 'vaults.create', { ownerKey: nodeOwner }))).toBe(
       'INVALID_ARGUMENT',
@@ -360,11 +360,12 @@ describe('accounts: many parties on one node', () => {
       'INSUFFICIENT_BALANCE',
       'INSUFFICIENT_BALANCE',
     ]);
-    expect(app.store.ledger.balance(holderAccount(payer.id))).toBe(200_000);
+    expect(await app.store.ledger.balance(holderAccount(payer.id))).toBe(200_000);
     expect(
-      app.store.ledger.balance(holderAccount(a.id)) + app.store.ledger.balance(holderAccount(b.id)),
+      (await app.store.ledger.balance(holderAccount(a.id))) +
+        (await app.store.ledger.balance(holderAccount(b.id))),
     ).toBe(300_000);
-    expect(app.store.ledger.checkInvariant().problems).toEqual([]);
+    expect((await app.store.ledger.checkInvariant()).problems).toEqual([]);
   });
 
   it('signing out ends the session: the token is refused, its sockets close after the reply, a bot token cannot sign out', async () => {

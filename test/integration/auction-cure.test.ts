@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { logicalHash } from '../../core/db/snapshot';
-import { codeOfSync } from '../helpers/errors';
+import { codeOf } from '../helpers/errors';
 import { expectLedgerBalanced, faucet, mine, setPrice, useBitStableNode } from '../helpers/app';
 
 const t = useBitStableNode();
@@ -18,34 +18,39 @@ async function liquidatingVault() {
   const vault = await app.vaults.createVault({ keySetId: app.keySetId, returnAddress: RETURN });
   await faucet(app, vault.address, 10_000_000);
   await mine(app);
-  app.operations.mint(vault.id, 250_000);
+  await app.operations.mint(vault.id, 250_000);
   await setPrice(app, 3_500_000);
-  expect(app.vaults.getVault(vault.id).state).toBe('liquidating');
-  const auction = app.liquidation.listAuctions({ live: true }).find((a) => a.vaultId === vault.id)!;
+  expect((await app.vaults.getVault(vault.id)).state).toBe('liquidating');
+  const auction = (await app.liquidation.listAuctions({ live: true })).find(
+    (a) => a.vaultId === vault.id,
+  )!;
   return { app, vault, auction };
 }
 
 describe('an auction is cured before its first take, on a real regtest chain', () => {
   it('a deposit that brings the vault to 160 % cures it at the next tick: no penalty, the vault is Active again', async () => {
     const { app, vault, auction } = await liquidatingVault();
-    const surplus = app.store.ledger.checkInvariant().surplusCents;
+    const surplus = (await app.store.ledger.checkInvariant()).surplusCents;
     await faucet(app, vault.address, 10_000_000); // 0.2 BTC: 280 % at $35,000
     await mine(app);
     await app.liquidation.tick();
-    expect(app.liquidation.getAuction(auction.id)).toMatchObject({
+    expect(await app.liquidation.getAuction(auction.id)).toMatchObject({
       state: 'settled',
       coveredCents: 0,
       deficitCents: 0,
       settlementTxid: null,
     });
-    expect(app.liquidation.getAuction(auction.id).curedAt).not.toBeNull();
-    expect(app.vaults.getVault(vault.id)).toMatchObject({ state: 'active', debtCents: 250_000 });
-    expect(app.store.ledger.checkInvariant().surplusCents).toBe(surplus); // no penalty
-    expectLedgerBalanced(app);
+    expect((await app.liquidation.getAuction(auction.id)).curedAt).not.toBeNull();
+    expect(await app.vaults.getVault(vault.id)).toMatchObject({
+      state: 'active',
+      debtCents: 250_000,
+    });
+    expect((await app.store.ledger.checkInvariant()).surplusCents).toBe(surplus); // no penalty
+    await expectLedgerBalanced(app);
     // It can be minted against again, and liquidated again later.
-    app.operations.mint(vault.id, 10_000);
+    await app.operations.mint(vault.id, 10_000);
     await setPrice(app, 1_500_000);
-    expect(app.vaults.getVault(vault.id).state).toBe('liquidating');
+    expect((await app.vaults.getVault(vault.id)).state).toBe('liquidating');
   });
 
   it('a repay too small to cure is refused with the amount that would; that amount cures it at once', async () => {
@@ -53,7 +58,7 @@ describe('an auction is cured before its first take, on a real regtest chain', (
     const before = logicalHash(app.db);
     let refusal: unknown;
     try {
-      app.operations.repay(vault.id, 10_000);
+      await app.operations.repay(vault.id, 10_000);
     } catch (err) {
       refusal = err;
     }
@@ -64,24 +69,24 @@ describe('an auction is cured before its first take, on a real regtest chain', (
     );
     const need = 31_250;
     expect(logicalHash(app.db)).toBe(before);
-    const balance = app.operations.balanceCents();
-    const repaid = app.operations.repay(vault.id, need);
+    const balance = await app.operations.balanceCents();
+    const repaid = await app.operations.repay(vault.id, need);
     expect(repaid).toMatchObject({ state: 'active', debtCents: 218_750 });
-    expect(app.operations.balanceCents()).toBe(balance - need);
-    expect(app.liquidation.getAuction(auction.id).curedAt).not.toBeNull();
-    expectLedgerBalanced(app);
+    expect(await app.operations.balanceCents()).toBe(balance - need);
+    expect((await app.liquidation.getAuction(auction.id)).curedAt).not.toBeNull();
+    await expectLedgerBalanced(app);
   });
 
   it('the price coming back cures it; after a take nothing cures it', async () => {
     const { app, vault, auction } = await liquidatingVault();
     await setPrice(app, 4_500_000); // 180 % again
     await app.liquidation.tick();
-    expect(app.liquidation.getAuction(auction.id).curedAt).not.toBeNull();
-    expect(app.vaults.getVault(vault.id).state).toBe('active');
+    expect((await app.liquidation.getAuction(auction.id)).curedAt).not.toBeNull();
+    expect((await app.vaults.getVault(vault.id)).state).toBe('active');
 
     // A second vault's auction with a take stays an auction when the price returns.
     const second = await liquidatingVault();
-    second.app.liquidation.take({
+    await second.app.liquidation.take({
       auctionId: second.auction.id,
       maxSats: 500_000,
       maxPriceCents: 10_000_000,
@@ -89,24 +94,24 @@ describe('an auction is cured before its first take, on a real regtest chain', (
     });
     await setPrice(app, 4_500_000);
     await app.liquidation.tick();
-    expect(app.liquidation.getAuction(second.auction.id).curedAt).toBeNull();
-    expect(codeOfSync(() => app.operations.repay(second.vault.id, 100_000))).toBe(
+    expect((await app.liquidation.getAuction(second.auction.id)).curedAt).toBeNull();
+    expect(await codeOf(async () => await app.operations.repay(second.vault.id, 100_000))).toBe(
       'VAULT_LIQUIDATING',
     );
-    expectLedgerBalanced(app);
+    await expectLedgerBalanced(app);
   });
 
   it('a curing repay and a take at the same time: exactly one wins, and the books and the lot agree', async () => {
     for (const takeFirst of [true, false]) {
       const { app, vault, auction } = await liquidatingVault();
       const take = async () =>
-        app.liquidation.take({
+        await app.liquidation.take({
           auctionId: auction.id,
           maxSats: 500_000,
           maxPriceCents: 10_000_000,
           btcAddress: RETURN,
         });
-      const repay = async () => app.operations.repay(vault.id, 31_250);
+      const repay = async () => await app.operations.repay(vault.id, 31_250);
       const [a, b] = await Promise.allSettled(takeFirst ? [take(), repay()] : [repay(), take()]);
       // The first call wins; the second is refused with a typed code, never both applied.
       expect(a!.status).toBe('fulfilled');
@@ -114,7 +119,7 @@ describe('an auction is cured before its first take, on a real regtest chain', (
       expect((b as PromiseRejectedResult).reason.code).toBe(
         takeFirst ? 'VAULT_LIQUIDATING' : 'AUCTION_CLOSED',
       );
-      const after = app.liquidation.getAuction(auction.id);
+      const after = await app.liquidation.getAuction(auction.id);
       if (takeFirst) {
         expect(after.curedAt).toBeNull();
         expect(after.soldSats).toBeGreaterThan(0);
@@ -122,7 +127,7 @@ describe('an auction is cured before its first take, on a real regtest chain', (
         expect(after).toMatchObject({ soldSats: 0, coveredCents: 0 });
         expect(after.curedAt).not.toBeNull();
       }
-      expectLedgerBalanced(app);
+      await expectLedgerBalanced(app);
     }
   });
 });

@@ -68,8 +68,8 @@ async function fundedVault(amounts: number[], debtCents = 0) {
   const vault = await app.vaults.createVault({ keySetId: app.keySetId, returnAddress: RETURN });
   for (const a of amounts) await faucet(app, vault.address, a);
   await mine(app);
-  if (debtCents) app.operations.mint(vault.id, debtCents);
-  return app.vaults.getVault(vault.id);
+  if (debtCents) await app.operations.mint(vault.id, debtCents);
+  return await app.vaults.getVault(vault.id);
 }
 
 /** One coin per amount in one transaction (fast for a hundred coins). */
@@ -91,9 +91,9 @@ async function fundMany(address: string, count: number, each: number): Promise<v
 }
 
 /** SPEC §5: no vault holds debt without collateral, and the ledger balances. */
-function expectBacked(): void {
+async function expectBacked(): Promise<void> {
   const { app } = t();
-  expectLedgerBalanced(app);
+  await expectLedgerBalanced(app);
   const unbacked = app.db
     .prepare(
       "SELECT id FROM vaults WHERE debt_cents > 0 AND collateral_sats = 0 AND state IN ('closed', 'liquidated', 'active', 'warning')",
@@ -148,10 +148,10 @@ describe('one change at a time per vault', () => {
       ).toHaveLength(1);
       expect(['DRAFT_CHANGED', 'SPEND_IN_FLIGHT']).toContain(outcomes.find((o) => o !== 'ok'));
       await mine(app);
-      const after = app.vaults.getVault(vault.id);
+      const after = await app.vaults.getVault(vault.id);
       if (outcome(closed!) === 'ok') expect(after).toMatchObject({ state: 'closed', debtCents: 0 });
       else expect(after).toMatchObject({ state: 'active', debtCents: 333_332 });
-      expectBacked();
+      await expectBacked();
     }
   });
 
@@ -169,10 +169,10 @@ describe('one change at a time per vault', () => {
     ]);
     expect(answers.map(outcome).filter((o) => o === 'ok')).toHaveLength(1);
     await mine(app);
-    const after = app.vaults.getVault(vault.id);
+    const after = await app.vaults.getVault(vault.id);
     const ratio = collateralRatioBps(after.collateralSats, after.debtCents, 10_000_000 as Cents);
     expect(ratio!).toBeGreaterThanOrEqual(15_000);
-    expectBacked();
+    await expectBacked();
   });
 
   it('3. a price drop while the owner reads the device: the co-signer decides at signing time and refuses; the auction sells only what the vault holds', async () => {
@@ -189,35 +189,36 @@ describe('one change at a time per vault', () => {
       // While the owner reads the screen, the price falls 35 %: the vault (all its coins) is at
       // 144 % and liquidated; the withdrawal would leave it at 101 %.
       await setPrice(app, 6_500_000);
-      expect(app.vaults.getVault(vault.id).state).toBe('liquidating');
+      expect((await app.vaults.getVault(vault.id)).state).toBe('liquidating');
       // Takes wait while the withdrawal holds the coins.
-      const auction = app.liquidation
-        .listAuctions({ live: true })
-        .find((a) => a.vaultId === vault.id)!;
+      const auction = (await app.liquidation.listAuctions({ live: true })).find(
+        (a) => a.vaultId === vault.id,
+      )!;
       expect(auction.coinsHeld).toBe(true);
       await fundedVault([100_000_000], 2_000_000); // bsUSD for the taker
       expect(
-        await codeOf(() =>
-          app.liquidation.take({
-            auctionId: auction.id,
-            maxSats: 1_000_000,
-            maxPriceCents: 100_000_000,
-            btcAddress: dest,
-          }),
+        await codeOf(
+          async () =>
+            await app.liquidation.take({
+              auctionId: auction.id,
+              maxSats: 1_000_000,
+              maxPriceCents: 100_000_000,
+              btcAddress: dest,
+            }),
         ),
       ).toBe('SPEND_IN_FLIGHT');
       slow.release();
       // Refused before the protocol key is even asked, in a code the UI can act on.
       expect(await codeOf(() => signing)).toBe('VAULT_LIQUIDATING');
-      expect(app.spends.store.get(review.spendId)!.state).toBe('abandoned');
+      expect((await app.spends.store.get(review.spendId))!.state).toBe('abandoned');
       // Nothing left: the coins are the vault's, the lot is at most what it holds.
       await app.sync();
-      const lot = app.liquidation.getAuction(auction.id);
+      const lot = await app.liquidation.getAuction(auction.id);
       expect(lot.coinsHeld).toBe(false);
       expect(lot.lotSats).toBeGreaterThan(0);
-      expect(lot.lotSats).toBeLessThanOrEqual(app.vaults.getVault(vault.id).collateralSats);
+      expect(lot.lotSats).toBeLessThanOrEqual((await app.vaults.getVault(vault.id)).collateralSats);
       const taker = await app.regtest!.miner.newAddress();
-      const take = app.liquidation.take({
+      const take = await app.liquidation.take({
         auctionId: auction.id,
         maxSats: 100_000_000,
         maxPriceCents: 100_000_000,
@@ -226,13 +227,13 @@ describe('one change at a time per vault', () => {
       expect(take.auction.state).toBe('settling');
       await app.sync();
       await mine(app);
-      expect(app.vaults.getVault(vault.id).state).toBe('liquidated');
+      expect((await app.vaults.getVault(vault.id)).state).toBe('liquidated');
       expect(await receivedAt(app, taker)).toBe(take.sats);
       expect(await receivedAt(app, dest)).toBe(0);
     } finally {
       slow.restore();
     }
-    expectBacked();
+    await expectBacked();
   });
 
   it('3. a price drop while the protocol key signs: its signature is discarded in the transaction that would have recorded it', async () => {
@@ -259,20 +260,20 @@ describe('one change at a time per vault', () => {
         'SIGNER_REFUSED',
       );
       expect(signatures).toBe(1);
-      expect(app.spends.store.get(review.spendId)).toMatchObject({
+      expect(await app.spends.store.get(review.spendId)).toMatchObject({
         state: 'abandoned',
         tx_hex: null,
       });
       await mine(app);
       expect(await receivedAt(app, dest)).toBe(before);
-      expect(app.vaults.getVault(vault.id)).toMatchObject({
+      expect(await app.vaults.getVault(vault.id)).toMatchObject({
         state: 'liquidating',
         collateralSats: 10_000_000,
       });
     } finally {
       (app.signers as { protocol: unknown }).protocol = protocol;
     }
-    expectBacked();
+    await expectBacked();
   });
 
   it('what you review is what you sign: the signed transaction is the reviewed PSBT; a changed vault or an expired review is refused', async () => {
@@ -301,17 +302,19 @@ describe('one change at a time per vault', () => {
     await mine(app);
     // A review nobody signs expires after 15 minutes and frees the vault.
     const stale = await app.operations.previewClose(vault.id, dest);
-    expect(await codeOf(() => app.operations.mint(vault.id, 100_000))).toBe('SPEND_IN_FLIGHT');
+    expect(await codeOf(async () => await app.operations.mint(vault.id, 100_000))).toBe(
+      'SPEND_IN_FLIGHT',
+    );
     skewMs += 16 * 60_000;
     try {
       expect(await codeOf(() => app.spends.sign(stale.spendId, 'close'))).toBe('DRAFT_EXPIRED');
-      expect(app.spends.store.get(stale.spendId)!.state).toBe('expired');
+      expect((await app.spends.store.get(stale.spendId))!.state).toBe('expired');
       await setPrice(app, 10_000_000);
-      expect(app.operations.mint(vault.id, 100_000).debtCents).toBe(100_000);
+      expect((await app.operations.mint(vault.id, 100_000)).debtCents).toBe(100_000);
     } finally {
       skewMs -= 16 * 60_000;
     }
-    expectBacked();
+    await expectBacked();
   });
 
   it('4. an emergency exit is refused while the vault has debt, and a close with debt too', async () => {
@@ -336,12 +339,12 @@ describe('one change at a time per vault', () => {
     await faucet(app, vault.address, 2_000_000);
     await mine(app);
     const before = logicalHash(app.db);
-    expect(await codeOf(() => app.operations.mint(vault.id, 100_000))).toBe(
+    expect(await codeOf(async () => await app.operations.mint(vault.id, 100_000))).toBe(
       'RETURN_ADDRESS_MISSING',
     );
     expect(logicalHash(app.db)).toBe(before);
-    app.vaults.setReturnAddress(vault.id, RETURN);
-    expect(app.operations.mint(vault.id, 100_000).debtCents).toBe(100_000);
+    await app.vaults.setReturnAddress(vault.id, RETURN);
+    expect((await app.operations.mint(vault.id, 100_000)).debtCents).toBe(100_000);
   });
 });
 
@@ -350,8 +353,8 @@ describe('every auction ends', () => {
   async function liquidate(vaultId: number, to: number) {
     const { app } = t();
     await setPrice(app, to);
-    expect(app.vaults.getVault(vaultId).state).toBe('liquidating');
-    return app.liquidation.listAuctions({ live: true }).find((a) => a.vaultId === vaultId)!;
+    expect((await app.vaults.getVault(vaultId)).state).toBe('liquidating');
+    return (await app.liquidation.listAuctions({ live: true })).find((a) => a.vaultId === vaultId)!;
   }
   /** bsUSD for the takers. */
   async function bank(cents: number) {
@@ -371,16 +374,16 @@ describe('every auction ends', () => {
       await fundMany(vault.address, coins, each);
       await mine(app);
       const total = coins * each;
-      expect(app.vaults.getVault(vault.id).collateralSats).toBe(total);
+      expect((await app.vaults.getVault(vault.id)).collateralSats).toBe(total);
       // $ at 100,000 / BTC; debt leaves 166 %.
-      app.operations.mint(vault.id, Math.floor((total * 1000) / 1.66 / 1e6) * 100);
+      await app.operations.mint(vault.id, Math.floor((total * 1000) / 1.66 / 1e6) * 100);
       const rate = app.chain.feeRateSatPerKvB.bind(app.chain);
       app.chain.feeRateSatPerKvB = async () => feeRate;
       try {
         const auction = await liquidate(vault.id, 8_500_000);
         await app.liquidation.tick();
         const taker = await app.regtest!.miner.newAddress();
-        const take = app.liquidation.take({
+        const take = await app.liquidation.take({
           auctionId: auction.id,
           maxSats: total,
           maxPriceCents: 100_000_000,
@@ -396,12 +399,12 @@ describe('every auction ends', () => {
           .get(vault.id) as string;
         expect(JSON.parse(settlement).inputs).toHaveLength(coins);
         await mine(app);
-        expect(app.vaults.getVault(vault.id).state).toBe('liquidated');
+        expect((await app.vaults.getVault(vault.id)).state).toBe('liquidated');
         expect(await receivedAt(app, taker)).toBe(take.sats);
       } finally {
         app.chain.feeRateSatPerKvB = rate;
       }
-      expectBacked();
+      await expectBacked();
     });
   }
 
@@ -417,7 +420,7 @@ describe('every auction ends', () => {
       const takers: { address: string; sats: number }[] = [];
       for (let i = 0; i < 30; i++) {
         const address = await app.regtest!.miner.newAddress();
-        const r = app.liquidation.take({
+        const r = await app.liquidation.take({
           auctionId: auction.id,
           maxSats: i === 29 ? 2_000_000 : 1_000,
           maxPriceCents: 100_000_000,
@@ -426,15 +429,15 @@ describe('every auction ends', () => {
         takers.push({ address, sats: r.sats });
         if (r.auction.state !== 'running') break;
       }
-      expect(app.liquidation.getAuction(auction.id).state).toBe('settling');
+      expect((await app.liquidation.getAuction(auction.id)).state).toBe('settling');
       await app.sync();
       await mine(app);
-      expect(app.vaults.getVault(vault.id).state).toBe('liquidated');
+      expect((await app.vaults.getVault(vault.id)).state).toBe('liquidated');
       for (const tk of takers) expect(await receivedAt(app, tk.address)).toBe(tk.sats);
     } finally {
       app.chain.feeRateSatPerKvB = rate;
     }
-    expectBacked();
+    await expectBacked();
   });
 
   it('7. a take may not leave a remainder under the minimum: take all instead', async () => {
@@ -447,17 +450,18 @@ describe('every auction ends', () => {
     const before = logicalHash(app.db);
     const taker = await app.regtest!.miner.newAddress();
     expect(
-      await codeOf(() =>
-        app.liquidation.take({
-          auctionId: auction.id,
-          maxSats: lot - 5_000, // would leave 5,000 sats: under the 10,000-sat minimum
-          maxPriceCents: 100_000_000,
-          btcAddress: taker,
-        }),
+      await codeOf(
+        async () =>
+          await app.liquidation.take({
+            auctionId: auction.id,
+            maxSats: lot - 5_000, // would leave 5,000 sats: under the 10,000-sat minimum
+            maxPriceCents: 100_000_000,
+            btcAddress: taker,
+          }),
       ),
     ).toBe('TAKE_LEAVES_DUST');
     expect(logicalHash(app.db)).toBe(before);
-    const all = app.liquidation.take({
+    const all = await app.liquidation.take({
       auctionId: auction.id,
       maxSats: lot,
       maxPriceCents: 100_000_000,
@@ -466,7 +470,7 @@ describe('every auction ends', () => {
     expect(all.auction.state).toBe('settling');
     await app.sync();
     await mine(app);
-    expectBacked();
+    await expectBacked();
   });
 
   it('7. a lot too small to sell is booked as deficit at once, and the dust goes to the protocol, not the owner', async () => {
@@ -475,15 +479,18 @@ describe('every auction ends', () => {
     const vault = await fundedVault([900], 5_000); // $90 against $50: 180 %
     const deficitBefore = badDebtBooked(app);
     await setPrice(app, 700_000_000); // $63 against $50: 126 %
-    const auction = app.liquidation.listAuctions().find((a) => a.vaultId === vault.id)!;
+    const auction = (await app.liquidation.listAuctions()).find((a) => a.vaultId === vault.id)!;
     expect(auction).toMatchObject({ state: 'settling', deficitCents: 5_000 });
-    expect(app.vaults.getVault(vault.id).debtCents).toBe(0);
+    expect((await app.vaults.getVault(vault.id)).debtCents).toBe(0);
     expect(badDebtBooked(app) - deficitBefore).toBe(5_000);
     await app.sync();
     await mine(app);
-    const ended = app.liquidation.getAuction(auction.id);
+    const ended = await app.liquidation.getAuction(auction.id);
     expect(ended.state).toBe('settled');
-    const surplus = protocolSurplusAddress(app.vaults.keySet(vault.keySetId).protocol, app.network);
+    const surplus = protocolSurplusAddress(
+      (await app.vaults.keySet(vault.keySetId)).protocol,
+      app.network,
+    );
     const plan = app.db
       .prepare("SELECT plan FROM spends WHERE vault_id = ? AND kind = 'settlement'")
       .pluck()
@@ -492,7 +499,7 @@ describe('every auction ends', () => {
       expect(JSON.parse(plan).outputs.map((o: { address: string }) => o.address)).toEqual([
         surplus,
       ]);
-    expectBacked();
+    await expectBacked();
   });
 });
 
@@ -503,10 +510,10 @@ describe('coins after the end, and failures that are loud', () => {
     const dest = await app.regtest!.miner.newAddress();
     await app.operations.close(vault.id, dest);
     await mine(app);
-    expect(app.vaults.getVault(vault.id).state).toBe('closed');
+    expect((await app.vaults.getVault(vault.id)).state).toBe('closed');
     await faucet(app, vault.address, 300_000);
     await mine(app);
-    expect(app.vaults.getVault(vault.id)).toMatchObject({
+    expect(await app.vaults.getVault(vault.id)).toMatchObject({
       state: 'closed',
       collateralSats: 300_000,
     });
@@ -514,7 +521,10 @@ describe('coins after the end, and failures that are loud', () => {
     const r = await app.operations.sweep(vault.id, back);
     await mine(app);
     expect(await receivedAt(app, back)).toBe(300_000 - r.plan.feeSats);
-    expect(app.vaults.getVault(vault.id)).toMatchObject({ state: 'closed', collateralSats: 0 });
+    expect(await app.vaults.getVault(vault.id)).toMatchObject({
+      state: 'closed',
+      collateralSats: 0,
+    });
   });
 
   it('8. a settlement that fails is logged, counted, shown on the auction and in /health', async () => {
@@ -523,10 +533,10 @@ describe('coins after the end, and failures that are loud', () => {
     await fundedVault([200_000_000], 5_000_000);
     const vault = await fundedVault([1_000_000], 60_000);
     await setPrice(app, 8_500_000);
-    const auction = app.liquidation
-      .listAuctions({ live: true })
-      .find((a) => a.vaultId === vault.id)!;
-    app.liquidation.take({
+    const auction = (await app.liquidation.listAuctions({ live: true })).find(
+      (a) => a.vaultId === vault.id,
+    )!;
+    await app.liquidation.take({
       auctionId: auction.id,
       maxSats: auction.lotSats,
       maxPriceCents: 100_000_000,
@@ -545,7 +555,7 @@ describe('coins after the end, and failures that are loud', () => {
     };
     try {
       await app.sync();
-      const failing = app.liquidation.getAuction(auction.id);
+      const failing = await app.liquidation.getAuction(auction.id);
       expect(failing.settlementError).toMatchObject({ code: 'INTERNAL', count: 1 });
       expect(failing.settlementError!.message).toContain('guardian service is down');
       expect(app.background.current().map((f) => f.task)).toContain('settlement');
@@ -557,9 +567,9 @@ describe('coins after the end, and failures that are loud', () => {
       (app.signers as { guardian: Signer }).guardian = guardian;
     }
     await app.sync();
-    expect(app.liquidation.getAuction(auction.id).settlementError).toBeNull();
+    expect((await app.liquidation.getAuction(auction.id)).settlementError).toBeNull();
     await mine(app);
-    expect(app.liquidation.getAuction(auction.id).state).toBe('settled');
-    expectBacked();
+    expect((await app.liquidation.getAuction(auction.id)).state).toBe('settled');
+    await expectBacked();
   });
 });

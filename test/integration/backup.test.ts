@@ -45,7 +45,9 @@ describe('database backups', () => {
       const restored = db
         .prepare('SELECT id, address, collateral_sats FROM vaults ORDER BY id')
         .all() as { id: number; address: string; collateral_sats: number }[];
-      const live = app.vaults.listVaults().filter((v) => restored.some((r) => r.id === v.id));
+      const live = (await app.vaults.listVaults()).filter((v) =>
+        restored.some((r) => r.id === v.id),
+      );
       expect(restored.length).toBe(checked.vaults);
       expect(restored.find((r) => r.id === first.id)).toMatchObject({
         address: first.address,

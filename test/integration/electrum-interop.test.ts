@@ -74,11 +74,13 @@ describe.skipIf(!python && !process.env.CI)('Electrum 4.3 as the guardian', () =
     const vault = vaults[2]!;
     await faucet(app, vault.address, 3_000_000);
     await mine(app);
-    const [set] = recoveryKit(app.vaults, app.keySetId, app.network).keySets;
+    const [set] = (await recoveryKit(app.vaults, app.keySetId, app.network)).keySets;
 
     const destination = await app.regtest!.miner.newAddress();
     const exit = await app.operations.emergencyExit(vault.id, destination);
-    const request = app.operations.guardianRequests().find((r) => r.spendId === exit.spendId)!;
+    const request = (await app.operations.guardianRequests()).find(
+      (r) => r.spendId === exit.spendId,
+    )!;
 
     const answer = electrum({
       cosigners: set!.electrum.cosigners,
@@ -95,6 +97,6 @@ describe.skipIf(!python && !process.env.CI)('Electrum 4.3 as the guardian', () =
     expect(done).toMatchObject({ state: 'broadcast' });
     await mine(app);
     expect(await receivedAt(app, destination)).toBe(3_000_000 - exit.plan.feeSats);
-    expect(app.vaults.getVault(vault.id).state).toBe('closed');
+    expect((await app.vaults.getVault(vault.id)).state).toBe('closed');
   }, 120_000);
 });

@@ -64,7 +64,7 @@ describe('failover to a second Bitcoin node', () => {
     await a.miner.send(vault.address, 1_000_000 as Sats);
     await a.miner.mine(1);
     await app.sync();
-    expect(app.vaults.getVault(vault.id)).toMatchObject({
+    expect(await app.vaults.getVault(vault.id)).toMatchObject({
       state: 'active',
       collateralSats: 1_000_000,
     });
@@ -84,7 +84,7 @@ describe('failover to a second Bitcoin node', () => {
     await b.miner.mine(1);
     await app.sync();
     expect((app.chain.rpc as FailoverRpc).active).toBe(1);
-    expect(app.vaults.getVault(vault.id)).toMatchObject({
+    expect(await app.vaults.getVault(vault.id)).toMatchObject({
       state: 'active',
       collateralSats: 1_500_000,
     });

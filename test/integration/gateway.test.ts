@@ -118,7 +118,7 @@ describe('the gateway on a real node', () => {
       .poll(() => events.some((e) => e.type === 'vault.created' && e.payload.vaultId === vaultId))
       .toBe(true);
     ws.close();
-    expect(app.vaults.getVault(vaultId).label).toBe('over ws');
+    expect((await app.vaults.getVault(vaultId)).label).toBe('over ws');
 
     const status = await post('status.get', {}, tokens.viewer.token);
     expect(status.body.result).toMatchObject({
@@ -319,6 +319,7 @@ describe('the gateway on a real node', () => {
     await setPrice(app, 4_400_000);
     app.simulated!.setFailure(new Error('exchange down'));
     await app.oracle.runRound();
+    await app.healthPasses;
     app.simulated!.setFailure(null);
     const after = await scrape();
     const used = 'bitstable_oracle_answers_total{source="simulated",outcome="used"}';

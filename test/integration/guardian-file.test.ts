@@ -51,7 +51,7 @@ async function fundedVault(amount: number, returnAddress?: string) {
   });
   await faucet(app, vault.address, amount);
   await mine(app);
-  const funded = app.vaults.getVault(vault.id);
+  const funded = await app.vaults.getVault(vault.id);
   expect(funded, 'the deposit confirmed and the vault saw it').toMatchObject({
     state: 'active',
     collateralSats: amount,
@@ -73,17 +73,17 @@ function spendRow(id: number): { state: string; txid: string | null } {
   };
 }
 
-function contextOf(vaultId: number): SignContext {
+async function contextOf(vaultId: number): Promise<SignContext> {
   const { app } = t();
-  const keys = app.vaults.keySet(app.vaults.getVault(vaultId).keySetId);
+  const keys = await app.vaults.keySet((await app.vaults.getVault(vaultId)).keySetId);
   return { keys: { owner: keys.owner, protocol: keys.protocol, guardian: keys.guardian } };
 }
 
 describe('a guardian who signs PSBT files', () => {
-  it('holds only the xpub: the key set names it, and the node has no guardian secret', () => {
+  it('holds only the xpub: the key set names it, and the node has no guardian secret', async () => {
     const { app } = t();
     expect(app.signers.guardian.kind).toBe('file');
-    expect(keyExpression(app.vaults.keySet(app.keySetId).guardian)).toBe(guardianKey);
+    expect(keyExpression((await app.vaults.keySet(app.keySetId)).guardian)).toBe(guardianKey);
   });
 
   it("emergency exit: the owner signs, the spend waits for the guardian's file; Core's wallet signs and finalizes it; importing it sends the coins", async () => {
@@ -95,14 +95,16 @@ describe('a guardian who signs PSBT files', () => {
     expect(result.state).toBe('awaiting-guardian');
     // Nothing sent: the coins are still the vault's, and no other spend may plan with them.
     await app.sync();
-    expect(app.vaults.getVault(vault.id)).toMatchObject({
+    expect(await app.vaults.getVault(vault.id)).toMatchObject({
       state: 'active',
       collateralSats: 6_000_000,
     });
     expect(await codeOf(() => app.operations.previewClose(vault.id, destination))).toBe(
       'AWAITING_GUARDIAN',
     );
-    const [request] = app.operations.guardianRequests().filter((r) => r.spendId === result.spendId);
+    const [request] = (await app.operations.guardianRequests()).filter(
+      (r) => r.spendId === result.spendId,
+    );
     expect(request).toMatchObject({
       vaultId: vault.id,
       kind: 'emergency-exit',
@@ -115,13 +117,15 @@ describe('a guardian who signs PSBT files', () => {
 
     // The request survives the spend tracking a restart runs (a draft would be dropped).
     await app.tracker.track();
-    expect(app.operations.guardianRequests().map((r) => r.spendId)).toContain(result.spendId);
+    expect((await app.operations.guardianRequests()).map((r) => r.spendId)).toContain(
+      result.spendId,
+    );
 
     // Exported as a binary file and signed by Bitcoin Core's wallet holding the guardian key,
     // which also finalizes it: the owner's signature was in the exported PSBT.
     const file = join(tmp, `vault-${vault.id}.psbt`);
     await psbtToFile(request!.psbtBase64, file, 'binary');
-    const keys = app.vaults.keySet(vault.keySetId);
+    const keys = await app.vaults.keySet(vault.keySetId);
     const processPsbt = await coreGuardianWallet(app, guardianSeed, keys, 'guardian-elsewhere');
     const processed = await processPsbt(await psbtFromFile(file), true);
     expect(processed.complete).toBe(true);
@@ -143,12 +147,17 @@ describe('a guardian who signs PSBT files', () => {
 
     const done = await app.operations.completeWithGuardian(result.spendId, processed.psbt);
     expect(done).toMatchObject({ spendId: result.spendId, txid: result.txid, state: 'broadcast' });
-    expect(app.operations.guardianRequests().map((r) => r.spendId)).not.toContain(result.spendId);
+    expect((await app.operations.guardianRequests()).map((r) => r.spendId)).not.toContain(
+      result.spendId,
+    );
     // Completing twice sends nothing twice.
     expect(await refusal(processed.psbt)).toBe('SPEND_STATE_CHANGED');
     await mine(app);
     expect(await receivedAt(app, destination)).toBe(6_000_000 - result.plan.feeSats);
-    expect(app.vaults.getVault(vault.id)).toMatchObject({ state: 'closed', collateralSats: 0 });
+    expect(await app.vaults.getVault(vault.id)).toMatchObject({
+      state: 'closed',
+      collateralSats: 0,
+    });
   });
 
   it('settlement: protocol-signed and kept for the guardian; cancelling plans it again; the guardian-signed file settles it and the vault is Liquidated', async () => {
@@ -157,14 +166,14 @@ describe('a guardian who signs PSBT files', () => {
     const returnAddress = await app.regtest!.miner.newAddress();
     const vault = await fundedVault(50_000_000, returnAddress);
     const bidder = await fundedVault(100_000_000);
-    app.operations.mint(vault.id, 1_250_000); // 180 %
-    app.operations.mint(bidder.id, 2_000_000);
+    await app.operations.mint(vault.id, 1_250_000); // 180 %
+    await app.operations.mint(bidder.id, 2_000_000);
     await setPrice(app, 3_500_000); // 140 %: liquidated
-    const auction = app.liquidation
-      .listAuctions({ live: true })
-      .find((a) => a.vaultId === vault.id)!;
+    const auction = (await app.liquidation.listAuctions({ live: true })).find(
+      (a) => a.vaultId === vault.id,
+    )!;
     const takerAddress = await app.regtest!.miner.newAddress();
-    const take = app.liquidation.take({
+    const take = await app.liquidation.take({
       auctionId: auction.id,
       maxSats: 50_000_000,
       maxPriceCents: 9_000_000,
@@ -173,16 +182,18 @@ describe('a guardian who signs PSBT files', () => {
     expect(take.auction.state).toBe('settling');
 
     await app.sync(); // the auction house plans the settlement; the protocol signs it
-    const first = app.operations.guardianRequests().find((r) => r.vaultId === vault.id)!;
+    const first = (await app.operations.guardianRequests()).find((r) => r.vaultId === vault.id)!;
     expect(first).toMatchObject({ kind: 'settlement' });
     expect(first.outputs[0]).toEqual({ address: takerAddress, amountSats: take.sats });
-    expect(app.liquidation.getAuction(auction.id)).toMatchObject({
+    expect(await app.liquidation.getAuction(auction.id)).toMatchObject({
       state: 'settling',
       settlementState: 'awaiting-guardian',
       settlementTxid: null,
     });
     await app.sync(); // a second tick plans nothing more while it waits
-    expect(app.operations.guardianRequests().filter((r) => r.vaultId === vault.id)).toHaveLength(1);
+    expect(
+      (await app.operations.guardianRequests()).filter((r) => r.vaultId === vault.id),
+    ).toHaveLength(1);
 
     // Cancelled (say the file was lost): nothing was sent, and the next tick plans it again.
     // A settlement is the auction's: the owner cannot cancel it, only the operator.
@@ -194,7 +205,7 @@ describe('a guardian who signs PSBT files', () => {
       await codeOf(() => app.operations.cancelGuardianRequest(first.spendId, { admin: true })),
     ).toBe('SPEND_STATE_CHANGED');
     await app.sync();
-    const second = app.operations.guardianRequests().find((r) => r.vaultId === vault.id)!;
+    const second = (await app.operations.guardianRequests()).find((r) => r.vaultId === vault.id)!;
     expect(second.spendId).not.toBe(first.spendId);
     expect(second.outputs).toEqual(first.outputs);
 
@@ -204,30 +215,32 @@ describe('a guardian who signs PSBT files', () => {
       network: net,
       secret: { seed: guardianSeed },
     });
-    const signed = await guardianWallet.signPsbt(second.psbtBase64, contextOf(vault.id));
+    const signed = await guardianWallet.signPsbt(second.psbtBase64, await contextOf(vault.id));
     const done = await app.operations.completeWithGuardian(second.spendId, signed);
     expect(done.state).toBe('broadcast');
-    expect(app.liquidation.getAuction(auction.id)).toMatchObject({
+    expect(await app.liquidation.getAuction(auction.id)).toMatchObject({
       settlementState: 'broadcast',
       settlementTxid: done.txid,
     });
     await mine(app);
-    expect(app.vaults.getVault(vault.id).state).toBe('liquidated');
-    expect(app.liquidation.getAuction(auction.id).state).toBe('settled');
+    expect((await app.vaults.getVault(vault.id)).state).toBe('liquidated');
+    expect((await app.liquidation.getAuction(auction.id)).state).toBe('settled');
     expect(await receivedAt(app, takerAddress)).toBe(take.sats);
     expect(await receivedAt(app, returnAddress)).toBe(50_000_000 - take.sats - done.plan.feeSats);
-    expectLedgerBalanced(app);
+    await expectLedgerBalanced(app);
   });
 
   it("the guardian's partial PSBT, and the signed transaction itself (hex, as Electrum copies it), each complete an emergency exit", async () => {
     const { app } = t();
     const destination = await app.regtest!.miner.newAddress();
-    const keys = app.vaults.keySet(app.keySetId);
+    const keys = await app.vaults.keySet(app.keySetId);
     const processPsbt = await coreGuardianWallet(app, guardianSeed, keys, 'guardian-formats');
     const exitFor = async (sats: number) => {
       const vault = await fundedVault(sats);
       const result = await app.operations.emergencyExit(vault.id, destination);
-      const request = app.operations.guardianRequests().find((r) => r.spendId === result.spendId)!;
+      const request = (await app.operations.guardianRequests()).find(
+        (r) => r.spendId === result.spendId,
+      )!;
       return { vault, result, request };
     };
 
@@ -266,7 +279,10 @@ describe('a guardian who signs PSBT files', () => {
       2_000_000 - partial.result.plan.feeSats + (3_000_000 - raw.result.plan.feeSats),
     );
     for (const { vault } of [partial, raw])
-      expect(app.vaults.getVault(vault.id)).toMatchObject({ state: 'closed', collateralSats: 0 });
+      expect(await app.vaults.getVault(vault.id)).toMatchObject({
+        state: 'closed',
+        collateralSats: 0,
+      });
   });
 
   it('the guardian sends the exit from their own wallet: BitStable sees it on the chain and tracks it', async () => {
@@ -274,7 +290,9 @@ describe('a guardian who signs PSBT files', () => {
     const vault = await fundedVault(4_000_000);
     const destination = await app.regtest!.miner.newAddress();
     const result = await app.operations.emergencyExit(vault.id, destination);
-    const request = app.operations.guardianRequests().find((r) => r.spendId === result.spendId)!;
+    const request = (await app.operations.guardianRequests()).find(
+      (r) => r.spendId === result.spendId,
+    )!;
 
     // Elsewhere: the guardian's wallet signs, finalizes (the owner's signature is in the file)
     // and broadcasts.
@@ -282,14 +300,19 @@ describe('a guardian who signs PSBT files', () => {
     await app.chain.broadcast(txHex);
 
     await app.sync();
-    expect(app.operations.guardianRequests().map((r) => r.spendId)).not.toContain(result.spendId);
+    expect((await app.operations.guardianRequests()).map((r) => r.spendId)).not.toContain(
+      result.spendId,
+    );
     expect(spendRow(result.spendId)).toMatchObject({ state: 'broadcast', txid });
     expect(await codeOf(() => app.operations.cancelGuardianRequest(result.spendId))).toBe(
       'SPEND_STATE_CHANGED',
     );
     await mine(app);
     expect(await receivedAt(app, destination)).toBe(4_000_000 - result.plan.feeSats);
-    expect(app.vaults.getVault(vault.id)).toMatchObject({ state: 'closed', collateralSats: 0 });
+    expect(await app.vaults.getVault(vault.id)).toMatchObject({
+      state: 'closed',
+      collateralSats: 0,
+    });
   });
 
   it('cancelled, then sent by the guardian anyway: the cancelled request is adopted from the chain', async () => {
@@ -297,12 +320,16 @@ describe('a guardian who signs PSBT files', () => {
     const vault = await fundedVault(3_000_000);
     const destination = await app.regtest!.miner.newAddress();
     const result = await app.operations.emergencyExit(vault.id, destination);
-    const request = app.operations.guardianRequests().find((r) => r.spendId === result.spendId)!;
+    const request = (await app.operations.guardianRequests()).find(
+      (r) => r.spendId === result.spendId,
+    )!;
     await app.operations.cancelGuardianRequest(result.spendId);
     expect(spendRow(result.spendId).state).toBe('cancelled');
     // The owner signed it: the guardian may still send it, so no debt may be drawn on those coins.
     await setPrice(app, 4_500_000);
-    expect(await codeOf(() => app.operations.mint(vault.id, 10_000))).toBe('EXIT_SIGNED');
+    expect(await codeOf(async () => await app.operations.mint(vault.id, 10_000))).toBe(
+      'EXIT_SIGNED',
+    );
     // Another spend of the same coins may be planned (it would void the exit).
     await app.operations.previewClose(vault.id, destination);
 
@@ -311,7 +338,10 @@ describe('a guardian who signs PSBT files', () => {
     expect(spendRow(result.spendId).state).toBe('broadcast');
     await mine(app);
     expect(spendRow(result.spendId).state).toBe('confirmed');
-    expect(app.vaults.getVault(vault.id)).toMatchObject({ state: 'closed', collateralSats: 0 });
+    expect(await app.vaults.getVault(vault.id)).toMatchObject({
+      state: 'closed',
+      collateralSats: 0,
+    });
   });
 
   it('needs the guardian on every input; an exit needs no debt, and while it waits no debt can be drawn', async () => {
@@ -325,19 +355,23 @@ describe('a guardian who signs PSBT files', () => {
     await faucet(app, vault.address, 20_000_000);
     await mine(app);
     const destination = await app.regtest!.miner.newAddress();
-    app.operations.mint(vault.id, 1_250_000); // 0.5 BTC at 45,000 against 12,500: 180 %
+    await app.operations.mint(vault.id, 1_250_000); // 0.5 BTC at 45,000 against 12,500: 180 %
     // While the protocol runs, an exit takes a vault with no debt only.
     const unchanged = logicalHash(app.db);
     expect(await codeOf(() => app.operations.previewEmergencyExit(vault.id, destination))).toBe(
       'DEBT_OUTSTANDING',
     );
     expect(logicalHash(app.db)).toBe(unchanged);
-    app.operations.repay(vault.id, 1_250_000);
+    await app.operations.repay(vault.id, 1_250_000);
     const result = await app.operations.emergencyExit(vault.id, destination);
-    const request = app.operations.guardianRequests().find((r) => r.spendId === result.spendId)!;
+    const request = (await app.operations.guardianRequests()).find(
+      (r) => r.spendId === result.spendId,
+    )!;
     // The guardian sees the debt (none) with the request; no mint can add any while it waits.
     expect(request.debtCents).toBe(0);
-    expect(await codeOf(() => app.operations.mint(vault.id, 1_000_000))).toBe('AWAITING_GUARDIAN');
+    expect(await codeOf(async () => await app.operations.mint(vault.id, 1_000_000))).toBe(
+      'AWAITING_GUARDIAN',
+    );
 
     // The guardian signed one of the two inputs only.
     const psbt = Psbt.fromBase64(request.psbtBase64, { network: net.bitcoinjs });
@@ -351,7 +385,7 @@ describe('a guardian who signs PSBT files', () => {
       message: expect.stringContaining('1 of the 2'),
     });
     expect(logicalHash(app.db)).toBe(before);
-    expect(app.vaults.getVault(vault.id).debtCents).toBe(0);
+    expect((await app.vaults.getVault(vault.id)).debtCents).toBe(0);
   });
 
   it('an exit signed before the rules (debt on the vault) that wins against a liquidation: no take is paid for its coins, the auction ends, the debt is booked', async () => {
@@ -361,43 +395,46 @@ describe('a guardian who signs PSBT files', () => {
     const destination = await app.regtest!.miner.newAddress();
     const exit = await app.operations.emergencyExit(vault.id, destination);
     // As a database from before migration 6 could hold it: debt drawn while the exit waited.
-    app.db.transaction(() => {
-      app.store.ledger.post('mint', vault.id, [
+    await app.store.transaction(async () => {
+      await app.store.ledger.post('mint', vault.id, [
         [holderAccount(app.localAccountId), 600_000],
         [`vault:${vault.id}`, -600_000],
       ]);
-      setVaultDebt(app.store, vault.id, 600_000 as Cents, app.params, Date.now());
-    })();
+      await setVaultDebt(app.store, vault.id, 600_000 as Cents, app.params, Date.now());
+    });
     const deficitBefore = badDebtBooked(app);
     await setPrice(app, 4_000_000); // $8,000 against $6,000: 133 %
-    expect(app.vaults.getVault(vault.id).state).toBe('liquidating');
-    const auction = app.liquidation
-      .listAuctions({ live: true })
-      .find((a) => a.vaultId === vault.id)!;
+    expect((await app.vaults.getVault(vault.id)).state).toBe('liquidating');
+    const auction = (await app.liquidation.listAuctions({ live: true })).find(
+      (a) => a.vaultId === vault.id,
+    )!;
     expect(auction.coinsHeld).toBe(true);
     expect(
-      await codeOf(() =>
-        app.liquidation.take({
-          auctionId: auction.id,
-          maxSats: 1_000_000,
-          maxPriceCents: 100_000_000,
-          btcAddress: destination,
-        }),
+      await codeOf(
+        async () =>
+          await app.liquidation.take({
+            auctionId: auction.id,
+            maxSats: 1_000_000,
+            maxPriceCents: 100_000_000,
+            btcAddress: destination,
+          }),
       ),
     ).toBe('SPEND_IN_FLIGHT');
     // The guardian sends the exit anyway: the coins are the owner's; the debt has no backing.
-    const request = app.operations.guardianRequests().find((r) => r.spendId === exit.spendId)!;
+    const request = (await app.operations.guardianRequests()).find(
+      (r) => r.spendId === exit.spendId,
+    )!;
     await app.chain.broadcast(guardianSendsOwn(request.psbtBase64).txHex);
     await app.sync();
     await mine(app);
-    expect(app.vaults.getVault(vault.id)).toMatchObject({ state: 'closed', debtCents: 0 });
-    expect(app.liquidation.getAuction(auction.id)).toMatchObject({
+    expect(await app.vaults.getVault(vault.id)).toMatchObject({ state: 'closed', debtCents: 0 });
+    expect(await app.liquidation.getAuction(auction.id)).toMatchObject({
       state: 'settled',
       soldSats: 0,
       deficitCents: 600_000,
     });
     expect(badDebtBooked(app) - deficitBefore).toBe(600_000);
-    expectLedgerBalanced(app);
+    await expectLedgerBalanced(app);
   });
 
   it("the guardian's signed transaction handed back while the guardian also sends it and the mempool watch runs, all at once: sent once, one spend, the backing holds", async () => {
@@ -405,7 +442,9 @@ describe('a guardian who signs PSBT files', () => {
     const vault = await fundedVault(1_500_000);
     const destination = await app.regtest!.miner.newAddress();
     const result = await app.operations.emergencyExit(vault.id, destination);
-    const request = app.operations.guardianRequests().find((r) => r.spendId === result.spendId)!;
+    const request = (await app.operations.guardianRequests()).find(
+      (r) => r.spendId === result.spendId,
+    )!;
     const { txHex, txid } = guardianSendsOwn(request.psbtBase64);
 
     const outcomes = await Promise.allSettled([
@@ -427,8 +466,11 @@ describe('a guardian who signs PSBT files', () => {
     expect(spends).toBe(1);
     await mine(app);
     expect(await receivedAt(app, destination)).toBe(1_500_000 - result.plan.feeSats);
-    expect(app.vaults.getVault(vault.id)).toMatchObject({ state: 'closed', collateralSats: 0 });
-    expectLedgerBalanced(app);
+    expect(await app.vaults.getVault(vault.id)).toMatchObject({
+      state: 'closed',
+      collateralSats: 0,
+    });
+    await expectLedgerBalanced(app);
   });
 
   // Last in this file: it starts the node's background polling, which runs until the node stops.
@@ -437,7 +479,9 @@ describe('a guardian who signs PSBT files', () => {
     const vault = await fundedVault(2_500_000);
     const destination = await app.regtest!.miner.newAddress();
     const result = await app.operations.emergencyExit(vault.id, destination);
-    const request = app.operations.guardianRequests().find((r) => r.spendId === result.spendId)!;
+    const request = (await app.operations.guardianRequests()).find(
+      (r) => r.spendId === result.spendId,
+    )!;
     const watched = vi.spyOn(app.tracker, 'adoptSentByGuardian');
     app.startBackground(100);
     // The first poll syncs (and adopts what is there already); the passes between blocks follow.
@@ -454,7 +498,9 @@ describe('a guardian who signs PSBT files', () => {
       watched.mock.settledResults.some((r) => r.type === 'fulfilled' && r.value > 0),
     );
     expect(await app.regtest!.rpc.call<number>('getblockcount')).toBe(height);
-    expect(app.operations.guardianRequests().map((r) => r.spendId)).not.toContain(result.spendId);
+    expect((await app.operations.guardianRequests()).map((r) => r.spendId)).not.toContain(
+      result.spendId,
+    );
     expect(app.background.current()).toEqual([]);
   });
 });

@@ -127,7 +127,7 @@ describe('a settlement survives SIGKILL between storing and broadcasting it', ()
     const db = new Database(dbPath, { readonly: true });
     try {
       expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
-      expect(sqliteStore(db).ledger.checkInvariant().ok).toBe(true);
+      expect((await sqliteStore(db).ledger.checkInvariant()).ok).toBe(true);
       expect(db.prepare('SELECT count(*) FROM auction_takes').pluck().get()).toBe(1);
     } finally {
       db.close();

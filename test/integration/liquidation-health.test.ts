@@ -14,7 +14,7 @@ async function vault180() {
   });
   await faucet(app, v.address, 100_000_000);
   await mine(app);
-  app.operations.mint(v.id, 2_500_000);
+  await app.operations.mint(v.id, 2_500_000);
   return v.id;
 }
 
@@ -23,16 +23,16 @@ describe('the health pass on accepted prices', () => {
     const { app } = t();
     const id = await vault180();
     await setPrice(app, 3_900_000); // 156 %
-    expect(app.vaults.getVault(id).state).toBe('warning');
+    expect((await app.vaults.getVault(id)).state).toBe('warning');
     await setPrice(app, 3_750_000); // exactly 150 %: still Warning, not liquidated
-    expect(app.vaults.getVault(id).state).toBe('warning');
+    expect((await app.vaults.getVault(id)).state).toBe('warning');
     // Back over 160 %: Active. (A recovery is reported only when certain: the index keys carry
     // a cent of debt's margin, so a vault at exactly 160 % waits for the price to clear it by
     // that cent — here $0.02 on a 1 BTC vault.)
     await setPrice(app, 4_000_002);
-    expect(app.vaults.getVault(id).state).toBe('active');
-    expect(app.liquidation.listAuctions().filter((a) => a.vaultId === id)).toHaveLength(0);
-    app.operations.repay(id, 2_500_000);
+    expect((await app.vaults.getVault(id)).state).toBe('active');
+    expect((await app.liquidation.listAuctions()).filter((a) => a.vaultId === id)).toHaveLength(0);
+    await app.operations.repay(id, 2_500_000);
   });
 
   it('liquidates nothing on a stale price or a price the circuit breaker holds', async () => {
@@ -42,22 +42,25 @@ describe('the health pass on accepted prices', () => {
     app.simulated!.setFailure(new Error('exchange down'));
     app.simulated!.setPrice(3_000_000 as Cents); // would be 120 %
     await app.oracle.runRound();
+    await app.healthPasses;
     expect(app.oracle.current().status).not.toBe('ok');
     await app.sync();
-    expect(app.vaults.getVault(id).state).toBe('active');
+    expect((await app.vaults.getVault(id)).state).toBe('active');
     app.simulated!.setFailure(null);
     // A 33 % drop in one round is held, not accepted: still nothing liquidated.
     await app.oracle.runRound();
+    await app.healthPasses;
     expect(app.oracle.current().status).toBe('held');
     await app.sync();
-    expect(app.vaults.getVault(id).state).toBe('active');
+    expect((await app.vaults.getVault(id)).state).toBe('active');
     expect(
-      app.liquidation.listAuctions({ live: true }).filter((a) => a.vaultId === id),
+      (await app.liquidation.listAuctions({ live: true })).filter((a) => a.vaultId === id),
     ).toHaveLength(0);
     // Confirmed by the next round: now it is liquidated.
     await app.oracle.runRound();
+    await app.healthPasses;
     expect(app.oracle.current().status).toBe('ok');
-    expect(app.vaults.getVault(id).state).toBe('liquidating');
+    expect((await app.vaults.getVault(id)).state).toBe('liquidating');
   });
 
   it('records bad debt when the whole lot cannot cover the tab, and the ledger still balances', async () => {
@@ -69,12 +72,14 @@ describe('the health pass on accepted prices', () => {
     });
     await faucet(app, bidder.address, 400_000_000);
     await mine(app);
-    app.operations.mint(bidder.id, 3_000_000);
-    const deficitBefore = app.store.ledger.checkInvariant().deficitCents;
+    await app.operations.mint(bidder.id, 3_000_000);
+    const deficitBefore = (await app.store.ledger.checkInvariant()).deficitCents;
 
     await setPrice(app, 2_000_000); // 80 %: the collateral is worth less than the debt
-    const auction = app.liquidation.listAuctions({ live: true }).find((a) => a.vaultId === id)!;
-    const take = app.liquidation.take({
+    const auction = (await app.liquidation.listAuctions({ live: true })).find(
+      (a) => a.vaultId === id,
+    )!;
+    const take = await app.liquidation.take({
       auctionId: auction.id,
       maxSats: 100_000_000,
       maxPriceCents: 2_200_000,
@@ -83,12 +88,12 @@ describe('the health pass on accepted prices', () => {
     expect(take.sats).toBe(auction.lotSats);
     expect(take.auction.state).toBe('settling');
     expect(take.auction.deficitCents).toBe(2_500_000 - take.costCents);
-    const report = app.store.ledger.checkInvariant();
+    const report = await app.store.ledger.checkInvariant();
     expect(report.ok).toBe(true);
     expect(report.deficitCents - deficitBefore).toBe(2_500_000 - take.costCents);
     await app.sync();
     await mine(app);
-    expect(app.vaults.getVault(id).state).toBe('liquidated');
-    expectLedgerBalanced(app);
+    expect((await app.vaults.getVault(id)).state).toBe('liquidated');
+    await expectLedgerBalanced(app);
   });
 });

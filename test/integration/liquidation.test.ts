@@ -23,9 +23,11 @@ async function auctionAtItsFloor() {
   });
   await faucet(app, vault.address, 10_000_000);
   await mine(app);
-  app.operations.mint(vault.id, 250_000);
+  await app.operations.mint(vault.id, 250_000);
   await setPrice(app, 3_500_000);
-  const auction = app.liquidation.listAuctions({ live: true }).find((a) => a.vaultId === vault.id)!;
+  const auction = (await app.liquidation.listAuctions({ live: true })).find(
+    (a) => a.vaultId === vault.id,
+  )!;
   offsetMs += app.params.auctionDurationSeconds * 1000 + 1;
   return { app, vault, auction };
 }
@@ -44,15 +46,15 @@ describe('liquidation of an unhealthy vault, settled on a real regtest chain', (
     await faucet(app, vault.address, 100_000_000);
     await faucet(app, bidder.address, 200_000_000);
     await mine(app);
-    app.operations.mint(vault.id, 2_500_000);
-    app.operations.mint(bidder.id, 3_000_000); // the liquidator's bsUSD, minted from their own vault
-    expect(app.operations.balanceCents()).toBe(5_500_000);
+    await app.operations.mint(vault.id, 2_500_000);
+    await app.operations.mint(bidder.id, 3_000_000); // the liquidator's bsUSD, minted from their own vault
+    expect(await app.operations.balanceCents()).toBe(5_500_000);
 
     // The price falls: 140 % at a fresh price → Liquidating, with an auction.
     await setPrice(app, 3_500_000);
-    expect(app.vaults.getVault(vault.id).state).toBe('liquidating');
-    expect(app.vaults.getVault(bidder.id).state).toBe('active'); // 2 BTC against 30,000: 233 %
-    const [auction] = app.liquidation.listAuctions({ live: true });
+    expect((await app.vaults.getVault(vault.id)).state).toBe('liquidating');
+    expect((await app.vaults.getVault(bidder.id)).state).toBe('active'); // 2 BTC against 30,000: 233 %
+    const [auction] = await app.liquidation.listAuctions({ live: true });
     expect(auction).toMatchObject({
       vaultId: vault.id,
       tabCents: 2_825_000,
@@ -65,7 +67,7 @@ describe('liquidation of an unhealthy vault, settled on a real regtest chain', (
 
     // The taker asks for the whole lot; the take buys only what the tab needs at the current price.
     const takerAddress = await app.regtest!.miner.newAddress();
-    const take = app.liquidation.take({
+    const take = await app.liquidation.take({
       auctionId: auction!.id,
       maxSats: 100_000_000,
       maxPriceCents: 3_850_000,
@@ -75,9 +77,9 @@ describe('liquidation of an unhealthy vault, settled on a real regtest chain', (
     expect(take.sats).toBe(Math.ceil((2_825_000 * 1e8) / take.priceCents));
     expect(take.sats).toBeLessThan(auction!.lotSats);
     expect(take.auction.state).toBe('settling');
-    expect(app.vaults.getVault(vault.id).debtCents).toBe(0);
-    expect(app.operations.balanceCents()).toBe(5_500_000 - 2_825_000);
-    expect(app.store.ledger.checkInvariant()).toMatchObject({
+    expect((await app.vaults.getVault(vault.id)).debtCents).toBe(0);
+    expect(await app.operations.balanceCents()).toBe(5_500_000 - 2_825_000);
+    expect(await app.store.ledger.checkInvariant()).toMatchObject({
       ok: true,
       surplusCents: 325_000,
       deficitCents: 0,
@@ -92,13 +94,13 @@ describe('liquidation of an unhealthy vault, settled on a real regtest chain', (
     expect(settlement[0]!.state).toBe('broadcast');
     const plan = JSON.parse(settlement[0]!.plan) as { feeSats: number };
     await mine(app);
-    expect(app.vaults.getVault(vault.id).state).toBe('liquidated');
-    expect(app.liquidation.getAuction(auction!.id).state).toBe('settled');
+    expect((await app.vaults.getVault(vault.id)).state).toBe('liquidated');
+    expect((await app.liquidation.getAuction(auction!.id)).state).toBe('settled');
     expect(await receivedAt(app, takerAddress)).toBe(take.sats);
     expect(await receivedAt(app, returnAddress)).toBe(100_000_000 - take.sats - plan.feeSats);
-    expect(app.operations.balanceCents()).toBe(2_675_000);
-    expectLedgerBalanced(app);
-    expect(app.store.ledger.checkInvariant().surplusCents).toBe(325_000);
+    expect(await app.operations.balanceCents()).toBe(2_675_000);
+    await expectLedgerBalanced(app);
+    expect((await app.store.ledger.checkInvariant()).surplusCents).toBe(325_000);
   });
 
   it('partial takes add up, a price above the limit or a balance too small is refused, and nothing changes', async () => {
@@ -110,69 +112,74 @@ describe('liquidation of an unhealthy vault, settled on a real regtest chain', (
     });
     await faucet(app, vault.address, 50_000_000);
     await mine(app);
-    app.operations.mint(vault.id, 1_250_000); // 180 %
+    await app.operations.mint(vault.id, 1_250_000); // 180 %
     await setPrice(app, 3_500_000); // 140 %
-    const auction = app.liquidation
-      .listAuctions({ live: true })
-      .find((a) => a.vaultId === vault.id)!;
+    const auction = (await app.liquidation.listAuctions({ live: true })).find(
+      (a) => a.vaultId === vault.id,
+    )!;
     expect(auction.tabCents).toBe(1_412_500);
     const address = await app.regtest!.miner.newAddress();
 
     const before = logicalHash(app.db);
     expect(
-      await codeOf(() =>
-        app.liquidation.take({
-          auctionId: auction.id,
-          maxSats: 1_000_000,
-          maxPriceCents: 1_000_000,
-          btcAddress: address,
-        }),
+      await codeOf(
+        async () =>
+          await app.liquidation.take({
+            auctionId: auction.id,
+            maxSats: 1_000_000,
+            maxPriceCents: 1_000_000,
+            btcAddress: address,
+          }),
       ),
     ).toBe('AUCTION_PRICE_ABOVE_MAX');
     expect(
-      await codeOf(() =>
-        app.liquidation.take({
-          auctionId: 999,
-          maxSats: 1_000_000,
-          maxPriceCents: 9_000_000,
-          btcAddress: address,
-        }),
+      await codeOf(
+        async () =>
+          await app.liquidation.take({
+            auctionId: 999,
+            maxSats: 1_000_000,
+            maxPriceCents: 9_000_000,
+            btcAddress: address,
+          }),
       ),
     ).toBe('AUCTION_NOT_FOUND');
     expect(
-      await codeOf(() =>
-        app.liquidation.take({
-          auctionId: auction.id,
-          maxSats: 1_000_000,
-          maxPriceCents: 9_000_000,
-          btcAddress: 'nope',
-        }),
+      await codeOf(
+        async () =>
+          await app.liquidation.take({
+            auctionId: auction.id,
+            maxSats: 1_000_000,
+            maxPriceCents: 9_000_000,
+            btcAddress: 'nope',
+          }),
       ),
     ).toBe('INVALID_ADDRESS');
     expect(
-      await codeOf(() =>
-        app.liquidation.take({
-          auctionId: auction.id,
-          maxSats: -1,
-          maxPriceCents: 9_000_000,
-          btcAddress: address,
-        }),
+      await codeOf(
+        async () =>
+          await app.liquidation.take({
+            auctionId: auction.id,
+            maxSats: -1,
+            maxPriceCents: 9_000_000,
+            btcAddress: address,
+          }),
       ),
     ).toBe('INVALID_AMOUNT');
     expect(
-      await codeOf(() =>
-        app.liquidation.take({
-          auctionId: auction.id,
-          maxSats: 1_000_000,
-          maxPriceCents: 9_000_000,
-          btcAddress: address,
-          taker: 'nobody',
-        }),
+      await codeOf(
+        async () =>
+          await app.liquidation.take({
+            auctionId: auction.id,
+            maxSats: 1_000_000,
+            maxPriceCents: 9_000_000,
+            btcAddress: address,
+            taker: 'nobody',
+          }),
       ),
     ).toBe('INSUFFICIENT_BALANCE');
     expect(logicalHash(app.db)).toBe(before);
 
-    const first = app.liquidation.take({
+    const first = await app.liquidation.take({
       auctionId: auction.id,
       maxSats: 10_000_000,
       maxPriceCents: 9_000_000,
@@ -180,7 +187,7 @@ describe('liquidation of an unhealthy vault, settled on a real regtest chain', (
     });
     expect(first.sats).toBe(10_000_000);
     expect(first.auction.state).toBe('running');
-    const second = app.liquidation.take({
+    const second = await app.liquidation.take({
       auctionId: auction.id,
       maxSats: 50_000_000,
       maxPriceCents: 9_000_000,
@@ -192,17 +199,17 @@ describe('liquidation of an unhealthy vault, settled on a real regtest chain', (
       coveredCents: 1_412_500,
       soldSats: first.sats + second.sats,
     });
-    expectLedgerBalanced(app);
+    await expectLedgerBalanced(app);
     await app.sync();
     await mine(app);
-    expect(app.vaults.getVault(vault.id).state).toBe('liquidated');
+    expect((await app.vaults.getVault(vault.id)).state).toBe('liquidated');
   });
 
   it('an auction that reaches its floor resets from the fresh oracle price', async () => {
     const { app, auction } = await auctionAtItsFloor();
-    expect(app.liquidation.getAuction(auction.id).priceCents).toBe(auction.floorPriceCents);
+    expect((await app.liquidation.getAuction(auction.id)).priceCents).toBe(auction.floorPriceCents);
     await app.liquidation.tick();
-    const reset = app.liquidation.getAuction(auction.id);
+    const reset = await app.liquidation.getAuction(auction.id);
     expect(reset.resets).toBe(1);
     expect(reset.topPriceCents).toBe(3_850_000);
     expect(reset.timeLeftMs).toBeGreaterThan(0);
@@ -213,8 +220,9 @@ describe('liquidation of an unhealthy vault, settled on a real regtest chain', (
     // Every source fails: the reset the floor calls for cannot happen.
     app.simulated!.setFailure(new Error('every exchange is down'));
     await app.oracle.runRound();
-    const take = () =>
-      app.liquidation.take({
+    await app.healthPasses;
+    const take = async () =>
+      await app.liquidation.take({
         auctionId: auction.id,
         maxSats: 1_000_000,
         maxPriceCents: 10_000_000,
@@ -226,8 +234,9 @@ describe('liquidation of an unhealthy vault, settled on a real regtest chain', (
     // The price returns: the take resets the auction from it and buys at the new top.
     app.simulated!.setFailure(null);
     await app.oracle.runRound();
-    const done = take();
+    await app.healthPasses;
+    const done = await take();
     expect(done.priceCents).toBeGreaterThan(auction.floorPriceCents);
-    expect(app.liquidation.getAuction(auction.id).resets).toBe(1);
+    expect((await app.liquidation.getAuction(auction.id)).resets).toBe(1);
   });
 });

@@ -228,7 +228,9 @@ describe('a protocol node, two wallets and a bot, each its own process', () => {
     expect((await call(bob, 'balance.get')).bsusdCents).toBe(1_400_000 - auction.tabCents);
     const db = new Database(join(protocolDir, 'regtest', 'bitstable.sqlite'), { readonly: true });
     try {
-      expect(sqliteStore(db as unknown as Sqlite).ledger.checkInvariant().problems).toEqual([]);
+      expect((await sqliteStore(db as unknown as Sqlite).ledger.checkInvariant()).problems).toEqual(
+        [],
+      );
     } finally {
       db.close();
     }

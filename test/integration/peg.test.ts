@@ -11,7 +11,7 @@ import { newToken, type TokenEntry } from '../../core/gateway/tokens';
 import type { Result } from '../../core/api/contract';
 import { logicalHash } from '../../core/db/snapshot';
 import type { Bps, Cents } from '../../core/money';
-import { codeOfSync } from '../helpers/errors';
+import { codeOf } from '../helpers/errors';
 import {
   badDebtBooked,
   expectLedgerBalanced,
@@ -49,9 +49,9 @@ async function call<M extends 'vaults.get' | 'books.get'>(
   }
 }
 
-const errorOf = (fn: () => unknown) => {
+const errorOf = async (fn: () => unknown) => {
   try {
-    fn();
+    await fn();
   } catch (err) {
     return err as { code: string; data: Record<string, unknown> };
   }
@@ -70,8 +70,8 @@ describe('a year of stability fee at 2 %, in simulated time', () => {
     const { app } = t();
     await setPrice(app, 4_500_000);
     const vault = await fundedVault(app, 20_000_000); // 0.2 BTC = $9,000
-    app.operations.mint(vault.id, 250_000);
-    const surplus0 = app.store.ledger.checkInvariant().surplusCents;
+    await app.operations.mint(vault.id, 250_000);
+    const surplus0 = (await app.store.ledger.checkInvariant()).surplusCents;
 
     now += YEAR_MS / 2;
     // Half a year: the API shows what accrued, though nothing is booked yet.
@@ -81,13 +81,16 @@ describe('a year of stability fee at 2 %, in simulated time', () => {
       feesCents: 2_488,
       feePerYearCents: 5_050, // 2 % of 2,524.88, rounded up
     });
-    expect(app.vaults.getVault(vault.id).debtCents).toBe(250_000);
+    expect((await app.vaults.getVault(vault.id)).debtCents).toBe(250_000);
     expect((await call(app, 'books.get', {})).feesAccruedCents).toBe(2_488);
 
     now += YEAR_MS / 2;
-    expect(app.sweepFees()).toEqual({ vaults: 1, cents: 5_000 });
-    expect(app.vaults.getVault(vault.id)).toMatchObject({ debtCents: 255_000, feesCents: 5_000 });
-    expect(app.store.ledger.checkInvariant().surplusCents - surplus0).toBe(5_000);
+    expect(await app.sweepFees()).toEqual({ vaults: 1, cents: 5_000 });
+    expect(await app.vaults.getVault(vault.id)).toMatchObject({
+      debtCents: 255_000,
+      feesCents: 5_000,
+    });
+    expect((await app.store.ledger.checkInvariant()).surplusCents - surplus0).toBe(5_000);
     const books = await call(app, 'books.get', {});
     expect(books).toMatchObject({
       stabilityFeeBps: 200,
@@ -99,30 +102,32 @@ describe('a year of stability fee at 2 %, in simulated time', () => {
     });
     expect(books.rate.startsWith('1.0199999999999999999')).toBe(true);
     expect(books.history[0]).toMatchObject({ kind: 'stability_fee', surplusChangeCents: 5_000 });
-    expectLedgerBalanced(app);
+    await expectLedgerBalanced(app);
 
     // Repaying what was minted leaves the fee owed; bsUSD from a second vault covers it all.
-    expect(codeOfSync(() => app.operations.repay(vault.id, 255_001))).toBe('INVALID_AMOUNT');
+    expect(await codeOf(async () => await app.operations.repay(vault.id, 255_001))).toBe(
+      'INVALID_AMOUNT',
+    );
     const other = await fundedVault(app, 20_000_000);
-    app.operations.mint(other.id, 10_000);
-    app.operations.repay(vault.id, 255_000);
-    expect(app.vaults.getVault(vault.id)).toMatchObject({ debtCents: 0, debtArt: 0 });
+    await app.operations.mint(other.id, 10_000);
+    await app.operations.repay(vault.id, 255_000);
+    expect(await app.vaults.getVault(vault.id)).toMatchObject({ debtCents: 0, debtArt: 0 });
     now += YEAR_MS;
-    expect(app.vaults.getVault(vault.id).debtCents).toBe(0); // no debt, no fee
-    expectLedgerBalanced(app);
+    expect((await app.vaults.getVault(vault.id)).debtCents).toBe(0); // no debt, no fee
+    await expectLedgerBalanced(app);
   });
 
   it('surplus covers deficit first: a lot too small to sell books bad debt that the fee surplus pays', async () => {
     const { app } = t();
-    const surplus0 = app.store.ledger.checkInvariant().surplusCents;
+    const surplus0 = (await app.store.ledger.checkInvariant()).surplusCents;
     expect(surplus0).toBeGreaterThanOrEqual(5_000);
     const bad0 = badDebtBooked(app);
     await setPrice(app, 1_000_000_000); // $10,000,000 / BTC: 900 sats are $90
     const vault = await fundedVault(app, 900);
-    app.operations.mint(vault.id, 5_000); // $50: 180 %
+    await app.operations.mint(vault.id, 5_000); // $50: 180 %
     await setPrice(app, 700_000_000); // $63 against $50: liquidated, and nothing to sell
     expect(badDebtBooked(app) - bad0).toBe(5_000);
-    const after = app.store.ledger.checkInvariant();
+    const after = await app.store.ledger.checkInvariant();
     expect(after).toMatchObject({ ok: true, deficitCents: 0, surplusCents: surplus0 - 5_000 });
     const books = await call(app, 'books.get', {});
     expect(books.history.slice(0, 2)).toMatchObject([
@@ -146,22 +151,22 @@ describe('debt ceilings and the system collateral ratio', () => {
     await setPrice(app, 4_500_000);
     const a = await fundedVault(app, 20_000_000); // $9,000
     const before = logicalHash(app.db);
-    const overVault = errorOf(() => app.operations.mint(a.id, 300_001));
+    const overVault = await errorOf(async () => await app.operations.mint(a.id, 300_001));
     expect(overVault).toMatchObject({
       code: 'DEBT_CEILING',
       data: { scope: 'vault', ceilingCents: 300_000, roomCents: 300_000 },
     });
     expect(logicalHash(app.db)).toBe(before);
 
-    app.operations.mint(a.id, 300_000); // 300 %: within both ceilings and the floor
+    await app.operations.mint(a.id, 300_000); // 300 %: within both ceilings and the floor
     const b = await fundedVault(app, 20_000_000);
     const beforeB = logicalHash(app.db);
-    expect(errorOf(() => app.operations.mint(b.id, 200_001))).toMatchObject({
+    expect(await errorOf(async () => await app.operations.mint(b.id, 200_001))).toMatchObject({
       code: 'DEBT_CEILING',
       data: { scope: 'system', roomCents: 200_000 },
     });
     expect(logicalHash(app.db)).toBe(beforeB);
-    app.operations.mint(b.id, 200_000);
+    await app.operations.mint(b.id, 200_000);
 
     // Price down to $27,000: a is at 180 %, b at 270 %, the system at 216 %, the ceiling reached.
     await setPrice(app, 2_700_000);
@@ -174,17 +179,17 @@ describe('debt ceilings and the system collateral ratio', () => {
     });
     // b repaid: only a backs bsUSD now, at 180 %. A fresh vault c (0.1 BTC, $2,700) may mint
     // 1,000.00 ($8,100 / $4,000 = 202 %) but not 1,100.00 (197 %), though c alone would be at 245 %.
-    app.operations.repay(b.id, 200_000);
+    await app.operations.repay(b.id, 200_000);
     const c = await fundedVault(app, 10_000_000);
     const beforeC = logicalHash(app.db);
-    expect(errorOf(() => app.operations.mint(c.id, 110_000))).toMatchObject({
+    expect(await errorOf(async () => await app.operations.mint(c.id, 110_000))).toMatchObject({
       code: 'SYSTEM_RATIO_TOO_LOW',
       data: { floorBps: 20_000, systemRatioBps: 19_756 },
     });
     expect(logicalHash(app.db)).toBe(beforeC);
-    app.operations.mint(c.id, 100_000);
+    await app.operations.mint(c.id, 100_000);
     expect((await call(app, 'books.get', {})).systemRatioBps).toBe(20_250);
-    expectLedgerBalanced(app);
+    await expectLedgerBalanced(app);
   });
 
   it('two mints that each fit under the global ceiling, sent together in one JSON-RPC batch: exactly one is made, the other is refused, the books balance', async () => {
@@ -220,10 +225,10 @@ describe('debt ceilings and the system collateral ratio', () => {
         const codes = answers.map((a) => a.error?.data.code ?? 'ok').sort();
         expect(codes).toEqual(['DEBT_CEILING', 'ok']);
         expect((await call(app, 'books.get', {})).debtRoomCents).toBe(left - amount);
-        expectLedgerBalanced(app);
+        await expectLedgerBalanced(app);
         // Make room again for the other order.
-        const minted = [x, y].find((v) => app.vaults.getVault(v.id).debtCents > 0)!;
-        app.operations.repay(minted.id, amount);
+        const minted = (await app.vaults.getVault(x.id)).debtCents > 0 ? x : y;
+        await app.operations.repay(minted.id, amount);
       }
     } finally {
       await gw.close();

@@ -18,8 +18,8 @@ const window_: CallContext = { roles: ['admin'] };
 const remoteId = accountKey(randomBytes(32)).id;
 const remote: CallContext = { roles: ['owner', 'liquidator'], account: remoteId };
 
-beforeAll(() => {
-  t().app.accounts.register(remoteId, 'someone remote');
+beforeAll(async () => {
+  await t().app.accounts.register(remoteId, 'someone remote');
   api = createApiService({ core: t().app });
 });
 afterAll(() => api?.close());
@@ -122,7 +122,7 @@ describe('playground accounts in local mode', () => {
     expect(list.map((a: { active: boolean }) => a.active)).toEqual([true, false]);
     expect((await call(window_, 'balance.get')).bsusdCents).toBe(700_000);
     expect((await call(window_, 'vaults.get', { vaultId: vault.id })).state).toBe('liquidated');
-    expect(app.store.ledger.checkInvariant().ok).toBe(true);
+    expect((await app.store.ledger.checkInvariant()).ok).toBe(true);
   });
 
   it('the account the window acts as is kept across a restart', async () => {
@@ -130,7 +130,7 @@ describe('playground accounts in local mode', () => {
     const [, liquidator] = await call(window_, 'playground.accounts');
     await call(window_, 'playground.switch', { accountId: liquidator.accountId });
     const { PlaygroundAccounts } = await import('../../core/accounts/playground');
-    const again = new PlaygroundAccounts({
+    const again = await PlaygroundAccounts.open({
       store: app.store,
       accounts: app.accounts,
       keyStore: t().keyStore,
@@ -138,7 +138,7 @@ describe('playground accounts in local mode', () => {
       ownId: app.localAccountId,
     });
     expect(again.active).toBe(liquidator.accountId);
-    expect(again.list().map((a) => a.label)).toEqual(['You (this computer)', 'Liquidator']);
+    expect((await again.list()).map((a) => a.label)).toEqual(['You (this computer)', 'Liquidator']);
     expect(await t().keyStore.has(`playground-account.regtest.${liquidator.accountId}`)).toBe(true);
     await call(window_, 'playground.switch', { accountId: app.localAccountId });
   });

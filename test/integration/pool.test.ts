@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { accountKey } from '../../core/accounts/login';
 import { logicalHash } from '../../core/db/snapshot';
-import { codeOfSync } from '../helpers/errors';
+import { codeOf } from '../helpers/errors';
 import { expectLedgerBalanced, faucet, mine, setPrice, useBitStableNode } from '../helpers/app';
 
 const RETURN = 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080';
@@ -22,8 +22,8 @@ async function bsusdFor(to: string, share: number, cents = 1_000_000) {
   const bank = await app.vaults.createVault({ keySetId: app.keySetId, returnAddress: RETURN });
   await faucet(app, bank.address, 100_000_000);
   await mine(app);
-  app.operations.mint(bank.id, cents);
-  app.operations.transfer(app.localAccountId, to, share, null);
+  await app.operations.mint(bank.id, cents);
+  await app.operations.transfer(app.localAccountId, to, share, null);
 }
 
 describe('the stability pool, on a real regtest chain', () => {
@@ -31,12 +31,12 @@ describe('the stability pool, on a real regtest chain', () => {
     const { app } = t();
     await setPrice(app, 4_500_000);
     const me = app.localAccountId;
-    app.accounts.register(carol, 'carol');
+    await app.accounts.register(carol, 'carol');
     await bsusdFor(carol, 100_000);
     const mine1 = await app.regtest!.miner.newAddress();
     const carols = await app.regtest!.miner.newAddress();
-    app.pool.deposit(me, 300_000, mine1);
-    expect(app.pool.deposit(carol, 100_000, carols)).toMatchObject({
+    await app.pool.deposit(me, 300_000, mine1);
+    expect(await app.pool.deposit(carol, 100_000, carols)).toMatchObject({
       totalCents: 400_000,
       depositors: 2,
       depositCents: 100_000,
@@ -46,11 +46,13 @@ describe('the stability pool, on a real regtest chain', () => {
     const v = await app.vaults.createVault({ keySetId: app.keySetId, returnAddress: RETURN });
     await faucet(app, v.address, 10_000_000);
     await mine(app);
-    app.operations.mint(v.id, 250_000);
+    await app.operations.mint(v.id, 250_000);
     await setPrice(app, 3_500_000); // 140 %
-    const auction = app.liquidation.listAuctions({ live: true }).find((a) => a.vaultId === v.id)!;
+    const auction = (await app.liquidation.listAuctions({ live: true })).find(
+      (a) => a.vaultId === v.id,
+    )!;
     expect(auction).toMatchObject({ tabCents: 282_500, floorPriceCents: 1_925_000 });
-    const before = app.store.ledger.checkInvariant();
+    const before = await app.store.ledger.checkInvariant();
     offsetMs += app.params.auctionDurationSeconds * 1000 + 1; // at its floor
     await app.liquidation.tick();
 
@@ -72,27 +74,27 @@ describe('the stability pool, on a real regtest chain', () => {
     expect(takes.every((x) => x.price_cents === 1_925_000)).toBe(true);
     expect(Math.abs(mineTake.sats - 3 * carolTake.sats)).toBeLessThanOrEqual(3);
     for (const x of takes) expect(x.paid_cents).toBe(Math.ceil((x.sats * 1_925_000) / 1e8));
-    const ended = app.liquidation.getAuction(auction.id);
+    const ended = await app.liquidation.getAuction(auction.id);
     expect(ended.soldSats).toBe(mineTake.sats + carolTake.sats);
     expect(ended.coveredCents).toBe(mineTake.paid_cents + carolTake.paid_cents);
     expect(ended.state).not.toBe('running');
     // Each paid from their own deposit; what the tab was not covered by is bad debt.
-    expect(app.pool.position(me).depositCents).toBe(300_000 - mineTake.paid_cents);
-    expect(app.pool.position(carol)).toMatchObject({
+    expect((await app.pool.position(me)).depositCents).toBe(300_000 - mineTake.paid_cents);
+    expect(await app.pool.position(carol)).toMatchObject({
       depositCents: 100_000 - carolTake.paid_cents,
       spentCents: carolTake.paid_cents,
       gainedSats: carolTake.sats,
       auctions: [{ auctionId: auction.id, poolSats: ended.soldSats, yourSats: carolTake.sats }],
     });
-    expect(app.store.ledger.checkInvariant().holdersCents).toBe(
+    expect((await app.store.ledger.checkInvariant()).holdersCents).toBe(
       before.holdersCents - ended.coveredCents,
     );
-    expectLedgerBalanced(app);
+    await expectLedgerBalanced(app);
 
     // The settlement pays each depositor's address its share on chain.
     await app.sync();
     await mine(app);
-    const settled = app.liquidation.getAuction(auction.id);
+    const settled = await app.liquidation.getAuction(auction.id);
     expect(settled.state).toBe('settled');
     const tx = await app.regtest!.rpc.call<{
       vout: { value: number; scriptPubKey: { address?: string } }[];
@@ -103,25 +105,33 @@ describe('the stability pool, on a real regtest chain', () => {
         .reduce((s, o) => s + Math.round(o.value * 1e8), 0);
     expect(paid(mine1)).toBe(mineTake.sats);
     expect(paid(carols)).toBe(carolTake.sats);
-    expectLedgerBalanced(app);
+    await expectLedgerBalanced(app);
   });
 
   it('deposits and withdrawals: more than held, no address the first time, or nothing in the pool is refused and changes nothing; all comes back out', async () => {
     const { app } = t();
     const stranger = accountKey(randomBytes(32)).id;
-    app.accounts.register(stranger, 'stranger');
+    await app.accounts.register(stranger, 'stranger');
     const before = logicalHash(app.db);
-    expect(codeOfSync(() => app.pool.deposit(stranger, 100))).toBe('INVALID_ADDRESS');
-    expect(codeOfSync(() => app.pool.deposit(stranger, 100, RETURN))).toBe('INSUFFICIENT_BALANCE');
-    expect(codeOfSync(() => app.pool.withdraw(stranger, 'all'))).toBe('INVALID_AMOUNT');
-    expect(codeOfSync(() => app.pool.withdraw(carol, 10_000_000))).toBe('INSUFFICIENT_BALANCE');
-    expect(codeOfSync(() => app.pool.deposit(carol, 0, RETURN))).toBe('INVALID_AMOUNT');
+    expect(await codeOf(async () => await app.pool.deposit(stranger, 100))).toBe('INVALID_ADDRESS');
+    expect(await codeOf(async () => await app.pool.deposit(stranger, 100, RETURN))).toBe(
+      'INSUFFICIENT_BALANCE',
+    );
+    expect(await codeOf(async () => await app.pool.withdraw(stranger, 'all'))).toBe(
+      'INVALID_AMOUNT',
+    );
+    expect(await codeOf(async () => await app.pool.withdraw(carol, 10_000_000))).toBe(
+      'INSUFFICIENT_BALANCE',
+    );
+    expect(await codeOf(async () => await app.pool.deposit(carol, 0, RETURN))).toBe(
+      'INVALID_AMOUNT',
+    );
     expect(logicalHash(app.db)).toBe(before);
-    const left = app.pool.position(carol).depositCents;
-    const held = app.operations.balanceCents(carol);
-    expect(app.pool.withdraw(carol, 'all').depositCents).toBe(0);
-    expect(app.operations.balanceCents(carol)).toBe(held + left);
-    expectLedgerBalanced(app);
+    const left = (await app.pool.position(carol)).depositCents;
+    const held = await app.operations.balanceCents(carol);
+    expect((await app.pool.withdraw(carol, 'all')).depositCents).toBe(0);
+    expect(await app.operations.balanceCents(carol)).toBe(held + left);
+    await expectLedgerBalanced(app);
   });
 
   it('deposits and withdrawals racing the tick that takes an auction at its floor: each pays only from what they held when the take ran, and every cent adds up', async () => {
@@ -129,19 +139,23 @@ describe('the stability pool, on a real regtest chain', () => {
     await setPrice(app, 3_500_000);
     const me = app.localAccountId;
     const dave = accountKey(randomBytes(32)).id;
-    app.accounts.register(dave, 'dave');
+    await app.accounts.register(dave, 'dave');
     await bsusdFor(dave, 200_000);
     const start = {
-      [me]: app.pool.deposit(me, 200_000, await app.regtest!.miner.newAddress()).depositCents,
-      [dave]: app.pool.deposit(dave, 150_000, await app.regtest!.miner.newAddress()).depositCents,
+      [me]: (await app.pool.deposit(me, 200_000, await app.regtest!.miner.newAddress()))
+        .depositCents,
+      [dave]: (await app.pool.deposit(dave, 150_000, await app.regtest!.miner.newAddress()))
+        .depositCents,
     };
 
     const v = await app.vaults.createVault({ keySetId: app.keySetId, returnAddress: RETURN });
     await faucet(app, v.address, 10_000_000);
     await mine(app);
-    app.operations.mint(v.id, 200_000);
+    await app.operations.mint(v.id, 200_000);
     await setPrice(app, 2_800_000); // 140 %
-    const auction = app.liquidation.listAuctions({ live: true }).find((a) => a.vaultId === v.id)!;
+    const auction = (await app.liquidation.listAuctions({ live: true })).find(
+      (a) => a.vaultId === v.id,
+    )!;
     offsetMs += app.params.auctionDurationSeconds * 1000 + 1; // at its floor
 
     // While the tick runs, each turn moves bsUSD in or out of the pool; some moves land before
@@ -154,7 +168,7 @@ describe('the stability pool, on a real regtest chain', () => {
       for (let turn = 0; ticking || turn < tookAt + 5; turn++) {
         // Microtask turns first (the tick's own awaits are as short), then event-loop turns.
         await (turn < 20 ? Promise.resolve() : new Promise((r) => setImmediate(r)));
-        const taken = app.liquidation.getAuction(auction.id).coveredCents > 0;
+        const taken = (await app.liquidation.getAuction(auction.id)).coveredCents > 0;
         if (taken && tookAt < 0) {
           tookAt = turn;
           Object.assign(atTake, {
@@ -165,8 +179,8 @@ describe('the stability pool, on a real regtest chain', () => {
         const who = turn % 2 ? me : dave;
         const amount = turn % 3 === 0 ? 2_000 : -1_500;
         try {
-          if (amount > 0) app.pool.deposit(who, amount);
-          else app.pool.withdraw(who, -amount);
+          if (amount > 0) await app.pool.deposit(who, amount);
+          else await app.pool.withdraw(who, -amount);
           moved[who]! += amount;
         } catch (err) {
           expect((err as { code?: string }).code).toBe('INSUFFICIENT_BALANCE');
@@ -185,11 +199,13 @@ describe('the stability pool, on a real regtest chain', () => {
     for (const who of [me, dave]) {
       expect(paidBy[who], who).toBeGreaterThan(0);
       expect(paidBy[who]!, who).toBeLessThanOrEqual(atTake[who]!);
-      expect(app.pool.position(who).depositCents, who).toBe(
+      expect((await app.pool.position(who)).depositCents, who).toBe(
         start[who]! + moved[who]! - paidBy[who]!,
       );
     }
-    expect(app.liquidation.getAuction(auction.id).coveredCents).toBe(paidBy[me]! + paidBy[dave]!);
-    expectLedgerBalanced(app);
+    expect((await app.liquidation.getAuction(auction.id)).coveredCents).toBe(
+      paidBy[me]! + paidBy[dave]!,
+    );
+    await expectLedgerBalanced(app);
   });
 });

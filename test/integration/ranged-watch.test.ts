@@ -41,9 +41,9 @@ const serviceOn = (chain: CoreNode) =>
     failed: (task, err) => failures.push(`${task}: ${String(err)}`),
   });
 
-const keySetOf = (prefix: string) => {
+const keySetOf = async (prefix: string) => {
   const k = testKeySet(net, prefix);
-  return vaults.registerKeySet({
+  return await vaults.registerKeySet({
     owner: k.owner.expression,
     protocol: k.protocol.expression,
     guardian: k.guardian.expression,
@@ -83,7 +83,7 @@ afterAll(() => {
 describe('one watched range per key set', () => {
   it('a deposit to the last vault of a range and to the first of the next both count', async () => {
     const { miner } = node();
-    const keySetId = keySetOf('range-edge');
+    const keySetId = await keySetOf('range-edge');
     const first = await vaults.createVault({ keySetId });
     expect(first.index).toBe(0);
     const end = watchedEnd(keySetId);
@@ -100,13 +100,19 @@ describe('one watched range per key set', () => {
     await miner.send(next.address, 2_000_000 as Sats);
     await miner.mine(1);
     await vaults.syncDeposits();
-    expect(vaults.getVault(last.id)).toMatchObject({ state: 'active', collateralSats: 1_000_000 });
-    expect(vaults.getVault(next.id)).toMatchObject({ state: 'active', collateralSats: 2_000_000 });
+    expect(await vaults.getVault(last.id)).toMatchObject({
+      state: 'active',
+      collateralSats: 1_000_000,
+    });
+    expect(await vaults.getVault(next.id)).toMatchObject({
+      state: 'active',
+      collateralSats: 2_000_000,
+    });
     expect(failures).toEqual([]);
   });
 
   it('forty vaults created at once get forty indexes, every address watched, in a few imports; bad asks among them change nothing', async () => {
-    const keySetId = keySetOf('range-burst');
+    const keySetId = await keySetOf('range-burst');
     const asks = Array.from({ length: 46 }, (_, i) =>
       i % 8 === 3
         ? vaults.createVault({ keySetId, plannedDepositSats: 0 }).then(
@@ -135,7 +141,7 @@ describe('one watched range per key set', () => {
   });
 
   it('a watch-only wallet that never saw the vaults finds every one and its coins again', async () => {
-    const keySetId = keySetOf('range-rewatch');
+    const keySetId = await keySetOf('range-rewatch');
     const made: Vault[] = [];
     for (let i = 0; i < 7; i++) made.push(await vaults.createVault({ keySetId }));
     const { miner } = node();
@@ -155,8 +161,8 @@ describe('one watched range per key set', () => {
   });
 
   it('a node that already watches further than the range asked for still takes the growth', async () => {
-    const keySetId = keySetOf('range-wider');
-    const keys = vaults.keySet(keySetId);
+    const keySetId = await keySetOf('range-wider');
+    const keys = await vaults.keySet(keySetId);
     // As a node with a keypool of 50 would after the first import.
     await node().rpc.call(
       'importdescriptors',
@@ -191,7 +197,7 @@ describe('one watched range per key set', () => {
       succeeded: (task) => told.push(`succeeded ${task}`),
     });
     const k = testKeySet(net, 'range-refused');
-    const keySetId = service.registerKeySet({
+    const keySetId = await service.registerKeySet({
       owner: k.owner.expression,
       protocol: k.protocol.expression,
       guardian: k.guardian.expression,

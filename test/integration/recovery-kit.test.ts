@@ -49,7 +49,7 @@ beforeAll(async () => {
   second = await app.vaults.createVault({ keySetId: app.keySetId, returnAddress: RETURN });
   await faucet(app, second.address, 5_000_000);
   await mine(app);
-  kit = recoveryKit(app.vaults, app.keySetId, app.network);
+  kit = await recoveryKit(app.vaults, app.keySetId, app.network);
 }, 120_000);
 
 afterAll(async () => {

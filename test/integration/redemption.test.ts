@@ -10,7 +10,7 @@ import { createApiService } from '../../core/api/dispatcher';
 import { startGateway } from '../../core/gateway/server';
 import { newToken, type TokenEntry } from '../../core/gateway/tokens';
 import type { Signer } from '../../core/signers/types';
-import { codeOf, codeOfSync } from '../helpers/errors';
+import { codeOf } from '../helpers/errors';
 import { expectLedgerBalanced, faucet, mine, setPrice, useBitStableNode } from '../helpers/app';
 
 const RETURN = 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080';
@@ -20,7 +20,7 @@ async function vaultWith(app: TestApp, sats: number, debtCents: number) {
   const v = await app.vaults.createVault({ keySetId: app.keySetId, returnAddress: RETURN });
   await faucet(app, v.address, sats);
   await mine(app);
-  app.operations.mint(v.id, debtCents);
+  await app.operations.mint(v.id, debtCents);
   return v.id;
 }
 
@@ -62,13 +62,13 @@ describe('redemptions, on a real regtest chain', () => {
     const safe = await vaultWith(app, 20_000_000, 200_000); // 450 %
     const lowest = await vaultWith(app, 10_000_000, 280_000); // 160.7 %
     const second = await vaultWith(app, 10_000_000, 270_000); // 166.7 %
-    const surplus0 = app.store.ledger.checkInvariant().surplusCents;
-    const balance0 = app.operations.balanceCents();
+    const surplus0 = (await app.store.ledger.checkInvariant()).surplusCents;
+    const balance0 = await app.operations.balanceCents();
     const to = await app.regtest!.miner.newAddress();
 
     // 4,000.00 redeems 3,980.09 of debt (+ 19.91 fee = 4,000.00): all 2,800.00 of the lowest
     // vault, 1,180.09 of the next; at $45,000 that is 6,222,222 + 2,622,422 sats.
-    const quote = app.redemptions.quote(400_000);
+    const quote = await app.redemptions.quote(400_000);
     expect(quote).toMatchObject({
       redeemedCents: 398_009,
       feeCents: 1_991,
@@ -82,15 +82,15 @@ describe('redemptions, on a real regtest chain', () => {
       [lowest, 280_000, 6_222_222],
       [second, 118_009, 2_622_422],
     ]);
-    expect(app.vaults.getVault(lowest).debtCents).toBe(0);
-    expect(app.vaults.getVault(second).debtCents).toBe(151_991);
-    expect(app.vaults.getVault(safe).debtCents).toBe(200_000);
-    expect(app.operations.balanceCents()).toBe(balance0 - 400_000);
-    expect(app.store.ledger.checkInvariant().surplusCents - surplus0).toBe(1_991);
-    expectLedgerBalanced(app);
+    expect((await app.vaults.getVault(lowest)).debtCents).toBe(0);
+    expect((await app.vaults.getVault(second)).debtCents).toBe(151_991);
+    expect((await app.vaults.getVault(safe)).debtCents).toBe(200_000);
+    expect(await app.operations.balanceCents()).toBe(balance0 - 400_000);
+    expect((await app.store.ledger.checkInvariant()).surplusCents - surplus0).toBe(1_991);
+    await expectLedgerBalanced(app);
 
     await mine(app);
-    const paid = app.redemptions.get(r.id);
+    const paid = await app.redemptions.get(r.id);
     expect(paid.payouts.every((p) => p.state === 'paid' && p.txid)).toBe(true);
     for (const p of paid.payouts) {
       const spend = app.db
@@ -105,8 +105,8 @@ describe('redemptions, on a real regtest chain', () => {
       expect(fee).toBeGreaterThan(0);
       expect(fee).toBeLessThan(2_000);
     }
-    expect(app.vaults.getVault(lowest).collateralSats).toBe(10_000_000 - 6_222_222);
-    expect(app.vaults.getVault(second).collateralSats).toBe(10_000_000 - 2_622_422);
+    expect((await app.vaults.getVault(lowest)).collateralSats).toBe(10_000_000 - 6_222_222);
+    expect((await app.vaults.getVault(second)).collateralSats).toBe(10_000_000 - 2_622_422);
     // The owner of each vault is told, with the numbers.
     const api = createApiService({ core: app });
     const seen = await api.dispatch('vaults.get', { vaultId: lowest }, { roles: ['admin'] });
@@ -118,12 +118,12 @@ describe('redemptions, on a real regtest chain', () => {
       priceCents: 4_500_000,
       state: 'paid',
     });
-    expectLedgerBalanced(app);
+    await expectLedgerBalanced(app);
   });
 
   it('refuses with a typed error and changes nothing: no amount, a bad address, more than you hold, or less bitcoin than asked for', async () => {
     const { app } = t();
-    const before = app.store.ledger.checkInvariant();
+    const before = await app.store.ledger.checkInvariant();
     const to = await app.regtest!.miner.newAddress();
     expect(await codeOf(() => app.redemptions.redeem(app.localAccountId, 0, to))).toBe(
       'INVALID_AMOUNT',
@@ -131,14 +131,14 @@ describe('redemptions, on a real regtest chain', () => {
     expect(
       await codeOf(() => app.redemptions.redeem(app.localAccountId, 10_000, 'bc1qnotanaddress')),
     ).toBe('INVALID_ADDRESS');
-    const all = app.operations.balanceCents();
+    const all = await app.operations.balanceCents();
     expect(
       await codeOf(() => app.redemptions.redeem(app.localAccountId, all + 1_000_000, to)),
     ).toBe('INSUFFICIENT_BALANCE');
     expect(
       await codeOf(() => app.redemptions.redeem(app.localAccountId, 10_000, to, 100_000_000)),
     ).toBe('NOTHING_TO_REDEEM');
-    expect(app.store.ledger.checkInvariant()).toEqual(before);
+    expect(await app.store.ledger.checkInvariant()).toEqual(before);
   });
 });
 
@@ -158,18 +158,18 @@ describe('a redemption payout whose signing fails', () => {
     expect((app.background.counts()['redemption-payout'] ?? 0) > 0).toBe(true);
     // The coins are the redeemer's now: not the vault's collateral (its health is without them),
     // and the owner can neither mint nor withdraw meanwhile.
-    expect(app.vaults.getVault(v).collateralSats).toBe(10_000_000 - r.payouts[0]!.sats);
+    expect((await app.vaults.getVault(v)).collateralSats).toBe(10_000_000 - r.payouts[0]!.sats);
     await app.vaults.syncDeposits();
-    expect(app.vaults.getVault(v).collateralSats).toBe(10_000_000 - r.payouts[0]!.sats);
-    expect(codeOfSync(() => app.operations.mint(v, 10_000))).toBe('REDEMPTION_OWED');
+    expect((await app.vaults.getVault(v)).collateralSats).toBe(10_000_000 - r.payouts[0]!.sats);
+    expect(await codeOf(async () => await app.operations.mint(v, 10_000))).toBe('REDEMPTION_OWED');
     expect(await codeOf(() => app.operations.previewWithdraw(v, 100_000, RETURN))).toBe(
       'REDEMPTION_OWED',
     );
     await app.sync(); // pays it
     await mine(app);
-    const done = app.redemptions.get(r.id);
+    const done = await app.redemptions.get(r.id);
     expect(done.payouts[0]).toMatchObject({ state: 'paid' });
-    expect(app.vaults.getVault(v).collateralSats).toBe(10_000_000 - r.payouts[0]!.sats);
+    expect((await app.vaults.getVault(v)).collateralSats).toBe(10_000_000 - r.payouts[0]!.sats);
     const spends = app.db
       .prepare(
         "SELECT state, COUNT(*) AS n FROM spends WHERE vault_id = ? AND kind = 'redemption' GROUP BY state ORDER BY state",
@@ -189,8 +189,8 @@ describe('a redemption payout whose signing fails', () => {
         .pluck()
         .get(v),
     ).toBe(1);
-    app.operations.mint(v, 10_000); // held no more
-    expectLedgerBalanced(app);
+    await app.operations.mint(v, 10_000); // held no more
+    await expectLedgerBalanced(app);
   });
 });
 
@@ -241,7 +241,7 @@ describe('redemptions racing other operations in one JSON-RPC batch', () => {
           .pluck()
           .get(),
       ).toBe(0);
-      expectLedgerBalanced(app);
+      await expectLedgerBalanced(app);
     } finally {
       await gw.close();
       api.close();

@@ -33,7 +33,7 @@ beforeAll(async () => {
     bus: new EventBus(),
   });
   const k = testKeySet(net);
-  keySetId = vaults.registerKeySet({
+  keySetId = await vaults.registerKeySet({
     owner: k.owner.expression,
     protocol: k.protocol.expression,
     guardian: k.guardian.expression,
@@ -58,7 +58,7 @@ describe('vaults see their collateral on a real regtest chain', () => {
     // In the mempool: seen as incoming, not collateral.
     await miner.send(vault.address, 10_000_000 as never);
     await vaults.syncDeposits();
-    expect(vaults.getVault(vault.id)).toMatchObject({
+    expect(await vaults.getVault(vault.id)).toMatchObject({
       state: 'pending',
       collateralSats: 0,
       incomingSats: 10_000_000,
@@ -66,7 +66,7 @@ describe('vaults see their collateral on a real regtest chain', () => {
 
     await miner.mine(1);
     await vaults.syncDeposits();
-    expect(vaults.getVault(vault.id)).toMatchObject({
+    expect(await vaults.getVault(vault.id)).toMatchObject({
       state: 'active',
       collateralSats: 10_000_000,
       incomingSats: 0,
@@ -76,13 +76,13 @@ describe('vaults see their collateral on a real regtest chain', () => {
     await miner.send(vault.address, 5_000_001 as never);
     const [secondBlock] = await miner.mine(1);
     await vaults.syncDeposits();
-    expect(vaults.getVault(vault.id).collateralSats).toBe(15_000_001);
+    expect((await vaults.getVault(vault.id)).collateralSats).toBe(15_000_001);
 
     // Reorg: disconnect the second deposit's block. Its transaction falls back to the mempool.
     await rpc.call('invalidateblock', [secondBlock]);
     await miner.settle();
     await vaults.syncDeposits();
-    expect(vaults.getVault(vault.id)).toMatchObject({
+    expect(await vaults.getVault(vault.id)).toMatchObject({
       state: 'active',
       collateralSats: 10_000_000,
       incomingSats: 5_000_001,
@@ -90,7 +90,7 @@ describe('vaults see their collateral on a real regtest chain', () => {
     await rpc.call('reconsiderblock', [secondBlock]);
     await miner.settle();
     await vaults.syncDeposits();
-    expect(vaults.getVault(vault.id).collateralSats).toBe(15_000_001);
+    expect((await vaults.getVault(vault.id)).collateralSats).toBe(15_000_001);
 
     const events = db
       .prepare("SELECT count(*) FROM events WHERE vault_id = ? AND type = 'vault.collateral'")
@@ -108,12 +108,15 @@ describe('vaults see their collateral on a real regtest chain', () => {
     await miner.send(vault.address, 2_500_000 as never);
     const [block] = await miner.mine(1);
     await vaults.syncDeposits();
-    expect(vaults.getVault(vault.id)).toMatchObject({ state: 'active', collateralSats: 2_500_000 });
+    expect(await vaults.getVault(vault.id)).toMatchObject({
+      state: 'active',
+      collateralSats: 2_500_000,
+    });
 
     await rpc.call('invalidateblock', [block]);
     await miner.settle();
     await vaults.syncDeposits();
-    const after = vaults.getVault(vault.id);
+    const after = await vaults.getVault(vault.id);
     // The deposit is back in the mempool: seen, but no longer collateral.
     expect(after).toMatchObject({ state: 'pending', collateralSats: 0, incomingSats: 2_500_000 });
     expect(
@@ -125,7 +128,10 @@ describe('vaults see their collateral on a real regtest chain', () => {
     await rpc.call('reconsiderblock', [block]);
     await miner.settle();
     await vaults.syncDeposits();
-    expect(vaults.getVault(vault.id)).toMatchObject({ state: 'active', collateralSats: 2_500_000 });
+    expect(await vaults.getVault(vault.id)).toMatchObject({
+      state: 'active',
+      collateralSats: 2_500_000,
+    });
   });
 
   it('vault indexes and addresses never repeat', async () => {
@@ -139,7 +145,7 @@ describe('vaults see their collateral on a real regtest chain', () => {
     });
     expect(b.index).toBe(a.index + 1);
     expect(b.address).not.toBe(a.address);
-    const all = vaults.listVaults().map((v) => v.address);
+    const all = (await vaults.listVaults()).map((v) => v.address);
     expect(new Set(all).size).toBe(all.length);
   });
 
@@ -158,10 +164,10 @@ describe('vaults see their collateral on a real regtest chain', () => {
         () => vaults.createVault({ keySetId, plannedDepositSats: 0.5 }),
         'INVALID_AMOUNT',
       ],
-      ['unknown vault id', () => vaults.getVault(999_999), 'VAULT_NOT_FOUND'],
+      ['unknown vault id', async () => await vaults.getVault(999_999), 'VAULT_NOT_FOUND'],
       [
         'a vault id that is not a number',
-        () => vaults.getVault('1; DROP TABLE vaults'),
+        async () => await vaults.getVault('1; DROP TABLE vaults'),
         'INVALID_ARGUMENT',
       ],
       [
@@ -175,8 +181,8 @@ describe('vaults see their collateral on a real regtest chain', () => {
       ],
       [
         'malformed xpub',
-        () =>
-          vaults.registerKeySet({
+        async () =>
+          await vaults.registerKeySet({
             owner: '[00000000/48h/1h/0h/2h]tpubNOPE',
             protocol: k.protocol.expression,
             guardian: k.guardian.expression,
@@ -185,8 +191,8 @@ describe('vaults see their collateral on a real regtest chain', () => {
       ],
       [
         'a mainnet key on regtest',
-        () =>
-          vaults.registerKeySet({
+        async () =>
+          await vaults.registerKeySet({
             owner: mainKey.expression,
             protocol: k.protocol.expression,
             guardian: k.guardian.expression,
@@ -195,8 +201,8 @@ describe('vaults see their collateral on a real regtest chain', () => {
       ],
       [
         'the same key twice',
-        () =>
-          vaults.registerKeySet({
+        async () =>
+          await vaults.registerKeySet({
             owner: k.owner.expression,
             protocol: k.owner.expression,
             guardian: k.guardian.expression,
@@ -205,7 +211,7 @@ describe('vaults see their collateral on a real regtest chain', () => {
       ],
       [
         'a faucet amount with a fraction of a sat',
-        () => node().miner.send(vaults.listVaults()[0]!.address, 0.5 as never),
+        async () => node().miner.send((await vaults.listVaults())[0]!.address, 0.5 as never),
         'INVALID_AMOUNT',
       ],
       [

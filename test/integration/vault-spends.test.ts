@@ -33,8 +33,8 @@ async function fundedVault(amounts: number[], debtCents = 0) {
   });
   for (const a of amounts) await faucet(app, vault.address, a);
   await mine(app);
-  if (debtCents) app.operations.mint(vault.id, debtCents);
-  return app.vaults.getVault(vault.id);
+  if (debtCents) await app.operations.mint(vault.id, debtCents);
+  return await app.vaults.getVault(vault.id);
 }
 
 /** The PSBT with one field of its unsigned transaction changed. */
@@ -71,12 +71,12 @@ describe('withdrawals', () => {
     expect(result.plan.outputs[1]!.address).toBe(vault.address);
     await mine(app);
     expect(await receivedAt(app, destination)).toBe(5_000_000);
-    expect(app.vaults.getVault(vault.id)).toMatchObject({
+    expect(await app.vaults.getVault(vault.id)).toMatchObject({
       state: 'active',
       collateralSats: 15_000_000 - result.plan.feeSats,
       debtCents: 450_000,
     });
-    expectLedgerBalanced(app);
+    await expectLedgerBalanced(app);
   });
 
   it('that would leave the ratio under 150 % is refused before anything is signed, and changes nothing', async () => {
@@ -155,7 +155,7 @@ describe('a spend while its owner is still signing', () => {
       release();
       await closing;
       await mine(app);
-      expect(app.vaults.getVault(vault.id).state).toBe('closed');
+      expect((await app.vaults.getVault(vault.id)).state).toBe('closed');
       const states = app.db
         .prepare('SELECT state FROM spends WHERE vault_id = ?')
         .pluck()
@@ -173,20 +173,32 @@ describe('minting and repaying', () => {
     await setPrice(app, 10_000_000);
     const vault = await fundedVault([10_000_000]); // $10,000 of collateral
     const before = logicalHash(app.db);
-    expect(await codeOf(() => app.operations.mint(vault.id, 666_667))).toBe('RATIO_TOO_LOW'); // 149.99 %
-    expect(await codeOf(() => app.operations.mint(vault.id, 4_999))).toBe('DEBT_BELOW_FLOOR');
-    expect(await codeOf(() => app.operations.mint(vault.id, -5))).toBe('INVALID_AMOUNT');
-    expect(await codeOf(() => app.operations.mint(vault.id, 1.5))).toBe('INVALID_AMOUNT');
-    expect(await codeOf(() => app.operations.repay(vault.id, 100))).toBe('INVALID_AMOUNT'); // more than its debt of 0
+    expect(await codeOf(async () => await app.operations.mint(vault.id, 666_667))).toBe(
+      'RATIO_TOO_LOW',
+    ); // 149.99 %
+    expect(await codeOf(async () => await app.operations.mint(vault.id, 4_999))).toBe(
+      'DEBT_BELOW_FLOOR',
+    );
+    expect(await codeOf(async () => await app.operations.mint(vault.id, -5))).toBe(
+      'INVALID_AMOUNT',
+    );
+    expect(await codeOf(async () => await app.operations.mint(vault.id, 1.5))).toBe(
+      'INVALID_AMOUNT',
+    );
+    expect(await codeOf(async () => await app.operations.repay(vault.id, 100))).toBe(
+      'INVALID_AMOUNT',
+    ); // more than its debt of 0
     expect(logicalHash(app.db)).toBe(before);
     // Exactly 150 % is allowed.
-    expect(app.operations.mint(vault.id, 666_666).debtCents).toBe(666_666);
+    expect((await app.operations.mint(vault.id, 666_666)).debtCents).toBe(666_666);
     // Repaying from a balance that is not there is refused.
     const other = await fundedVault([10_000_000]);
-    app.operations.mint(other.id, 100_000);
-    app.operations.repay(vault.id, 666_666 - 100_000); // leaves 100,000 of vault's debt; holder had 766,666
-    expect(await codeOf(() => app.operations.repay(other.id, 100_001))).toBe('INVALID_AMOUNT');
-    expectLedgerBalanced(app);
+    await app.operations.mint(other.id, 100_000);
+    await app.operations.repay(vault.id, 666_666 - 100_000); // leaves 100,000 of vault's debt; holder had 766,666
+    expect(await codeOf(async () => await app.operations.repay(other.id, 100_001))).toBe(
+      'INVALID_AMOUNT',
+    );
+    await expectLedgerBalanced(app);
   });
 });
 
@@ -199,7 +211,7 @@ describe('the protocol signer', () => {
     const dest = await app.regtest!.miner.newAddress();
     const preview = await app.operations.previewWithdraw(vault.id, 1_000_000, dest);
     const otherPreview = await app.operations.previewWithdraw(other.id, 1_000_000, dest);
-    const keys = app.vaults.keySet(vault.keySetId);
+    const keys = await app.vaults.keySet(vault.keySetId);
     const ctx: SignContext = {
       keys: { owner: keys.owner, protocol: keys.protocol, guardian: keys.guardian },
     };
@@ -273,7 +285,7 @@ describe('the protocol signer', () => {
     const vault = await fundedVault([10_000_000], 450_000);
     const dest = await app.regtest!.miner.newAddress();
     const preview = await app.operations.previewWithdraw(vault.id, 1_000_000, dest);
-    const keys = app.vaults.keySet(vault.keySetId);
+    const keys = await app.vaults.keySet(vault.keySetId);
     const ctx: SignContext = {
       keys: { owner: keys.owner, protocol: keys.protocol, guardian: keys.guardian },
     };
@@ -353,7 +365,10 @@ describe('emergency exit', () => {
       await mine(app);
       expect(protocolCalls).toBe(0);
       expect(await receivedAt(app, dest)).toBe(7_500_000 - result.plan.feeSats);
-      expect(app.vaults.getVault(vault.id)).toMatchObject({ state: 'closed', collateralSats: 0 });
+      expect(await app.vaults.getVault(vault.id)).toMatchObject({
+        state: 'closed',
+        collateralSats: 0,
+      });
     } finally {
       (app.signers as { protocol: unknown }).protocol = protocol;
     }
@@ -366,7 +381,7 @@ describe('PSBT interoperability', () => {
     const vault = await fundedVault([2_000_000]);
     const dest = await app.regtest!.miner.newAddress();
     const preview = await app.operations.previewClose(vault.id, dest);
-    const keys = app.vaults.keySet(vault.keySetId);
+    const keys = await app.vaults.keySet(vault.keySetId);
     const ctx: SignContext = {
       keys: { owner: keys.owner, protocol: keys.protocol, guardian: keys.guardian },
     };

@@ -71,7 +71,7 @@ describe("the owner's Ledger in a wallet connected to a protocol node (a recorde
       onPrompt: (p) => prompts.push(p),
     });
     const alice = accountKey(randomBytes(32)).id;
-    app.accounts.register(alice, 'alice');
+    await app.accounts.register(alice, 'alice');
     const deviceErrors: unknown[] = [];
     const wallet = new WalletCore({
       nodeUrl: 'in-process',

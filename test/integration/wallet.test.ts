@@ -70,9 +70,9 @@ function wallet(): WalletCore {
   });
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   const { app } = t();
-  app.accounts.register(account.id, 'alice');
+  await app.accounts.register(account.id, 'alice');
   api = createApiService({ core: app });
   store = SqliteWalletStore.open(join(dir, 'wallet.sqlite'));
 });
@@ -139,10 +139,13 @@ describe("the owner's key on the owner's machine", () => {
     await setPrice(app, 4_500_000);
     const w = wallet();
     const pins = await w.connect();
-    expect(pins.protocolKey).toBe(keyExpression(app.vaults.keySet(app.keySetId).protocol));
+    expect(pins.protocolKey).toBe(keyExpression((await app.vaults.keySet(app.keySetId)).protocol));
     const vault = await fundedVault(w, 20_000_000);
     expect(vault.descriptor).toContain(await w.ownerKey());
-    expect(app.vaults.getVault(vault.id)).toMatchObject({ state: 'active', accountId: account.id });
+    expect(await app.vaults.getVault(vault.id)).toMatchObject({
+      state: 'active',
+      accountId: account.id,
+    });
     // The kit, from the wallet's own records: its key set with the vault it just made.
     const [set] = (await w.recoveryKit()).keySets;
     expect(set!.keys.owner).toBe(await w.ownerKey());
@@ -172,7 +175,7 @@ describe("the owner's key on the owner's machine", () => {
     expect(sent).toMatchObject({ spendId: preview.spendId, state: 'broadcast' });
     await mine(app);
     expect(await receivedAt(app, destination)).toBe(2_000_000);
-    expect(app.vaults.getVault(vault.id).collateralSats).toBe(
+    expect((await app.vaults.getVault(vault.id)).collateralSats).toBe(
       20_000_000 - 2_000_000 - preview.feeSats,
     );
     expect(
@@ -230,7 +233,7 @@ describe("the wallet's own view of its vaults", () => {
     });
     await w.connect();
     const vault = await fundedVault(w, 7_000_000);
-    const seen = app.vaults.getVault(vault.id);
+    const seen = await app.vaults.getVault(vault.id);
     expect(await w.ownView({ ...seen, id: vault.id })).toMatchObject({
       collateralSats: 7_000_000,
       incomingSats: 0,
@@ -472,7 +475,7 @@ describe('a lying protocol node (a double in front of a real one)', () => {
       network: net,
       secret: { mnemonic: generateMnemonic(256) },
     });
-    const keys = app.vaults.keySet(app.vaults.getVault(vault.id).keySetId);
+    const keys = await app.vaults.keySet((await app.vaults.getVault(vault.id)).keySetId);
     const submit = (psbtBase64: string) =>
       codeOf(() =>
         client.call('vaults.submitSigned', {
@@ -521,7 +524,7 @@ describe('an owner-signed PSBT against everything else on the vault at once', ()
       amountSats: 3_000_000,
       destination,
     });
-    const keys = app.vaults.keySet(app.vaults.getVault(vault.id).keySetId);
+    const keys = await app.vaults.keySet((await app.vaults.getVault(vault.id)).keySetId);
     const signed = await owner.signPsbt(preview.psbtBase64, {
       keys: { owner: keys.owner, protocol: keys.protocol, guardian: keys.guardian },
     });
@@ -549,11 +552,11 @@ describe('an owner-signed PSBT against everything else on the vault at once', ()
     expect(['SPEND_IN_FLIGHT', 'DEBT_OUTSTANDING']).toContain(results[3]);
     await mine(app);
     expect(await receivedAt(app, destination)).toBe(3_000_000); // once
-    const after = app.vaults.getVault(vault.id);
+    const after = await app.vaults.getVault(vault.id);
     expect(after).toMatchObject({
       debtCents: 500_000,
       collateralSats: 20_000_000 - 3_000_000 - preview.feeSats,
     });
-    expect(app.store.ledger.checkInvariant().problems).toEqual([]);
+    expect((await app.store.ledger.checkInvariant()).problems).toEqual([]);
   });
 });

@@ -16,7 +16,7 @@ import { network } from '../../core/config/networks';
 import { openDatabase, type Sqlite } from '../../core/db/database';
 import { logicalHash } from '../../core/db/snapshot';
 import { holderAccount } from '../../core/ledger/bsusd';
-import { codeOfSync } from '../helpers/errors';
+import { codeOf, codeOfSync } from '../helpers/errors';
 import { sqliteStore } from '../../core/store/sqlite';
 
 const dir = mkdtempSync(join(tmpdir(), 'bitstable-accounts-'));
@@ -74,12 +74,12 @@ describe('sign-in', () => {
     expect(verifyLogin(a.id, 'node-1', 'ab'.repeat(32), 'zz', at)).toBe(false);
   });
 
-  it('hands out a session for a fresh challenge, once; refuses replays, expired and foreign challenges', () => {
+  it('hands out a session for a fresh challenge, once; refuses replays, expired and foreign challenges', async () => {
     const db = freshDb();
     let now = 1_000_000;
     const accounts = new AccountService({
       store: sqliteStore(db),
-      nodeId: ensureNodeId(sqliteStore(db), network('regtest')),
+      nodeId: await ensureNodeId(sqliteStore(db), network('regtest')),
       registration: 'open',
       clock: () => now,
     });
@@ -87,37 +87,41 @@ describe('sign-in', () => {
     const a = wallet();
     const { challenge, nodeId } = accounts.challenge();
     const signature = signLogin(a.secret, nodeId, challenge, AT);
-    const session = accounts.signIn({ accountId: a.id, challenge, signature, origin: AT });
+    const session = await accounts.signIn({ accountId: a.id, challenge, signature, origin: AT });
     expect(session.accountId).toBe(a.id);
-    expect(accounts.sessionAccount(session.token)).toBe(a.id);
-    expect(accounts.get(a.id)).toMatchObject({ id: a.id });
+    expect(await accounts.sessionAccount(session.token)).toBe(a.id);
+    expect(await accounts.get(a.id)).toMatchObject({ id: a.id });
     // The same answer again: the challenge was used.
     expect(
-      codeOfSync(() => accounts.signIn({ accountId: a.id, challenge, signature, origin: AT })),
+      await codeOf(
+        async () => await accounts.signIn({ accountId: a.id, challenge, signature, origin: AT }),
+      ),
     ).toBe('SIGN_IN_FAILED');
     // A challenge this node never gave.
     const made = 'ef'.repeat(32);
     expect(
-      codeOfSync(() =>
-        accounts.signIn({
-          accountId: a.id,
-          challenge: made,
-          signature: signLogin(a.secret, nodeId, made, AT),
-          origin: AT,
-        }),
+      await codeOf(
+        async () =>
+          await accounts.signIn({
+            accountId: a.id,
+            challenge: made,
+            signature: signLogin(a.secret, nodeId, made, AT),
+            origin: AT,
+          }),
       ),
     ).toBe('SIGN_IN_FAILED');
     // Answered too late.
     const late = accounts.challenge();
     now += 6 * 60_000;
     expect(
-      codeOfSync(() =>
-        accounts.signIn({
-          accountId: a.id,
-          challenge: late.challenge,
-          signature: signLogin(a.secret, nodeId, late.challenge, AT),
-          origin: AT,
-        }),
+      await codeOf(
+        async () =>
+          await accounts.signIn({
+            accountId: a.id,
+            challenge: late.challenge,
+            signature: signLogin(a.secret, nodeId, late.challenge, AT),
+            origin: AT,
+          }),
       ),
     ).toBe('SIGN_IN_FAILED');
     // A wrong signature burns the challenge and registers nobody.
@@ -125,19 +129,25 @@ describe('sign-in', () => {
     const c = accounts.challenge();
     const wrong = signLogin(a.secret, nodeId, c.challenge, AT);
     expect(
-      codeOfSync(() =>
-        accounts.signIn({ accountId: b.id, challenge: c.challenge, signature: wrong, origin: AT }),
+      await codeOf(
+        async () =>
+          await accounts.signIn({
+            accountId: b.id,
+            challenge: c.challenge,
+            signature: wrong,
+            origin: AT,
+          }),
       ),
     ).toBe('SIGN_IN_FAILED');
-    expect(accounts.get(b.id)).toBeNull();
+    expect(await accounts.get(b.id)).toBeNull();
     // Sessions end.
     now += 31 * 24 * 3_600_000;
-    expect(accounts.sessionAccount(session.token)).toBeNull();
-    expect(accounts.sessionAccount('not-a-token')).toBeNull();
+    expect(await accounts.sessionAccount(session.token)).toBeNull();
+    expect(await accounts.sessionAccount('not-a-token')).toBeNull();
     db.close();
   });
 
-  it('refuses a login relayed through another node: the signature names the address the wallet reached', () => {
+  it('refuses a login relayed through another node: the signature names the address the wallet reached', async () => {
     const db = freshDb();
     const honest = new AccountService({
       store: sqliteStore(db),
@@ -150,33 +160,35 @@ describe('sign-in', () => {
     const { challenge, nodeId } = honest.challenge();
     const relayed = signLogin(a.secret, nodeId, challenge, 'http://127.0.0.1:9999');
     expect(
-      codeOfSync(() =>
-        honest.signIn({
-          accountId: a.id,
-          challenge,
-          signature: relayed,
-          origin: 'http://127.0.0.1:9999',
-        }),
+      await codeOf(
+        async () =>
+          await honest.signIn({
+            accountId: a.id,
+            challenge,
+            signature: relayed,
+            origin: 'http://127.0.0.1:9999',
+          }),
       ),
     ).toBe('SIGN_IN_FAILED');
     // Claiming H's own address does not help: the signature names the other one.
     const next = honest.challenge();
     const signedElsewhere = signLogin(a.secret, nodeId, next.challenge, 'http://127.0.0.1:9999');
     expect(
-      codeOfSync(() =>
-        honest.signIn({
-          accountId: a.id,
-          challenge: next.challenge,
-          signature: signedElsewhere,
-          origin: AT,
-        }),
+      await codeOf(
+        async () =>
+          await honest.signIn({
+            accountId: a.id,
+            challenge: next.challenge,
+            signature: signedElsewhere,
+            origin: AT,
+          }),
       ),
     ).toBe('SIGN_IN_FAILED');
-    expect(honest.get(a.id)).toBeNull();
+    expect(await honest.get(a.id)).toBeNull();
     db.close();
   });
 
-  it('hands out challenges without storing them: a flood of them does not push out anyone’s', () => {
+  it('hands out challenges without storing them: a flood of them does not push out anyone’s', async () => {
     const db = freshDb();
     const accounts = new AccountService({
       store: sqliteStore(db),
@@ -187,7 +199,7 @@ describe('sign-in', () => {
     const a = wallet();
     const mine = accounts.challenge();
     for (let i = 0; i < 50_000; i++) accounts.challenge();
-    const session = accounts.signIn({
+    const session = await accounts.signIn({
       accountId: a.id,
       challenge: mine.challenge,
       signature: signLogin(a.secret, 'n', mine.challenge, AT),
@@ -198,19 +210,20 @@ describe('sign-in', () => {
     const c = accounts.challenge().challenge;
     const forged = c.slice(0, 24) + 'ff'.repeat(8) + c.slice(40);
     expect(
-      codeOfSync(() =>
-        accounts.signIn({
-          accountId: a.id,
-          challenge: forged,
-          signature: signLogin(a.secret, 'n', forged, AT),
-          origin: AT,
-        }),
+      await codeOf(
+        async () =>
+          await accounts.signIn({
+            accountId: a.id,
+            challenge: forged,
+            signature: signLogin(a.secret, 'n', forged, AT),
+            origin: AT,
+          }),
       ),
     ).toBe('SIGN_IN_FAILED');
     db.close();
   });
 
-  it('registers a new account only with an unused invite where registration is by invite', () => {
+  it('registers a new account only with an unused invite where registration is by invite', async () => {
     const db = freshDb();
     const accounts = new AccountService({
       store: sqliteStore(db),
@@ -218,9 +231,9 @@ describe('sign-in', () => {
       registration: 'invite',
     });
     accounts.addOrigin(AT);
-    const answer = (w: ReturnType<typeof wallet>, inviteCode?: string) => {
+    const answer = async (w: ReturnType<typeof wallet>, inviteCode?: string) => {
       const { challenge } = accounts.challenge();
-      return accounts.signIn({
+      return await accounts.signIn({
         accountId: w.id,
         challenge,
         origin: AT,
@@ -229,35 +242,37 @@ describe('sign-in', () => {
       });
     };
     const a = wallet();
-    expect(codeOfSync(() => answer(a))).toBe('REGISTRATION_CLOSED');
-    expect(accounts.get(a.id)).toBeNull();
-    const code = accounts.createInvite();
-    expect(answer(a, code).accountId).toBe(a.id);
-    expect(codeOfSync(() => answer(wallet(), code))).toBe('REGISTRATION_CLOSED'); // used once
-    expect(answer(a).accountId).toBe(a.id); // a registered account needs no code
+    expect(await codeOf(async () => await answer(a))).toBe('REGISTRATION_CLOSED');
+    expect(await accounts.get(a.id)).toBeNull();
+    const code = await accounts.createInvite();
+    expect((await answer(a, code)).accountId).toBe(a.id);
+    expect(await codeOf(async () => await answer(wallet(), code))).toBe('REGISTRATION_CLOSED'); // used once
+    expect((await answer(a)).accountId).toBe(a.id); // a registered account needs no code
     db.close();
   });
 });
 
 describe('bsUSD between accounts', () => {
-  function ledgerWith(...names: string[]) {
+  async function ledgerWith(...names: string[]) {
     const db = freshDb();
-    for (const name of names) sqliteStore(db).ledger.ensureHolder(name);
+    for (const name of names) await sqliteStore(db).ledger.ensureHolder(name);
     // 100.00 bsUSD to the first holder, from the surplus's counterpart (deficit) to keep it balanced.
-    sqliteStore(db).ledger.post('bad_debt', null, [
+    await sqliteStore(db).ledger.post('bad_debt', null, [
       [holderAccount(names[0]!), 10_000],
       ['deficit', -10_000],
     ]);
     return db;
   }
 
-  it('moves bsUSD in one balanced entry; the statements of both sides show it with the balance after', () => {
-    const db = ledgerWith('alice', 'bob');
-    db.transaction(() => sqliteStore(db).ledger.transfer('alice', 'bob', 2_500, 'lunch', 5))();
-    expect(sqliteStore(db).ledger.balance(holderAccount('alice'))).toBe(7_500);
-    expect(sqliteStore(db).ledger.balance(holderAccount('bob'))).toBe(2_500);
-    expect(sqliteStore(db).ledger.checkInvariant().ok).toBe(true);
-    const bob = sqliteStore(db).ledger.statement('bob', 0, 10);
+  it('moves bsUSD in one balanced entry; the statements of both sides show it with the balance after', async () => {
+    const db = await ledgerWith('alice', 'bob');
+    await sqliteStore(db).transaction(
+      async () => await sqliteStore(db).ledger.transfer('alice', 'bob', 2_500, 'lunch', 5),
+    );
+    expect(await sqliteStore(db).ledger.balance(holderAccount('alice'))).toBe(7_500);
+    expect(await sqliteStore(db).ledger.balance(holderAccount('bob'))).toBe(2_500);
+    expect((await sqliteStore(db).ledger.checkInvariant()).ok).toBe(true);
+    const bob = await sqliteStore(db).ledger.statement('bob', 0, 10);
     expect(bob).toEqual({
       total: 1,
       items: [
@@ -273,7 +288,7 @@ describe('bsUSD between accounts', () => {
         },
       ],
     });
-    const alice = sqliteStore(db).ledger.statement('alice', 0, 10);
+    const alice = await sqliteStore(db).ledger.statement('alice', 0, 10);
     expect(alice.items.map((l) => [l.amountCents, l.balanceAfterCents])).toEqual([
       [-2_500, 7_500],
       [10_000, 10_000],
@@ -281,47 +296,50 @@ describe('bsUSD between accounts', () => {
     db.close();
   });
 
-  it('never takes a balance below zero, and a refused transfer changes nothing', () => {
-    const db = ledgerWith('alice', 'bob');
+  it('never takes a balance below zero, and a refused transfer changes nothing', async () => {
+    const db = await ledgerWith('alice', 'bob');
     const before = logicalHash(db);
     expect(
-      codeOfSync(() =>
-        db.transaction(() => sqliteStore(db).ledger.transfer('alice', 'bob', 10_001, null))(),
+      await codeOf(
+        async () =>
+          await sqliteStore(db).transaction(
+            async () => await sqliteStore(db).ledger.transfer('alice', 'bob', 10_001, null),
+          ),
       ),
     ).toBe('INSUFFICIENT_BALANCE');
-    expect(codeOfSync(() => sqliteStore(db).ledger.transfer('alice', 'bob', 0, null))).toBe(
-      'INVALID_AMOUNT',
-    );
-    expect(codeOfSync(() => sqliteStore(db).ledger.transfer('alice', 'bob', 1.5, null))).toBe(
-      'INVALID_AMOUNT',
-    );
-    expect(codeOfSync(() => sqliteStore(db).ledger.transfer('alice', 'alice', 1, null))).toBe(
-      'INVALID_ARGUMENT',
-    );
+    expect(
+      await codeOf(async () => await sqliteStore(db).ledger.transfer('alice', 'bob', 0, null)),
+    ).toBe('INVALID_AMOUNT');
+    expect(
+      await codeOf(async () => await sqliteStore(db).ledger.transfer('alice', 'bob', 1.5, null)),
+    ).toBe('INVALID_AMOUNT');
+    expect(
+      await codeOf(async () => await sqliteStore(db).ledger.transfer('alice', 'alice', 1, null)),
+    ).toBe('INVALID_ARGUMENT');
     expect(logicalHash(db)).toBe(before);
     db.close();
   });
 
-  it("the node's own account takes over what the app held before accounts: bsUSD as one transfer, and its vaults", () => {
-    const db = ledgerWith('local');
+  it("the node's own account takes over what the app held before accounts: bsUSD as one transfer, and its vaults", async () => {
+    const db = await ledgerWith('local');
     const accounts = new AccountService({
       store: sqliteStore(db),
       nodeId: 'n',
       registration: 'open',
     });
     const secret = randomBytes(32);
-    const id = adoptLocalAccount(sqliteStore(db), accounts, secret, 7);
-    expect(sqliteStore(db).ledger.balance(holderAccount(id))).toBe(10_000);
-    expect(sqliteStore(db).ledger.balance(holderAccount('local'))).toBe(0);
-    expect(sqliteStore(db).ledger.statement(id, 0, 5).items[0]).toMatchObject({
+    const id = await adoptLocalAccount(sqliteStore(db), accounts, secret, 7);
+    expect(await sqliteStore(db).ledger.balance(holderAccount(id))).toBe(10_000);
+    expect(await sqliteStore(db).ledger.balance(holderAccount('local'))).toBe(0);
+    expect((await sqliteStore(db).ledger.statement(id, 0, 5)).items[0]).toMatchObject({
       kind: 'transfer',
       amountCents: 10_000,
       counterparty: 'local',
     });
     // A second start finds nothing left to adopt.
-    expect(adoptLocalAccount(sqliteStore(db), accounts, secret, 8)).toBe(id);
-    expect(sqliteStore(db).ledger.statement(id, 0, 5).total).toBe(1);
-    expect(sqliteStore(db).ledger.checkInvariant().ok).toBe(true);
+    expect(await adoptLocalAccount(sqliteStore(db), accounts, secret, 8)).toBe(id);
+    expect((await sqliteStore(db).ledger.statement(id, 0, 5)).total).toBe(1);
+    expect((await sqliteStore(db).ledger.checkInvariant()).ok).toBe(true);
     db.close();
   });
 });

@@ -197,7 +197,7 @@ describe('the dispatcher', () => {
     expect(ended).toEqual(['tok-a']);
   });
 
-  it("sends each caller only the events they may see: public ones, their own vaults', their transfers", () => {
+  it("sends each caller only the events they may see: public ones, their own vaults', their transfers", async () => {
     const owners: Record<number, string> = { 1: ALICE, 2: BOB };
     const f = fakeCore({
       store: { vaults: { accountOf: (id: number) => owners[id] } },
@@ -211,6 +211,7 @@ describe('the dispatcher', () => {
     f.bus.emit('price.accepted', { roundId: 1, priceCents: 100, ts: 1 });
     f.bus.emit('bsusd.transfer', { entryId: 1, from: ALICE, to: BOB, amountCents: 5, memo: null });
     f.bus.emit('spend.changed', { spendId: 1, vaultId: 2, kind: 'withdraw', state: 'signed' });
+    await api.delivered!();
     expect(seen.alice).toEqual(['vault.changed', 'price.accepted', 'bsusd.transfer']);
     expect(seen.bob).toEqual(['price.accepted', 'bsusd.transfer', 'spend.changed']);
     expect(seen.admin).toHaveLength(4);

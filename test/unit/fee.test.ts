@@ -76,7 +76,7 @@ describe('the stability fee accumulator, against exact compounding (Python decim
 
 describe('the fee books on SQLite', () => {
   /** A database with one active vault owing `debt` at rate 1.0, fee `bps` from t=0. */
-  function withVault(debt: number, bps: number) {
+  async function withVault(debt: number, bps: number) {
     const db = openDatabase(':memory:');
     db.prepare(
       "INSERT INTO key_sets (id, network, owner_key, protocol_key, guardian_key, next_index, created_at) VALUES (1, 'regtest', 'o', 'p', 'g', 1, 0)",
@@ -88,10 +88,10 @@ describe('the fee books on SQLite', () => {
     db.prepare(
       "INSERT INTO ledger_accounts (id, kind, vault_id) VALUES ('vault:1', 'vault', 1)",
     ).run();
-    sqliteStore(db).ledger.ensureHolder('alice');
-    db.transaction(() => {
-      setAnnualRate(sqliteStore(db), 'regtest', bps, 0);
-      sqliteStore(db).ledger.post(
+    await sqliteStore(db).ledger.ensureHolder('alice');
+    await sqliteStore(db).transaction(async () => {
+      await setAnnualRate(sqliteStore(db), 'regtest', bps, 0);
+      await sqliteStore(db).ledger.post(
         'mint',
         1,
         [
@@ -105,7 +105,7 @@ describe('the fee books on SQLite', () => {
         debt,
         debt * 1_000_000,
       );
-    })();
+    });
     return db;
   }
   const surplus = (db: ReturnType<typeof openDatabase>) =>
@@ -115,61 +115,83 @@ describe('the fee books on SQLite', () => {
       .get() as number;
   const YEAR_MS = SECONDS_PER_YEAR * 1000;
 
-  it('a year at 2 % books exactly 2 % of the debt into surplus, once, however often the vault is touched', () => {
-    const db = withVault(250_000, 200);
+  it('a year at 2 % books exactly 2 % of the debt into surplus, once, however often the vault is touched', async () => {
+    const db = await withVault(250_000, 200);
     for (let month = 1; month <= 12; month++) {
-      db.transaction(() => accrueVault(sqliteStore(db), 1, Math.round((YEAR_MS * month) / 12)))();
-      db.transaction(() => accrueVault(sqliteStore(db), 1, Math.round((YEAR_MS * month) / 12)))(); // twice: nothing more
+      await sqliteStore(db).transaction(
+        async () => await accrueVault(sqliteStore(db), 1, Math.round((YEAR_MS * month) / 12)),
+      );
+      await sqliteStore(db).transaction(
+        async () => await accrueVault(sqliteStore(db), 1, Math.round((YEAR_MS * month) / 12)),
+      ); // twice: nothing more
     }
     expect(db.prepare('SELECT debt_cents, fees_cents FROM vaults WHERE id = 1').get()).toEqual({
       debt_cents: 255_000,
       fees_cents: 5_000,
     });
     expect(surplus(db)).toBe(5_000);
-    expect(sqliteStore(db).ledger.checkInvariant()).toMatchObject({ ok: true });
+    expect(await sqliteStore(db).ledger.checkInvariant()).toMatchObject({ ok: true });
   });
 
-  it('a sweep books every vault in one entry and the same total a touch would', () => {
-    const db = withVault(1_000_000, 500);
-    const out = db.transaction(() => sweepFees(sqliteStore(db), 'regtest', YEAR_MS / 2))();
+  it('a sweep books every vault in one entry and the same total a touch would', async () => {
+    const db = await withVault(1_000_000, 500);
+    const out = await sqliteStore(db).transaction(
+      async () => await sweepFees(sqliteStore(db), 'regtest', YEAR_MS / 2),
+    );
     // 10,000.00 × (1.05^0.5 − 1) = 246.95…, rounded up.
     expect(out).toEqual({ vaults: 1, cents: 24_696 });
-    expect(db.transaction(() => accrueVault(sqliteStore(db), 1, YEAR_MS / 2))()).toBe(1_024_696);
-    expect(sqliteStore(db).ledger.checkInvariant()).toMatchObject({
+    expect(
+      await sqliteStore(db).transaction(
+        async () => await accrueVault(sqliteStore(db), 1, YEAR_MS / 2),
+      ),
+    ).toBe(1_024_696);
+    expect(await sqliteStore(db).ledger.checkInvariant()).toMatchObject({
       ok: true,
       surplusCents: 24_696,
     });
   });
 
-  it('a clock that steps back accrues nothing and un-books nothing; a rate change applies from then on only', () => {
-    const db = withVault(250_000, 200);
-    db.transaction(() => accrueVault(sqliteStore(db), 1, YEAR_MS))();
-    db.transaction(() => accrueVault(sqliteStore(db), 1, YEAR_MS / 2))();
+  it('a clock that steps back accrues nothing and un-books nothing; a rate change applies from then on only', async () => {
+    const db = await withVault(250_000, 200);
+    await sqliteStore(db).transaction(async () => await accrueVault(sqliteStore(db), 1, YEAR_MS));
+    await sqliteStore(db).transaction(
+      async () => await accrueVault(sqliteStore(db), 1, YEAR_MS / 2),
+    );
     expect(surplus(db)).toBe(5_000);
-    db.transaction(() => setAnnualRate(sqliteStore(db), 'regtest', 0, YEAR_MS))();
-    db.transaction(() => accrueVault(sqliteStore(db), 1, 3 * YEAR_MS))();
+    await sqliteStore(db).transaction(
+      async () => await setAnnualRate(sqliteStore(db), 'regtest', 0, YEAR_MS),
+    );
+    await sqliteStore(db).transaction(
+      async () => await accrueVault(sqliteStore(db), 1, 3 * YEAR_MS),
+    );
     expect(surplus(db)).toBe(5_000);
-    expect(rateAt(sqliteStore(db), 'regtest', 3 * YEAR_MS).annualBps).toBe(0);
-    expect(drip(sqliteStore(db), 'regtest', 3 * YEAR_MS).rate).toBe(
+    expect((await rateAt(sqliteStore(db), 'regtest', 3 * YEAR_MS)).annualBps).toBe(0);
+    expect((await drip(sqliteStore(db), 'regtest', 3 * YEAR_MS)).rate).toBe(
       grow(RAY, 200, SECONDS_PER_YEAR),
     );
   });
 
-  it('a liquidating vault accrues nothing: its tab was fixed when its auction started', () => {
-    const db = withVault(250_000, 200);
+  it('a liquidating vault accrues nothing: its tab was fixed when its auction started', async () => {
+    const db = await withVault(250_000, 200);
     db.prepare("UPDATE vaults SET state = 'liquidating' WHERE id = 1").run();
-    expect(db.transaction(() => accrueVault(sqliteStore(db), 1, YEAR_MS))()).toBe(250_000);
-    expect(db.transaction(() => sweepFees(sqliteStore(db), 'regtest', YEAR_MS))()).toEqual({
+    expect(
+      await sqliteStore(db).transaction(async () => await accrueVault(sqliteStore(db), 1, YEAR_MS)),
+    ).toBe(250_000);
+    expect(
+      await sqliteStore(db).transaction(
+        async () => await sweepFees(sqliteStore(db), 'regtest', YEAR_MS),
+      ),
+    ).toEqual({
       vaults: 0,
       cents: 0,
     });
   });
 
-  it('refuses a rate out of range with INVALID_CONFIG and changes nothing', () => {
-    const db = withVault(250_000, 200);
-    expect(() => setAnnualRate(sqliteStore(db), 'regtest', 10_001, 0)).toThrow(
+  it('refuses a rate out of range with INVALID_CONFIG and changes nothing', async () => {
+    const db = await withVault(250_000, 200);
+    await expect(setAnnualRate(sqliteStore(db), 'regtest', 10_001, 0)).rejects.toThrow(
       expect.objectContaining({ code: 'INVALID_CONFIG' }),
     );
-    expect(rateAt(sqliteStore(db), 'regtest', 0).annualBps).toBe(200);
+    expect((await rateAt(sqliteStore(db), 'regtest', 0)).annualBps).toBe(200);
   });
 });

@@ -98,7 +98,9 @@ describe('oracle under faulty sources', () => {
       ageMs: 0,
       roundId: r.roundId,
     });
-    expect(o.round(r.roundId)!.answers.map((a) => [a.source, a.priceCents, a.dropped])).toEqual([
+    expect(
+      (await o.round(r.roundId))!.answers.map((a) => [a.source, a.priceCents, a.dropped]),
+    ).toEqual([
       ['binance', 4_325_012, null],
       ['coinbase', 4_325_010, null],
       ['kraken', 4_324_990, null],

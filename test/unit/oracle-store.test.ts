@@ -51,7 +51,7 @@ function record(
 }
 
 describe('migration 002 (oracle)', () => {
-  it('upgrades a schema-1 database that already has rounds, keeping them', () => {
+  it('upgrades a schema-1 database that already has rounds, keeping them', async () => {
     t = tempDb({ targetVersion: 1 });
     t.db
       .prepare(
@@ -69,7 +69,7 @@ describe('migration 002 (oracle)', () => {
     try {
       expect(schemaVersion(db)).toBeGreaterThanOrEqual(2);
       const store = new OracleStore(sqliteStore(db));
-      const old = store.round(1)!;
+      const old = (await store.round(1))!;
       expect(old).toMatchObject({
         priceCents: 4_000_000,
         accepted: true,
@@ -86,7 +86,7 @@ describe('migration 002 (oracle)', () => {
           dropped: null,
         },
       ]);
-      expect(store.lastAccepted('mainnet')?.id).toBe(1);
+      expect((await store.lastAccepted('mainnet'))?.id).toBe(1);
     } finally {
       db.close();
     }
@@ -94,18 +94,18 @@ describe('migration 002 (oracle)', () => {
 });
 
 describe('OracleStore', () => {
-  it('stores a round with every answer and reads it back', () => {
+  it('stores a round with every answer and reads it back', async () => {
     t = tempDb();
     const store = new OracleStore(sqliteStore(t.db));
     const rec = record(T0, 4_000_000, { moveBps: 12 });
-    const id = store.saveRound(rec);
-    expect(store.round(id)).toEqual({ ...rec, id });
-    expect(store.lastAccepted('regtest')?.id).toBe(id);
-    expect(store.latestRound('regtest')?.id).toBe(id);
-    expect(store.lastAccepted('mainnet')).toBeNull();
+    const id = await store.saveRound(rec);
+    expect(await store.round(id)).toEqual({ ...rec, id });
+    expect((await store.lastAccepted('regtest'))?.id).toBe(id);
+    expect((await store.latestRound('regtest'))?.id).toBe(id);
+    expect(await store.lastAccepted('mainnet')).toBeNull();
   });
 
-  it('writes a round all or nothing: a bad answer rolls the round back', () => {
+  it('writes a round all or nothing: a bad answer rolls the round back', async () => {
     t = tempDb();
     const store = new OracleStore(sqliteStore(t.db));
     const rec = record(T0, 4_000_000);
@@ -113,7 +113,7 @@ describe('OracleStore', () => {
     rec.answers.push({ ...rec.answers[0]! });
     let err: unknown;
     try {
-      store.saveRound(rec);
+      await store.saveRound(rec);
     } catch (e) {
       err = e;
     }
@@ -122,26 +122,28 @@ describe('OracleStore', () => {
     expect(t.db.prepare('SELECT COUNT(*) AS n FROM price_answers').get()).toEqual({ n: 0 });
   });
 
-  it('the schema refuses a zero price even if code tried to write one', () => {
+  it('the schema refuses a zero price even if code tried to write one', async () => {
     t = tempDb();
     const store = new OracleStore(sqliteStore(t.db));
-    expect(() => store.saveRound(record(T0, 0))).toThrowError(
+    await expect(store.saveRound(record(T0, 0))).rejects.toThrow(
       expect.objectContaining({ code: 'DATABASE_ERROR' }),
     );
   });
 
-  it('history returns accepted prices only, downsampled to at most maxPoints buckets', () => {
+  it('history returns accepted prices only, downsampled to at most maxPoints buckets', async () => {
     t = tempDb();
     const store = new OracleStore(sqliteStore(t.db));
     // 100 accepted rounds, one per second, price rising 1 cent each; plus rejected rounds between.
     for (let i = 0; i < 100; i++) {
-      store.saveRound(record(T0 + i * 1_000, 4_000_000 + i));
-      store.saveRound(record(T0 + i * 1_000 + 500, null));
-      store.saveRound(record(T0 + i * 1_000 + 600, 9_000_000, { status: 'held', accepted: false }));
+      await store.saveRound(record(T0 + i * 1_000, 4_000_000 + i));
+      await store.saveRound(record(T0 + i * 1_000 + 500, null));
+      await store.saveRound(
+        record(T0 + i * 1_000 + 600, 9_000_000, { status: 'held', accepted: false }),
+      );
     }
-    store.saveRound(record(T0 + 1_000, 4_000_500, { network: 'mainnet' }));
+    await store.saveRound(record(T0 + 1_000, 4_000_500, { network: 'mainnet' }));
 
-    const all = store.history('regtest', T0, T0 + 99_000, 1_000);
+    const all = await store.history('regtest', T0, T0 + 99_000, 1_000);
     expect(all).toHaveLength(100);
     expect(all[0]).toEqual({
       ts: T0,
@@ -151,7 +153,7 @@ describe('OracleStore', () => {
       rounds: 1,
     });
 
-    const ten = store.history('regtest', T0, T0 + 99_999, 10);
+    const ten = await store.history('regtest', T0, T0 + 99_999, 10);
     expect(ten).toHaveLength(10);
     // Each bucket is 10 s: its last price, with low and high, and never a held price.
     expect(ten[0]).toEqual({
@@ -165,13 +167,13 @@ describe('OracleStore', () => {
     expect(ten.map((p) => p.ts)).toEqual([...ten.map((p) => p.ts)].sort((a, b) => a - b));
 
     expect(
-      store.history('regtest', T0 + 10_500, T0 + 12_500, 100).map((p) => p.priceCents),
+      (await store.history('regtest', T0 + 10_500, T0 + 12_500, 100)).map((p) => p.priceCents),
     ).toEqual([4_000_011, 4_000_012]);
-    expect(store.history('regtest', T0 + 5_000, T0, 10)).toEqual([]);
-    expect(store.history('mainnet', T0, T0 + 99_999, 10)).toHaveLength(1);
+    expect(await store.history('regtest', T0 + 5_000, T0, 10)).toEqual([]);
+    expect(await store.history('mainnet', T0, T0 + 99_999, 10)).toHaveLength(1);
   });
 
-  it('history refuses nonsense arguments with INVALID_ARGUMENT', () => {
+  it('history refuses nonsense arguments with INVALID_ARGUMENT', async () => {
     t = tempDb();
     const store = new OracleStore(sqliteStore(t.db));
     for (const args of [
@@ -180,7 +182,7 @@ describe('OracleStore', () => {
       [Number.NaN, T0, 10],
       [T0, T0 + 1, 1_000_000],
     ] as const) {
-      expect(() => store.history('regtest', args[0], args[1], args[2])).toThrowError(
+      await expect(store.history('regtest', args[0], args[1], args[2])).rejects.toThrow(
         expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
       );
     }

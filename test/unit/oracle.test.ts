@@ -143,6 +143,7 @@ describe('Oracle state (PriceFeed)', () => {
     const o1 = make(sims(2));
     const r = await o1.runRound();
     const o2 = make(sims(2, 5_200_000 as Cents));
+    await o2.ready();
     expect(o2.current()).toMatchObject({
       priceCents: P,
       roundId: r.roundId,
@@ -154,6 +155,7 @@ describe('Oracle state (PriceFeed)', () => {
     // …and a fresh held price survives another restart, so the next round can confirm it (here
     // where a hold needs no standing time; mainnet's 10 minutes are tested in oracle-faults).
     const o3 = make(sims(2, 5_200_000 as Cents), { breakerConfirmMs: 0 });
+    await o3.ready();
     expect(o3.current()).toMatchObject({
       status: 'held',
       heldPriceCents: 5_200_000,
@@ -293,7 +295,7 @@ describe('wiring', () => {
     simulated!.setPrice(6_543_210 as Cents);
     await oracle.runRound();
     expect(oracle.requireFreshPrice()).toBe(6_543_210);
-    expect(oracle.history(NOW - 1, NOW + 1, 10)).toEqual([
+    expect(await oracle.history(NOW - 1, NOW + 1, 10)).toEqual([
       { ts: NOW, priceCents: 6_543_210, lowCents: 6_543_210, highCents: 6_543_210, rounds: 1 },
     ]);
   });
@@ -347,6 +349,7 @@ describe('the delayed price (mainnet: 10 minutes)', () => {
     // liquidations only once it has lasted 10 minutes — and the card says from when.
     const againSources = sims(2, 4_400_000 as Cents);
     const again = make(againSources);
+    await again.ready();
     expect(again.current().priceCents).toBe(4_400_000);
     await roundsFor(again, againSources, 4_400_000, 600_000);
     await roundsFor(again, againSources, 3_600_000, 10_000);

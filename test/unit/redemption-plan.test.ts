@@ -12,8 +12,8 @@ import type { Bps, Cents, Sats } from '../../core/money';
 
 describe('redemption plans, against hand-computed vectors', () => {
   for (const v of vectors.vectors) {
-    it(v.name, () => {
-      const plan = planRedemption(
+    it(v.name, async () => {
+      const plan = await planRedemption(
         v.candidates.map(([vaultId, collateralSats, debtCents]) => ({
           vaultId: vaultId!,
           collateralSats: collateralSats as Sats,

@@ -259,6 +259,8 @@ CREATE TABLE pool_depositors (
   created_at  bigint NOT NULL,
   updated_at  bigint NOT NULL
 );
+-- The system's own ledger accounts, as SQLite's migration 1 opens them.
+INSERT INTO ledger_accounts (id, kind) VALUES ('surplus', 'surplus'), ('deficit', 'deficit');
 `,
   },
 ];

@@ -207,7 +207,7 @@ async function lostSpendHint(rpc: Rpc, db: Sqlite, vaultId: number): Promise<str
 }
 
 /** SQLite's own checks and the bsUSD ledger invariant. */
-export function databaseProblems(db: Sqlite): string[] {
+export async function databaseProblems(db: Sqlite): Promise<string[]> {
   const problems: string[] = [];
   const integrity = db.pragma('integrity_check', { simple: false }) as {
     integrity_check: string;
@@ -217,7 +217,7 @@ export function databaseProblems(db: Sqlite): string[] {
   }
   const fk = db.pragma('foreign_key_check') as unknown[];
   if (fk.length) problems.push(`foreign_key_check: ${fk.length} row(s) point nowhere`);
-  const ledger = sqliteStore(db).ledger.checkInvariant();
+  const ledger = await sqliteStore(db).ledger.checkInvariant();
   if (!ledger.ok) problems.push(`ledger invariant: ${ledger.problems.join('; ')}`);
   return problems;
 }
