@@ -1,5 +1,34 @@
 import { defineConfig } from 'vitest/config';
 
+/** Integration files that stay on SQLite only (see the integration-pg project). */
+const PG_EXCLUDED = [
+  // They query the node's SQLite file directly.
+  'accounts',
+  'auction-cure',
+  'backing',
+  'gateway',
+  'gateway-held',
+  'guardian-file',
+  'liquidation',
+  'peg',
+  'playground',
+  'pool',
+  'redemption',
+  'vault-spends',
+  'wallet',
+  'wallet-ledger',
+  // About SQLite itself: backups and restores of the file, a crash between its writes.
+  'backup',
+  // PostgreSQL's own tests, which start their own clusters.
+  'pg-schema',
+  'pg-leader',
+  'pg-events',
+  'pg-store-auctions',
+  'pg-store-ledger',
+  'pg-store-vaults',
+  'pg-failover',
+];
+
 // Separate, named runners: unit (fast, no processes), integration (real regtest bitcoind),
 // e2e (a real browser against the headless host).
 export default defineConfig({
@@ -29,6 +58,23 @@ export default defineConfig({
         },
       },
       {
+        // The same suite with the protocol node on PostgreSQL (a private cluster for the run).
+        // Left out: files that read or write the node's SQLite file directly (their statements
+        // are SQLite's), and files about SQLite itself or the wallet's own database.
+        test: {
+          name: 'integration-pg',
+          include: ['test/integration/**/*.test.ts'],
+          exclude: PG_EXCLUDED.map((f) => `test/integration/${f}.test.ts`),
+          environment: 'node',
+          env: { BITSTABLE_STABILITY_FEE_BPS: '0', BITSTABLE_TEST_DB: 'postgres' },
+          globalSetup: ['test/setup/postgres-global.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          maxWorkers: 2,
+          sequence: { groupOrder: 2 },
+        },
+      },
+      {
         // A real browser (Debian's chromium through playwright-core) against the headless host.
         test: {
           name: 'e2e',
@@ -38,7 +84,7 @@ export default defineConfig({
           testTimeout: 180_000,
           hookTimeout: 240_000,
           maxWorkers: 1,
-          sequence: { groupOrder: 2 },
+          sequence: { groupOrder: 3 },
         },
       },
     ],

@@ -5,6 +5,9 @@
  *
  *   --port N  --data-dir DIR  --network NAME  --host ADDR  --allow-remote  --guardian-key KEY
  *   --public-url URL  where wallets reach it through a TLS proxy (sign-ins name that address)
+ *   --db postgres://…  keep the node's data in PostgreSQL (BITSTABLE_DATABASE_URL): several
+ *                      instances on one database serve calls, and one of them at a time leads
+ *                      the background work (docs/architecture.md, "Several instances")
  *   (the same environment as `npm run headless`; on regtest it runs its own bitcoind)
  *
  * Prints its gateway URL, its node id, the admin URL (token in the fragment on the start that
@@ -37,6 +40,7 @@ async function main(): Promise<void> {
       'guardian-key': { type: 'string' },
       'show-link': { type: 'boolean' },
       'public-url': { type: 'string' },
+      db: { type: 'string' },
     },
   });
   const env = process.env;
@@ -66,7 +70,13 @@ async function main(): Promise<void> {
     base: { host: 'protocol', network },
     destination: pino.destination(2),
   });
+  const db = values.db ?? env.BITSTABLE_DATABASE_URL;
+  if (db !== undefined && !/^postgres(ql)?:\/\//.test(db))
+    fail(
+      `--db must be a PostgreSQL URL (postgres://user@host:port/database); got "${db.slice(0, 40)}".`,
+    );
   const host = await startHeadless({
+    ...(db ? { database: { postgres: db } } : {}),
     dataDir,
     network,
     port,
@@ -88,6 +98,7 @@ async function main(): Promise<void> {
       '',
       `BitStable protocol node on ${network}.`,
       `Node id: ${host.node.accounts.nodeId}`,
+      ...(host.node.cluster ? [`Instance: ${host.node.cluster.id} on PostgreSQL`] : []),
       `Gateway: ${host.gateway.url}`,
       openLine(
         host.openUrl,

@@ -62,6 +62,7 @@ export type ApiCore = Pick<
   | 'clock'
   | 'redemptions'
   | 'pool'
+  | 'cluster'
 >;
 
 /** What the host (headless gateway, Electron main) tells the API about itself. */
@@ -841,7 +842,9 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
     'regtest.newAddress': async () => ({ address: await requireRegtest().miner.newAddress() }),
 
     'regtest.setPrice': async ({ priceCents }) => {
-      requireRegtest();
+      // The simulated price needs regtest, not a bitcoind of this node's own (several instances
+      // of one node share one).
+      if (core.network.name !== 'regtest') requireRegtest();
       const sim = core.simulated;
       if (!sim)
         throw new ApiBoundaryError(
@@ -858,6 +861,9 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
           { priceCents, minPriceCents, maxPriceCents },
         );
       sim.setPrice(priceCents as Cents);
+      // An instance that does not lead runs no rounds: the leader's next rounds take the price
+      // (each instance's simulated source is its own; set it on each, as the failover soak does).
+      if (core.cluster && !core.cluster.leading) return await priceResult();
       // A large move is held by the circuit breaker for one round and confirmed by the next.
       for (let i = 0; i < 3; i++) {
         const s = price();

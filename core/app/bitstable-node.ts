@@ -17,6 +17,11 @@ import {
 import { checkpoint, openDatabase, type Sqlite } from '../db/database';
 import type { Store } from '../store/ports';
 import { sqliteStore } from '../store/sqlite';
+import { pgStore } from '../store/pg';
+import { ClusterMember, type ClusterLogger } from './cluster';
+import type { RelayedEvent } from '../db/pg/notify';
+import { CORE_EVENT_TYPES } from '../api/events';
+import { migratePostgres, openPostgres } from '../db/pg/database';
 import { BitStableError } from '../errors';
 import { EventBus } from '../events/bus';
 import { adoptLocalAccount, ensureAccountSecret, ensureNodeId } from '../accounts/local';
@@ -68,6 +73,16 @@ export interface BitStableNodeOptions {
   keyStore: KeyStore;
   /** Default: local regtest on regtest; required elsewhere. */
   bitcoin?: BitcoinConnection;
+  /**
+   * Where the protocol node's data lives: the embedded SQLite file under `dataDir` (default), or
+   * a PostgreSQL database (`postgres://…`) that several gateway instances share. With
+   * PostgreSQL the SQLite file keeps only this instance's own records (Ledger registrations).
+   */
+  database?: {
+    postgres: string;
+    /** How often a follower tries for the leader lock; default 1 s. */
+    leaseRetryMs?: number;
+  };
   /**
    * The owner's signer: a Ledger by transport (USB HID or Speculos; its registrations are kept in
    * the database), or any Signer; default on regtest: the software owner key.
@@ -158,6 +173,29 @@ async function guardianSigner(options: BitStableNodeOptions, net: NetworkInfo): 
   });
 }
 
+/** The protocol node's store on PostgreSQL: a pool, migrated (once across instances starting together). */
+async function openPostgresStore(
+  url: string,
+): Promise<{ store: Store; close: () => Promise<void> }> {
+  const pool = openPostgres(url);
+  try {
+    await migratePostgres(pool);
+  } catch (err) {
+    await pool.end();
+    throw err;
+  }
+  return { store: pgStore(pool), close: () => pool.end() };
+}
+
+/** The host's logger for the cluster's lines: warnings as warnings where it has them. */
+function clusterLogger(logger: FailureLogger): ClusterLogger {
+  const l = logger as FailureLogger & Partial<ClusterLogger>;
+  return {
+    info: (obj, msg) => l.info?.(obj, msg),
+    warn: (obj, msg) => (l.warn ? l.warn(obj, msg) : l.error(obj as Record<string, unknown>, msg)),
+  };
+}
+
 /** A running BitStable node for one network. */
 export class BitStableNode {
   private chainTimer: NodeJS.Timeout | null = null;
@@ -193,6 +231,39 @@ export class BitStableNode {
   accounts!: AccountService;
   /** The account of the wallet in this process (local mode). */
   localAccountId!: string;
+  /** On PostgreSQL: this instance among the others (leader lock, events between them). */
+  cluster: ClusterMember | null = null;
+  private followTimer: NodeJS.Timeout | null = null;
+  private pollMs = 2_000;
+  /** Changes of leadership, applied one after another. */
+  private leadership: Promise<void> = Promise.resolve();
+  private readonly remoteListeners = new Set<(event: RelayedEvent) => void>();
+
+  private joinCluster(
+    database: NonNullable<BitStableNodeOptions['database']>,
+    logger: FailureLogger | undefined,
+  ): void {
+    const cluster = new ClusterMember(openPostgres(database.postgres, { max: 3 }), {
+      ...(database.leaseRetryMs !== undefined ? { retryMs: database.leaseRetryMs } : {}),
+      ...(logger ? { logger: clusterLogger(logger) } : {}),
+      onLeading: (leading) => this.onLeading(leading),
+      onEvent: (event) => {
+        if (event.type === 'price.accepted' && !cluster.leading)
+          void this.oracle.refresh().catch((err: unknown) => this.failed('follow', err));
+        for (const l of this.remoteListeners) l(event);
+      },
+    });
+    for (const type of CORE_EVENT_TYPES)
+      this.bus.on(type, (payload) => cluster.publish({ type, payload }));
+    this.cluster = cluster;
+  }
+
+  /** Receives the events other instances published (none without PostgreSQL). */
+  onRemoteEvent(listener: (event: RelayedEvent) => void): () => void {
+    this.remoteListeners.add(listener);
+    return () => this.remoteListeners.delete(listener);
+  }
+
   /** The health passes of accepted prices, queued one after another (see `start`). */
   healthPasses: Promise<void> = Promise.resolve();
   /** Regtest: the playground's accounts, and which one this machine's window acts as. */
@@ -200,7 +271,7 @@ export class BitStableNode {
 
   /** The node's storage ports (core/store/ports.ts) on its database. */
   get store(): Store {
-    return sqliteStore(this.db);
+    return this.data.store;
   }
 
   /** What a call without an account of its own acts for: the window's current account. */
@@ -217,6 +288,7 @@ export class BitStableNode {
     readonly network: NetworkInfo,
     readonly params: VaultParams,
     readonly db: Sqlite,
+    private readonly data: { store: Store; close: () => Promise<void> },
     readonly bus: EventBus,
     readonly chain: CoreNode,
     readonly regtest: RegtestNode | null,
@@ -269,6 +341,7 @@ export class BitStableNode {
     const db = openDatabase(join(dir, 'bitstable.sqlite'), { backgroundCheckpoints: true });
     const bus = new EventBus();
     let regtest: RegtestNode | null = null;
+    let data: { store: Store; close: () => Promise<void> } | undefined;
     try {
       let rpc: RpcCaller;
       // Set once the vault service exists: a failover node must be told about every vault.
@@ -315,7 +388,10 @@ export class BitStableNode {
       const guardian = await guardianSigner(options, net);
 
       // The storage ports every service takes (core/store/ports.ts), on this node's database.
-      const store = sqliteStore(db);
+      data = options.database
+        ? await openPostgresStore(options.database.postgres)
+        : { store: sqliteStore(db), close: async () => {} };
+      const { store } = data;
       const { oracle, simulated } = createOracle({
         network: net.name,
         store,
@@ -431,6 +507,7 @@ export class BitStableNode {
         net,
         params,
         db,
+        data,
         bus,
         chain,
         regtest,
@@ -447,6 +524,7 @@ export class BitStableNode {
       );
       node.accounts = accounts;
       node.localAccountId = localAccountId;
+      if (options.database) node.joinCluster(options.database, options.logger);
       node.pool = new StabilityPool({ store, network: net, clock });
       node.redemptions = new RedemptionDesk({
         store,
@@ -487,6 +565,7 @@ export class BitStableNode {
       return node;
     } catch (err) {
       await regtest?.stop();
+      await data?.close();
       db.close();
       throw err;
     }
@@ -511,30 +590,95 @@ export class BitStableNode {
     return next;
   }
 
-  /** Starts oracle rounds and chain polling (a sync on every new block). */
+  /**
+   * Starts the background work: oracle rounds and chain polling (a sync on every new block), the
+   * fee sweep and backups. On PostgreSQL only while this instance leads; a follower reads the
+   * accepted price back and keeps the Bitcoin node's status (see core/app/cluster.ts).
+   */
   startBackground(pollMs = 2_000): void {
+    this.pollMs = pollMs;
+    if (!this.cluster) return this.startLeading(pollMs);
+    this.startFollowing(pollMs);
+    void this.cluster.start().catch((err: unknown) => this.failed('cluster', err));
+  }
+
+  /** The lease changed hands: lead, or follow again. */
+  private onLeading(leading: boolean): void {
+    this.leadership = this.leadership.then(async () => {
+      if (leading) {
+        this.stopFollowing();
+        // What the last leader wrote: the price it accepted, the vaults it moved.
+        await this.oracle.refresh().catch(() => undefined);
+        this.startLeading(this.pollMs);
+      } else {
+        await this.stopLeading();
+        this.startFollowing(this.pollMs);
+      }
+    });
+  }
+
+  private startFollowing(pollMs: number): void {
+    if (this.followTimer) return;
+    const follow = async () => {
+      try {
+        await this.oracle.refresh();
+        await this.checkNodeStatus(pollMs);
+        this.background.succeeded('follow');
+      } catch (err) {
+        this.failed('follow', err);
+      }
+    };
+    this.followTimer = setInterval(() => void follow(), pollMs);
+    this.followTimer.unref();
+    void follow();
+  }
+
+  private stopFollowing(): void {
+    if (this.followTimer) clearInterval(this.followTimer);
+    this.followTimer = null;
+  }
+
+  /** Asks the Bitcoin node for its tip; the answer (or its absence) is the node status. */
+  private async checkNodeStatus(pollMs: number): Promise<string | null> {
+    try {
+      // A short timeout: a stalled node must show as offline within seconds, not after 30 s.
+      const info = await this.chain.chainInfo(Math.min(5_000, pollMs * 2));
+      this.setNodeStatus({
+        online: true,
+        height: info.blocks,
+        tip: info.bestBlockHash,
+        checkedAt: Date.now(),
+        message: null,
+      });
+      return info.bestBlockHash;
+    } catch (err) {
+      this.setNodeStatus({
+        ...this.status,
+        online: false,
+        checkedAt: Date.now(),
+        message: (err as Error).message,
+      });
+      return null;
+    }
+  }
+
+  /** Stops what `startLeading` started and waits for work under way. */
+  private async stopLeading(): Promise<void> {
+    if (this.chainTimer) clearTimeout(this.chainTimer);
+    if (this.checkpointTimer) clearInterval(this.checkpointTimer);
+    if (this.feeTimer) clearInterval(this.feeTimer);
+    this.stopBackups?.();
+    this.stopBackups = null;
+    this.chainTimer = this.checkpointTimer = this.feeTimer = null;
+    await this.oracle.stop();
+    await this.healthPasses;
+    await this.syncing;
+  }
+
+  private startLeading(pollMs: number): void {
     this.oracle.start();
     const poll = async () => {
-      let tip: string | null = null;
-      try {
-        // A short timeout: a stalled node must show as offline within seconds, not after 30 s.
-        const info = await this.chain.chainInfo(Math.min(5_000, pollMs * 2));
-        tip = info.bestBlockHash;
-        this.setNodeStatus({
-          online: true,
-          height: info.blocks,
-          tip,
-          checkedAt: Date.now(),
-          message: null,
-        });
-      } catch (err) {
-        this.setNodeStatus({
-          ...this.status,
-          online: false,
-          checkedAt: Date.now(),
-          message: (err as Error).message,
-        });
-      }
+      const tip = await this.checkNodeStatus(pollMs);
       if (tip !== null && tip !== this.lastTip) {
         try {
           await this.sync();
@@ -567,7 +711,8 @@ export class BitStableNode {
       }
     }, this.feeSweepMs);
     this.feeTimer.unref();
-    if (this.backupOptions !== false) {
+    // PostgreSQL is backed up with its own tools (pg_dump); the file backups are SQLite's.
+    if (this.backupOptions !== false && this.store.dialect === 'sqlite') {
       this.stopBackups = scheduleBackups(this.store, this.backupDir, {
         intervalMs: this.backupOptions?.intervalMs ?? 3_600_000,
         keep: this.backupOptions?.keep ?? 24,
@@ -615,14 +760,13 @@ export class BitStableNode {
 
   /** Stops background work, the oracle, the regtest node it started, and closes the database. */
   async stop(): Promise<void> {
-    if (this.chainTimer) clearTimeout(this.chainTimer);
-    if (this.checkpointTimer) clearInterval(this.checkpointTimer);
-    if (this.feeTimer) clearInterval(this.feeTimer);
-    this.stopBackups?.();
-    this.chainTimer = null;
-    await this.oracle.stop();
-    await this.syncing;
+    this.stopFollowing();
+    // Gives the lease up first: another instance leads at once, not after a timeout.
+    await this.cluster?.stop().catch((err: unknown) => this.failed('cluster', err));
+    await this.leadership;
+    await this.stopLeading();
     await this.regtest?.stop();
+    await this.data.close();
     if (this.db.open) {
       checkpoint(this.db, 'TRUNCATE');
       this.db.close();

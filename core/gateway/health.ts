@@ -59,9 +59,20 @@ export async function healthReport(core: ApiCore): Promise<HealthReport> {
 
   try {
     const { schemaVersion } = await core.store.ops.healthCheck();
-    parts.database = { status: 'ok', schemaVersion };
+    parts.database = { status: 'ok', engine: core.store.dialect, schemaVersion };
   } catch (err) {
     parts.database = { status: 'down', message: messageOf(err) };
+  }
+
+  // Several instances on one PostgreSQL: which one this is, and whether it leads the background work.
+  if (core.cluster) {
+    parts.instance = {
+      status: 'ok',
+      id: core.cluster.id,
+      leader: core.cluster.leading,
+      eventGaps: core.cluster.events.gaps,
+      eventsNotSent: core.cluster.publishFailures,
+    };
   }
 
   const price = core.oracle.current();

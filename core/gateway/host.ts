@@ -9,6 +9,7 @@ import { checkPassphraseStrength } from '../keys/passphrase-strength';
 import { join } from 'node:path';
 import { BitStableNode, type BitStableNodeOptions } from '../app/bitstable-node';
 import { createApiService, type ApiService } from '../api/dispatcher';
+import type { ApiEvent } from '../api/events';
 import { network as networkInfo, type NetworkName } from '../config/networks';
 import { BitStableError } from '../errors';
 import { PassphraseKeyStore, scryptFor } from '../keys/passphrase-keystore';
@@ -29,6 +30,8 @@ export interface HeadlessOptions {
    * regtest: a local bitcoind and software owner and guardian keys.
    */
   connections?: Pick<BitStableNodeOptions, 'bitcoin' | 'owner' | 'guardian' | 'oracleOverrides'>;
+  /** PostgreSQL instead of the embedded SQLite (several instances on one database). */
+  database?: BitStableNodeOptions['database'];
   staticDir?: string;
   extraOrigins?: string[];
   /** Where wallets reach this node through a proxy (logins name the address they reached). */
@@ -111,6 +114,7 @@ export async function startHeadless(options: HeadlessOptions): Promise<HeadlessH
     network: net.name,
     keyStore,
     ...options.connections,
+    ...(options.database ? { database: options.database } : {}),
     onProgress: (line) => {
       log.info({ progress: line }, line);
       progressSink(line);
@@ -138,6 +142,8 @@ export async function startHeadless(options: HeadlessOptions): Promise<HeadlessH
     progressSink = (text) => service.emit({ type: 'progress', payload: { text } });
     promptSink = (prompt) =>
       service.emit({ type: 'signer.prompt', payload: { ...prompt, operation: null } });
+    // What the other instances' buses said reaches this one's clients too.
+    node.onRemoteEvent((event) => service.emit(event as ApiEvent));
     const gateway = await startGateway({
       api,
       core: node,

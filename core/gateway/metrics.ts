@@ -15,6 +15,27 @@ export interface GatewayMetrics {
 export async function createMetrics(core: ApiCore): Promise<GatewayMetrics> {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'bitstable_process_' });
+  // Several instances on one database: every series names the instance it came from.
+  if (core.cluster) registry.setDefaultLabels({ instance: core.cluster.id });
+  const cluster = core.cluster;
+  if (cluster) {
+    new Gauge({
+      name: 'bitstable_instance_leader',
+      help: '1 while this instance holds the leader lock and runs the background work, else 0.',
+      registers: [registry],
+      collect() {
+        this.set(cluster.leading ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'bitstable_instance_event_gaps',
+      help: 'Times the connection that receives the other instances’ events broke.',
+      registers: [registry],
+      collect() {
+        this.set(cluster.events.gaps);
+      },
+    });
+  }
 
   new Gauge({
     name: 'bitstable_vaults',

@@ -117,6 +117,16 @@ export class Oracle implements PriceFeed {
     this.chain = this.restore();
   }
 
+  /**
+   * Reads the accepted price, breaker window and last round back from the store, after any round
+   * in progress: how an instance that does not run rounds follows the one that does.
+   */
+  refresh(): Promise<void> {
+    const run = this.chain.then(() => this.restore());
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
   /** Resolves once the oracle has read its state back from the store (rejects if it could not). */
   ready(): Promise<void> {
     return this.chain.then(() => undefined);

@@ -14,6 +14,7 @@ import type { VaultKeyOrigins } from '../../core/signers/types';
 import { InMemoryKeyStore } from '../../core/keys/keystore';
 import { toSats } from '../../core/node/rpc';
 import type { Bps, Cents, Sats } from '../../core/money';
+import { testDatabase } from './backend';
 
 export interface TestApp {
   app: BitStableNode;
@@ -28,14 +29,18 @@ export function useBitStableNode(options: Partial<BitStableNodeOptions> = {}): (
     const dataDir = mkdtempSync(join(tmpdir(), 'bitstable-app-'));
     const keyStore = new InMemoryKeyStore();
     try {
+      const database = options.database ?? (await testDatabase());
       const app = await BitStableNode.start({
         dataDir,
         network: 'regtest',
         keyStore,
         ...options,
+        ...(database ? { database } : {}),
         // No stability fee unless a test asks for one: debts stay the round numbers tests mint.
         params: { stabilityFeeBps: 0 as Bps, ...options.params },
       });
+      // The run says which database; a node that quietly fell back to the other would test nothing.
+      expect(app.store.dialect).toBe(database ? 'postgres' : 'sqlite');
       t = { app, keyStore, dataDir };
     } catch (err) {
       rmSync(dataDir, { recursive: true, force: true });

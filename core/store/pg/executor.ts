@@ -94,19 +94,26 @@ export class PgExecutor {
     const tx: PgTx = { outer: { client, open: true, savepoints: 0 }, tail: Promise.resolve() };
     let broken = false;
     try {
-      await client.query('BEGIN');
+      await client.query('BEGIN').catch((err: unknown) => {
+        throw databaseError(err, 'BEGIN');
+      });
       await client.query('SELECT pg_advisory_xact_lock($1)', [WRITE_LOCK]);
       if (this.options.beforeEach) await this.options.beforeEach(client);
       const result = await this.context.run(tx, fn);
       tx.outer.open = false;
-      await client.query('COMMIT');
+      try {
+        await client.query('COMMIT');
+      } catch (err) {
+        throw databaseError(err, 'COMMIT');
+      }
       return result;
     } catch (err) {
+      // What `fn` threw goes to the caller as it is (a refusal, a rollback on purpose).
       tx.outer.open = false;
       await client.query('ROLLBACK').catch(() => {
         broken = true;
       });
-      throw err instanceof BitStableError ? err : databaseError(err, 'COMMIT');
+      throw err;
     } finally {
       client.release(broken);
     }
