@@ -26,11 +26,43 @@ import { pct } from './bench/percentile';
 
 const params = network('regtest').defaults;
 
+/** One seeded vault of the benchmark's book (the same for the same seed, on either engine). */
+export interface SeedVault {
+  idx: number;
+  state: string;
+  collateral: Sats;
+  debt: Cents;
+  liquidation: Cents | null;
+  warning: Cents | null;
+}
+
+/** The benchmark's vaults: ratios spread from 150 % to 400 % at `price`, a tenth without debt. */
+export function* seedVaults(vaults: number, price: Cents, seed: number): Generator<SeedVault> {
+  let s = seed;
+  const rand = () => (s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  for (let i = 0; i < vaults; i++) {
+    const collateral = Math.floor(1_000_000 + rand() * 199_000_000) as Sats;
+    const ratio = 1.5 + rand() * 2.5;
+    const debt = (
+      rand() < 0.1 ? 0 : Math.max(5_000, Math.floor((collateral * price) / 1e8 / ratio))
+    ) as Cents;
+    // Keys of the exact debt at rate 1.0 (without the pass's one-cent margin), so the naive
+    // pass, which reads the debt, agrees with the index vault for vault.
+    const state = debt === 0 ? 'active' : healthBand(collateral, debt, price, params);
+    yield {
+      idx: i,
+      state: state === 'liquidating' ? 'warning' : state,
+      collateral,
+      debt,
+      liquidation: thresholdPrice(collateral, debt, params.liquidationRatioBps),
+      warning: thresholdPrice(collateral, debt, params.warningRatioBps),
+    };
+  }
+}
+
 function seedDb(path: string, vaults: number, price: Cents, seed: number): Sqlite {
   // Opened as the app opens it: WAL checkpoints in the background, not inside commits.
   const db = openDatabase(path, { backgroundCheckpoints: true });
-  let s = seed;
-  const rand = () => (s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   db.prepare(
     "INSERT INTO key_sets (network, owner_key, protocol_key, guardian_key, created_at) VALUES ('regtest','o','p','g',0)",
   ).run();
@@ -40,35 +72,37 @@ function seedDb(path: string, vaults: number, price: Cents, seed: number): Sqlit
      VALUES (1, ?, 'regtest', ?, '', ?, ?, ?, ?, ?, ?, 0, 0)`,
   );
   db.transaction(() => {
-    for (let i = 0; i < vaults; i++) {
-      const collateral = Math.floor(1_000_000 + rand() * 199_000_000) as Sats;
-      // Ratios spread from 150 % to 400 % at the start price (a tenth carry no debt).
-      const ratio = 1.5 + rand() * 2.5;
-      const debt = (
-        rand() < 0.1 ? 0 : Math.max(5_000, Math.floor((collateral * price) / 1e8 / ratio))
-      ) as Cents;
-      // Keys of the exact debt at rate 1.0 (without the pass's one-cent margin), so the naive
-      // pass below, which reads the debt, agrees with the index vault for vault.
-      const prices = {
-        liquidation: thresholdPrice(collateral, debt, params.liquidationRatioBps),
-        warning: thresholdPrice(collateral, debt, params.warningRatioBps),
-      };
-      const state = debt === 0 ? 'active' : healthBand(collateral, debt, price, params);
+    for (const v of seedVaults(vaults, price, seed)) {
       insert.run(
-        i,
-        `addr${i}`,
-        state === 'liquidating' ? 'warning' : state,
-        collateral,
-        debt,
-        debt * 1_000_000,
-        prices.liquidation,
-        prices.warning,
+        v.idx,
+        `addr${v.idx}`,
+        v.state,
+        v.collateral,
+        v.debt,
+        v.debt * 1_000_000,
+        v.liquidation,
+        v.warning,
       );
     }
   })();
   db.pragma('optimize');
   checkpoint(db, 'TRUNCATE');
   return db;
+}
+
+/** A seeded random walk of prices: a Gaussian step per round (Box–Muller), the same every run. */
+export function* priceWalk(start: Cents, rounds: number, sigma: number): Generator<Cents> {
+  let price: number = start;
+  let s = 11;
+  for (let r = 0; r < rounds; r++) {
+    s = (s * 1103515245 + 12345) % 2 ** 31;
+    const u1 = (s + 1) / (2 ** 31 + 1);
+    s = (s * 1103515245 + 12345) % 2 ** 31;
+    const u2 = s / 2 ** 31;
+    const z = Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+    price = Math.max(1_000_000, Math.round(price * (1 + sigma * z)));
+    yield price as Cents;
+  }
 }
 
 function apply(db: Sqlite, c: HealthChanges): void {
@@ -104,17 +138,9 @@ export async function main(
     const queries = new HealthQueries(sqliteStore(indexedDb).auctions);
     const indexed: number[] = [];
     const naive: number[] = [];
-    let price: number = start;
-    let s = 11;
-    for (let r = 0; r < rounds; r++) {
-      // A Gaussian step (Box–Muller over a seeded generator), so both runs see the same walk.
-      s = (s * 1103515245 + 12345) % 2 ** 31;
-      const u1 = (s + 1) / (2 ** 31 + 1);
-      s = (s * 1103515245 + 12345) % 2 ** 31;
-      const u2 = s / 2 ** 31;
-      const z = Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
-      price = Math.max(1_000_000, Math.round(price * (1 + sigma * z)));
-      const p = price as Cents;
+    let r = -1;
+    for (const p of priceWalk(start, rounds, sigma)) {
+      r++;
       // The app's background checkpoint (every 30 s, i.e. every 3 rounds), outside the timing.
       if (r % 3 === 0) {
         checkpoint(indexedDb);

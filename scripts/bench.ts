@@ -4,12 +4,16 @@
  */
 import { main as oracle } from './bench-oracle';
 import { both as health } from './bench-health';
+import { main as healthPg } from './bench-health-pg';
 import { main as createVault } from './bench-create-vault';
 import { main as settlement } from './bench-settlement';
 import { main as wallets } from './bench-wallets';
+import { main as gateway } from './bench-gateway';
 
 await oracle();
 await health();
+await healthPg();
 await settlement();
 await createVault();
 await wallets();
+await gateway();

@@ -14,10 +14,9 @@
  * The killed instance is started again, so every run has three. This process owns bitcoind and
  * the PostgreSQL cluster and stops every child it started, even on failure.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import pg from 'pg';
 import WebSocket from 'ws';
 import { startLocalPostgres, type LocalPostgres } from '../../core/db/pg/local-cluster';
@@ -27,24 +26,16 @@ import type { Sats } from '../../core/money';
 import { budget, describeError, Failures, finish, seedOf } from './lib/report';
 import { Rng } from './lib/rng';
 import type { SoakOptions, SoakResult } from './lib/types';
+import { call, leads, sleep, startInstance, stopInstance, type Instance } from './lib/instances';
 
 export const defaults = { runs: 50, seconds: 3_600 };
 
-const ROOT = resolve(import.meta.dirname, '../..');
 const PASSPHRASE = 'failover-soak-passphrase';
 const INSTANCES = 3;
 const VAULTS_PER_RUN = 3;
 const HIGH = 50_000_00; // $50,000
 const LOW = 40_000_00; // $40,000: a vault minted at 170 % at $50,000 is at 136 %
 const LEAD_WITHIN_MS = 10_000;
-
-interface Instance {
-  n: number;
-  child: ChildProcess;
-  url: string;
-  out: () => string;
-  exited: Promise<void>;
-}
 
 interface Seen {
   /** vault ids a client was told became Liquidating (vault.changed or auction.started). */
@@ -67,79 +58,20 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
   const figures = { kills: 0, auctions: 0, max_lead_ms: 0, takes_refused: 0 };
   let runs = 0;
 
-  const start = async (n: number): Promise<Instance> => {
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        join(ROOT, 'scripts', 'protocol.ts'),
-        '--db',
-        cluster!.url,
-        '--data-dir',
-        join(dir, 'node'),
-        '--port',
-        '0',
-        '--show-link',
-      ],
+  const start = (n: number) =>
+    startInstance(
       {
-        cwd: ROOT,
-        detached: true,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: {
-          ...process.env,
-          BITSTABLE_PASSPHRASE: PASSPHRASE,
-          BITSTABLE_RPC_URL: bitcoin!.rpc.url,
-          BITSTABLE_RPC_COOKIE: join(bitcoin!.dataDir, 'regtest', '.cookie'),
-          BITSTABLE_ORACLE: JSON.stringify({ intervalMs: 1_000 }),
-          BITSTABLE_STABILITY_FEE_BPS: '0',
-        },
+        database: cluster!.url,
+        dataDir: join(dir, 'node'),
+        bitcoin: bitcoin!,
+        passphrase: PASSPHRASE,
+        env: { BITSTABLE_ORACLE: JSON.stringify({ intervalMs: 1_000 }) },
       },
-    );
-    let out = '';
-    let err = '';
-    child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr!.on('data', (c: Buffer) => (err = (err + c.toString()).slice(-20_000)));
-    const exited = new Promise<void>((r) => child.once('exit', () => r()));
-    const deadline = Date.now() + 120_000;
-    for (;;) {
-      const m = /Admin: (http:\/\/127\.0\.0\.1:\d+)\/#token=([A-Za-z0-9_-]+)/.exec(out);
-      if (m) {
-        token = m[2]!;
-        return { n, child, url: m[1]!, out: () => `${out}\n${err.slice(-3_000)}`, exited };
-      }
-      if (child.exitCode !== null || Date.now() > deadline)
-        throw new Error(`instance ${n} did not start:\n${out}\n${err.slice(-3_000)}`);
-      await sleep(100);
-    }
-  };
-
-  const call = async <T>(inst: Instance, method: string, params: unknown = {}): Promise<T> => {
-    const res = await fetch(`${inst.url}/rpc`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+      n,
+    ).then((inst) => {
+      token = inst.token;
+      return inst;
     });
-    const body = (await res.json()) as {
-      result?: T;
-      error?: { message: string; data?: { code: string } };
-    };
-    if (body.error)
-      throw Object.assign(new Error(body.error.message), { code: body.error.data?.code });
-    return body.result as T;
-  };
-
-  const leads = async (inst: Instance): Promise<boolean> => {
-    try {
-      const res = await fetch(`${inst.url}/health`, {
-        headers: { authorization: `Bearer ${token}` },
-      });
-      const body = (await res.json()) as { parts?: { instance?: { leader?: boolean } } };
-      return body.parts?.instance?.leader === true;
-    } catch {
-      return false;
-    }
-  };
 
   const listen = (inst: Instance): Promise<Seen> =>
     new Promise((resolveSeen, reject) => {
@@ -326,15 +258,7 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
     failures.add(`setup: ${describeError(err)}`);
   } finally {
     for (const s of seen) s?.socket.terminate();
-    for (const inst of instances) {
-      if (!inst || inst.child.exitCode !== null) continue;
-      inst.child.kill('SIGTERM');
-      const stopped = await Promise.race([
-        inst.exited.then(() => true),
-        sleep(15_000).then(() => false),
-      ]);
-      if (!stopped) process.kill(-inst.child.pid!, 'SIGKILL');
-    }
+    await Promise.all(instances.map((inst) => (inst ? stopInstance(inst) : undefined)));
     await db?.end();
     await cluster?.stop();
     await bitcoin?.stop();
@@ -342,8 +266,6 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
   }
   return finish('failover', options, runs, failures, figures, time.elapsed());
 }
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 async function until(what: string, ms: number, ok: () => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + ms;

@@ -239,7 +239,7 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
         app = await start();
         const db = app.db;
         for (const p of await databaseProblems(db)) problem(p);
-        for (const p of spendProblems(db)) problem(p);
+        for (const p of await spendProblems(db)) problem(p);
         const leftover = db
           .prepare("SELECT id, state FROM spends WHERE state IN ('draft', 'signed')")
           .all() as { id: number; state: string }[];
@@ -271,7 +271,7 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
         for (const p of (await collateralProblems(rpc, db, app.network, conf, { incoming: true }))
           .problems)
           problem(`after a block: ${p}`);
-        for (const p of spendProblems(db)) problem(`after a block: ${p}`);
+        for (const p of await spendProblems(db)) problem(`after a block: ${p}`);
         for (const p of await paidOnce(rpc, db)) problem(p);
       } catch (err) {
         problem(`threw: ${describeError(err)}`);

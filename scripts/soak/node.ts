@@ -230,7 +230,11 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
           a.network,
           a.params.confirmations,
         );
-        for (const p of [...found, ...(await databaseProblems(a.db)), ...spendProblems(a.db)])
+        for (const p of [
+          ...found,
+          ...(await databaseProblems(a.db)),
+          ...(await spendProblems(a.db)),
+        ])
           problem(p);
       } catch (err) {
         problem(`threw: ${describeError(err)}`);

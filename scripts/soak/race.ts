@@ -34,7 +34,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type pg from 'pg';
 import { BitStableNode } from '../../core/app/bitstable-node';
+import { openPostgres } from '../../core/db/pg/database';
+import { startLocalPostgres, type LocalPostgres } from '../../core/db/pg/local-cluster';
+import { pgSql, sqliteSql } from './lib/sql';
 import { isBitStableError } from '../../core/errors';
 import { InMemoryKeyStore } from '../../core/keys/keystore';
 import type { Auction } from '../../core/liquidation/auction-house';
@@ -49,9 +53,10 @@ import { setPrice } from './lib/price';
 import { budget, describeError, Failures, finish, keep, seedOf } from './lib/report';
 import { Rng } from './lib/rng';
 import type { SoakOptions, SoakResult } from './lib/types';
-import { sqliteStore } from '../../core/store/sqlite';
 
 export const defaults = { runs: 500, seconds: 1_800 };
+/** Instances on PostgreSQL. */
+const INSTANCES = 3;
 
 const BASE_PRICE = 50_000_00;
 const MIN_PRICE = 25_000_00;
@@ -136,7 +141,19 @@ const OPEN = ['active', 'warning'] as const;
 const isOpen = (v: Vault) => (OPEN as readonly string[]).includes(v.state);
 
 /** Runs the race soak; prints `soak race runs=… failures=… …`. */
-export async function run(options: SoakOptions): Promise<SoakResult> {
+/**
+ * The soak against PostgreSQL: three instances of the node in this process on one database and
+ * one bitcoind, each round's operations spread over them (the first runs the rounds, syncs and
+ * ticks, as the leader would; the others read its price back, as followers do).
+ */
+export function runOnPostgres(options: SoakOptions): Promise<SoakResult> {
+  return run(options, 'postgres');
+}
+
+export async function run(
+  options: SoakOptions,
+  engine: 'sqlite' | 'postgres' = process.env.SOAK_DB === 'postgres' ? 'postgres' : 'sqlite',
+): Promise<SoakResult> {
   const seed = seedOf(options);
   const rng = new Rng(seed);
   const failures = new Failures(options.log);
@@ -189,16 +206,46 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
   let done = 0;
   let offsetMs = 0;
   let app: BitStableNode | undefined;
+  const followers: BitStableNode[] = [];
+  let cluster: LocalPostgres | undefined;
+  let checks: pg.Pool | undefined;
   try {
-    app = await BitStableNode.start({
-      dataDir,
-      network: 'regtest',
-      keyStore: new InMemoryKeyStore(),
+    if (engine === 'postgres') cluster = await startLocalPostgres();
+    const database = cluster ? { database: { postgres: cluster.url } } : {};
+    const keyStore = new InMemoryKeyStore();
+    const common = {
+      network: 'regtest' as const,
+      keyStore,
       clock: () => Date.now() + offsetMs,
-      backups: false,
+      backups: false as const,
       params: { stabilityFeeBps: SOAK_FEE_BPS },
-    });
+      ...database,
+    };
+    app = await BitStableNode.start({ dataDir, ...common });
     const a = app;
+    // Two more instances on the same database, keys and bitcoind.
+    for (let k = 1; cluster && k < INSTANCES; k++) {
+      followers.push(
+        await BitStableNode.start({
+          dataDir: join(dataDir, `instance-${k}`),
+          ...common,
+          bitcoin: {
+            kind: 'rpc',
+            rpc: {
+              url: a.regtest!.rpc.url,
+              auth: { kind: 'cookie', cookieFile: join(a.regtest!.dataDir, 'regtest', '.cookie') },
+            },
+          },
+        }),
+      );
+    }
+    const instances = [a, ...followers];
+    /** The instance an operation goes to: any of them. */
+    const any = () => instances[rng.int(0, instances.length - 1)]!;
+    /** The followers read back what the first instance's rounds accepted. */
+    const follow = () => Promise.all(followers.map((n) => n.oracle.refresh()));
+    checks = cluster ? openPostgres(cluster.url, { max: 2 }) : undefined;
+    const sql = checks ? pgSql(checks) : sqliteSql(a.db);
     const { miner } = a.regtest!;
     const confirmations = a.params.confirmations;
     let where = 'setup';
@@ -252,7 +299,7 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
     for (let i = 0; i < OPEN_OWNERS; i++) await newOwner();
     await miner.mine(confirmations);
     await a.sync();
-    await a.operations.mint(bank.id, 500_000_00);
+    await any().operations.mint(bank.id, 500_000_00);
 
     const owners = async () => (await a.vaults.listVaults()).filter((v) => v.id !== bank.id);
     const drafts: Draft[] = [];
@@ -352,7 +399,7 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
             const room = maxDebtFor(v.collateralSats, p, ratio as Bps) - v.debtCents;
             const amount = room > 5_000 ? room : r.int(1, 10_000);
             add(`mint ${amount} on vault ${v.id}`, async () => {
-              await a.operations.mint(v.id, amount);
+              await any().operations.mint(v.id, amount);
               f.mints++;
             });
             break;
@@ -365,7 +412,7 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
             const all = r.chance(0.35);
             const part = Math.max(1, Math.floor(v.debtCents * (0.05 + r.next() * 0.6)));
             add(`repay ${all ? 'all' : part} on vault ${v.id}`, async () => {
-              await a.operations.repay(v.id, all ? await a.operations.debtNow(v.id) : part);
+              await any().operations.repay(v.id, all ? await any().operations.debtNow(v.id) : part);
               x.repays++;
             });
             break;
@@ -388,8 +435,8 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
               `${later ? 'review (signed later) of a ' : ''}${closing ? 'close' : `withdrawal of ${amount}`} from vault ${v.id}`,
               async () => {
                 const preview = closing
-                  ? await a.spends.previewClose(v.id, dest)
-                  : await a.spends.previewWithdraw(v.id, amount, dest);
+                  ? await any().spends.previewClose(v.id, dest)
+                  : await any().spends.previewWithdraw(v.id, amount, dest);
                 if (later) {
                   drafts.push({
                     spendId: preview.spendId,
@@ -405,8 +452,8 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
                 if (pause === 3) await sleep(5);
                 if (twice) {
                   const both = await Promise.allSettled([
-                    a.spends.sign(preview.spendId, 'withdraw'),
-                    turn().then(() => a.spends.sign(preview.spendId, 'withdraw')),
+                    any().spends.sign(preview.spendId, 'withdraw'),
+                    turn().then(() => any().spends.sign(preview.spendId, 'withdraw')),
                   ]);
                   const ok = both.filter((b) => b.status === 'fulfilled').length;
                   if (ok > 1) throw new Error(`review #${preview.spendId} was signed twice`);
@@ -419,7 +466,7 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
                     }
                   }
                   if (ok === 0) throw (both[0] as PromiseRejectedResult).reason;
-                } else await a.spends.sign(preview.spendId, 'withdraw');
+                } else await any().spends.sign(preview.spendId, 'withdraw');
                 f.withdrawals++;
               },
             );
@@ -430,7 +477,7 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
             add(
               `signing the ${d.kind} review #${d.spendId} of vault ${d.vaultId} from round ${d.round}`,
               async () => {
-                await a.spends.sign(d.spendId, d.kind);
+                await any().spends.sign(d.spendId, d.kind);
                 x.late_signs++;
                 if (d.kind === 'close') f.closes++;
                 else f.withdrawals++;
@@ -446,15 +493,15 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
             const dest = r.pick(destinations);
             add(`${repayFirst ? 'repay all, then ' : ''}${kind} vault ${v.id}`, async () => {
               if (repayFirst) {
-                const debt = await a.operations.debtNow(v.id);
-                if (debt > 0) await a.operations.repay(v.id, debt);
+                const debt = await any().operations.debtNow(v.id);
+                if (debt > 0) await any().operations.repay(v.id, debt);
                 await turn();
               }
               if (kind === 'close') {
-                await a.operations.close(v.id, dest);
+                await any().operations.close(v.id, dest);
                 f.closes++;
               } else {
-                await a.operations.emergencyExit(v.id, dest);
+                await any().operations.emergencyExit(v.id, dest);
                 f.exits++;
               }
             });
@@ -469,7 +516,7 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
                 const now = await a.liquidation.listAuctions({ live: true });
                 if (now.length === 0) return;
                 const auction = now[Math.floor(pickAt * now.length)]!;
-                await a.liquidation.take({
+                await any().liquidation.take({
                   auctionId: auction.id,
                   maxSats: auction.lotSats + 100_000_000,
                   maxPriceCents: auction.topPriceCents * 2,
@@ -506,7 +553,7 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
             add(
               `take ${size} (${maxSats} sats) of auction ${auction.id} (vault ${auction.vaultId})${taker ? ` by ${taker}` : ''}`,
               async () => {
-                await a.liquidation.take({
+                await any().liquidation.take({
                   auctionId: auction.id,
                   maxSats,
                   maxPriceCents,
@@ -546,6 +593,7 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
                 await a.oracle.runRound();
                 await a.healthPasses;
               } else await setPrice(a, target);
+              await follow();
               x.price_moves++;
             });
             break;
@@ -570,7 +618,7 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
             const amount = r.chance(0.2) ? r.int(1, 2_000) : r.int(5_000, 300_000);
             const dest = r.pick(destinations);
             add(`redeem ${amount} to ${dest}`, async () => {
-              await a.redemptions.redeem(a.localAccountId, amount, dest);
+              await any().redemptions.redeem(a.localAccountId, amount, dest);
               x.redemptions++;
             });
             break;
@@ -585,10 +633,10 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
               `${into ? 'deposit' : 'withdraw'} ${all ? 'all' : amount} ${into ? 'into' : 'from'} the stability pool`,
               async () => {
                 if (into) {
-                  await a.pool.deposit(a.localAccountId, amount, dest);
+                  await any().pool.deposit(a.localAccountId, amount, dest);
                   x.pool_deposits++;
                 } else {
-                  await a.pool.withdraw(a.localAccountId, all ? 'all' : amount);
+                  await any().pool.withdraw(a.localAccountId, all ? 'all' : amount);
                   x.pool_withdrawals++;
                 }
               },
@@ -625,7 +673,7 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
           sleepMs: 0,
           label: `take all of auction ${auction.id} (vault ${auction.vaultId}), none taken yet`,
           run: async () => {
-            await a.liquidation.take({
+            await any().liquidation.take({
               auctionId: auction.id,
               maxSats: auction.lotSats + 100_000_000,
               maxPriceCents: auction.topPriceCents * 2,
@@ -653,7 +701,7 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
         a.oracle.current().status === 'ok'
       ) {
         const room = maxDebtFor(b.collateralSats, price(), 40_000 as Bps) - b.debtCents;
-        if (room >= 100_000_00) await a.operations.mint(bank.id, Math.min(room, 500_000_00));
+        if (room >= 100_000_00) await any().operations.mint(bank.id, Math.min(room, 500_000_00));
         else await miner.send(bank.address, 5_000_000_000 as Sats);
       }
       const open = (await owners()).filter((v) => v.state === 'pending' || isOpen(v));
@@ -675,14 +723,11 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
       }
       const checking = performance.now();
       if (minedThisRound) minedRounds++;
-      const db = a.db;
 
       // 1. Every withdrawal co-signed at ≥ 150 % at its co-signing price.
-      const withdrawals = db
-        .prepare(
-          "SELECT id, vault_id, state, plan, cosign_price_cents FROM spends WHERE kind = 'withdraw' AND state IN ('signed', 'broadcast', 'confirmed', 'abandoned')",
-        )
-        .all() as {
+      const withdrawals = (await sql.all(
+        "SELECT id, vault_id, state, plan, cosign_price_cents FROM spends WHERE kind = 'withdraw' AND state IN ('signed', 'broadcast', 'confirmed', 'abandoned')",
+      )) as {
         id: number;
         vault_id: number;
         state: string;
@@ -691,33 +736,30 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
       }[];
       for (const s of withdrawals) {
         if (checkedWithdrawals.has(s.id)) continue;
-        const signedAt = db
-          .prepare(
-            "SELECT id FROM events WHERE type = 'spend.signed' AND vault_id = ? AND json_extract(data, '$.spendId') = ?",
-          )
-          .pluck()
-          .get(s.vault_id, s.id) as number | undefined;
+        const signedAt = (await sql.value(
+          "SELECT id FROM events WHERE type = 'spend.signed' AND vault_id = ? AND json_extract(data, '$.spendId') = ?",
+          s.vault_id,
+          s.id,
+        )) as number | undefined;
         if (signedAt === undefined) continue; // abandoned before it was ever co-signed
         checkedWithdrawals.add(s.id);
         // The last liquidation event before the co-signature; a cure (before any take) gave
         // the vault back to its owner.
-        const liquidatedBefore = db
-          .prepare(
-            "SELECT type FROM events WHERE vault_id = ? AND id < ? AND type IN ('vault.liquidating', 'auction.take', 'vault.written-off', 'auction.cured') ORDER BY id DESC LIMIT 1",
-          )
-          .pluck()
-          .get(s.vault_id, signedAt) as string | undefined;
+        const liquidatedBefore = (await sql.value(
+          "SELECT type FROM events WHERE vault_id = ? AND id < ? AND type IN ('vault.liquidating', 'auction.take', 'vault.written-off', 'auction.cured') ORDER BY id DESC LIMIT 1",
+          s.vault_id,
+          signedAt,
+        )) as string | undefined;
         if (liquidatedBefore && liquidatedBefore !== 'auction.cured')
           problem(
             `a withdrawal was co-signed after its vault was liquidated (${liquidatedBefore})`,
             `withdrawal #${s.id} of vault ${s.vault_id} was co-signed after ${liquidatedBefore}`,
           );
-        const lastDebt = db
-          .prepare(
-            "SELECT data FROM events WHERE vault_id = ? AND id < ? AND type IN ('vault.mint', 'vault.repay', 'vault.redeemed') ORDER BY id DESC LIMIT 1",
-          )
-          .pluck()
-          .get(s.vault_id, signedAt) as string | undefined;
+        const lastDebt = (await sql.value(
+          "SELECT data FROM events WHERE vault_id = ? AND id < ? AND type IN ('vault.mint', 'vault.repay', 'vault.redeemed') ORDER BY id DESC LIMIT 1",
+          s.vault_id,
+          signedAt,
+        )) as string | undefined;
         const debt = lastDebt ? (JSON.parse(lastDebt) as { debtCents: number }).debtCents : 0;
         if (debt === 0) continue;
         const plan = JSON.parse(s.plan) as SpendPlan;
@@ -741,13 +783,9 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
       }
 
       // 2. No running auction offers more than the vault's coins.
-      const lots = db
-        .prepare(
-          `SELECT l.id, l.vault_id, l.lot_sats, l.sold_sats,
+      const lots = (await sql.all(`SELECT l.id, l.vault_id, l.lot_sats, l.sold_sats,
                   COALESCE((SELECT SUM(u.amount_sats) FROM vault_utxos u WHERE u.vault_id = l.vault_id), 0) AS coins
-             FROM liquidations l WHERE l.state = 'running'`,
-        )
-        .all() as {
+             FROM liquidations l WHERE l.state = 'running'`)) as {
         id: number;
         vault_id: number;
         lot_sats: number;
@@ -762,11 +800,9 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
           );
 
       // 3. No debt on an empty, closed or liquidated vault.
-      const rows = db
-        .prepare(
-          'SELECT id, address, state, collateral_sats, incoming_sats, debt_cents FROM vaults',
-        )
-        .all() as {
+      const rows = (await sql.all(
+        'SELECT id, address, state, collateral_sats, incoming_sats, debt_cents FROM vaults',
+      )) as {
         id: number;
         address: string;
         state: string;
@@ -775,10 +811,7 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
         debt_cents: number;
       }[];
       const liveAuction = new Set(
-        db
-          .prepare("SELECT vault_id FROM liquidations WHERE state = 'running'")
-          .pluck()
-          .all() as number[],
+        (await sql.column("SELECT vault_id FROM liquidations WHERE state = 'running'")) as number[],
       );
       for (const v of rows) {
         if (v.debt_cents === 0) continue;
@@ -795,11 +828,9 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
       }
 
       // 4. Ended auctions get their settlement.
-      const settling = db
-        .prepare(
-          "SELECT id, vault_id, last_error, last_error_code, error_count FROM liquidations WHERE state = 'settling'",
-        )
-        .all() as {
+      const settling = (await sql.all(
+        "SELECT id, vault_id, last_error, last_error_code, error_count FROM liquidations WHERE state = 'settling'",
+      )) as {
         id: number;
         vault_id: number;
         last_error: string | null;
@@ -812,12 +843,10 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
         if (!settlingSince.has(s.id)) settlingSince.set(s.id, minedRounds);
         const waited = minedRounds - settlingSince.get(s.id)!;
         x.longest_settling_rounds = Math.max(x.longest_settling_rounds, waited);
-        const inFlight = db
-          .prepare(
-            "SELECT state FROM spends WHERE vault_id = ? AND kind = 'settlement' AND state IN ('signing', 'awaiting-guardian', 'signed', 'broadcast')",
-          )
-          .pluck()
-          .get(s.vault_id) as string | undefined;
+        const inFlight = (await sql.value(
+          "SELECT state FROM spends WHERE vault_id = ? AND kind = 'settlement' AND state IN ('signing', 'awaiting-guardian', 'signed', 'broadcast')",
+          s.vault_id,
+        )) as string | undefined;
         const error = s.last_error
           ? `; its last settlement error (${s.error_count}×): ${s.last_error_code}: ${s.last_error}`
           : '';
@@ -835,32 +864,31 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
 
       // 4b. Redemptions: each one's payouts add up to what it redeemed; no payout is paid by
       // two confirmed transactions; an owed payout gets paid (a spend in flight, or soon).
-      const badSums = db
-        .prepare(
-          `SELECT r.id, r.redeemed_cents, r.sats, COALESCE(SUM(p.debt_cents), 0) AS debt, COALESCE(SUM(p.sats), 0) AS sats_sum
+      const badSums =
+        (await sql.all(`SELECT r.id, r.redeemed_cents, r.sats, COALESCE(SUM(p.debt_cents), 0) AS debt, COALESCE(SUM(p.sats), 0) AS sats_sum
              FROM redemptions r LEFT JOIN redemption_payouts p ON p.redemption_id = r.id
-            GROUP BY r.id HAVING debt <> r.redeemed_cents OR sats_sum <> r.sats`,
-        )
-        .all() as { id: number }[];
+            GROUP BY r.id HAVING COALESCE(SUM(p.debt_cents), 0) <> r.redeemed_cents OR COALESCE(SUM(p.sats), 0) <> r.sats`)) as {
+          id: number;
+        }[];
       for (const b of badSums)
         problem(
           'a redemption whose payouts do not add up',
           `redemption ${b.id}'s payouts differ from it`,
         );
-      const twice = db
-        .prepare(
-          `SELECT json_extract(plan, '$.redemptionPayoutId') AS payout, COUNT(*) AS n FROM spends
-            WHERE kind = 'redemption' AND state = 'confirmed' GROUP BY payout HAVING n > 1`,
-        )
-        .all() as { payout: number; n: number }[];
+      const twice =
+        (await sql.all(`SELECT json_extract(plan, '$.redemptionPayoutId') AS payout, COUNT(*) AS n FROM spends
+            WHERE kind = 'redemption' AND state = 'confirmed' GROUP BY 1 HAVING COUNT(*) > 1`)) as {
+          payout: number;
+          n: number;
+        }[];
       for (const t2 of twice)
         problem(
           'a redemption payout paid twice',
           `payout ${t2.payout} has ${t2.n} confirmed transactions`,
         );
-      const owedNow = db
-        .prepare("SELECT id, vault_id FROM redemption_payouts WHERE state = 'owed'")
-        .all() as { id: number; vault_id: number }[];
+      const owedNow = (await sql.all(
+        "SELECT id, vault_id FROM redemption_payouts WHERE state = 'owed'",
+      )) as { id: number; vault_id: number }[];
       const stillOwed = new Set(owedNow.map((o) => o.id));
       for (const id of owedSince.keys()) if (!stillOwed.has(id)) owedSince.delete(id);
       for (const o of owedNow) {
@@ -873,19 +901,14 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
             `payout ${o.id} of vault ${o.vault_id} has been owed for ${waited} mined rounds`,
           );
       }
-      x.payouts = db.prepare('SELECT COUNT(*) FROM redemption_payouts').pluck().get() as number;
-      x.pool_takes = db
-        .prepare('SELECT COUNT(DISTINCT liquidation_id) FROM auction_takes WHERE via_pool = 1')
-        .pluck()
-        .get() as number;
+      x.payouts = (await sql.value('SELECT COUNT(*) FROM redemption_payouts')) as number;
+      x.pool_takes = (await sql.value(
+        'SELECT COUNT(DISTINCT liquidation_id) FROM auction_takes WHERE via_pool = 1',
+      )) as number;
       // 4c. The pool: no depositor's bsUSD below zero, and no pool take above the floor price.
-      const overPriced = db
-        .prepare(
-          `SELECT t.id FROM auction_takes t JOIN liquidations l ON l.id = t.liquidation_id
-            WHERE t.via_pool = 1 AND t.price_cents > l.top_price_cents`,
-        )
-        .pluck()
-        .all() as number[];
+      const overPriced =
+        (await sql.column(`SELECT t.id FROM auction_takes t JOIN liquidations l ON l.id = t.liquidation_id
+            WHERE t.via_pool = 1 AND t.price_cents > l.top_price_cents`)) as number[];
       for (const id of overPriced)
         problem(
           'a pool take above the auction price',
@@ -893,20 +916,17 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
         );
 
       // 5. The ledger (and SQLite's own checks).
-      const ledger = await sqliteStore(db).ledger.checkInvariant();
+      const ledger = await a.store.ledger.checkInvariant();
       if (!ledger.ok) problem(`ledger invariant: ${ledger.problems.join('; ')}`);
-      for (const p of await databaseProblems(db)) if (!p.startsWith('ledger')) problem(p);
+      if (!cluster)
+        for (const p of await databaseProblems(a.db)) if (!p.startsWith('ledger')) problem(p);
 
       // 5b. The stability fee: what each vault says it was charged is what the ledger booked on
       // it, and no vault's booked debt is above its debt at today's rate (nothing charged twice).
-      const feeRows = db
-        .prepare(
-          `SELECT v.id, v.fees_cents, v.debt_cents, v.debt_art, v.state,
+      const feeRows = (await sql.all(`SELECT v.id, v.fees_cents, v.debt_cents, v.debt_art, v.state,
                   COALESCE((SELECT -SUM(p.amount_cents) FROM ledger_postings p JOIN ledger_entries e ON e.id = p.entry_id
                              WHERE p.account_id = 'vault:' || v.id AND e.kind = 'stability_fee'), 0) AS booked
-             FROM vaults v`,
-        )
-        .all() as {
+             FROM vaults v`)) as {
         id: number;
         fees_cents: number;
         debt_cents: number;
@@ -914,7 +934,7 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
         state: string;
         booked: number;
       }[];
-      const rate = (await rateAt(sqliteStore(db), 'regtest', a.clock())).rate;
+      const rate = (await rateAt(a.store, 'regtest', a.clock())).rate;
       for (const v of feeRows) {
         if (v.fees_cents !== v.booked)
           problem(
@@ -931,12 +951,9 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
 
       // 6. Collateral is the watch wallet's coins under syncDeposits' rule.
       const own = new Set(
-        db
-          .prepare(
-            "SELECT txid FROM spends WHERE txid IS NOT NULL AND state IN ('signed', 'broadcast', 'confirmed')",
-          )
-          .pluck()
-          .all() as string[],
+        (await sql.column(
+          "SELECT txid FROM spends WHERE txid IS NOT NULL AND state IN ('signed', 'broadcast', 'confirmed')",
+        )) as string[],
       );
       const credited = new Map<string, number>();
       for (const u of await a.chain.listWatchedUtxos()) {
@@ -944,12 +961,9 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
           credited.set(u.address, (credited.get(u.address) ?? 0) + u.amountSats);
       }
       const closing = new Set(
-        db
-          .prepare(
-            "SELECT vault_id FROM spends WHERE kind IN ('close', 'emergency-exit') AND state IN ('signed', 'broadcast')",
-          )
-          .pluck()
-          .all() as number[],
+        (await sql.column(
+          "SELECT vault_id FROM spends WHERE kind IN ('close', 'emergency-exit') AND state IN ('signed', 'broadcast')",
+        )) as number[],
       );
       for (const v of rows) {
         const chain = credited.get(v.address) ?? 0;
@@ -970,7 +984,7 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
       }
 
       // And: nothing made twice, one spend in flight per vault, takes add up.
-      for (const p of spendProblems(db)) problem(p);
+      for (const p of await spendProblems(sql)) problem(p);
       x.checks_s += (performance.now() - checking) / 1000;
     };
 
@@ -981,6 +995,7 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
       problems = [];
       try {
         await housekeeping();
+        await follow();
         const ops = await planRound(done);
         where = `round ${done} [${ops.map((o) => o.label).join('; ')}]`;
         const blocksBefore = x.blocks;
@@ -994,19 +1009,14 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
           `round threw: ${(err as Error)?.stack ?? String(err)}`,
         );
       }
-      f.liquidations = a.db.prepare('SELECT count(*) FROM liquidations').pluck().get() as number;
-      f.settlements = a.db
-        .prepare("SELECT count(*) FROM liquidations WHERE state = 'settled'")
-        .pluck()
-        .get() as number;
-      x.fee_cents = a.db
-        .prepare('SELECT COALESCE(SUM(fees_cents), 0) FROM vaults')
-        .pluck()
-        .get() as number;
-      x.cures = a.db
-        .prepare('SELECT count(*) FROM liquidations WHERE cured_at IS NOT NULL')
-        .pluck()
-        .get() as number;
+      f.liquidations = (await sql.value('SELECT count(*) FROM liquidations')) as number;
+      f.settlements = (await sql.value(
+        "SELECT count(*) FROM liquidations WHERE state = 'settled'",
+      )) as number;
+      x.fee_cents = (await sql.value('SELECT COALESCE(SUM(fees_cents), 0) FROM vaults')) as number;
+      x.cures = (await sql.value(
+        'SELECT count(*) FROM liquidations WHERE cured_at IS NOT NULL',
+      )) as number;
       failures.endRun(`round ${done}`, problems, ` [seed ${seed}]`);
       done++;
       if (done % 25 === 0)
@@ -1023,10 +1033,20 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
         .join(' ')}`,
     );
   } finally {
+    for (const n of followers) await n.stop();
     await app?.stop();
+    await checks?.end();
+    await cluster?.stop();
     if (!keep(failures, options, dataDir)) rmSync(dataDir, { recursive: true, force: true });
   }
-  return finish('race', options, done, failures, { seed, ...f }, time.elapsed());
+  return finish(
+    'race',
+    options,
+    done,
+    failures,
+    { seed, ...(cluster ? { engine: 'postgres', instances: INSTANCES } : {}), ...f },
+    time.elapsed(),
+  );
 }
 
 /**

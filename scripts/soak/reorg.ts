@@ -100,7 +100,7 @@ export async function run(options: SoakOptions): Promise<SoakResult> {
       // chain of spends, not a duplicate; duplicates show as one coin in two transactions.
       found.push(
         ...(await databaseProblems(a.db)),
-        ...spendProblems(a.db, { oneInFlightPerVault: false }),
+        ...(await spendProblems(a.db, { oneInFlightPerVault: false })),
       );
       // Confirmed spends really have the depth; count Liquidated vaults whose settlement lost it.
       const spends = a.db

@@ -19,7 +19,11 @@ import { PgRedemptions } from './redemptions';
 
 /** The store over a pool on a migrated database (`migratePostgres`). */
 export function pgStore(pool: pg.Pool, options: PgExecutorOptions = {}): Store {
-  const x = new PgExecutor(pool, options);
+  return pgStoreOn(new PgExecutor(pool, options));
+}
+
+/** The store over an executor the caller keeps too (a benchmark's own statements, in its transactions). */
+export function pgStoreOn(x: PgExecutor): Store {
   return {
     dialect: 'postgres',
     transaction: <T>(fn: () => Promise<T>): Promise<T> => x.transaction(fn),

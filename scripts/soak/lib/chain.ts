@@ -6,6 +6,7 @@
 import { address as bjsAddress, Transaction } from 'bitcoinjs-lib';
 import type { NetworkInfo } from '../../../core/config/networks';
 import type { Sqlite } from '../../../core/db/database';
+import { sqliteSql, type SoakSql } from './sql';
 import { toSats } from '../../../core/node/rpc';
 import { sqliteStore } from '../../../core/store/sqlite';
 
@@ -237,14 +238,15 @@ interface SpendRow {
  * at most one settlement per auction, and (unless a reorg may have put a confirmed spend and its
  * child back in flight together) at most one spend in flight per vault.
  */
-export function spendProblems(
-  db: Sqlite,
+export async function spendProblems(
+  db: Sqlite | SoakSql,
   options: { oneInFlightPerVault?: boolean } = {},
-): string[] {
+): Promise<string[]> {
+  const sql = 'all' in db ? db : sqliteSql(db);
   const problems: string[] = [];
-  const spends = db
-    .prepare('SELECT id, vault_id, kind, state, txid, tx_hex, plan FROM spends ORDER BY id')
-    .all() as SpendRow[];
+  const spends = await sql.all<SpendRow>(
+    'SELECT id, vault_id, kind, state, txid, tx_hex, plan FROM spends ORDER BY id',
+  );
   const txids = new Map<string, number>();
   const live = new Map<number, number[]>();
   const coinSpentBy = new Map<string, string>();
@@ -284,18 +286,16 @@ export function spendProblems(
     if (ids.length > 1)
       problems.push(`auction ${auctionId} has ${ids.length} settlements (${ids.join(', ')})`);
   }
-  const takes = db
-    .prepare(
-      `SELECT l.id, l.sold_sats, l.covered_cents, COALESCE(SUM(t.sats), 0) AS sats, COALESCE(SUM(t.paid_cents), 0) AS paid
-         FROM liquidations l LEFT JOIN auction_takes t ON t.liquidation_id = l.id GROUP BY l.id`,
-    )
-    .all() as {
+  const takes = await sql.all<{
     id: number;
     sold_sats: number;
     covered_cents: number;
     sats: number;
     paid: number;
-  }[];
+  }>(
+    `SELECT l.id, l.sold_sats, l.covered_cents, COALESCE(SUM(t.sats), 0) AS sats, COALESCE(SUM(t.paid_cents), 0) AS paid
+       FROM liquidations l LEFT JOIN auction_takes t ON t.liquidation_id = l.id GROUP BY l.id`,
+  );
   for (const t of takes) {
     if (t.sold_sats !== t.sats || t.covered_cents !== t.paid) {
       problems.push(
