@@ -27,6 +27,7 @@ const PG_EXCLUDED = [
   'pg-store-ledger',
   'pg-store-vaults',
   'pg-failover',
+  'pg-backup',
   // Its PostgreSQL half starts a cluster of its own; its SQLite half reads the file.
   'soak-race',
 ];

@@ -55,6 +55,7 @@ import { SpendTracker } from '../spends/tracker';
 import { BackgroundErrors, type FailureLogger } from '../ops/background';
 import { VaultService } from '../vaults/vault-service';
 import { backupDatabase, scheduleBackups, type BackupInfo } from '../ops/backup';
+import { backupPostgres } from '../ops/pg-backup';
 import { AuctionHouse } from '../liquidation/auction-house';
 
 export type BitcoinConnection =
@@ -176,7 +177,7 @@ async function guardianSigner(options: BitStableNodeOptions, net: NetworkInfo): 
 /** The protocol node's store on PostgreSQL: a pool, migrated (once across instances starting together). */
 async function openPostgresStore(
   url: string,
-): Promise<{ store: Store; close: () => Promise<void> }> {
+): Promise<{ store: Store; close: () => Promise<void>; postgres: string }> {
   const pool = openPostgres(url);
   try {
     await migratePostgres(pool);
@@ -184,7 +185,7 @@ async function openPostgresStore(
     await pool.end();
     throw err;
   }
-  return { store: pgStore(pool), close: () => pool.end() };
+  return { store: pgStore(pool), close: () => pool.end(), postgres: url };
 }
 
 /** The host's logger for the cluster's lines: warnings as warnings where it has them. */
@@ -234,6 +235,7 @@ export class BitStableNode {
   /** On PostgreSQL: this instance among the others (leader lock, events between them). */
   cluster: ClusterMember | null = null;
   private followTimer: NodeJS.Timeout | null = null;
+  private joined: Promise<void> = Promise.resolve();
   private pollMs = 2_000;
   /** Changes of leadership, applied one after another. */
   private leadership: Promise<void> = Promise.resolve();
@@ -288,7 +290,7 @@ export class BitStableNode {
     readonly network: NetworkInfo,
     readonly params: VaultParams,
     readonly db: Sqlite,
-    private readonly data: { store: Store; close: () => Promise<void> },
+    private readonly data: { store: Store; close: () => Promise<void>; postgres?: string },
     readonly bus: EventBus,
     readonly chain: CoreNode,
     readonly regtest: RegtestNode | null,
@@ -341,7 +343,7 @@ export class BitStableNode {
     const db = openDatabase(join(dir, 'bitstable.sqlite'), { backgroundCheckpoints: true });
     const bus = new EventBus();
     let regtest: RegtestNode | null = null;
-    let data: { store: Store; close: () => Promise<void> } | undefined;
+    let data: { store: Store; close: () => Promise<void>; postgres?: string } | undefined;
     try {
       let rpc: RpcCaller;
       // Set once the vault service exists: a failover node must be told about every vault.
@@ -599,7 +601,16 @@ export class BitStableNode {
     this.pollMs = pollMs;
     if (!this.cluster) return this.startLeading(pollMs);
     this.startFollowing(pollMs);
-    void this.cluster.start().catch((err: unknown) => this.failed('cluster', err));
+    this.joined = this.cluster.start().catch((err: unknown) => this.failed('cluster', err));
+  }
+
+  /**
+   * Resolves once this instance listens for the others' events and has tried for the lead (at
+   * once after `startBackground` without PostgreSQL): a host says it is up only after this, so
+   * no event published in between is missed by its clients.
+   */
+  backgroundStarted(): Promise<void> {
+    return this.joined;
   }
 
   /** The lease changed hands: lead, or follow again. */
@@ -607,8 +618,10 @@ export class BitStableNode {
     this.leadership = this.leadership.then(async () => {
       if (leading) {
         this.stopFollowing();
-        // What the last leader wrote: the price it accepted, the vaults it moved.
+        // What the last leader wrote: the price it accepted, the vaults it moved — and what it
+        // may not have lived to announce.
         await this.oracle.refresh().catch(() => undefined);
+        await this.liquidation.announceLive().catch((err: unknown) => this.failed('announce', err));
         this.startLeading(this.pollMs);
       } else {
         await this.stopLeading();
@@ -711,13 +724,16 @@ export class BitStableNode {
       }
     }, this.feeSweepMs);
     this.feeTimer.unref();
-    // PostgreSQL is backed up with its own tools (pg_dump); the file backups are SQLite's.
-    if (this.backupOptions !== false && this.store.dialect === 'sqlite') {
-      this.stopBackups = scheduleBackups(this.store, this.backupDir, {
-        intervalMs: this.backupOptions?.intervalMs ?? 3_600_000,
-        keep: this.backupOptions?.keep ?? 24,
-        onError: (err) => this.failed('backup', err),
-      });
+    // On PostgreSQL only the leader gets here: one instance backs the database up.
+    if (this.backupOptions !== false) {
+      this.stopBackups = scheduleBackups(
+        async () => ((await this.store.ops.isOpen()) ? await this.backupNow() : null),
+        {
+          intervalMs: this.backupOptions?.intervalMs ?? 3_600_000,
+          onError: (err) => this.failed('backup', err),
+          onBackup: () => this.background.succeeded('backup'),
+        },
+      );
     }
   }
 
@@ -734,11 +750,10 @@ export class BitStableNode {
 
   /** Takes a backup now (also what the schedule does); returns where it is. */
   backupNow(): Promise<BackupInfo> {
-    return backupDatabase(
-      this.store,
-      this.backupDir,
-      (this.backupOptions && this.backupOptions.keep) || 24,
-    );
+    const keep = (this.backupOptions && this.backupOptions.keep) || 24;
+    return this.data.postgres
+      ? backupPostgres(this.data.postgres, this.backupDir, keep)
+      : backupDatabase(this.store, this.backupDir, keep);
   }
 
   /** The Bitcoin node as the background poll last saw it. */

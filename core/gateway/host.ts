@@ -158,6 +158,7 @@ export async function startHeadless(options: HeadlessOptions): Promise<HeadlessH
       logger: log,
     });
     node.startBackground();
+    await node.backgroundStarted();
     const owner = tokens.find((t) => t.roles.includes('admin')) ?? tokens[0]!;
     let stopped: Promise<void> | null = null;
     return {

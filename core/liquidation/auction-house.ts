@@ -798,6 +798,21 @@ export class AuctionHouse {
     };
   }
 
+  /**
+   * Says again what every live auction's vault is (`vault.changed`) and that its auction runs
+   * (`auction.started`): what an instance that takes over the lead does first, as the one before
+   * may have died between committing an auction and announcing it. A repeat tells a client
+   * nothing new; a lost announcement would have left it not knowing.
+   */
+  async announceLive(): Promise<number> {
+    const live = await this.store.auctions.list(true);
+    for (const r of live) {
+      this.deps.bus.emit('auction.started', { auctionId: r.id, vaultId: r.vault_id });
+      await this.emitVault(r.vault_id);
+    }
+    return live.length;
+  }
+
   private async emitVault(vaultId: number): Promise<void> {
     const v = await this.deps.vaults.getVault(vaultId);
     this.deps.bus.emit('vault.changed', {

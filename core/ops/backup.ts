@@ -160,13 +160,14 @@ export function restoreBackup(
   return { replaced, checked };
 }
 
-/** Takes a backup every `intervalMs`, keeping `keep`; errors go to `onError`. */
+/**
+ * Calls `take` every `intervalMs` (one at a time: a slow backup is not started twice); errors go
+ * to `onError`. `take` is the engine's backup: `backupDatabase` on SQLite, `backupPostgres`.
+ */
 export function scheduleBackups(
-  store: Store,
-  dir: string,
+  take: () => Promise<BackupInfo | null>,
   options: {
     intervalMs: number;
-    keep: number;
     onError?: (err: unknown) => void;
     onBackup?: (b: BackupInfo) => void;
   },
@@ -175,10 +176,9 @@ export function scheduleBackups(
   const timer = setInterval(() => {
     if (running) return;
     running = true;
-    store.ops
-      .isOpen()
-      .then(async (open) => {
-        if (open) options.onBackup?.(await backupDatabase(store, dir, options.keep));
+    take()
+      .then((b) => {
+        if (b) options.onBackup?.(b);
       })
       .catch((err) => options.onError?.(err))
       .finally(() => {

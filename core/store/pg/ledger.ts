@@ -10,6 +10,12 @@ import type {
   StatementLine,
 } from '../ledger';
 import type { Async } from '../ports';
+import {
+  booksEntryFromRow,
+  statementLineFromRow,
+  type BooksRow,
+  type StatementRow,
+} from '../rows/ledger';
 import type { PgExecutor } from './executor';
 
 export class PgLedger implements Async<LedgerRepo> {
@@ -211,16 +217,7 @@ export class PgLedger implements Async<LedgerRepo> {
       'SELECT COUNT(*) FROM ledger_postings WHERE account_id = $1',
       [account],
     ))!;
-    const rows = await this.x.rows<{
-      entry_id: number;
-      amount_cents: number;
-      balance_after: number;
-      ts: number;
-      kind: EntryKind;
-      vault_id: number | null;
-      memo: string | null;
-      other: string | null;
-    }>(
+    const rows = await this.x.rows<StatementRow>(
       `WITH mine AS (
          SELECT p.entry_id, p.amount_cents,
                 (SUM(p.amount_cents) OVER (ORDER BY p.entry_id))::bigint AS balance_after
@@ -233,31 +230,11 @@ export class PgLedger implements Async<LedgerRepo> {
         ORDER BY m.entry_id DESC LIMIT $2 OFFSET $3`,
       [account, limit, offset],
     );
-    return {
-      total,
-      items: rows.map((r) => ({
-        entryId: r.entry_id,
-        ts: r.ts,
-        kind: r.kind,
-        amountCents: r.amount_cents,
-        balanceAfterCents: r.balance_after,
-        vaultId: r.vault_id,
-        memo: r.memo,
-        counterparty: r.other?.startsWith('holder:') ? r.other.slice(7) : null,
-      })),
-    };
+    return { total, items: rows.map(statementLineFromRow) };
   }
 
   async booksHistory(limit: number): Promise<BooksEntry[]> {
-    const rows = await this.x.rows<{
-      id: number;
-      ts: number;
-      kind: EntryKind;
-      vault_id: number | null;
-      memo: string | null;
-      surplus: number;
-      deficit: number;
-    }>(
+    const rows = await this.x.rows<BooksRow>(
       `SELECT e.id, e.ts, e.kind, e.vault_id, e.memo,
               COALESCE(SUM(CASE WHEN p.account_id = 'surplus' THEN p.amount_cents END), 0)::bigint AS surplus,
               COALESCE(SUM(CASE WHEN p.account_id = 'deficit' THEN -p.amount_cents END), 0)::bigint AS deficit
@@ -266,14 +243,6 @@ export class PgLedger implements Async<LedgerRepo> {
         GROUP BY e.id ORDER BY e.id DESC LIMIT $1`,
       [limit],
     );
-    return rows.map((r) => ({
-      entryId: r.id,
-      ts: r.ts,
-      kind: r.kind,
-      surplusChangeCents: r.surplus,
-      deficitChangeCents: r.deficit,
-      vaultId: r.vault_id,
-      memo: r.memo,
-    }));
+    return rows.map(booksEntryFromRow);
   }
 }

@@ -1,9 +1,5 @@
 /** The oracle port on PostgreSQL: the twin of `sqlite/oracle.ts`. */
 import type { NetworkName } from '../../config/networks';
-import type { Cents } from '../../money';
-import type { DropReason } from '../../oracle/aggregate';
-import type { RoundStatus } from '../../oracle/breaker';
-import type { SourceErrorReason } from '../../oracle/source-error';
 import type {
   AcceptedPrice,
   HistoryPoint,
@@ -12,29 +8,16 @@ import type {
   StoredRound,
 } from '../oracle';
 import type { Async } from '../ports';
+import {
+  answerOutcomeFromRow,
+  historyPointFromRow,
+  toRound,
+  type AnswerOutcomeRow,
+  type AnswerRow,
+  type HistoryRow,
+  type RoundRow,
+} from '../rows/oracle';
 import type { PgExecutor } from './executor';
-
-interface RoundRow {
-  id: number;
-  network: NetworkName;
-  ts: number;
-  price_cents: number | null;
-  median_cents: number | null;
-  status: RoundStatus;
-  accepted: number;
-  threshold: number | null;
-  move_bps: number | null;
-  sources_used: string;
-}
-
-interface AnswerRow {
-  source: string;
-  price_cents: number | null;
-  source_ts: number | null;
-  error: string | null;
-  error_reason: string | null;
-  dropped: string | null;
-}
 
 const ROUND = `SELECT id, network, ts, price_cents, median_cents, status, accepted, threshold,
                       move_bps, sources_used FROM price_rounds`;
@@ -145,13 +128,7 @@ export class PgOracleRounds implements Async<OracleRoundsRepo> {
     maxPoints: number,
   ): Promise<HistoryPoint[]> {
     const span = toMs - fromMs + 1;
-    const rows = await this.x.rows<{
-      ts: number;
-      price: number;
-      lo: number;
-      hi: number;
-      n: number;
-    }>(
+    const rows = await this.x.rows<HistoryRow>(
       `SELECT r.ts AS ts, r.price_cents AS price, b.lo AS lo, b.hi AS hi, b.n AS n
            FROM (SELECT MAX(id) AS last_id, MIN(price_cents) AS lo, MAX(price_cents) AS hi, COUNT(*) AS n
                    FROM price_rounds
@@ -161,13 +138,7 @@ export class PgOracleRounds implements Async<OracleRoundsRepo> {
           ORDER BY r.ts`,
       [network, fromMs, toMs, maxPoints, span],
     );
-    return rows.map((r) => ({
-      ts: r.ts,
-      priceCents: r.price as Cents,
-      lowCents: r.lo as Cents,
-      highCents: r.hi as Cents,
-      rounds: r.n,
-    }));
+    return rows.map(historyPointFromRow);
   }
 
   async lastRoundId(): Promise<number> {
@@ -178,7 +149,7 @@ export class PgOracleRounds implements Async<OracleRoundsRepo> {
     roundId: number,
   ): Promise<{ roundId: number; source: string; outcome: string }[]> {
     // SQLite reads these through the primary key's index: by round, then source (bytewise).
-    const rows = await this.x.rows<{ round_id: number; source: string; outcome: string }>(
+    const rows = await this.x.rows<AnswerOutcomeRow>(
       `SELECT round_id, source,
             CASE WHEN error IS NOT NULL THEN 'error:' || COALESCE(error_reason, 'other')
                  WHEN dropped IS NOT NULL THEN 'dropped:' || dropped
@@ -186,7 +157,7 @@ export class PgOracleRounds implements Async<OracleRoundsRepo> {
        FROM price_answers WHERE round_id > $1 ORDER BY round_id, source COLLATE "C"`,
       [roundId],
     );
-    return rows.map((a) => ({ roundId: a.round_id, source: a.source, outcome: a.outcome }));
+    return rows.map(answerOutcomeFromRow);
   }
 
   async roundStatusesAfter(roundId: number): Promise<{ id: number; status: string }[]> {
@@ -194,37 +165,5 @@ export class PgOracleRounds implements Async<OracleRoundsRepo> {
       'SELECT id, status FROM price_rounds WHERE id > $1 ORDER BY id',
       [roundId],
     );
-  }
-}
-
-function toRound(row: RoundRow, answers: AnswerRow[]): StoredRound {
-  return {
-    id: row.id,
-    network: row.network,
-    ts: row.ts,
-    priceCents: row.price_cents as Cents | null,
-    medianCents: row.median_cents as Cents | null,
-    status: row.status,
-    accepted: row.accepted === 1,
-    threshold: row.threshold ?? 1,
-    moveBps: row.move_bps,
-    sourcesUsed: parseSources(row.sources_used),
-    answers: answers.map((a) => ({
-      source: a.source,
-      priceCents: a.price_cents as Cents | null,
-      sourceTs: a.source_ts,
-      error: a.error,
-      errorReason: a.error_reason as SourceErrorReason | null,
-      dropped: a.dropped as DropReason | null,
-    })),
-  };
-}
-
-function parseSources(text: string): string[] {
-  try {
-    const v: unknown = JSON.parse(text);
-    return Array.isArray(v) ? v.filter((s): s is string => typeof s === 'string') : [];
-  } catch {
-    return [];
   }
 }

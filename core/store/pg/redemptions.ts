@@ -10,6 +10,7 @@ import type {
   RedemptionsRepo,
   VaultPayoutRow,
 } from '../redemptions';
+import { owedPayoutFromRow, type OwedPayoutRow } from '../rows/redemptions';
 import type { PgExecutor } from './executor';
 
 /** SQLite reads a negative LIMIT as no limit; PostgreSQL refuses one and reads NULL so. */
@@ -19,23 +20,13 @@ export class PgRedemptions implements Async<RedemptionsRepo> {
   constructor(private readonly x: PgExecutor) {}
 
   async owedPayouts(vaultId: number): Promise<OwedPayout[]> {
-    const rows = await this.x.rows<{
-      id: number;
-      redemption_id: number;
-      btc_address: string;
-      sats: number;
-    }>(
+    const rows = await this.x.rows<OwedPayoutRow>(
       `SELECT p.id, p.redemption_id, r.btc_address, p.sats FROM redemption_payouts p
          JOIN redemptions r ON r.id = p.redemption_id
         WHERE p.vault_id = $1 AND p.state = 'owed' ORDER BY p.id`,
       [vaultId],
     );
-    return rows.map((row) => ({
-      id: row.id,
-      redemptionId: row.redemption_id,
-      address: row.btc_address,
-      sats: row.sats as Sats,
-    }));
+    return rows.map(owedPayoutFromRow);
   }
 
   async owedUnsentSats(vaultId: number): Promise<Sats> {

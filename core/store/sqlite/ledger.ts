@@ -11,6 +11,12 @@ import type {
   LedgerTotals,
   StatementLine,
 } from '../ledger';
+import {
+  booksEntryFromRow,
+  statementLineFromRow,
+  type BooksRow,
+  type StatementRow,
+} from '../rows/ledger';
 
 export class SqliteLedger implements LedgerRepo {
   private readonly statements: Statements;
@@ -217,29 +223,8 @@ export class SqliteLedger implements LedgerRepo {
                 LIMIT 1) AS other
          FROM mine m JOIN ledger_entries e ON e.id = m.entry_id
         ORDER BY m.entry_id DESC LIMIT ? OFFSET ?`,
-    ).all(account, account, limit, offset) as {
-      entry_id: number;
-      amount_cents: number;
-      balance_after: number;
-      ts: number;
-      kind: EntryKind;
-      vault_id: number | null;
-      memo: string | null;
-      other: string | null;
-    }[];
-    return {
-      total,
-      items: rows.map((r) => ({
-        entryId: r.entry_id,
-        ts: r.ts,
-        kind: r.kind,
-        amountCents: r.amount_cents,
-        balanceAfterCents: r.balance_after,
-        vaultId: r.vault_id,
-        memo: r.memo,
-        counterparty: r.other?.startsWith('holder:') ? r.other.slice(7) : null,
-      })),
-    };
+    ).all(account, account, limit, offset) as StatementRow[];
+    return { total, items: rows.map(statementLineFromRow) };
   }
 
   booksHistory(limit: number): BooksEntry[] {
@@ -250,23 +235,7 @@ export class SqliteLedger implements LedgerRepo {
          FROM ledger_postings p JOIN ledger_entries e ON e.id = p.entry_id
         WHERE p.account_id IN ('surplus', 'deficit')
         GROUP BY e.id ORDER BY e.id DESC LIMIT ?`,
-    ).all(limit) as {
-      id: number;
-      ts: number;
-      kind: EntryKind;
-      vault_id: number | null;
-      memo: string | null;
-      surplus: number;
-      deficit: number;
-    }[];
-    return rows.map((r) => ({
-      entryId: r.id,
-      ts: r.ts,
-      kind: r.kind,
-      surplusChangeCents: r.surplus,
-      deficitChangeCents: r.deficit,
-      vaultId: r.vault_id,
-      memo: r.memo,
-    }));
+    ).all(limit) as BooksRow[];
+    return rows.map(booksEntryFromRow);
   }
 }

@@ -2,10 +2,6 @@
 import type { NetworkName } from '../../config/networks';
 import type { Sqlite } from '../../db/database';
 import { Statements, type Statement } from './statements';
-import type { Cents } from '../../money';
-import type { DropReason } from '../../oracle/aggregate';
-import type { RoundStatus } from '../../oracle/breaker';
-import type { SourceErrorReason } from '../../oracle/source-error';
 import type {
   AcceptedPrice,
   HistoryPoint,
@@ -13,28 +9,15 @@ import type {
   RoundRecord,
   StoredRound,
 } from '../oracle';
-
-interface RoundRow {
-  id: number;
-  network: NetworkName;
-  ts: number;
-  price_cents: number | null;
-  median_cents: number | null;
-  status: RoundStatus;
-  accepted: 0 | 1;
-  threshold: number | null;
-  move_bps: number | null;
-  sources_used: string;
-}
-
-interface AnswerRow {
-  source: string;
-  price_cents: number | null;
-  source_ts: number | null;
-  error: string | null;
-  error_reason: string | null;
-  dropped: string | null;
-}
+import {
+  answerOutcomeFromRow,
+  historyPointFromRow,
+  toRound,
+  type AnswerOutcomeRow,
+  type AnswerRow,
+  type HistoryRow,
+  type RoundRow,
+} from '../rows/oracle';
 
 export class SqliteOracleRounds implements OracleRoundsRepo {
   private readonly statements: Statements;
@@ -143,20 +126,8 @@ export class SqliteOracleRounds implements OracleRoundsRepo {
                   GROUP BY ((ts - CAST(? AS INTEGER)) * CAST(? AS INTEGER)) / CAST(? AS INTEGER)) AS b
            JOIN price_rounds r ON r.id = b.last_id
           ORDER BY r.ts`,
-    ).all(network, fromMs, toMs, fromMs, maxPoints, span) as {
-      ts: number;
-      price: number;
-      lo: number;
-      hi: number;
-      n: number;
-    }[];
-    return rows.map((r) => ({
-      ts: r.ts,
-      priceCents: r.price as Cents,
-      lowCents: r.lo as Cents,
-      highCents: r.hi as Cents,
-      rounds: r.n,
-    }));
+    ).all(network, fromMs, toMs, fromMs, maxPoints, span) as HistoryRow[];
+    return rows.map(historyPointFromRow);
   }
 
   lastRoundId(): number {
@@ -170,8 +141,8 @@ export class SqliteOracleRounds implements OracleRoundsRepo {
                  WHEN dropped IS NOT NULL THEN 'dropped:' || dropped
                  ELSE 'used' END AS outcome
        FROM price_answers WHERE round_id > ? ORDER BY round_id`,
-    ).all(roundId) as { round_id: number; source: string; outcome: string }[];
-    return rows.map((a) => ({ roundId: a.round_id, source: a.source, outcome: a.outcome }));
+    ).all(roundId) as AnswerOutcomeRow[];
+    return rows.map(answerOutcomeFromRow);
   }
 
   roundStatusesAfter(roundId: number): { id: number; status: string }[] {
@@ -179,37 +150,5 @@ export class SqliteOracleRounds implements OracleRoundsRepo {
       id: number;
       status: string;
     }[];
-  }
-}
-
-function toRound(row: RoundRow, answers: AnswerRow[]): StoredRound {
-  return {
-    id: row.id,
-    network: row.network,
-    ts: row.ts,
-    priceCents: row.price_cents as Cents | null,
-    medianCents: row.median_cents as Cents | null,
-    status: row.status,
-    accepted: row.accepted === 1,
-    threshold: row.threshold ?? 1,
-    moveBps: row.move_bps,
-    sourcesUsed: parseSources(row.sources_used),
-    answers: answers.map((a) => ({
-      source: a.source,
-      priceCents: a.price_cents as Cents | null,
-      sourceTs: a.source_ts,
-      error: a.error,
-      errorReason: a.error_reason as SourceErrorReason | null,
-      dropped: a.dropped as DropReason | null,
-    })),
-  };
-}
-
-function parseSources(text: string): string[] {
-  try {
-    const v: unknown = JSON.parse(text);
-    return Array.isArray(v) ? v.filter((s): s is string => typeof s === 'string') : [];
-  } catch {
-    return [];
   }
 }

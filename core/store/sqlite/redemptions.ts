@@ -11,6 +11,7 @@ import type {
   RedemptionsRepo,
   VaultPayoutRow,
 } from '../redemptions';
+import { owedPayoutFromRow, type OwedPayoutRow } from '../rows/redemptions';
 
 /**
  * One page of redemption candidates in one state, lowest ratio (highest index key) first, after
@@ -38,13 +39,8 @@ export class SqliteRedemptions implements RedemptionsRepo {
         `SELECT p.id, p.redemption_id, r.btc_address, p.sats FROM redemption_payouts p
            JOIN redemptions r ON r.id = p.redemption_id
           WHERE p.vault_id = ? AND p.state = 'owed' ORDER BY p.id`,
-      ).all(vaultId) as { id: number; redemption_id: number; btc_address: string; sats: number }[]
-    ).map((row) => ({
-      id: row.id,
-      redemptionId: row.redemption_id,
-      address: row.btc_address,
-      sats: row.sats as Sats,
-    }));
+      ).all(vaultId) as OwedPayoutRow[]
+    ).map(owedPayoutFromRow);
   }
 
   owedUnsentSats(vaultId: number): Sats {
