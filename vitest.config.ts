@@ -5,7 +5,6 @@ const PG_EXCLUDED = [
   // They query the node's SQLite file directly.
   'accounts',
   'auction-cure',
-  'backing',
   'gateway',
   'gateway-held',
   'guardian-file',

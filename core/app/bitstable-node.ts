@@ -276,6 +276,11 @@ export class BitStableNode {
     return this.data.store;
   }
 
+  /** The PostgreSQL database the node keeps its data in, or null on SQLite (tests read it). */
+  get postgresUrl(): string | null {
+    return this.data.postgres ?? null;
+  }
+
   /** What a call without an account of its own acts for: the window's current account. */
   activeAccountId(): string {
     return this.playground?.active ?? this.localAccountId;

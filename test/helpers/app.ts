@@ -14,7 +14,7 @@ import type { VaultKeyOrigins } from '../../core/signers/types';
 import { InMemoryKeyStore } from '../../core/keys/keystore';
 import { toSats } from '../../core/node/rpc';
 import type { Bps, Cents, Sats } from '../../core/money';
-import { testDatabase } from './backend';
+import { closeTestPools, tablesOf, testDatabase } from './backend';
 
 export interface TestApp {
   app: BitStableNode;
@@ -48,6 +48,7 @@ export function useBitStableNode(options: Partial<BitStableNodeOptions> = {}): (
     }
   });
   afterAll(async () => {
+    await closeTestPools();
     if (!t) return;
     await t.app.stop();
     rmSync(t.dataDir, { recursive: true, force: true });
@@ -101,14 +102,11 @@ export async function receivedAt(app: BitStableNode, address: string): Promise<n
  * All bad debt ever booked (cents), whether it still stands as deficit or surplus has covered
  * it since (SPEC §8.5: surplus covers deficit first, so the deficit balance alone undercounts).
  */
-export function badDebtBooked(app: BitStableNode): number {
-  return app.db
-    .prepare(
-      `SELECT COALESCE(-SUM(p.amount_cents), 0) FROM ledger_postings p JOIN ledger_entries e ON e.id = p.entry_id
+export async function badDebtBooked(app: BitStableNode): Promise<number> {
+  return (await tablesOf(app).value(
+    `SELECT COALESCE(-SUM(p.amount_cents), 0) FROM ledger_postings p JOIN ledger_entries e ON e.id = p.entry_id
         WHERE e.kind = 'bad_debt' AND p.account_id = 'deficit'`,
-    )
-    .pluck()
-    .get() as number;
+  )) as number;
 }
 
 export async function expectLedgerBalanced(app: BitStableNode): Promise<void> {

@@ -8,7 +8,6 @@
 import { Transaction } from 'bitcoinjs-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiService, type ApiService } from '../../core/api/dispatcher';
-import { logicalHash } from '../../core/db/snapshot';
 import { startGateway, type Gateway } from '../../core/gateway/server';
 import { newToken, type TokenEntry } from '../../core/gateway/tokens';
 import { healthReport } from '../../core/gateway/health';
@@ -18,6 +17,7 @@ import { protocolSurplusAddress } from '../../core/liquidation/settlement-state'
 import type { SignContext, Signer } from '../../core/signers/types';
 import { collateralRatioBps } from '../../core/vaults/health';
 import { codeOf } from '../helpers/errors';
+import { snapshotOf, tablesOf } from '../helpers/backend';
 import {
   expectLedgerBalanced,
   faucet,
@@ -94,12 +94,9 @@ async function fundMany(address: string, count: number, each: number): Promise<v
 async function expectBacked(): Promise<void> {
   const { app } = t();
   await expectLedgerBalanced(app);
-  const unbacked = app.db
-    .prepare(
-      "SELECT id FROM vaults WHERE debt_cents > 0 AND collateral_sats = 0 AND state IN ('closed', 'liquidated', 'active', 'warning')",
-    )
-    .pluck()
-    .all();
+  const unbacked = await tablesOf(app).column(
+    "SELECT id FROM vaults WHERE debt_cents > 0 AND collateral_sats = 0 AND state IN ('closed', 'liquidated', 'active', 'warning')",
+  );
   expect(unbacked).toEqual([]);
 }
 
@@ -290,9 +287,9 @@ describe('one change at a time per vault', () => {
     // A deposit arrives between the review and the signature: review again.
     await faucet(app, vault.address, 500_000);
     await mine(app);
-    const before = logicalHash(app.db);
+    const before = await snapshotOf(app);
     expect(await codeOf(() => app.spends.sign(again.spendId, 'withdraw'))).toBe('DRAFT_CHANGED');
-    expect(logicalHash(app.db)).toBe(before);
+    expect(await snapshotOf(app)).toBe(before);
     // Signed as reviewed: the very transaction of the PSBT shown.
     const third = await app.operations.previewWithdraw(vault.id, 1_500_000, dest);
     const signed = await app.spends.sign(third.spendId, 'withdraw');
@@ -322,14 +319,14 @@ describe('one change at a time per vault', () => {
     await setPrice(app, 10_000_000);
     const vault = await fundedVault([5_000_000], 100_000);
     const dest = await app.regtest!.miner.newAddress();
-    const before = logicalHash(app.db);
+    const before = await snapshotOf(app);
     expect(await codeOf(() => app.operations.previewEmergencyExit(vault.id, dest))).toBe(
       'DEBT_OUTSTANDING',
     );
     expect(await codeOf(() => app.operations.previewClose(vault.id, dest))).toBe(
       'DEBT_OUTSTANDING',
     );
-    expect(logicalHash(app.db)).toBe(before);
+    expect(await snapshotOf(app)).toBe(before);
   });
 
   it('mint needs a return address first', async () => {
@@ -338,11 +335,11 @@ describe('one change at a time per vault', () => {
     const vault = await app.vaults.createVault({ keySetId: app.keySetId });
     await faucet(app, vault.address, 2_000_000);
     await mine(app);
-    const before = logicalHash(app.db);
+    const before = await snapshotOf(app);
     expect(await codeOf(async () => await app.operations.mint(vault.id, 100_000))).toBe(
       'RETURN_ADDRESS_MISSING',
     );
-    expect(logicalHash(app.db)).toBe(before);
+    expect(await snapshotOf(app)).toBe(before);
     await app.vaults.setReturnAddress(vault.id, RETURN);
     expect((await app.operations.mint(vault.id, 100_000)).debtCents).toBe(100_000);
   });
@@ -391,12 +388,10 @@ describe('every auction ends', () => {
         });
         expect(take.auction.state).toBe('settling');
         await app.sync();
-        const settlement = app.db
-          .prepare(
-            "SELECT plan FROM spends WHERE vault_id = ? AND kind = 'settlement' AND state = 'broadcast'",
-          )
-          .pluck()
-          .get(vault.id) as string;
+        const settlement = (await tablesOf(app).value(
+          "SELECT plan FROM spends WHERE vault_id = ? AND kind = 'settlement' AND state = 'broadcast'",
+          vault.id,
+        )) as string;
         expect(JSON.parse(settlement).inputs).toHaveLength(coins);
         await mine(app);
         expect((await app.vaults.getVault(vault.id)).state).toBe('liquidated');
@@ -447,7 +442,7 @@ describe('every auction ends', () => {
     // At $60,000 the lot is worth less than the tab: the lot, not the tab, limits the takes.
     const auction = await liquidate(vault.id, 6_000_000);
     const lot = auction.lotSats;
-    const before = logicalHash(app.db);
+    const before = await snapshotOf(app);
     const taker = await app.regtest!.miner.newAddress();
     expect(
       await codeOf(
@@ -460,7 +455,7 @@ describe('every auction ends', () => {
           }),
       ),
     ).toBe('TAKE_LEAVES_DUST');
-    expect(logicalHash(app.db)).toBe(before);
+    expect(await snapshotOf(app)).toBe(before);
     const all = await app.liquidation.take({
       auctionId: auction.id,
       maxSats: lot,
@@ -477,12 +472,12 @@ describe('every auction ends', () => {
     const { app } = t();
     await setPrice(app, 1_000_000_000); // $10,000,000 / BTC: 900 sats are $90
     const vault = await fundedVault([900], 5_000); // $90 against $50: 180 %
-    const deficitBefore = badDebtBooked(app);
+    const deficitBefore = await badDebtBooked(app);
     await setPrice(app, 700_000_000); // $63 against $50: 126 %
     const auction = (await app.liquidation.listAuctions()).find((a) => a.vaultId === vault.id)!;
     expect(auction).toMatchObject({ state: 'settling', deficitCents: 5_000 });
     expect((await app.vaults.getVault(vault.id)).debtCents).toBe(0);
-    expect(badDebtBooked(app) - deficitBefore).toBe(5_000);
+    expect((await badDebtBooked(app)) - deficitBefore).toBe(5_000);
     await app.sync();
     await mine(app);
     const ended = await app.liquidation.getAuction(auction.id);
@@ -491,10 +486,10 @@ describe('every auction ends', () => {
       (await app.vaults.keySet(vault.keySetId)).protocol,
       app.network,
     );
-    const plan = app.db
-      .prepare("SELECT plan FROM spends WHERE vault_id = ? AND kind = 'settlement'")
-      .pluck()
-      .get(vault.id) as string | undefined;
+    const plan = (await tablesOf(app).value(
+      "SELECT plan FROM spends WHERE vault_id = ? AND kind = 'settlement'",
+      vault.id,
+    )) as string | undefined;
     if (plan)
       expect(JSON.parse(plan).outputs.map((o: { address: string }) => o.address)).toEqual([
         surplus,

@@ -402,7 +402,7 @@ describe('a guardian who signs PSBT files', () => {
       ]);
       await setVaultDebt(app.store, vault.id, 600_000 as Cents, app.params, Date.now());
     });
-    const deficitBefore = badDebtBooked(app);
+    const deficitBefore = await badDebtBooked(app);
     await setPrice(app, 4_000_000); // $8,000 against $6,000: 133 %
     expect((await app.vaults.getVault(vault.id)).state).toBe('liquidating');
     const auction = (await app.liquidation.listAuctions({ live: true })).find(
@@ -433,7 +433,7 @@ describe('a guardian who signs PSBT files', () => {
       soldSats: 0,
       deficitCents: 600_000,
     });
-    expect(badDebtBooked(app) - deficitBefore).toBe(600_000);
+    expect((await badDebtBooked(app)) - deficitBefore).toBe(600_000);
     await expectLedgerBalanced(app);
   });
 
