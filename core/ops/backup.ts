@@ -37,15 +37,25 @@ export interface BackupInfo {
 }
 
 /** A sortable file name for a backup taken at `ts`. */
-function backupName(ts: number): string {
-  return `${PREFIX}${new Date(ts).toISOString().replace(/[:.]/g, '-')}${SUFFIX}`;
+export function backupName(ts: number, suffix = SUFFIX): string {
+  return `${PREFIX}${new Date(ts).toISOString().replace(/[:.]/g, '-')}${suffix}`;
 }
 
-/** Backups in `dir`, newest first. */
-export function listBackups(dir: string): BackupInfo[] {
+/** BACKUP_INVALID: the backup at `path` cannot be restored, and why. */
+export function backupInvalid(path: string, why: string, cause?: unknown): BitStableError {
+  return new BitStableError(
+    'BACKUP_INVALID',
+    `The backup ${basename(path)} cannot be restored: ${why}`,
+    { path },
+    { cause },
+  );
+}
+
+/** Backups in `dir`, newest first (`suffix`: `.sqlite`, or `.pgdump` for PostgreSQL's). */
+export function listBackups(dir: string, suffix = SUFFIX): BackupInfo[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
-    .filter((f) => f.startsWith(PREFIX) && f.endsWith(SUFFIX))
+    .filter((f) => f.startsWith(PREFIX) && f.endsWith(suffix))
     .sort()
     .reverse()
     .map((f) => {
@@ -64,13 +74,7 @@ export interface CheckedBackup {
  * knows, and BitStable's tables. Throws BACKUP_INVALID with a plain sentence otherwise.
  */
 export function checkBackup(path: string): CheckedBackup {
-  const fail = (why: string, cause?: unknown) =>
-    new BitStableError(
-      'BACKUP_INVALID',
-      `The backup ${basename(path)} cannot be restored: ${why}`,
-      { path },
-      { cause },
-    );
+  const fail = (why: string, cause?: unknown) => backupInvalid(path, why, cause);
   if (!existsSync(path)) throw fail('the file does not exist.');
   let file: BackupFile;
   try {

@@ -10,17 +10,22 @@
  * all of it or nothing.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, renameSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import { BitStableError } from '../errors';
 import { findPostgresBin } from '../db/pg/local-cluster';
 import { PG_SCHEMA_VERSION } from '../db/pg/migrations';
-import type { BackupInfo, CheckedBackup } from './backup';
+import {
+  backupInvalid,
+  backupName,
+  listBackups,
+  type BackupInfo,
+  type CheckedBackup,
+} from './backup';
 import { privateDir, privateFile } from './private';
 
 const run = promisify(execFile);
-const PREFIX = 'bitstable-';
 const SUFFIX = '.pgdump';
 /** A dump's text (the data of two tables) can be large; this bounds what is read back. */
 const MAX_OUTPUT = 512 * 1024 * 1024;
@@ -31,31 +36,15 @@ function tool(name: 'pg_dump' | 'pg_restore'): string {
   return bin ? join(bin, name) : name;
 }
 
-/** Backups in `dir`, newest first. */
-export function listPgBackups(dir: string): BackupInfo[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((f) => f.startsWith(PREFIX) && f.endsWith(SUFFIX))
-    .sort()
-    .reverse()
-    .map((f) => {
-      const s = statSync(join(dir, f));
-      return { path: join(dir, f), createdAt: s.mtimeMs, bytes: s.size };
-    });
-}
+/** PostgreSQL backups in `dir`, newest first. */
+export const listPgBackups = (dir: string): BackupInfo[] => listBackups(dir, SUFFIX);
 
 /**
  * Checks a dump without restoring it: `pg_restore` reads its table of contents and the data of
  * `bitstable_schema` and `vaults`. Throws BACKUP_INVALID with a plain sentence otherwise.
  */
 export async function checkPgBackup(path: string): Promise<CheckedBackup> {
-  const fail = (why: string, cause?: unknown) =>
-    new BitStableError(
-      'BACKUP_INVALID',
-      `The backup ${basename(path)} cannot be restored: ${why}`,
-      { path },
-      { cause },
-    );
+  const fail = (why: string, cause?: unknown) => backupInvalid(path, why, cause);
   if (!existsSync(path)) throw fail('the file does not exist.');
   let toc: string;
   try {
@@ -101,7 +90,7 @@ export async function backupPostgres(
   if (!Number.isSafeInteger(keep) || keep < 1)
     throw new BitStableError('INVALID_CONFIG', 'Keep at least one backup.', { keep });
   privateDir(dir);
-  const path = join(dir, `${PREFIX}${new Date(now).toISOString().replace(/[:.]/g, '-')}${SUFFIX}`);
+  const path = join(dir, backupName(now, SUFFIX));
   const partial = `${path}.partial`;
   try {
     // 0600 before pg_dump writes into it: a backup holds what the database holds.

@@ -1,14 +1,17 @@
 /** The ledger port on PostgreSQL: the twin of `sqlite/ledger.ts`. */
-import { BitStableError } from '../../errors';
+import {
+  checkAccountUpdated,
+  checkBalanced,
+  checkCovered,
+  drawsOnBalance,
+  invariantProblems,
+  needsNetting,
+  nettingPostings,
+  totalsOf,
+  transferPostings,
+} from '../rows/ledger-rules';
 import { holderAccount } from '../../ledger/bsusd';
-import type {
-  BooksEntry,
-  EntryKind,
-  InvariantReport,
-  LedgerRepo,
-  LedgerTotals,
-  StatementLine,
-} from '../ledger';
+import type { BooksEntry, EntryKind, InvariantReport, LedgerRepo, StatementLine } from '../ledger';
 import type { Async } from '../ports';
 import {
   booksEntryFromRow,
@@ -49,28 +52,10 @@ export class PgLedger implements Async<LedgerRepo> {
     memo?: string,
     ts = Date.now(),
   ): Promise<number> {
-    const sum = postings.reduce((s, [, a]) => s + a, 0);
-    if (sum !== 0 || postings.some(([, a]) => !Number.isSafeInteger(a) || a === 0)) {
-      throw new BitStableError(
-        'INTERNAL',
-        'A ledger entry must balance to zero with whole, non-zero postings.',
-        { kind },
-      );
-    }
-    for (const [account, amount] of postings) {
-      const pool = account.startsWith('pool:');
-      if ((!account.startsWith('holder:') && !pool) || amount >= 0) continue;
-      const have = await this.balance(account);
-      if (have + amount < 0) {
-        throw new BitStableError(
-          'INSUFFICIENT_BALANCE',
-          pool
-            ? `That needs ${-amount} cents of bsUSD from the stability pool but ${account.slice(5)} has ${have} there.`
-            : `That needs ${-amount} cents of bsUSD but ${account.slice(7)} holds ${have}.`,
-          { account, balanceCents: have, neededCents: -amount },
-        );
-      }
-    }
+    checkBalanced(kind, postings);
+    for (const [account, amount] of postings)
+      if (drawsOnBalance(account, amount))
+        checkCovered(account, amount, await this.balance(account));
     const entryId = (await this.x.value<number>(
       'INSERT INTO ledger_entries (ts, kind, vault_id, memo) VALUES ($1, $2, $3, $4) RETURNING id',
       [ts, kind, vaultId, memo ?? null],
@@ -84,58 +69,41 @@ export class PgLedger implements Async<LedgerRepo> {
         'UPDATE ledger_accounts SET balance_cents = balance_cents + $1 WHERE id = $2',
         [amount, account],
       );
-      if (changed !== 1) {
-        throw new BitStableError('INTERNAL', `Ledger account ${account} does not exist.`, {
-          account,
-        });
-      }
+      checkAccountUpdated(account, changed);
     }
-    if (kind !== 'netting' && postings.some(([a]) => a === 'surplus' || a === 'deficit')) {
-      await this.netSurplusAgainstDeficit(entryId, ts);
-    }
+    if (needsNetting(kind, postings)) await this.netSurplusAgainstDeficit(entryId, ts);
     return entryId;
   }
 
   /** Moves min(surplus, bad debt) from surplus to cover the deficit, as one `netting` entry. */
   private async netSurplusAgainstDeficit(after: number, ts: number): Promise<void> {
-    const surplus = await this.balance('surplus');
-    const badDebt = -(await this.balance('deficit'));
-    const n = Math.min(surplus, badDebt);
-    if (n <= 0) return;
-    await this.post(
-      'netting',
-      null,
-      [
-        ['surplus', -n],
-        ['deficit', n],
-      ],
-      `surplus covers deficit (after entry ${after})`,
-      ts,
-    );
+    const postings = nettingPostings(await this.balance('surplus'), await this.balance('deficit'));
+    if (postings)
+      await this.post(
+        'netting',
+        null,
+        postings,
+        `surplus covers deficit (after entry ${after})`,
+        ts,
+      );
   }
 
   async checkInvariant(): Promise<InvariantReport> {
-    const problems: string[] = [];
     // SQLite lists these in its GROUP BY / rowid order: here the same order, spelled out
     // (account ids in byte order, as SQLite's BINARY collation sorts them).
     const unbalanced = await this.x.column<number>(
       `SELECT entry_id FROM ledger_postings GROUP BY entry_id HAVING SUM(amount_cents) <> 0
         ORDER BY entry_id`,
     );
-    if (unbalanced.length) problems.push(`entries that do not balance: ${unbalanced.join(', ')}`);
     const drift = await this.x.column<string>(
       `SELECT a.id FROM ledger_accounts a LEFT JOIN ledger_postings p ON p.account_id = a.id
        GROUP BY a.id HAVING a.balance_cents <> COALESCE(SUM(p.amount_cents), 0)
        ORDER BY a.id COLLATE "C"`,
     );
-    if (drift.length)
-      problems.push(`balances that differ from their postings: ${drift.join(', ')}`);
     const mismatched = await this.x.column<number>(
       `SELECT v.id FROM vaults v LEFT JOIN ledger_accounts a ON a.id = 'vault:' || v.id
        WHERE v.debt_cents <> -COALESCE(a.balance_cents, 0) ORDER BY v.id`,
     );
-    if (mismatched.length)
-      problems.push(`vaults whose debt differs from the ledger: ${mismatched.join(', ')}`);
 
     // SPEC §5: no debt may stand on a vault that holds no collateral (a reorg may take a deposit
     // away for a while; a vault whose coins are gone for good is Closed or Liquidated).
@@ -144,7 +112,6 @@ export class PgLedger implements Async<LedgerRepo> {
       `SELECT id FROM vaults WHERE debt_cents > 0 AND collateral_sats = 0 AND incoming_sats = 0 AND state IN ('closed', 'liquidated')
         ORDER BY state COLLATE "C", warning_price_cents NULLS FIRST, liquidation_price_cents NULLS FIRST, id`,
     );
-    if (unbacked.length) problems.push(`debt on vaults without collateral: ${unbacked.join(', ')}`);
 
     // One statement for the four sums (SQLite asks one per kind); SUM of bigint is numeric on
     // PostgreSQL, hence the casts.
@@ -156,23 +123,8 @@ export class PgLedger implements Async<LedgerRepo> {
         .join(', ')}
          FROM ledger_accounts`,
     ))!;
-    const totals: LedgerTotals = {
-      // bsUSD in the stability pool is still its depositors' bsUSD.
-      holdersCents: s.holder + s.pool,
-      surplusCents: s.surplus,
-      // `0 - x`, not `-x`: a zero balance must read 0, not -0.
-      vaultDebtsCents: 0 - s.vault,
-      deficitCents: 0 - s.deficit,
-    };
-    if (totals.surplusCents > 0 && totals.deficitCents > 0) {
-      problems.push('surplus and deficit both stand: surplus must cover deficit first');
-    }
-    if (
-      totals.holdersCents + totals.surplusCents !==
-      totals.vaultDebtsCents + totals.deficitCents
-    ) {
-      problems.push('holders + surplus differs from vault debts + deficit');
-    }
+    const totals = totalsOf(s);
+    const problems = invariantProblems({ unbalanced, drift, mismatched, unbacked, totals });
     return { ...totals, ok: problems.length === 0, problems };
   }
 
@@ -183,25 +135,10 @@ export class PgLedger implements Async<LedgerRepo> {
     memo: string | null,
     ts = Date.now(),
   ): Promise<number> {
-    if (!Number.isSafeInteger(amountCents) || amountCents <= 0) {
-      throw new BitStableError('INVALID_AMOUNT', 'Send a whole number of cents above 0.', {
-        amountCents,
-      });
-    }
-    if (from === to) {
-      throw new BitStableError(
-        'INVALID_ARGUMENT',
-        'That is your own account: nothing to send.',
-        {},
-      );
-    }
     return this.post(
       'transfer',
       null,
-      [
-        [holderAccount(from), -amountCents],
-        [holderAccount(to), amountCents],
-      ],
+      transferPostings(from, to, amountCents),
       memo ?? undefined,
       ts,
     );

@@ -1,16 +1,19 @@
 /** The ledger port on SQLite (better-sqlite3). */
+import {
+  checkAccountUpdated,
+  checkBalanced,
+  checkCovered,
+  drawsOnBalance,
+  invariantProblems,
+  needsNetting,
+  nettingPostings,
+  totalsOf,
+  transferPostings,
+} from '../rows/ledger-rules';
 import type { Sqlite } from '../../db/database';
 import { Statements, type Statement } from './statements';
-import { BitStableError } from '../../errors';
 import { holderAccount } from '../../ledger/bsusd';
-import type {
-  BooksEntry,
-  EntryKind,
-  InvariantReport,
-  LedgerRepo,
-  LedgerTotals,
-  StatementLine,
-} from '../ledger';
+import type { BooksEntry, EntryKind, InvariantReport, LedgerRepo, StatementLine } from '../ledger';
 import {
   booksEntryFromRow,
   statementLineFromRow,
@@ -49,28 +52,9 @@ export class SqliteLedger implements LedgerRepo {
     memo?: string,
     ts = Date.now(),
   ): number {
-    const sum = postings.reduce((s, [, a]) => s + a, 0);
-    if (sum !== 0 || postings.some(([, a]) => !Number.isSafeInteger(a) || a === 0)) {
-      throw new BitStableError(
-        'INTERNAL',
-        'A ledger entry must balance to zero with whole, non-zero postings.',
-        { kind },
-      );
-    }
-    for (const [account, amount] of postings) {
-      const pool = account.startsWith('pool:');
-      if ((!account.startsWith('holder:') && !pool) || amount >= 0) continue;
-      const have = this.balance(account);
-      if (have + amount < 0) {
-        throw new BitStableError(
-          'INSUFFICIENT_BALANCE',
-          pool
-            ? `That needs ${-amount} cents of bsUSD from the stability pool but ${account.slice(5)} has ${have} there.`
-            : `That needs ${-amount} cents of bsUSD but ${account.slice(7)} holds ${have}.`,
-          { account, balanceCents: have, neededCents: -amount },
-        );
-      }
-    }
+    checkBalanced(kind, postings);
+    for (const [account, amount] of postings)
+      if (drawsOnBalance(account, amount)) checkCovered(account, amount, this.balance(account));
     const entryId = Number(
       this.q('INSERT INTO ledger_entries (ts, kind, vault_id, memo) VALUES (?, ?, ?, ?)').run(
         ts,
@@ -87,88 +71,53 @@ export class SqliteLedger implements LedgerRepo {
     );
     for (const [account, amount] of postings) {
       insert.run(entryId, account, amount);
-      if (update.run(amount, account).changes !== 1) {
-        throw new BitStableError('INTERNAL', `Ledger account ${account} does not exist.`, {
-          account,
-        });
-      }
+      checkAccountUpdated(account, update.run(amount, account).changes);
     }
-    if (kind !== 'netting' && postings.some(([a]) => a === 'surplus' || a === 'deficit')) {
-      this.netSurplusAgainstDeficit(entryId, ts);
-    }
+    if (needsNetting(kind, postings)) this.netSurplusAgainstDeficit(entryId, ts);
     return entryId;
   }
 
   /** Moves min(surplus, bad debt) from surplus to cover the deficit, as one `netting` entry. */
   private netSurplusAgainstDeficit(after: number, ts: number): void {
-    const surplus = this.balance('surplus');
-    const badDebt = -this.balance('deficit');
-    const n = Math.min(surplus, badDebt);
-    if (n <= 0) return;
-    this.post(
-      'netting',
-      null,
-      [
-        ['surplus', -n],
-        ['deficit', n],
-      ],
-      `surplus covers deficit (after entry ${after})`,
-      ts,
-    );
+    const postings = nettingPostings(this.balance('surplus'), this.balance('deficit'));
+    if (postings)
+      this.post('netting', null, postings, `surplus covers deficit (after entry ${after})`, ts);
   }
 
   checkInvariant(): InvariantReport {
-    const problems: string[] = [];
     const unbalanced = this.q(
       'SELECT entry_id FROM ledger_postings GROUP BY entry_id HAVING SUM(amount_cents) <> 0',
       true,
     ).all() as number[];
-    if (unbalanced.length) problems.push(`entries that do not balance: ${unbalanced.join(', ')}`);
     const drift = this.q(
       `SELECT a.id FROM ledger_accounts a LEFT JOIN ledger_postings p ON p.account_id = a.id
        GROUP BY a.id HAVING a.balance_cents <> COALESCE(SUM(p.amount_cents), 0)`,
       true,
     ).all() as string[];
-    if (drift.length)
-      problems.push(`balances that differ from their postings: ${drift.join(', ')}`);
     const mismatched = this.q(
       `SELECT v.id FROM vaults v LEFT JOIN ledger_accounts a ON a.id = 'vault:' || v.id
        WHERE v.debt_cents <> -COALESCE(a.balance_cents, 0)`,
       true,
     ).all() as number[];
-    if (mismatched.length)
-      problems.push(`vaults whose debt differs from the ledger: ${mismatched.join(', ')}`);
-
-    // SPEC §5: no debt may stand on a vault that holds no collateral (a reorg may take a deposit
-    // away for a while; a vault whose coins are gone for good is Closed or Liquidated).
+    // A reorg may take a deposit away for a while; a vault whose coins are gone for good is
+    // Closed or Liquidated.
     const unbacked = this.q(
       "SELECT id FROM vaults WHERE debt_cents > 0 AND collateral_sats = 0 AND incoming_sats = 0 AND state IN ('closed', 'liquidated')",
       true,
     ).all() as number[];
-    if (unbacked.length) problems.push(`debt on vaults without collateral: ${unbacked.join(', ')}`);
-
     const sumOf = (kind: string) =>
       this.q(
         'SELECT COALESCE(SUM(balance_cents), 0) FROM ledger_accounts WHERE kind = ?',
         true,
       ).get(kind) as number;
-    const totals: LedgerTotals = {
-      // bsUSD in the stability pool is still its depositors' bsUSD.
-      holdersCents: sumOf('holder') + sumOf('pool'),
-      surplusCents: sumOf('surplus'),
-      // `0 - x`, not `-x`: a zero balance must read 0, not -0.
-      vaultDebtsCents: 0 - sumOf('vault'),
-      deficitCents: 0 - sumOf('deficit'),
-    };
-    if (totals.surplusCents > 0 && totals.deficitCents > 0) {
-      problems.push('surplus and deficit both stand: surplus must cover deficit first');
-    }
-    if (
-      totals.holdersCents + totals.surplusCents !==
-      totals.vaultDebtsCents + totals.deficitCents
-    ) {
-      problems.push('holders + surplus differs from vault debts + deficit');
-    }
+    const totals = totalsOf({
+      holder: sumOf('holder'),
+      pool: sumOf('pool'),
+      surplus: sumOf('surplus'),
+      vault: sumOf('vault'),
+      deficit: sumOf('deficit'),
+    });
+    const problems = invariantProblems({ unbalanced, drift, mismatched, unbacked, totals });
     return { ...totals, ok: problems.length === 0, problems };
   }
 
@@ -179,25 +128,10 @@ export class SqliteLedger implements LedgerRepo {
     memo: string | null,
     ts = Date.now(),
   ): number {
-    if (!Number.isSafeInteger(amountCents) || amountCents <= 0) {
-      throw new BitStableError('INVALID_AMOUNT', 'Send a whole number of cents above 0.', {
-        amountCents,
-      });
-    }
-    if (from === to) {
-      throw new BitStableError(
-        'INVALID_ARGUMENT',
-        'That is your own account: nothing to send.',
-        {},
-      );
-    }
     return this.post(
       'transfer',
       null,
-      [
-        [holderAccount(from), -amountCents],
-        [holderAccount(to), amountCents],
-      ],
+      transferPostings(from, to, amountCents),
       memo ?? undefined,
       ts,
     );
