@@ -6,6 +6,7 @@
 import { payments } from 'bitcoinjs-lib';
 import { BitStableError } from '../errors';
 import type { NetworkInfo } from '../config/networks';
+import { publicChild } from './ecc';
 import { keyExpression, type ParsedKey } from './keys';
 
 /** The three keys of a vault set, in the order owner, protocol, guardian. */
@@ -153,13 +154,16 @@ const receiveBranch = (k: ParsedKey): ParsedKey['node'] => {
   return branch;
 };
 
+const leafKey = (branch: ParsedKey['node'], index: number): Uint8Array =>
+  publicChild(branch.publicKey, branch.chainCode, index) ?? branch.derive(index).publicKey;
+
 /** Derives vault `index`'s address and scripts for `net`. Pure: same input, same output. */
 export function vaultScript(keys: VaultKeys, index: number, net: NetworkInfo): VaultScript {
   checkIndex(index);
   const roles = ['owner', 'protocol', 'guardian'] as const;
   const derivations = keysInOrder(keys).map((k, i) => ({
     role: roles[i]!,
-    pubkey: receiveBranch(k).derive(index).publicKey,
+    pubkey: leafKey(receiveBranch(k), index),
     fingerprint: k.fingerprint,
     path: `${k.path}/0/${index}`,
   }));

@@ -2,17 +2,15 @@
  * Extended public keys with key origin (`[fingerprint/48'/1'/0'/2']tpub…`), parsed and checked
  * against the network they are meant for.
  */
-// The reference backend of bitcoinjs (libsecp256k1 compiled to WebAssembly): several times
-// faster than a pure-JavaScript one at signing and verifying, which a settlement does per input.
-import * as ecc from 'tiny-secp256k1';
 import { BIP32Factory, type BIP32Interface } from 'bip32';
 import { initEccLib } from 'bitcoinjs-lib';
 import { BitStableError } from '../errors';
 import type { NetworkInfo } from '../config/networks';
+import { derivationEcc, ecc } from './ecc';
 
 // bitcoinjs-lib checks the injected secp256k1 backend once, at load.
 initEccLib(ecc);
-export const bip32 = BIP32Factory(ecc);
+export const bip32 = BIP32Factory(derivationEcc);
 export { ecc };
 
 const HARDENED = 0x80000000;

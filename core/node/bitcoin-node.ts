@@ -75,6 +75,10 @@ interface RawUnspent {
   confirmations: number;
 }
 
+/** How long an import waits for another client's import or rescan of the same wallet. */
+const RESCAN_WAIT_MS = 120_000;
+const RESCANNING = /currently rescanning/i;
+
 /** Regtest has no fee market; Core's estimatesmartfee returns nothing there. */
 export const REGTEST_FEE_RATE_SAT_PER_KVB = 2_000;
 /** Floor: Core's default minimum relay fee. */
@@ -141,6 +145,25 @@ export class CoreNode implements BitcoinNode {
     return result;
   }
 
+  /**
+   * Runs `call` again while another client's import or rescan holds the wallet (another instance
+   * on the same node, or someone at the node's console): Core refuses at once rather than
+   * queueing, with code -4 and "currently rescanning". Waits up to RESCAN_WAIT_MS, then throws.
+   */
+  private async whileRescanning<T>(call: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + RESCAN_WAIT_MS;
+    for (;;) {
+      try {
+        return await call();
+      } catch (err) {
+        const busy =
+          isRpcError(err, RPC.WALLET_ERROR) && err instanceof Error && RESCANNING.test(err.message);
+        if (!busy || Date.now() >= deadline) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    }
+  }
+
   private async importOnce(imports: DescriptorImport[], retried: boolean): Promise<void> {
     if (imports.length === 0) return;
     // Core refuses a label on a ranged descriptor, even an empty one.
@@ -149,10 +172,12 @@ export class CoreNode implements BitcoinNode {
       timestamp: i.timestamp,
       ...(i.range ? { range: i.range } : { label: i.label ?? '' }),
     }));
-    const results = await this.rpc.call<{ success: boolean; error?: { message: string } }[]>(
-      'importdescriptors',
-      [request],
-      { wallet: this.walletName, timeoutMs: 600_000 },
+    const results = await this.whileRescanning(() =>
+      this.rpc.call<{ success: boolean; error?: { message: string } }[]>(
+        'importdescriptors',
+        [request],
+        { wallet: this.walletName, timeoutMs: 600_000 },
+      ),
     );
     const retry: DescriptorImport[] = [];
     for (const [n, r] of results.entries()) {

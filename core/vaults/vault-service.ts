@@ -141,6 +141,9 @@ export class VaultService {
       return keySetId;
     });
     this.keyCache.set(id, keys);
+    // The first range is imported now, in the background, so the set's first vault is a
+    // database insert too (it waits only if the import has not ended by then).
+    if (this.deps.watch !== 'per-vault') this.growInBackground(id);
     return id;
   }
 

@@ -3,13 +3,15 @@
  * on a real regtest node, with a lead of 4 so ranges run out within a test, the watch-only wallet
  * sees a deposit to the last vault of a range and to the first of the next, knows every vault's
  * address when many are created at once, and a node that never saw them finds them all again;
- * a node that already watches more of the range (a larger keypool) takes the growth too.
+ * a node that already watches more of the range (a larger keypool) takes the growth too. A key
+ * set's first range is imported when it is registered; two clients importing at once both get in.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rangedDescriptor } from '../../core/bitcoin/descriptor';
+import { rangedDescriptor, vaultScript } from '../../core/bitcoin/descriptor';
+import { parseKey } from '../../core/bitcoin/keys';
 import { network } from '../../core/config/networks';
 import { openDatabase, type Sqlite } from '../../core/db/database';
 import { EventBus } from '../../core/events/bus';
@@ -163,6 +165,7 @@ describe('one watched range per key set', () => {
   it('a node that already watches further than the range asked for still takes the growth', async () => {
     const keySetId = await keySetOf('range-wider');
     const keys = await vaults.keySet(keySetId);
+    await until(() => watchedEnd(keySetId) > 0); // the first range, imported on registration
     // As a node with a keypool of 50 would after the first import.
     await node().rpc.call(
       'importdescriptors',
@@ -174,6 +177,42 @@ describe('one watched range per key set', () => {
     for (const v of made) expect(await watches('bitstable-watch', v.address), v.address).toBe(true);
     expect(watchedEnd(keySetId)).toBeGreaterThan(5);
     expect(failures).toEqual([]);
+  });
+
+  it("a key set's first range is imported when it is registered: its first vault's address is watched before anyone asks for it", async () => {
+    const keySetId = await keySetOf('range-on-register');
+    await until(() => watchedEnd(keySetId) === 4);
+    const { address } = vaultScript(await vaults.keySet(keySetId), 0, net);
+    expect(await watches('bitstable-watch', address)).toBe(true);
+    const first = await vaults.createVault({ keySetId });
+    expect(first.address).toBe(address);
+    expect(failures).toEqual([]);
+  });
+
+  it('two clients of one node (as two instances would be) import into the watch-only wallet at the same time: the one Core turns away waits and goes through', async () => {
+    // Core takes one import per wallet at a time and refuses the next ("currently
+    // rescanning"); ranges of a few thousand keep each import long enough to overlap.
+    const [a, b] = [testKeySet(net, 'range-two-a'), testKeySet(net, 'range-two-b')];
+    const desc = (k: typeof a) =>
+      rangedDescriptor({
+        owner: parseKey(k.owner.expression, net),
+        protocol: parseKey(k.protocol.expression, net),
+        guardian: parseKey(k.guardian.expression, net),
+      });
+    const clients = [new CoreNode(node().rpc), new CoreNode(node().rpc)];
+    await Promise.all(
+      [a, b].map((k, n) =>
+        clients[n]!.importDescriptors([{ desc: desc(k), range: [0, 2999], timestamp: 'now' }]),
+      ),
+    );
+    for (const k of [a, b]) {
+      const keys = {
+        owner: parseKey(k.owner.expression, net),
+        protocol: parseKey(k.protocol.expression, net),
+        guardian: parseKey(k.guardian.expression, net),
+      };
+      expect(await watches('bitstable-watch', vaultScript(keys, 2999, net).address)).toBe(true);
+    }
   });
 
   it('a range growth the node refuses in the background is reported, and cleared by the next one that goes through (a node double refusing one import, in front of the real node)', async () => {
