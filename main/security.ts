@@ -236,11 +236,15 @@ export function createWindowOpenHandler(
 }
 
 /**
- * Permissions the app's page may have. Copying an address or a PSBT to the clipboard is all; the
- * page never needs HID, USB, serial, camera, microphone, location, notifications or anything else
- * (the core in main talks to the Ledger).
+ * Permissions the app's page may have: copying an address or a PSBT to the clipboard, and desktop
+ * notifications of vault alerts (which the user turns on in Settings). The page never needs HID,
+ * USB, serial, camera, microphone, location or anything else (the core in main talks to the
+ * Ledger).
  */
-export const ALLOWED_PERMISSIONS: readonly string[] = ['clipboard-sanitized-write'];
+export const ALLOWED_PERMISSIONS: readonly string[] = [
+  'clipboard-sanitized-write',
+  'notifications',
+];
 
 /** The answer to a permission request or check from a page at `requestingUrl`. */
 export function permissionDecision(

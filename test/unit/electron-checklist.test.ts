@@ -107,15 +107,13 @@ describe('Electron security checklist (electronegativity checks that apply)', ()
       'serial',
       'media',
       'geolocation',
-      'notifications',
       'openExternal',
       'clipboard-read',
     ]) {
       expect(permissionDecision(p, 'file://' + origin.rendererIndexPath, origin)).toBe(false);
     }
-    expect(ALLOWED_PERMISSIONS).toEqual(['clipboard-sanitized-write']);
-    expect(permissionDecision('clipboard-sanitized-write', 'https://evil.example/', origin)).toBe(
-      false,
-    );
+    expect(ALLOWED_PERMISSIONS).toEqual(['clipboard-sanitized-write', 'notifications']);
+    for (const p of ALLOWED_PERMISSIONS)
+      expect(permissionDecision(p, 'https://evil.example/', origin)).toBe(false);
   });
 });

@@ -256,15 +256,15 @@ describe('external links', () => {
 });
 
 describe('permissions', () => {
-  it('the page may write to the clipboard and nothing else', () => {
+  it('the page may write to the clipboard and show notifications, and nothing else', () => {
     expect(permissionDecision('clipboard-sanitized-write', APP, prod)).toBe(true);
+    expect(permissionDecision('notifications', APP, prod)).toBe(true);
     for (const p of [
       'hid',
       'usb',
       'serial',
       'media',
       'geolocation',
-      'notifications',
       'clipboard-read',
       'openExternal',
       'fileSystem',
@@ -274,8 +274,7 @@ describe('permissions', () => {
   });
 
   it('a page that is not the app gets nothing', () => {
-    expect(permissionDecision('clipboard-sanitized-write', 'https://evil.example/', prod)).toBe(
-      false,
-    );
+    for (const p of ['clipboard-sanitized-write', 'notifications'])
+      expect(permissionDecision(p, 'https://evil.example/', prod)).toBe(false);
   });
 });

@@ -3,6 +3,7 @@ import { useCallback, useEffect, useState, type ReactNode } from 'react';
 import { useApi, useConnection, useEvents } from '../api/context';
 import { bsusd, clockTime, duration, usd } from '../lib/format';
 import { href, type Route } from '../lib/route';
+import { VaultAlerts } from './VaultAlerts';
 
 const NAV: { page: Route['page']; label: string; to: string; regtestOnly?: boolean }[] = [
   { page: 'dashboard', label: 'Dashboard', to: href.dashboard },
@@ -185,7 +186,10 @@ export function Layout({ route, children }: { route: Route; children: ReactNode 
           {children}
         </main>
       </div>
-      <DevicePrompts />
+      <div className="corner">
+        <VaultAlerts />
+        <DevicePrompts />
+      </div>
     </div>
   );
 }

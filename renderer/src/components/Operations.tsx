@@ -57,7 +57,12 @@ export function Operations({ vault }: { vault: Vault }) {
     },
   ];
   const available = tabs.filter((t) => t.enabled);
-  const [tab, setTab] = useState<Tab | null>(available[0]?.id ?? null);
+  // A vault in Warning or at auction opens on Repay: what gets it out, not more debt.
+  const first =
+    ['warning', 'liquidating'].includes(vault.state) && available.some((t) => t.id === 'repay')
+      ? 'repay'
+      : (available[0]?.id ?? null);
+  const [tab, setTab] = useState<Tab | null>(first);
   // The chosen tab stays open even when the vault's state disables it, so a result stays on screen.
   const current = tabs.find((t) => t.id === tab) ?? null;
   if (

@@ -86,6 +86,29 @@ export function maxDebtAt(collateralSats: number, priceCents: number, ratioBps: 
   );
 }
 
+/** The least collateral (sats) that holds `debtCents` at or above `ratioBps` at a price: rounded up. */
+export function minCollateralAt(debtCents: number, priceCents: number, ratioBps: number): number {
+  const num = BigInt(debtCents) * BigInt(ratioBps) * 100_000_000n;
+  const den = BigInt(priceCents) * 10_000n;
+  return Number((num + den - 1n) / den);
+}
+
+/**
+ * What brings a vault back to `ratioBps` at a price: the debt to repay (cents, rounded up) or the
+ * collateral to add (sats, rounded up), each on its own. Null when it is there already.
+ */
+export function backTo(
+  collateralSats: number,
+  debtCents: number,
+  priceCents: number,
+  ratioBps: number,
+): { repayCents: number; addSats: number } | null {
+  if (debtCents <= 0 || priceCents <= 0) return null;
+  const repayCents = debtCents - maxDebtAt(collateralSats, priceCents, ratioBps);
+  if (repayCents <= 0) return null;
+  return { repayCents, addSats: minCollateralAt(debtCents, priceCents, ratioBps) - collateralSats };
+}
+
 /** The local time of a reading, for what is shown as of then: "14:08:34". */
 export const clockTime = (ms: number) => new Date(ms).toLocaleTimeString('en-GB');
 

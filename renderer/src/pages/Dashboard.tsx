@@ -31,8 +31,12 @@ const STATES: VaultState[] = [
 ];
 
 export function Dashboard() {
+  // The list's state filter lives here, so the attention banner can show those vaults.
+  const [state, setState] = useState<VaultState | ''>('');
   return (
     <div className="page" data-testid="page-dashboard">
+      <h1 className="visually-hidden">Dashboard</h1>
+      <AttentionBanner show={setState} />
       <div className="grid-3">
         <PriceCard />
         <NodeCard />
@@ -40,7 +44,85 @@ export function Dashboard() {
       </div>
       <BooksCard />
       <GuardianRequests />
-      <VaultList />
+      <VaultList state={state} setState={setState} />
+    </div>
+  );
+}
+
+/**
+ * "N vaults need attention": the vaults in Warning or being liquidated, the lowest ratio first,
+ * with a way to list all of them.
+ */
+function AttentionBanner({ show }: { show: (s: VaultState) => void }) {
+  const totals = useApi('vaults.list', { limit: 1 }).data?.totals.byState;
+  const warning = totals?.warning ?? 0;
+  const liquidating = totals?.liquidating ?? 0;
+  const worst = useApi(
+    'vaults.list',
+    { limit: 5, sort: 'ratio', order: 'asc', state: liquidating > 0 ? 'liquidating' : 'warning' },
+    { enabled: warning + liquidating > 0 },
+  );
+  const n = warning + liquidating;
+  if (n === 0) return null;
+  const parts = [
+    warning > 0 ? `${warning} in Warning` : null,
+    liquidating > 0 ? `${liquidating} being liquidated` : null,
+  ].filter(Boolean);
+  const list = (s: VaultState) => {
+    show(s);
+    document.querySelector('[data-testid="vault-list"]')?.scrollIntoView({ block: 'start' });
+  };
+  return (
+    <div
+      className={`banner ${liquidating > 0 ? 'danger' : 'warn'} attention`}
+      role="alert"
+      data-testid="attention-banner"
+      data-count={n}
+    >
+      <div>
+        <strong>
+          {n} vault{n === 1 ? ' needs' : 's need'} attention: {parts.join(', ')}.
+        </strong>{' '}
+        {liquidating > 0
+          ? 'Bringing a vault back to the warning ratio before anyone buys from its auction ends it without penalty.'
+          : 'Repay some debt or add collateral before they fall under the liquidation ratio.'}
+        {worst.data && worst.data.items.length > 0 && (
+          <span className="attention-links">
+            {' '}
+            {liquidating > 0 ? 'Being liquidated' : 'Lowest'}:{' '}
+            {worst.data.items.map((v, i) => (
+              <span key={v.id}>
+                {i > 0 && ', '}
+                <a href={href.vault(v.id)}>
+                  #{v.id} at {pct(v.ratioBps)}
+                </a>
+              </span>
+            ))}
+          </span>
+        )}
+      </div>
+      <div className="row gap">
+        {warning > 0 && (
+          <button
+            type="button"
+            className="button"
+            onClick={() => list('warning')}
+            data-testid="attention-warning"
+          >
+            List the {warning} in Warning
+          </button>
+        )}
+        {liquidating > 0 && (
+          <button
+            type="button"
+            className="button"
+            onClick={() => list('liquidating')}
+            data-testid="attention-liquidating"
+          >
+            List the {liquidating} being liquidated
+          </button>
+        )}
+      </div>
     </div>
   );
 }
@@ -368,11 +450,22 @@ function Signed({ cents }: { cents: number }) {
   );
 }
 
-function VaultList() {
+function VaultList({
+  state,
+  setState,
+}: {
+  state: VaultState | '';
+  setState: (s: VaultState | '') => void;
+}) {
   const [sort, setSort] = useState<SortKey>('id');
   const [order, setOrder] = useState<'asc' | 'desc'>('desc');
-  const [state, setState] = useState<VaultState | ''>('');
   const [page, setPage] = useState(0);
+  // A new filter from outside the list (the attention banner) starts at its first page.
+  const [shown, setShown] = useState(state);
+  if (shown !== state) {
+    setShown(state);
+    setPage(0);
+  }
   const list = useApi(
     'vaults.list',
     { offset: page * PAGE, limit: PAGE, sort, order, ...(state ? { state } : {}) },

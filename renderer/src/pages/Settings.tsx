@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { useApi, useApiMutation, useClient } from '../api/context';
 import { forgetToken } from '../api/client';
 import { Btc, Card, download, ErrorNote, Field, Loading, Stat } from '../components/ui';
+import { NOTIFY_SETTING } from '../lib/alerts';
 import { duration, pct, satsText } from '../lib/format';
 
 export function Settings() {
@@ -98,6 +99,7 @@ export function Settings() {
             ))}
           </dl>
         </Card>
+        <NotificationsCard />
         <RecoveryKitCard />
         <PsbtCard />
         <Card title="Updates">
@@ -432,6 +434,56 @@ function PsbtCard() {
           </ul>
         </div>
       )}
+    </Card>
+  );
+}
+
+type Permission = NotificationPermission | 'unsupported';
+
+/**
+ * Desktop notifications of vault alerts (Warning, an auction starting, an auction settled): asked
+ * of the system once, kept per app in this window's storage. In the app a toast tells of every
+ * change either way.
+ */
+function NotificationsCard() {
+  const supported = typeof Notification !== 'undefined';
+  const [permission, setPermission] = useState<Permission>(
+    supported ? Notification.permission : 'unsupported',
+  );
+  const [on, setOn] = useState(() => localStorage.getItem(NOTIFY_SETTING) === 'on');
+  const turn = async (want: boolean) => {
+    if (want && supported && Notification.permission === 'default')
+      setPermission(await Notification.requestPermission());
+    localStorage.setItem(NOTIFY_SETTING, want ? 'on' : 'off');
+    setOn(want);
+  };
+  return (
+    <Card title="Notifications" testId="settings-notifications">
+      <label className="check">
+        <input
+          type="checkbox"
+          checked={on}
+          disabled={permission === 'unsupported'}
+          onChange={(e) => void turn(e.target.checked)}
+          data-testid="notify-toggle"
+        />
+        <span>
+          Desktop notifications when a vault enters Warning, when its auction starts or ends, and
+          when it is healthy again after one
+        </span>
+      </label>
+      <p
+        className={on && permission === 'denied' ? 'warn-text' : 'muted small'}
+        data-testid="notify-state"
+      >
+        {permission === 'unsupported'
+          ? 'This window cannot show desktop notifications; alerts appear in the app.'
+          : permission === 'denied'
+            ? 'The system blocks notifications from BitStable: allow them in its settings. Alerts still appear in the app.'
+            : on && permission === 'granted'
+              ? 'On. They appear while BitStable is running, even when its window is hidden.'
+              : 'Off. Alerts appear in the app while it is open.'}
+      </p>
     </Card>
   );
 }

@@ -17,7 +17,7 @@ import {
   StateBadge,
   Usd,
 } from '../components/ui';
-import { btc, pct, ratioAt, usd, when } from '../lib/format';
+import { backTo, bsusd, btc, pct, ratioAt, usd, when } from '../lib/format';
 import { href } from '../lib/route';
 
 export function VaultPage({ id }: { id: number }) {
@@ -103,6 +103,7 @@ export function VaultPage({ id }: { id: number }) {
             <a href={href.auctions}>See the auction</a>. Until someone buys from it, bringing the
             vault back to {pct(warn)} — a deposit, a repay, or the price coming back — ends the
             auction without penalty.
+            <BackTo vault={v} priceCents={price.data?.priceCents ?? null} warn={warn} />
           </span>
         </div>
       )}
@@ -119,9 +120,10 @@ export function VaultPage({ id }: { id: number }) {
         </div>
       )}
       {v.state === 'warning' && (
-        <div className="banner warn" role="status">
+        <div className="banner warn" role="status" data-testid="warning-note">
           The ratio is under {pct(warn)}. Add collateral or repay some debt before it falls under{' '}
           {pct(liq)}, where the vault is liquidated.
+          <BackTo vault={v} priceCents={price.data?.priceCents ?? null} warn={warn} />
         </div>
       )}
 
@@ -270,5 +272,27 @@ function WhatIf({
         Reset to the current price
       </button>
     </div>
+  );
+}
+
+/** "Repay X or add Y to get back above 160 %", at the current price. */
+function BackTo({
+  vault,
+  priceCents,
+  warn,
+}: {
+  vault: { collateralSats: number; debtCents: number };
+  priceCents: number | null;
+  warn: number;
+}) {
+  if (priceCents === null) return null;
+  const need = backTo(vault.collateralSats, vault.debtCents, priceCents, warn);
+  if (!need) return null;
+  return (
+    <strong className="back-to" data-testid="back-to">
+      {' '}
+      Repay {bsusd(need.repayCents)} or add {btc(need.addSats)} BTC to get back to {pct(warn)} at{' '}
+      {usd(priceCents)}.
+    </strong>
   );
 }

@@ -1,0 +1,103 @@
+/**
+ * A toast for every vault state change this window hears of, and a desktop notification (the
+ * Notification API: native in Electron, the browser's in the headless UI) for those that need the
+ * user now, when they asked for them in Settings.
+ */
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { useQueryClient, type QueryClient } from '@tanstack/react-query';
+import type { Result } from '../../../core/api/contract';
+import { key, useApi, useEvents } from '../api/context';
+import { notificationsOn, vaultAlert, type VaultAlert } from '../lib/alerts';
+import { href, navigate } from '../lib/route';
+
+interface Toast extends VaultAlert {
+  id: number;
+}
+
+/** The state this window last saw of a vault, from the queries it has loaded; null if none. */
+function cachedState(qc: QueryClient, vaultId: number): string | null {
+  const one = qc.getQueryData<Result<'vaults.get'>>(key('vaults.get', { vaultId }));
+  if (one) return one.state;
+  for (const [, page] of qc.getQueriesData<Result<'vaults.list'>>({ queryKey: ['vaults.list'] })) {
+    const row = page?.items.find((v) => v.id === vaultId);
+    if (row) return row.state;
+  }
+  return null;
+}
+
+const TOAST_MS = 8_000;
+
+export function VaultAlerts() {
+  const qc = useQueryClient();
+  const status = useApi('status.get', {});
+  const params = status.data?.params;
+  const known = useRef(new Map<number, string>());
+  const [toasts, setToasts] = useState<Toast[]>([]);
+  const dismiss = useCallback((id: number) => setToasts((ts) => ts.filter((t) => t.id !== id)), []);
+
+  const onChange = useCallback(
+    (e: { payload: { vaultId: number; state: string } }) => {
+      const { vaultId, state } = e.payload;
+      const from = known.current.get(vaultId) ?? cachedState(qc, vaultId);
+      known.current.set(vaultId, state);
+      if (!params) return;
+      const alert = vaultAlert(vaultId, from, state, params);
+      if (!alert) return;
+      const toast = { ...alert, id: Date.now() + Math.random() };
+      setToasts((ts) => [...ts.filter((t) => t.vaultId !== vaultId).slice(-3), toast]);
+      // Warnings and auctions stay until dismissed; the rest fade.
+      if (alert.tone === 'ok' || alert.tone === 'info')
+        setTimeout(() => dismiss(toast.id), TOAST_MS);
+      if (alert.notify && notificationsOn()) {
+        const n = new Notification(alert.title, { body: alert.body, tag: `vault-${vaultId}` });
+        n.onclick = () => {
+          window.focus();
+          navigate(href.vault(vaultId));
+        };
+      }
+    },
+    [qc, params, dismiss],
+  );
+  useEvents('vault.changed', onChange);
+
+  // A toast about the vault on screen needs no link to it.
+  const [hash, setHash] = useState(window.location.hash);
+  useEffect(() => {
+    const on = () => setHash(window.location.hash);
+    window.addEventListener('hashchange', on);
+    return () => window.removeEventListener('hashchange', on);
+  }, []);
+
+  if (!toasts.length) return null;
+  return (
+    <div className="toasts" role="region" aria-label="Vault alerts" data-testid="vault-toasts">
+      {toasts.map((t) => (
+        <div
+          key={t.id}
+          className={`toast tone-${t.tone}`}
+          role={t.tone === 'danger' || t.tone === 'warn' ? 'alert' : 'status'}
+          data-testid={`vault-toast-${t.vaultId}`}
+          data-tone={t.tone}
+        >
+          <div className="toast-text">
+            <strong>{t.title}</strong>
+            <span>{t.body}</span>
+            {hash !== href.vault(t.vaultId) && (
+              <a href={href.vault(t.vaultId)} onClick={() => dismiss(t.id)}>
+                Open vault #{t.vaultId}
+              </a>
+            )}
+          </div>
+          <button
+            type="button"
+            className="icon-button"
+            aria-label={`Dismiss: ${t.title}`}
+            onClick={() => dismiss(t.id)}
+          >
+            ×
+          </button>
+        </div>
+      ))}
+    </div>
+  );
+}

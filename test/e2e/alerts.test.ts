@@ -1,0 +1,138 @@
+/**
+ * Alerts that reach the user (issue 15 item 2), in Chromium on local regtest: with desktop
+ * notifications turned on in Settings, a price drop that puts a vault in Warning brings a toast,
+ * a dashboard banner "1 vault needs attention" and a notification; the vault's page opens on
+ * Repay and names what gets it back to 160 %; a further drop that starts its auction does the
+ * same again, as danger. The notifications are the browser's real Notification API (permission
+ * granted to the page as a user would), observed through a recording subclass injected before
+ * the app loads. Screenshots: test-artifacts/e2e/60-… to 63-….
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { openActiveVault, rpcCall, until } from '../helpers/rpc';
+import { launchBrowser, type Browser } from './fixtures/browser';
+import { startHeadless, type Headless } from './fixtures/headless';
+import { BitStableApp } from './pages/app';
+
+let host: Headless | undefined;
+let browser: Browser | undefined;
+let app: BitStableApp;
+const call = (method: string, params: unknown = {}) =>
+  rpcCall(host!.url, host!.token, method, params);
+
+declare global {
+  interface Window {
+    shownNotifications?: { title: string; body: string }[];
+  }
+}
+
+beforeAll(async () => {
+  host = await startHeadless();
+  browser = await launchBrowser();
+  await browser.context.grantPermissions(['notifications'], { origin: new URL(host.url).origin });
+  await browser.context.addInitScript(() => {
+    const Real = window.Notification;
+    window.shownNotifications = [];
+    class Recorded extends Real {
+      constructor(title: string, options?: NotificationOptions) {
+        super(title, options);
+        window.shownNotifications!.push({ title, body: options?.body ?? '' });
+      }
+    }
+    window.Notification = Recorded;
+  });
+  app = new BitStableApp(browser.page, host.url);
+}, 240_000);
+
+afterEach(async (ctx) => {
+  if (ctx.task.result?.state === 'fail') await app?.shot('failed-alerts').catch(() => undefined);
+});
+
+afterAll(async () => {
+  await Promise.allSettled([browser?.close(), host?.stop()]);
+});
+
+const shown = () => app.page.evaluate(() => window.shownNotifications ?? []);
+
+describe('alerts, in the browser', () => {
+  it('Warning and an auction each bring a toast, the dashboard banner and a desktop notification; the vault opens on Repay with what gets it back', async () => {
+    await call('regtest.setPrice', { priceCents: 4_500_000 });
+    const returnAddress = (await call('regtest.newAddress')).address as string;
+    // 0.1 BTC at $45,000 against 2,600 bsUSD: 173 %.
+    const vault = await openActiveVault(call, [10_000_000], { returnAddress });
+    await call('vaults.mint', { vaultId: vault.id, amountCents: 260_000 });
+
+    await app.open(host!.openUrl);
+    await app.nav('settings');
+    const toggle = app.page.locator('[data-testid="notify-toggle"]');
+    await toggle.check();
+    await expect
+      .poll(() => app.page.locator('[data-testid="notify-state"]').innerText())
+      .toMatch(/^On\./);
+    await app.shot('60-alerts-settings');
+
+    const dashboard = await app.dashboard().show();
+    await dashboard.waitForState(vault.id, 'active');
+    expect(await app.page.locator('[data-testid="attention-banner"]').count()).toBe(0);
+
+    // $41,000: 157.69 %, in Warning.
+    await call('regtest.setPrice', { priceCents: 4_100_000 });
+    const toast = app.page.locator(`[data-testid="vault-toast-${vault.id}"]`);
+    await expect.poll(() => toast.innerText(), { timeout: 30_000 }).toMatch(/is in Warning/);
+    expect(await toast.getAttribute('data-tone')).toBe('warn');
+    const banner = app.page.locator('[data-testid="attention-banner"]');
+    await expect
+      .poll(() => banner.innerText())
+      .toMatch(
+        new RegExp(
+          `1 vault needs attention: 1 in Warning\\.[\\s\\S]*#${vault.id} at 157\\.\\d\\d %`,
+        ),
+      );
+    await expect
+      .poll(shown)
+      .toContainEqual(expect.objectContaining({ title: `Vault #${vault.id} is in Warning` }));
+    await app.shot('61-alerts-warning');
+
+    // The list shows them; the vault opens on Repay, with the repay or deposit that cures it.
+    await app.page.locator('[data-testid="attention-warning"]').click();
+    await expect
+      .poll(() => app.page.locator('[data-testid="state-filter"]').inputValue())
+      .toBe('warning');
+    await app.go(`#/vaults/${vault.id}`);
+    await expect
+      .poll(() => app.page.locator('[data-testid="op-tab-repay"]').getAttribute('aria-selected'))
+      .toBe('true');
+    // At $41,000, 160 % holds at most 2,562.50 bsUSD, or 2,600 needs 0.10146342 BTC (a few
+    // cents more of each as the stability fee accrues).
+    await expect
+      .poll(() => app.page.locator('[data-testid="back-to"]').innerText())
+      .toMatch(
+        /Repay 37\.\d\d bsUSD or add 0\.0014\d{4} BTC to get back to 160\.00 % at \$41,000\.00/,
+      );
+    // A toast about the vault on screen needs no link to it.
+    expect(await toast.locator('a').count()).toBe(0);
+    await app.shot('62-alerts-vault-warning');
+
+    // $36,000: 138 %, its auction starts.
+    await call('regtest.setPrice', { priceCents: 3_600_000 });
+    await until(
+      'the vault in an auction',
+      () => call('vaults.get', { vaultId: vault.id }),
+      (v) => v.state === 'liquidating',
+    );
+    await expect.poll(() => toast.innerText(), { timeout: 30_000 }).toMatch(/is being liquidated/);
+    expect(await toast.getAttribute('data-tone')).toBe('danger');
+    await expect
+      .poll(shown)
+      .toContainEqual(expect.objectContaining({ title: `Vault #${vault.id} is being liquidated` }));
+    await app.go('#/');
+    await expect
+      .poll(() => banner.innerText())
+      .toMatch(/1 vault needs attention: 1 being liquidated/);
+    expect(await banner.getAttribute('class')).toContain('danger');
+    await app.shot('63-alerts-liquidating');
+
+    // Dismissed, the toast is gone.
+    await toast.getByRole('button', { name: /Dismiss/ }).click();
+    expect(await toast.count()).toBe(0);
+  });
+});
