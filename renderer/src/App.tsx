@@ -96,7 +96,7 @@ function Pages() {
 function TokenScreen({ onToken }: { onToken: (t: string) => void }) {
   const [value, setValue] = useState('');
   return (
-    <div className="token-screen" data-testid="token-screen">
+    <main className="token-screen" data-testid="token-screen">
       <form
         className="card narrow"
         onSubmit={(e) => {
@@ -133,6 +133,6 @@ function TokenScreen({ onToken }: { onToken: (t: string) => void }) {
           </button>
         </div>
       </form>
-    </div>
+    </main>
   );
 }

@@ -71,12 +71,17 @@ export function HealthBar({
   return (
     <div
       className="healthbar"
-      role="meter"
-      aria-label="Collateral ratio"
-      aria-valuemin={100}
-      aria-valuemax={250}
-      aria-valuenow={ratioBps === null ? undefined : ratioBps / 100}
-      aria-valuetext={ratioBps === null ? 'no debt' : pct(ratioBps)}
+      // Without debt there is no ratio to measure: a picture of a full bar, named so.
+      {...(ratioBps === null
+        ? { role: 'img', 'aria-label': 'Collateral ratio: no debt' }
+        : {
+            role: 'meter',
+            'aria-label': 'Collateral ratio',
+            'aria-valuemin': 100,
+            'aria-valuemax': 250,
+            'aria-valuenow': Math.min(250, Math.max(100, ratioBps / 100)),
+            'aria-valuetext': pct(ratioBps),
+          })}
     >
       <div
         className={`healthbar-fill tone-${tone}`}
