@@ -9,6 +9,7 @@ import { main as createVault } from './bench-create-vault';
 import { main as settlement } from './bench-settlement';
 import { main as wallets } from './bench-wallets';
 import { main as gateway } from './bench-gateway';
+import { main as uiList } from './bench-ui-list';
 
 await oracle();
 await health();
@@ -17,3 +18,4 @@ await settlement();
 await createVault();
 await wallets();
 await gateway();
+await uiList();

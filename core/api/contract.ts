@@ -177,15 +177,26 @@ export const API = {
       sort: z.enum(VAULT_SORT_KEYS).default('id'),
       order: z.enum(['asc', 'desc']).default('desc'),
       state: VaultState.optional(),
+      /**
+       * Finds vaults by id ("537" or "#537"), by a part of the label or address, or by the
+       * whole txid of a coin it holds or of one of its spends.
+       */
+      search: z.string().max(100).optional(),
+      /** Leaves out Pending vaults nothing was sent to (counted in `hiddenEmptyPending`). */
+      hideEmptyPending: z.boolean().default(false),
     }),
     result: z.object({
+      /** The vaults that match, over all pages. */
       total: z.int(),
       offset: z.int(),
       items: z.array(VaultSummary),
       totals: VaultTotals,
+      /** Matching Pending vaults left out because nothing was sent to them. */
+      hiddenEmptyPending: z.int(),
     }),
     permission: 'Read',
-    summary: 'One page of vaults, sorted, with totals over all vaults.',
+    summary:
+      'One page of vaults, sorted, filtered by state or a search, with totals over all vaults.',
   }),
   'vaults.get': method({
     params: VaultRef,

@@ -14,7 +14,8 @@ import { enabledSourceNames, EXCHANGES } from '../oracle/config';
 import { outputScript } from '../psbt/fees';
 import { isDeviceSigner, type SignerPrompt } from '../signers/types';
 import { collateralRatioBps, liquidationPrice, thresholdPrice } from '../vaults/health';
-import { debtNow } from '../vaults/fee-book';
+import type { VaultListFilter, VaultListRow } from '../store/vaults';
+import { debtAtRate, debtNow, rateAt } from '../vaults/fee-book';
 import { feePerYear } from '../vaults/fee';
 import { books } from '../ledger/books';
 import {
@@ -95,6 +96,23 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
   const priceForRatio = (): Cents | null => price().priceCents;
 
   /** `withSpend` false skips the per-vault query (the list shows no spends). */
+  /**
+   * What a search of the vault list matches: a number (or "#n") is a vault id, or a part of a
+   * label; a whole txid is a coin the vault holds or one of its spends; anything else is a part of
+   * the label or the address, in any case.
+   */
+  const vaultSearch = async (
+    search: string | undefined,
+  ): Promise<{ search?: VaultListFilter['search'] }> => {
+    const q = (search ?? '').trim().toLowerCase();
+    if (!q) return {};
+    const id = /^#?(\d{1,15})$/.exec(q);
+    if (id) return { search: { kind: 'id', id: Number(id[1]), text: q } };
+    if (/^[0-9a-f]{64}$/.test(q))
+      return { search: { kind: 'ids', ids: await core.store.vaults.vaultsWithTransaction(q) } };
+    return { search: { kind: 'text', text: q } };
+  };
+
   const toVault = async (
     v: CoreVault,
     withSpend = true,
@@ -419,31 +437,75 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
         highCents: h.highCents,
       })),
 
-    'vaults.list': async ({ offset, limit, sort, order, state }, caller) => {
+    'vaults.list': async (
+      { offset, limit, sort, order, state, search, hideEmptyPending },
+      caller,
+    ) => {
       const p = priceForRatio();
       // Your own vaults; an operator token bound to no account sees every vault.
-      const all: Awaited<ReturnType<typeof toVault>>[] = [];
-      for (const v of await core.vaults.listVaults(
-        caller.account === null && caller.admin ? undefined : (caller.account ?? ''),
-      ))
-        all.push(await toVault(v, false, p));
+      const accountId =
+        caller.account === null && caller.admin ? undefined : (caller.account ?? '');
+      // One read of the fee rate for all of them; the debts after it are arithmetic.
+      const { rate } = await rateAt(core.store, net.name, now());
+      const summary = (v: VaultListRow) => {
+        const debt = debtAtRate(v, rate);
+        return {
+          id: v.id,
+          label: v.label,
+          state: v.state,
+          address: v.address,
+          collateralSats: v.collateralSats,
+          incomingSats: v.incomingSats,
+          debtCents: debt,
+          ratioBps: p === null ? null : collateralRatioBps(v.collateralSats, debt, p),
+          liquidationPriceCents: liquidationPrice(
+            v.collateralSats,
+            debt,
+            core.params.liquidationRatioBps,
+          ),
+          createdAt: v.createdAt,
+        };
+      };
+      const sums = await core.store.vaults.listTotals(net.name, accountId);
       const byState = Object.fromEntries(VAULT_STATES.map((s) => [s, 0])) as Record<
         (typeof VAULT_STATES)[number],
         number
       >;
+      let count = 0;
       let collateralSats = 0;
-      let debtCents = 0;
-      for (const v of all) {
-        byState[v.state]++;
-        collateralSats += v.collateralSats;
-        debtCents += v.debtCents;
+      for (const r of sums.byState) {
+        byState[r.state as (typeof VAULT_STATES)[number]] = r.count;
+        count += r.count;
+        collateralSats += r.collateralSats;
       }
-      const rows = state ? all.filter((v) => v.state === state) : all;
+      const debtCents = sums.debts.reduce((t, d) => t + debtAtRate(d, rate), 0);
+      const totals = { count, collateralSats, debtCents, byState };
+      const filter = {
+        hideEmptyPending,
+        ...(state ? { state } : {}),
+        ...(await vaultSearch(search)),
+      };
+      // By id, the database pages; any other order needs every match's debt and ratio first.
+      if (sort === 'id') {
+        const page = await core.store.vaults.listPage(net.name, accountId, filter, {
+          offset,
+          limit,
+          order,
+        });
+        return {
+          total: page.total,
+          offset,
+          items: page.rows.map(summary),
+          totals,
+          hiddenEmptyPending: page.hiddenEmptyPending,
+        };
+      }
+      const all = await core.store.vaults.listPage(net.name, accountId, filter);
+      const rows = all.rows.map(summary);
       const stateRank = (s: string) => VAULT_STATES.indexOf(s as (typeof VAULT_STATES)[number]);
       // No debt: no ratio, safest of all; sorts after every ratio ascending.
       const ratioKey = (r: number | null) => (r === null ? Number.MAX_SAFE_INTEGER : r);
-      const key: Record<typeof sort, (v: (typeof all)[number]) => number> = {
-        id: (v) => v.id,
+      const key: Record<Exclude<typeof sort, 'id'>, (v: (typeof rows)[number]) => number> = {
         state: (v) => stateRank(v.state),
         collateral: (v) => v.collateralSats,
         debt: (v) => v.debtCents,
@@ -453,10 +515,11 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
       const k = key[sort];
       rows.sort((a, b) => sign * (k(a) - k(b)) || b.id - a.id);
       return {
-        total: rows.length,
+        total: all.total,
         offset,
         items: rows.slice(offset, offset + limit),
-        totals: { count: all.length, collateralSats, debtCents, byState },
+        totals,
+        hiddenEmptyPending: all.hiddenEmptyPending,
       };
     },
 

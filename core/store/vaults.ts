@@ -64,6 +64,31 @@ export interface NewVault {
   createdAt: number;
 }
 
+/** What narrows the vault list (VaultsRepo.listPage). */
+export interface VaultListFilter {
+  state?: string;
+  hideEmptyPending: boolean;
+  /** A vault id (or a part of a label), a part of a label or address, or the vaults of a txid. */
+  search?:
+    | { kind: 'id'; id: number; text: string }
+    | { kind: 'text'; text: string }
+    | { kind: 'ids'; ids: number[] };
+}
+
+/** A vault as the vault list needs it (VaultsRepo.listPage). */
+export type VaultListRow = Pick<
+  Vault,
+  | 'id'
+  | 'label'
+  | 'state'
+  | 'address'
+  | 'collateralSats'
+  | 'incomingSats'
+  | 'debtCents'
+  | 'debtArt'
+  | 'createdAt'
+>;
+
 /** A coin at a vault's address, as the node last reported it. */
 export interface VaultCoin {
   txid: string;
@@ -104,6 +129,26 @@ export interface VaultsRepo {
   byId(vaultId: number): Vault | undefined;
   /** Every vault of a network (of one account, when given), newest first. */
   list(network: NetworkName, accountId?: string): Vault[];
+  /**
+   * The vaults of a network (of one account, when given) that pass `filter`, with only what the
+   * vault list shows and sorts by (without the descriptor and the rest, a third of the read):
+   * one page by id when `page` is given, else all of them newest first. `total` counts every
+   * match over all pages; `hiddenEmptyPending` the matches `hideEmptyPending` left out.
+   */
+  listPage(
+    network: NetworkName,
+    accountId: string | undefined,
+    filter: VaultListFilter,
+    page?: { offset: number; limit: number; order: 'asc' | 'desc' },
+  ): { rows: VaultListRow[]; total: number; hiddenEmptyPending: number };
+  /** Per state, the count and collateral of a network's vaults (of one account), and each debt. */
+  listTotals(
+    network: NetworkName,
+    accountId?: string,
+  ): {
+    byState: { state: string; count: number; collateralSats: number }[];
+    debts: { state: string; debtCents: number; debtArt: number }[];
+  };
   /** The account a vault belongs to (null: none; undefined: no such vault). */
   accountOf(vaultId: number): string | null | undefined;
   keySet(keySetId: number): KeySetRow | undefined;
@@ -138,6 +183,8 @@ export interface VaultsRepo {
   idByAddress(address: string, network: NetworkName): number | undefined;
   /** The vaults of a network with collateral, incoming coins or stored coins. */
   idsWithCoins(network: NetworkName): number[];
+  /** The vaults that hold a coin of `txid` or have a spend with it, by id. */
+  vaultsWithTransaction(txid: string): number[];
   /** Whether `txid` is one of the vault spends built here (signed, broadcast or confirmed; a spends table). */
   isOwnSpendTx(txid: string): boolean;
   /** Whether the vault's close or emergency exit is signed or broadcast (a spends table). */

@@ -167,6 +167,12 @@ type DebtOf = { network: NetworkName; state: string; debtCents: number; debtArt:
 export async function debtNow(store: Store, v: DebtOf, ts: number): Promise<Cents> {
   if (v.debtArt === 0 || v.state === 'liquidating') return v.debtCents as Cents;
   const { rate } = await rateAt(store, v.network, ts);
+  return debtAtRate(v, rate);
+}
+
+/** `debtNow` at a rate already read: for many vaults of one network at one moment. */
+export function debtAtRate(v: Omit<DebtOf, 'network'>, rate: bigint): Cents {
+  if (v.debtArt === 0 || v.state === 'liquidating') return v.debtCents as Cents;
   return (v.debtCents +
     unbookedFee({ debt_art: v.debtArt, debt_cents: v.debtCents }, rate)) as Cents;
 }

@@ -70,3 +70,42 @@ export async function openActiveVault(
   );
   return vault;
 }
+
+/**
+ * Creates `count` vaults labelled `${label} ${n}` (n from 1) through JSON-RPC batches of 50 (the
+ * gateway runs a batch's calls concurrently); returns their ids in order of n.
+ */
+export async function createVaults(
+  baseUrl: string,
+  token: string,
+  count: number,
+  label = 'vault',
+): Promise<number[]> {
+  const ids: number[] = [];
+  for (let from = 1; from <= count; from += 50) {
+    const batch = Array.from({ length: Math.min(50, count - from + 1) }, (_, i) => ({
+      jsonrpc: '2.0',
+      id: from + i,
+      method: 'vaults.create',
+      params: { label: `${label} ${from + i}` },
+    }));
+    const res = await fetch(`${baseUrl}/rpc`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify(batch),
+    });
+    const replies = (await res.json()) as {
+      id: number;
+      result?: { id: number };
+      error?: unknown;
+    }[];
+    const byId = new Map(replies.map((r) => [r.id, r]));
+    for (const req of batch) {
+      const r = byId.get(req.id);
+      if (!r?.result)
+        throw new Error(`vaults.create ${req.id} failed: ${JSON.stringify(r?.error)}`);
+      ids.push(r.result.id);
+    }
+  }
+  return ids;
+}

@@ -258,6 +258,37 @@ describe.skipIf(!pgRuns)('PostgreSQL vaults, spends and ops repositories', () =>
     expect(await same('vaults', 'isOwnSpendTx', 'ee'.repeat(32))).toBe(true);
     expect(await same('vaults', 'isClosing', 4)).toBe(false); // a withdraw, not a close
     await same('vaults', 'insert', vault({ index: 3, address: 'bcrt1f' }));
+
+    // The vault list's queries: totals, pages by id, the empty Pending left out, searches.
+    expect(await same('vaults', 'vaultsWithTransaction', 'ee'.repeat(32))).toEqual([4]);
+    const totals = await same('vaults', 'listTotals', 'regtest');
+    expect(totals.byState.reduce((n, r) => n + r.count, 0)).toBeGreaterThan(2);
+    const everything = await same('vaults', 'listPage', 'regtest', undefined, {
+      hideEmptyPending: false,
+    });
+    expect(everything.total).toBe(everything.rows.length);
+    const paged = await same(
+      'vaults',
+      'listPage',
+      'regtest',
+      undefined,
+      { hideEmptyPending: true },
+      { offset: 1, limit: 2, order: 'asc' },
+    );
+    expect(paged.total + paged.hiddenEmptyPending).toBe(everything.total);
+    const byAddress = await same('vaults', 'listPage', 'regtest', undefined, {
+      hideEmptyPending: false,
+      search: { kind: 'text', text: 'bcrt1f' },
+    });
+    expect(byAddress.rows.map((v) => v.address)).toEqual(['bcrt1f']);
+    await same('vaults', 'listPage', 'regtest', undefined, {
+      hideEmptyPending: false,
+      search: { kind: 'id', id: 4, text: '4' },
+    });
+    await same('vaults', 'listPage', 'regtest', 'nobody', {
+      hideEmptyPending: false,
+      search: { kind: 'ids', ids: [4] },
+    });
     await s.spends.insertDraft(6, 'close', '{}', 'psbt', 'bcrt1dest', 7_200, null, 'owner');
     await p.spends.insertDraft(6, 'close', '{}', 'psbt', 'bcrt1dest', 7_200, null, 'owner');
     expect(await same('vaults', 'isClosing', 6)).toBe(false); // a draft

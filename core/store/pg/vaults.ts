@@ -10,9 +10,20 @@ import type {
   Vault,
   VaultCoin,
   VaultFeeRow,
+  VaultListFilter,
+  VaultListRow,
   VaultsRepo,
 } from '../vaults';
-import { keySetRow, vaultFromRow, type KeySetDbRow, type VaultRow } from '../rows/vaults';
+import {
+  keySetRow,
+  VAULT_LIST_COLUMNS,
+  vaultFromRow,
+  vaultListRow,
+  type KeySetDbRow,
+  type VaultListDbRow,
+  type VaultRow,
+} from '../rows/vaults';
+import { EMPTY_PENDING, placeholders, vaultListWhere } from '../rows/vault-list';
 import type { PgExecutor } from './executor';
 
 const FEE_ROW = 'SELECT id, network, state, debt_cents, debt_art FROM vaults';
@@ -38,6 +49,82 @@ export class PgVaults implements Async<VaultsRepo> {
             [network, accountId],
           );
     return rows.map(vaultFromRow);
+  }
+
+  async listPage(
+    network: NetworkName,
+    accountId: string | undefined,
+    filter: VaultListFilter,
+    page?: { offset: number; limit: number; order: 'asc' | 'desc' },
+  ): Promise<{ rows: VaultListRow[]; total: number; hiddenEmptyPending: number }> {
+    const { where, params } = vaultListWhere('postgres', network, accountId, filter);
+    const counts = (await this.x.row<{ n: number | string; empty: number | string }>(
+      placeholders(
+        `SELECT count(*) AS n, coalesce(sum(CASE WHEN ${EMPTY_PENDING} THEN 1 ELSE 0 END), 0) AS empty FROM vaults WHERE ${where}`,
+        'postgres',
+      ),
+      params,
+    ))!;
+    const [n, empty] = [Number(counts.n), Number(counts.empty)];
+    const hide = filter.hideEmptyPending;
+    const shown = hide ? `${where} AND NOT ${EMPTY_PENDING}` : where;
+    const order = page?.order === 'asc' ? 'ASC' : 'DESC';
+    const rows = page
+      ? await this.x.rows<VaultListDbRow>(
+          placeholders(
+            `SELECT ${VAULT_LIST_COLUMNS} FROM vaults WHERE ${shown} ORDER BY id ${order} LIMIT ? OFFSET ?`,
+            'postgres',
+          ),
+          [...params, page.limit, page.offset],
+        )
+      : await this.x.rows<VaultListDbRow>(
+          placeholders(
+            `SELECT ${VAULT_LIST_COLUMNS} FROM vaults WHERE ${shown} ORDER BY id DESC`,
+            'postgres',
+          ),
+          params,
+        );
+    return {
+      rows: rows.map(vaultListRow),
+      total: hide ? n - empty : n,
+      hiddenEmptyPending: hide ? empty : 0,
+    };
+  }
+
+  async listTotals(network: NetworkName, accountId?: string) {
+    const { where, params } = vaultListWhere('postgres', network, accountId, {
+      hideEmptyPending: false,
+    });
+    const byState = await this.x.rows<{
+      state: string;
+      count: number | string;
+      collateral: number | string;
+    }>(
+      placeholders(
+        `SELECT state, count(*) AS count, coalesce(sum(collateral_sats), 0) AS collateral FROM vaults WHERE ${where} GROUP BY state ORDER BY state COLLATE "C"`,
+        'postgres',
+      ),
+      params,
+    );
+    const debts = await this.x.rows<{ state: string; debt_cents: number; debt_art: number }>(
+      placeholders(
+        `SELECT state, debt_cents, debt_art FROM vaults WHERE ${where} AND (debt_art > 0 OR debt_cents > 0) ORDER BY id`,
+        'postgres',
+      ),
+      params,
+    );
+    return {
+      byState: byState.map((r) => ({
+        state: r.state,
+        count: Number(r.count),
+        collateralSats: Number(r.collateral),
+      })),
+      debts: debts.map((r) => ({
+        state: r.state,
+        debtCents: Number(r.debt_cents),
+        debtArt: Number(r.debt_art),
+      })),
+    };
   }
 
   async accountOf(vaultId: number): Promise<string | null | undefined> {
@@ -145,6 +232,14 @@ export class PgVaults implements Async<VaultsRepo> {
         ORDER BY id`,
       [network],
     );
+  }
+
+  async vaultsWithTransaction(txid: string): Promise<number[]> {
+    const ids = await this.x.column<number | string>(
+      'SELECT vault_id FROM vault_utxos WHERE txid = $1 UNION SELECT vault_id FROM spends WHERE txid = $1 ORDER BY 1',
+      [txid],
+    );
+    return ids.map(Number);
   }
 
   async isOwnSpendTx(txid: string): Promise<boolean> {

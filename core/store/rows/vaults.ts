@@ -2,7 +2,7 @@
 import type { NetworkName } from '../../config/networks';
 import type { Cents, Sats } from '../../money';
 import type { VaultState } from '../../vaults/state';
-import type { KeySetRow, Vault } from '../vaults';
+import type { KeySetRow, Vault, VaultListRow } from '../vaults';
 
 /** A `vaults` row. */
 export interface VaultRow {
@@ -74,4 +74,33 @@ export const vaultFromRow = (r: VaultRow): Vault => ({
   accountId: r.account_id,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
+});
+
+/** The columns of VaultsRepo.listRows, in both dialects. */
+export const VAULT_LIST_COLUMNS =
+  'id, label, state, address, collateral_sats, incoming_sats, debt_cents, debt_art, created_at';
+
+export type VaultListDbRow = Pick<
+  VaultRow,
+  | 'id'
+  | 'label'
+  | 'state'
+  | 'address'
+  | 'collateral_sats'
+  | 'incoming_sats'
+  | 'debt_cents'
+  | 'debt_art'
+  | 'created_at'
+>;
+
+export const vaultListRow = (r: VaultListDbRow): VaultListRow => ({
+  id: Number(r.id),
+  label: r.label,
+  state: r.state as VaultState,
+  address: r.address,
+  collateralSats: Number(r.collateral_sats) as Sats,
+  incomingSats: Number(r.incoming_sats) as Sats,
+  debtCents: Number(r.debt_cents) as Cents,
+  debtArt: Number(r.debt_art),
+  createdAt: Number(r.created_at),
 });

@@ -11,9 +11,20 @@ import type {
   Vault,
   VaultCoin,
   VaultFeeRow,
+  VaultListFilter,
+  VaultListRow,
   VaultsRepo,
 } from '../vaults';
-import { keySetRow, vaultFromRow, type KeySetDbRow, type VaultRow } from '../rows/vaults';
+import {
+  keySetRow,
+  VAULT_LIST_COLUMNS,
+  vaultFromRow,
+  vaultListRow,
+  type KeySetDbRow,
+  type VaultListDbRow,
+  type VaultRow,
+} from '../rows/vaults';
+import { EMPTY_PENDING, vaultListWhere } from '../rows/vault-list';
 
 export class SqliteVaults implements VaultsRepo {
   private readonly statements: Statements;
@@ -46,6 +57,55 @@ export class SqliteVaults implements VaultsRepo {
             accountId,
           );
     return (rows as VaultRow[]).map(vaultFromRow);
+  }
+
+  listPage(
+    network: NetworkName,
+    accountId: string | undefined,
+    filter: VaultListFilter,
+    page?: { offset: number; limit: number; order: 'asc' | 'desc' },
+  ): { rows: VaultListRow[]; total: number; hiddenEmptyPending: number } {
+    const { where, params } = vaultListWhere('sqlite', network, accountId, filter);
+    const counts = this.st(
+      `SELECT count(*) AS n, coalesce(sum(CASE WHEN ${EMPTY_PENDING} THEN 1 ELSE 0 END), 0) AS empty FROM vaults WHERE ${where}`,
+    ).get(...params) as { n: number; empty: number };
+    const hide = filter.hideEmptyPending;
+    const shown = hide ? `${where} AND NOT ${EMPTY_PENDING}` : where;
+    const order = page?.order === 'asc' ? 'ASC' : 'DESC';
+    const rows = (
+      page
+        ? this.st(
+            `SELECT ${VAULT_LIST_COLUMNS} FROM vaults WHERE ${shown} ORDER BY id ${order} LIMIT ? OFFSET ?`,
+          ).all(...params, page.limit, page.offset)
+        : this.st(`SELECT ${VAULT_LIST_COLUMNS} FROM vaults WHERE ${shown} ORDER BY id DESC`).all(
+            ...params,
+          )
+    ) as VaultListDbRow[];
+    return {
+      rows: rows.map(vaultListRow),
+      total: hide ? counts.n - counts.empty : counts.n,
+      hiddenEmptyPending: hide ? counts.empty : 0,
+    };
+  }
+
+  listTotals(network: NetworkName, accountId?: string) {
+    const { where, params } = vaultListWhere('sqlite', network, accountId, {
+      hideEmptyPending: false,
+    });
+    const byState = this.st(
+      `SELECT state, count(*) AS count, coalesce(sum(collateral_sats), 0) AS collateral FROM vaults WHERE ${where} GROUP BY state ORDER BY state`,
+    ).all(...params) as { state: string; count: number; collateral: number }[];
+    const debts = this.st(
+      `SELECT state, debt_cents, debt_art FROM vaults WHERE ${where} AND (debt_art > 0 OR debt_cents > 0) ORDER BY id`,
+    ).all(...params) as { state: string; debt_cents: number; debt_art: number }[];
+    return {
+      byState: byState.map((r) => ({
+        state: r.state,
+        count: r.count,
+        collateralSats: r.collateral,
+      })),
+      debts: debts.map((r) => ({ state: r.state, debtCents: r.debt_cents, debtArt: r.debt_art })),
+    };
   }
 
   /** (Held apart: the API's event fan-out asks it for every vault event.) */
@@ -153,6 +213,12 @@ export class SqliteVaults implements VaultsRepo {
     return this.pluck(
       'SELECT id FROM vaults WHERE network = ? AND (collateral_sats > 0 OR incoming_sats > 0 OR id IN (SELECT vault_id FROM vault_utxos))',
     ).all(network) as number[];
+  }
+
+  vaultsWithTransaction(txid: string): number[] {
+    return this.pluck(
+      'SELECT vault_id FROM vault_utxos WHERE txid = ? UNION SELECT vault_id FROM spends WHERE txid = ? ORDER BY 1',
+    ).all(txid, txid) as number[];
   }
 
   isOwnSpendTx(txid: string): boolean {

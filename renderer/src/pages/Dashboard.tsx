@@ -1,5 +1,5 @@
 /** Dashboard (SPEC §9): price with sources and freshness, node, totals, the vault list. */
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import type { Result } from '../../../core/api/contract';
 import { useApi } from '../api/context';
 import { GuardianRequests } from '../components/GuardianRequests';
@@ -460,6 +460,10 @@ function VaultList({
   const [sort, setSort] = useState<SortKey>('id');
   const [order, setOrder] = useState<'asc' | 'desc'>('desc');
   const [page, setPage] = useState(0);
+  const [typed, setTyped] = useState('');
+  // Searched 200 ms after the last key, or at once on Enter.
+  const [search, searchNow] = useDebounced(typed.trim(), 200);
+  const [hideEmpty, setHideEmpty] = useState(true);
   // A new filter from outside the list (the attention banner) starts at its first page.
   const [shown, setShown] = useState(state);
   if (shown !== state) {
@@ -468,7 +472,16 @@ function VaultList({
   }
   const list = useApi(
     'vaults.list',
-    { offset: page * PAGE, limit: PAGE, sort, order, ...(state ? { state } : {}) },
+    {
+      offset: page * PAGE,
+      limit: PAGE,
+      sort,
+      order,
+      // A search looks at every vault: the one asked for may well be empty.
+      hideEmptyPending: hideEmpty && !search,
+      ...(state ? { state } : {}),
+      ...(search ? { search } : {}),
+    },
     { placeholderData: (prev) => prev },
   );
   const status = useApi('status.get', {});
@@ -495,13 +508,35 @@ function VaultList({
   );
   const total = list.data?.total ?? 0;
   const pages = Math.max(1, Math.ceil(total / PAGE));
+  const byState = list.data?.totals.byState;
+  const hidden = list.data?.hiddenEmptyPending ?? 0;
+  const pager = (where: 'top' | 'bottom') => (
+    <Pager where={where} page={page} pages={pages} total={total} setPage={setPage} />
+  );
 
   return (
     <Card
       title="Vaults"
       testId="vault-list"
       actions={
-        <div className="row gap">
+        <div className="row gap wrap">
+          <label className="inline-label">
+            <span className="visually-hidden">Search vaults</span>
+            <input
+              type="search"
+              className="input"
+              value={typed}
+              placeholder="Vault #, label, address or txid"
+              onChange={(e) => {
+                setTyped(e.target.value);
+                setPage(0);
+              }}
+              onKeyDown={(e) => {
+                if (e.key === 'Enter') searchNow();
+              }}
+              data-testid="vault-search"
+            />
+          </label>
           <label className="inline-label">
             <span className="muted">Show</span>
             <select
@@ -512,10 +547,11 @@ function VaultList({
               }}
               data-testid="state-filter"
             >
-              <option value="">All states</option>
+              <option value="">All states{byState ? ` (${list.data!.totals.count})` : ''}</option>
               {STATES.map((s) => (
                 <option key={s} value={s}>
                   {s.charAt(0).toUpperCase() + s.slice(1)}
+                  {byState ? ` (${byState[s]})` : ''}
                 </option>
               ))}
             </select>
@@ -528,8 +564,39 @@ function VaultList({
     >
       {list.isPending && <Loading what="Loading vaults" />}
       <ErrorNote error={list.error} />
-      {list.data && list.data.total === 0 && (
-        <Empty title={state ? `No ${state} vaults` : 'No vaults yet'}>
+      {!search && (hideEmpty ? hidden > 0 : (byState?.pending ?? 0) > 0) && (
+        <label className="check small muted hide-empty">
+          <input
+            type="checkbox"
+            checked={hideEmpty}
+            onChange={(e) => {
+              setHideEmpty(e.target.checked);
+              setPage(0);
+            }}
+            data-testid="hide-empty-pending"
+          />
+          <span>
+            Hide Pending vaults nothing was sent to
+            {hideEmpty ? ` (${hidden.toLocaleString('en-US')} hidden)` : ''}
+          </span>
+        </label>
+      )}
+      {list.data && list.data.total === 0 && search && (
+        <p className="muted" data-testid="search-empty">
+          No vault matches “{search}”{state ? ` among the ${state} ones` : ''}. Search by vault
+          number, a part of its label or address, or a whole txid.
+        </p>
+      )}
+      {list.data && list.data.total === 0 && !search && (
+        <Empty
+          title={
+            state
+              ? `No ${state} vaults`
+              : hidden > 0
+                ? 'Only empty Pending vaults'
+                : 'No vaults yet'
+          }
+        >
           <p>
             A vault locks BTC in a 2-of-3 multisig: your key, the protocol's and a guardian's. Mint
             bsUSD against it once the deposit confirms.
@@ -541,6 +608,7 @@ function VaultList({
       )}
       {list.data && list.data.total > 0 && (
         <>
+          {pages > 1 && pager('top')}
           <div className="table-wrap">
             <table className="table" data-testid="vault-table">
               <thead>
@@ -604,33 +672,102 @@ function VaultList({
               </tbody>
             </table>
           </div>
-          <nav className="pager" aria-label="Pages">
-            <span className="muted">
-              {page * PAGE + 1}–{Math.min(total, (page + 1) * PAGE)} of{' '}
-              {total.toLocaleString('en-US')}
-            </span>
-            <button
-              type="button"
-              className="button ghost small"
-              disabled={page === 0}
-              onClick={() => setPage(page - 1)}
-            >
-              Previous
-            </button>
-            <span className="muted">
-              Page {page + 1} of {pages}
-            </span>
-            <button
-              type="button"
-              className="button ghost small"
-              disabled={page + 1 >= pages}
-              onClick={() => setPage(page + 1)}
-            >
-              Next
-            </button>
-          </nav>
+          {pager('bottom')}
         </>
       )}
     </Card>
   );
+}
+
+/** Previous, next, and "go to page", above and below the list. */
+function Pager({
+  where,
+  page,
+  pages,
+  total,
+  setPage,
+}: {
+  where: 'top' | 'bottom';
+  page: number;
+  pages: number;
+  total: number;
+  setPage: (p: number) => void;
+}) {
+  const [goTo, setGoTo] = useState('');
+  const wanted = /^\d{1,9}$/.test(goTo) ? Number(goTo) : null;
+  const problem =
+    goTo === '' || (wanted !== null && wanted >= 1 && wanted <= pages)
+      ? null
+      : `A page from 1 to ${pages.toLocaleString('en-US')}.`;
+  return (
+    <nav className="pager" aria-label={`Pages (${where})`} data-testid={`pager-${where}`}>
+      <span className="muted">
+        {(page * PAGE + 1).toLocaleString('en-US')}–
+        {Math.min(total, (page + 1) * PAGE).toLocaleString('en-US')} of{' '}
+        {total.toLocaleString('en-US')}
+      </span>
+      <button
+        type="button"
+        className="button ghost small"
+        disabled={page === 0}
+        onClick={() => setPage(page - 1)}
+      >
+        Previous
+      </button>
+      <span className="muted">
+        Page {page + 1} of {pages.toLocaleString('en-US')}
+      </span>
+      <button
+        type="button"
+        className="button ghost small"
+        disabled={page + 1 >= pages}
+        onClick={() => setPage(page + 1)}
+      >
+        Next
+      </button>
+      {pages > 1 && (
+        <form
+          className="row gap go-to"
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (wanted !== null && !problem) {
+              setPage(wanted - 1);
+              setGoTo('');
+            }
+          }}
+        >
+          <label className="inline-label">
+            <span className="muted">Go to page</span>
+            <input
+              className="input small-input"
+              inputMode="numeric"
+              value={goTo}
+              onChange={(e) => setGoTo(e.target.value.trim())}
+              aria-invalid={problem !== null}
+              aria-describedby={problem ? `go-to-problem-${where}` : undefined}
+              data-testid={`go-to-${where}`}
+            />
+          </label>
+          <button type="submit" className="button ghost small" disabled={!!problem || !goTo}>
+            Go
+          </button>
+          {problem && (
+            <span className="warn-text small" id={`go-to-problem-${where}`}>
+              {problem}
+            </span>
+          )}
+        </form>
+      )}
+    </nav>
+  );
+}
+
+/** `value`, once it has stood still for `ms`; and a way to take it at once. */
+function useDebounced<T>(value: T, ms: number): [T, () => void] {
+  const [settled, setSettled] = useState(value);
+  useEffect(() => {
+    const timer = setTimeout(() => setSettled(value), ms);
+    return () => clearTimeout(timer);
+  }, [value, ms]);
+  return [settled, () => setSettled(value)];
 }
