@@ -697,7 +697,13 @@ function SpendForm({ vault, kind }: { vault: Vault; kind: SpendKind }) {
               <button
                 type="button"
                 className="button primary"
-                onClick={() => setOpen(false)}
+                onClick={() => {
+                  // Sent: the form starts empty again, so nothing is sent twice by mistake.
+                  setOpen(false);
+                  setAmount('');
+                  setDestination('');
+                  run.reset();
+                }}
                 autoFocus
                 data-testid="op-done"
               >
