@@ -95,7 +95,6 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
   const now = () => (core.clock ? core.clock() : Date.now());
   const priceForRatio = (): Cents | null => price().priceCents;
 
-  /** `withSpend` false skips the per-vault query (the list shows no spends). */
   /**
    * What a search of the vault list matches: a number (or "#n") is a vault id, or a part of a
    * label; a whole txid is a coin the vault holds or one of its spends; anything else is a part of
@@ -113,39 +112,40 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
     return { search: { kind: 'text', text: q } };
   };
 
-  const toVault = async (
-    v: CoreVault,
-    withSpend = true,
-    p = priceForRatio(),
-  ): Promise<Result<'vaults.get'>> => {
-    const spend = withSpend ? await core.store.spends.latestInFlight(v.id) : undefined;
+  /** A vault as the list shows it, at its debt now and the price ratios are read at. */
+  const summaryOf = (v: VaultListRow, debt: Cents, p: Cents | null) => ({
+    id: v.id,
+    label: v.label,
+    state: v.state,
+    address: v.address,
+    collateralSats: v.collateralSats,
+    incomingSats: v.incomingSats,
+    debtCents: debt,
+    ratioBps: p === null ? null : collateralRatioBps(v.collateralSats, debt, p),
+    liquidationPriceCents: liquidationPrice(
+      v.collateralSats,
+      debt,
+      core.params.liquidationRatioBps,
+    ),
+    createdAt: v.createdAt,
+  });
+
+  const toVault = async (v: CoreVault): Promise<Result<'vaults.get'>> => {
+    const spend = await core.store.spends.latestInFlight(v.id);
     // The debt now: what the ledger booked and the stability fee accrued since.
     const debt = await debtNow(core.store, v, now());
     return {
-      id: v.id,
+      ...summaryOf(v, debt, priceForRatio()),
       keySetId: v.keySetId,
       index: v.index,
-      label: v.label,
-      state: v.state,
-      address: v.address,
       descriptor: v.descriptor,
-      collateralSats: v.collateralSats,
-      incomingSats: v.incomingSats,
-      debtCents: debt,
       feesCents: (v.feesCents + debt - v.debtCents) as Cents,
       feePerYearCents: feePerYear(debt, core.params.stabilityFeeBps),
-      ratioBps: p === null ? null : collateralRatioBps(v.collateralSats, debt, p),
-      liquidationPriceCents: liquidationPrice(
-        v.collateralSats,
-        debt,
-        core.params.liquidationRatioBps,
-      ),
       warningPriceCents: thresholdPrice(v.collateralSats, debt, core.params.warningRatioBps),
       plannedDepositSats: v.plannedDepositSats,
       returnAddress: v.returnAddress,
-      redemptions: withSpend && core.redemptions ? await core.redemptions.forVault(v.id) : [],
+      redemptions: core.redemptions ? await core.redemptions.forVault(v.id) : [],
       pendingSpend: spend ?? null,
-      createdAt: v.createdAt,
       updatedAt: v.updatedAt,
     };
   };
@@ -447,25 +447,7 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
         caller.account === null && caller.admin ? undefined : (caller.account ?? '');
       // One read of the fee rate for all of them; the debts after it are arithmetic.
       const { rate } = await rateAt(core.store, net.name, now());
-      const summary = (v: VaultListRow) => {
-        const debt = debtAtRate(v, rate);
-        return {
-          id: v.id,
-          label: v.label,
-          state: v.state,
-          address: v.address,
-          collateralSats: v.collateralSats,
-          incomingSats: v.incomingSats,
-          debtCents: debt,
-          ratioBps: p === null ? null : collateralRatioBps(v.collateralSats, debt, p),
-          liquidationPriceCents: liquidationPrice(
-            v.collateralSats,
-            debt,
-            core.params.liquidationRatioBps,
-          ),
-          createdAt: v.createdAt,
-        };
-      };
+      const summary = (v: VaultListRow) => summaryOf(v, debtAtRate(v, rate), p);
       const sums = await core.store.vaults.listTotals(net.name, accountId);
       const byState = Object.fromEntries(VAULT_STATES.map((s) => [s, 0])) as Record<
         (typeof VAULT_STATES)[number],

@@ -76,7 +76,7 @@ export const vaultFromRow = (r: VaultRow): Vault => ({
   updatedAt: r.updated_at,
 });
 
-/** The columns of VaultsRepo.listRows, in both dialects. */
+/** The columns of VaultsRepo.listPage, in both dialects. */
 export const VAULT_LIST_COLUMNS =
   'id, label, state, address, collateral_sats, incoming_sats, debt_cents, debt_art, created_at';
 

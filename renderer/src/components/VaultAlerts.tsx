@@ -3,12 +3,12 @@
  * Notification API: native in Electron, the browser's in the headless UI) for those that need the
  * user now, when they asked for them in Settings.
  */
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useRef, useState } from 'react';
 import { useQueryClient, type QueryClient } from '@tanstack/react-query';
 import type { Result } from '../../../core/api/contract';
 import { key, useApi, useEvents } from '../api/context';
 import { notificationsOn, vaultAlert, type VaultAlert } from '../lib/alerts';
-import { href, navigate } from '../lib/route';
+import { href, navigate, useRoute } from '../lib/route';
 
 interface Toast extends VaultAlert {
   id: number;
@@ -61,12 +61,8 @@ export function VaultAlerts() {
   useEvents('vault.changed', onChange);
 
   // A toast about the vault on screen needs no link to it.
-  const [hash, setHash] = useState(window.location.hash);
-  useEffect(() => {
-    const on = () => setHash(window.location.hash);
-    window.addEventListener('hashchange', on);
-    return () => window.removeEventListener('hashchange', on);
-  }, []);
+  const route = useRoute();
+  const onScreen = (vaultId: number) => route.page === 'vault' && route.id === vaultId;
 
   if (!toasts.length) return null;
   return (
@@ -82,7 +78,7 @@ export function VaultAlerts() {
           <div className="toast-text">
             <strong>{t.title}</strong>
             <span>{t.body}</span>
-            {hash !== href.vault(t.vaultId) && (
+            {!onScreen(t.vaultId) && (
               <a href={href.vault(t.vaultId)} onClick={() => dismiss(t.id)}>
                 Open vault #{t.vaultId}
               </a>
