@@ -443,11 +443,15 @@ export class BitStableNode {
         await chain.ensureWatchWallet();
         await vaults.rewatchAll();
       };
-      const keySetId = await vaults.registerKeySet({
-        owner: keyExpression(await owner.accountKey()),
-        protocol: keyExpression(await protocolKey.accountKey()),
-        guardian: keyExpression(await guardian.accountKey()),
-      });
+      // Its range is imported below, once `node` exists to hear how the import went.
+      const keySetId = await vaults.registerKeySet(
+        {
+          owner: keyExpression(await owner.accountKey()),
+          protocol: keyExpression(await protocolKey.accountKey()),
+          guardian: keyExpression(await guardian.accountKey()),
+        },
+        { importNow: false },
+      );
       const signers = { owner, protocol: new ProtocolSigner(protocolKey, net), guardian };
       const spends = new SpendService({
         store,
@@ -568,6 +572,11 @@ export class BitStableNode {
       // A first sync that fails (the node busy, a settlement waiting for its guardian) must not
       // keep the app from starting; the background loop retries it.
       await liquidation.refreshFeeRate().catch((err: unknown) => node.failed('fee-rate', err));
+      // Awaited, so a started node has no write of its own pending (its first vault is then a
+      // database insert); a failure is reported and the next creation imports again.
+      await vaults
+        .watchAhead(keySetId)
+        .catch((err: unknown) => node.failed('watch-range', err, { keySetId }));
       await node.sync().catch((err: unknown) => node.failed('sync', err));
       return node;
     } catch (err) {

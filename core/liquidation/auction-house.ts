@@ -317,8 +317,12 @@ export class AuctionHouse {
         vault: { id: number; collateralSats: number; debtCents: number };
       }[] = [];
       const pooled: number[] = [];
-      for (const row of await this.store.auctions.running()) {
+      for (const listed of await this.store.auctions.running()) {
         await this.store.transaction(async () => {
+          // Read again under the write lock: a take (here or on another instance) may have
+          // landed since the list was read, and the pool must not buy what it already bought.
+          const row = await this.row(listed.id);
+          if (row.state !== 'running') return;
           // Before the first take, a vault back at 160 % (deposit, or the price) is cured.
           const vault = await this.deps.vaults.getVault(row.vault_id);
           const auctionId = await cureIfHealthy(

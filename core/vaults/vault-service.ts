@@ -100,12 +100,15 @@ export class VaultService {
     this.now = deps.clock ?? Date.now;
   }
 
-  /** Stores a key set (owner, protocol, guardian account keys); returns its id. Idempotent. */
-  async registerKeySet(input: {
-    owner: unknown;
-    protocol: unknown;
-    guardian: unknown;
-  }): Promise<number> {
+  /**
+   * Stores a key set (owner, protocol, guardian account keys); returns its id. Idempotent. A new
+   * set's first range is imported in the background unless `importNow` is false (the node's own
+   * set at start, which `watchAhead` imports once the node can report on it).
+   */
+  async registerKeySet(
+    input: { owner: unknown; protocol: unknown; guardian: unknown },
+    { importNow = true }: { importNow?: boolean } = {},
+  ): Promise<number> {
     const net = this.deps.network;
     const keys: VaultKeys = {
       owner: parseKey(input.owner, net),
@@ -143,8 +146,21 @@ export class VaultService {
     this.keyCache.set(id, keys);
     // The first range is imported now, in the background, so the set's first vault is a
     // database insert too (it waits only if the import has not ended by then).
-    if (this.deps.watch !== 'per-vault') this.growInBackground(id);
+    if (importNow && this.deps.watch !== 'per-vault') this.growInBackground(id);
     return id;
+  }
+
+  /**
+   * Imports the key set's range now if it has none yet or is due to grow, and waits for it (and
+   * for an import already in flight): afterwards no write of this set's range is pending.
+   */
+  async watchAhead(keySetId: number): Promise<void> {
+    if (this.deps.watch === 'per-vault') return;
+    const { nextIndex, watchedEnd } = await getKeySet(this.store, keySetId);
+    const inFlight = this.growing.get(keySetId);
+    if (inFlight) return inFlight;
+    if (watchedEnd === 0 || this.wantsGrowth(nextIndex, watchedEnd))
+      await this.growRange(keySetId, 0);
   }
 
   /** The parsed keys of a key set (cached; parsing xpubs is the slow part). */

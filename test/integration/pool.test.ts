@@ -208,4 +208,74 @@ describe('the stability pool, on a real regtest chain', () => {
     );
     await expectLedgerBalanced(app);
   });
+
+  it('a take that lands after the tick listed the auctions and before its pool take: the pool buys only what is left, and the settlement pays every taker', async () => {
+    const { app } = t();
+    await setPrice(app, 4_500_000);
+    const me = app.localAccountId;
+    const bank = await app.vaults.createVault({ keySetId: app.keySetId, returnAddress: RETURN });
+    await faucet(app, bank.address, 100_000_000);
+    await mine(app);
+    await app.operations.mint(bank.id, 1_000_000);
+    await app.pool.deposit(me, 400_000, await app.regtest!.miner.newAddress());
+
+    const v = await app.vaults.createVault({ keySetId: app.keySetId, returnAddress: RETURN });
+    await faucet(app, v.address, 10_000_000);
+    await mine(app);
+    await app.operations.mint(v.id, 250_000);
+    await setPrice(app, 3_500_000); // 140 %
+    const auction = (await app.liquidation.listAuctions({ live: true })).find(
+      (a) => a.vaultId === v.id,
+    )!;
+    offsetMs += app.params.auctionDurationSeconds * 1000 + 1; // at its floor
+
+    // The interleaving, made certain: the tick lists the running auctions, then, before its
+    // first transaction, a liquidator's take goes through; then the tick goes on.
+    const store = app.store;
+    const transaction = store.transaction;
+    const taker = await app.regtest!.miner.newAddress();
+    let took = 0;
+    store.transaction = async <T>(fn: () => Promise<T>): Promise<T> => {
+      store.transaction = transaction;
+      const take = await app.liquidation.take({
+        auctionId: auction.id,
+        maxSats: 4_000_000,
+        maxPriceCents: 100_000_000,
+        btcAddress: taker,
+      });
+      took = take.sats;
+      return transaction(fn);
+    };
+    try {
+      await app.liquidation.tick();
+    } finally {
+      store.transaction = transaction;
+    }
+    expect(took).toBe(4_000_000);
+
+    // The pool takes the rest at the floor once the fall, restarted by the take, reaches it.
+    offsetMs += app.params.auctionDurationSeconds * 1000 + 1;
+    await app.liquidation.tick();
+    const ended = await app.liquidation.getAuction(auction.id);
+    const sold = app.db
+      .prepare('SELECT SUM(sats) FROM auction_takes WHERE liquidation_id = ?')
+      .pluck()
+      .get(auction.id) as number;
+    expect(ended.soldSats).toBe(sold);
+    expect(sold).toBeGreaterThan(took);
+    expect(ended.soldSats).toBeLessThanOrEqual(ended.lotSats);
+    expect(ended.lotSats).toBeLessThan(10_000_000);
+    await expectLedgerBalanced(app);
+
+    await app.sync();
+    await mine(app);
+    const settled = await app.liquidation.getAuction(auction.id);
+    expect(settled.settlementError).toBeNull();
+    expect(settled.state).toBe('settled');
+    const tx = await app.regtest!.rpc.call<{
+      vout: { value: number; scriptPubKey: { address?: string } }[];
+    }>('getrawtransaction', [settled.settlementTxid, true]);
+    const toTaker = tx.vout.find((o) => o.scriptPubKey.address === taker);
+    expect(Math.round(toTaker!.value * 1e8)).toBe(took);
+  });
 });
