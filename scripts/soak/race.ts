@@ -272,6 +272,8 @@ export async function run(
 
     // ── Setup: funds, a bank vault, liquidators' addresses, owners' vaults ──────────────────
     if (!(await setPrice(a, BASE_PRICE))) throw new Error('the simulated price was not accepted');
+    // The bank's mint below goes to any instance: each must know the price first.
+    await follow();
     await miner.mine(200); // mature coinbases for every deposit to come
     const bank = await a.vaults.createVault({
       keySetId: a.keySetId,
