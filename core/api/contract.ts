@@ -480,10 +480,10 @@ export const API = {
     summary: 'Network, node connection, oracle, keys.',
   }),
   'auctions.list': method({
-    params: z.strictObject({ live: z.boolean().default(false) }),
+    params: z.strictObject({ live: z.boolean().default(false), vaultId: Id.optional() }),
     result: z.object({ asOf: Millis, auctions: z.array(Auction) }),
     permission: 'Read',
-    summary: 'Auctions, newest first, with their price at `asOf`.',
+    summary: "Auctions, newest first (only live ones, or one vault's), with their price at `asOf`.",
   }),
   'auctions.get': method({
     params: z.strictObject({ auctionId: Id }),

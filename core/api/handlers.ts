@@ -820,9 +820,9 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
       };
     },
 
-    'auctions.list': async ({ live }) => ({
+    'auctions.list': async ({ live, vaultId }) => ({
       asOf: Date.now(),
-      auctions: await auctions().listAuctions({ live }),
+      auctions: await auctions().listAuctions({ live, ...(vaultId ? { vaultId } : {}) }),
     }),
 
     'auctions.get': async ({ auctionId }) => ({

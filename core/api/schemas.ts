@@ -439,6 +439,21 @@ export const Auction = z.object({
   coinsHeld: z.boolean(),
   /** When the vault came back to 160 % before any take, ending the auction without penalty. */
   curedAt: Millis.nullable(),
+  /** The accepted BTC price that started the auction, and the vault's debt then. */
+  startPriceCents: Cents,
+  debtCents: Cents,
+  /** When selling ended (tab covered, lot sold, nothing left to sell); null while running. */
+  endedAt: Millis.nullable(),
+  /** When the settlement reached its confirmations; null before. */
+  settledAt: Millis.nullable(),
+  /**
+   * What the settlement sends back once the takers are paid: to the owner's return address, or
+   * to the protocol while a bad debt stands; null before a settlement is made or when the rest
+   * was too small to send.
+   */
+  rest: z.object({ sats: Sats, address: z.string(), to: z.enum(['owner', 'protocol']) }).nullable(),
+  /** The settlement's network fee, once it is made. */
+  settlementFeeSats: Sats.nullable(),
 });
 
 export const TakeResult = z.object({

@@ -22,7 +22,7 @@ import { sats, type Cents, type Sats } from '../money';
 import type { BitcoinNode } from '../node/bitcoin-node';
 import { priceUnavailableMessage, type PriceFeed } from '../oracle/feed';
 import { dustThreshold, feeFor, outputScript, vsize } from '../psbt/fees';
-import { MIN_RELAY_SAT_PER_KVB } from '../psbt/build';
+import { MIN_RELAY_SAT_PER_KVB, type SpendPlan } from '../psbt/build';
 import type { SignContext, Signer } from '../signers/types';
 import type { ProtocolSigner } from '../signers/protocol';
 import type { VaultService } from '../vaults/vault-service';
@@ -67,6 +67,15 @@ export interface Auction {
   settlementError: { code: string; message: string; at: number; count: number } | null;
   /** Takes wait while a spend of the vault (or an exit the owner signed) holds its coins. */
   coinsHeld: boolean;
+  /** The accepted price that started the auction, and the vault's debt then. */
+  startPriceCents: Cents;
+  debtCents: Cents;
+  endedAt: number | null;
+  /** When the settlement reached its confirmations. */
+  settledAt: number | null;
+  /** The settlement's output beside the takers': the owner's rest, or the protocol's (bad debt). */
+  rest: { sats: Sats; address: string; to: 'owner' | 'protocol' } | null;
+  settlementFeeSats: Sats | null;
 }
 
 export type SettlementState =
@@ -175,10 +184,12 @@ export class AuctionHouse {
   }
 
   /** Auctions, newest first; `live` only running ones. */
-  async listAuctions(options: { live?: boolean } = {}): Promise<Auction[]> {
+  async listAuctions(options: { live?: boolean; vaultId?: number } = {}): Promise<Auction[]> {
     const rows = await this.store.auctions.list(options.live ?? false);
     const auctions: Auction[] = [];
-    for (const r of rows) auctions.push(await this.toAuction(r));
+    for (const r of rows)
+      if (options.vaultId === undefined || r.vault_id === options.vaultId)
+        auctions.push(await this.toAuction(r));
     return auctions;
   }
 
@@ -768,8 +779,11 @@ export class AuctionHouse {
   private async toAuction(r: LiquidationRow): Promise<Auction> {
     const ts = this.now();
     const running = r.state === 'running';
-    const settlement = (await this.store.auctions.settlementSpendOf(r.vault_id)) as
-      { txid: string | null; state: SettlementState } | undefined;
+    const settlement = await this.store.auctions.settlementSpendOf(r.vault_id);
+    const plan = settlement ? (JSON.parse(settlement.plan) as SpendPlan) : null;
+    const takers = new Set(plan ? await this.store.auctions.takerAddresses(r.id) : []);
+    // The settlement's outputs are the takers' payouts, then the rest, if any was worth sending.
+    const restOut = plan?.outputs.find((o) => !takers.has(o.address)) ?? null;
     return {
       id: r.id,
       vaultId: r.vault_id,
@@ -787,8 +801,20 @@ export class AuctionHouse {
       resets: r.resets,
       deficitCents: r.deficit_cents as Cents,
       settlementTxid: settlement?.txid ?? null,
-      settlementState: settlement?.state ?? null,
+      settlementState: (settlement?.state as SettlementState | undefined) ?? null,
       curedAt: r.cured_at,
+      startPriceCents: r.price_cents as Cents,
+      debtCents: r.debt_cents as Cents,
+      endedAt: r.ended_at ?? null,
+      settledAt: settlement?.state === 'confirmed' ? settlement.updated_at : null,
+      rest: restOut
+        ? {
+            sats: restOut.amountSats,
+            address: restOut.address,
+            to: r.deficit_cents > 0 ? 'protocol' : 'owner',
+          }
+        : null,
+      settlementFeeSats: plan ? plan.feeSats : null,
       settlementError:
         r.state === 'settling' && r.last_error !== null
           ? {

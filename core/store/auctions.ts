@@ -12,6 +12,9 @@ export interface LiquidationRow {
   vault_id: number;
   state: 'running' | 'settling' | 'settled';
   started_at: number;
+  /** The accepted price that started the auction, and the vault's debt then. */
+  price_cents: number;
+  debt_cents: number;
   tab_cents: number;
   covered_cents: number;
   lot_sats: number;
@@ -29,6 +32,16 @@ export interface LiquidationRow {
   last_error_at: number | null;
   error_count: number;
   cured_at: number | null;
+  /** When the tab was covered, the lot sold out, or nothing was left to sell. */
+  ended_at: number | null;
+}
+
+/** A vault's latest live settlement spend: its transaction, state, plan (JSON) and last move. */
+export interface SettlementSpendRow {
+  txid: string | null;
+  state: string;
+  plan: string;
+  updated_at: number;
 }
 
 /** A new auction, as the health pass starts it (state 'running', nothing sold). */
@@ -132,7 +145,7 @@ export interface AuctionsRepo {
   /** The vault's coins (all of them; the caller filters held and unconfirmed ones). */
   vaultCoins(vaultId: number): VaultCoinRow[];
   /** The vault's latest live settlement spend, for the auction's view. */
-  settlementSpendOf(vaultId: number): { txid: string | null; state: string } | undefined;
+  settlementSpendOf(vaultId: number): SettlementSpendRow | undefined;
   /** A spend of the vault that the settlement waits for (open, or a confirmed settlement). */
   spendBlockingSettlement(vaultId: number): number | undefined;
   /** Stores where the rest of the collateral goes (before it is used). */

@@ -61,7 +61,10 @@ describe('a guardian who signs PSBT files, in a browser', () => {
     await create.goToVault();
     const vault = app.vault(vaultId);
     await vault.waitForState('active');
-    await vault.emergencyExit('Save its PSBT for the guardian', '20-exit-review');
+    // Nothing is sent when the owner signs, and the button says so.
+    expect(await vault.emergencyExit('Save its PSBT for the guardian', '20-exit-review')).toBe(
+      'Sign; the guardian signs next',
+    );
 
     const card = app.page.locator(T('guardian-requests'));
     await card.waitFor(LONG);
@@ -101,10 +104,17 @@ describe('a guardian who signs PSBT files, in a browser', () => {
     await card.locator(T('guardian-import')).setInputFiles(signed);
     await card.waitFor({ state: 'detached', ...LONG });
     await app.page.locator(T('pending-spend'), { hasText: 'was broadcast' }).waitFor(LONG);
+    // The request left the list, and what it sent is said, with its transaction id.
+    expect(await app.page.locator(T('guardian-sent-txid')).innerText()).toMatch(/^[0-9a-f]{64}$/);
+    // The coins are on their way out: nothing to mint against, nothing to close.
+    const vault = app.vault(vaultId);
+    await expect.poll(() => app.page.locator(T('op-tab-mint')).isDisabled(), LONG).toBe(true);
+    expect(await app.page.locator(T('op-tab-close')).isDisabled()).toBe(true);
+    await app.shot('23a-guardian-sent');
 
     const regtest = await app.regtest().show();
     await regtest.mine(1);
-    const vault = await app.vault(vaultId).show();
+    await vault.show();
     await vault.waitForState('closed');
     await app.shot('23-guardian-closed');
   });

@@ -168,7 +168,7 @@ describe('a person in a browser, on local regtest', () => {
     await dashboard.waitForState(ids.alice!, 'liquidating');
 
     const auctions = await app.auctions().show();
-    await auctions.card(ids.alice!).waitFor();
+    await auctions.row(ids.alice!).waitFor();
     await app.shot('11-auction-live');
     const result = await auctions.takeCovering(ids.alice!, '12-take-review');
     expect(result).toContain('28,250.00 bsUSD'); // the tab: 25,000.00 × 1.13

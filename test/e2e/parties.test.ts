@@ -181,7 +181,7 @@ describe('two wallets, one protocol node, in two browsers', () => {
     expect(await differs.innerText()).toMatch(/37\.78 % away from your wallet's own, \$45000\.00/);
     await bob.app.shot('39-parties-bob-price-differs');
     const auctions = await bob.app.auctions().show();
-    await auctions.card(ids.alice!).waitFor({ timeout: 60_000 });
+    await auctions.row(ids.alice!).waitFor({ timeout: 60_000 });
     await bob.app.shot('34-parties-bob-auction');
     const result = await auctions.takeCovering(ids.alice!, '35-parties-bob-take-review');
     expect(result).toContain('11,300.00 bsUSD'); // the tab: 10,000.00 × 1.13

@@ -98,6 +98,22 @@ describe('liquidation of an unhealthy vault, settled on a real regtest chain', (
     expect((await app.liquidation.getAuction(auction!.id)).state).toBe('settled');
     expect(await receivedAt(app, takerAddress)).toBe(take.sats);
     expect(await receivedAt(app, returnAddress)).toBe(100_000_000 - take.sats - plan.feeSats);
+    // What the vault's page shows of it: the same numbers, as the chain has them.
+    const outcome = (await app.liquidation.listAuctions({ vaultId: vault.id }))[0]!;
+    expect(outcome).toMatchObject({
+      id: auction!.id,
+      startPriceCents: 3_500_000,
+      debtCents: 2_500_000,
+      coveredCents: 2_825_000,
+      soldSats: take.sats,
+      settlementTxid: settlement[0]!.txid,
+      settlementState: 'confirmed',
+      settlementFeeSats: plan.feeSats,
+      rest: { sats: await receivedAt(app, returnAddress), address: returnAddress, to: 'owner' },
+    });
+    expect(outcome.endedAt).toBeGreaterThanOrEqual(outcome.startedAt);
+    expect(outcome.settledAt).toBeGreaterThanOrEqual(outcome.endedAt!);
+    expect(await app.liquidation.listAuctions({ vaultId: bidder.id })).toEqual([]);
     expect(await app.operations.balanceCents()).toBe(2_675_000);
     await expectLedgerBalanced(app);
     expect((await app.store.ledger.checkInvariant()).surplusCents).toBe(325_000);

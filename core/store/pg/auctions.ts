@@ -9,6 +9,7 @@ import type {
   LiquidationRow,
   NewLiquidation,
   NewTake,
+  SettlementSpendRow,
   VaultCoinRow,
   VaultHealthRow,
 } from '../auctions';
@@ -212,11 +213,9 @@ export class PgAuctions implements Async<AuctionsRepo> {
     );
   }
 
-  async settlementSpendOf(
-    vaultId: number,
-  ): Promise<{ txid: string | null; state: string } | undefined> {
-    return this.x.row<{ txid: string | null; state: string }>(
-      "SELECT txid, state FROM spends WHERE vault_id = $1 AND kind = 'settlement' AND state NOT IN ('abandoned', 'expired', 'cancelled') ORDER BY id DESC LIMIT 1",
+  async settlementSpendOf(vaultId: number): Promise<SettlementSpendRow | undefined> {
+    return this.x.row<SettlementSpendRow>(
+      "SELECT txid, state, plan, updated_at FROM spends WHERE vault_id = $1 AND kind = 'settlement' AND state NOT IN ('abandoned', 'expired', 'cancelled') ORDER BY id DESC LIMIT 1",
       [vaultId],
     );
   }

@@ -10,6 +10,7 @@ import type {
   LiquidationRow,
   NewLiquidation,
   NewTake,
+  SettlementSpendRow,
   VaultCoinRow,
   VaultHealthRow,
 } from '../auctions';
@@ -201,10 +202,10 @@ export class SqliteAuctions implements AuctionsRepo {
     ).all(vaultId) as VaultCoinRow[];
   }
 
-  settlementSpendOf(vaultId: number): { txid: string | null; state: string } | undefined {
+  settlementSpendOf(vaultId: number): SettlementSpendRow | undefined {
     return this.st(
-      "SELECT txid, state FROM spends WHERE vault_id = ? AND kind = 'settlement' AND state NOT IN ('abandoned', 'expired', 'cancelled') ORDER BY id DESC LIMIT 1",
-    ).get(vaultId) as { txid: string | null; state: string } | undefined;
+      "SELECT txid, state, plan, updated_at FROM spends WHERE vault_id = ? AND kind = 'settlement' AND state NOT IN ('abandoned', 'expired', 'cancelled') ORDER BY id DESC LIMIT 1",
+    ).get(vaultId) as SettlementSpendRow | undefined;
   }
 
   spendBlockingSettlement(vaultId: number): number | undefined {

@@ -40,26 +40,67 @@ async function readPsbtFile(file: File): Promise<string> {
 export function GuardianRequests({ vaultId }: { vaultId?: number }) {
   const requests = useApi('spends.awaitingGuardian', {});
   const list = (requests.data ?? []).filter((r) => vaultId === undefined || r.vaultId === vaultId);
-  if (!list.length && !requests.error) return null;
+  // What an import sent, kept after its request leaves the list: the person sees the txid.
+  const [sent, setSent] = useState<Sent[]>([]);
+  const shownSent = sent.filter((x) => vaultId === undefined || x.vaultId === vaultId);
+  const sentNotes = shownSent.map((x) => (
+    <div className="banner ok" role="status" key={x.txid} data-testid="guardian-sent">
+      <span>
+        {KIND_TEXT[x.kind]} of vault #{x.vaultId}: the guardian&apos;s signature was added and the
+        transaction broadcast — <code data-testid="guardian-sent-txid">{x.txid}</code>. It counts
+        once it confirms.
+      </span>
+      <button
+        type="button"
+        className="icon-button"
+        aria-label="Dismiss"
+        onClick={() => setSent((all) => all.filter((y) => y.txid !== x.txid))}
+      >
+        ×
+      </button>
+    </div>
+  ));
+  if (!list.length && !requests.error) return <>{sentNotes}</>;
   return (
-    <Card title="Waiting for the guardian's signature" testId="guardian-requests">
-      <p className="muted">
-        The guardian key is not on this computer. Save each transaction as a PSBT file, have the
-        guardian sign it in their wallet (Sparrow, Electrum, Bitcoin Core or a hardware wallet),
-        then import the signed file here — or let the guardian send it: BitStable sees it on the
-        chain. The coins stay reserved for it until then.
-      </p>
-      <ErrorNote error={requests.error} />
-      <ul className="guardian-list">
-        {list.map((r) => (
-          <GuardianRequestRow key={r.spendId} request={r} />
-        ))}
-      </ul>
-    </Card>
+    <>
+      {sentNotes}
+      <Card title="Waiting for the guardian's signature" testId="guardian-requests">
+        <p className="muted">
+          The guardian key is not on this computer. Save each transaction as a PSBT file, have the
+          guardian sign it in their wallet (Sparrow, Electrum, Bitcoin Core or a hardware wallet),
+          then import the signed file here — or let the guardian send it: BitStable sees it on the
+          chain. The coins stay reserved for it until then.
+        </p>
+        <ErrorNote error={requests.error} />
+        <ul className="guardian-list">
+          {list.map((r) => (
+            <GuardianRequestRow
+              key={r.spendId}
+              request={r}
+              onSent={(txid) =>
+                setSent((all) => [...all, { txid, kind: r.kind, vaultId: r.vaultId }])
+              }
+            />
+          ))}
+        </ul>
+      </Card>
+    </>
   );
 }
 
-function GuardianRequestRow({ request: r }: { request: Request }) {
+interface Sent {
+  txid: string;
+  kind: Request['kind'];
+  vaultId: number;
+}
+
+function GuardianRequestRow({
+  request: r,
+  onSent,
+}: {
+  request: Request;
+  onSent: (txid: string) => void;
+}) {
   const complete = useApiMutation('spends.completeWithGuardian');
   const cancel = useApiMutation('spends.cancelGuardianRequest');
   const [fileName, setFileName] = useState('');
@@ -111,7 +152,10 @@ function GuardianRequestRow({ request: r }: { request: Request }) {
               if (!file) return;
               setFileName(file.name);
               cancel.reset();
-              complete.mutate({ spendId: r.spendId, psbtBase64: await readPsbtFile(file) });
+              complete.mutate(
+                { spendId: r.spendId, psbtBase64: await readPsbtFile(file) },
+                { onSuccess: (done) => onSent(done.txid) },
+              );
             }}
           />
         </label>

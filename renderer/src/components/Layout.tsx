@@ -195,7 +195,7 @@ export function Layout({ route, children }: { route: Route; children: ReactNode 
 }
 
 function networkName(n: string, local = true): string {
-  if (n === 'regtest') return local ? 'Local regtest' : 'Regtest';
+  if (n === 'regtest') return local ? 'Regtest playground · not real money' : 'Regtest';
   return n.charAt(0).toUpperCase() + n.slice(1);
 }
 

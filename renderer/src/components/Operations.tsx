@@ -29,7 +29,8 @@ type Tab = 'mint' | 'repay' | 'withdraw' | 'close' | 'exit' | 'return' | 'sweep'
 export function Operations({ vault }: { vault: Vault }) {
   const open = ['active', 'warning'].includes(vault.state);
   const tabs: { id: Tab; label: string; enabled: boolean }[] = [
-    { id: 'mint', label: 'Mint', enabled: open },
+    // An emptied vault (after an exit, say) has nothing to mint against or close.
+    { id: 'mint', label: 'Mint', enabled: open && vault.collateralSats > 0 },
     {
       id: 'repay',
       label: 'Repay',
@@ -39,7 +40,11 @@ export function Operations({ vault }: { vault: Vault }) {
         ['pending', 'active', 'warning', 'liquidating'].includes(vault.state),
     },
     { id: 'withdraw', label: 'Withdraw', enabled: open && vault.collateralSats > 0 },
-    { id: 'close', label: 'Close', enabled: open && vault.debtCents === 0 },
+    {
+      id: 'close',
+      label: 'Close',
+      enabled: open && vault.debtCents === 0 && vault.collateralSats > 0,
+    },
     {
       id: 'exit',
       label: 'Emergency exit',
@@ -454,6 +459,9 @@ function SpendForm({ vault, kind }: { vault: Vault; kind: SpendKind }) {
   const [open, setOpen] = useState(false);
   const [prompts, setPrompts] = useState<{ text: string; state: string; level: string }[]>([]);
   const status = useApi('status.get', {});
+  const settings = useApi('settings.get', {});
+  // The guardian signs by file: signing here sends nothing yet.
+  const guardianByFile = kind === 'exit' && settings.data?.keys.guardian.kind === 'file';
   const previewW = useApiMutation('vaults.previewWithdraw');
   const previewC = useApiMutation('vaults.previewClose');
   const previewE = useApiMutation('vaults.previewEmergencyExit');
@@ -665,6 +673,13 @@ function SpendForm({ vault, kind }: { vault: Vault; kind: SpendKind }) {
                 ))}
               </div>
             )}
+            {guardianByFile && (
+              <p className="small" data-testid="guardian-next">
+                Nothing is sent yet: you sign with your key, then save the PSBT for the guardian.
+                The transaction goes out when their signed file is imported here, or when they send
+                it themselves.
+              </p>
+            )}
             <ErrorNote error={run.error} />
             <div className="actions">
               <button type="button" className="button ghost" onClick={() => setOpen(false)}>
@@ -678,7 +693,11 @@ function SpendForm({ vault, kind }: { vault: Vault; kind: SpendKind }) {
                 autoFocus
                 data-testid={`${kind}-confirm`}
               >
-                {run.isPending ? 'Signing…' : `Sign and send`}
+                {run.isPending
+                  ? 'Signing…'
+                  : guardianByFile
+                    ? 'Sign; the guardian signs next'
+                    : 'Sign and send'}
               </button>
             </div>
           </>

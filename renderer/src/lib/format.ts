@@ -109,6 +109,11 @@ export function backTo(
   return { repayCents, addSats: minCollateralAt(debtCents, priceCents, ratioBps) - collateralSats };
 }
 
+/** What takers paid per BTC on average, in cents (rounded down); 0 when nothing was sold. */
+export function averagePriceCents(coveredCents: number, soldSats: number): number {
+  return soldSats > 0 ? Math.floor((coveredCents * SATS_PER_BTC) / soldSats) : 0;
+}
+
 /** The local time of a reading, for what is shown as of then: "14:08:34". */
 export const clockTime = (ms: number) => new Date(ms).toLocaleTimeString('en-GB');
 

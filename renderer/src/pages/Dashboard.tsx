@@ -1,4 +1,5 @@
 /** Dashboard (SPEC §9): price with sources and freshness, node, totals, the vault list. */
+import { Welcome } from '../components/Welcome';
 import { useEffect, useState } from 'react';
 import type { Result } from '../../../core/api/contract';
 import { useApi } from '../api/context';
@@ -37,6 +38,7 @@ export function Dashboard() {
     <div className="page" data-testid="page-dashboard">
       <h1 className="visually-hidden">Dashboard</h1>
       <AttentionBanner show={setState} />
+      <Welcome />
       <div className="grid-3">
         <PriceCard />
         <NodeCard />

@@ -4,6 +4,7 @@ import { useApi } from '../api/context';
 import { DepositPanel } from '../components/DepositPanel';
 import { GuardianRequests } from '../components/GuardianRequests';
 import { HistoryChart } from '../components/HistoryChart';
+import { LiquidationOutcome } from '../components/LiquidationOutcome';
 import { Operations } from '../components/Operations';
 import { RatioGauge } from '../components/RatioGauge';
 import {
@@ -109,10 +110,12 @@ export function VaultPage({ id }: { id: number }) {
       )}
       {v.state === 'liquidated' && (
         <div className="banner info" role="status" data-testid="liquidated-note">
-          This vault was liquidated: its collateral was sold at auction to cover the debt and the 13
-          % penalty, and what was left went to its return address.{' '}
-          <a href={href.auctions}>See the auctions</a>.
+          This vault was liquidated: its collateral was sold at auction to cover the debt and the
+          penalty, and what was left went to its return address. The numbers are below.
         </div>
+      )}
+      {(v.state === 'liquidating' || v.state === 'liquidated') && (
+        <LiquidationOutcome vaultId={v.id} />
       )}
       {v.state === 'closed' && (
         <div className="banner info" role="status">

@@ -166,10 +166,11 @@ export class VaultPage {
     await this.spendAll('close', 'Signed and broadcast', shot);
   }
   /** Emergency exit to a fresh regtest wallet address; `prompt` is the signer's last words. */
-  async emergencyExit(prompt: string, shot?: string): Promise<void> {
-    await this.spendAll('exit', prompt, shot);
+  /** Returns what the confirm button said (it names the guardian's turn when they sign by file). */
+  async emergencyExit(prompt: string, shot?: string): Promise<string> {
+    return await this.spendAll('exit', prompt, shot);
   }
-  private async spendAll(kind: 'close' | 'exit', prompt: string, shot?: string): Promise<void> {
+  private async spendAll(kind: 'close' | 'exit', prompt: string, shot?: string): Promise<string> {
     await this.tab(kind);
     // A mainnet address pasted into a regtest app is named under the field; no review.
     await this.page
@@ -192,11 +193,13 @@ export class VaultPage {
     const dialog = this.page.locator(T(`${kind}-dialog`));
     await dialog.locator(T('review-outputs')).waitFor(LONG);
     if (shot) await this.app.shot(shot);
+    const said = await dialog.locator(T(`${kind}-confirm`)).innerText();
     await dialog.locator(T(`${kind}-confirm`)).click();
     await dialog.locator(T('op-result')).waitFor(LONG);
     // The signer's prompts were shown as it signed.
     await this.page.locator(T('device-prompts'), { hasText: prompt }).waitFor();
     await dialog.locator(T('op-done')).click();
+    return said;
   }
 }
 
@@ -210,23 +213,30 @@ export class AuctionsPage {
     await this.page.locator(T('page-auctions')).waitFor();
     return this;
   }
-  card(vaultId: number): Locator {
-    return this.page.locator('section.auction', { hasText: `Vault #${vaultId}` });
+  /** The live auction of a vault: its row in the table. */
+  row(vaultId: number): Locator {
+    return this.page.locator(`${T('live-auctions')} tr[data-vault-id="${vaultId}"]`);
+  }
+  /** Opens the take dialog of a vault's auction (its amount, the whole lot left). */
+  async openTake(vaultId: number): Promise<Locator> {
+    const row = this.row(vaultId);
+    await row.waitFor(LONG);
+    await row.locator(T('take-open')).click();
+    const dialog = this.page.locator(`${T('take-dialog')}[open]`);
+    await dialog.locator(T('take-amount')).waitFor();
+    return dialog;
   }
   /** Takes enough of vault's lot to cover the tab (the default amount), paid to a regtest wallet address. */
   async takeCovering(vaultId: number, shot?: string): Promise<string> {
-    const card = this.card(vaultId);
-    await card.waitFor(LONG);
-    await card.locator(T('take-use-wallet')).click();
-    await this.page.waitForFunction((id) => {
-      const cards = [...document.querySelectorAll('section.auction')].filter((c) =>
-        c.textContent?.includes(`Vault #${id}`),
-      );
-      return (
-        cards[0]?.querySelector<HTMLInputElement>('[data-testid="take-address"]')?.value ?? ''
-      ).startsWith('bcrt1');
-    }, vaultId);
-    await card.locator(T('take-review')).click();
+    const form = await this.openTake(vaultId);
+    await form.locator(T('take-use-wallet')).click();
+    await this.page.waitForFunction(() =>
+      (
+        document.querySelector<HTMLInputElement>('dialog[open] [data-testid="take-address"]')
+          ?.value ?? ''
+      ).startsWith('bcrt1'),
+    );
+    await form.locator(T('take-review')).click();
     const dialog = this.page.locator(`${T('take-dialog')}[open]`);
     await dialog.locator(T('take-confirm')).waitFor();
     if (shot) await this.app.shot(shot);
