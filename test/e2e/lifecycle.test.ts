@@ -146,6 +146,11 @@ describe('a person in a browser, on local regtest', () => {
     await app.shot('07-regtest');
     await app.vault(ids.carol).show();
     await app.vault(ids.carol).waitForState('closed');
+    // A closed vault's address is not offered for deposits any more.
+    await app.page.locator('[data-testid="address-retired"]').waitFor();
+    expect(await app.page.locator('.page-head').getByRole('button', { name: 'Copy' }).count()).toBe(
+      0,
+    );
     await app.shot('08-vault-closed');
   });
 
@@ -158,7 +163,28 @@ describe('a person in a browser, on local regtest', () => {
     await dashboard.waitForState(ids.carol!, 'closed');
     await app.shot('09-dashboard-warning');
     await app.vault(ids.alice!).show();
+    // Drawn first from the cached Active vault, the page moves to Repay once it reads Warning.
+    await expect
+      .poll(() => app.page.locator('[data-testid="op-tab-repay"]').getAttribute('aria-selected'))
+      .toBe('true');
     await app.shot('10-vault-warning');
+    // What if BTC halved: the gauge follows the slider, and the liquidation price is named.
+    const gauge = app.page.locator('[data-testid="ratio-gauge"]');
+    const nowBps = Number(await gauge.getAttribute('data-bps'));
+    await app.page.locator('[data-testid="whatif-slider"]').fill('50');
+    await expect
+      .poll(async () => Number(await gauge.getAttribute('data-bps')))
+      .toBeLessThanOrEqual(Math.ceil(nowBps / 2));
+    const ratioText = await app.page.locator('[data-testid="whatif-ratio"]').innerText();
+    expect(await gauge.locator('svg').getAttribute('aria-label')).toBe(
+      `Ratio if BTC were $19,500.00: ${ratioText}`,
+    );
+    expect(await app.page.locator('[data-testid="whatif-liquidation"]').innerText()).toMatch(
+      /^Liquidated under \$37,500\.00 \(-3\.8 % from now\), the mark on the slider\.$/,
+    );
+    await app.shot('10a-vault-what-if');
+    await app.page.getByRole('button', { name: 'Reset to the current price' }).click();
+    await expect.poll(async () => Number(await gauge.getAttribute('data-bps'))).toBe(nowBps);
   });
 
   it('the price falls to 35,000: the first vault is liquidated in an auction; the second takes it and the settlement confirms', async () => {

@@ -67,9 +67,11 @@ export function Operations({ vault }: { vault: Vault }) {
     ['warning', 'liquidating'].includes(vault.state) && available.some((t) => t.id === 'repay')
       ? 'repay'
       : (available[0]?.id ?? null);
-  const [tab, setTab] = useState<Tab | null>(first);
+  // Until the person picks a tab, the default follows the vault (a page first drawn from a
+  // cached Active vault that is in Warning by now moves to Repay).
+  const [tab, setTab] = useState<Tab | null>(null);
   // The chosen tab stays open even when the vault's state disables it, so a result stays on screen.
-  const current = tabs.find((t) => t.id === tab) ?? null;
+  const current = tabs.find((t) => t.id === (tab ?? first)) ?? null;
   if (
     !current ||
     (vault.state === 'liquidated' && current.id !== 'sweep') ||

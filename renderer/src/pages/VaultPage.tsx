@@ -26,6 +26,8 @@ export function VaultPage({ id }: { id: number }) {
   const status = useApi('status.get', {});
   const price = useApi('price.get', {});
   const books = useApi('books.get', { limit: 1 });
+  // The what-if price, in % of the current one: the slider and the gauge both follow it.
+  const [whatIf, setWhatIf] = useState(100);
   if (vault.isPending) return <Loading what={`Loading vault #${id}`} />;
   if (vault.error) {
     return (
@@ -53,7 +55,14 @@ export function VaultPage({ id }: { id: number }) {
           <div className="row gap">
             <StateBadge state={v.state} />
             <code className="address small">{v.address}</code>
-            <CopyButton text={v.address} />
+            {v.state === 'closed' || v.state === 'liquidated' ? (
+              // No copy button: nobody should be invited to send coins to a vault that is done.
+              <span className="muted small" data-testid="address-retired">
+                Not for deposits: this vault is {v.state}. Coins sent here anyway can be swept.
+              </span>
+            ) : (
+              <CopyButton text={v.address} />
+            )}
           </div>
         </div>
       </header>
@@ -146,7 +155,13 @@ export function VaultPage({ id }: { id: number }) {
 
       <div className="grid-vault">
         <Card title="Health" testId="health-card">
-          <RatioGauge ratioBps={v.ratioBps} liquidationBps={liq} warningBps={warn} />
+          <WhatIfGauge
+            vault={v}
+            percent={whatIf}
+            priceCents={price.data?.priceCents ?? null}
+            liq={liq}
+            warn={warn}
+          />
         </Card>
         <Card title="Position">
           <div className="stats">
@@ -194,8 +209,11 @@ export function VaultPage({ id }: { id: number }) {
             collateralSats={v.collateralSats}
             debtCents={v.debtCents}
             priceCents={price.data?.priceCents ?? null}
+            liquidationPriceCents={v.liquidationPriceCents}
             liq={liq}
             warn={warn}
+            percent={whatIf}
+            setPercent={setWhatIf}
           />
         </Card>
       </div>
@@ -218,21 +236,62 @@ export function VaultPage({ id }: { id: number }) {
   );
 }
 
-/** A slider from 10 % to 200 % of the current price; shows the ratio and the state it would mean. */
-function WhatIf({
-  collateralSats,
-  debtCents,
+/** The health gauge: at the current price, or at the what-if price while the slider is moved. */
+function WhatIfGauge({
+  vault: v,
+  percent,
   priceCents,
   liq,
   warn,
 }: {
-  collateralSats: number;
-  debtCents: number;
+  vault: { ratioBps: number | null; collateralSats: number; debtCents: number };
+  percent: number;
   priceCents: number | null;
   liq: number;
   warn: number;
 }) {
-  const [percent, setPercent] = useState(100);
+  const moved = percent !== 100 && priceCents !== null && v.debtCents > 0;
+  const at = priceCents === null ? 0 : Math.round((priceCents * percent) / 100);
+  return (
+    <div data-testid="health-gauge" data-what-if={moved ? at : undefined}>
+      <RatioGauge
+        ratioBps={moved ? ratioAt(v.collateralSats, v.debtCents, at) : v.ratioBps}
+        liquidationBps={liq}
+        warningBps={warn}
+        label={moved ? `Ratio if BTC were ${usd(at)}` : 'Collateral ratio'}
+      />
+      {moved && (
+        <p className="muted small center" data-testid="gauge-what-if">
+          What if: BTC at {usd(at)}. Now {pct(v.ratioBps)}.
+        </p>
+      )}
+    </div>
+  );
+}
+
+/**
+ * A slider from 10 % to 200 % of the current price, marked where the vault would be liquidated;
+ * shows the ratio and the state it would mean (the gauge beside it follows).
+ */
+function WhatIf({
+  collateralSats,
+  debtCents,
+  priceCents,
+  liquidationPriceCents,
+  liq,
+  warn,
+  percent,
+  setPercent,
+}: {
+  collateralSats: number;
+  debtCents: number;
+  priceCents: number | null;
+  liquidationPriceCents: number | null;
+  liq: number;
+  warn: number;
+  percent: number;
+  setPercent: (p: number) => void;
+}) {
   if (priceCents === null) return <p className="muted">No price yet.</p>;
   if (debtCents === 0)
     return (
@@ -244,6 +303,10 @@ function WhatIf({
   const ratio = ratioAt(collateralSats, debtCents, at);
   const band =
     ratio === null || ratio >= warn ? 'Active' : ratio >= liq ? 'Warning' : 'Liquidation';
+  // Where on the slider the vault is liquidated (in % of the current price), when it is on it.
+  const liqPercent =
+    liquidationPriceCents === null ? null : Math.ceil((liquidationPriceCents * 100) / priceCents);
+  const onSlider = liqPercent !== null && liqPercent >= 10 && liqPercent <= 200;
   return (
     <div className="whatif">
       <label htmlFor="whatif-slider" className="muted small">
@@ -260,7 +323,20 @@ function WhatIf({
         onChange={(e) => setPercent(Number(e.target.value))}
         data-testid="whatif-slider"
         aria-valuetext={`${usd(at)}`}
+        list={onSlider ? 'whatif-marks' : undefined}
       />
+      {onSlider && (
+        <datalist id="whatif-marks">
+          <option value={liqPercent} label="liquidation" />
+        </datalist>
+      )}
+      {liquidationPriceCents !== null && (
+        <p className="muted small" data-testid="whatif-liquidation">
+          Liquidated under <strong className="num">{usd(liquidationPriceCents)}</strong> (
+          {fromNow(liquidationPriceCents, priceCents)} % from now)
+          {onSlider ? ', the mark on the slider' : ''}.
+        </p>
+      )}
       <div className="row gap">
         <span className="num big-ish" data-testid="whatif-ratio">
           {pct(ratio)}
@@ -276,6 +352,12 @@ function WhatIf({
       </button>
     </div>
   );
+}
+
+/** "-3.8", "+12.0": how far `cents` is from `nowCents`, in % with one decimal. */
+function fromNow(cents: number, nowCents: number): string {
+  const tenths = Math.round(((cents - nowCents) * 1_000) / nowCents);
+  return `${tenths >= 0 ? '+' : '-'}${(Math.abs(tenths) / 10).toFixed(1)}`;
 }
 
 /** "Repay X or add Y to get back above 160 %", at the current price. */
