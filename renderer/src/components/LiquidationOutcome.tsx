@@ -10,7 +10,8 @@ import { href } from '../lib/route';
 import { Btc, BsUsd, Card, CopyButton, Stat } from './ui';
 
 export function LiquidationOutcome({ vaultId }: { vaultId: number }) {
-  const list = useApi('auctions.list', { vaultId }, { refetchInterval: 5_000 });
+  // Auction and spend events make it stale; no polling.
+  const list = useApi('auctions.list', { vaultId });
   // The newest auction that sold or is selling (a cured one ended without a sale).
   const a = list.data?.auctions.find((x) => x.curedAt === null);
   if (!a) return null;

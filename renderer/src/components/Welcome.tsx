@@ -4,7 +4,7 @@
  * price, watch an auction — each step ticking itself from what the node reports, not from clicks.
  * Hidden for good once the person says so (remembered in this browser profile).
  */
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { useApi } from '../api/context';
 import { href } from '../lib/route';
 
@@ -22,34 +22,50 @@ export function Welcome() {
   const status = useApi('status.get', {});
   const [hidden, setHidden] = useState(() => localStorage.getItem(WELCOME_HIDDEN) === 'yes');
   const on = status.data?.regtest === true && !hidden;
-  // Without the Pending vaults nothing was sent to, the list's total counts the vaults that
-  // have received coins (or moved past Pending); its totals count every vault.
-  const vaults = useApi('vaults.list', { limit: 1, hideEmptyPending: true }, { enabled: on });
-  const auctions = useApi('auctions.list', {}, { enabled: on, refetchInterval: 5_000 });
-  // One fixed range (a key that changed at every render would fetch without end).
-  const [range] = useState(() => ({
-    fromMs: Date.now() - 30 * DAY_MS,
-    toMs: Date.now() + 365 * DAY_MS,
-  }));
-  const prices = useApi(
-    'price.history',
-    { ...range, maxPoints: 200 },
-    { enabled: on, refetchInterval: 5_000 },
-  );
-  if (!on || !vaults.data) return null;
-  const t = vaults.data.totals;
-  const s = t.byState;
+  // The guide's queries stop once their step is done: with thousands of vaults the dashboard's
+  // own list is what should refetch at each price, not the guide. The totals are the query the
+  // attention banner reads too (one fetch for both).
+  const all = useApi('vaults.list', { limit: 1 }, { enabled: on });
+  // The rest waits for the totals: the dashboard's list goes first.
+  const ready = on && all.data !== undefined;
+  const s: Partial<Record<string, number>> = all.data?.totals.byState ?? {};
   const pastPending =
     (s.active ?? 0) +
     (s.warning ?? 0) +
     (s.liquidating ?? 0) +
     (s.liquidated ?? 0) +
     (s.closed ?? 0);
-  // Downsampled, one point may hold many rounds: its low and high tell a move apart.
+  // Without the Pending vaults nothing was sent to, the list's total counts the vaults that
+  // have received coins (or moved past Pending).
+  const sent = useApi(
+    'vaults.list',
+    { limit: 1, hideEmptyPending: true },
+    { enabled: ready && pastPending === 0 },
+  );
+  const funded = pastPending > 0 || (sent.data?.total ?? 0) > 0;
+  // Done once is done: the step's query is not asked again (TanStack keeps its last answer).
+  const seen = useRef({ auction: false, price: false });
+  const auctions = useApi('auctions.list', {}, { enabled: ready && !seen.current.auction });
+  const auctioned = (auctions.data?.auctions.length ?? 0) > 0;
+  seen.current.auction ||= auctioned;
+  // One fixed range (a key that changed at every render would fetch without end), in two
+  // points: downsampled, each holds many rounds, and its low and high tell a move apart.
+  const [range] = useState(() => ({
+    fromMs: Date.now() - 30 * DAY_MS,
+    toMs: Date.now() + 365 * DAY_MS,
+  }));
+  const prices = useApi(
+    'price.history',
+    { ...range, maxPoints: 2 },
+    { enabled: ready && !seen.current.price },
+  );
   const points = prices.data ?? [];
   const moved =
     points.some((p) => p.lowCents !== p.highCents) ||
     new Set(points.map((p) => p.priceCents)).size > 1;
+  seen.current.price ||= moved;
+  if (!on || !all.data) return null;
+  const t = all.data.totals;
   const steps: Step[] = [
     {
       id: 'open',
@@ -64,7 +80,7 @@ export function Welcome() {
     },
     {
       id: 'fund',
-      done: vaults.data.total > 0,
+      done: funded,
       title: 'Send it coins from the faucet',
       how: <>The vault&apos;s deposit step has a faucet button; so has the Regtest page.</>,
     },
@@ -98,7 +114,7 @@ export function Welcome() {
     },
     {
       id: 'auction',
-      done: (auctions.data?.auctions.length ?? 0) > 0,
+      done: auctioned,
       title: 'Watch an auction',
       how: (
         <>

@@ -91,7 +91,7 @@ type SortKey = keyof typeof SORTS;
 export function Auctions() {
   const list = useApi('auctions.list', {}, { refetchInterval: 5_000 });
   const status = useApi('status.get', {});
-  const market = useApi('price.get', {}, { refetchInterval: 5_000 });
+  const market = useApi('price.get', {}); // each price round makes it stale
   const [received, setReceived] = useState(Date.now());
   useEffect(() => setReceived(Date.now()), [list.data]);
   const now = useNow();
