@@ -8,35 +8,16 @@
  * the liquidated vault's page shows the whole outcome with the settlement's numbers; a vault still
  * at auction shows how far it got. Screenshots: test-artifacts/e2e/67-… to 70-….
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { openActiveVault, rpcCall, until } from '../helpers/rpc';
-import { launchBrowser, type Browser } from './fixtures/browser';
-import { startHeadless, type Headless } from './fixtures/headless';
-import { BitStableApp } from './pages/app';
+import { describe, expect, it } from 'vitest';
+import { openActiveVault, until } from '../helpers/rpc';
+import { useE2eSession } from './fixtures/session';
 
-let host: Headless | undefined;
-let browser: Browser | undefined;
-let app: BitStableApp;
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- replies are JSON
-const call = (method: string, params: unknown = {}): Promise<any> =>
-  rpcCall(host!.url, host!.token, method, params);
+const session = useE2eSession('auctions');
+const call = (method: string, params?: unknown) => session().call(method, params);
+const app = () => session().app;
 const T = (id: string) => `[data-testid="${id}"]`;
 /** A mainnet address (BIP173's example): well formed, of the wrong network here. */
 const MAINNET = 'bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4';
-
-beforeAll(async () => {
-  host = await startHeadless();
-  browser = await launchBrowser();
-  app = new BitStableApp(browser.page, host.url);
-}, 240_000);
-
-afterEach(async (ctx) => {
-  if (ctx.task.result?.state === 'fail') await app?.shot('failed-auctions').catch(() => undefined);
-});
-
-afterAll(async () => {
-  await Promise.allSettled([browser?.close(), host?.stop()]);
-});
 
 /** Waits until the vault is in `state`. */
 const stateOf = (vaultId: number, state: string) =>
@@ -66,13 +47,13 @@ describe('auctions against the market, and a liquidation told in full, in the br
     await call('regtest.setPrice', { priceCents: 3_800_000 });
     await stateOf(first, 'liquidating');
 
-    await app.open(host!.openUrl);
-    await app.nav('auctions');
-    const table = app.page.locator(T('live-auctions'));
+    await app().open(session().host.openUrl);
+    await app().nav('auctions');
+    const table = app().page.locator(T('live-auctions'));
     const rows = table.locator('tbody tr');
     await expect.poll(() => rows.count(), { timeout: 30_000 }).toBe(3);
     await expect
-      .poll(() => app.page.locator(T('auction-market')).innerText())
+      .poll(() => app().page.locator(T('auction-market')).innerText())
       .toContain('$38,000.00');
     const read = () =>
       rows.evaluateAll((trs) =>
@@ -95,23 +76,23 @@ describe('auctions against the market, and a liquidation told in full, in the br
     expect(shown.map((r) => r.vault)[0]).toBe(first);
     const premiums = shown.map((r) => r.premiumBps);
     expect(premiums).toEqual([...premiums].sort((x, y) => x - y));
-    await app.shot('67-auctions-table');
+    await app().shot('67-auctions-table');
 
     // By tab, up and then down.
-    await app.page.locator(T('auction-sort-tab')).click();
+    await app().page.locator(T('auction-sort-tab')).click();
     await expect.poll(async () => (await read()).map((r) => r.vault)).toEqual(vaults);
     expect(
-      await app.page
-        .locator('th', { has: app.page.locator(T('auction-sort-tab')) })
+      await app()
+        .page.locator('th', { has: app().page.locator(T('auction-sort-tab')) })
         .getAttribute('aria-sort'),
     ).toBe('ascending');
-    await app.page.locator(T('auction-sort-tab')).click();
+    await app().page.locator(T('auction-sort-tab')).click();
     await expect
       .poll(async () => (await read()).map((r) => r.vault))
       .toEqual([...vaults].reverse());
 
     // The take: refused under each field before any review.
-    const dialog = await app.auctions().openTake(first);
+    const dialog = await app().auctions().openTake(first);
     const review = dialog.locator(T('take-review'));
     await dialog.locator(T('take-address')).fill(MAINNET);
     await expect
@@ -122,7 +103,7 @@ describe('auctions against the market, and a liquidation told in full, in the br
     await expect
       .poll(() => dialog.locator(T('take-amount-problem')).innerText())
       .toContain('at most 8 decimals');
-    await app.shot('68-take-refused-under-fields');
+    await app().shot('68-take-refused-under-fields');
     await dialog.locator(T('take-amount')).fill('1');
     await dialog.locator(T('take-use-wallet')).click();
     await expect.poll(() => dialog.locator(T('take-address')).inputValue()).toMatch(/^bcrt1/);
@@ -131,7 +112,7 @@ describe('auctions against the market, and a liquidation told in full, in the br
     await dialog.locator(T('take-premium-warning')).waitFor();
     expect(await dialog.locator(T('take-review-summary')).innerText()).toMatch(/above market/);
     await dialog.locator(T('take-confirm')).click();
-    await app.page.locator(T('take-result')).waitFor({ timeout: 60_000 });
+    await app().page.locator(T('take-result')).waitFor({ timeout: 60_000 });
     await expect.poll(() => rows.count()).toBe(2);
 
     // Settled on chain: a block carries the settlement, the next confirms it.
@@ -146,18 +127,18 @@ describe('auctions against the market, and a liquidation told in full, in the br
     );
     expect(settled.rest).toMatchObject({ address: returnAddress, to: 'owner' });
 
-    const ended = app.page.locator(T(`ended-auction-${settled.id}`));
+    const ended = app().page.locator(T(`ended-auction-${settled.id}`));
     await expect.poll(() => ended.getAttribute('data-state'), { timeout: 30_000 }).toBe('settled');
     expect(await ended.locator(T('ended-at')).innerText()).not.toBe('—');
     const average = Math.floor((settled.coveredCents * 100_000_000) / settled.soldSats);
     expect(await ended.locator(T('ended-average-price')).innerText()).toBe(
       `$${(average / 100).toLocaleString('en-US', { minimumFractionDigits: 2 })}`,
     );
-    await app.shot('69-auction-ended');
+    await app().shot('69-auction-ended');
 
     // The liquidated vault's page: the whole outcome, the chain's numbers.
-    await app.vault(first).show();
-    const outcome = app.page.locator(T('liquidation-outcome'));
+    await app().vault(first).show();
+    const outcome = app().page.locator(T('liquidation-outcome'));
     await outcome.waitFor();
     await expect
       .poll(() => outcome.locator(T('outcome-settlement-tx')).innerText(), { timeout: 30_000 })
@@ -181,12 +162,12 @@ describe('auctions against the market, and a liquidation told in full, in the br
     expect(await outcome.locator(T('outcome-settlement-tx')).innerText()).toContain(
       settled.settlementTxid.slice(0, 10),
     );
-    await app.shot('70-vault-liquidation-outcome');
+    await app().shot('70-vault-liquidation-outcome');
 
     // A vault still at auction says how far it got.
-    await app.vault(second).show();
+    await app().vault(second).show();
     await expect
-      .poll(() => app.page.locator(T('liquidation-outcome')).innerText())
+      .poll(() => app().page.locator(T('liquidation-outcome')).innerText())
       .toMatch(/the auction so far[\s\S]*nothing yet/i);
   });
 });

@@ -4,41 +4,22 @@
  * the node reports it done (here driven through the API, as the UI's own buttons would), and the
  * guide stays hidden once hidden, across a reload. Screenshots: test-artifacts/e2e/71-… and 72-….
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { rpcCall, until } from '../helpers/rpc';
-import { launchBrowser, type Browser } from './fixtures/browser';
-import { startHeadless, type Headless } from './fixtures/headless';
-import { BitStableApp } from './pages/app';
+import { describe, expect, it } from 'vitest';
+import { until } from '../helpers/rpc';
+import { useE2eSession } from './fixtures/session';
 
-let host: Headless | undefined;
-let browser: Browser | undefined;
-let app: BitStableApp;
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- replies are JSON
-const call = (method: string, params: unknown = {}): Promise<any> =>
-  rpcCall(host!.url, host!.token, method, params);
+const session = useE2eSession('welcome');
+const call = (method: string, params?: unknown) => session().call(method, params);
+const app = () => session().app;
 const T = (id: string) => `[data-testid="${id}"]`;
-
-beforeAll(async () => {
-  host = await startHeadless();
-  browser = await launchBrowser();
-  app = new BitStableApp(browser.page, host.url);
-}, 240_000);
-
-afterEach(async (ctx) => {
-  if (ctx.task.result?.state === 'fail') await app?.shot('failed-welcome').catch(() => undefined);
-});
-
-afterAll(async () => {
-  await Promise.allSettled([browser?.close(), host?.stop()]);
-});
 
 describe('the regtest welcome, in the browser', () => {
   it('says it is not real money, ticks each step as it is done, and stays hidden once hidden', async () => {
-    await app.open(host!.openUrl);
-    const welcome = app.page.locator(T('welcome'));
+    await app().open(session().host.openUrl);
+    const welcome = app().page.locator(T('welcome'));
     await welcome.waitFor();
     expect(await welcome.innerText()).toContain('Nothing here is real money.');
-    expect(await app.page.locator(T('network-name')).innerText()).toContain('not real money');
+    expect(await app().page.locator(T('network-name')).innerText()).toContain('not real money');
     const steps = welcome.locator(T('welcome-steps'));
     const done = () =>
       steps
@@ -49,7 +30,7 @@ describe('the regtest welcome, in the browser', () => {
             .map((li) => li.getAttribute('data-step')),
         );
     expect(await done()).toEqual([]);
-    await app.shot('71-welcome-first-start');
+    await app().shot('71-welcome-first-start');
 
     const expectDone = (list: string[]) => expect.poll(done, { timeout: 30_000 }).toEqual(list);
     const returnAddress = (await call('regtest.newAddress')).address as string;
@@ -71,13 +52,13 @@ describe('the regtest welcome, in the browser', () => {
     await call('regtest.setPrice', { priceCents: 3_800_000 });
     await expectDone(['open', 'fund', 'confirm', 'mint', 'price', 'auction']);
     expect(await welcome.locator(T('welcome-hide')).innerText()).toContain('Done');
-    await app.shot('72-welcome-all-done');
+    await app().shot('72-welcome-all-done');
 
     await welcome.locator(T('welcome-hide')).click();
     expect(await welcome.count()).toBe(0);
-    await app.page.reload();
-    await app.page.locator(T('page-dashboard')).waitFor();
-    await app.page.locator(T('vault-table')).waitFor();
-    expect(await app.page.locator(T('welcome')).count()).toBe(0);
+    await app().page.reload();
+    await app().page.locator(T('page-dashboard')).waitFor();
+    await app().page.locator(T('vault-table')).waitFor();
+    expect(await app().page.locator(T('welcome')).count()).toBe(0);
   });
 });

@@ -311,6 +311,20 @@ export function Auctions() {
   );
 }
 
+/** The ended auctions' columns: label, and whether it is a number (right-aligned). */
+const ENDED_COLUMNS: [string, boolean][] = [
+  ['Auction', false],
+  ['Vault', false],
+  ['Started', false],
+  ['Ended', false],
+  ['Market then', true],
+  ['Sold', true],
+  ['Average price', true],
+  ['Raised', true],
+  ['Bad debt', true],
+  ['State', false],
+];
+
 /** Ended auctions, newest first: when, at what prices, what was sold and raised, how it settled. */
 function EndedAuctions({ ended }: { ended: Auction[] }) {
   return (
@@ -319,26 +333,11 @@ function EndedAuctions({ ended }: { ended: Auction[] }) {
         <table className="table" data-testid="ended-auctions">
           <thead>
             <tr>
-              <th scope="col">Auction</th>
-              <th scope="col">Vault</th>
-              <th scope="col">Started</th>
-              <th scope="col">Ended</th>
-              <th scope="col" className="right">
-                Market then
-              </th>
-              <th scope="col" className="right">
-                Sold
-              </th>
-              <th scope="col" className="right">
-                Average price
-              </th>
-              <th scope="col" className="right">
-                Raised
-              </th>
-              <th scope="col" className="right">
-                Bad debt
-              </th>
-              <th scope="col">State</th>
+              {ENDED_COLUMNS.map(([label, right]) => (
+                <th key={label} scope="col" className={right ? 'right' : undefined}>
+                  {label}
+                </th>
+              ))}
             </tr>
           </thead>
           <tbody>
@@ -404,16 +403,8 @@ export function EndedState({ a }: { a: Auction }) {
   return <>Settling on chain</>;
 }
 
-/** One auction's take: the amount and address, then the review; confirmed from the same dialog. */
-function TakeDialog({
-  row,
-  network,
-  regtest,
-  marketCents,
-  take,
-  onClose,
-  onTaken,
-}: {
+/** What the take dialog and its form are given (the form only once a row is chosen). */
+interface TakeProps {
   row: Row | null;
   network: Network | undefined;
   regtest: boolean;
@@ -421,27 +412,19 @@ function TakeDialog({
   take: ReturnType<typeof useApiMutation<'auctions.take'>>;
   onClose: () => void;
   onTaken: (r: Result<'auctions.take'>) => void;
-}) {
-  const a = row?.auction;
+}
+
+/** One auction's take: the amount and address, then the review; confirmed from the same dialog. */
+function TakeDialog(props: TakeProps) {
+  const { row, onClose } = props;
   return (
     <Dialog
       open={row !== null}
-      title={a ? `Take from the auction of vault #${a.vaultId}` : 'Take'}
+      title={row ? `Take from the auction of vault #${row.auction.vaultId}` : 'Take'}
       onClose={onClose}
       testId="take-dialog"
     >
-      {row && (
-        <TakeForm
-          key={row.auction.id}
-          row={row}
-          network={network}
-          regtest={regtest}
-          marketCents={marketCents}
-          take={take}
-          onClose={onClose}
-          onTaken={onTaken}
-        />
-      )}
+      {row && <TakeForm key={row.auction.id} {...props} row={row} />}
     </Dialog>
   );
 }
@@ -454,15 +437,7 @@ function TakeForm({
   take,
   onClose,
   onTaken,
-}: {
-  row: Row;
-  network: Network | undefined;
-  regtest: boolean;
-  marketCents: number | null;
-  take: ReturnType<typeof useApiMutation<'auctions.take'>>;
-  onClose: () => void;
-  onTaken: (r: Result<'auctions.take'>) => void;
-}) {
+}: TakeProps & { row: Row }) {
   const a = row.auction;
   const { lotLeft, tabLeft } = row;
   // Asking for the whole lot is safe: a take never buys more than the rest of the tab needs.
