@@ -779,11 +779,16 @@ export class AuctionHouse {
   private async toAuction(r: LiquidationRow): Promise<Auction> {
     const ts = this.now();
     const running = r.state === 'running';
-    const settlement = await this.store.auctions.settlementSpendOf(r.vault_id);
-    const plan = settlement ? (JSON.parse(settlement.plan) as SpendPlan) : null;
-    const takers = new Set(plan ? await this.store.auctions.takerAddresses(r.id) : []);
-    // The settlement's outputs are the takers' payouts, then the rest, if any was worth sending.
-    const restOut = plan?.outputs.find((o) => !takers.has(o.address)) ?? null;
+    const spend = await this.store.auctions.settlementSpendOf(r.vault_id);
+    const planned = spend ? (JSON.parse(spend.plan) as SpendPlan) : null;
+    // The vault's latest settlement is this auction's only if it says so (a vault cured once
+    // and liquidated later has two auctions and one settlement).
+    const own = planned?.auctionId === r.id;
+    const settlement = own ? spend : undefined;
+    const plan = own ? planned : null;
+    // Its outputs: one payout per taker address, then the rest when it was worth sending.
+    const payouts = plan ? (await this.store.auctions.takerAddresses(r.id)).length : 0;
+    const restOut = plan && plan.outputs.length > payouts ? plan.outputs.at(-1)! : null;
     return {
       id: r.id,
       vaultId: r.vault_id,

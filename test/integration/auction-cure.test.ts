@@ -51,6 +51,39 @@ describe('an auction is cured before its first take, on a real regtest chain', (
     await app.operations.mint(vault.id, 10_000);
     await setPrice(app, 1_500_000);
     expect((await app.vaults.getVault(vault.id)).state).toBe('liquidating');
+
+    // The second auction is bought whole and settled: the settlement is that auction's alone;
+    // the cured one still shows none.
+    const bank = await app.vaults.createVault({ keySetId: app.keySetId, returnAddress: RETURN });
+    await faucet(app, bank.address, 100_000_000);
+    await mine(app);
+    await app.operations.mint(bank.id, 500_000);
+    const [second, cured] = await app.liquidation.listAuctions({ vaultId: vault.id });
+    expect(cured!.id).toBe(auction.id);
+    await app.liquidation.take({
+      auctionId: second!.id,
+      maxSats: 20_000_000,
+      maxPriceCents: 10_000_000,
+      btcAddress: await app.regtest!.miner.newAddress(),
+    });
+    await app.sync();
+    await mine(app);
+    const [settled, stillCured] = await app.liquidation.listAuctions({ vaultId: vault.id });
+    expect(settled).toMatchObject({
+      id: second!.id,
+      state: 'settled',
+      settlementState: 'confirmed',
+    });
+    expect(settled!.rest).toMatchObject({ address: RETURN, to: 'owner' });
+    expect(stillCured).toMatchObject({
+      id: auction.id,
+      settlementTxid: null,
+      settlementState: null,
+      settledAt: null,
+      rest: null,
+      settlementFeeSats: null,
+    });
+    await expectLedgerBalanced(app);
   });
 
   it('a repay too small to cure is refused with the amount that would; that amount cures it at once', async () => {

@@ -8,7 +8,7 @@ import { useRef, useState } from 'react';
 import { useApi } from '../api/context';
 import { href } from '../lib/route';
 
-export const WELCOME_HIDDEN = 'bitstable.welcome.hidden';
+const WELCOME_HIDDEN = 'bitstable.welcome.hidden';
 const DAY_MS = 24 * 3_600_000;
 
 interface Step {

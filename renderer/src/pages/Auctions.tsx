@@ -48,13 +48,13 @@ function priceNow(a: Auction, durationMs: number, now: number): number {
 }
 
 /** The auction price against the market's, in basis points: + above (a premium), − below. */
-export function premiumBps(priceCents: number, marketCents: number | null): number | null {
+function premiumBps(priceCents: number, marketCents: number | null): number | null {
   if (!marketCents) return null;
   return Math.round(((priceCents - marketCents) * 10_000) / marketCents);
 }
 
 /** "7.0 % above market", "5.2 % below market", "at market". */
-export function premiumText(bps: number): string {
+function premiumText(bps: number): string {
   if (bps === 0) return 'at market';
   return `${(Math.abs(bps) / 100).toFixed(1)} % ${bps > 0 ? 'above' : 'below'} market`;
 }
@@ -378,7 +378,7 @@ function EndedAuctions({ ended }: { ended: Auction[] }) {
   );
 }
 
-export function EndedState({ a }: { a: Auction }) {
+function EndedState({ a }: { a: Auction }) {
   if (a.curedAt !== null)
     return (
       <span data-testid="auction-cured">

@@ -1,9 +1,9 @@
 /** Dashboard (SPEC §9): price with sources and freshness, node, totals, the vault list. */
-import { Welcome } from '../components/Welcome';
 import { useEffect, useState } from 'react';
 import type { Result } from '../../../core/api/contract';
 import { useApi } from '../api/context';
 import { GuardianRequests } from '../components/GuardianRequests';
+import { Welcome } from '../components/Welcome';
 import {
   Btc,
   BsUsd,

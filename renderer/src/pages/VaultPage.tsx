@@ -236,6 +236,10 @@ export function VaultPage({ id }: { id: number }) {
   );
 }
 
+/** The what-if price: `percent` % of the current one. */
+const whatIfPrice = (priceCents: number, percent: number) =>
+  Math.round((priceCents * percent) / 100);
+
 /** The health gauge: at the current price, or at the what-if price while the slider is moved. */
 function WhatIfGauge({
   vault: v,
@@ -251,7 +255,7 @@ function WhatIfGauge({
   warn: number;
 }) {
   const moved = percent !== 100 && priceCents !== null && v.debtCents > 0;
-  const at = priceCents === null ? 0 : Math.round((priceCents * percent) / 100);
+  const at = priceCents === null ? 0 : whatIfPrice(priceCents, percent);
   return (
     <div data-testid="health-gauge" data-what-if={moved ? at : undefined}>
       <RatioGauge
@@ -299,7 +303,7 @@ function WhatIf({
         Without debt the vault has no ratio limit and cannot be liquidated at any price.
       </p>
     );
-  const at = Math.round((priceCents * percent) / 100);
+  const at = whatIfPrice(priceCents, percent);
   const ratio = ratioAt(collateralSats, debtCents, at);
   const band =
     ratio === null || ratio >= warn ? 'Active' : ratio >= liq ? 'Warning' : 'Liquidation';
