@@ -2,11 +2,13 @@
  * Benchmark of the vault list in the browser (issue 15 item 10), on the headless host (local
  * regtest, real SQLite) with 10,000 vaults (50 funded, the rest empty Pending), in Chromium:
  *
- *   bench ui_list vaults=10000 first_rows_ms_p50=… first_rows_ms_p99=… search_ms_p50=… search_ms_p99=… naive_search_ms_p99=… api_search_ms_p99=…
+ *   bench ui_list vaults=10000 first_rows_ms_p50=… first_rows_ms_p99=… search_ms_p50=… search_ms_p99=… search_driver_ms_p99=… naive_search_ms_p99=… api_search_ms_p99=…
  *
  * - first_rows: a fresh load of the app until the list's first row is on screen.
- * - search: "#n" typed into the search box and Enter, until vault n is the one row shown (the
- *   server filters, sorts and pages).
+ * - search: "#n" typed into the search box, timed in the page from the Enter key to the first
+ *   frame in which vault n is the one row shown (the server filters, sorts and pages).
+ * - search_driver: the same searches as the test driver sees them, its own round trips to the
+ *   browser included (fill, press, polling for the row): what search measured until stop 28.
  * - api_search: the same search as one vaults.list call from Node (the server's share of it).
  * - naive_search: the same question answered in the page by a client-side scan: every vault
  *   fetched, 500 a page, and filtered there.
@@ -53,8 +55,27 @@ export async function main(options: { print?: boolean } = {}): Promise<string> {
     const search = page.locator('[data-testid="vault-search"]');
     const rows = page.locator('[data-testid="vault-table"] tbody tr');
     const searches: number[] = [];
+    const driven: number[] = [];
     for (let i = 0; i < 40; i++) {
       const id = ids[(i * 2_477 + 311) % ids.length]!;
+      // Timed in the page, from the Enter key to the first frame that shows the one row, as the
+      // naive scan below is: the driver's own round trips (fill, press, polling) are not what a
+      // person waits for. The driver's view is kept beside it (search_driver).
+      // (A string: the bundler names the inner functions with a helper the page does not have.)
+      await page.evaluate(`void (window.searched = new Promise((done) => {
+        const box = document.querySelector('[data-testid="vault-search"]');
+        box.addEventListener('keydown', function onKey(e) {
+          if (e.key !== 'Enter') return;
+          box.removeEventListener('keydown', onKey);
+          const t = performance.now();
+          requestAnimationFrame(function frame() {
+            const shown = document.querySelectorAll('[data-testid="vault-table"] tbody tr');
+            if (shown.length === 1 && document.querySelector('[data-testid="vault-row-${id}"]'))
+              done(performance.now() - t);
+            else requestAnimationFrame(frame);
+          });
+        });
+      }))`);
       const t = performance.now();
       await search.fill(`#${id}`);
       await search.press('Enter');
@@ -62,7 +83,10 @@ export async function main(options: { print?: boolean } = {}): Promise<string> {
       await page.waitForFunction(
         () => document.querySelectorAll('[data-testid="vault-table"] tbody tr').length === 1,
       );
-      searches.push(performance.now() - t);
+      driven.push(performance.now() - t);
+      searches.push(
+        await page.evaluate(() => (window as unknown as { searched: Promise<number> }).searched),
+      );
     }
     if ((await rows.count()) !== 1) throw new Error('the search did not narrow the list to one');
     const api: number[] = [];
@@ -107,7 +131,7 @@ export async function main(options: { print?: boolean } = {}): Promise<string> {
     const line =
       `bench ui_list vaults=${VAULTS} first_rows_ms_p50=${pct(firstRows, 0.5).toFixed(1)} first_rows_ms_p99=${pct(firstRows, 0.99).toFixed(1)} ` +
       `search_ms_p50=${pct(searches, 0.5).toFixed(1)} search_ms_p99=${pct(searches, 0.99).toFixed(1)} ` +
-      `naive_search_ms_p99=${pct(naive, 0.99).toFixed(1)} api_search_ms_p99=${pct(api, 0.99).toFixed(1)} target_first_rows_ms_p99=1000 target_search_ms_p99=100`;
+      `search_driver_ms_p99=${pct(driven, 0.99).toFixed(1)} naive_search_ms_p99=${pct(naive, 0.99).toFixed(1)} api_search_ms_p99=${pct(api, 0.99).toFixed(1)} target_first_rows_ms_p99=1000 target_search_ms_p99=100`;
     if (options.print !== false) console.log(line);
     return line;
   } finally {

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, type Sqlite } from '../../core/db/database';
+import { openDatabase, SCHEMA_VERSION, type Sqlite } from '../../core/db/database';
 import { migratePostgres, openPostgres } from '../../core/db/pg/database';
 import { PgExecutor } from '../../core/store/pg/executor';
 import { PgNodeOps } from '../../core/store/pg/node-ops';
@@ -501,7 +501,7 @@ describe.skipIf(!pgRuns)('PostgreSQL vaults, spends and ops repositories', () =>
       { state: 'settling', n: 1 },
     ]);
 
-    expect(await same('ops', 'healthCheck')).toEqual({ schemaVersion: 13 });
+    expect(await same('ops', 'healthCheck')).toEqual({ schemaVersion: SCHEMA_VERSION });
     expect(await same('ops', 'isOpen')).toBe(true);
     const closed = openPostgres(pg.cluster().url, { max: 1 });
     await closed.end();

@@ -15,6 +15,7 @@ import m010 from './010_redemptions';
 import m011 from './011_pool';
 import m012 from './012_ranged_watch';
 import m013 from './013_ledger_owner_key';
+import m014 from './014_vault_list_indexes';
 
 export const MIGRATIONS: readonly string[] = [
   m001,
@@ -30,4 +31,5 @@ export const MIGRATIONS: readonly string[] = [
   m011,
   m012,
   m013,
+  m014,
 ];

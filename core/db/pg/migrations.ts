@@ -263,6 +263,17 @@ CREATE TABLE pool_depositors (
 INSERT INTO ledger_accounts (id, kind) VALUES ('surplus', 'surplus'), ('deficit', 'deficit');
 `,
   },
+  {
+    version: 14,
+    // SQLite's migration 14: the vault list's totals and counts read from indexes alone.
+    sql: `
+CREATE INDEX vaults_list_totals
+  ON vaults (network, account_id, state, collateral_sats, incoming_sats, label, address);
+CREATE INDEX vaults_with_debt
+  ON vaults (network, account_id, id, state, debt_cents, debt_art)
+  WHERE debt_art > 0 OR debt_cents > 0;
+`,
+  },
 ];
 
 /** The schema version a fully migrated PostgreSQL database has (the same as SQLite's). */

@@ -30,9 +30,9 @@ export class SqliteNodeOps implements NodeOpsRepo {
   }
 
   vaultCountsByState(network: string): StateCount[] {
-    return this.st('SELECT state, COUNT(*) AS n FROM vaults WHERE network = ? GROUP BY state').all(
-      network,
-    ) as StateCount[];
+    return this.st(
+      'SELECT state, COUNT(*) AS n FROM vaults WHERE network = ? GROUP BY state ORDER BY state',
+    ).all(network) as StateCount[];
   }
 
   totalCollateralSats(network: string): number {

@@ -211,7 +211,7 @@ export class SqliteVaults implements VaultsRepo {
 
   idsWithCoins(network: NetworkName): number[] {
     return this.pluck(
-      'SELECT id FROM vaults WHERE network = ? AND (collateral_sats > 0 OR incoming_sats > 0 OR id IN (SELECT vault_id FROM vault_utxos))',
+      'SELECT id FROM vaults WHERE network = ? AND (collateral_sats > 0 OR incoming_sats > 0 OR id IN (SELECT vault_id FROM vault_utxos)) ORDER BY id',
     ).all(network) as number[];
   }
 
@@ -364,7 +364,8 @@ export class SqliteVaults implements VaultsRepo {
       `SELECT id, network, state, debt_cents, debt_art FROM vaults
         WHERE network = ? AND debt_art > 0 AND state IN ('active', 'warning')
           AND id NOT IN (SELECT vault_id FROM spends
-                          WHERE state IN ('draft', 'signing', 'awaiting-guardian', 'signed'))`,
+                          WHERE state IN ('draft', 'signing', 'awaiting-guardian', 'signed'))
+        ORDER BY id`,
     ).all(network) as VaultFeeRow[];
   }
 
