@@ -2,9 +2,11 @@
 import { useState } from 'react';
 import { useApi, useApiMutation, useClient } from '../api/context';
 import { forgetToken } from '../api/client';
-import { Btc, Card, download, ErrorNote, Field, Loading, Stat } from '../components/ui';
+import { Card, ErrorNote, Field, Loading, Stat } from '../components/ui';
 import { NOTIFY_SETTING } from '../lib/alerts';
-import { duration, pct, satsText } from '../lib/format';
+import { PsbtCard } from '../components/PsbtInspector';
+import { RecoveryKitCard } from '../components/RecoveryKit';
+import { duration, pct } from '../lib/format';
 
 export function Settings() {
   const settings = useApi('settings.get', {});
@@ -272,169 +274,6 @@ function ChooseProtocolNode() {
         </p>
       )}
     </div>
-  );
-}
-
-function RecoveryKitCard() {
-  const kit = useApi('recoveryKit.get', {});
-  const data = kit.data;
-  return (
-    <Card title="Recovery kit" testId="settings-recovery">
-      <p className="muted">
-        For every key set your vaults use: the three keys with their origins, the descriptor, the
-        birthday and every vault&apos;s address, with files Sparrow, Bitcoin Core and Electrum
-        import as they are. It holds no private keys. Without BitStable, the owner and the guardian
-        sign together.
-      </p>
-      <ErrorNote error={kit.error} />
-      {data && (
-        <>
-          {data.keySets.map((set, n) => {
-            const tag = `${data.network}-set-${n + 1}`;
-            return (
-              <section key={set.descriptor} data-testid="recovery-key-set">
-                <h4>
-                  Key set {n + 1}
-                  {n === 0 ? ' (in use now)' : ''}
-                </h4>
-                <pre className="code-block" data-testid="recovery-descriptor">
-                  {set.descriptor}
-                </pre>
-                <p className="muted small">
-                  {set.birthday === null
-                    ? 'No vault yet.'
-                    : `Birthday ${new Date(set.birthday * 1000).toISOString().slice(0, 10)}; scan addresses 0 to ${set.scanTo}.`}
-                </p>
-                {set.vaults.length > 0 && (
-                  <ul className="small" data-testid="recovery-vaults">
-                    {set.vaults.map((v) => (
-                      <li key={v.index}>
-                        #{v.index} <code>{v.address}</code>
-                        {v.label ? ` — ${v.label}` : ''}
-                      </li>
-                    ))}
-                  </ul>
-                )}
-                <div className="row gap wrap">
-                  <button
-                    type="button"
-                    className="button"
-                    onClick={() =>
-                      download(`bitstable-sparrow-${tag}.txt`, set.sparrow, 'text/plain')
-                    }
-                  >
-                    Sparrow file
-                  </button>
-                  <button
-                    type="button"
-                    className="button"
-                    onClick={() =>
-                      download(
-                        `bitstable-core-importdescriptors-${tag}.json`,
-                        `${JSON.stringify(set.core, null, 2)}\n`,
-                        'application/json',
-                      )
-                    }
-                  >
-                    Bitcoin Core file
-                  </button>
-                  <button
-                    type="button"
-                    className="button"
-                    onClick={() =>
-                      download(
-                        `bitstable-electrum-${tag}.json`,
-                        `${JSON.stringify(set.electrum, null, 2)}\n`,
-                        'application/json',
-                      )
-                    }
-                  >
-                    Electrum keys
-                  </button>
-                  <button
-                    type="button"
-                    className="button"
-                    onClick={() => download(`bitstable-${tag}.bsms`, set.bsms, 'text/plain')}
-                  >
-                    BSMS record
-                  </button>
-                </div>
-              </section>
-            );
-          })}
-          <ol className="small">
-            {data.instructions.map((line) => (
-              <li key={line}>{line}</li>
-            ))}
-          </ol>
-          <button
-            type="button"
-            className="button primary"
-            onClick={() =>
-              download(
-                `bitstable-recovery-kit-${data.network}.json`,
-                `${JSON.stringify(data, null, 2)}\n`,
-                'application/json',
-              )
-            }
-            data-testid="export-recovery-kit"
-          >
-            Export recovery kit
-          </button>
-        </>
-      )}
-    </Card>
-  );
-}
-
-/** Reads a PSBT file (binary or base64) and shows what it does. */
-function PsbtCard() {
-  const decode = useApiMutation('psbt.decode');
-  const [name, setName] = useState('');
-  return (
-    <Card title="Inspect a PSBT file">
-      <label className="file-label">
-        <span className="button ghost">Choose a .psbt file</span>
-        <input
-          type="file"
-          accept=".psbt,.txt,application/octet-stream"
-          className="visually-hidden"
-          onChange={async (e) => {
-            const file = e.target.files?.[0];
-            if (!file) return;
-            setName(file.name);
-            const bytes = new Uint8Array(await file.arrayBuffer());
-            const text = new TextDecoder().decode(bytes).trim();
-            // Binary PSBTs start with "psbt\xff"; otherwise take the file as base64 text.
-            const b64 =
-              bytes[0] === 0x70 && bytes[4] === 0xff ? btoa(String.fromCharCode(...bytes)) : text;
-            decode.mutate({ psbtBase64: b64 });
-          }}
-        />
-      </label>
-      {name && <p className="muted small">{name}</p>}
-      <ErrorNote error={decode.error} />
-      {decode.data && (
-        <div className="psbt-summary">
-          <p>
-            {decode.data.inputs.length} input(s), {decode.data.outputs.length} output(s), fee{' '}
-            {decode.data.feeSats === null ? 'unknown' : satsText(decode.data.feeSats)},{' '}
-            {decode.data.complete
-              ? 'fully signed'
-              : `signatures so far: ${decode.data.inputs.map((i) => i.signatures).join(', ')}`}
-            .
-          </p>
-          <ul>
-            {decode.data.outputs.map((o, i) => (
-              <li key={i}>
-                <code className="address small">{o.address ?? 'non-standard script'}</code>{' '}
-                <Btc sats={o.amountSats} showSats={false} />
-              </li>
-            ))}
-          </ul>
-        </div>
-      )}
-    </Card>
   );
 }
 
