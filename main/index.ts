@@ -31,6 +31,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import pino from 'pino';
 import { nodeOptionsFromEnv } from '../core/app/env-config';
+import { readSavedSettings } from '../core/app/saved-settings';
 import { readProtocolChoice } from '../core/wallet/choice';
 import { NETWORKS, type NetworkName } from '../core/config/networks';
 import { BitStableError } from '../core/errors';
@@ -421,7 +422,10 @@ async function start(): Promise<void> {
     dataDir,
     network,
     keyStore: () => openKeyStore(dataDir, network),
-    connections: () => nodeOptionsFromEnv(process.env, network),
+    connections: () =>
+      nodeOptionsFromEnv(process.env, network, {
+        bitcoin: readSavedSettings(dataDir, network).bitcoin !== null,
+      }),
     protocolNode: () => readProtocolChoice(dataDir, network),
     hostInfo: {
       dataDir,

@@ -21,6 +21,7 @@ import type { NetworkName } from '../core/config/networks';
 import type { KeyStore } from '../core/keys/keystore';
 import type { ProtocolChoice } from '../core/wallet/choice';
 import { startWalletCore, type RunningWallet } from '../core/wallet/host';
+import { SavedSettingsService, withSavedSettings } from '../core/app/saved-settings';
 import type { BridgeEventMessage, StartupStatus } from '../preload/bridge';
 
 export interface HostLogger {
@@ -139,12 +140,26 @@ export class CoreHost {
         });
         return;
       }
+      // What was chosen in Settings, under what the environment set.
+      const { connections, applied } = await withSavedSettings(
+        this.options.dataDir,
+        this.options.network,
+        keyStore,
+        this.options.connections?.() ?? {},
+        process.env,
+      );
+      const settings = new SavedSettingsService(
+        this.options.dataDir,
+        this.options.network,
+        keyStore,
+        applied,
+      );
       const node = await BitStableNode.start({
         dataDir: this.options.dataDir,
         network: this.options.network,
         keyStore,
         logger,
-        ...this.options.connections?.(),
+        ...connections,
         onPrompt: (prompt) =>
           this.options.send({ type: 'signer.prompt', payload: { ...prompt, operation: null } }),
         onProgress: (line) => {
@@ -159,7 +174,11 @@ export class CoreHost {
         return;
       }
       this.node = node;
-      const api = createApiService({ core: node, host: this.options.hostInfo, logger });
+      const api = createApiService({
+        core: node,
+        host: { ...this.options.hostInfo, settings },
+        logger,
+      });
       api.subscribe((event) => this.options.send(event));
       this.api = api;
       node.startBackground();

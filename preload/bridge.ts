@@ -32,6 +32,7 @@ export const API_METHODS = [
   'vaults.list',
   'vaults.get',
   'vaults.history',
+  'vaults.activity',
   'vaults.create',
   'vaults.depositAddress',
   'vaults.showAddress',
@@ -80,6 +81,9 @@ export const API_METHODS = [
   'settings.protocolNode',
   'settings.testProtocolNode',
   'settings.setProtocolNode',
+  'settings.saved',
+  'settings.testBitcoinNode',
+  'settings.save',
   'playground.addAccount',
   'playground.switch',
 ] as const satisfies readonly MethodName[];

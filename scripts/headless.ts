@@ -44,6 +44,7 @@ import { isBitStableError } from '../core/errors';
 import { startHeadless } from '../core/gateway/host';
 import { addToken, revokeTokens } from '../core/gateway/tokens';
 import { readProtocolChoice } from '../core/wallet/choice';
+import { readSavedSettings } from '../core/app/saved-settings';
 import { startWalletHost } from '../core/wallet/host';
 import { createLogger, logEvents } from '../core/ops/log';
 
@@ -141,18 +142,19 @@ async function main(): Promise<void> {
   const host = values.host ?? env.BITSTABLE_HOST ?? '127.0.0.1';
   const allowRemote = values['allow-remote'] ?? env.BITSTABLE_ALLOW_REMOTE === '1';
   let connections: ReturnType<typeof nodeOptionsFromEnv>;
+  // The environment with the command line's guardian key: what Settings' saved choices stand under.
+  const given = {
+    ...env,
+    ...(values['guardian-key'] ? { BITSTABLE_GUARDIAN_KEY: values['guardian-key'] } : {}),
+  };
   let priceMarginBps: number | undefined;
   let exitAloneAfterMs: number | undefined;
   try {
     priceMarginBps = priceMarginFromEnv(env);
     exitAloneAfterMs = exitAloneAfterFromEnv(env);
-    connections = nodeOptionsFromEnv(
-      {
-        ...env,
-        ...(values['guardian-key'] ? { BITSTABLE_GUARDIAN_KEY: values['guardian-key'] } : {}),
-      },
-      network,
-    );
+    connections = nodeOptionsFromEnv(given, network, {
+      bitcoin: readSavedSettings(dataDir, network).bitcoin !== null,
+    });
   } catch (err) {
     if (isBitStableError(err)) fail(err.message);
     throw err;
@@ -228,6 +230,7 @@ async function main(): Promise<void> {
     allowRemote,
     ...(env.BITSTABLE_PASSPHRASE ? { passphrase: env.BITSTABLE_PASSPHRASE } : {}),
     connections,
+    env: given,
     staticDir,
     logger,
   }).catch((err: unknown) => {

@@ -103,6 +103,50 @@ const ProtocolNodeSetting = z.object({
   chosen: NodeChoice,
   restartNeeded: z.boolean(),
 });
+/** A Bitcoin node as Settings saves it (the password goes to the key store, never back out). */
+const SettingText = z.string().trim().min(1).max(500);
+export const BitcoinNodeSetting = z.strictObject({
+  url: SettingText,
+  auth: z.discriminatedUnion('kind', [
+    z.strictObject({ kind: z.literal('cookie'), cookieFile: z.string().trim().max(500) }),
+    // Given only when it changes; otherwise the saved one is used.
+    z.strictObject({
+      kind: z.literal('password'),
+      user: z.string().trim().max(500),
+      password: z.string().min(1).max(500).optional(),
+    }),
+  ]),
+  wallet: z.string().trim().max(100).optional(),
+});
+export const OracleSetting = z.strictObject({
+  /** Sources turned off (kraken, coinbase, …, simulated). */
+  disabled: z.array(z.string().min(1).max(40)).max(20),
+  threshold: z.int().min(1).max(20).nullable(),
+});
+const GuardianKeySetting = z.string().trim().min(1).max(300);
+const SavedSettingsView = z.object({
+  saved: z.object({
+    bitcoin: z
+      .object({
+        url: z.string(),
+        wallet: z.string().optional(),
+        auth: z.discriminatedUnion('kind', [
+          z.object({ kind: z.literal('cookie'), cookieFile: z.string() }),
+          z.object({ kind: z.literal('password'), user: z.string() }),
+        ]),
+        passwordSaved: z.boolean(),
+      })
+      .nullable(),
+    guardianKey: z.string().nullable(),
+    oracle: OracleSetting.nullable(),
+  }),
+  /** The environment's variables that stand above a saved setting. */
+  fromEnvironment: z.array(z.string()),
+  /** The saved settings differ from those this start used. */
+  restartNeeded: z.boolean(),
+  /** A protocol node in local mode, or a wallet host (its guardian is the node's; it names its own watch-only wallet). */
+  host: z.enum(['node', 'wallet']),
+});
 const PlaygroundAccount = z.object({
   accountId: z.string(),
   label: z.string(),
@@ -216,6 +260,57 @@ export const API = {
     permission: 'Read',
     scope: 'vault',
     summary: "A vault's collateral ratio against the price over time.",
+  }),
+  'vaults.activity': method({
+    params: z.strictObject({
+      vaultId: Id,
+      offset: z.int().min(0).default(0),
+      limit: z.int().min(1).max(500).default(100),
+    }),
+    result: z.object({
+      /** The entries over all pages. */
+      total: z.int(),
+      items: z.array(
+        z.object({
+          ts: Millis,
+          /**
+           * deposit; a transaction of the vault's (withdraw, close, emergency-exit, sweep,
+           * settlement, redemption-payout); collateral-out (coins that left otherwise); mint,
+           * repay, stability-fee; redemption (debt and bitcoin taken by a redeemer); liquidation
+           * (debt covered at auction or written off).
+           */
+          kind: z.enum([
+            'deposit',
+            'withdraw',
+            'close',
+            'emergency-exit',
+            'sweep',
+            'settlement',
+            'redemption-payout',
+            'collateral-out',
+            'mint',
+            'repay',
+            'stability-fee',
+            'redemption',
+            'liquidation',
+          ]),
+          /** What the vault's collateral changed by: + in, − out. */
+          collateralChangeSats: z.int(),
+          collateralAfterSats: z.int(),
+          /** What its debt changed by: + owed more, − owed less. */
+          debtChangeCents: z.int(),
+          debtAfterCents: z.int(),
+          /** The network fee of the vault's own transaction. */
+          feeSats: z.int().nullable(),
+          /** The transaction, where known. */
+          txid: z.string().nullable(),
+        }),
+      ),
+    }),
+    permission: 'Read',
+    scope: 'vault',
+    summary:
+      "Everything that changed a vault's collateral or debt, newest first, with the amounts and transactions (for a CSV export).",
   }),
   'vaults.create': method({
     params: z.strictObject({
@@ -680,6 +775,37 @@ export const API = {
     permission: 'AdminAccess',
     summary:
       'Chooses this computer (null) or the node at a URL (tested first); takes effect at the next start.',
+  }),
+  'settings.saved': method({
+    params: None,
+    result: SavedSettingsView,
+    permission: 'AdminAccess',
+    summary:
+      'The settings chosen in this app (Bitcoin node, guardian key, oracle) and whether a restart is due.',
+  }),
+  'settings.testBitcoinNode': method({
+    params: z.strictObject({ bitcoin: BitcoinNodeSetting }),
+    result: z.object({
+      url: z.string(),
+      chain: z.string(),
+      blocks: z.int(),
+      version: z.string(),
+      walletLoaded: z.boolean().nullable(),
+    }),
+    permission: 'AdminAccess',
+    summary: 'Asks a Bitcoin node who it is (chain, height, version) with the settings given.',
+  }),
+  'settings.save': method({
+    params: z.strictObject({
+      bitcoin: BitcoinNodeSetting.nullable().optional(),
+      guardianKey: GuardianKeySetting.nullable().optional(),
+      oracle: OracleSetting.nullable().optional(),
+      dryRun: z.boolean().default(false),
+    }),
+    result: SavedSettingsView,
+    permission: 'AdminAccess',
+    summary:
+      'Checks and saves settings (a Bitcoin node is tested first; null restores the default); used from the next start. dryRun: check only.',
   }),
   'playground.accounts': method({
     params: None,

@@ -30,6 +30,7 @@ import type { z } from 'zod';
 import { ApiBoundaryError } from './errors';
 import type { Caller } from './dispatcher';
 import { chooseProtocolNode, protocolNodeSetting } from '../wallet/node-setting';
+import type { SavedSettingsService } from '../app/saved-settings';
 import { testProtocolNode } from '../wallet/choice';
 import type { ApiEvent } from './events';
 import { VAULT_STATES } from './schemas';
@@ -72,6 +73,8 @@ export interface ApiHostInfo {
   dataDir?: string;
   /** Whether the host updates itself (the desktop app does; the headless host does not). */
   updates?: { automatic: boolean; note: string };
+  /** The settings chosen in the app, read at this start (core/app/saved-settings.ts). */
+  settings?: SavedSettingsService;
 }
 
 /** Handler arguments: the parsed params of method M. */
@@ -351,6 +354,14 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
     return host.dataDir;
   };
 
+  /** The settings this host keeps (this machine's own window only, as the folder). */
+  const savedSettingsFor = (caller: Caller): SavedSettingsService => {
+    dataDirFor(caller);
+    if (!host.settings)
+      throw new ApiBoundaryError('NOT_SUPPORTED', 'This host keeps no settings of its own.');
+    return host.settings;
+  };
+
   /** Playground accounts with their bsUSD balances. */
   const withBalances = async <A extends { accountId: string }>(accounts: A[]) => {
     const out: (A & { balanceCents: Cents })[] = [];
@@ -538,6 +549,122 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
           ratioBps: collateralRatioBps(coll as Sats, debt as Cents, pt.priceCents),
         };
       });
+    },
+
+    'vaults.activity': async ({ vaultId, offset, limit }, caller) => {
+      // The amounts are the store's own records, exact: the journal's collateral changes and the
+      // vault's ledger postings. What each was is read beside them: the owner's statement names
+      // mints and repays, the vault's transactions and redemptions name the rest.
+      type Item = Result<'vaults.activity'>['items'][number];
+      type Step = Omit<Item, 'collateralAfterSats' | 'debtAfterCents'>;
+      const vault = await core.vaults.getVault(vaultId);
+      const steps: Step[] = [];
+      const sum = (xs: { amountSats: number }[]) => xs.reduce((a, x) => a + x.amountSats, 0);
+      const spends = (await core.store.spends.inStates(['signed', 'broadcast', 'confirmed']))
+        .filter((s) => s.vault_id === vault.id)
+        .map((s) => {
+          const plan = JSON.parse(s.plan) as {
+            inputs: { txid: string; vout: number; amountSats: number }[];
+            outputs: { address: string; amountSats: number }[];
+            feeSats: number;
+          };
+          const change = plan.outputs.filter((o) => o.address === vault.address);
+          return {
+            kind: s.kind === 'redemption' ? ('redemption-payout' as const) : s.kind,
+            txid: s.txid,
+            feeSats: plan.feeSats,
+            // What it takes from the collateral (change counts at once): a redemption's bitcoin
+            // left the collateral when it was redeemed, so its payout takes only the fee.
+            out: s.kind === 'redemption' ? plan.feeSats : sum(plan.inputs) - sum(change),
+            inputs: plan.inputs,
+            used: false,
+          };
+        });
+      // The coins the vault was paid, to name its deposits: those it holds and those its
+      // transactions spent (not its own change).
+      const own = new Set(spends.map((s) => s.txid));
+      const seen = new Set<string>();
+      const coins: { txid: string; sats: number; used: boolean }[] = [];
+      const coin = (txid: string, vout: number, sats: number) => {
+        if (own.has(txid) || seen.has(`${txid}:${vout}`)) return;
+        seen.add(`${txid}:${vout}`);
+        coins.push({ txid, sats, used: false });
+      };
+      for (const c of await core.store.auctions.vaultCoins(vault.id))
+        if (c.confirmations >= core.params.confirmations) coin(c.txid, c.vout, c.amount_sats);
+      for (const s of spends) for (const i of s.inputs) coin(i.txid, i.vout, i.amountSats);
+      for (const c of await core.store.vaults.collateralSteps(vault.id)) {
+        const d = JSON.parse(c.data) as { from?: number; to?: number };
+        const change = Number(d.to ?? 0) - Number(d.from ?? 0);
+        if (change > 0) {
+          // Named only when one coin fits: two of one amount could be told apart only by block.
+          const fits = coins.filter((k) => !k.used && k.sats === change);
+          if (fits.length === 1) fits[0]!.used = true;
+          steps.push({
+            ts: c.ts,
+            kind: 'deposit',
+            collateralChangeSats: change,
+            debtChangeCents: 0,
+            feeSats: null,
+            txid: fits.length === 1 ? fits[0]!.txid : null,
+          });
+        } else if (change < 0) {
+          // A vault has one transaction open at a time: they take its coins in their order.
+          const s = spends.find((x) => !x.used && x.out === -change);
+          if (s) s.used = true;
+          steps.push({
+            ts: c.ts,
+            kind: s?.kind ?? 'collateral-out',
+            collateralChangeSats: change,
+            debtChangeCents: 0,
+            feeSats: s?.feeSats ?? null,
+            txid: s?.txid ?? null,
+          });
+        }
+      }
+      const holder = vault.accountId ?? caller.account;
+      const lines: { ts: number; amountCents: number; kind: 'mint' | 'repay'; used: boolean }[] =
+        [];
+      for (let at = 0; holder; at += 500) {
+        const page = await core.operations.statement(holder, at, 500);
+        for (const l of page.items)
+          if (l.vaultId === vault.id && (l.kind === 'mint' || l.kind === 'repay'))
+            lines.push({ ts: l.ts, amountCents: l.amountCents, kind: l.kind, used: false });
+        if (at + 500 >= page.total) break;
+      }
+      const redeemed = (
+        core.redemptions ? await core.redemptions.forVault(vault.id, 100_000) : []
+      ).map((r) => ({ ...r, used: false }));
+      for (const p of await core.store.vaults.debtSteps(vault.id)) {
+        // The vault's ledger account is debited as its debt grows.
+        const change = -p.amount;
+        // A mint credits the owner what it adds to the debt; a repay debits what it takes off.
+        const line = lines.find((l) => !l.used && l.ts === p.ts && l.amountCents === change);
+        const r = line
+          ? undefined
+          : redeemed.find((x) => !x.used && x.at === p.ts && x.debtCents === -change);
+        if (line) line.used = true;
+        if (r) r.used = true;
+        steps.push({
+          ts: p.ts,
+          kind: line?.kind ?? (r ? 'redemption' : change > 0 ? 'stability-fee' : 'liquidation'),
+          collateralChangeSats: r ? -r.sats : 0,
+          debtChangeCents: change,
+          feeSats: null,
+          txid: r?.txid ?? null,
+        });
+      }
+      // Oldest first to add up what the vault held and owed after each; newest first out.
+      steps.sort((a, b) => a.ts - b.ts);
+      let held = 0;
+      let owed = 0;
+      const items: Item[] = steps.map((s) => ({
+        ...s,
+        collateralAfterSats: (held += s.collateralChangeSats),
+        debtAfterCents: (owed += s.debtChangeCents),
+      }));
+      items.reverse();
+      return { total: items.length, items: items.slice(offset, offset + limit) };
     },
 
     'vaults.create': async ({ label, plannedDepositSats, returnAddress, ownerKey }, caller) => {
@@ -856,6 +983,14 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
 
     'settings.setProtocolNode': ({ url }, caller) =>
       chooseProtocolNode(dataDirFor(caller), net.name, url, null),
+
+    'settings.saved': (_, caller) => savedSettingsFor(caller).view(),
+
+    'settings.testBitcoinNode': ({ bitcoin }, caller) =>
+      savedSettingsFor(caller).testBitcoinNode(bitcoin),
+
+    'settings.save': ({ dryRun, ...change }, caller) =>
+      savedSettingsFor(caller).save(change, { dryRun }),
 
     'playground.accounts': async (_, caller) =>
       await withBalances(await playgroundFor(caller).list()),

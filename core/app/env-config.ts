@@ -121,8 +121,16 @@ type EnvOptions = Pick<
   'bitcoin' | 'owner' | 'guardian' | 'oracleOverrides' | 'params'
 >;
 
-/** The parts of BitStableNodeOptions the environment sets for `network`. */
-export function nodeOptionsFromEnv(env: Env, network: NetworkName): EnvOptions {
+/**
+ * The parts of BitStableNodeOptions the environment sets for `network`. `saved`: a Bitcoin node
+ * was chosen in Settings (core/app/saved-settings.ts), so off regtest the environment need not
+ * name one.
+ */
+export function nodeOptionsFromEnv(
+  env: Env,
+  network: NetworkName,
+  saved: { bitcoin: boolean } = { bitcoin: false },
+): EnvOptions {
   const out: EnvOptions = {};
   const oracle = oracleOverrides(env);
   if (oracle !== undefined) out.oracleOverrides = oracle;
@@ -171,7 +179,7 @@ export function nodeOptionsFromEnv(env: Env, network: NetworkName): EnvOptions {
     };
   } else if (env.BITSTABLE_RPC_FALLBACK_URL?.trim()) {
     throw bad('BITSTABLE_RPC_FALLBACK_URL', 'a fallback node needs BITSTABLE_RPC_URL too.');
-  } else if (!regtest) {
+  } else if (!regtest && !saved.bitcoin) {
     throw bad(
       'BITSTABLE_RPC_URL',
       `on ${network} BitStable uses your Bitcoin Core: set its JSON-RPC URL (and BITSTABLE_RPC_COOKIE or BITSTABLE_RPC_USER/BITSTABLE_RPC_PASSWORD).`,

@@ -16,6 +16,7 @@ import { PassphraseKeyStore, scryptFor } from '../keys/passphrase-keystore';
 import type { SignerPrompt } from '../signers/types';
 import { checkBindHost, startGateway, type Gateway, type GatewayLogger } from './server';
 import { tokenSource, loadTokens } from './tokens';
+import { SavedSettingsService, withSavedSettings } from '../app/saved-settings';
 
 export interface HeadlessOptions {
   dataDir: string;
@@ -30,6 +31,11 @@ export interface HeadlessOptions {
    * regtest: a local bitcoind and software owner and guardian keys.
    */
   connections?: Pick<BitStableNodeOptions, 'bitcoin' | 'owner' | 'guardian' | 'oracleOverrides'>;
+  /**
+   * The environment `connections` was read from: a setting saved in the app applies where it
+   * set nothing (default: this process's).
+   */
+  env?: Record<string, string | undefined>;
   /** PostgreSQL instead of the embedded SQLite (several instances on one database). */
   database?: BitStableNodeOptions['database'];
   staticDir?: string;
@@ -107,13 +113,23 @@ export async function startHeadless(options: HeadlessOptions): Promise<HeadlessH
     scrypt: scryptFor(net.name),
   });
 
+  // What was chosen in Settings, under what the environment set.
+  const { connections, applied } = await withSavedSettings(
+    options.dataDir,
+    net.name,
+    keyStore,
+    options.connections ?? {},
+    options.env ?? process.env,
+  );
+  const settings = new SavedSettingsService(options.dataDir, net.name, keyStore, applied);
+
   let progressSink: (text: string) => void = () => {};
   let promptSink: (prompt: SignerPrompt) => void = () => {};
   const node = await BitStableNode.start({
     dataDir: options.dataDir,
     network: net.name,
     keyStore,
-    ...options.connections,
+    ...connections,
     ...(options.database ? { database: options.database } : {}),
     onProgress: (line) => {
       log.info({ progress: line }, line);
@@ -131,6 +147,7 @@ export async function startHeadless(options: HeadlessOptions): Promise<HeadlessH
       core: node,
       host: {
         dataDir: options.dataDir,
+        settings,
         updates: {
           automatic: false,
           note: 'The headless host does not update itself; update it with git pull and npm ci.',

@@ -6,7 +6,15 @@
  * (checked, signed on this machine, handed back to the node).
  */
 import type { z } from 'zod';
-import { API, allows, isMethodName, type MethodName, type Result } from '../api/contract';
+import {
+  API,
+  allows,
+  isMethodName,
+  type MethodName,
+  type Params,
+  type Result,
+} from '../api/contract';
+import type { BitcoinNodeSetting, SavedSettingsService } from '../app/saved-settings';
 import { invalidArguments, type ApiService, type CallContext } from '../api/dispatcher';
 import { ApiBoundaryError, toApiError, type ApiError } from '../api/errors';
 import type { ApiEvent } from '../api/events';
@@ -30,6 +38,8 @@ export interface WalletApiOptions {
   dataDir?: string;
   /** The wallet's own price check, laid beside the node's price. */
   priceCheck?: OwnPriceCheck;
+  /** The settings chosen in this app (its own Bitcoin node, its price check's sources). */
+  settings?: SavedSettingsService;
   logger?: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
 }
 
@@ -50,6 +60,12 @@ export function createWalletApiService(o: WalletApiOptions): ApiService {
     if (!o.dataDir)
       throw new ApiBoundaryError('NOT_SUPPORTED', 'This wallet keeps no settings of its own.');
     return o.dataDir;
+  };
+  const needSettings = () => {
+    needDir();
+    if (!o.settings)
+      throw new ApiBoundaryError('NOT_SUPPORTED', 'This wallet keeps no settings of its own.');
+    return o.settings;
   };
   const listeners = new Set<(event: ApiEvent) => void>();
   const emit = (event: ApiEvent) => {
@@ -130,6 +146,11 @@ export function createWalletApiService(o: WalletApiOptions): ApiService {
     }) as Handler,
     'settings.setProtocolNode': ((p: { url: string | null }) =>
       chooseProtocolNode(needDir(), wallet.network.name, p.url, o.nodeUrl)) as Handler,
+    'settings.saved': (async () => needSettings().view()) as Handler,
+    'settings.testBitcoinNode': ((p: { bitcoin: BitcoinNodeSetting }) =>
+      needSettings().testBitcoinNode(p.bitcoin)) as Handler,
+    'settings.save': (({ dryRun, ...change }: Params<'settings.save'> & { dryRun: boolean }) =>
+      needSettings().save(change, { dryRun })) as Handler,
     'playground.accounts': playgroundHere,
     'playground.addAccount': playgroundHere,
     'playground.switch': playgroundHere,

@@ -26,6 +26,7 @@ import type { ApiService } from '../api/dispatcher';
 import type { KeyStore } from '../keys/keystore';
 import { loadTokens, tokenSource } from '../gateway/tokens';
 import { createWalletApiService } from './api';
+import { SavedSettingsService, withSavedSettings } from '../app/saved-settings';
 import { OwnPriceCheck } from './price-check';
 import {
   ProtocolClient,
@@ -110,10 +111,32 @@ export async function startWalletCore(options: WalletCoreOptions): Promise<Runni
     );
   }
   const log = options.logger;
+  // What was chosen in Settings (its own Bitcoin node, its price check's sources), under what
+  // the host was given.
+  const { connections: chosen, applied } = await withSavedSettings(
+    options.dataDir,
+    net.name,
+    options.keyStore,
+    {
+      ...(options.bitcoin ? { bitcoin: { kind: 'rpc' as const, rpc: options.bitcoin } } : {}),
+      ...(options.oracleOverrides !== undefined
+        ? { oracleOverrides: options.oracleOverrides }
+        : {}),
+    },
+    process.env,
+  );
+  const ownRpc = chosen.bitcoin?.kind === 'rpc' ? chosen.bitcoin.rpc : undefined;
+  const settings = new SavedSettingsService(
+    options.dataDir,
+    net.name,
+    options.keyStore,
+    applied,
+    'wallet',
+  );
   // Built first: settings that are wrong stop the host before it connects to anything.
   const priceCheck = new OwnPriceCheck({
     network: net.name,
-    overrides: options.oracleOverrides,
+    overrides: chosen.oracleOverrides,
     ...(options.priceMarginBps !== undefined ? { marginBps: options.priceMarginBps } : {}),
     logger: log,
   });
@@ -176,12 +199,12 @@ export async function startWalletCore(options: WalletCoreOptions): Promise<Runni
     }),
   );
   const accountId = accountKey(accountSecret).id;
-  const bitcoin = options.bitcoin
+  const bitcoin = ownRpc
     ? await (async () => {
         // Its own watch-only wallet on that node, apart from any other wallet's (several may
         // share one node on a playground machine).
         const watch = new CoreNode(
-          new RpcClient(options.bitcoin!),
+          new RpcClient(ownRpc),
           `bitstable-wallet-${accountId.slice(4, 16)}`,
           net.name === 'regtest' ? REGTEST_FEE_RATE_SAT_PER_KVB : null,
         );
@@ -251,6 +274,7 @@ export async function startWalletCore(options: WalletCoreOptions): Promise<Runni
       nodeUrl: base,
       dataDir: options.dataDir,
       priceCheck,
+      settings,
       ...(bitcoin
         ? {
             ownNode: {

@@ -170,9 +170,46 @@ describe('accessibility, in the browser', () => {
     );
     await app.page.locator(T('take-review')).click();
     await check('take review', `${T('take-dialog')}[open] ${T('take-confirm')}`);
+    await app.page.keyboard.press('Escape');
+
+    // Settings' forms open, a problem under one of their fields.
+    await app.go('#/settings');
+    await app.page.locator(T('bitcoin-node-own')).check();
+    await app.page.locator(T('bitcoin-url')).fill('http://me:pw@127.0.0.1:1');
+    await check('settings forms', T('bitcoin-url-problem'));
+
+    // A small laptop's window and a large screen: the same, and nothing wider than the window.
+    const overflow: string[] = [];
+    for (const [width, height] of [
+      [1024, 700],
+      [1920, 1080],
+    ] as const) {
+      await app.page.setViewportSize({ width, height });
+      for (const [hash, name, ready] of [
+        ['#/', 'dashboard', T('vault-table')],
+        [`#/vaults/${owing.id}`, 'vault', `${T('page-vault')}[data-vault-id="${owing.id}"]`],
+        ['#/auctions', 'auctions', T('page-auctions')],
+        ['#/settings', 'settings', T('recovery-descriptor')],
+      ] as const) {
+        await app.go(hash);
+        await check(`${name} at ${width}×${height}`, ready);
+        const wide = await app.page.evaluate(() => {
+          const out: string[] = [];
+          const max = document.documentElement.clientWidth;
+          for (const el of document.querySelectorAll('main table, main .card')) {
+            const r = el.getBoundingClientRect();
+            if (r.right > max + 1) out.push(`${el.tagName.toLowerCase()}.${el.className}`);
+          }
+          return out;
+        });
+        if (wide.length) overflow.push(`${name} at ${width}: ${wide.join(', ')}`);
+      }
+    }
+    await app.page.setViewportSize({ width: 1440, height: 900 });
+    expect(overflow, 'cut off at the window edge').toEqual([]);
 
     const bad = Object.entries(seen).filter(([, v]) => v.length > 0);
     expect(bad, bad.map(([page, v]) => `${page}:\n  ${v.join('\n  ')}`).join('\n')).toEqual([]);
-    expect(Object.keys(seen)).toHaveLength(21);
+    expect(Object.keys(seen)).toHaveLength(30);
   });
 });

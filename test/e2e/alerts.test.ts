@@ -5,7 +5,8 @@
  * Repay and names what gets it back to 160 %; a further drop that starts its auction does the
  * same again, as danger. The notifications are the browser's real Notification API (permission
  * granted to the page as a user would), observed through a recording subclass injected before
- * the app loads. Screenshots: test-artifacts/e2e/60-… to 63-….
+ * the app loads. A ratio of the user's own (Settings) alerts the same way as a vault goes under
+ * it. Screenshots: test-artifacts/e2e/60-… to 63-…, 76-… and 77-….
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openActiveVault, rpcCall, until } from '../helpers/rpc';
@@ -134,5 +135,51 @@ describe('alerts, in the browser', () => {
     // Dismissed, the toast is gone.
     await toast.getByRole('button', { name: /Dismiss/ }).click();
     expect(await toast.count()).toBe(0);
+  });
+
+  it('a ratio of your own, set in Settings and checked under the field, brings a toast and a notification as a vault goes under it', async () => {
+    await call('regtest.setPrice', { priceCents: 4_500_000 });
+    const returnAddress = (await call('regtest.newAddress')).address as string;
+    // 0.1 BTC at $45,000 against 2,000 bsUSD: 225 %.
+    const vault = await openActiveVault(call, [10_000_000], { returnAddress });
+    await call('vaults.mint', { vaultId: vault.id, amountCents: 200_000 });
+
+    await app.nav('settings');
+    const form = app.page.locator('[data-testid="ratio-alert-form"]');
+    const field = form.locator('[data-testid="ratio-alert"]');
+    await field.fill('140');
+    expect(await form.locator('[data-testid="ratio-alert-problem"]').innerText()).toBe(
+      'Give a ratio above 150.00 %: under it a vault is already at auction.',
+    );
+    expect(await form.locator('[data-testid="ratio-alert-save"]').isDisabled()).toBe(true);
+    await field.fill('200');
+    expect(await form.locator('[data-testid="ratio-alert-problem"]').count()).toBe(0);
+    await form.locator('[data-testid="ratio-alert-save"]').click();
+    expect(await form.locator('[data-testid="ratio-alert-state"]').innerText()).toBe(
+      'Alerting under 200.00 %.',
+    );
+    await app.shot('76-alerts-own-ratio-set');
+
+    await app.dashboard().show();
+    const toast = app.page.locator(`[data-testid="vault-toast-${vault.id}"]`);
+    // $43,000: 215 %, still above the alert.
+    await call('regtest.setPrice', { priceCents: 4_300_000 });
+    await expect
+      .poll(() => call('vaults.get', { vaultId: vault.id }).then((v) => v.ratioBps))
+      .toBeLessThan(21_600);
+    // (Its toast may still say it became active; none says it is under the alert.)
+    expect(await toast.innerText().catch(() => '')).not.toContain('under your');
+    // $39,000: 195 %, under it (and above Warning's 160 %).
+    await call('regtest.setPrice', { priceCents: 3_900_000 });
+    await expect
+      .poll(() => toast.innerText(), { timeout: 30_000 })
+      .toMatch(/is under your 200\.00 % alert[\s\S]*Its ratio is 19\d\.\d\d %/);
+    await expect
+      .poll(shown)
+      .toContainEqual(
+        expect.objectContaining({ title: `Vault #${vault.id} is under your 200.00 % alert` }),
+      );
+    expect((await call('vaults.get', { vaultId: vault.id })).state).toBe('active');
+    await app.shot('77-alerts-own-ratio-crossed');
   });
 });

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { vaultAlert } from '../../renderer/src/lib/alerts';
+import {
+  parseRatioAlert,
+  ratioAlert,
+  ratioCrossings,
+  vaultAlert,
+} from '../../renderer/src/lib/alerts';
 import { backTo, maxDebtAt, minCollateralAt, ratioAt } from '../../renderer/src/lib/format';
 
 const ratios = { liquidationRatioBps: 15_000, warningRatioBps: 16_000, penaltyBps: 1_300 };
@@ -62,5 +67,50 @@ describe('what brings a vault back to a ratio', () => {
     const debt = maxDebtAt(sats, price, 16_000) + 1;
     expect(minCollateralAt(debt, price, 16_000)).toBeGreaterThan(sats);
     expect(backTo(sats, debt, price, 16_000)?.repayCents).toBe(1);
+  });
+});
+
+describe('the user’s own ratio alert', () => {
+  it('takes a ratio above liquidation in %, with at most 2 decimals, and says why not otherwise', () => {
+    expect(parseRatioAlert('180', 15_000)).toEqual({ bps: 18_000, problem: null });
+    expect(parseRatioAlert(' 182.5 % ', 15_000)).toEqual({ bps: 18_250, problem: null });
+    expect(parseRatioAlert('150.01', 15_000)).toEqual({ bps: 15_001, problem: null });
+    expect(parseRatioAlert('150', 15_000).problem).toBe(
+      'Give a ratio above 150.00 %: under it a vault is already at auction.',
+    );
+    expect(parseRatioAlert('180.123', 15_000).problem).toMatch(/at most 2 decimals/);
+    expect(parseRatioAlert('-180', 15_000).problem).toMatch(/Give a ratio in %/);
+    expect(parseRatioAlert('1000.01', 15_000).problem).toBe('Give a ratio of at most 1,000 %.');
+  });
+
+  it('tells of a vault once as it goes under, and again only after it was back above', () => {
+    const under = new Map<number, boolean>();
+    const row = (id: number, ratioBps: number | null, state = 'active') => ({
+      id,
+      state,
+      ratioBps,
+    });
+    expect(ratioCrossings(under, [row(1, 20_000), row(2, 17_000)], 18_000)).toEqual([
+      { vaultId: 2, ratioBps: 17_000 },
+    ]);
+    // Still under: not again. Vault 1 goes under now.
+    expect(ratioCrossings(under, [row(1, 17_900), row(2, 16_500, 'warning')], 18_000)).toEqual([
+      { vaultId: 1, ratioBps: 17_900 },
+    ]);
+    // Back at the alert, then under again: told again.
+    expect(ratioCrossings(under, [row(2, 18_000)], 18_000)).toEqual([]);
+    expect(ratioCrossings(under, [row(2, 17_999)], 18_000)).toEqual([
+      { vaultId: 2, ratioBps: 17_999 },
+    ]);
+    // No debt, or at auction already: the state alerts tell of those.
+    expect(ratioCrossings(under, [row(3, null), row(4, 14_000, 'liquidating')], 18_000)).toEqual(
+      [],
+    );
+    expect(ratioAlert(2, 17_999, 18_000)).toMatchObject({
+      tone: 'warn',
+      title: 'Vault #2 is under your 180.00 % alert',
+      notify: true,
+    });
+    expect(ratioAlert(2, 17_999, 18_000).body).toContain('179.99 %');
   });
 });

@@ -1,4 +1,8 @@
-/** The vault's collateral ratio and the BTC price over time (recharts). */
+/**
+ * The vault's collateral ratio and the BTC price over time (recharts): two small charts on one
+ * time axis, each with one y-axis in its own unit — the ratio in % with the liquidation and
+ * warning ratios marked, the price in USD with the vault's liquidation price marked.
+ */
 import { useMemo, useState } from 'react';
 import {
   CartesianGrid,
@@ -9,7 +13,6 @@ import {
   Tooltip,
   XAxis,
   YAxis,
-  Legend,
 } from 'recharts';
 import { useApi } from '../api/context';
 import { pct, usd } from '../lib/format';
@@ -20,6 +23,119 @@ const RANGES = [
   { label: '24 h', ms: 86_400_000 },
   { label: '7 d', ms: 7 * 86_400_000 },
 ] as const;
+
+const SECOND = 1_000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+/** Tick spacings a person reads at a glance, the smallest that gives at most ~6 ticks is used. */
+const STEPS = [
+  SECOND,
+  2 * SECOND,
+  5 * SECOND,
+  10 * SECOND,
+  15 * SECOND,
+  30 * SECOND,
+  MINUTE,
+  2 * MINUTE,
+  5 * MINUTE,
+  10 * MINUTE,
+  15 * MINUTE,
+  30 * MINUTE,
+  HOUR,
+  2 * HOUR,
+  3 * HOUR,
+  6 * HOUR,
+  12 * HOUR,
+  DAY,
+  2 * DAY,
+  7 * DAY,
+];
+
+const COLOR = {
+  ratio: '#2fbf71',
+  price: '#f7931a',
+  liquidation: '#f0524f',
+  warning: '#f5a524',
+  axis: '#8a94a6',
+  grid: '#232a36',
+};
+
+/**
+ * Ticks at round local times between `from` and `to`, and how to write them: seconds when they
+ * are seconds apart, hours and minutes within a day, the date (with the time while they are
+ * hours apart) across days — so no two ticks read the same.
+ */
+export function timeTicks(
+  from: number,
+  to: number,
+  most = 6,
+): { ticks: number[]; format: (t: number) => string } {
+  const span = Math.max(to - from, SECOND);
+  const step = STEPS.find((s) => span / s <= most) ?? STEPS[STEPS.length - 1]!;
+  // Round to the local clock: an hour's ticks fall on the hour where the person is.
+  const offset = new Date(from).getTimezoneOffset() * MINUTE;
+  const first = Math.ceil((from - offset) / step) * step + offset;
+  const ticks: number[] = [];
+  for (let t = first; t <= to; t += step) ticks.push(t);
+  const time = (t: number, seconds: boolean) =>
+    new Date(t).toLocaleTimeString(undefined, {
+      hour: '2-digit',
+      minute: '2-digit',
+      ...(seconds ? { second: '2-digit' } : {}),
+      hourCycle: 'h23',
+    });
+  const date = (t: number) =>
+    new Date(t).toLocaleDateString(undefined, { month: 'short', day: 'numeric' });
+  if (step >= DAY) return { ticks, format: date };
+  const clock = (t: number) => time(t, step < MINUTE);
+  // A clock time comes back each day: over a day or more, the date goes with it; and the hour
+  // a clock is set back comes twice that day: then the zone (EDT, EST) goes with it too.
+  const zone = (t: number) =>
+    new Date(t).toLocaleTimeString(undefined, { timeZoneName: 'short' }).split(' ').slice(-1)[0]!;
+  const formats = [
+    clock,
+    (t: number) => `${date(t)} ${clock(t)}`,
+    (t: number) => `${date(t)} ${clock(t)} ${zone(t)}`,
+  ];
+  const format = formats.find((f) => new Set(ticks.map(f)).size === ticks.length) ?? formats[2]!;
+  return { ticks, format };
+}
+
+/** "Mar 3, 14:02 – 14:07" or "Mar 3, 14:02 – Mar 4, 09:15": the span shown, in local time. */
+function spanText(from: number, to: number): string {
+  const d = (t: number) =>
+    new Date(t).toLocaleDateString(undefined, { month: 'short', day: 'numeric', year: 'numeric' });
+  // To the second when it all happened within a couple of minutes.
+  const h = (t: number) =>
+    new Date(t).toLocaleTimeString(undefined, {
+      hour: '2-digit',
+      minute: '2-digit',
+      ...(to - from < 2 * MINUTE ? { second: '2-digit' } : {}),
+      hourCycle: 'h23',
+    });
+  return d(from) === d(to)
+    ? `${d(from)}, ${h(from)} – ${h(to)}`
+    : `${d(from)}, ${h(from)} – ${d(to)}, ${h(to)}`;
+}
+
+/** Round values 1, 2, 2.5 or 5 × 10^k apart, about `count` of them, from `lo` or under to `hi` or over. */
+function niceTicks(lo: number, hi: number, count = 5): number[] {
+  const raw = Math.max(hi - lo, 1) / count;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((st) => st >= raw)!;
+  const ticks: number[] = [];
+  for (let t = Math.floor(lo / step) * step; ; t += step) {
+    ticks.push(Number(t.toPrecision(12)));
+    if (t >= hi) return ticks;
+  }
+}
+
+const tooltipStyle = {
+  contentStyle: { background: '#131822', border: '1px solid #232a36', color: '#e6e9ef' },
+  labelFormatter: (t: unknown) =>
+    new Date(Number(t)).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' }),
+};
 
 export function HistoryChart({
   vaultId,
@@ -34,15 +150,52 @@ export function HistoryChart({
   // Rounded to the minute so the query key is stable between renders.
   const toMs = Math.ceil(Date.now() / 60_000) * 60_000;
   const history = useApi('vaults.history', { vaultId, fromMs: toMs - range, toMs, maxPoints: 300 });
+  // The same query as the page's: the liquidation price it shows, not a second reckoning.
+  const vault = useApi('vaults.get', { vaultId });
+  const liqPriceCents = vault.data?.liquidationPriceCents ?? null;
   const data = useMemo(
     () =>
       (history.data ?? []).map((p) => ({
         ts: p.ts,
+        ratioBps: p.ratioBps,
+        priceCents: p.priceCents,
+        // Drawn in % and in dollars; what is written comes from the integers above.
         ratio: p.ratioBps === null ? null : Math.min(p.ratioBps, 100_000) / 100,
         price: p.priceCents / 100,
       })),
     [history.data],
   );
+  const first = data[0];
+  const last = data[data.length - 1];
+  // At least ten seconds, so a vault opened moments ago still gets a few readable ticks.
+  const to = last?.ts ?? 0;
+  const from = Math.min(first?.ts ?? 0, to - 10 * SECOND);
+  const axis = useMemo(() => timeTicks(from, to), [from, to]);
+  const ratios = data.flatMap((p) => (p.ratioBps === null ? [] : [p.ratioBps]));
+  const prices = data.map((p) => p.priceCents);
+  const drawn = data.flatMap((p) => (p.ratio === null ? [] : [p.ratio]));
+  // Each axis in round steps, from 100 % (or lower) so the lines and their labels have room,
+  // and down to the liquidation price, so how far the price is from it shows.
+  const ratioTicks = niceTicks(Math.min(100, ...drawn), Math.max(warningBps / 100 + 20, ...drawn));
+  const priceTicks = niceTicks(
+    Math.min(...prices, liqPriceCents ?? Infinity) * 0.0095,
+    Math.max(...prices, liqPriceCents ?? 0) * 0.0102,
+    4,
+  );
+  const xAxis = (
+    <XAxis
+      dataKey="ts"
+      type="number"
+      scale="time"
+      domain={[from, to]}
+      ticks={axis.ticks}
+      interval={0}
+      tickFormatter={axis.format}
+      stroke={COLOR.axis}
+      fontSize={12}
+    />
+  );
+
   return (
     <div className="chart" data-testid="history-chart">
       <div className="row gap" role="group" aria-label="Time range">
@@ -62,89 +215,151 @@ export function HistoryChart({
       <ErrorNote error={history.error} />
       {history.data && data.length === 0 && <Empty title="No price history in this range yet" />}
       {data.length > 0 && (
-        <div className="chart-box">
-          <ResponsiveContainer width="100%" height={260}>
-            <LineChart data={data} margin={{ top: 10, right: 10, bottom: 0, left: 0 }}>
-              <CartesianGrid stroke="#232a36" strokeDasharray="3 3" />
-              <XAxis
-                dataKey="ts"
-                type="number"
-                domain={['dataMin', 'dataMax']}
-                scale="time"
-                tickFormatter={(t: number) =>
-                  new Date(t).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' })
-                }
-                stroke="#8a94a6"
-                fontSize={12}
-              />
-              <YAxis
-                yAxisId="ratio"
-                orientation="left"
-                stroke="#2fbf71"
-                fontSize={12}
-                tickFormatter={(v: number) => `${v} %`}
-                domain={[100, 'auto']}
-                width={64}
-              />
-              <YAxis
-                yAxisId="price"
-                orientation="right"
-                stroke="#f7931a"
-                fontSize={12}
-                tickFormatter={(v: number) => `$${Math.round(v).toLocaleString('en-US')}`}
-                domain={['auto', 'auto']}
-                width={80}
-              />
-              <Tooltip
-                contentStyle={{
-                  background: '#131822',
-                  border: '1px solid #232a36',
-                  color: '#e6e9ef',
-                }}
-                labelFormatter={(t) => new Date(Number(t)).toLocaleString()}
-                formatter={(value, name) =>
-                  name === 'Ratio'
-                    ? [value === null ? 'no debt' : pct(Math.round(Number(value) * 100)), name]
-                    : [usd(Math.round(Number(value) * 100)), name]
-                }
-              />
-              <Legend />
-              <ReferenceLine
-                yAxisId="ratio"
-                y={liquidationBps / 100}
-                stroke="#f0524f"
-                strokeDasharray="4 4"
-              />
-              <ReferenceLine
-                yAxisId="ratio"
-                y={warningBps / 100}
-                stroke="#f5a524"
-                strokeDasharray="4 4"
-              />
-              <Line
-                yAxisId="ratio"
-                type="stepAfter"
-                dataKey="ratio"
-                name="Ratio"
-                stroke="#2fbf71"
-                dot={false}
-                strokeWidth={2}
-                connectNulls={false}
-                isAnimationActive={false}
-              />
-              <Line
-                yAxisId="price"
-                type="linear"
-                dataKey="price"
-                name="BTC price"
-                stroke="#f7931a"
-                dot={false}
-                strokeWidth={1.5}
-                isAnimationActive={false}
-              />
-            </LineChart>
-          </ResponsiveContainer>
-        </div>
+        <figure className="chart-figure">
+          {/* The charts' text alternative: what a screen reader says instead of the pictures. */}
+          <p className="visually-hidden" data-testid="chart-summary">
+            {ratios.length > 0
+              ? `Collateral ratio from ${spanText(from, to)}: between ${pct(Math.min(...ratios))} and ${pct(Math.max(...ratios))}, ${last!.ratioBps === null ? 'no debt' : pct(last!.ratioBps)} at the end; the vault is liquidated under ${pct(liquidationBps)}. `
+              : `No debt from ${spanText(from, to)}, so no collateral ratio. `}
+            {`BTC price between ${usd(Math.min(...prices))} and ${usd(Math.max(...prices))}, ${usd(last!.priceCents)} at the end`}
+            {liqPriceCents !== null
+              ? `; this vault is liquidated if it falls under ${usd(liqPriceCents)}.`
+              : '.'}
+          </p>
+          <div aria-hidden="true">
+            <h3 className="chart-title" style={{ color: COLOR.ratio }}>
+              Collateral ratio, %
+            </h3>
+            {ratios.length === 0 ? (
+              <p className="muted small" data-testid="ratio-chart-empty">
+                No debt in this range, so no ratio to draw.
+              </p>
+            ) : (
+              <div className="chart-box" data-testid="ratio-chart">
+                <ResponsiveContainer width="100%" height={190}>
+                  <LineChart
+                    data={data}
+                    syncId={`vault-${vaultId}-history`}
+                    margin={{ top: 12, right: 16, bottom: 0, left: 4 }}
+                    accessibilityLayer={false}
+                  >
+                    <CartesianGrid stroke={COLOR.grid} strokeDasharray="3 3" />
+                    {xAxis}
+                    <YAxis
+                      stroke={COLOR.ratio}
+                      fontSize={12}
+                      width={72}
+                      tickFormatter={(v: number) => `${v} %`}
+                      domain={[ratioTicks[0]!, ratioTicks[ratioTicks.length - 1]!]}
+                      ticks={ratioTicks}
+                      interval={0}
+                    />
+                    <Tooltip
+                      {...tooltipStyle}
+                      formatter={(_v, _n, item) => {
+                        const bps = (item.payload as { ratioBps: number | null }).ratioBps;
+                        return [bps === null ? 'no debt' : pct(bps), 'Ratio'];
+                      }}
+                    />
+                    <ReferenceLine
+                      y={liquidationBps / 100}
+                      stroke={COLOR.liquidation}
+                      strokeDasharray="4 4"
+                      label={{
+                        value: `Liquidation ${pct(liquidationBps)}`,
+                        // Under its line, the warning's over its own: they never overlap.
+                        position: 'insideTopLeft',
+                        className: 'reference-label',
+                        fill: COLOR.liquidation,
+                        fontSize: 12,
+                      }}
+                    />
+                    <ReferenceLine
+                      y={warningBps / 100}
+                      stroke={COLOR.warning}
+                      strokeDasharray="4 4"
+                      label={{
+                        value: `Warning ${pct(warningBps)}`,
+                        position: 'insideBottomLeft',
+                        className: 'reference-label',
+                        fill: COLOR.warning,
+                        fontSize: 12,
+                      }}
+                    />
+                    <Line
+                      type="stepAfter"
+                      dataKey="ratio"
+                      name="Ratio"
+                      stroke={COLOR.ratio}
+                      dot={false}
+                      strokeWidth={2}
+                      connectNulls={false}
+                      isAnimationActive={false}
+                    />
+                  </LineChart>
+                </ResponsiveContainer>
+              </div>
+            )}
+            <h3 className="chart-title" style={{ color: COLOR.price }}>
+              BTC price, USD
+            </h3>
+            <div className="chart-box" data-testid="price-chart">
+              <ResponsiveContainer width="100%" height={190}>
+                <LineChart
+                  data={data}
+                  syncId={`vault-${vaultId}-history`}
+                  margin={{ top: 12, right: 16, bottom: 0, left: 4 }}
+                  accessibilityLayer={false}
+                >
+                  <CartesianGrid stroke={COLOR.grid} strokeDasharray="3 3" />
+                  {xAxis}
+                  <YAxis
+                    stroke={COLOR.price}
+                    fontSize={12}
+                    width={72}
+                    tickFormatter={(v: number) => `$${Math.round(v).toLocaleString('en-US')}`}
+                    domain={[priceTicks[0]!, priceTicks[priceTicks.length - 1]!]}
+                    ticks={priceTicks}
+                    interval={0}
+                  />
+                  <Tooltip
+                    {...tooltipStyle}
+                    formatter={(_v, _n, item) => [
+                      usd((item.payload as { priceCents: number }).priceCents),
+                      'BTC price',
+                    ]}
+                  />
+                  {liqPriceCents !== null && (
+                    <ReferenceLine
+                      y={liqPriceCents / 100}
+                      stroke={COLOR.liquidation}
+                      strokeDasharray="4 4"
+                      label={{
+                        value: `Liquidation price ${usd(liqPriceCents)}`,
+                        position: 'insideBottomLeft',
+                        className: 'reference-label',
+                        fill: COLOR.liquidation,
+                        fontSize: 12,
+                      }}
+                    />
+                  )}
+                  <Line
+                    type="linear"
+                    dataKey="price"
+                    name="BTC price"
+                    stroke={COLOR.price}
+                    dot={false}
+                    strokeWidth={2}
+                    isAnimationActive={false}
+                  />
+                </LineChart>
+              </ResponsiveContainer>
+            </div>
+          </div>
+          <figcaption className="muted small" data-testid="chart-span">
+            {spanText(from, to)}, your local time
+          </figcaption>
+        </figure>
       )}
     </div>
   );

@@ -3,11 +3,20 @@
  * Notification API: native in Electron, the browser's in the headless UI) for those that need the
  * user now, when they asked for them in Settings.
  */
-import { useCallback, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { useQueryClient, type QueryClient } from '@tanstack/react-query';
 import type { Result } from '../../../core/api/contract';
 import { key, useApi, useEvents } from '../api/context';
-import { notificationsOn, vaultAlert, type VaultAlert } from '../lib/alerts';
+import {
+  notificationsOn,
+  RATIO_ALERT_EVENT,
+  RATIO_ALERT_SETTING,
+  ratioAlert,
+  ratioAlertBps,
+  ratioCrossings,
+  vaultAlert,
+  type VaultAlert,
+} from '../lib/alerts';
 import { href, navigate, useRoute } from '../lib/route';
 
 interface Toast extends VaultAlert {
@@ -35,14 +44,9 @@ export function VaultAlerts() {
   const [toasts, setToasts] = useState<Toast[]>([]);
   const dismiss = useCallback((id: number) => setToasts((ts) => ts.filter((t) => t.id !== id)), []);
 
-  const onChange = useCallback(
-    (e: { payload: { vaultId: number; state: string } }) => {
-      const { vaultId, state } = e.payload;
-      const from = known.current.get(vaultId) ?? cachedState(qc, vaultId);
-      known.current.set(vaultId, state);
-      if (!params) return;
-      const alert = vaultAlert(vaultId, from, state, params);
-      if (!alert) return;
+  const raise = useCallback(
+    (alert: VaultAlert) => {
+      const { vaultId } = alert;
       const toast = { ...alert, id: Date.now() + Math.random() };
       setToasts((ts) => [...ts.filter((t) => t.vaultId !== vaultId).slice(-3), toast]);
       // Warnings and auctions stay until dismissed; the rest fade.
@@ -56,9 +60,38 @@ export function VaultAlerts() {
         };
       }
     },
-    [qc, params, dismiss],
+    [dismiss],
+  );
+
+  const onChange = useCallback(
+    (e: { payload: { vaultId: number; state: string } }) => {
+      const { vaultId, state } = e.payload;
+      const from = known.current.get(vaultId) ?? cachedState(qc, vaultId);
+      known.current.set(vaultId, state);
+      if (!params) return;
+      const alert = vaultAlert(vaultId, from, state, params);
+      if (alert) raise(alert);
+    },
+    [qc, params, raise],
   );
   useEvents('vault.changed', onChange);
+
+  // The user's own ratio alert: the lowest ratios, read again as each price is accepted.
+  const alertBps = useRatioAlertSetting();
+  const lowest = useApi(
+    'vaults.list',
+    { sort: 'ratio', order: 'asc', offset: 0, limit: 20, hideEmptyPending: true },
+    { enabled: alertBps !== null },
+  );
+  const under = useRef(new Map<number, boolean>());
+  useEffect(() => {
+    under.current.clear();
+  }, [alertBps]);
+  useEffect(() => {
+    if (alertBps === null || !lowest.data) return;
+    for (const c of ratioCrossings(under.current, lowest.data.items, alertBps))
+      raise(ratioAlert(c.vaultId, c.ratioBps, alertBps));
+  }, [lowest.data, alertBps, raise]);
 
   // A toast about the vault on screen needs no link to it.
   const route = useRoute();
@@ -96,4 +129,22 @@ export function VaultAlerts() {
       ))}
     </div>
   );
+}
+
+/** The ratio alert set in Settings, followed as it changes (in this window or another). */
+function useRatioAlertSetting(): number | null {
+  const [bps, setBps] = useState(ratioAlertBps);
+  useEffect(() => {
+    const read = () => setBps(ratioAlertBps());
+    const onStorage = (e: StorageEvent) => {
+      if (e.key === RATIO_ALERT_SETTING) read();
+    };
+    window.addEventListener('storage', onStorage);
+    window.addEventListener(RATIO_ALERT_EVENT, read);
+    return () => {
+      window.removeEventListener('storage', onStorage);
+      window.removeEventListener(RATIO_ALERT_EVENT, read);
+    };
+  }, []);
+  return bps;
 }

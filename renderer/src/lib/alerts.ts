@@ -107,3 +107,76 @@ export function notificationsOn(): boolean {
     localStorage.getItem(NOTIFY_SETTING) === 'on'
   );
 }
+
+/** Where the user's own ratio alert is kept (basis points; absent: off). */
+export const RATIO_ALERT_SETTING = 'bitstable.ratioAlertBps';
+/** Fired in this window when the ratio alert is set ('storage' fires only in the others). */
+export const RATIO_ALERT_EVENT = 'bitstable-ratio-alert';
+
+/** Sets (or with null, turns off) the ratio alert. */
+export function setRatioAlertBps(bps: number | null): void {
+  if (bps === null) localStorage.removeItem(RATIO_ALERT_SETTING);
+  else localStorage.setItem(RATIO_ALERT_SETTING, String(bps));
+  window.dispatchEvent(new Event(RATIO_ALERT_EVENT));
+}
+
+/** The ratio the user asked to be alerted under, or null. */
+export function ratioAlertBps(): number | null {
+  const text = localStorage.getItem(RATIO_ALERT_SETTING);
+  const n = text === null ? NaN : Number(text);
+  return Number.isInteger(n) && n > 0 ? n : null;
+}
+
+/**
+ * The reason a typed ratio alert (in %, e.g. "180" or "182.5") is refused, or null with its basis
+ * points: above the liquidation ratio (under it the alert would come after the auction) and at
+ * most 1,000 %.
+ */
+export function parseRatioAlert(
+  text: string,
+  liquidationRatioBps: number,
+): { bps: number; problem: null } | { bps: null; problem: string } {
+  const t = text.trim().replace(/\s*%$/, '');
+  if (!/^\d{1,4}(\.\d{1,2})?$/.test(t))
+    return { bps: null, problem: 'Give a ratio in %, e.g. 180 or 182.5, with at most 2 decimals.' };
+  const [whole, frac = ''] = t.split('.');
+  const bps = Number(whole) * 100 + Number(frac.padEnd(2, '0'));
+  if (bps <= liquidationRatioBps)
+    return {
+      bps: null,
+      problem: `Give a ratio above ${pct(liquidationRatioBps)}: under it a vault is already at auction.`,
+    };
+  if (bps > 100_000) return { bps: null, problem: 'Give a ratio of at most 1,000 %.' };
+  return { bps, problem: null };
+}
+
+/**
+ * The vaults that went under the user's ratio alert since the last look (`under` remembers which
+ * were under, and is updated): a vault is told of once, and again only after it was back at or
+ * above the alert. Only open vaults with debt count (Active or Warning).
+ */
+export function ratioCrossings(
+  under: Map<number, boolean>,
+  rows: { id: number; state: string; ratioBps: number | null }[],
+  alertBps: number,
+): { vaultId: number; ratioBps: number }[] {
+  const crossed: { vaultId: number; ratioBps: number }[] = [];
+  for (const r of rows) {
+    if (r.ratioBps === null || (r.state !== 'active' && r.state !== 'warning')) continue;
+    const now = r.ratioBps < alertBps;
+    if (now && !under.get(r.id)) crossed.push({ vaultId: r.id, ratioBps: r.ratioBps });
+    under.set(r.id, now);
+  }
+  return crossed;
+}
+
+/** The alert for a vault under the user's own ratio. */
+export function ratioAlert(vaultId: number, ratioBps: number, alertBps: number): VaultAlert {
+  return {
+    vaultId,
+    tone: 'warn',
+    title: `Vault #${vaultId} is under your ${pct(alertBps)} alert`,
+    body: `Its ratio is ${pct(ratioBps)}. Repay some debt or add collateral to bring it back up.`,
+    notify: true,
+  };
+}

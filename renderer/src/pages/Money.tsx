@@ -4,8 +4,10 @@
  */
 import { QRCodeSVG } from 'qrcode.react';
 import { useState } from 'react';
-import { useApi, useApiMutation } from '../api/context';
+import { useApi, useApiMutation, useClient } from '../api/context';
+import { ExportCsvButton } from '../components/ExportCsv';
 import { BsUsd, Card, CopyButton, Empty, ErrorNote, Field, Loading } from '../components/ui';
+import { allPages, exportName, statementCsv } from '../lib/csv';
 import { bsusd, parseDollars, when } from '../lib/format';
 import { href } from '../lib/route';
 
@@ -228,8 +230,29 @@ function Statement() {
   const [page, setPage] = useState(0);
   const size = 25;
   const statement = useApi('bsusd.statement', { offset: page * size, limit: size });
+  const client = useClient();
+  const status = useApi('status.get', {});
   return (
-    <Card title="Statement" testId="statement">
+    <Card
+      title="Statement"
+      testId="statement"
+      actions={
+        statement.data && statement.data.total > 0 ? (
+          <ExportCsvButton
+            label="Export CSV of your bsUSD statement"
+            testId="statement-export-csv"
+            build={async () => {
+              // Every entry, not the page on screen.
+              const items = await allPages((offset, limit) =>
+                client.call('bsusd.statement', { offset, limit }),
+              );
+              const network = status.data?.network ?? (await client.call('status.get', {})).network;
+              return { name: exportName('bsusd-statement', network), text: statementCsv(items) };
+            }}
+          />
+        ) : undefined
+      }
+    >
       {statement.isPending && <Loading what="Loading your statement" />}
       <ErrorNote error={statement.error} />
       {statement.data && statement.data.total === 0 && (

@@ -3,13 +3,21 @@ import { useState } from 'react';
 import { useApi, useApiMutation, useClient } from '../api/context';
 import { forgetToken } from '../api/client';
 import { Card, ErrorNote, Field, Loading, Stat } from '../components/ui';
-import { NOTIFY_SETTING } from '../lib/alerts';
+import { NOTIFY_SETTING, parseRatioAlert, ratioAlertBps, setRatioAlertBps } from '../lib/alerts';
 import { PsbtCard } from '../components/PsbtInspector';
 import { RecoveryKitCard } from '../components/RecoveryKit';
+import {
+  BitcoinNodeForm,
+  GuardianKeyForm,
+  OracleForm,
+  RestartNote,
+  useSavedSettings,
+} from '../components/EditableSettings';
 import { duration, pct } from '../lib/format';
 
 export function Settings() {
   const settings = useApi('settings.get', {});
+  const saved = useSavedSettings();
   const client = useClient();
   if (settings.isPending) return <Loading what="Loading settings" />;
   if (settings.error) return <ErrorNote error={settings.error} />;
@@ -17,6 +25,7 @@ export function Settings() {
   return (
     <div className="page" data-testid="page-settings">
       <h1>Settings</h1>
+      {saved.data && <RestartNote saved={saved.data} />}
       <div className="grid-2">
         <Card title="Network and node" testId="settings-node">
           <div className="stats">
@@ -40,6 +49,18 @@ export function Settings() {
               </Stat>
             )}
           </div>
+          {saved.data && (
+            <BitcoinNodeForm
+              saved={saved.data}
+              fallback={
+                saved.data.host === 'wallet'
+                  ? 'None: collateral figures come from the protocol node, unverified'
+                  : s.network === 'regtest'
+                    ? 'BitStable’s own regtest node'
+                    : null
+              }
+            />
+          )}
         </Card>
         <ProtocolNodeCard />
         <Card title="Vault rules" testId="settings-params">
@@ -85,6 +106,13 @@ export function Settings() {
               : `the price of ${duration(s.oracle.priceDelayMs)} ago`}
             . A round every {duration(s.oracle.intervalMs)}.
           </p>
+          {saved.data && (
+            <OracleForm
+              saved={saved.data}
+              sources={s.oracle.sources}
+              threshold={s.oracle.threshold}
+            />
+          )}
         </Card>
         <Card title="Keys" testId="settings-keys">
           <dl className="keys">
@@ -100,6 +128,9 @@ export function Settings() {
               </div>
             ))}
           </dl>
+          {saved.data?.host === 'node' && (
+            <GuardianKeyForm saved={saved.data} network={s.network} />
+          )}
         </Card>
         <NotificationsCard />
         <RecoveryKitCard />
@@ -307,8 +338,8 @@ function NotificationsCard() {
           data-testid="notify-toggle"
         />
         <span>
-          Desktop notifications when a vault enters Warning, when its auction starts or ends, and
-          when it is healthy again after one
+          Desktop notifications when a vault enters Warning or goes under your own ratio alert, when
+          its auction starts or ends, and when it is healthy again after one
         </span>
       </label>
       <p
@@ -323,6 +354,73 @@ function NotificationsCard() {
               ? 'On. They appear while BitStable is running, even when its window is hidden.'
               : 'Off. Alerts appear in the app while it is open.'}
       </p>
+      <RatioAlertForm />
     </Card>
+  );
+}
+
+/** The user's own ratio alert: a toast (and a notification when on) when a vault goes under it. */
+function RatioAlertForm() {
+  const status = useApi('status.get', {});
+  const liquidationBps = status.data?.params.liquidationRatioBps ?? 15_000;
+  const [current, setCurrent] = useState(ratioAlertBps);
+  const [typed, setTyped] = useState(() =>
+    current === null ? '' : (current / 100).toFixed(current % 100 ? 2 : 0),
+  );
+  const parsed = typed.trim() ? parseRatioAlert(typed, liquidationBps) : null;
+  const problem = parsed?.problem ?? null;
+  return (
+    <form
+      className="settings-form"
+      data-testid="ratio-alert-form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (problem) return;
+        const bps = parsed?.bps ?? null;
+        setRatioAlertBps(bps);
+        setCurrent(bps);
+      }}
+    >
+      <Field
+        label="Alert me when a vault's ratio falls under (%)"
+        htmlFor="ratio-alert"
+        hint={`Above the ${pct(liquidationBps)} where a vault is liquidated; empty: no alert of your own.`}
+      >
+        <input
+          id="ratio-alert"
+          className="input"
+          inputMode="decimal"
+          value={typed}
+          placeholder="e.g. 180"
+          aria-invalid={problem ? true : undefined}
+          aria-describedby={problem ? 'ratio-alert-problem' : undefined}
+          onChange={(e) => setTyped(e.target.value)}
+          data-testid="ratio-alert"
+        />
+      </Field>
+      {problem && (
+        <p
+          className="error-text small"
+          id="ratio-alert-problem"
+          role="alert"
+          data-testid="ratio-alert-problem"
+        >
+          {problem}
+        </p>
+      )}
+      <p className="muted small" role="status" data-testid="ratio-alert-state">
+        {current === null ? 'No ratio alert of your own.' : `Alerting under ${pct(current)}.`}
+      </p>
+      <div className="actions start">
+        <button
+          type="submit"
+          className="button"
+          disabled={problem !== null || (parsed?.bps ?? null) === current}
+          data-testid="ratio-alert-save"
+        >
+          {typed.trim() ? 'Set alert' : 'Turn off'}
+        </button>
+      </div>
+    </form>
   );
 }

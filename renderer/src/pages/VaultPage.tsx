@@ -2,6 +2,7 @@
 import { useState } from 'react';
 import { useApi } from '../api/context';
 import { DepositPanel } from '../components/DepositPanel';
+import { VaultHistoryExport } from '../components/ExportCsv';
 import { GuardianRequests } from '../components/GuardianRequests';
 import { HistoryChart } from '../components/HistoryChart';
 import { LiquidationOutcome } from '../components/LiquidationOutcome';
@@ -65,6 +66,7 @@ export function VaultPage({ id }: { id: number }) {
             )}
           </div>
         </div>
+        <VaultHistoryExport vault={v} />
       </header>
 
       {v.pendingSpend && (

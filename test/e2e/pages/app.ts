@@ -40,6 +40,14 @@ export class BitStableApp {
     return Number(await this.page.locator(T('bsusd-balance')).getAttribute('data-cents'));
   }
 
+  /** Clicks `button` and reads the file the browser downloads: its suggested name and text. */
+  async downloadFrom(button: Locator): Promise<{ name: string; text: string }> {
+    const [file] = await Promise.all([this.page.waitForEvent('download', LONG), button.click()]);
+    const path = await file.path();
+    const { readFile } = await import('node:fs/promises');
+    return { name: file.suggestedFilename(), text: await readFile(path, 'utf8') };
+  }
+
   async waitForBalance(cents: number): Promise<void> {
     await this.page.locator(`${T('bsusd-balance')}[data-cents="${cents}"]`).waitFor(LONG);
   }
@@ -144,6 +152,28 @@ export class VaultPage {
   }
   async debtText(): Promise<string> {
     return this.page.locator(T('vault-debt')).innerText();
+  }
+  /** Clicks Export CSV; the file the browser saved: its suggested name and its text. */
+  exportCsv(): Promise<{ name: string; text: string }> {
+    return this.app.downloadFrom(this.page.locator(T('vault-export-csv')));
+  }
+  /** The history chart's time-axis tick labels, as drawn (each small chart has the same axis). */
+  async chartTimeTicks(chart: 'ratio' | 'price'): Promise<string[]> {
+    const ticks = this.page.locator(
+      `${T(`${chart}-chart`)} .recharts-xAxis-tick-labels .recharts-cartesian-axis-tick-value`,
+    );
+    await ticks.first().waitFor(LONG);
+    return ticks.allTextContents();
+  }
+  /** The history chart's reference lines: how many are drawn, and their labels. */
+  async chartReferenceLines(
+    chart: 'ratio' | 'price',
+  ): Promise<{ lines: number; labels: string[] }> {
+    const box = this.page.locator(T(`${chart}-chart`));
+    return {
+      lines: await box.locator('.recharts-reference-line-line').count(),
+      labels: await box.locator('.reference-label').allTextContents(),
+    };
   }
   private async tab(name: string): Promise<void> {
     await this.page.locator(T(`op-tab-${name}`)).click();
@@ -295,6 +325,18 @@ export class SettingsPage {
   descriptor(): Promise<string> {
     return this.page.locator(T('recovery-descriptor')).first().innerText();
   }
+  /** The recovery kit card. */
+  recoveryKit(): Locator {
+    return this.page.locator(T('settings-recovery'));
+  }
+  /** Opens a PSBT file in the inspector; returns the line said of each input (or run of inputs). */
+  async inspectPsbt(path: string): Promise<string[]> {
+    const card = this.page.locator(T('settings-psbt'));
+    await card.locator(T('psbt-file')).setInputFiles(path);
+    const name = path.split('/').pop()!;
+    await card.locator(`${T('psbt-summary')}[data-file="${name}"]`).waitFor(LONG);
+    return card.locator(T('psbt-input-signers')).allInnerTexts();
+  }
 }
 
 export class MoneyPage {
@@ -323,6 +365,10 @@ export class MoneyPage {
     const done = this.page.locator(T('send-done'));
     await done.waitFor(LONG);
     return done.innerText();
+  }
+  /** Clicks the statement's Export CSV; the file the browser saved: its name and its text. */
+  exportCsv(): Promise<{ name: string; text: string }> {
+    return this.app.downloadFrom(this.page.locator(T('statement-export-csv')));
   }
   statementKinds(): Promise<string[]> {
     return this.page

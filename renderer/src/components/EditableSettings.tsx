@@ -1,0 +1,510 @@
+/**
+ * Settings the person changes (SPEC §9, issue 15 item 5): the Bitcoin node (RPC URL, cookie file
+ * or user and password, watch-only wallet) with "Test connection", the guardian's xpub and the
+ * oracle's sources and threshold. Each field is checked as it is typed (settings.save with
+ * dryRun: the same check the next start makes) with the reason under it; saving takes effect at
+ * the next start, and the page says when one is due.
+ */
+import { useEffect, useState } from 'react';
+import type { Params, Result } from '../../../core/api/contract';
+import { useApi, useApiMutation, useClient } from '../api/context';
+import type { ApiCallError } from '../api/client';
+import { ErrorNote, Field, Stat } from './ui';
+
+type Saved = Result<'settings.saved'>;
+type BitcoinSetting = NonNullable<Params<'settings.save'>['bitcoin']>;
+
+/** The message of an error that belongs under `field`, if it does. */
+function under(error: ApiCallError | null | undefined, field: string): string | null {
+  return error && error.data.field === field ? error.message : null;
+}
+
+/** An error no field claims: shown under the form. */
+function unclaimed(error: ApiCallError | null | undefined, fields: string[]) {
+  return error && !fields.includes(String(error.data.field ?? '')) ? error : null;
+}
+
+function FieldProblem({ id, text }: { id: string; text: string | null }) {
+  if (!text) return null;
+  return (
+    <p className="error-text small" id={id} role="alert" data-testid={id}>
+      {text}
+    </p>
+  );
+}
+
+/** settings.save with dryRun, 400 ms after the last change: the reason under the field. */
+function useInlineCheck(params: Params<'settings.save'> | null) {
+  const client = useClient();
+  const [error, setError] = useState<ApiCallError | null>(null);
+  const key = JSON.stringify(params);
+  useEffect(() => {
+    if (!params) {
+      setError(null);
+      return;
+    }
+    let live = true;
+    const timer = setTimeout(() => {
+      client.call('settings.save', { ...params, dryRun: true }).then(
+        () => live && setError(null),
+        (err: ApiCallError) => live && setError(err),
+      );
+    }, 400);
+    return () => {
+      live = false;
+      clearTimeout(timer);
+    };
+    // Keyed by the params' content: a new object of the same settings is not a new check.
+  }, [key, client]);
+  return error;
+}
+
+export function RestartNote({ saved }: { saved: Saved }) {
+  return (
+    <>
+      {saved.restartNeeded && (
+        <p className="warn-text" data-testid="settings-restart">
+          Saved. Restart BitStable to use the new settings; until then it runs with the ones it
+          started with.
+        </p>
+      )}
+      {saved.fromEnvironment.length > 0 && (
+        <p className="muted small" data-testid="settings-from-env">
+          Set by the environment, which wins over what is saved here:{' '}
+          {saved.fromEnvironment.join(', ')}.
+        </p>
+      )}
+    </>
+  );
+}
+
+/** The Bitcoin node: BitStable's own (regtest) or the person's Core, tested before it is saved. */
+export function BitcoinNodeForm({
+  saved,
+  fallback,
+}: {
+  saved: Saved;
+  /** What runs when no node is chosen (BitStable's own regtest node; none); null: one is needed. */
+  fallback: string | null;
+}) {
+  const b = saved.saved.bitcoin;
+  const managed = fallback !== null;
+  const [own, setOwn] = useState(b !== null || !managed);
+  const [url, setUrl] = useState(b?.url ?? '');
+  const [kind, setKind] = useState<'cookie' | 'password'>(b?.auth.kind ?? 'cookie');
+  const [cookieFile, setCookieFile] = useState(b?.auth.kind === 'cookie' ? b.auth.cookieFile : '');
+  const [user, setUser] = useState(b?.auth.kind === 'password' ? b.auth.user : '');
+  const [password, setPassword] = useState('');
+  const [wallet, setWallet] = useState(b?.wallet ?? '');
+  const test = useApiMutation('settings.testBitcoinNode');
+  const save = useApiMutation('settings.save');
+  const setting: BitcoinSetting | null = own
+    ? {
+        url: url.trim(),
+        auth:
+          kind === 'cookie'
+            ? { kind, cookieFile: cookieFile.trim() }
+            : { kind, user: user.trim(), ...(password ? { password } : {}) },
+        ...(wallet.trim() && saved.host === 'node' ? { wallet: wallet.trim() } : {}),
+      }
+    : null;
+  const filled =
+    setting !== null &&
+    setting.url !== '' &&
+    (setting.auth.kind === 'cookie' ? setting.auth.cookieFile !== '' : setting.auth.user !== '');
+  // Checked from the first character of the address: its problem, then the next field's.
+  const inline = useInlineCheck(setting && setting.url !== '' ? { bitcoin: setting } : null);
+  const problem = test.error ?? save.error ?? inline;
+  const fields = [
+    'bitcoin.url',
+    'bitcoin.cookieFile',
+    'bitcoin.user',
+    'bitcoin.password',
+    'bitcoin.wallet',
+  ];
+  const changed = () => {
+    test.reset();
+    save.reset();
+  };
+  const describedBy = (field: string) =>
+    under(problem, field) ? `${field.replace('.', '-')}-problem` : undefined;
+  return (
+    <form
+      className="settings-form"
+      data-testid="bitcoin-node-form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        save.mutate({ bitcoin: setting });
+      }}
+    >
+      {managed && (
+        <fieldset className="row gap wrap">
+          <legend className="small">Bitcoin node</legend>
+          <label className="row gap">
+            <input
+              type="radio"
+              name="bitcoin-node"
+              checked={!own}
+              onChange={() => {
+                setOwn(false);
+                changed();
+              }}
+              data-testid="bitcoin-node-managed"
+            />
+            {fallback}
+          </label>
+          <label className="row gap">
+            <input
+              type="radio"
+              name="bitcoin-node"
+              checked={own}
+              onChange={() => {
+                setOwn(true);
+                changed();
+              }}
+              data-testid="bitcoin-node-own"
+            />
+            My Bitcoin Core
+          </label>
+        </fieldset>
+      )}
+      {own && (
+        <>
+          <Field label="RPC URL" htmlFor="bitcoin-url">
+            <input
+              id="bitcoin-url"
+              className="input"
+              value={url}
+              placeholder="http://127.0.0.1:8332"
+              spellCheck={false}
+              aria-invalid={under(problem, 'bitcoin.url') ? true : undefined}
+              aria-describedby={describedBy('bitcoin.url')}
+              onChange={(e) => {
+                setUrl(e.target.value);
+                changed();
+              }}
+              data-testid="bitcoin-url"
+            />
+          </Field>
+          <FieldProblem id="bitcoin-url-problem" text={under(problem, 'bitcoin.url')} />
+          <fieldset className="row gap wrap">
+            <legend className="small">Sign in with</legend>
+            <label className="row gap">
+              <input
+                type="radio"
+                name="bitcoin-auth"
+                checked={kind === 'cookie'}
+                onChange={() => {
+                  setKind('cookie');
+                  changed();
+                }}
+                data-testid="bitcoin-auth-cookie"
+              />
+              Core&apos;s cookie file
+            </label>
+            <label className="row gap">
+              <input
+                type="radio"
+                name="bitcoin-auth"
+                checked={kind === 'password'}
+                onChange={() => {
+                  setKind('password');
+                  changed();
+                }}
+                data-testid="bitcoin-auth-password"
+              />
+              User name and password
+            </label>
+          </fieldset>
+          {kind === 'cookie' ? (
+            <>
+              <Field
+                label="Cookie file"
+                htmlFor="bitcoin-cookie"
+                hint="Usually .cookie in Core's data folder (regtest/.cookie on regtest)."
+              >
+                <input
+                  id="bitcoin-cookie"
+                  className="input"
+                  value={cookieFile}
+                  spellCheck={false}
+                  aria-invalid={under(problem, 'bitcoin.cookieFile') ? true : undefined}
+                  aria-describedby={describedBy('bitcoin.cookieFile')}
+                  onChange={(e) => {
+                    setCookieFile(e.target.value);
+                    changed();
+                  }}
+                  data-testid="bitcoin-cookie"
+                />
+              </Field>
+              <FieldProblem
+                id="bitcoin-cookieFile-problem"
+                text={under(problem, 'bitcoin.cookieFile')}
+              />
+            </>
+          ) : (
+            <>
+              <Field label="User name" htmlFor="bitcoin-user">
+                <input
+                  id="bitcoin-user"
+                  className="input"
+                  value={user}
+                  autoComplete="off"
+                  onChange={(e) => {
+                    setUser(e.target.value);
+                    changed();
+                  }}
+                  data-testid="bitcoin-user"
+                />
+              </Field>
+              <FieldProblem id="bitcoin-user-problem" text={under(problem, 'bitcoin.user')} />
+              <Field
+                label="Password"
+                htmlFor="bitcoin-password"
+                hint={
+                  b?.passwordSaved
+                    ? 'A password is saved in the key store; type one only to change it.'
+                    : 'Kept in the key store, never in the settings file.'
+                }
+              >
+                <input
+                  id="bitcoin-password"
+                  className="input"
+                  type="password"
+                  value={password}
+                  autoComplete="new-password"
+                  onChange={(e) => {
+                    setPassword(e.target.value);
+                    changed();
+                  }}
+                  data-testid="bitcoin-password"
+                />
+              </Field>
+              <FieldProblem
+                id="bitcoin-password-problem"
+                text={under(problem, 'bitcoin.password')}
+              />
+            </>
+          )}
+          {saved.host === 'node' && (
+            <Field
+              label="Watch-only wallet"
+              htmlFor="bitcoin-wallet"
+              hint="Made on the node if it is missing (default bitstable-watch)."
+            >
+              <input
+                id="bitcoin-wallet"
+                className="input"
+                value={wallet}
+                placeholder="bitstable-watch"
+                spellCheck={false}
+                onChange={(e) => {
+                  setWallet(e.target.value);
+                  changed();
+                }}
+                data-testid="bitcoin-wallet"
+              />
+            </Field>
+          )}
+        </>
+      )}
+      <ErrorNote error={unclaimed(problem, fields)} />
+      {test.data && (
+        <div className="stats" data-testid="bitcoin-node-tested">
+          <Stat label="Answered">{test.data.version}</Stat>
+          <Stat label="Chain">{test.data.chain}</Stat>
+          <Stat label="Blocks">{test.data.blocks.toLocaleString('en-US')}</Stat>
+          {test.data.walletLoaded !== null && (
+            <Stat label="Watch-only wallet">
+              {test.data.walletLoaded ? 'loaded' : 'made at the next start'}
+            </Stat>
+          )}
+        </div>
+      )}
+      {save.isSuccess && !save.isPending && (
+        <p className="ok-text" data-testid="bitcoin-node-saved" role="status">
+          {setting ? `Tested and saved: ${setting.url}.` : `Saved: ${fallback ?? ''}.`}
+        </p>
+      )}
+      <div className="actions start">
+        {own && (
+          <button
+            type="button"
+            className="button"
+            disabled={!filled || test.isPending}
+            onClick={() => {
+              save.reset();
+              if (setting) test.mutate({ bitcoin: setting });
+            }}
+            data-testid="bitcoin-node-test"
+          >
+            {test.isPending ? 'Testing…' : 'Test connection'}
+          </button>
+        )}
+        <button
+          type="submit"
+          className="button primary"
+          disabled={save.isPending || (own && (!filled || inline !== null))}
+          data-testid="bitcoin-node-save"
+        >
+          {save.isPending ? 'Testing and saving…' : 'Save'}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+/** The guardian's xpub with its origin: checked as typed, used for new vaults from the next start. */
+export function GuardianKeyForm({ saved, network }: { saved: Saved; network: string }) {
+  const [key, setKey] = useState(saved.saved.guardianKey ?? '');
+  const save = useApiMutation('settings.save');
+  const text = key.trim();
+  const inline = useInlineCheck(text ? { guardianKey: text } : null);
+  const problem = save.error ?? inline;
+  const coin = network === 'mainnet' ? 0 : 1;
+  return (
+    <form
+      className="settings-form"
+      data-testid="guardian-key-form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        save.mutate({ guardianKey: text || null });
+      }}
+    >
+      <Field
+        label="Guardian's extended public key"
+        htmlFor="guardian-key"
+        hint={`With its origin, as [fingerprint/48'/${coin}'/0'/2']xpub… Vaults opened after the restart use it; existing vaults keep their keys. Empty: ${network === 'regtest' ? 'the playground guardian' : 'none'}.`}
+      >
+        <textarea
+          id="guardian-key"
+          className="input code"
+          rows={3}
+          value={key}
+          spellCheck={false}
+          aria-invalid={under(problem, 'guardianKey') ? true : undefined}
+          aria-describedby={under(problem, 'guardianKey') ? 'guardian-key-problem' : undefined}
+          onChange={(e) => {
+            setKey(e.target.value);
+            save.reset();
+          }}
+          data-testid="guardian-key"
+        />
+      </Field>
+      <FieldProblem id="guardian-key-problem" text={under(problem, 'guardianKey')} />
+      <ErrorNote error={unclaimed(problem, ['guardianKey'])} />
+      {save.isSuccess && (
+        <p className="ok-text" role="status" data-testid="guardian-key-saved">
+          Saved.
+        </p>
+      )}
+      <div className="actions start">
+        <button
+          type="submit"
+          className="button primary"
+          disabled={save.isPending || (text !== '' && inline !== null)}
+          data-testid="guardian-key-save"
+        >
+          Save
+        </button>
+      </div>
+    </form>
+  );
+}
+
+/** Which sources the oracle asks and how many must agree. */
+export function OracleForm({
+  saved,
+  sources,
+  threshold,
+}: {
+  saved: Saved;
+  sources: { name: string; enabled: boolean }[];
+  threshold: number;
+}) {
+  const o = saved.saved.oracle;
+  const [off, setOff] = useState<string[]>(
+    o?.disabled ?? sources.filter((s) => !s.enabled).map((s) => s.name),
+  );
+  const [agree, setAgree] = useState(String(o?.threshold ?? threshold));
+  const save = useApiMutation('settings.save');
+  const n = Number(agree);
+  const enabled = sources.length - off.length;
+  const local =
+    !/^\d{1,2}$/.test(agree.trim()) || n < 1
+      ? 'Give a whole number of sources, 1 or more.'
+      : n > enabled
+        ? `Only ${enabled} source${enabled === 1 ? ' is' : 's are'} on: at most ${enabled} can agree.`
+        : null;
+  const setting = { disabled: off, threshold: local ? null : n };
+  const inline = useInlineCheck(local ? null : { oracle: setting });
+  const problem = save.error ?? inline;
+  const reason = local ?? under(problem, 'oracle');
+  return (
+    <form
+      className="settings-form"
+      data-testid="oracle-form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        save.mutate({ oracle: setting });
+      }}
+    >
+      <fieldset>
+        <legend className="small">Sources asked</legend>
+        <div className="row gap wrap">
+          {sources.map((s) => (
+            <label key={s.name} className="check">
+              <input
+                type="checkbox"
+                checked={!off.includes(s.name)}
+                onChange={(e) => {
+                  setOff(e.target.checked ? off.filter((x) => x !== s.name) : [...off, s.name]);
+                  save.reset();
+                }}
+                data-testid={`oracle-source-${s.name}`}
+              />
+              <span>{s.name}</span>
+            </label>
+          ))}
+        </div>
+      </fieldset>
+      <Field label="Sources that must agree" htmlFor="oracle-threshold">
+        <input
+          id="oracle-threshold"
+          className="input"
+          inputMode="numeric"
+          value={agree}
+          aria-invalid={reason ? true : undefined}
+          aria-describedby={reason ? 'oracle-threshold-problem' : undefined}
+          onChange={(e) => {
+            setAgree(e.target.value);
+            save.reset();
+          }}
+          data-testid="oracle-threshold"
+        />
+      </Field>
+      <FieldProblem id="oracle-threshold-problem" text={reason} />
+      <ErrorNote error={unclaimed(problem, ['oracle'])} />
+      {save.isSuccess && (
+        <p className="ok-text" role="status" data-testid="oracle-saved">
+          Saved.
+        </p>
+      )}
+      <div className="actions start">
+        <button
+          type="submit"
+          className="button primary"
+          disabled={save.isPending || reason !== null}
+          data-testid="oracle-save"
+        >
+          Save
+        </button>
+      </div>
+    </form>
+  );
+}
+
+/** The saved settings, for the cards that edit them (null while loading or not offered). */
+export function useSavedSettings() {
+  return useApi('settings.saved', {}, { retry: false });
+}

@@ -1,0 +1,110 @@
+/**
+ * Settings the person changes (issue 15 item 5), in Chromium on the headless host (local regtest,
+ * its own real bitcoind): the Bitcoin node form checks each field as it is typed with the reason
+ * under it, "Test connection" says who answers (the host's own bitcoind, reached as the person's
+ * Core would be) or why not, Save tests first and then says a restart is due; the guardian's xpub
+ * is refused under its field until it is one for this network; the oracle's threshold cannot
+ * exceed the sources left on. What the next start does with them is in
+ * test/integration/saved-settings.test.ts. Screenshots: test-artifacts/e2e/73-… to 75-….
+ */
+import { describe, expect, it } from 'vitest';
+import { network } from '../../core/config/networks';
+import { testAccount } from '../helpers/keys';
+import { useE2eSession } from './fixtures/session';
+
+const session = useE2eSession('settings');
+const app = () => session().app;
+const page = () => app().page;
+const T = (id: string) => `[data-testid="${id}"]`;
+
+describe('settings you can change, in the browser', () => {
+  it('tests and saves a Bitcoin node, with each problem under its field', async () => {
+    await app().open(session().host.openUrl);
+    await app().nav('settings');
+    const form = page().locator(T('bitcoin-node-form'));
+    await form.waitFor();
+    await form.locator(T('bitcoin-node-own')).check();
+
+    // Credentials in the URL: refused under the field as it is typed, and Save stays off.
+    await form.locator(T('bitcoin-url')).fill('http://me:secret@127.0.0.1:18443');
+    await form.locator(T('bitcoin-cookie')).fill('/nowhere/.cookie');
+    const urlProblem = form.locator(T('bitcoin-url-problem'));
+    await expect
+      .poll(() => urlProblem.innerText().catch(() => ''), { timeout: 10_000 })
+      .toContain('not in the URL');
+    expect(await form.locator(T('bitcoin-url')).getAttribute('aria-invalid')).toBe('true');
+    expect(await form.locator(T('bitcoin-node-save')).isDisabled()).toBe(true);
+
+    // The host's own bitcoind, as a person's Core: its RPC address and cookie file.
+    const [, rpcUrl, cookie] = /RPC (\S+) cookie=(\S+)/.exec(session().host.output()) ?? [];
+    expect(rpcUrl, 'the headless host names its bitcoind').toBeTruthy();
+    await form.locator(T('bitcoin-url')).fill(rpcUrl!);
+    await expect.poll(() => urlProblem.count()).toBe(0);
+
+    // A cookie file that is not there: said when tested, nothing saved.
+    await form.locator(T('bitcoin-node-test')).click();
+    await expect.poll(() => form.innerText(), { timeout: 15_000 }).toMatch(/nowhere\/\.cookie/);
+    await app().shot('73-settings-bitcoin-node-problem');
+
+    await form.locator(T('bitcoin-cookie')).fill(cookie!);
+    await form.locator(T('bitcoin-node-test')).click();
+    const tested = form.locator(T('bitcoin-node-tested'));
+    await tested.waitFor({ timeout: 15_000 });
+    const said = await tested.innerText();
+    expect(said).toContain('regtest');
+    expect(said).toMatch(/Satoshi|Knots/);
+    const { height } = (await session().call('status.get')).node as { height: number };
+    expect(said).toContain(height.toLocaleString('en-US'));
+    expect(await page().locator(T('settings-restart')).count()).toBe(0);
+
+    await form.locator(T('bitcoin-node-save')).click();
+    await form.locator(T('bitcoin-node-saved')).waitFor({ timeout: 15_000 });
+    expect(await form.locator(T('bitcoin-node-saved')).innerText()).toContain(rpcUrl!);
+    await page().locator(T('settings-restart')).waitFor();
+    await app().shot('74-settings-bitcoin-node-saved');
+
+    // Saved: the page read again shows it, and a restart is still due.
+    await page().reload();
+    await page().locator(T('bitcoin-node-form')).waitFor();
+    expect(await page().locator(T('bitcoin-url')).inputValue()).toBe(rpcUrl);
+    expect(await page().locator(T('bitcoin-cookie')).inputValue()).toBe(cookie);
+    await page().locator(T('settings-restart')).waitFor();
+    expect((await session().call('settings.saved')).saved.bitcoin.url).toBe(rpcUrl);
+
+    // Back to BitStable's own node: nothing differs from this start, no restart due.
+    await page().locator(T('bitcoin-node-managed')).check();
+    await page().locator(T('bitcoin-node-save')).click();
+    await expect.poll(() => page().locator(T('settings-restart')).count()).toBe(0);
+  });
+
+  it('refuses a guardian key for another network and a threshold above the sources on', async () => {
+    await app().nav('settings');
+    const guardian = page().locator(T('guardian-key-form'));
+    await guardian.waitFor();
+    const field = guardian.locator(T('guardian-key'));
+    const problem = guardian.locator(T('guardian-key-problem'));
+    await field.fill(testAccount('e2e-guardian', network('mainnet')).expression);
+    await expect.poll(() => problem.innerText().catch(() => ''), { timeout: 10_000 }).not.toBe('');
+    expect(await guardian.locator(T('guardian-key-save')).isDisabled()).toBe(true);
+
+    const oracle = page().locator(T('oracle-form'));
+    const sources = oracle.locator('input[type="checkbox"]');
+    const n = await sources.count();
+    for (let i = 0; i < n; i++) await sources.nth(i).uncheck();
+    await sources.first().check();
+    await oracle.locator(T('oracle-threshold')).fill('2');
+    const threshold = oracle.locator(T('oracle-threshold-problem'));
+    expect(await threshold.innerText()).toContain('Only 1 source is on');
+    expect(await oracle.locator(T('oracle-save')).isDisabled()).toBe(true);
+    await app().shot('75-settings-refused-under-fields');
+
+    await field.fill(testAccount('e2e-guardian', network('regtest')).expression);
+    await expect.poll(() => problem.count(), { timeout: 10_000 }).toBe(0);
+    await guardian.locator(T('guardian-key-save')).click();
+    await guardian.locator(T('guardian-key-saved')).waitFor();
+    await page().locator(T('settings-restart')).waitFor();
+    expect((await session().call('settings.saved')).saved.guardianKey).toBe(
+      testAccount('e2e-guardian', network('regtest')).expression,
+    );
+  });
+});
