@@ -445,9 +445,19 @@ export const API = {
   }),
   'psbt.decode': method({
     params: z.strictObject({ psbtBase64: z.string().min(1).max(2_000_000) }),
-    result: PsbtSummary,
+    // Each input also says whose signatures it holds: the keys of the caller's vault it spends
+    // (owner, protocol, guardian) or "unknown", only signatures that verify; `signatures` stays.
+    result: PsbtSummary.extend({
+      inputs: z.array(
+        PsbtSummary.shape.inputs.element.extend({
+          signedBy: z.array(z.enum(['owner', 'protocol', 'guardian', 'unknown'])),
+          invalidSignatures: z.int(),
+          multisig: z.object({ required: z.int(), keys: z.int() }).nullable(),
+        }),
+      ),
+    }),
     permission: 'Read',
-    summary: 'Reads a PSBT file: inputs, outputs, fee and signatures so far.',
+    summary: 'Reads a PSBT file: inputs, outputs, fee and whose signatures it holds so far.',
   }),
   'spends.awaitingGuardian': method({
     params: None,

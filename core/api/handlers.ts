@@ -3,8 +3,9 @@
  * against the method's schema; results are checked against the result schema by the dispatcher.
  * Domain rules (ratios, states, addresses) stay in the core: these only translate.
  */
-import { address as bjsAddress, type Network as BjsNetwork } from 'bitcoinjs-lib';
+import { address as bjsAddress, type Network as BjsNetwork, type Psbt } from 'bitcoinjs-lib';
 import { decodePsbt } from '../keys/psbt-keys';
+import { psbtSigners, type InputSigners } from '../psbt/signers';
 import type { BitStableNode } from '../app/bitstable-node';
 import { keyExpression } from '../bitcoin/keys';
 import { BitStableError } from '../errors';
@@ -794,7 +795,30 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
     'vaults.sweep': ({ vaultId, spendId }) =>
       signed('sweep', vaultId, async () => await signDraft(vaultId, spendId, 'sweep')),
 
-    'psbt.decode': ({ psbtBase64 }) => describePsbt(psbtBase64, net.bitcoinjs),
+    'psbt.decode': async ({ psbtBase64 }, caller) => {
+      const psbt = decodePsbt(psbtBase64, net.bitcoinjs);
+      // Signatures are named by the keys of the caller's own vault the input spends; for a coin
+      // the node does not know, by the PSBT's derivations checked against the node's key set
+      // (its owner key only for the node's own account, as settings.get shows it).
+      const mayRead = (v: CoreVault) =>
+        caller.admin || (v.accountId !== null && v.accountId === caller.account);
+      const signers = await psbtSigners(psbt, net, {
+        vaultAt: async (address) => {
+          const id = await core.store.vaults.idByAddress(address, net.name);
+          const vault = id === undefined ? undefined : await core.vaults.getVault(id);
+          if (!vault || !mayRead(vault)) return undefined;
+          return { keys: await core.vaults.keySet(vault.keySetId), index: vault.index };
+        },
+        fallback: {
+          keys: await keys(),
+          roles:
+            core.isHere(caller.account) || caller.admin
+              ? ['owner', 'protocol', 'guardian']
+              : ['protocol', 'guardian'],
+        },
+      });
+      return describePsbt(psbt, net.bitcoinjs, signers);
+    },
 
     'spends.awaitingGuardian': async (_, caller) => {
       const all = await core.operations.guardianRequests();
@@ -1055,7 +1079,6 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
   };
 }
 
-/** Reads a PSBT for display; PSBT_INVALID when it is not one. */
 /** Methods of the wallet API only: an exit without the protocol node is not the node's to make. */
 function walletOnly(): never {
   throw new ApiBoundaryError(
@@ -1064,14 +1087,19 @@ function walletOnly(): never {
   );
 }
 
-function describePsbt(text: string, network: BjsNetwork): Result<'psbt.decode'> {
-  const psbt = decodePsbt(text, network);
+/** A decoded PSBT for display, with who signed each input. */
+function describePsbt(
+  psbt: Psbt,
+  network: BjsNetwork,
+  signers: InputSigners[],
+): Result<'psbt.decode'> {
   const tx = psbt.txInputs;
   const inputs = psbt.data.inputs.map((input, i) => ({
     txid: Buffer.from(tx[i]!.hash).reverse().toString('hex'),
     vout: tx[i]!.index,
     amountSats: input.witnessUtxo ? Number(input.witnessUtxo.value) : null,
     signatures: input.partialSig?.length ?? (input.finalScriptWitness ? 2 : 0),
+    ...signers[i]!,
   }));
   const outputs = psbt.txOutputs.map((o) => {
     let addr: string | null;
