@@ -78,6 +78,8 @@ export const ERROR_CODES = [
   // Oracle
   'PRICE_UNAVAILABLE',
   'ORACLE_SOURCE_ERROR',
+  /** An alert the webhook chosen in Settings did not take (after its retries). */
+  'WEBHOOK_FAILED',
   'INVALID_CONFIG',
   // Vault rules
   'RATIO_TOO_LOW',

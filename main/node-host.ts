@@ -22,6 +22,7 @@ import type { KeyStore } from '../core/keys/keystore';
 import type { ProtocolChoice } from '../core/wallet/choice';
 import { startWalletCore, type RunningWallet } from '../core/wallet/host';
 import { SavedSettingsService, withSavedSettings } from '../core/app/saved-settings';
+import { subscribeWebhook } from '../core/app/webhook';
 import type { BridgeEventMessage, StartupStatus } from '../preload/bridge';
 
 export interface HostLogger {
@@ -53,6 +54,7 @@ export class CoreHost {
   private node: BitStableNode | null = null;
   private wallet: RunningWallet | null = null;
   private api: ApiService | null = null;
+  private offWebhook: (() => Promise<void>) | null = null;
   private failure: ApiError | null = null;
   private started: Promise<void> | null = null;
   private stopping: Promise<void> | null = null;
@@ -91,6 +93,7 @@ export class CoreHost {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       await this.started?.catch(() => undefined);
+      await this.offWebhook?.();
       this.api?.close();
       this.api = null;
       const wallet = this.wallet;
@@ -180,6 +183,7 @@ export class CoreHost {
         logger,
       });
       api.subscribe((event) => this.options.send(event));
+      this.offWebhook = subscribeWebhook(node, settings, api, logger);
       this.api = api;
       node.startBackground();
       this.setStatus({ state: 'ready', message: `BitStable is running on ${node.network.name}.` });

@@ -84,6 +84,7 @@ export const API_METHODS = [
   'settings.saved',
   'settings.testBitcoinNode',
   'settings.save',
+  'settings.testWebhook',
   'playground.addAccount',
   'playground.switch',
 ] as const satisfies readonly MethodName[];

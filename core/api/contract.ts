@@ -124,6 +124,12 @@ export const OracleSetting = z.strictObject({
   threshold: z.int().min(1).max(20).nullable(),
 });
 const GuardianKeySetting = z.string().trim().min(1).max(300);
+const WebhookFormat = z.enum(['ntfy', 'slack']);
+/** A webhook for alerts: its URL given only when it changes (it is kept in the key store). */
+const WebhookSetting = z.strictObject({
+  url: z.string().trim().min(1).max(500).optional(),
+  format: WebhookFormat,
+});
 const SavedSettingsView = z.object({
   saved: z.object({
     bitcoin: z
@@ -139,6 +145,16 @@ const SavedSettingsView = z.object({
       .nullable(),
     guardianKey: z.string().nullable(),
     oracle: OracleSetting.nullable(),
+    /** Where alerts are posted: the format and the address cut short (a Slack URL is a secret). */
+    webhook: z.object({ format: WebhookFormat, shown: z.string() }).nullable(),
+  }),
+  /** What the webhook did since this start. */
+  webhookStatus: z.object({
+    sent: z.int(),
+    failed: z.int(),
+    last: z
+      .object({ at: Millis, ok: z.boolean(), title: z.string(), error: z.string().nullable() })
+      .nullable(),
   }),
   /** The environment's variables that stand above a saved setting. */
   fromEnvironment: z.array(z.string()),
@@ -805,11 +821,19 @@ export const API = {
     permission: 'AdminAccess',
     summary: 'Asks a Bitcoin node who it is (chain, height, version) with the settings given.',
   }),
+  'settings.testWebhook': method({
+    params: z.strictObject({ webhook: WebhookSetting }),
+    result: SavedSettingsView,
+    permission: 'AdminAccess',
+    summary:
+      'Posts a test alert to a webhook (the URL given, or the saved one) and says how it went.',
+  }),
   'settings.save': method({
     params: z.strictObject({
       bitcoin: BitcoinNodeSetting.nullable().optional(),
       guardianKey: GuardianKeySetting.nullable().optional(),
       oracle: OracleSetting.nullable().optional(),
+      webhook: WebhookSetting.nullable().optional(),
       dryRun: z.boolean().default(false),
     }),
     result: SavedSettingsView,

@@ -1016,6 +1016,8 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
     'settings.save': ({ dryRun, ...change }, caller) =>
       savedSettingsFor(caller).save(change, { dryRun }),
 
+    'settings.testWebhook': ({ webhook }, caller) => savedSettingsFor(caller).testWebhook(webhook),
+
     'playground.accounts': async (_, caller) =>
       await withBalances(await playgroundFor(caller).list()),
 

@@ -20,6 +20,12 @@ import { RpcClient, type RpcConfig } from '../node/rpc';
 import { resolveOracleConfig } from '../oracle/config';
 import { FileGuardianSigner } from '../signers/guardian-file';
 import { nodeOptionsFromEnv } from './env-config';
+import {
+  checkWebhookUrl,
+  WebhookNotifier,
+  type WebhookFormat,
+  type WebhookTarget,
+} from './webhook';
 import type { BitStableNodeOptions } from './bitstable-node';
 
 const FILE = 'settings.json';
@@ -33,10 +39,25 @@ const Stored = z.strictObject({
   bitcoin: BitcoinNodeSetting.nullable().default(null),
   guardianKey: z.string().trim().min(1).max(300).nullable().default(null),
   oracle: OracleSetting.nullable().default(null),
+  /** Alerts posted to a webhook (its URL, a secret for Slack, is in the key store). */
+  webhook: z
+    .strictObject({ format: z.enum(['ntfy', 'slack']) })
+    .nullable()
+    .default(null),
 });
 export type SavedSettings = z.infer<typeof Stored>;
+/** What a change to the settings gives: the webhook's URL with it (kept apart). */
+export type SettingsChange = Partial<Omit<SavedSettings, 'webhook'>> & {
+  webhook?: { url?: string | undefined; format: WebhookFormat } | null;
+};
 
-const EMPTY: SavedSettings = { bitcoin: null, guardianKey: null, oracle: null };
+const EMPTY: SavedSettings = { bitcoin: null, guardianKey: null, oracle: null, webhook: null };
+/** The webhook URL's name in the key store. */
+export const WEBHOOK_URL_KEY = 'notify-webhook-url';
+
+/** The parts a host reads only at start (the webhook applies at once). */
+const atStart = (s: SavedSettings) =>
+  JSON.stringify({ bitcoin: s.bitcoin, guardianKey: s.guardianKey, oracle: s.oracle });
 
 /** The variables each setting stands for, in the environment's names. */
 const VARIABLES = {
@@ -157,6 +178,7 @@ export async function withSavedSettings<C extends Connections>(
     bitcoin: set(VARIABLES.bitcoin) || connections.bitcoin ? null : saved.bitcoin,
     guardianKey: set(VARIABLES.guardianKey) || connections.guardian ? null : saved.guardianKey,
     oracle: saved.oracle,
+    webhook: null,
   };
   const parsed = nodeOptionsFromEnv(
     asEnv(usable, usable.bitcoin ? await storedPassword(keyStore) : null),
@@ -199,6 +221,38 @@ export class SavedSettingsService {
     private readonly host: 'node' | 'wallet' = 'node',
   ) {}
 
+  /** Sends the alerts; set by the host once it subscribed it to its events. */
+  notifier: WebhookNotifier | null = null;
+
+  /** Where alerts go now (read at each alert: a change applies at once). */
+  async webhookTarget(): Promise<WebhookTarget | null> {
+    const w = readSavedSettings(this.dataDir, this.network).webhook;
+    if (!w || !(await this.keyStore.has(WEBHOOK_URL_KEY))) return null;
+    return {
+      url: new TextDecoder().decode(await this.keyStore.get(WEBHOOK_URL_KEY)),
+      format: w.format,
+    };
+  }
+
+  /** Sends a test alert to the webhook given (its URL, or the saved one), now. */
+  async testWebhook(w: { url?: string | undefined; format: WebhookFormat }) {
+    const url = w.url ? checkWebhookUrl(w.url) : (await this.webhookTarget())?.url;
+    if (!url) throw fieldError('webhook.url', 'Give the webhook’s address.');
+    const notifier =
+      this.notifier ??
+      new WebhookNotifier({ target: async () => null, mine: async () => false, logger: console });
+    await notifier.send(
+      { url, format: w.format },
+      {
+        title: 'BitStable test alert',
+        message: 'Alerts of your vaults will arrive here: Warning, an auction, a settlement.',
+        priority: 3,
+        tags: ['bell'],
+      },
+    );
+    return this.view();
+  }
+
   async view(): Promise<SavedSettingsView> {
     const s = readSavedSettings(this.dataDir, this.network);
     const b = s.bitcoin;
@@ -218,10 +272,15 @@ export class SavedSettingsService {
           : null,
         guardianKey: s.guardianKey,
         oracle: s.oracle,
+        webhook:
+          s.webhook && (await this.keyStore.has(WEBHOOK_URL_KEY))
+            ? { format: s.webhook.format, ...webhookShown(await this.webhookTarget()) }
+            : null,
       },
+      webhookStatus: this.notifier?.report() ?? { sent: 0, failed: 0, last: null },
       fromEnvironment: this.applied.fromEnvironment,
       host: this.host,
-      restartNeeded: JSON.stringify(s) !== JSON.stringify(this.applied.startedWith),
+      restartNeeded: atStart(s) !== atStart(this.applied.startedWith),
     };
   }
 
@@ -239,7 +298,7 @@ export class SavedSettingsService {
         : null;
     if (b.auth.kind === 'password' && !password)
       throw fieldError('bitcoin.password', 'Give the RPC password (none is saved yet).');
-    const env = asEnv({ bitcoin: b, guardianKey: null, oracle: null }, password);
+    const env = asEnv({ ...EMPTY, bitcoin: b }, password);
     const parsed = this.parse(env);
     const bitcoin = parsed.bitcoin;
     if (bitcoin?.kind !== 'rpc') throw fieldError('bitcoin.url', 'Give the node’s RPC URL.');
@@ -302,11 +361,19 @@ export class SavedSettingsService {
    * host's default.
    */
   async save(
-    change: Partial<SavedSettings>,
+    change: SettingsChange,
     options: { dryRun?: boolean } = {},
   ): Promise<SavedSettingsView> {
     const current = readSavedSettings(this.dataDir, this.network);
-    const next: SavedSettings = { ...current, ...change };
+    const { webhook, ...rest } = change;
+    const next: SavedSettings = {
+      ...current,
+      ...rest,
+      ...(webhook !== undefined ? { webhook: webhook && { format: webhook.format } } : {}),
+    };
+    const webhookUrl = webhook?.url ? checkWebhookUrl(webhook.url) : null;
+    if (webhook && !webhookUrl && !(await this.keyStore.has(WEBHOOK_URL_KEY)))
+      throw fieldError('webhook.url', 'Give the webhook’s address.');
     if (next.guardianKey !== null) {
       if (this.host === 'wallet')
         throw fieldError('guardianKey', 'The guardian is the protocol node’s; set it there.');
@@ -341,9 +408,20 @@ export class SavedSettingsService {
       (await this.keyStore.has(RPC_PASSWORD_KEY))
     )
       await this.keyStore.delete(RPC_PASSWORD_KEY);
+    if (webhookUrl) await this.keyStore.put(WEBHOOK_URL_KEY, new TextEncoder().encode(webhookUrl));
+    if (webhook === null && (await this.keyStore.has(WEBHOOK_URL_KEY)))
+      await this.keyStore.delete(WEBHOOK_URL_KEY);
     writeSavedSettings(this.dataDir, this.network, next);
     return this.view();
   }
+}
+
+/** A webhook's address as Settings shows it: the host and the start of the path, no secret. */
+function webhookShown(t: WebhookTarget | null): { shown: string } {
+  if (!t) return { shown: '' };
+  const u = new URL(t.url);
+  const path = u.pathname.length > 12 ? `${u.pathname.slice(0, 12)}…` : u.pathname;
+  return { shown: `${u.origin}${path}` };
 }
 
 /** A message as a sentence: capitalised, with its full stop. */

@@ -151,6 +151,8 @@ export function createWalletApiService(o: WalletApiOptions): ApiService {
       needSettings().testBitcoinNode(p.bitcoin)) as Handler,
     'settings.save': (({ dryRun, ...change }: Params<'settings.save'> & { dryRun: boolean }) =>
       needSettings().save(change, { dryRun })) as Handler,
+    'settings.testWebhook': ((p: Params<'settings.testWebhook'>) =>
+      needSettings().testWebhook(p.webhook)) as Handler,
     'playground.accounts': playgroundHere,
     'playground.addAccount': playgroundHere,
     'playground.switch': playgroundHere,

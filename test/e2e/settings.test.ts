@@ -7,9 +7,12 @@
  * exceed the sources left on. What the next start does with them is in
  * test/integration/saved-settings.test.ts. Screenshots: test-artifacts/e2e/73-… to 75-….
  */
-import { describe, expect, it } from 'vitest';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { network } from '../../core/config/networks';
 import { testAccount } from '../helpers/keys';
+import { openActiveVault } from '../helpers/rpc';
 import { useE2eSession } from './fixtures/session';
 
 const session = useE2eSession('settings');
@@ -106,5 +109,96 @@ describe('settings you can change, in the browser', () => {
     expect((await session().call('settings.saved')).saved.guardianKey).toBe(
       testAccount('e2e-guardian', network('regtest')).expression,
     );
+  });
+
+  it('posts alerts to a webhook: a test from Settings, then a vault entering Warning', async () => {
+    // A loopback server standing in for ntfy: what the host posts to it.
+    const posted: { path: string; body: Record<string, unknown> }[] = [];
+    const server: Server = createServer((req, res) => {
+      let text = '';
+      req.on('data', (c: Buffer) => (text += c.toString()));
+      req.on('end', () => {
+        posted.push({ path: req.url ?? '', body: JSON.parse(text) as Record<string, unknown> });
+        res.end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    onTestFinished(() => new Promise<void>((r) => server.close(() => r())));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+    await app().nav('settings');
+    const form = page().locator(T('webhook-form'));
+    await form.waitFor();
+    await form.locator(T('webhook-url')).fill('ntfy.sh/no-scheme');
+    await expect
+      .poll(
+        () =>
+          form
+            .locator(T('webhook-url-problem'))
+            .innerText()
+            .catch(() => ''),
+        {
+          timeout: 10_000,
+        },
+      )
+      .toContain('is not an address');
+    await form.locator(T('webhook-url')).fill(`${base}/my-vaults`);
+    await expect.poll(() => form.locator(T('webhook-url-problem')).count()).toBe(0);
+    await form.locator(T('webhook-test')).click();
+    await expect
+      .poll(
+        () =>
+          form
+            .locator(T('webhook-status'))
+            .innerText()
+            .catch(() => ''),
+        {
+          timeout: 15_000,
+        },
+      )
+      .toContain('Delivered “BitStable test alert”');
+    expect(posted).toEqual([
+      {
+        path: '/',
+        body: expect.objectContaining({ topic: 'my-vaults', title: 'BitStable test alert' }),
+      },
+    ]);
+    await form.locator(T('webhook-save')).click();
+    await form.locator(T('webhook-saved')).waitFor();
+    expect(await page().locator(T('settings-restart')).count()).toBe(1); // the guardian key, above
+    expect((await session().call('settings.saved')).saved.webhook).toEqual({
+      format: 'ntfy',
+      shown: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/my-vaults$/),
+    });
+
+    // A vault of this window's account enters Warning: posted with no window involved.
+    await session().call('regtest.setPrice', { priceCents: 4_500_000 });
+    const returnAddress = (await session().call('regtest.newAddress')).address as string;
+    const vault = await openActiveVault(session().call, [10_000_000], { returnAddress });
+    await session().call('vaults.mint', { vaultId: vault.id, amountCents: 260_000 });
+    await session().call('regtest.setPrice', { priceCents: 4_100_000 });
+    await expect
+      .poll(() => posted.map((p) => p.body.title), { timeout: 30_000 })
+      .toContain(`Vault #${vault.id} is in Warning`);
+    expect(
+      posted.find((p) => p.body.title === `Vault #${vault.id} is in Warning`)?.body,
+    ).toMatchObject({
+      topic: 'my-vaults',
+      priority: 4,
+    });
+    await page().reload();
+    await expect
+      .poll(
+        () =>
+          page()
+            .locator(T('webhook-status'))
+            .innerText()
+            .catch(() => ''),
+        {
+          timeout: 15_000,
+        },
+      )
+      .toMatch(new RegExp(`Delivered “Vault #${vault.id} is in Warning”[\\s\\S]*2 sent, 0 failed`));
+    await app().shot('78-settings-webhook');
   });
 });

@@ -344,7 +344,9 @@ export function BitcoinNodeForm({
         <button
           type="submit"
           className="button primary"
-          disabled={save.isPending || (own && (!filled || inline !== null))}
+          disabled={
+            save.isPending || (own ? !filled || inline !== null : b === null && !save.isSuccess)
+          }
           data-testid="bitcoin-node-save"
         >
           {save.isPending ? 'Testing and saving…' : 'Save'}
@@ -507,4 +509,146 @@ export function OracleForm({
 /** The saved settings, for the cards that edit them (null while loading or not offered). */
 export function useSavedSettings() {
   return useApi('settings.saved', {}, { retry: false });
+}
+
+/**
+ * Alerts to a webhook (ntfy or Slack): posted by the host, so they arrive with no window open.
+ * The address is kept in the key store; a change applies at once.
+ */
+export function WebhookForm({ saved }: { saved: Saved }) {
+  const w = saved.saved.webhook;
+  const [format, setFormat] = useState<'ntfy' | 'slack'>(w?.format ?? 'ntfy');
+  const [url, setUrl] = useState('');
+  const test = useApiMutation('settings.testWebhook');
+  const save = useApiMutation('settings.save');
+  const typed = url.trim();
+  const inline = useInlineCheck(typed ? { webhook: { url: typed, format } } : null);
+  const problem = test.error ?? save.error ?? inline;
+  const status = (test.data ?? save.data ?? saved).webhookStatus;
+  const changed = () => {
+    test.reset();
+    save.reset();
+  };
+  const setting = { ...(typed ? { url: typed } : {}), format };
+  return (
+    <form
+      className="settings-form"
+      data-testid="webhook-form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        test.reset();
+        save.mutate({ webhook: setting });
+      }}
+    >
+      <fieldset className="row gap wrap">
+        <legend className="small">Also post alerts to a webhook</legend>
+        <label className="row gap">
+          <input
+            type="radio"
+            name="webhook-format"
+            checked={format === 'ntfy'}
+            onChange={() => {
+              setFormat('ntfy');
+              changed();
+            }}
+            data-testid="webhook-ntfy"
+          />
+          ntfy
+        </label>
+        <label className="row gap">
+          <input
+            type="radio"
+            name="webhook-format"
+            checked={format === 'slack'}
+            onChange={() => {
+              setFormat('slack');
+              changed();
+            }}
+            data-testid="webhook-slack"
+          />
+          Slack (incoming webhook)
+        </label>
+      </fieldset>
+      <Field
+        label="Webhook address"
+        htmlFor="webhook-url"
+        hint={
+          w
+            ? `Saved: ${w.shown} (${w.format}). Type an address only to change it.`
+            : format === 'ntfy'
+              ? 'Your topic, e.g. https://ntfy.sh/your-topic. Warning, an auction and its settlement are posted there.'
+              : 'The URL Slack gave the incoming webhook. Warning, an auction and its settlement are posted there.'
+        }
+      >
+        <input
+          id="webhook-url"
+          className="input"
+          value={url}
+          spellCheck={false}
+          autoComplete="off"
+          aria-invalid={under(problem, 'webhook.url') ? true : undefined}
+          aria-describedby={under(problem, 'webhook.url') ? 'webhook-url-problem' : undefined}
+          onChange={(e) => {
+            setUrl(e.target.value);
+            changed();
+          }}
+          data-testid="webhook-url"
+        />
+      </Field>
+      <FieldProblem id="webhook-url-problem" text={under(problem, 'webhook.url')} />
+      <ErrorNote error={unclaimed(problem, ['webhook.url'])} />
+      {status.last && (
+        <p
+          className={status.last.ok ? 'ok-text small' : 'warn-text small'}
+          role="status"
+          data-testid="webhook-status"
+        >
+          {status.last.ok
+            ? `Delivered “${status.last.title}” at ${new Date(status.last.at).toLocaleTimeString()}.`
+            : `Not delivered: “${status.last.title}” at ${new Date(status.last.at).toLocaleTimeString()}: ${status.last.error}.`}{' '}
+          {status.sent} sent, {status.failed} failed since BitStable started.
+        </p>
+      )}
+      {save.isSuccess && (
+        <p className="ok-text" role="status" data-testid="webhook-saved">
+          {save.variables?.webhook ? 'Saved: alerts go to the webhook from now on.' : 'Removed.'}
+        </p>
+      )}
+      <div className="actions start">
+        <button
+          type="button"
+          className="button"
+          disabled={test.isPending || (!typed && !w) || inline !== null}
+          onClick={() => {
+            save.reset();
+            test.mutate({ webhook: setting });
+          }}
+          data-testid="webhook-test"
+        >
+          {test.isPending ? 'Sending…' : 'Send a test'}
+        </button>
+        <button
+          type="submit"
+          className="button primary"
+          disabled={save.isPending || (!typed && (!w || w.format === format)) || inline !== null}
+          data-testid="webhook-save"
+        >
+          Save
+        </button>
+        {w && (
+          <button
+            type="button"
+            className="button ghost"
+            onClick={() => {
+              test.reset();
+              save.mutate({ webhook: null });
+            }}
+            data-testid="webhook-remove"
+          >
+            Remove
+          </button>
+        )}
+      </div>
+    </form>
+  );
 }

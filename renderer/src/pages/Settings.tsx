@@ -12,6 +12,7 @@ import {
   OracleForm,
   RestartNote,
   useSavedSettings,
+  WebhookForm,
 } from '../components/EditableSettings';
 import { duration, pct } from '../lib/format';
 
@@ -355,8 +356,15 @@ function NotificationsCard() {
               : 'Off. Alerts appear in the app while it is open.'}
       </p>
       <RatioAlertForm />
+      <SavedWebhook />
     </Card>
   );
+}
+
+/** The webhook form, once the saved settings are read (hosts without them offer none). */
+function SavedWebhook() {
+  const saved = useSavedSettings();
+  return saved.data ? <WebhookForm saved={saved.data} /> : null;
 }
 
 /** The user's own ratio alert: a toast (and a notification when on) when a vault goes under it. */
