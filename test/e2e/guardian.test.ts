@@ -111,6 +111,13 @@ describe('a guardian who signs PSBT files, in a browser', () => {
     await expect.poll(() => app.page.locator(T('op-tab-mint')).isDisabled(), LONG).toBe(true);
     expect(await app.page.locator(T('op-tab-close')).isDisabled()).toBe(true);
     await app.shot('23a-guardian-sent');
+    // The Exit tab picked for the owner's signature gives way, with no click, to what the emptied
+    // vault opens on: its result was closed long before the import, and no review is open.
+    await expect.poll(() => vault.selectedTab(), LONG).toBe('return');
+    expect(await app.page.locator(T('op-tab-exit')).getAttribute('aria-selected')).toBe('false');
+    expect(await app.page.locator(T('op-tab-exit')).isDisabled()).toBe(true);
+    expect(await app.page.locator(T('exit-destination')).count()).toBe(0);
+    await app.shot('23b-guardian-sent-default-tab');
 
     const regtest = await app.regtest().show();
     await regtest.mine(1);

@@ -140,7 +140,20 @@ describe('a person in a browser, on local regtest', () => {
     await app.waitForBalance(5_510_000);
     await vault.changeDebt('repay', null);
     await app.waitForBalance(5_500_000);
-    await vault.close('06-close-review');
+    await vault.close('06-close-review', { keepResult: true });
+    // The vault closes while its result is still open: the Close tab and its result stay.
+    await rpcOver(host!.url, host!.token, 'regtest.mine', { blocks: 1 });
+    await vault.waitForState('closed');
+    const closeResult = app.page.locator('[data-testid="close-dialog"] [data-testid="op-result"]');
+    expect(await closeResult.isVisible()).toBe(true);
+    expect(await vault.selectedTab()).toBe('close');
+    await app.shot('08a-close-result-held');
+    // Once the result is closed, the closed vault's page offers nothing more.
+    await closeResult.locator('[data-testid="op-done"]').click();
+    await app.page.locator('[data-testid="operations"]').waitFor({ state: 'detached' });
+    await app.page
+      .getByText('This vault is closed; there is nothing more to do with it.')
+      .waitFor();
     const regtest = await app.regtest().show();
     await regtest.mine(1);
     await app.shot('07-regtest');
@@ -188,8 +201,30 @@ describe('a person in a browser, on local regtest', () => {
   });
 
   it('the price falls to 35,000: the first vault is liquidated in an auction; the second takes it and the settlement confirms', async () => {
-    const regtest = await app.regtest().show();
-    await regtest.setPrice('35000');
+    // A withdrawal under review when the vault goes to auction: the review and its tab stay.
+    const alice = await app.vault(ids.alice!).show();
+    await app.page.locator('[data-testid="op-tab-withdraw"]').click();
+    await app.page.locator('[data-testid="withdraw-amount"]').fill('0.001');
+    await app.page.locator('[data-testid="withdraw-use-wallet"]').click();
+    await app.page.waitForFunction(() =>
+      (
+        document.querySelector<HTMLInputElement>('[data-testid="withdraw-destination"]')?.value ??
+        ''
+      ).startsWith('bcrt1'),
+    );
+    await app.page.locator('[data-testid="withdraw-review"]').click();
+    const review = app.page.locator('[data-testid="withdraw-dialog"]');
+    await review.locator('[data-testid="review-outputs"]').waitFor({ timeout: 60_000 });
+    await rpcOver(host!.url, host!.token, 'regtest.setPrice', { priceCents: 3_500_000 });
+    await alice.waitForState('liquidating');
+    expect(await review.locator('[data-testid="review-outputs"]').isVisible()).toBe(true);
+    expect(await alice.selectedTab()).toBe('withdraw');
+    await app.shot('10b-withdraw-review-held');
+    // Cancelled, the review lets the tab go, with no other click: a vault at auction opens on Repay.
+    await review.getByRole('button', { name: 'Cancel' }).click();
+    await expect.poll(() => alice.selectedTab()).toBe('repay');
+    expect(await app.page.locator('[data-testid="op-tab-withdraw"]').isDisabled()).toBe(true);
+
     const dashboard = await app.dashboard().show();
     await dashboard.waitForState(ids.alice!, 'liquidating');
 

@@ -2,7 +2,7 @@
  * Vault operations (SPEC §9), each with a review step before anything happens, and the signing
  * device's prompts while it signs.
  */
-import { useCallback, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import type { Result } from '../../../core/api/contract';
 import { useApi, useApiMutation, useEvents } from '../api/context';
 import {
@@ -25,6 +25,16 @@ import { Btc, Dialog, download, ErrorNote, Field, fromBase64 } from './ui';
 
 type Vault = Result<'vaults.get'>;
 type Tab = 'mint' | 'repay' | 'withdraw' | 'close' | 'exit' | 'return' | 'sweep';
+/** A form says whether it is busy: its review dialog open (a result shows in it), or signing. */
+type OnBusyChange = (busy: boolean) => void;
+
+/** Tells `onBusyChange` whenever `busy` changes, and that it is no longer busy when it goes. */
+function useReportBusy(busy: boolean, onBusyChange: OnBusyChange) {
+  useEffect(() => {
+    onBusyChange(busy);
+    return () => onBusyChange(false);
+  }, [busy, onBusyChange]);
+}
 
 export function Operations({ vault }: { vault: Vault }) {
   const open = ['active', 'warning'].includes(vault.state);
@@ -70,7 +80,13 @@ export function Operations({ vault }: { vault: Vault }) {
   // Until the person picks a tab, the default follows the vault (a page first drawn from a
   // cached Active vault that is in Warning by now moves to Repay).
   const [tab, setTab] = useState<Tab | null>(null);
-  // The chosen tab stays open even when the vault's state disables it, so a result stays on screen.
+  // The shown tab's form is busy: a review or a result is open in it.
+  const [busy, setBusy] = useState(false);
+  // The chosen tab stays open while the vault's state disables it only as long as its form is
+  // busy, so a review or a result stays on screen; then the page goes back to the vault's default
+  // (an exit completed later by the guardian's file leaves no Exit form on an emptied vault).
+  const picked = tabs.find((t) => t.id === tab);
+  if (picked && !picked.enabled && !busy) setTab(null);
   const current = tabs.find((t) => t.id === (tab ?? first)) ?? null;
   if (
     !current ||
@@ -131,20 +147,30 @@ export function Operations({ vault }: { vault: Vault }) {
         aria-labelledby={`tab-${current.id}`}
         className="tab-panel"
       >
-        {current.id === 'mint' && <DebtForm vault={vault} kind="mint" />}
-        {current.id === 'repay' && <DebtForm vault={vault} kind="repay" />}
-        {current.id === 'withdraw' && <SpendForm vault={vault} kind="withdraw" />}
-        {current.id === 'close' && <SpendForm vault={vault} kind="close" />}
-        {current.id === 'exit' && <SpendForm vault={vault} kind="exit" />}
+        {current.id === 'mint' && <DebtForm vault={vault} kind="mint" onBusyChange={setBusy} />}
+        {current.id === 'repay' && <DebtForm vault={vault} kind="repay" onBusyChange={setBusy} />}
+        {current.id === 'withdraw' && (
+          <SpendForm vault={vault} kind="withdraw" onBusyChange={setBusy} />
+        )}
+        {current.id === 'close' && <SpendForm vault={vault} kind="close" onBusyChange={setBusy} />}
+        {current.id === 'exit' && <SpendForm vault={vault} kind="exit" onBusyChange={setBusy} />}
         {current.id === 'return' && <ReturnAddressForm vault={vault} />}
-        {current.id === 'sweep' && <SpendForm vault={vault} kind="sweep" />}
+        {current.id === 'sweep' && <SpendForm vault={vault} kind="sweep" onBusyChange={setBusy} />}
       </div>
     </div>
   );
 }
 
 /** Mint or repay: amount → review (debt and ratio after) → confirm. */
-function DebtForm({ vault, kind }: { vault: Vault; kind: 'mint' | 'repay' }) {
+function DebtForm({
+  vault,
+  kind,
+  onBusyChange,
+}: {
+  vault: Vault;
+  kind: 'mint' | 'repay';
+  onBusyChange: OnBusyChange;
+}) {
   const [amount, setAmount] = useState('');
   // "All" repays the whole debt as it stands when the repay runs (a cent of fee may accrue
   // between this click and the confirmation).
@@ -153,6 +179,7 @@ function DebtForm({ vault, kind }: { vault: Vault; kind: 'mint' | 'repay' }) {
   const price = useApi('price.get', {});
   const status = useApi('status.get', {});
   const mutation = useApiMutation(kind === 'mint' ? 'vaults.mint' : 'vaults.repay');
+  useReportBusy(review || mutation.isPending, onBusyChange);
   const cents = parseDollars(amount);
   const debtAfter =
     cents === null ? null : kind === 'mint' ? vault.debtCents + cents : vault.debtCents - cents;
@@ -454,7 +481,15 @@ const SPEND = {
 } as const;
 
 /** Withdraw, close or emergency exit: form → preview (the planned transaction) → sign and send. */
-function SpendForm({ vault, kind }: { vault: Vault; kind: SpendKind }) {
+function SpendForm({
+  vault,
+  kind,
+  onBusyChange,
+}: {
+  vault: Vault;
+  kind: SpendKind;
+  onBusyChange: OnBusyChange;
+}) {
   const spec = SPEND[kind];
   const [amount, setAmount] = useState('');
   const [destination, setDestination] = useState('');
@@ -476,6 +511,9 @@ function SpendForm({ vault, kind }: { vault: Vault; kind: SpendKind }) {
   const destinationProblem = addressProblem(destination, status.data?.network);
   const preview = { withdraw: previewW, close: previewC, exit: previewE, sweep: previewS }[kind];
   const run = { withdraw: runW, close: runC, exit: runE, sweep: runS }[kind];
+  // Its result shows in the dialog: while that is open, or a signature is on its way, the form
+  // keeps its tab.
+  useReportBusy(open || run.isPending, onBusyChange);
   const sats = kind === 'withdraw' ? parseBtc(amount) : null;
   const amountProblem =
     kind === 'withdraw'

@@ -175,6 +175,13 @@ export class VaultPage {
       labels: await box.locator('.reference-label').allTextContents(),
     };
   }
+  /** The operation tab shown now ('repay', 'exit', …), by aria-selected; null when none is. */
+  async selectedTab(): Promise<string | null> {
+    const ids = await this.page
+      .locator(`${T('operations')} [role="tab"][aria-selected="true"]`)
+      .evaluateAll((tabs) => tabs.map((t) => t.id));
+    return ids[0]?.replace(/^tab-/, '') ?? null;
+  }
   private async tab(name: string): Promise<void> {
     await this.page.locator(T(`op-tab-${name}`)).click();
   }
@@ -191,16 +198,24 @@ export class VaultPage {
     await dialog.locator(T('op-result')).waitFor(LONG);
     await dialog.locator(T('op-done')).click();
   }
-  /** Close the vault to a fresh regtest wallet address, through the review step. */
-  async close(shot?: string): Promise<void> {
-    await this.spendAll('close', 'Signed and broadcast', shot);
+  /**
+   * Close the vault to a fresh regtest wallet address, through the review step. With `keepResult`
+   * its result is left open in the dialog (the caller closes it).
+   */
+  async close(shot?: string, opts: { keepResult?: boolean } = {}): Promise<void> {
+    await this.spendAll('close', 'Signed and broadcast', shot, opts.keepResult);
   }
   /** Emergency exit to a fresh regtest wallet address; `prompt` is the signer's last words. */
   /** Returns what the confirm button said (it names the guardian's turn when they sign by file). */
   async emergencyExit(prompt: string, shot?: string): Promise<string> {
     return await this.spendAll('exit', prompt, shot);
   }
-  private async spendAll(kind: 'close' | 'exit', prompt: string, shot?: string): Promise<string> {
+  private async spendAll(
+    kind: 'close' | 'exit',
+    prompt: string,
+    shot?: string,
+    keepResult = false,
+  ): Promise<string> {
     await this.tab(kind);
     // A mainnet address pasted into a regtest app is named under the field; no review.
     await this.page
@@ -228,7 +243,7 @@ export class VaultPage {
     await dialog.locator(T('op-result')).waitFor(LONG);
     // The signer's prompts were shown as it signed.
     await this.page.locator(T('device-prompts'), { hasText: prompt }).waitFor();
-    await dialog.locator(T('op-done')).click();
+    if (!keepResult) await dialog.locator(T('op-done')).click();
     return said;
   }
 }
