@@ -122,6 +122,8 @@ export const OracleSetting = z.strictObject({
   /** Sources turned off (kraken, coinbase, …, simulated). */
   disabled: z.array(z.string().min(1).max(40)).max(20),
   threshold: z.int().min(1).max(20).nullable(),
+  /** Answers further than this from the median are left out (basis points; null: default). */
+  maxDeviationBps: z.int().min(1).max(10_000).nullable().default(null),
 });
 const GuardianKeySetting = z.string().trim().min(1).max(300);
 const WebhookFormat = z.enum(['ntfy', 'slack']);

@@ -17,7 +17,7 @@ import { network as networkInfo, type NetworkName } from '../config/networks';
 import { BitStableError, isBitStableError } from '../errors';
 import type { KeyStore } from '../keys/keystore';
 import { RpcClient, type RpcConfig } from '../node/rpc';
-import { resolveOracleConfig } from '../oracle/config';
+import { EXCHANGES, resolveOracleConfig } from '../oracle/config';
 import { FileGuardianSigner } from '../signers/guardian-file';
 import { nodeOptionsFromEnv } from './env-config';
 import {
@@ -137,8 +137,12 @@ function asEnv(s: SavedSettings, password: string | null): Record<string, string
 
 function oracleOverridesOf(o: NonNullable<SavedSettings['oracle']>): Record<string, unknown> {
   return {
-    sources: Object.fromEntries(o.disabled.map((name) => [name, { enabled: false }])),
+    // Every source named: the ones left on are turned on (regtest's exchanges start off).
+    sources: Object.fromEntries(
+      [...EXCHANGES, 'simulated'].map((name) => [name, { enabled: !o.disabled.includes(name) }]),
+    ),
     ...(o.threshold !== null ? { threshold: o.threshold } : {}),
+    ...(o.maxDeviationBps !== null ? { maxDeviationBps: o.maxDeviationBps } : {}),
   };
 }
 

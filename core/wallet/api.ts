@@ -149,7 +149,7 @@ export function createWalletApiService(o: WalletApiOptions): ApiService {
     'settings.saved': (async () => needSettings().view()) as Handler,
     'settings.testBitcoinNode': ((p: { bitcoin: BitcoinNodeSetting }) =>
       needSettings().testBitcoinNode(p.bitcoin)) as Handler,
-    'settings.save': (({ dryRun, ...change }: Params<'settings.save'> & { dryRun: boolean }) =>
+    'settings.save': (({ dryRun, ...change }: z.output<(typeof API)['settings.save']['params']>) =>
       needSettings().save(change, { dryRun })) as Handler,
     'settings.testWebhook': ((p: Params<'settings.testWebhook'>) =>
       needSettings().testWebhook(p.webhook)) as Handler,

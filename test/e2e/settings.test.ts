@@ -94,12 +94,25 @@ describe('settings you can change, in the browser', () => {
     const sources = oracle.locator('input[type="checkbox"]');
     const n = await sources.count();
     for (let i = 0; i < n; i++) await sources.nth(i).uncheck();
-    await sources.first().check();
+    await oracle.locator(T('oracle-source-simulated')).check();
     await oracle.locator(T('oracle-threshold')).fill('2');
     const threshold = oracle.locator(T('oracle-threshold-problem'));
     expect(await threshold.innerText()).toContain('Only 1 source is on');
+    await oracle.locator(T('oracle-deviation')).fill('150');
+    expect(await oracle.locator(T('oracle-deviation-problem')).innerText()).toBe(
+      'Give a share from 0.01 to 100 %, with at most 2 decimals.',
+    );
     expect(await oracle.locator(T('oracle-save')).isDisabled()).toBe(true);
     await app().shot('75-settings-refused-under-fields');
+    // Both back within bounds: saved, and the next start leaves out answers 3.5 % off.
+    await oracle.locator(T('oracle-threshold')).fill('1');
+    await oracle.locator(T('oracle-deviation')).fill('3.5');
+    await oracle.locator(T('oracle-save')).click();
+    await oracle.locator(T('oracle-saved')).waitFor();
+    expect((await session().call('settings.saved')).saved.oracle).toMatchObject({
+      threshold: 1,
+      maxDeviationBps: 350,
+    });
 
     await field.fill(testAccount('e2e-guardian', network('regtest')).expression);
     await expect.poll(() => problem.count(), { timeout: 10_000 }).toBe(0);

@@ -177,15 +177,28 @@ describe('settings saved in the app', () => {
     expect(next.connections.guardian).toBe(guardian.expression);
 
     const tooMany = await refusal(
-      s.save({ oracle: { disabled: ['kraken', 'coinbase', 'bitstamp'], threshold: 9 } }),
+      s.save({
+        oracle: {
+          disabled: ['kraken', 'coinbase', 'bitstamp'],
+          threshold: 9,
+          maxDeviationBps: null,
+        },
+      }),
     );
     expect(tooMany.data.field).toBe('oracle');
     expect(readSavedSettings(dataDir, 'regtest').oracle).toBeNull();
-    await s.save({ oracle: { disabled: ['kraken'], threshold: 1 } });
+    await s.save({ oracle: { disabled: ['kraken'], threshold: 1, maxDeviationBps: 350 } });
     const withOracle = await withSavedSettings(dataDir, 'regtest', keyStore, {}, {});
     expect(withOracle.connections.oracleOverrides).toEqual({
-      sources: { kraken: { enabled: false } },
+      sources: {
+        binance: { enabled: true },
+        coinbase: { enabled: true },
+        kraken: { enabled: false },
+        bitstamp: { enabled: true },
+        simulated: { enabled: true },
+      },
       threshold: 1,
+      maxDeviationBps: 350,
     });
 
     // A wallet host's guardian is its node's.

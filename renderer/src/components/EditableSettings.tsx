@@ -33,6 +33,89 @@ function FieldProblem({ id, text }: { id: string; text: string | null }) {
   );
 }
 
+/** "2" or "2.5 %" as basis points (200, 250); null when it is not a share with 2 decimals at most. */
+function percentBps(text: string): number | null {
+  const t = text.trim().replace(/\s*%$/, '');
+  if (!/^\d{1,3}(\.\d{1,2})?$/.test(t)) return null;
+  const [whole, frac = ''] = t.split('.');
+  return Number(whole) * 100 + Number(frac.padEnd(2, '0'));
+}
+
+/** A choice of a few, as radio buttons under a legend. */
+function Choice<V extends string>({
+  legend,
+  name,
+  value,
+  options,
+  onChange,
+}: {
+  legend: string;
+  name: string;
+  value: V;
+  options: { value: V; label: string; testId: string }[];
+  onChange: (v: V) => void;
+}) {
+  return (
+    <fieldset className="row gap wrap">
+      <legend className="small">{legend}</legend>
+      {options.map((o) => (
+        <label key={o.value} className="row gap">
+          <input
+            type="radio"
+            name={name}
+            checked={value === o.value}
+            onChange={() => onChange(o.value)}
+            data-testid={o.testId}
+          />
+          {o.label}
+        </label>
+      ))}
+    </fieldset>
+  );
+}
+
+/** A text field with its label, hint and the problem under it (`id` names all three). */
+function TextField({
+  id,
+  label,
+  hint,
+  value,
+  onChange,
+  problem,
+  type = 'text',
+  placeholder,
+}: {
+  id: string;
+  label: string;
+  hint?: string;
+  value: string;
+  onChange: (v: string) => void;
+  problem: string | null;
+  type?: 'text' | 'password';
+  placeholder?: string;
+}) {
+  return (
+    <>
+      <Field label={label} htmlFor={id} {...(hint ? { hint } : {})}>
+        <input
+          id={id}
+          className="input"
+          type={type}
+          value={value}
+          placeholder={placeholder}
+          spellCheck={false}
+          autoComplete={type === 'password' ? 'new-password' : 'off'}
+          aria-invalid={problem ? true : undefined}
+          aria-describedby={problem ? `${id}-problem` : undefined}
+          onChange={(e) => onChange(e.target.value)}
+          data-testid={id}
+        />
+      </Field>
+      <FieldProblem id={`${id}-problem`} text={problem} />
+    </>
+  );
+}
+
 /** settings.save with dryRun, 400 ms after the last change: the reason under the field. */
 function useInlineCheck(params: Params<'settings.save'> | null) {
   const client = useClient();
@@ -126,8 +209,13 @@ export function BitcoinNodeForm({
     test.reset();
     save.reset();
   };
-  const describedBy = (field: string) =>
-    under(problem, field) ? `${field.replace('.', '-')}-problem` : undefined;
+  /** A setter that also drops the last test's and save's outcome. */
+  const edit =
+    <T,>(set: (v: T) => void) =>
+    (v: T) => {
+      set(v);
+      changed();
+    };
   return (
     <form
       className="settings-form"
@@ -138,173 +226,87 @@ export function BitcoinNodeForm({
       }}
     >
       {managed && (
-        <fieldset className="row gap wrap">
-          <legend className="small">Bitcoin node</legend>
-          <label className="row gap">
-            <input
-              type="radio"
-              name="bitcoin-node"
-              checked={!own}
-              onChange={() => {
-                setOwn(false);
-                changed();
-              }}
-              data-testid="bitcoin-node-managed"
-            />
-            {fallback}
-          </label>
-          <label className="row gap">
-            <input
-              type="radio"
-              name="bitcoin-node"
-              checked={own}
-              onChange={() => {
-                setOwn(true);
-                changed();
-              }}
-              data-testid="bitcoin-node-own"
-            />
-            My Bitcoin Core
-          </label>
-        </fieldset>
+        <Choice
+          legend="Bitcoin node"
+          name="bitcoin-node"
+          value={own ? 'own' : 'fallback'}
+          options={[
+            { value: 'fallback', label: fallback, testId: 'bitcoin-node-managed' },
+            { value: 'own', label: 'My Bitcoin Core', testId: 'bitcoin-node-own' },
+          ]}
+          onChange={(v) => {
+            setOwn(v === 'own');
+            changed();
+          }}
+        />
       )}
       {own && (
         <>
-          <Field label="RPC URL" htmlFor="bitcoin-url">
-            <input
-              id="bitcoin-url"
-              className="input"
-              value={url}
-              placeholder="http://127.0.0.1:8332"
-              spellCheck={false}
-              aria-invalid={under(problem, 'bitcoin.url') ? true : undefined}
-              aria-describedby={describedBy('bitcoin.url')}
-              onChange={(e) => {
-                setUrl(e.target.value);
-                changed();
-              }}
-              data-testid="bitcoin-url"
-            />
-          </Field>
-          <FieldProblem id="bitcoin-url-problem" text={under(problem, 'bitcoin.url')} />
-          <fieldset className="row gap wrap">
-            <legend className="small">Sign in with</legend>
-            <label className="row gap">
-              <input
-                type="radio"
-                name="bitcoin-auth"
-                checked={kind === 'cookie'}
-                onChange={() => {
-                  setKind('cookie');
-                  changed();
-                }}
-                data-testid="bitcoin-auth-cookie"
-              />
-              Core&apos;s cookie file
-            </label>
-            <label className="row gap">
-              <input
-                type="radio"
-                name="bitcoin-auth"
-                checked={kind === 'password'}
-                onChange={() => {
-                  setKind('password');
-                  changed();
-                }}
-                data-testid="bitcoin-auth-password"
-              />
-              User name and password
-            </label>
-          </fieldset>
+          <TextField
+            id="bitcoin-url"
+            label="RPC URL"
+            value={url}
+            placeholder="http://127.0.0.1:8332"
+            problem={under(problem, 'bitcoin.url')}
+            onChange={edit(setUrl)}
+          />
+          <Choice
+            legend="Sign in with"
+            name="bitcoin-auth"
+            value={kind}
+            options={[
+              { value: 'cookie', label: 'Core’s cookie file', testId: 'bitcoin-auth-cookie' },
+              {
+                value: 'password',
+                label: 'User name and password',
+                testId: 'bitcoin-auth-password',
+              },
+            ]}
+            onChange={edit(setKind)}
+          />
           {kind === 'cookie' ? (
-            <>
-              <Field
-                label="Cookie file"
-                htmlFor="bitcoin-cookie"
-                hint="Usually .cookie in Core's data folder (regtest/.cookie on regtest)."
-              >
-                <input
-                  id="bitcoin-cookie"
-                  className="input"
-                  value={cookieFile}
-                  spellCheck={false}
-                  aria-invalid={under(problem, 'bitcoin.cookieFile') ? true : undefined}
-                  aria-describedby={describedBy('bitcoin.cookieFile')}
-                  onChange={(e) => {
-                    setCookieFile(e.target.value);
-                    changed();
-                  }}
-                  data-testid="bitcoin-cookie"
-                />
-              </Field>
-              <FieldProblem
-                id="bitcoin-cookieFile-problem"
-                text={under(problem, 'bitcoin.cookieFile')}
-              />
-            </>
+            <TextField
+              id="bitcoin-cookie"
+              label="Cookie file"
+              hint="Usually .cookie in Core's data folder (regtest/.cookie on regtest)."
+              value={cookieFile}
+              problem={under(problem, 'bitcoin.cookieFile')}
+              onChange={edit(setCookieFile)}
+            />
           ) : (
             <>
-              <Field label="User name" htmlFor="bitcoin-user">
-                <input
-                  id="bitcoin-user"
-                  className="input"
-                  value={user}
-                  autoComplete="off"
-                  onChange={(e) => {
-                    setUser(e.target.value);
-                    changed();
-                  }}
-                  data-testid="bitcoin-user"
-                />
-              </Field>
-              <FieldProblem id="bitcoin-user-problem" text={under(problem, 'bitcoin.user')} />
-              <Field
+              <TextField
+                id="bitcoin-user"
+                label="User name"
+                value={user}
+                problem={under(problem, 'bitcoin.user')}
+                onChange={edit(setUser)}
+              />
+              <TextField
+                id="bitcoin-password"
                 label="Password"
-                htmlFor="bitcoin-password"
+                type="password"
                 hint={
                   b?.passwordSaved
                     ? 'A password is saved in the key store; type one only to change it.'
                     : 'Kept in the key store, never in the settings file.'
                 }
-              >
-                <input
-                  id="bitcoin-password"
-                  className="input"
-                  type="password"
-                  value={password}
-                  autoComplete="new-password"
-                  onChange={(e) => {
-                    setPassword(e.target.value);
-                    changed();
-                  }}
-                  data-testid="bitcoin-password"
-                />
-              </Field>
-              <FieldProblem
-                id="bitcoin-password-problem"
-                text={under(problem, 'bitcoin.password')}
+                value={password}
+                problem={under(problem, 'bitcoin.password')}
+                onChange={edit(setPassword)}
               />
             </>
           )}
           {saved.host === 'node' && (
-            <Field
+            <TextField
+              id="bitcoin-wallet"
               label="Watch-only wallet"
-              htmlFor="bitcoin-wallet"
               hint="Made on the node if it is missing (default bitstable-watch)."
-            >
-              <input
-                id="bitcoin-wallet"
-                className="input"
-                value={wallet}
-                placeholder="bitstable-watch"
-                spellCheck={false}
-                onChange={(e) => {
-                  setWallet(e.target.value);
-                  changed();
-                }}
-                data-testid="bitcoin-wallet"
-              />
-            </Field>
+              value={wallet}
+              placeholder="bitstable-watch"
+              problem={under(problem, 'bitcoin.wallet')}
+              onChange={edit(setWallet)}
+            />
           )}
         </>
       )}
@@ -419,10 +421,12 @@ export function OracleForm({
   saved,
   sources,
   threshold,
+  maxDeviationBps,
 }: {
   saved: Saved;
   sources: { name: string; enabled: boolean }[];
   threshold: number;
+  maxDeviationBps: number;
 }) {
   const o = saved.saved.oracle;
   const [off, setOff] = useState<string[]>(
@@ -438,8 +442,20 @@ export function OracleForm({
       : n > enabled
         ? `Only ${enabled} source${enabled === 1 ? ' is' : 's are'} on: at most ${enabled} can agree.`
         : null;
-  const setting = { disabled: off, threshold: local ? null : n };
-  const inline = useInlineCheck(local ? null : { oracle: setting });
+  const [deviation, setDeviation] = useState(
+    ((o?.maxDeviationBps ?? maxDeviationBps) / 100).toFixed(2).replace(/\.?0+$/, ''),
+  );
+  const deviationBps = percentBps(deviation);
+  const deviationProblem =
+    deviationBps === null || deviationBps < 1 || deviationBps > 10_000
+      ? 'Give a share from 0.01 to 100 %, with at most 2 decimals.'
+      : null;
+  const setting = {
+    disabled: off,
+    threshold: local ? null : n,
+    maxDeviationBps: deviationProblem ? null : deviationBps,
+  };
+  const inline = useInlineCheck(local || deviationProblem ? null : { oracle: setting });
   const problem = save.error ?? inline;
   const reason = local ?? under(problem, 'oracle');
   return (
@@ -486,6 +502,16 @@ export function OracleForm({
         />
       </Field>
       <FieldProblem id="oracle-threshold-problem" text={reason} />
+      <TextField
+        id="oracle-deviation"
+        label="Leave out answers further from the median than (%)"
+        value={deviation}
+        problem={deviationProblem}
+        onChange={(v) => {
+          setDeviation(v);
+          save.reset();
+        }}
+      />
       <ErrorNote error={unclaimed(problem, ['oracle'])} />
       {save.isSuccess && (
         <p className="ok-text" role="status" data-testid="oracle-saved">
@@ -496,7 +522,7 @@ export function OracleForm({
         <button
           type="submit"
           className="button primary"
-          disabled={save.isPending || reason !== null}
+          disabled={save.isPending || reason !== null || deviationProblem !== null}
           data-testid="oracle-save"
         >
           Save
@@ -540,38 +566,22 @@ export function WebhookForm({ saved }: { saved: Saved }) {
         save.mutate({ webhook: setting });
       }}
     >
-      <fieldset className="row gap wrap">
-        <legend className="small">Also post alerts to a webhook</legend>
-        <label className="row gap">
-          <input
-            type="radio"
-            name="webhook-format"
-            checked={format === 'ntfy'}
-            onChange={() => {
-              setFormat('ntfy');
-              changed();
-            }}
-            data-testid="webhook-ntfy"
-          />
-          ntfy
-        </label>
-        <label className="row gap">
-          <input
-            type="radio"
-            name="webhook-format"
-            checked={format === 'slack'}
-            onChange={() => {
-              setFormat('slack');
-              changed();
-            }}
-            data-testid="webhook-slack"
-          />
-          Slack (incoming webhook)
-        </label>
-      </fieldset>
-      <Field
+      <Choice
+        legend="Also post alerts to a webhook"
+        name="webhook-format"
+        value={format}
+        options={[
+          { value: 'ntfy', label: 'ntfy', testId: 'webhook-ntfy' },
+          { value: 'slack', label: 'Slack (incoming webhook)', testId: 'webhook-slack' },
+        ]}
+        onChange={(v) => {
+          setFormat(v);
+          changed();
+        }}
+      />
+      <TextField
+        id="webhook-url"
         label="Webhook address"
-        htmlFor="webhook-url"
         hint={
           w
             ? `Saved: ${w.shown} (${w.format}). Type an address only to change it.`
@@ -579,23 +589,13 @@ export function WebhookForm({ saved }: { saved: Saved }) {
               ? 'Your topic, e.g. https://ntfy.sh/your-topic. Warning, an auction and its settlement are posted there.'
               : 'The URL Slack gave the incoming webhook. Warning, an auction and its settlement are posted there.'
         }
-      >
-        <input
-          id="webhook-url"
-          className="input"
-          value={url}
-          spellCheck={false}
-          autoComplete="off"
-          aria-invalid={under(problem, 'webhook.url') ? true : undefined}
-          aria-describedby={under(problem, 'webhook.url') ? 'webhook-url-problem' : undefined}
-          onChange={(e) => {
-            setUrl(e.target.value);
-            changed();
-          }}
-          data-testid="webhook-url"
-        />
-      </Field>
-      <FieldProblem id="webhook-url-problem" text={under(problem, 'webhook.url')} />
+        value={url}
+        problem={under(problem, 'webhook.url')}
+        onChange={(v) => {
+          setUrl(v);
+          changed();
+        }}
+      />
       <ErrorNote error={unclaimed(problem, ['webhook.url'])} />
       {status.last && (
         <p

@@ -112,6 +112,7 @@ export function Settings() {
               saved={saved.data}
               sources={s.oracle.sources}
               threshold={s.oracle.threshold}
+              maxDeviationBps={s.oracle.maxDeviationBps}
             />
           )}
         </Card>
