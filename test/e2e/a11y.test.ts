@@ -6,9 +6,8 @@
  * and the page that asks for a token when the app is opened without the printed link. A sent
  * withdrawal leaves its form empty.
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { axeViolations } from './fixtures/axe';
 import { openActiveVault, rpcCall, until } from '../helpers/rpc';
 import { launchBrowser, type Browser } from './fixtures/browser';
 import { startHeadless, type Headless } from './fixtures/headless';
@@ -19,43 +18,8 @@ let browser: Browser | undefined;
 let app: BitStableApp;
 const call = (method: string, params: unknown = {}) =>
   rpcCall(host!.url, host!.token, method, params);
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-interface Violation {
-  id: string;
-  impact: string | null;
-  help: string;
-  nodes: { target: unknown[]; failureSummary?: string }[];
-}
-
-declare global {
-  interface Window {
-    axe?: { run(context: unknown, options: unknown): Promise<{ violations: Violation[] }> };
-  }
-}
-
-/** The critical and serious violations on the page as it is now, one line each. */
-async function violations(): Promise<string[]> {
-  // Evaluated through the DevTools protocol: the app's content security policy (script-src
-  // 'self') rightly refuses an injected script tag.
-  if (!(await app.page.evaluate(() => Boolean(window.axe)))) await app.page.evaluate(AXE);
-  const found = await app.page.evaluate(async () => {
-    const result = await window.axe!.run(document, {
-      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
-      resultTypes: ['violations'],
-    });
-    return result.violations;
-  });
-  return found
-    .filter((v) => v.impact === 'critical' || v.impact === 'serious')
-    .map(
-      (v) =>
-        `${v.impact} ${v.id}: ${v.help} — ${v.nodes
-          .slice(0, 3)
-          .map((n) => JSON.stringify(n.target))
-          .join(', ')}`,
-    );
-}
+/** The page's critical and serious axe violations now (test/e2e/fixtures/axe.ts). */
+const violations = () => axeViolations(app.page);
 
 const T = (id: string) => `[data-testid="${id}"]`;
 

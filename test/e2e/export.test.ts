@@ -8,9 +8,8 @@
  * and ratio are marked and labelled. axe finds nothing critical or serious on either page.
  * Screenshots: test-artifacts/e2e/96-….
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
+import { axeViolations } from './fixtures/axe';
 import { until } from '../helpers/rpc';
 import { useE2eSession } from './fixtures/session';
 
@@ -18,7 +17,6 @@ const session = useE2eSession('export');
 const call = (method: string, params?: unknown) => session().call(method, params);
 const app = () => session().app;
 const T = (id: string) => `[data-testid="${id}"]`;
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 /** RFC 4180, read independently of the app's writer: records of fields, quotes undone. */
 function parseCsv(text: string): string[][] {
@@ -75,31 +73,8 @@ function checkDate(text: string, since: number): void {
   expect(ms).toBeLessThanOrEqual(Date.now());
 }
 
-interface Violation {
-  id: string;
-  impact: string | null;
-  help: string;
-  nodes: { target: unknown[] }[];
-}
-/** The axe-core the test injects, on the page's window. */
-type WithAxe = {
-  axe?: { run(context: unknown, options: unknown): Promise<{ violations: Violation[] }> };
-};
-/** The page's critical and serious axe violations (as test/e2e/a11y.test.ts reads them). */
-async function violations(): Promise<string[]> {
-  const page = app().page;
-  if (!(await page.evaluate(() => Boolean((window as WithAxe).axe)))) await page.evaluate(AXE);
-  const found = await page.evaluate(async () => {
-    const result = await (window as WithAxe).axe!.run(document, {
-      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
-      resultTypes: ['violations'],
-    });
-    return result.violations;
-  });
-  return found
-    .filter((v) => v.impact === 'critical' || v.impact === 'serious')
-    .map((v) => `${v.impact} ${v.id}: ${v.help} — ${JSON.stringify(v.nodes[0]?.target)}`);
-}
+/** The page's critical and serious axe violations now (test/e2e/fixtures/axe.ts). */
+const violations = () => axeViolations(app().page);
 
 const LABEL = 'Alice, "tax" vault';
 const MEMO = 'rent, "March"';

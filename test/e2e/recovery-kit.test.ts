@@ -12,11 +12,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Psbt } from 'bitcoinjs-lib';
 import { afterAll, describe, expect, it } from 'vitest';
+import { axeViolations } from './fixtures/axe';
 import { keyExpression } from '../../core/bitcoin/keys';
 import { network as networkInfo } from '../../core/config/networks';
 import { softwareGuardianAccount } from '../../core/keys/node-keys';
@@ -38,34 +38,8 @@ const VAULTS = 1_005;
 const files = mkdtempSync(join(tmpdir(), 'bitstable-e2e-recovery-'));
 afterAll(() => rmSync(files, { recursive: true, force: true }));
 
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-/** axe-core as it sits on the page once injected. */
-interface Axe {
-  run(
-    context: unknown,
-    options: unknown,
-  ): Promise<{ violations: { id: string; impact: string | null; nodes: unknown[] }[] }>;
-}
-
-/** The critical and serious WCAG 2 A/AA violations on the page now (as test/e2e/a11y.test.ts). */
-async function violations(): Promise<string[]> {
-  if (!(await page().evaluate(() => 'axe' in window))) await page().evaluate(AXE);
-  const found = await page().evaluate(async () => {
-    const axe = (window as unknown as { axe: Axe }).axe;
-    const result = await axe.run(document, {
-      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
-      resultTypes: ['violations'],
-    });
-    return result.violations.map((v) => ({
-      id: v.id,
-      impact: v.impact,
-      nodes: JSON.stringify(v.nodes.slice(0, 3)),
-    }));
-  });
-  return found
-    .filter((v) => v.impact === 'critical' || v.impact === 'serious')
-    .map((v) => `${v.impact} ${v.id}: ${v.nodes}`);
-}
+/** The page's critical and serious axe violations now (test/e2e/fixtures/axe.ts). */
+const violations = () => axeViolations(page());
 
 /** Saves what a click downloads into the test's folder; returns its path. */
 async function downloadOf(click: () => Promise<void>, name: string): Promise<string> {

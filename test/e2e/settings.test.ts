@@ -214,4 +214,20 @@ describe('settings you can change, in the browser', () => {
       .toMatch(new RegExp(`Delivered “Vault #${vault.id} is in Warning”[\\s\\S]*2 sent, 0 failed`));
     await app().shot('78-settings-webhook');
   });
+
+  it('switches the theme from its card at once, and keeps it across a reload', async () => {
+    await app().nav('settings');
+    const card = page().locator(T('settings-theme'));
+    await card.waitFor();
+    const theme = () => page().evaluate(() => document.documentElement.dataset.theme ?? 'dark');
+    await card.locator(T('theme-light')).check();
+    expect(await theme()).toBe('light');
+    await app().shot('79-settings-theme-light');
+    await page().reload();
+    await page().locator(T('settings-theme')).waitFor();
+    expect(await theme()).toBe('light');
+    expect(await page().locator(T('theme-light')).isChecked()).toBe(true);
+    await page().locator(T('theme-dark')).check();
+    expect(await theme()).toBe('dark');
+  });
 });

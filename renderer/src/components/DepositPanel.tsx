@@ -27,8 +27,8 @@ export function DepositPanel({ vaultId }: { vaultId: number }) {
           size={176}
           level="M"
           marginSize={2}
-          bgColor="#ffffff"
-          fgColor="#0b0e14"
+          bgColor="var(--qr-bg)"
+          fgColor="var(--qr-fg)"
           title={d.uri}
         />
       </div>

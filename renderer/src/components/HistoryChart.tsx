@@ -52,13 +52,14 @@ const STEPS = [
   7 * DAY,
 ];
 
+// The theme's colours (styles.css): SVG takes var() in its attributes, so a theme switch repaints.
 const COLOR = {
-  ratio: '#2fbf71',
-  price: '#f7931a',
-  liquidation: '#f0524f',
-  warning: '#f5a524',
-  axis: '#8a94a6',
-  grid: '#232a36',
+  ratio: 'var(--ok)',
+  price: 'var(--chart-price)',
+  liquidation: 'var(--danger)',
+  warning: 'var(--warn)',
+  axis: 'var(--muted)',
+  grid: 'var(--border)',
 };
 
 /**
@@ -132,7 +133,12 @@ function niceTicks(lo: number, hi: number, count = 5): number[] {
 }
 
 const tooltipStyle = {
-  contentStyle: { background: '#131822', border: '1px solid #232a36', color: '#e6e9ef' },
+  contentStyle: {
+    background: 'var(--tooltip-bg)',
+    border: '1px solid var(--border)',
+    color: 'var(--text)',
+  },
+  cursor: { stroke: 'var(--muted)' },
   labelFormatter: (t: unknown) =>
     new Date(Number(t)).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' }),
 };

@@ -195,8 +195,8 @@ function KeySetSection({ set, n, network }: { set: KeySet; n: number; network: s
                 size={288}
                 level="L"
                 marginSize={4}
-                bgColor="#ffffff"
-                fgColor="#0b0e14"
+                bgColor="var(--qr-bg)"
+                fgColor="var(--qr-fg)"
                 role="img"
                 aria-label={`QR code of the descriptor of ${name}`}
                 title={`QR code of the descriptor of ${name}`}

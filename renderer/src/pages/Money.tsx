@@ -46,8 +46,8 @@ export function Money() {
                 size={160}
                 level="M"
                 marginSize={2}
-                bgColor="#ffffff"
-                fgColor="#0b0e14"
+                bgColor="var(--qr-bg)"
+                fgColor="var(--qr-fg)"
                 title={a.id}
               />
             </div>

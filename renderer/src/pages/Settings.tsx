@@ -6,6 +6,7 @@ import { Card, ErrorNote, Field, Loading, Stat } from '../components/ui';
 import { NOTIFY_SETTING, parseRatioAlert, ratioAlertBps, setRatioAlertBps } from '../lib/alerts';
 import { PsbtCard } from '../components/PsbtInspector';
 import { RecoveryKitCard } from '../components/RecoveryKit';
+import { ThemeCard } from '../components/ThemeCard';
 import {
   BitcoinNodeForm,
   GuardianKeyForm,
@@ -135,6 +136,7 @@ export function Settings() {
           )}
         </Card>
         <NotificationsCard />
+        <ThemeCard />
         <RecoveryKitCard />
         <PsbtCard />
         <Card title="Updates">
