@@ -8,7 +8,8 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { axeViolations } from './fixtures/axe';
-import { openActiveVault, rpcCall, until } from '../helpers/rpc';
+import { openVaultsInEveryState } from './fixtures/every-state';
+import { rpcCall } from '../helpers/rpc';
 import { launchBrowser, type Browser } from './fixtures/browser';
 import { startHeadless, type Headless } from './fixtures/headless';
 import { BitStableApp } from './pages/app';
@@ -39,23 +40,7 @@ afterAll(async () => {
 
 describe('accessibility, in the browser', () => {
   it('every page and review dialog has no critical or serious axe violation', async () => {
-    await call('regtest.setPrice', { priceCents: 4_500_000 });
-    const returnAddress = (await call('regtest.newAddress')).address as string;
-    const pending = await call('vaults.create', {});
-    const empty = await openActiveVault(call, [5_000_000], { returnAddress });
-    const owing = await openActiveVault(call, [10_000_000], { returnAddress });
-    await call('vaults.mint', { vaultId: owing.id, amountCents: 200_000 });
-    const warning = await openActiveVault(call, [10_000_000], { returnAddress });
-    await call('vaults.mint', { vaultId: warning.id, amountCents: 260_000 });
-    const falling = await openActiveVault(call, [10_000_000], { returnAddress });
-    await call('vaults.mint', { vaultId: falling.id, amountCents: 290_000 });
-    // $40,000: 200 % / 153.84 % (Warning) / 137.93 % (auction).
-    await call('regtest.setPrice', { priceCents: 4_000_000 });
-    await until(
-      'one vault in Warning and one at auction',
-      () => call('vaults.list', {}),
-      (l) => l.totals.byState.warning === 1 && l.totals.byState.liquidating === 1,
-    );
+    const { pending, empty, owing, warning, falling } = await openVaultsInEveryState(call);
 
     const seen: Record<string, string[]> = {};
     const check = async (name: string, ready: string) => {

@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { axeViolations } from './fixtures/axe';
-import { openActiveVault, until } from '../helpers/rpc';
+import { openVaultsInEveryState } from './fixtures/every-state';
 import { useE2eSession } from './fixtures/session';
 
 const session = useE2eSession('theme');
@@ -48,22 +48,7 @@ async function chooseAndReload(choice: 'dark' | 'light' | 'system', ready: strin
 
 describe('the light theme, in the browser', () => {
   it('is kept across a reload, applies live from another tab, and passes axe on every page', async () => {
-    await call('regtest.setPrice', { priceCents: 4_500_000 });
-    const returnAddress = (await call('regtest.newAddress')).address as string;
-    const pending = await call('vaults.create', {});
-    const owing = await openActiveVault(call, [10_000_000], { returnAddress });
-    await call('vaults.mint', { vaultId: owing.id, amountCents: 200_000 });
-    const warning = await openActiveVault(call, [10_000_000], { returnAddress });
-    await call('vaults.mint', { vaultId: warning.id, amountCents: 260_000 });
-    const falling = await openActiveVault(call, [10_000_000], { returnAddress });
-    await call('vaults.mint', { vaultId: falling.id, amountCents: 290_000 });
-    // $40,000: 200 % / 153.84 % (Warning) / 137.93 % (auction).
-    await call('regtest.setPrice', { priceCents: 4_000_000 });
-    await until(
-      'one vault in Warning and one at auction',
-      () => call('vaults.list', {}),
-      (l) => l.totals.byState.warning === 1 && l.totals.byState.liquidating === 1,
-    );
+    const { pending, owing, warning, falling } = await openVaultsInEveryState(call);
 
     const seen: Record<string, string[]> = {};
     const check = async (name: string, ready: string, shot?: string) => {

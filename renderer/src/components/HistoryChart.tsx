@@ -201,6 +201,48 @@ export function HistoryChart({
       fontSize={12}
     />
   );
+  /** One of the two small charts: the same data, grid and time axis, so they read as one. */
+  const smallChart = (testId: string, children: React.ReactNode) => (
+    <div className="chart-box" data-testid={testId}>
+      <ResponsiveContainer width="100%" height={190}>
+        <LineChart
+          data={data}
+          syncId={`vault-${vaultId}-history`}
+          margin={{ top: 12, right: 16, bottom: 0, left: 4 }}
+          accessibilityLayer={false}
+        >
+          <CartesianGrid stroke={COLOR.grid} strokeDasharray="3 3" />
+          {xAxis}
+          {children}
+        </LineChart>
+      </ResponsiveContainer>
+    </div>
+  );
+  const yAxis = (color: string, ticks: number[], format: (v: number) => string) => (
+    <YAxis
+      stroke={color}
+      fontSize={12}
+      width={72}
+      tickFormatter={format}
+      domain={[ticks[0]!, ticks[ticks.length - 1]!]}
+      ticks={ticks}
+      interval={0}
+    />
+  );
+  /** A dashed level with its name written on the chart. */
+  const level = (
+    y: number,
+    color: string,
+    value: string,
+    position: 'insideTopLeft' | 'insideBottomLeft',
+  ) => (
+    <ReferenceLine
+      y={y}
+      stroke={color}
+      strokeDasharray="4 4"
+      label={{ value, position, className: 'reference-label', fill: color, fontSize: 12 }}
+    />
+  );
 
   return (
     <div className="chart" data-testid="history-chart">
@@ -241,126 +283,75 @@ export function HistoryChart({
                 No debt in this range, so no ratio to draw.
               </p>
             ) : (
-              <div className="chart-box" data-testid="ratio-chart">
-                <ResponsiveContainer width="100%" height={190}>
-                  <LineChart
-                    data={data}
-                    syncId={`vault-${vaultId}-history`}
-                    margin={{ top: 12, right: 16, bottom: 0, left: 4 }}
-                    accessibilityLayer={false}
-                  >
-                    <CartesianGrid stroke={COLOR.grid} strokeDasharray="3 3" />
-                    {xAxis}
-                    <YAxis
-                      stroke={COLOR.ratio}
-                      fontSize={12}
-                      width={72}
-                      tickFormatter={(v: number) => `${v} %`}
-                      domain={[ratioTicks[0]!, ratioTicks[ratioTicks.length - 1]!]}
-                      ticks={ratioTicks}
-                      interval={0}
-                    />
-                    <Tooltip
-                      {...tooltipStyle}
-                      formatter={(_v, _n, item) => {
-                        const bps = (item.payload as { ratioBps: number | null }).ratioBps;
-                        return [bps === null ? 'no debt' : pct(bps), 'Ratio'];
-                      }}
-                    />
-                    <ReferenceLine
-                      y={liquidationBps / 100}
-                      stroke={COLOR.liquidation}
-                      strokeDasharray="4 4"
-                      label={{
-                        value: `Liquidation ${pct(liquidationBps)}`,
-                        // Under its line, the warning's over its own: they never overlap.
-                        position: 'insideTopLeft',
-                        className: 'reference-label',
-                        fill: COLOR.liquidation,
-                        fontSize: 12,
-                      }}
-                    />
-                    <ReferenceLine
-                      y={warningBps / 100}
-                      stroke={COLOR.warning}
-                      strokeDasharray="4 4"
-                      label={{
-                        value: `Warning ${pct(warningBps)}`,
-                        position: 'insideBottomLeft',
-                        className: 'reference-label',
-                        fill: COLOR.warning,
-                        fontSize: 12,
-                      }}
-                    />
-                    <Line
-                      type="stepAfter"
-                      dataKey="ratio"
-                      name="Ratio"
-                      stroke={COLOR.ratio}
-                      dot={false}
-                      strokeWidth={2}
-                      connectNulls={false}
-                      isAnimationActive={false}
-                    />
-                  </LineChart>
-                </ResponsiveContainer>
-              </div>
+              smallChart(
+                'ratio-chart',
+                <>
+                  {yAxis(COLOR.ratio, ratioTicks, (v) => `${v} %`)}
+                  <Tooltip
+                    {...tooltipStyle}
+                    formatter={(_v, _n, item) => {
+                      const bps = (item.payload as { ratioBps: number | null }).ratioBps;
+                      return [bps === null ? 'no debt' : pct(bps), 'Ratio'];
+                    }}
+                  />
+                  {/* Under its line, the warning's over its own: they never overlap. */}
+                  {level(
+                    liquidationBps / 100,
+                    COLOR.liquidation,
+                    `Liquidation ${pct(liquidationBps)}`,
+                    'insideTopLeft',
+                  )}
+                  {level(
+                    warningBps / 100,
+                    COLOR.warning,
+                    `Warning ${pct(warningBps)}`,
+                    'insideBottomLeft',
+                  )}
+                  <Line
+                    type="stepAfter"
+                    dataKey="ratio"
+                    name="Ratio"
+                    stroke={COLOR.ratio}
+                    dot={false}
+                    strokeWidth={2}
+                    connectNulls={false}
+                    isAnimationActive={false}
+                  />
+                </>,
+              )
             )}
             <h3 className="chart-title" style={{ color: COLOR.price }}>
               BTC price, USD
             </h3>
-            <div className="chart-box" data-testid="price-chart">
-              <ResponsiveContainer width="100%" height={190}>
-                <LineChart
-                  data={data}
-                  syncId={`vault-${vaultId}-history`}
-                  margin={{ top: 12, right: 16, bottom: 0, left: 4 }}
-                  accessibilityLayer={false}
-                >
-                  <CartesianGrid stroke={COLOR.grid} strokeDasharray="3 3" />
-                  {xAxis}
-                  <YAxis
-                    stroke={COLOR.price}
-                    fontSize={12}
-                    width={72}
-                    tickFormatter={(v: number) => `$${Math.round(v).toLocaleString('en-US')}`}
-                    domain={[priceTicks[0]!, priceTicks[priceTicks.length - 1]!]}
-                    ticks={priceTicks}
-                    interval={0}
-                  />
-                  <Tooltip
-                    {...tooltipStyle}
-                    formatter={(_v, _n, item) => [
-                      usd((item.payload as { priceCents: number }).priceCents),
-                      'BTC price',
-                    ]}
-                  />
-                  {liqPriceCents !== null && (
-                    <ReferenceLine
-                      y={liqPriceCents / 100}
-                      stroke={COLOR.liquidation}
-                      strokeDasharray="4 4"
-                      label={{
-                        value: `Liquidation price ${usd(liqPriceCents)}`,
-                        position: 'insideBottomLeft',
-                        className: 'reference-label',
-                        fill: COLOR.liquidation,
-                        fontSize: 12,
-                      }}
-                    />
+            {smallChart(
+              'price-chart',
+              <>
+                {yAxis(COLOR.price, priceTicks, (v) => `$${Math.round(v).toLocaleString('en-US')}`)}
+                <Tooltip
+                  {...tooltipStyle}
+                  formatter={(_v, _n, item) => [
+                    usd((item.payload as { priceCents: number }).priceCents),
+                    'BTC price',
+                  ]}
+                />
+                {liqPriceCents !== null &&
+                  level(
+                    liqPriceCents / 100,
+                    COLOR.liquidation,
+                    `Liquidation price ${usd(liqPriceCents)}`,
+                    'insideBottomLeft',
                   )}
-                  <Line
-                    type="linear"
-                    dataKey="price"
-                    name="BTC price"
-                    stroke={COLOR.price}
-                    dot={false}
-                    strokeWidth={2}
-                    isAnimationActive={false}
-                  />
-                </LineChart>
-              </ResponsiveContainer>
-            </div>
+                <Line
+                  type="linear"
+                  dataKey="price"
+                  name="BTC price"
+                  stroke={COLOR.price}
+                  dot={false}
+                  strokeWidth={2}
+                  isAnimationActive={false}
+                />
+              </>,
+            )}
           </div>
           <figcaption className="muted small" data-testid="chart-span">
             {spanText(from, to)}, your local time
