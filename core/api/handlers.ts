@@ -16,6 +16,7 @@ import { outputScript } from '../psbt/fees';
 import { isDeviceSigner, type SignerPrompt } from '../signers/types';
 import { collateralRatioBps, liquidationPrice, thresholdPrice } from '../vaults/health';
 import type { VaultListFilter, VaultListRow } from '../store/vaults';
+import type { EntryKind } from '../store/ledger';
 import { debtAtRate, debtNow, rateAt } from '../vaults/fee-book';
 import { feePerYear } from '../vaults/fee';
 import { books } from '../ledger/books';
@@ -91,6 +92,15 @@ interface Deps {
 }
 
 type WithLabel = { label?: string };
+type ActivityKind = Result<'vaults.activity'>['items'][number]['kind'];
+
+/** What a posting to a vault's ledger account was, by its entry's kind (the rest: liquidation). */
+const DEBT_STEP_KINDS: Partial<Record<EntryKind, ActivityKind>> = {
+  mint: 'mint',
+  repay: 'repay',
+  stability_fee: 'stability-fee',
+  redemption: 'redemption',
+};
 
 /** The contract's methods over one running node. */
 export function createHandlers({ core, host, emit }: Deps): Handlers {
@@ -552,35 +562,35 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
       });
     },
 
-    'vaults.activity': async ({ vaultId, offset, limit }, caller) => {
+    'vaults.activity': async ({ vaultId, offset, limit }) => {
       // The amounts are the store's own records, exact: the journal's collateral changes and the
-      // vault's ledger postings. What each was is read beside them: the owner's statement names
-      // mints and repays, the vault's transactions and redemptions name the rest.
+      // vault's ledger postings. What each was is read beside them: a posting's entry names its
+      // kind, the vault's transactions and redemptions name the rest.
       type Item = Result<'vaults.activity'>['items'][number];
       type Step = Omit<Item, 'collateralAfterSats' | 'debtAfterCents'>;
       const vault = await core.vaults.getVault(vaultId);
       const steps: Step[] = [];
       const sum = (xs: { amountSats: number }[]) => xs.reduce((a, x) => a + x.amountSats, 0);
-      const spends = (await core.store.spends.inStates(['signed', 'broadcast', 'confirmed']))
-        .filter((s) => s.vault_id === vault.id)
-        .map((s) => {
-          const plan = JSON.parse(s.plan) as {
-            inputs: { txid: string; vout: number; amountSats: number }[];
-            outputs: { address: string; amountSats: number }[];
-            feeSats: number;
-          };
-          const change = plan.outputs.filter((o) => o.address === vault.address);
-          return {
-            kind: s.kind === 'redemption' ? ('redemption-payout' as const) : s.kind,
-            txid: s.txid,
-            feeSats: plan.feeSats,
-            // What it takes from the collateral (change counts at once): a redemption's bitcoin
-            // left the collateral when it was redeemed, so its payout takes only the fee.
-            out: s.kind === 'redemption' ? plan.feeSats : sum(plan.inputs) - sum(change),
-            inputs: plan.inputs,
-            used: false,
-          };
-        });
+      const spends = (
+        await core.store.spends.ofVault(vault.id, ['signed', 'broadcast', 'confirmed'])
+      ).map((s) => {
+        const plan = JSON.parse(s.plan) as {
+          inputs: { txid: string; vout: number; amountSats: number }[];
+          outputs: { address: string; amountSats: number }[];
+          feeSats: number;
+        };
+        const change = plan.outputs.filter((o) => o.address === vault.address);
+        return {
+          kind: s.kind === 'redemption' ? ('redemption-payout' as const) : s.kind,
+          txid: s.txid,
+          feeSats: plan.feeSats,
+          // What it takes from the collateral (change counts at once): a redemption's bitcoin
+          // left the collateral when it was redeemed, so its payout takes only the fee.
+          out: s.kind === 'redemption' ? plan.feeSats : sum(plan.inputs) - sum(change),
+          inputs: plan.inputs,
+          used: false,
+        };
+      });
       // The coins the vault was paid, to name its deposits: those it holds and those its
       // transactions spent (not its own change).
       const own = new Set(spends.map((s) => s.txid));
@@ -623,32 +633,21 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
           });
         }
       }
-      const holder = vault.accountId ?? caller.account;
-      const lines: { ts: number; amountCents: number; kind: 'mint' | 'repay'; used: boolean }[] =
-        [];
-      for (let at = 0; holder; at += 500) {
-        const page = await core.operations.statement(holder, at, 500);
-        for (const l of page.items)
-          if (l.vaultId === vault.id && (l.kind === 'mint' || l.kind === 'repay'))
-            lines.push({ ts: l.ts, amountCents: l.amountCents, kind: l.kind, used: false });
-        if (at + 500 >= page.total) break;
-      }
       const redeemed = (
         core.redemptions ? await core.redemptions.forVault(vault.id, 100_000) : []
       ).map((r) => ({ ...r, used: false }));
       for (const p of await core.store.vaults.debtSteps(vault.id)) {
-        // The vault's ledger account is debited as its debt grows.
+        // The vault's ledger account is debited as its debt grows; the entry says what it was.
         const change = -p.amount;
-        // A mint credits the owner what it adds to the debt; a repay debits what it takes off.
-        const line = lines.find((l) => !l.used && l.ts === p.ts && l.amountCents === change);
-        const r = line
-          ? undefined
-          : redeemed.find((x) => !x.used && x.at === p.ts && x.debtCents === -change);
-        if (line) line.used = true;
+        const r =
+          p.kind === 'redemption'
+            ? redeemed.find((x) => !x.used && x.at === p.ts && x.debtCents === -change)
+            : undefined;
         if (r) r.used = true;
         steps.push({
           ts: p.ts,
-          kind: line?.kind ?? (r ? 'redemption' : change > 0 ? 'stability-fee' : 'liquidation'),
+          // The rest (an auction's payment, a taking by the pool, debt written off) is liquidation.
+          kind: DEBT_STEP_KINDS[p.kind] ?? 'liquidation',
           collateralChangeSats: r ? -r.sats : 0,
           debtChangeCents: change,
           feeSats: null,

@@ -73,6 +73,8 @@ export interface SpendsRepo {
   moveState(id: number, from: SpendState, to: SpendState, ts: number, patch: SpendPatch): boolean;
   /** Spends in any of `states`, oldest first. */
   inStates(states: readonly SpendState[]): SpendRow[];
+  /** The vault's spends in any of `states`, oldest first (its history: the (vault_id, id) index). */
+  ofVault(vaultId: number, states: readonly SpendState[]): SpendRow[];
   /** Guardian requests waiting, and ones cancelled after `cancelledSince`, oldest first. */
   watchedGuardianRequests(cancelledSince: number): SpendRow[];
   /** Signed and broadcast spends, and ones confirmed after `confirmedSince`, oldest first. */

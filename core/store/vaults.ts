@@ -6,6 +6,14 @@
 import type { Cents, Sats } from '../money';
 import type { NetworkName } from '../config/networks';
 import type { VaultState } from '../vaults/state';
+import type { EntryKind } from './ledger';
+
+/** One posting to a vault's ledger account: when, how much (− as the debt grows), and its entry's kind. */
+export interface DebtStep {
+  ts: number;
+  amount: number;
+  kind: EntryKind;
+}
 
 export interface Vault {
   id: number;
@@ -251,7 +259,7 @@ export interface VaultsRepo {
 
   // — for the API and the vault operations —
   /** The vault's ledger postings, oldest first (ledger tables). */
-  debtSteps(vaultId: number): { ts: number; amount: number }[];
+  debtSteps(vaultId: number): DebtStep[];
   /** The vault's collateral events from the journal, oldest first (the events table). */
   collateralSteps(vaultId: number): { ts: number; data: string }[];
   /** Whether an account is registered on this node (the accounts table). */

@@ -1,5 +1,7 @@
 import { codeOf } from '../helpers/errors';
 import { describe, expect, it } from 'vitest';
+import type { Result } from '../../core/api/contract';
+import { createApiService } from '../../core/api/dispatcher';
 import { logicalHash } from '../../core/db/snapshot';
 import {
   expectLedgerBalanced,
@@ -114,6 +116,32 @@ describe('liquidation of an unhealthy vault, settled on a real regtest chain', (
     expect(outcome.endedAt).toBeGreaterThanOrEqual(outcome.startedAt);
     expect(outcome.settledAt).toBeGreaterThanOrEqual(outcome.endedAt!);
     expect(await app.liquidation.listAuctions({ vaultId: bidder.id })).toEqual([]);
+    // Its history (the CSV export), newest first: the settlement took the collateral, the
+    // auction's payment the debt (its penalty went to the surplus, not to the vault).
+    const api = createApiService({ core: app });
+    const activity = await api.dispatch(
+      'vaults.activity',
+      { vaultId: vault.id },
+      { roles: ['admin'] },
+    );
+    api.close();
+    expect(
+      activity.ok &&
+        (activity.result as Result<'vaults.activity'>).items.map((i) => [
+          i.kind,
+          i.collateralChangeSats,
+          i.collateralAfterSats,
+          i.debtChangeCents,
+          i.debtAfterCents,
+          i.feeSats,
+          i.txid,
+        ]),
+    ).toEqual([
+      ['settlement', -100_000_000, 0, 0, 0, plan.feeSats, settlement[0]!.txid],
+      ['liquidation', 0, 100_000_000, -2_500_000, 0, null, null],
+      ['mint', 0, 100_000_000, 2_500_000, 2_500_000, null, null],
+      ['deposit', 100_000_000, 100_000_000, 0, 0, null, expect.stringMatching(/^[0-9a-f]{64}$/)],
+    ]);
     expect(await app.operations.balanceCents()).toBe(2_675_000);
     await expectLedgerBalanced(app);
     expect((await app.store.ledger.checkInvariant()).surplusCents).toBe(325_000);

@@ -326,9 +326,9 @@ describe.skipIf(!pgRuns)('PostgreSQL vaults, spends and ops repositories', () =>
       );
     }
     expect(await same('vaults', 'debtSteps', 1)).toEqual([
-      { ts: 7_500, amount: 1_000 },
-      { ts: 8_000, amount: -50_000 },
-      { ts: 8_000, amount: -30 },
+      { ts: 7_500, amount: 1_000, kind: 'repay' },
+      { ts: 8_000, amount: -50_000, kind: 'mint' },
+      { ts: 8_000, amount: -30, kind: 'stability_fee' },
     ]);
     await same('vaults', 'debtSteps', 2);
     await same('ops', 'journal', 'vault.collateral', 1, { sats: 100_000 }, 9_000);
@@ -408,6 +408,13 @@ describe.skipIf(!pgRuns)('PostgreSQL vaults, spends and ops repositories', () =>
       ),
     ).toEqual([1, 3, 4, 5]);
     expect(await same('spends', 'inStates', [])).toEqual([]);
+    expect(
+      (await same('spends', 'ofVault', 1, ['awaiting-guardian', 'cancelled'])).map((r) => r.id),
+    ).toEqual([3, 4, 5]);
+    expect((await same('spends', 'ofVault', 2, ['expired', 'abandoned'])).map((r) => r.id)).toEqual(
+      [6, 7],
+    );
+    expect(await same('spends', 'ofVault', 1, [])).toEqual([]);
     expect((await same('spends', 'watchedGuardianRequests', 11_000)).map((r) => r.id)).toEqual([
       4, 5,
     ]);

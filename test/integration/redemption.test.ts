@@ -6,6 +6,7 @@
  * sync; redemptions racing mints and each other in one JSON-RPC batch.
  */
 import { describe, expect, it } from 'vitest';
+import type { Result } from '../../core/api/contract';
 import { createApiService } from '../../core/api/dispatcher';
 import { startGateway } from '../../core/gateway/server';
 import { newToken, type TokenEntry } from '../../core/gateway/tokens';
@@ -110,7 +111,35 @@ describe('redemptions, on a real regtest chain', () => {
     // The owner of each vault is told, with the numbers.
     const api = createApiService({ core: app });
     const seen = await api.dispatch('vaults.get', { vaultId: lowest }, { roles: ['admin'] });
+    // Its history (the CSV export): the redemption by its kind, with the bitcoin it took and the
+    // payout's txid, ending at what the vault holds now.
+    const activity = await api.dispatch(
+      'vaults.activity',
+      { vaultId: lowest },
+      { roles: ['admin'] },
+    );
     api.close();
+    type Rows = Result<'vaults.activity'>;
+    expect(
+      activity.ok &&
+        (activity.result as Rows).items.map((i) => [
+          i.kind,
+          i.collateralChangeSats,
+          i.collateralAfterSats,
+          i.debtChangeCents,
+          i.txid,
+        ]),
+    ).toEqual([
+      [
+        'redemption',
+        -6_222_222,
+        3_777_778,
+        -280_000,
+        paid.payouts.find((p) => p.vaultId === lowest)!.txid,
+      ],
+      ['mint', 0, 10_000_000, 280_000, null],
+      ['deposit', 10_000_000, 10_000_000, 0, expect.stringMatching(/^[0-9a-f]{64}$/)],
+    ]);
     expect(seen.ok && (seen.result as { redemptions: unknown[] }).redemptions[0]).toMatchObject({
       redemptionId: r.id,
       debtCents: 280_000,

@@ -97,6 +97,13 @@ export class PgSpends implements Async<SpendsRepo> {
     ]);
   }
 
+  async ofVault(vaultId: number, states: readonly SpendState[]): Promise<SpendRow[]> {
+    return this.x.rows<SpendRow>(
+      'SELECT * FROM spends WHERE vault_id = $1 AND state = ANY($2::text[]) ORDER BY id',
+      [vaultId, states],
+    );
+  }
+
   async watchedGuardianRequests(cancelledSince: number): Promise<SpendRow[]> {
     return this.x.rows<SpendRow>(
       "SELECT * FROM spends WHERE state = 'awaiting-guardian' OR (state = 'cancelled' AND updated_at > $1) ORDER BY id",

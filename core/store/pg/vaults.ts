@@ -3,6 +3,7 @@ import type { NetworkName } from '../../config/networks';
 import type { Sats } from '../../money';
 import type { Async } from '../ports';
 import type {
+  DebtStep,
   DebtSums,
   FeeRateRow,
   KeySetRow,
@@ -430,9 +431,9 @@ export class PgVaults implements Async<VaultsRepo> {
 
   // — for the API and the vault operations —
 
-  async debtSteps(vaultId: number): Promise<{ ts: number; amount: number }[]> {
-    return this.x.rows<{ ts: number; amount: number }>(
-      `SELECT e.ts AS ts, p.amount_cents AS amount FROM ledger_postings p JOIN ledger_entries e ON e.id = p.entry_id
+  async debtSteps(vaultId: number): Promise<DebtStep[]> {
+    return this.x.rows<DebtStep>(
+      `SELECT e.ts AS ts, p.amount_cents AS amount, e.kind AS kind FROM ledger_postings p JOIN ledger_entries e ON e.id = p.entry_id
             WHERE p.account_id = $1 ORDER BY e.ts, e.id`,
       [`vault:${vaultId}`],
     );

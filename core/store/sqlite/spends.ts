@@ -76,6 +76,12 @@ export class SqliteSpends implements SpendsRepo {
     ).all(...states) as SpendRow[];
   }
 
+  ofVault(vaultId: number, states: readonly SpendState[]): SpendRow[] {
+    return this.q(
+      `SELECT * FROM spends WHERE vault_id = ? AND state IN (${states.map(() => '?').join(', ')}) ORDER BY id`,
+    ).all(vaultId, ...states) as SpendRow[];
+  }
+
   watchedGuardianRequests(cancelledSince: number): SpendRow[] {
     return this.q(
       "SELECT * FROM spends WHERE state = 'awaiting-guardian' OR (state = 'cancelled' AND updated_at > ?) ORDER BY id",

@@ -4,6 +4,7 @@ import type { Sqlite } from '../../db/database';
 import { Statements, type Statement } from './statements';
 import type { Sats } from '../../money';
 import type {
+  DebtStep,
   DebtSums,
   FeeRateRow,
   KeySetRow,
@@ -377,11 +378,11 @@ export class SqliteVaults implements VaultsRepo {
 
   // — for the API and the vault operations —
 
-  debtSteps(vaultId: number): { ts: number; amount: number }[] {
+  debtSteps(vaultId: number): DebtStep[] {
     return this.st(
-      `SELECT e.ts AS ts, p.amount_cents AS amount FROM ledger_postings p JOIN ledger_entries e ON e.id = p.entry_id
+      `SELECT e.ts AS ts, p.amount_cents AS amount, e.kind AS kind FROM ledger_postings p JOIN ledger_entries e ON e.id = p.entry_id
             WHERE p.account_id = ? ORDER BY e.ts, e.id`,
-    ).all(`vault:${vaultId}`) as { ts: number; amount: number }[];
+    ).all(`vault:${vaultId}`) as DebtStep[];
   }
 
   collateralSteps(vaultId: number): { ts: number; data: string }[] {
