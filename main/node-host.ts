@@ -22,7 +22,7 @@ import type { KeyStore } from '../core/keys/keystore';
 import type { ProtocolChoice } from '../core/wallet/choice';
 import { startWalletCore, type RunningWallet } from '../core/wallet/host';
 import { SavedSettingsService, withSavedSettings } from '../core/app/saved-settings';
-import { subscribeWebhook } from '../core/app/webhook';
+import { nodeVaultsHere, subscribeWebhook } from '../core/app/webhook';
 import type { BridgeEventMessage, StartupStatus } from '../preload/bridge';
 
 export interface HostLogger {
@@ -183,7 +183,7 @@ export class CoreHost {
         logger,
       });
       api.subscribe((event) => this.options.send(event));
-      this.offWebhook = subscribeWebhook(node, settings, api, logger);
+      this.offWebhook = subscribeWebhook(nodeVaultsHere(node), settings, api, logger);
       this.api = api;
       node.startBackground();
       this.setStatus({ state: 'ready', message: `BitStable is running on ${node.network.name}.` });

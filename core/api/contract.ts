@@ -149,6 +149,8 @@ const SavedSettingsView = z.object({
     oracle: OracleSetting.nullable(),
     /** Where alerts are posted: the format and the address cut short (a Slack URL is a secret). */
     webhook: z.object({ format: WebhookFormat, shown: z.string() }).nullable(),
+    /** The user's own ratio alert (basis points), for the window's toasts and the webhook. */
+    ratioAlertBps: z.int().nullable(),
   }),
   /** What the webhook did since this start. */
   webhookStatus: z.object({
@@ -836,6 +838,7 @@ export const API = {
       guardianKey: GuardianKeySetting.nullable().optional(),
       oracle: OracleSetting.nullable().optional(),
       webhook: WebhookSetting.nullable().optional(),
+      ratioAlertBps: z.int().min(1).max(100_000).nullable().optional(),
       dryRun: z.boolean().default(false),
     }),
     result: SavedSettingsView,

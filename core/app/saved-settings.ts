@@ -27,6 +27,7 @@ import {
   type WebhookTarget,
 } from './webhook';
 import type { BitStableNodeOptions } from './bitstable-node';
+import { ratioAlertProblem } from '../vaults/ratio-alert';
 
 const FILE = 'settings.json';
 /** The RPC password's name in the key store (one per network: the store is per network). */
@@ -44,6 +45,8 @@ const Stored = z.strictObject({
     .strictObject({ format: z.enum(['ntfy', 'slack']) })
     .nullable()
     .default(null),
+  /** The user's own ratio alert, in basis points: the window's toast and the webhook both use it. */
+  ratioAlertBps: z.int().min(1).max(100_000).nullable().default(null),
 });
 export type SavedSettings = z.infer<typeof Stored>;
 /** What a change to the settings gives: the webhook's URL with it (kept apart). */
@@ -51,11 +54,17 @@ export type SettingsChange = Partial<Omit<SavedSettings, 'webhook'>> & {
   webhook?: { url?: string | undefined; format: WebhookFormat } | null;
 };
 
-const EMPTY: SavedSettings = { bitcoin: null, guardianKey: null, oracle: null, webhook: null };
+const EMPTY: SavedSettings = {
+  bitcoin: null,
+  guardianKey: null,
+  oracle: null,
+  webhook: null,
+  ratioAlertBps: null,
+};
 /** The webhook URL's name in the key store. */
 export const WEBHOOK_URL_KEY = 'notify-webhook-url';
 
-/** The parts a host reads only at start (the webhook applies at once). */
+/** The parts a host reads only at start (the webhook and the ratio alert apply at once). */
 const atStart = (s: SavedSettings) =>
   JSON.stringify({ bitcoin: s.bitcoin, guardianKey: s.guardianKey, oracle: s.oracle });
 
@@ -183,6 +192,7 @@ export async function withSavedSettings<C extends Connections>(
     guardianKey: set(VARIABLES.guardianKey) || connections.guardian ? null : saved.guardianKey,
     oracle: saved.oracle,
     webhook: null,
+    ratioAlertBps: null,
   };
   const parsed = nodeOptionsFromEnv(
     asEnv(usable, usable.bitcoin ? await storedPassword(keyStore) : null),
@@ -238,6 +248,11 @@ export class SavedSettingsService {
     };
   }
 
+  /** The ratio the user asked to be alerted under, or null (read at each look: applies at once). */
+  ratioAlertBps(): number | null {
+    return readSavedSettings(this.dataDir, this.network).ratioAlertBps;
+  }
+
   /** Sends a test alert to the webhook given (its URL, or the saved one), now. */
   async testWebhook(w: { url?: string | undefined; format: WebhookFormat }) {
     const url = w.url ? checkWebhookUrl(w.url) : (await this.webhookTarget())?.url;
@@ -249,7 +264,8 @@ export class SavedSettingsService {
       { url, format: w.format },
       {
         title: 'BitStable test alert',
-        message: 'Alerts of your vaults will arrive here: Warning, an auction, a settlement.',
+        message:
+          'Alerts of your vaults will arrive here: Warning, an auction, a settlement, your own ratio alert.',
         priority: 3,
         tags: ['bell'],
       },
@@ -280,6 +296,7 @@ export class SavedSettingsService {
           s.webhook && (await this.keyStore.has(WEBHOOK_URL_KEY))
             ? { format: s.webhook.format, ...webhookShown(await this.webhookTarget()) }
             : null,
+        ratioAlertBps: s.ratioAlertBps,
       },
       webhookStatus: this.notifier?.report() ?? { sent: 0, failed: 0, last: null },
       fromEnvironment: this.applied.fromEnvironment,
@@ -378,6 +395,11 @@ export class SavedSettingsService {
     const webhookUrl = webhook?.url ? checkWebhookUrl(webhook.url) : null;
     if (webhook && !webhookUrl && !(await this.keyStore.has(WEBHOOK_URL_KEY)))
       throw fieldError('webhook.url', 'Give the webhook’s address.');
+    if (next.ratioAlertBps !== null) {
+      const liquidation = networkInfo(this.network).defaults.liquidationRatioBps;
+      const problem = ratioAlertProblem(next.ratioAlertBps, liquidation);
+      if (problem) throw fieldError('ratioAlertBps', problem);
+    }
     if (next.guardianKey !== null) {
       if (this.host === 'wallet')
         throw fieldError('guardianKey', 'The guardian is the protocol node’s; set it there.');

@@ -1,7 +1,7 @@
 /**
  * Vault alerts that reach the person outside the app (issue 15 item 2): the host posts Warning,
- * an auction starting, a settlement and a vault healthy again after an auction to a webhook URL
- * chosen in Settings, as ntfy's or Slack's JSON. Sent from the host (the desktop's main process,
+ * an auction starting, a settlement, a vault healthy again after an auction and a vault falling
+ * under the user's own ratio alert to a webhook URL chosen in Settings, as ntfy's or Slack's JSON. Sent from the host (the desktop's main process,
  * the headless host), so they go out while no window is open.
  *
  * Written by hand: a POST of a few fields with a retry is smaller than any client library, and
@@ -9,6 +9,7 @@
  */
 import type { ApiEvent } from '../api/events';
 import { BitStableError } from '../errors';
+import { bpsText, RATIO_ALERT_LOOK, ratioCrossings } from '../vaults/ratio-alert';
 
 export type WebhookFormat = 'ntfy' | 'slack';
 
@@ -107,6 +108,20 @@ export function webhookMessage(
   }
 }
 
+/** The message for a vault that fell under the user's own ratio alert. */
+export function ratioAlertMessage(
+  vaultId: number,
+  ratioBps: number,
+  alertBps: number,
+): WebhookMessage {
+  return {
+    title: `Vault #${vaultId} is under your ${bpsText(alertBps)} alert`,
+    message: `Its ratio is ${bpsText(ratioBps)}. Repay some debt or add collateral to bring it back up.`,
+    priority: 4,
+    tags: ['chart_with_downwards_trend'],
+  };
+}
+
 /** The request body for `format`: ntfy's JSON publish (to the server's root) or Slack's. */
 export function webhookRequest(
   target: WebhookTarget,
@@ -128,16 +143,26 @@ export function webhookRequest(
 const ATTEMPTS = 3;
 const TIMEOUT_MS = 5_000;
 
+/** The rows a look at the lowest ratios reads (vaults.list's items). */
+export type RatioRow = { id: number; state: string; ratioBps: number | null };
+
 /**
  * Posts vault alerts to the chosen webhook. `target()` is read at each alert (a change in
  * Settings applies at once); `mine(vaultId)` says whether a vault is this person's. A delivery
  * is tried three times (1 s, then 4 s apart); one that still fails is logged, counted and shown
- * in Settings, and the next alert is tried afresh.
+ * in Settings, and the next alert is tried afresh. With `ratio`, each accepted price (and each
+ * vault change) is a look at the lowest ratios, and a vault that went under the user's own
+ * ratio alert is posted once, and again only after it was back above it.
  */
 export class WebhookNotifier {
   private readonly states = new Map<number, string>();
   private readonly status: WebhookStatus = { sent: 0, failed: 0, last: null };
   private pending = new Set<Promise<void>>();
+  /** Which vaults were under the ratio alert at the last look, for the alert `underBps`. */
+  private readonly under = new Map<number, boolean>();
+  private underBps: number | null = null;
+  private looking = false;
+  private lookAgain = false;
 
   constructor(
     private readonly o: {
@@ -146,11 +171,14 @@ export class WebhookNotifier {
       logger: { warn(obj: object, msg: string): void };
       /** Waits between attempts (tests pass a shorter one). */
       backoffMs?: (attempt: number) => number;
+      /** The user's own ratio alert (null: off) and this person's lowest ratios. */
+      ratio?: { alertBps: () => number | null; lowest: () => Promise<readonly RatioRow[]> };
     },
   ) {}
 
   /** To be subscribed to the host's API events. */
   onEvent(event: ApiEvent): void {
+    if (event.type === 'price.accepted' || event.type === 'vault.changed') this.lookAtRatios();
     if (event.type !== 'vault.changed') return;
     const { vaultId, state } = event.payload;
     const previous = this.states.get(vaultId);
@@ -159,6 +187,43 @@ export class WebhookNotifier {
     if (!message) return;
     const p = this.deliver(vaultId, message).finally(() => this.pending.delete(p));
     this.pending.add(p);
+  }
+
+  /** One look at a time; events during it make one more look after it. */
+  private lookAtRatios(): void {
+    if (!this.o.ratio) return;
+    if (this.looking) {
+      this.lookAgain = true;
+      return;
+    }
+    this.looking = true;
+    const p = (async () => {
+      do {
+        this.lookAgain = false;
+        await this.lookOnce(this.o.ratio!);
+      } while (this.lookAgain);
+    })().finally(() => {
+      this.looking = false;
+      this.pending.delete(p);
+    });
+    this.pending.add(p);
+  }
+
+  private async lookOnce(ratio: NonNullable<typeof this.o.ratio>): Promise<void> {
+    try {
+      const bps = ratio.alertBps();
+      // A new alert starts afresh: the vaults under it are told of at its first look.
+      if (bps !== this.underBps) {
+        this.under.clear();
+        this.underBps = bps;
+      }
+      if (bps === null || !(await this.o.target())) return;
+      for (const c of ratioCrossings(this.under, await ratio.lowest(), bps))
+        await this.deliver(c.vaultId, ratioAlertMessage(c.vaultId, c.ratioBps, bps));
+    } catch (err) {
+      // A failed read (the list, the setting) is logged; the next accepted price looks again.
+      this.o.logger.warn({ err }, 'ratio alert look failed');
+    }
   }
 
   private async deliver(vaultId: number, message: WebhookMessage): Promise<void> {
@@ -218,24 +283,57 @@ export class WebhookNotifier {
   }
 }
 
+/** On a protocol node: the vaults of the account(s) its window acts for (local mode). */
+export function nodeVaultsHere(node: {
+  isHere(accountId: string | null): boolean;
+  store: { vaults: { accountOf(id: number): unknown } };
+}): (vaultId: number) => Promise<boolean> {
+  return async (vaultId) =>
+    node.isHere(((await node.store.vaults.accountOf(vaultId)) as string | null) ?? null);
+}
+
+/** A host's API, as the webhook uses it: its events, and the list of the vaults it acts for. */
+export interface WebhookApi {
+  subscribe(listener: (event: ApiEvent) => void): () => void;
+  dispatch(
+    method: 'vaults.list',
+    params: typeof RATIO_ALERT_LOOK,
+    ctx: { roles: readonly 'admin'[] },
+  ): Promise<{ ok: true; result: unknown } | { ok: false; error: { message: string } }>;
+}
+
+/** The lowest ratios of the vaults the host's window acts for: the window's own list. */
+export function lowestRatios(api: WebhookApi): () => Promise<readonly RatioRow[]> {
+  return async () => {
+    const out = await api.dispatch('vaults.list', RATIO_ALERT_LOOK, { roles: ['admin'] });
+    if (!out.ok) throw new Error(out.error.message);
+    return (out.result as { items: RatioRow[] }).items;
+  };
+}
+
+/** What the webhook reads of the host's saved settings, at each alert. */
+export interface WebhookSettings {
+  webhookTarget(): Promise<WebhookTarget | null>;
+  ratioAlertBps(): number | null;
+  notifier: WebhookNotifier | null;
+}
+
 /**
- * A protocol node's host (local mode) subscribes its webhook: alerts of the vaults of the
- * account(s) this window acts for. Returns what stops it (waiting for alerts under way).
+ * A host subscribes its webhook: alerts of the vaults `mine` says are this person's (on a
+ * protocol node in local mode, those of the account(s) its window acts for). Returns what stops
+ * it (waiting for alerts under way).
  */
 export function subscribeWebhook(
-  node: {
-    isHere(accountId: string | null): boolean;
-    store: { vaults: { accountOf(id: number): unknown } };
-  },
-  settings: { webhookTarget(): Promise<WebhookTarget | null>; notifier: WebhookNotifier | null },
-  api: { subscribe(listener: (event: ApiEvent) => void): () => void },
+  mine: (vaultId: number) => Promise<boolean>,
+  settings: WebhookSettings,
+  api: WebhookApi,
   logger: { warn(obj: object, msg: string): void },
 ): () => Promise<void> {
   const notifier = new WebhookNotifier({
     target: () => settings.webhookTarget(),
-    mine: async (vaultId) =>
-      node.isHere(((await node.store.vaults.accountOf(vaultId)) as string | null) ?? null),
+    mine,
     logger,
+    ratio: { alertBps: () => settings.ratioAlertBps(), lowest: lowestRatios(api) },
   });
   settings.notifier = notifier;
   const off = api.subscribe((event) => notifier.onEvent(event));

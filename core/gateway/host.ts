@@ -17,7 +17,7 @@ import type { SignerPrompt } from '../signers/types';
 import { checkBindHost, startGateway, type Gateway, type GatewayLogger } from './server';
 import { tokenSource, loadTokens } from './tokens';
 import { SavedSettingsService, withSavedSettings } from '../app/saved-settings';
-import { subscribeWebhook } from '../app/webhook';
+import { nodeVaultsHere, subscribeWebhook } from '../app/webhook';
 
 export interface HeadlessOptions {
   dataDir: string;
@@ -158,7 +158,7 @@ export async function startHeadless(options: HeadlessOptions): Promise<HeadlessH
     });
     const service = api;
     progressSink = (text) => service.emit({ type: 'progress', payload: { text } });
-    const offWebhook = subscribeWebhook(node, settings, service, log);
+    const offWebhook = subscribeWebhook(nodeVaultsHere(node), settings, service, log);
     promptSink = (prompt) =>
       service.emit({ type: 'signer.prompt', payload: { ...prompt, operation: null } });
     // What the other instances' buses said reaches this one's clients too.

@@ -27,7 +27,7 @@ import type { KeyStore } from '../keys/keystore';
 import { loadTokens, tokenSource } from '../gateway/tokens';
 import { createWalletApiService } from './api';
 import { SavedSettingsService, withSavedSettings } from '../app/saved-settings';
-import { WebhookNotifier } from '../app/webhook';
+import { subscribeWebhook } from '../app/webhook';
 import { OwnPriceCheck } from './price-check';
 import {
   ProtocolClient,
@@ -290,13 +290,7 @@ export async function startWalletCore(options: WalletCoreOptions): Promise<Runni
     });
     prompt = (p) => api.emit({ type: 'signer.prompt', payload: { ...p, operation: null } });
     // Alerts to the webhook chosen in Settings (the node sends this wallet its own vaults only).
-    const notifier = new WebhookNotifier({
-      target: () => settings.webhookTarget(),
-      mine: async () => true,
-      logger: log,
-    });
-    settings.notifier = notifier;
-    const offWebhook = api.subscribe((event) => notifier.onEvent(event));
+    const stopWebhook = subscribeWebhook(async () => true, settings, api, log);
     if (!bitcoin) {
       log.warn(
         {},
@@ -322,8 +316,7 @@ export async function startWalletCore(options: WalletCoreOptions): Promise<Runni
       stop() {
         stopped ??= (async () => {
           clearInterval(heartbeat);
-          offWebhook();
-          await notifier.settled();
+          await stopWebhook();
           api.close();
           await priceCheck.stop();
           // A stopped wallet leaves no live session behind; a node that does not answer within

@@ -155,9 +155,10 @@ describe('alerts, in the browser', () => {
     await field.fill('200');
     expect(await form.locator('[data-testid="ratio-alert-problem"]').count()).toBe(0);
     await form.locator('[data-testid="ratio-alert-save"]').click();
-    expect(await form.locator('[data-testid="ratio-alert-state"]').innerText()).toBe(
-      'Alerting under 200.00 %.',
-    );
+    // Kept by the host (settings.saved), so shown once it is saved.
+    await expect
+      .poll(() => form.locator('[data-testid="ratio-alert-state"]').innerText())
+      .toBe('Alerting under 200.00 %.');
     await app.shot('76-alerts-own-ratio-set');
 
     await app.dashboard().show();

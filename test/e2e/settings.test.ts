@@ -124,7 +124,7 @@ describe('settings you can change, in the browser', () => {
     );
   });
 
-  it('posts alerts to a webhook: a test from Settings, then a vault entering Warning', async () => {
+  it('posts alerts to a webhook: a test from Settings, a vault under your own ratio alert, then one entering Warning', async () => {
     // A loopback server standing in for ntfy: what the host posts to it.
     const posted: { path: string; body: Record<string, unknown> }[] = [];
     const server: Server = createServer((req, res) => {
@@ -184,15 +184,33 @@ describe('settings you can change, in the browser', () => {
       shown: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/my-vaults$/),
     });
 
-    // A vault of this window's account enters Warning: posted with no window involved.
+    // Your own ratio alert, kept by the host: the webhook posts it too.
+    const ratioForm = page().locator(T('ratio-alert-form'));
+    await ratioForm.locator(T('ratio-alert')).fill('180');
+    await ratioForm.locator(T('ratio-alert-save')).click();
+    await expect
+      .poll(() => ratioForm.locator(T('ratio-alert-state')).innerText())
+      .toBe('Alerting under 180.00 %.');
+    expect((await session().call('settings.saved')).saved.ratioAlertBps).toBe(18_000);
+
+    // A vault of this window's account at 173 % (under 180 %), then in Warning: posted with no
+    // window involved, the ratio alert once.
     await session().call('regtest.setPrice', { priceCents: 4_500_000 });
     const returnAddress = (await session().call('regtest.newAddress')).address as string;
     const vault = await openActiveVault(session().call, [10_000_000], { returnAddress });
     await session().call('vaults.mint', { vaultId: vault.id, amountCents: 260_000 });
+    const underTitle = `Vault #${vault.id} is under your 180.00 % alert`;
+    await expect
+      .poll(() => posted.map((p) => p.body.title), { timeout: 30_000 })
+      .toContain(underTitle);
+    expect(posted.find((p) => p.body.title === underTitle)?.body.message).toMatch(
+      /^Its ratio is 17\d\.\d\d %\. Repay some debt or add collateral/,
+    );
     await session().call('regtest.setPrice', { priceCents: 4_100_000 });
     await expect
       .poll(() => posted.map((p) => p.body.title), { timeout: 30_000 })
       .toContain(`Vault #${vault.id} is in Warning`);
+    expect(posted.filter((p) => p.body.title === underTitle)).toHaveLength(1);
     expect(
       posted.find((p) => p.body.title === `Vault #${vault.id} is in Warning`)?.body,
     ).toMatchObject({
@@ -211,7 +229,7 @@ describe('settings you can change, in the browser', () => {
           timeout: 15_000,
         },
       )
-      .toMatch(new RegExp(`Delivered “Vault #${vault.id} is in Warning”[\\s\\S]*2 sent, 0 failed`));
+      .toMatch(new RegExp(`Delivered “Vault #${vault.id} is in Warning”[\\s\\S]*3 sent, 0 failed`));
     await app().shot('78-settings-webhook');
   });
 

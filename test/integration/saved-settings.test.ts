@@ -212,4 +212,22 @@ describe('settings saved in the app', () => {
     const notHere = await refusal(wallet.save({ guardianKey: guardian.expression }));
     expect(notHere.message).toMatch(/protocol node/);
   });
+
+  it('keeps your own ratio alert for the window and the webhook, at once and above liquidation only', async () => {
+    const { dataDir, keyStore } = fresh();
+    const started = await withSavedSettings(dataDir, 'regtest', keyStore, {}, {});
+    const s = new SavedSettingsService(dataDir, 'regtest', keyStore, started.applied);
+    const atAuction = await refusal(s.save({ ratioAlertBps: 15_000 }));
+    expect(atAuction.data.field).toBe('ratioAlertBps');
+    expect(atAuction.message).toBe(
+      'Give a ratio above 150.00 %: under it a vault is already at auction.',
+    );
+    expect(s.ratioAlertBps()).toBeNull();
+    const view = await s.save({ ratioAlertBps: 18_000 });
+    expect(view.saved.ratioAlertBps).toBe(18_000);
+    // Read at each look: no restart.
+    expect(view.restartNeeded).toBe(false);
+    expect(s.ratioAlertBps()).toBe(18_000);
+    expect((await s.save({ ratioAlertBps: null })).saved.ratioAlertBps).toBeNull();
+  });
 });

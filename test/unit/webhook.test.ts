@@ -1,7 +1,8 @@
 /**
  * Alerts posted to a webhook (issue 15 item 2), against a real HTTP server on loopback standing
  * in for ntfy or Slack: the bodies each expects, a retry after a server error, no retry after a
- * refusal, a failure counted and told, and only this person's vaults.
+ * refusal, a failure counted and told, only this person's vaults, and a vault under the user's
+ * own ratio alert told of once per crossing.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -133,6 +134,84 @@ describe('webhook alerts', () => {
       },
     });
     expect(warnings).toContain('webhook alert failed');
+  });
+
+  it('tell of a vault under your own ratio alert once per crossing, from one look at a time', async () => {
+    const price = (roundId: number): ApiEvent => ({
+      type: 'price.accepted',
+      payload: { roundId, priceCents: 4_000_000, ts: roundId },
+    });
+    let alertBps: number | null = 18_000;
+    // The lowest ratios as vaults.list gives them, as the price moves.
+    let rows = [
+      { id: 1, state: 'active', ratioBps: 19_000 },
+      { id: 2, state: 'active', ratioBps: 25_000 },
+      { id: 9, state: 'active', ratioBps: 17_000 }, // someone else's
+    ];
+    let looks = 0;
+    let inLook = 0;
+    let overlapped = false;
+    const notifier = new WebhookNotifier({
+      target: async () => ({ url: `${base}/alerts`, format: 'ntfy' }),
+      mine: async (vaultId) => vaultId !== 9,
+      logger,
+      ratio: {
+        alertBps: () => alertBps,
+        lowest: async () => {
+          looks++;
+          overlapped ||= ++inLook > 1;
+          await new Promise((r) => setTimeout(r, 20));
+          inLook--;
+          return rows;
+        },
+      },
+    });
+    const titles = () => received.map((r) => (r.body as { title: string }).title);
+
+    notifier.onEvent(price(1));
+    await notifier.settled();
+    expect(titles()).toEqual([]);
+
+    // Vault 1 falls under 180 %: told once, however many prices follow while it stays under.
+    rows = [{ ...rows[0]!, ratioBps: 17_500 }, rows[1]!, rows[2]!];
+    for (let round = 2; round < 7; round++) notifier.onEvent(price(round));
+    await notifier.settled();
+    expect(titles()).toEqual(['Vault #1 is under your 180.00 % alert']);
+    expect(received[0]!.body).toMatchObject({
+      message: 'Its ratio is 175.00 %. Repay some debt or add collateral to bring it back up.',
+      priority: 4,
+    });
+    // Five prices at once made two looks, not five, and never two at the same time.
+    expect(looks).toBe(3);
+    expect(overlapped).toBe(false);
+
+    // Back above, then under again: told again. A vault in an auction is told of otherwise.
+    rows = [{ ...rows[0]!, ratioBps: 18_500 }, rows[1]!, rows[2]!];
+    notifier.onEvent(price(7));
+    await notifier.settled();
+    rows = [
+      { ...rows[0]!, ratioBps: 17_900 },
+      { id: 2, state: 'liquidating', ratioBps: 14_000 },
+      rows[2]!,
+    ];
+    notifier.onEvent(price(8));
+    await notifier.settled();
+    expect(titles()).toEqual([
+      'Vault #1 is under your 180.00 % alert',
+      'Vault #1 is under your 180.00 % alert',
+    ]);
+
+    // A new alert starts afresh; turned off, nothing is read.
+    received.length = 0;
+    alertBps = 20_000;
+    notifier.onEvent(price(9));
+    await notifier.settled();
+    expect(titles()).toEqual(['Vault #1 is under your 200.00 % alert']);
+    alertBps = null;
+    const before = looks;
+    notifier.onEvent(price(10));
+    await notifier.settled();
+    expect(looks).toBe(before);
   });
 
   it('are sent nowhere while no webhook is chosen', async () => {

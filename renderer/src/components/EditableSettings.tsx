@@ -586,8 +586,8 @@ export function WebhookForm({ saved }: { saved: Saved }) {
           w
             ? `Saved: ${w.shown} (${w.format}). Type an address only to change it.`
             : format === 'ntfy'
-              ? 'Your topic, e.g. https://ntfy.sh/your-topic. Warning, an auction and its settlement are posted there.'
-              : 'The URL Slack gave the incoming webhook. Warning, an auction and its settlement are posted there.'
+              ? 'Your topic, e.g. https://ntfy.sh/your-topic. Warning, an auction, its settlement and your own ratio alert are posted there.'
+              : 'The URL Slack gave the incoming webhook. Warning, an auction, its settlement and your own ratio alert are posted there.'
         }
         value={url}
         problem={under(problem, 'webhook.url')}

@@ -14,6 +14,7 @@ import {
   ratioAlert,
   ratioAlertBps,
   ratioCrossings,
+  RATIO_ALERT_LOOK,
   vaultAlert,
   type VaultAlert,
 } from '../lib/alerts';
@@ -78,11 +79,7 @@ export function VaultAlerts() {
 
   // The user's own ratio alert: the lowest ratios, read again as each price is accepted.
   const alertBps = useRatioAlertSetting();
-  const lowest = useApi(
-    'vaults.list',
-    { sort: 'ratio', order: 'asc', offset: 0, limit: 20, hideEmptyPending: true },
-    { enabled: alertBps !== null },
-  );
+  const lowest = useApi('vaults.list', RATIO_ALERT_LOOK, { enabled: alertBps !== null });
   const under = useRef(new Map<number, boolean>());
   useEffect(() => {
     under.current.clear();
@@ -131,8 +128,18 @@ export function VaultAlerts() {
   );
 }
 
-/** The ratio alert set in Settings, followed as it changes (in this window or another). */
+/**
+ * The ratio alert set in Settings: the host's saved setting where the host keeps settings (its
+ * webhook uses the same), else this window's storage, followed as it changes in another window.
+ */
 function useRatioAlertSetting(): number | null {
+  const saved = useApi('settings.saved', {}, { retry: false });
+  const local = useLocalRatioAlert();
+  if (saved.data) return saved.data.saved.ratioAlertBps;
+  return saved.isError ? local : null;
+}
+
+function useLocalRatioAlert(): number | null {
   const [bps, setBps] = useState(ratioAlertBps);
   useEffect(() => {
     const read = () => setBps(ratioAlertBps());

@@ -150,25 +150,8 @@ export function parseRatioAlert(
   return { bps, problem: null };
 }
 
-/**
- * The vaults that went under the user's ratio alert since the last look (`under` remembers which
- * were under, and is updated): a vault is told of once, and again only after it was back at or
- * above the alert. Only open vaults with debt count (Active or Warning).
- */
-export function ratioCrossings(
-  under: Map<number, boolean>,
-  rows: { id: number; state: string; ratioBps: number | null }[],
-  alertBps: number,
-): { vaultId: number; ratioBps: number }[] {
-  const crossed: { vaultId: number; ratioBps: number }[] = [];
-  for (const r of rows) {
-    if (r.ratioBps === null || (r.state !== 'active' && r.state !== 'warning')) continue;
-    const now = r.ratioBps < alertBps;
-    if (now && !under.get(r.id)) crossed.push({ vaultId: r.id, ratioBps: r.ratioBps });
-    under.set(r.id, now);
-  }
-  return crossed;
-}
+// The crossings are the host's too (its webhook): one rule for both.
+export { ratioCrossings, RATIO_ALERT_LOOK } from '../../../core/vaults/ratio-alert';
 
 /** The alert for a vault under the user's own ratio. */
 export function ratioAlert(vaultId: number, ratioBps: number, alertBps: number): VaultAlert {

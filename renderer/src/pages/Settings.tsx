@@ -370,32 +370,48 @@ function SavedWebhook() {
   return saved.data ? <WebhookForm saved={saved.data} /> : null;
 }
 
-/** The user's own ratio alert: a toast (and a notification when on) when a vault goes under it. */
+/**
+ * The user's own ratio alert: a toast (and a notification when on) when a vault goes under it,
+ * and a post to the webhook. Kept by the host where it keeps settings (its webhook reads it),
+ * else in this window.
+ */
 function RatioAlertForm() {
+  const saved = useSavedSettings();
+  if (saved.isPending) return <Loading what="Loading the ratio alert" />;
+  return <RatioAlertFields hostBps={saved.data ? saved.data.saved.ratioAlertBps : undefined} />;
+}
+
+function RatioAlertFields({ hostBps }: { hostBps: number | null | undefined }) {
   const status = useApi('status.get', {});
   const liquidationBps = status.data?.params.liquidationRatioBps ?? 15_000;
-  const [current, setCurrent] = useState(ratioAlertBps);
+  const save = useApiMutation('settings.save');
+  const [local, setLocal] = useState(ratioAlertBps);
+  const hostKeeps = hostBps !== undefined;
+  const current = hostKeeps ? hostBps : local;
   const [typed, setTyped] = useState(() =>
     current === null ? '' : (current / 100).toFixed(current % 100 ? 2 : 0),
   );
   const parsed = typed.trim() ? parseRatioAlert(typed, liquidationBps) : null;
-  const problem = parsed?.problem ?? null;
+  const problem = parsed?.problem ?? save.error?.message ?? null;
   return (
     <form
       className="settings-form"
       data-testid="ratio-alert-form"
       onSubmit={(e) => {
         e.preventDefault();
-        if (problem) return;
+        if (parsed?.problem) return;
         const bps = parsed?.bps ?? null;
-        setRatioAlertBps(bps);
-        setCurrent(bps);
+        if (hostKeeps) save.mutate({ ratioAlertBps: bps });
+        else {
+          setRatioAlertBps(bps);
+          setLocal(bps);
+        }
       }}
     >
       <Field
         label="Alert me when a vault's ratio falls under (%)"
         htmlFor="ratio-alert"
-        hint={`Above the ${pct(liquidationBps)} where a vault is liquidated; empty: no alert of your own.`}
+        hint={`Above the ${pct(liquidationBps)} where a vault is liquidated; empty: no alert of your own.${hostKeeps ? ' Posted to the webhook too, when one is set.' : ''}`}
       >
         <input
           id="ratio-alert"
@@ -405,7 +421,10 @@ function RatioAlertForm() {
           placeholder="e.g. 180"
           aria-invalid={problem ? true : undefined}
           aria-describedby={problem ? 'ratio-alert-problem' : undefined}
-          onChange={(e) => setTyped(e.target.value)}
+          onChange={(e) => {
+            setTyped(e.target.value);
+            save.reset();
+          }}
           data-testid="ratio-alert"
         />
       </Field>
@@ -426,7 +445,7 @@ function RatioAlertForm() {
         <button
           type="submit"
           className="button"
-          disabled={problem !== null || (parsed?.bps ?? null) === current}
+          disabled={problem !== null || save.isPending || (parsed?.bps ?? null) === current}
           data-testid="ratio-alert-save"
         >
           {typed.trim() ? 'Set alert' : 'Turn off'}
