@@ -9,6 +9,7 @@
  */
 import type { ApiEvent } from '../api/events';
 import { BitStableError } from '../errors';
+import { httpUrl } from '../config/http-url';
 import { bpsText, RATIO_ALERT_LOOK, ratioCrossings } from '../vaults/ratio-alert';
 
 export type WebhookFormat = 'ntfy' | 'slack';
@@ -35,20 +36,11 @@ export interface WebhookStatus {
 
 /** A webhook URL as given: http(s), no credentials in it (a Slack URL's path is its secret). */
 export function checkWebhookUrl(text: string): string {
-  let url: URL;
-  try {
-    url = new URL(text.trim());
-  } catch {
-    throw new BitStableError(
-      'INVALID_ARGUMENT',
-      `"${text.slice(0, 80)}" is not an address; write it as https://ntfy.sh/your-topic or your Slack webhook's URL.`,
-      { field: 'webhook.url' },
-    );
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:')
-    throw new BitStableError('INVALID_ARGUMENT', 'A webhook is reached over https:// or http://.', {
-      field: 'webhook.url',
-    });
+  const url = httpUrl(text, {
+    example: "https://ntfy.sh/your-topic or your Slack webhook's URL",
+    what: 'A webhook',
+    data: { field: 'webhook.url' },
+  });
   if (url.username || url.password)
     throw new BitStableError(
       'INVALID_ARGUMENT',

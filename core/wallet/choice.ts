@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import type { NetworkName } from '../config/networks';
 import { BitStableError } from '../errors';
+import { httpUrl } from '../config/http-url';
 
 export type ProtocolChoice = { mode: 'local'; url: null } | { mode: 'remote'; url: string };
 
@@ -19,23 +20,7 @@ const pathOf = (dataDir: string, network: NetworkName) => join(dataDir, network,
 
 /** A protocol node's address as given: http(s), no credentials, no query; no trailing slash. */
 export function checkNodeUrl(text: string): string {
-  let url: URL;
-  try {
-    url = new URL(text.trim());
-  } catch {
-    throw new BitStableError(
-      'INVALID_ARGUMENT',
-      `"${text.slice(0, 80)}" is not an address; write it as http://host:port.`,
-      {},
-    );
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new BitStableError(
-      'INVALID_ARGUMENT',
-      'A protocol node is reached over http:// or https://.',
-      {},
-    );
-  }
+  const url = httpUrl(text, { example: 'http://host:port', what: 'A protocol node', data: {} });
   if (url.username || url.password || url.search || url.hash) {
     throw new BitStableError(
       'INVALID_ARGUMENT',
