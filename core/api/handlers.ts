@@ -604,20 +604,37 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
       for (const c of await core.store.auctions.vaultCoins(vault.id))
         if (c.confirmations >= core.params.confirmations) coin(c.txid, c.vout, c.amount_sats);
       for (const s of spends) for (const i of s.inputs) coin(i.txid, i.vout, i.amountSats);
+      // The coins counted before each step (journalled with it; unknown before a step without).
+      let before: Set<string> | null = new Set();
       for (const c of await core.store.vaults.collateralSteps(vault.id)) {
-        const d = JSON.parse(c.data) as { from?: number; to?: number };
+        const d = JSON.parse(c.data) as { from?: number; to?: number; coins?: string[] };
         const change = Number(d.to ?? 0) - Number(d.from ?? 0);
+        const counted = d.coins ? new Set(d.coins) : null;
+        // The transactions of the coins this step counted that the vault did not make itself.
+        const paidBy = new Set(
+          counted && before
+            ? [...counted]
+                .filter((k) => !before!.has(k))
+                .map((k) => k.slice(0, k.lastIndexOf(':')))
+                .filter((txid) => !own.has(txid))
+            : [],
+        );
+        before = counted;
         if (change > 0) {
-          // Named only when one coin fits: two of one amount could be told apart only by block.
-          const fits = coins.filter((k) => !k.used && k.sats === change);
-          if (fits.length === 1) fits[0]!.used = true;
+          // From the coins it counted; for a step journalled without them, named only when one
+          // coin fits (two of one amount could be told apart only by block).
+          const exact = paidBy.size === 1 ? [...paidBy][0]! : null;
+          const fits = exact
+            ? coins.filter((k) => !k.used && k.txid === exact)
+            : coins.filter((k) => !k.used && k.sats === change);
+          for (const k of exact ? fits : fits.length === 1 ? fits : []) k.used = true;
           steps.push({
             ts: c.ts,
             kind: 'deposit',
             collateralChangeSats: change,
             debtChangeCents: 0,
             feeSats: null,
-            txid: fits.length === 1 ? fits[0]!.txid : null,
+            txid: exact ?? (fits.length === 1 ? fits[0]!.txid : null),
           });
         } else if (change < 0) {
           // A vault has one transaction open at a time: they take its coins in their order.

@@ -436,14 +436,16 @@ export class VaultService {
     // cannot be double-spent without two of the vault's keys. Otherwise a vault with debt would
     // look empty between a withdrawal's broadcast and its confirmation.
 
-    const totals = new Map<number, { confirmed: number; incoming: number; coins: WatchedUtxo[] }>();
+    type Total = { confirmed: number; incoming: number; coins: WatchedUtxo[]; counted: string[] };
+    const totals = new Map<number, Total>();
     for (const u of utxos) {
       const vaultId = await vaults.idByAddress(u.address, this.deps.network.name);
       if (vaultId === undefined) continue;
-      const t = totals.get(vaultId) ?? { confirmed: 0, incoming: 0, coins: [] };
-      if (u.confirmations >= confirmations || (await vaults.isOwnSpendTx(u.txid)))
+      const t = totals.get(vaultId) ?? { confirmed: 0, incoming: 0, coins: [], counted: [] };
+      if (u.confirmations >= confirmations || (await vaults.isOwnSpendTx(u.txid))) {
         t.confirmed += u.amountSats;
-      else t.incoming += u.amountSats;
+        t.counted.push(`${u.txid}:${u.vout}`);
+      } else t.incoming += u.amountSats;
       t.coins.push(u);
       totals.set(vaultId, t);
     }
@@ -454,7 +456,7 @@ export class VaultService {
       const out: Vault[] = [];
       for (const vaultId of touched) {
         const vault = await getVault(this.store, vaultId);
-        const t = totals.get(vaultId) ?? { confirmed: 0, incoming: 0, coins: [] };
+        const t = totals.get(vaultId) ?? { confirmed: 0, incoming: 0, coins: [], counted: [] };
         await vaults.replaceCoins(vaultId, t.coins);
         // Bitcoin owed to a redeemer and not yet on its way is not the vault's collateral.
         const collateral = Math.max(
@@ -496,6 +498,8 @@ export class VaultService {
             to: collateral,
             incoming: t.incoming,
             state: { from: vault.state, to: state },
+            // The coins counted now, so the vault's history names each deposit's transaction.
+            coins: t.counted.sort(),
           },
           ts,
         );

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Psbt } from 'bitcoinjs-lib';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { Result } from '../../core/api/contract';
+import { createApiService } from '../../core/api/dispatcher';
 import { logicalHash } from '../../core/db/snapshot';
 import { secretNames } from '../../core/keys/node-keys';
 import { buildPsbt, finalizePsbt, type SpendPlan } from '../../core/psbt/build';
@@ -77,6 +79,44 @@ describe('withdrawals', () => {
       debtCents: 450_000,
     });
     await expectLedgerBalanced(app);
+  });
+
+  it("leaves a history that names each deposit's transaction, two of one amount apart, and the withdrawal's", async () => {
+    const { app } = t();
+    await setPrice(app, 10_000_000);
+    const vault = await app.vaults.createVault({
+      keySetId: app.keySetId,
+      returnAddress: 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080',
+    });
+    const first = await faucet(app, vault.address, 10_000_000);
+    await mine(app);
+    const second = await faucet(app, vault.address, 10_000_000);
+    await mine(app);
+    await app.operations.mint(vault.id, 200_000);
+    const destination = await app.regtest!.miner.newAddress();
+    const sent = await app.operations.withdraw(vault.id, 15_000_000, destination);
+    await mine(app);
+
+    const api = createApiService({ core: app });
+    const out = await api.dispatch('vaults.activity', { vaultId: vault.id }, { roles: ['admin'] });
+    api.close();
+    const fee = sent.plan.feeSats;
+    // Newest first; the withdrawal's change is the vault's own coin, not a deposit.
+    expect(
+      out.ok &&
+        (out.result as Result<'vaults.activity'>).items.map((i) => [
+          i.kind,
+          i.collateralChangeSats,
+          i.collateralAfterSats,
+          i.feeSats,
+          i.txid,
+        ]),
+    ).toEqual([
+      ['withdraw', -15_000_000 - fee, 5_000_000 - fee, fee, sent.txid],
+      ['mint', 0, 20_000_000, null, null],
+      ['deposit', 10_000_000, 20_000_000, null, second],
+      ['deposit', 10_000_000, 10_000_000, null, first],
+    ]);
   });
 
   it('that would leave the ratio under 150 % is refused before anything is signed, and changes nothing', async () => {
