@@ -627,14 +627,15 @@ export function createHandlers({ core, host, emit }: Deps): Handlers {
           const fits = exact
             ? coins.filter((k) => !k.used && k.txid === exact)
             : coins.filter((k) => !k.used && k.sats === change);
-          for (const k of exact ? fits : fits.length === 1 ? fits : []) k.used = true;
+          const txid = exact ?? (fits.length === 1 ? fits[0]!.txid : null);
+          if (txid) for (const k of fits) k.used = true;
           steps.push({
             ts: c.ts,
             kind: 'deposit',
             collateralChangeSats: change,
             debtChangeCents: 0,
             feeSats: null,
-            txid: exact ?? (fits.length === 1 ? fits[0]!.txid : null),
+            txid,
           });
         } else if (change < 0) {
           // A vault has one transaction open at a time: they take its coins in their order.

@@ -33,8 +33,9 @@ export function ratioCrossings(
   return crossed;
 }
 
-/** Basis points as the alerts write them: 180.00 %. */
-export const bpsText = (bps: number) => `${(bps / 100).toFixed(2)} %`;
+/** Basis points as the alerts write them, from integers: 18000 → "180.00 %", 100000 → "1,000.00 %". */
+export const bpsText = (bps: number) =>
+  `${Math.floor(bps / 100).toLocaleString('en-US')}.${String(bps % 100).padStart(2, '0')} %`;
 
 /** Why a ratio alert in basis points cannot be kept, or null: above liquidation, at most 1,000 %. */
 export function ratioAlertProblem(bps: number, liquidationRatioBps: number): string | null {

@@ -19,6 +19,7 @@ import {
   type VaultAlert,
 } from '../lib/alerts';
 import { href, navigate, useRoute } from '../lib/route';
+import { useSavedSettings } from './EditableSettings';
 
 interface Toast extends VaultAlert {
   id: number;
@@ -133,7 +134,7 @@ export function VaultAlerts() {
  * webhook uses the same), else this window's storage, followed as it changes in another window.
  */
 function useRatioAlertSetting(): number | null {
-  const saved = useApi('settings.saved', {}, { retry: false });
+  const saved = useSavedSettings();
   const local = useLocalRatioAlert();
   if (saved.data) return saved.data.saved.ratioAlertBps;
   return saved.isError ? local : null;

@@ -3,7 +3,11 @@
  * every change we can name, and a desktop notification for the ones that need them now — Warning,
  * an auction starting, an auction settled.
  */
+import { ratioAlertProblem } from '../../../core/vaults/ratio-alert';
 import { pct } from './format';
+
+// The crossings are the host's too (its webhook): one rule for both.
+export { ratioCrossings, RATIO_ALERT_LOOK } from '../../../core/vaults/ratio-alert';
 
 export type AlertTone = 'ok' | 'info' | 'warn' | 'danger';
 
@@ -141,17 +145,10 @@ export function parseRatioAlert(
     return { bps: null, problem: 'Give a ratio in %, e.g. 180 or 182.5, with at most 2 decimals.' };
   const [whole, frac = ''] = t.split('.');
   const bps = Number(whole) * 100 + Number(frac.padEnd(2, '0'));
-  if (bps <= liquidationRatioBps)
-    return {
-      bps: null,
-      problem: `Give a ratio above ${pct(liquidationRatioBps)}: under it a vault is already at auction.`,
-    };
-  if (bps > 100_000) return { bps: null, problem: 'Give a ratio of at most 1,000 %.' };
-  return { bps, problem: null };
+  // The host's own check (it refuses the same when the alert is saved there).
+  const problem = ratioAlertProblem(bps, liquidationRatioBps);
+  return problem ? { bps: null, problem } : { bps, problem: null };
 }
-
-// The crossings are the host's too (its webhook): one rule for both.
-export { ratioCrossings, RATIO_ALERT_LOOK } from '../../../core/vaults/ratio-alert';
 
 /** The alert for a vault under the user's own ratio. */
 export function ratioAlert(vaultId: number, ratioBps: number, alertBps: number): VaultAlert {
