@@ -144,6 +144,16 @@ describe('alerts, in the browser', () => {
     const vault = await openActiveVault(call, [10_000_000], { returnAddress });
     await call('vaults.mint', { vaultId: vault.id, amountCents: 200_000 });
 
+    // An alert kept in the window's storage by an earlier version moves to the host, once.
+    await app.page.evaluate(() => localStorage.setItem('bitstable.ratioAlertBps', '18500'));
+    await app.page.reload();
+    await expect
+      .poll(() => call('settings.saved').then((s) => s.saved.ratioAlertBps), { timeout: 15_000 })
+      .toBe(18_500);
+    await expect
+      .poll(() => app.page.evaluate(() => localStorage.getItem('bitstable.ratioAlertBps')))
+      .toBeNull();
+
     await app.nav('settings');
     const form = app.page.locator('[data-testid="ratio-alert-form"]');
     const field = form.locator('[data-testid="ratio-alert"]');

@@ -6,7 +6,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { useQueryClient, type QueryClient } from '@tanstack/react-query';
 import type { Result } from '../../../core/api/contract';
-import { key, useApi, useEvents } from '../api/context';
+import { key, useApi, useApiMutation, useEvents } from '../api/context';
 import {
   notificationsOn,
   RATIO_ALERT_EVENT,
@@ -15,6 +15,7 @@ import {
   ratioAlertBps,
   ratioCrossings,
   RATIO_ALERT_LOOK,
+  setRatioAlertBps,
   vaultAlert,
   type VaultAlert,
 } from '../lib/alerts';
@@ -136,7 +137,15 @@ export function VaultAlerts() {
 function useRatioAlertSetting(): number | null {
   const saved = useSavedSettings();
   const local = useLocalRatioAlert();
-  if (saved.data) return saved.data.saved.ratioAlertBps;
+  const save = useApiMutation('settings.save');
+  const hostBps = saved.data ? saved.data.saved.ratioAlertBps : undefined;
+  // An alert set before the host kept it (in this window's storage) moves to the host, once;
+  // nothing is lost on the update. One the host refuses stays where it was.
+  useEffect(() => {
+    if (hostBps !== null || local === null || !save.isIdle) return;
+    save.mutate({ ratioAlertBps: local }, { onSuccess: () => setRatioAlertBps(null) });
+  }, [hostBps, local, save]);
+  if (saved.data) return hostBps ?? (save.isPending ? local : null);
   return saved.isError ? local : null;
 }
 
